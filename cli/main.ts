@@ -1,0 +1,66 @@
+// The `enkf` command line: argument parsing and dispatch. Exit codes: 0 ok, 1 runtime failure,
+// 2 bad usage or invalid job, 130 interrupted.
+
+import { parseArgs } from "node:util";
+import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
+import { CliError, type Io } from "./io.ts";
+import { runCommand } from "./runCommand.ts";
+
+const USAGE = `usage: enkf <command> [options]
+
+commands:
+  run <job.json> [--out DIR] [--quiet] [--force]
+      run a job on this machine; writes result.json, theta.npy, history.csv
+      and spec.json into DIR (default runs/<name>-<timestamp>)
+  schema
+      print the job spec as JSON Schema
+  help
+      show this text
+`;
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      io.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    case "schema":
+      if (rest.length > 0) throw new CliError(2, `schema takes no arguments\n${USAGE}`);
+      io.stdout.write(JSON.stringify(jobJsonSchema(), null, 2) + "\n");
+      return 0;
+    case "run": {
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" } },
+        });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      if (parsed.positionals.length !== 1) throw new CliError(2, `run takes exactly one job file\n${USAGE}`);
+      return runCommand(parsed.positionals[0], { out: parsed.values.out, quiet: parsed.values.quiet ?? false, force: parsed.values.force ?? false }, io);
+    }
+    default:
+      throw new CliError(2, `unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr.write(`enkf: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    io.stderr.write(`enkf: internal error: ${msg}\n`);
+    if (process.env.ENKF_DEBUG && e instanceof Error && e.stack) io.stderr.write(e.stack + "\n");
+    return 1;
+  }
+}

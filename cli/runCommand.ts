@@ -1,0 +1,101 @@
+// `enkf run <job.json> [--out DIR] [--quiet] [--force]`: validate the job, run it in-process
+// with progress, and write spec.json, result.json, theta.npy and history.csv into DIR.
+
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { optimize } from "../shared/enkf/optimize.ts";
+import type { RunResult } from "../shared/enkf/types.ts";
+import { encodeNpyFloat64 } from "../shared/output/npy.ts";
+import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts";
+import { buildProblem } from "../shared/problems/build.ts";
+import { parseJobText } from "../shared/spec/parse.ts";
+import type { JobSpec } from "../shared/spec/job.ts";
+import { writeAtomic } from "./files.ts";
+import { progressSink } from "./progress.ts";
+import { CliError, type Io } from "./io.ts";
+
+export interface RunFlags {
+  out?: string;
+  quiet: boolean;
+  force: boolean;
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+export async function loadJob(path: string): Promise<JobSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+    throw new CliError(2, `cannot read job file ${path}: ${why}`);
+  }
+  const parsed = parseJobText(text);
+  if (!parsed.ok) {
+    const lines = parsed.problems.map((p) => `  ${p.path || "(document)"}: ${p.message}`);
+    throw new CliError(2, `invalid job spec ${path}:\n${lines.join("\n")}`);
+  }
+  return parsed.job;
+}
+
+export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
+  const job = await loadJob(file);
+  const outDir = resolve(flags.out ?? join("runs", `${job.name}-${timestamp(new Date())}`));
+  if (!flags.force && existsSync(join(outDir, "result.json"))) {
+    throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
+  }
+  let problem;
+  try {
+    problem = buildProblem(job.problem);
+  } catch (e) {
+    throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
+  }
+  await writeAtomic(join(outDir, "spec.json"), toJson(job));
+
+  let cancelled = false;
+  const onSigint = () => { cancelled = true; };
+  process.on("SIGINT", onSigint);
+  const progress = flags.quiet ? null : progressSink(io.stderr, job.stop.maxIterations, job.stop.timeLimit);
+  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization }, { cancelled: () => cancelled });
+  let result: RunResult;
+  let lastYield = performance.now();
+  try {
+    for (;;) {
+      const step = gen.next();
+      if (step.done) { result = step.value; break; }
+      progress?.update(step.value);
+      if (performance.now() - lastYield > 50) {
+        // let signals and output through between iterations
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+    }
+  } finally {
+    progress?.done();
+    process.off("SIGINT", onSigint);
+  }
+
+  const files = { theta: "theta.npy", history: "history.csv", spec: "spec.json" };
+  await writeAtomic(join(outDir, files.theta), encodeNpyFloat64(result.theta));
+  await writeAtomic(join(outDir, files.history), historyCsv(result.history));
+  const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length };
+  await writeAtomic(join(outDir, "result.json"), toJson(resultDocument(result, { name: job.name, spec: job, environment, files })));
+
+  if (!flags.quiet) {
+    const rd = result.metrics.relativeDistance;
+    io.stdout.write(
+      `${result.status}: ${result.message}\n` +
+      `  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}` +
+      (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
+      `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
+      `  wrote ${outDir}/{result.json,theta.npy,history.csv,spec.json}\n`,
+    );
+  }
+  if (result.status === "failed") throw new CliError(1, `run failed: ${result.message} (partial results in ${outDir})`);
+  return result.status === "cancelled" ? 130 : 0;
+}

@@ -1,0 +1,123 @@
+// The run loop shared by every entry point: builds the optimizer a job names, iterates it,
+// records the history, applies the stopping rule and assembles the result. It is a generator
+// (one yield per iteration) so a caller can show progress or cancel between iterations; the
+// clock is injected, so the loop itself does no I/O.
+
+import { distance } from "../math/vector.ts";
+import { fitLine } from "../math/stats.ts";
+import type { Problem } from "../problems/types.ts";
+import type { OptimizerSpec, StopSpec } from "../spec/job.ts";
+import { eki } from "./eki.ts";
+import { gradientDescent } from "./gradientDescent.ts";
+import { modifiedEnkf } from "./modifiedEnkf.ts";
+import { checkStop } from "./stopping.ts";
+import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
+
+export function createOptimizer(problem: Problem, spec: OptimizerSpec, alpha = 0, theta0?: Float64Array): Optimizer {
+  switch (spec.method) {
+    case "modified-enkf": return modifiedEnkf(problem, spec, alpha, theta0);
+    case "enkf": return eki(problem, spec, alpha, theta0);
+    case "gradient-descent": return gradientDescent(problem, spec, alpha, theta0);
+  }
+}
+
+export interface RunOptions {
+  /** seconds, monotonic (default: performance.now()/1000) */
+  now?: () => number;
+  /** polled between iterations; true ends the run with status "cancelled" */
+  cancelled?: () => boolean;
+}
+
+export interface RunSetup {
+  problem: Problem;
+  optimizer: OptimizerSpec;
+  stop: StopSpec;
+  /** α of ½α‖θ‖² */
+  regularization?: number;
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Metrics for problems with a known minimiser, and the fitted linear rate of the distance. */
+function solutionMetrics(problem: Problem, theta: Float64Array, start: Float64Array, objective: number, history: readonly HistoryRow[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!problem.solution) return out;
+  const d0 = distance(start, problem.solution);
+  out.distance = distance(theta, problem.solution);
+  out.relativeDistance = d0 > 0 ? out.distance / d0 : out.distance;
+  if (problem.optimum !== undefined) out.objectiveGap = objective - problem.optimum;
+  // rate per iteration of ‖θ−θ*‖, fitted on log-distance over the rows above rounding level
+  const xs: number[] = [], ys: number[] = [];
+  for (const row of history) {
+    if (row.distance !== undefined && row.distance > 1e-13) { xs.push(row.iteration); ys.push(Math.log(row.distance)); }
+  }
+  if (xs.length >= 10) {
+    const fit = fitLine(xs, ys);
+    out.distanceRate = Math.exp(fit.slope);
+    out.distanceRateR2 = fit.r2;
+  }
+  return out;
+}
+
+/** Runs a job; yields each history row as it is produced and returns the result. */
+export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<HistoryRow, RunResult, void> {
+  const now = opts.now ?? (() => performance.now() / 1000);
+  const t0 = now();
+  const { problem, stop } = setup;
+  const alpha = setup.regularization ?? 0;
+  const start = problem.initial();
+  const history: HistoryRow[] = [];
+  const hasSolution = problem.solution !== undefined && alpha === 0;
+  const d0 = hasSolution ? distance(start, problem.solution!) : 0;
+
+  let opt: Optimizer;
+  try {
+    opt = createOptimizer(problem, setup.optimizer, alpha, start);
+  } catch (e) {
+    return { status: "failed", message: errorMessage(e), iterations: 0, objective: NaN, evaluations: 0, seconds: now() - t0, theta: start, history, metrics: {} };
+  }
+  const startObjective = opt.objective;
+  let status: RunStatus = "max_iterations";
+  let message = "";
+  let rejections = 0;
+  for (let k = 0; ; k++) {
+    if (opts.cancelled?.()) { status = "cancelled"; message = `cancelled after ${k} iterations`; break; }
+    try {
+      const rec = opt.step(k);
+      rejections = rec.accepted ? 0 : rejections + 1;
+      const row: HistoryRow = { iteration: k + 1, ...rec, seconds: now() - t0 };
+      if (hasSolution) row.distance = d0 > 0 ? distance(opt.theta, problem.solution!) / d0 : 0;
+      history.push(row);
+      yield row;
+    } catch (e) {
+      status = "failed";
+      message = `iteration ${k + 1} failed: ${errorMessage(e)}`;
+      break;
+    }
+    const decision = checkStop(stop, history, rejections, now() - t0, startObjective);
+    if (decision) { status = decision.status; message = decision.message; break; }
+  }
+  const theta = Float64Array.from(opt.theta);
+  return {
+    status,
+    message,
+    iterations: history.length,
+    objective: opt.objective,
+    evaluations: opt.evaluations,
+    seconds: now() - t0,
+    theta,
+    history,
+    metrics: alpha === 0 ? solutionMetrics(problem, theta, start, opt.objective, history) : {},
+  };
+}
+
+/** Runs a job to completion synchronously. */
+export function optimizeAll(setup: RunSetup, opts: RunOptions = {}): RunResult {
+  const it = optimize(setup, opts);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}

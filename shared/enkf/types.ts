@@ -1,0 +1,51 @@
+// Records shared by the optimizers, the driver and the writers.
+
+export type RunStatus = "converged" | "max_iterations" | "stagnated" | "time_limit" | "failed" | "cancelled";
+
+/** What one optimizer iteration reports. */
+export interface StepRecord {
+  objective: number;
+  sigma: number;
+  gamma: number;
+  /** accepted step length η (0 when rejected) */
+  step: number;
+  accepted: boolean;
+  backtracks: number;
+  /** forward evaluations spent in this iteration */
+  evaluations: number;
+  /** how the K×K system was solved ("" where there is none) */
+  solver: string;
+}
+
+/** One row of the history: the step record plus bookkeeping. */
+export interface HistoryRow extends StepRecord {
+  iteration: number;
+  /** cumulative wall-clock seconds */
+  seconds: number;
+  /** ‖θ−θ*‖/‖θ₀−θ*‖ when the minimiser is known */
+  distance?: number;
+}
+
+export interface Optimizer {
+  readonly method: string;
+  /** current estimate (the ensemble mean for EKI) */
+  readonly theta: Float64Array;
+  /** Φ at the current estimate */
+  readonly objective: number;
+  /** forward evaluations so far, including the start */
+  readonly evaluations: number;
+  /** performs iteration k (0-based) */
+  step(k: number): StepRecord;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  message: string;
+  iterations: number;
+  objective: number;
+  evaluations: number;
+  seconds: number;
+  theta: Float64Array;
+  history: HistoryRow[];
+  metrics: Record<string, number>;
+}

@@ -1,0 +1,153 @@
+// Dense symmetric K×K float64 linear algebra for the ensemble-space systems (K ≤ a few thousand).
+// Matrices are row-major Float64Array(K*K). The solver tries Cholesky, then Cholesky with
+// growing diagonal jitter, then an eigen-decomposition pseudo-inverse, and reports which one
+// it used; a system with non-finite entries is an error, never a silent NaN step.
+
+import { allFinite } from "./vector.ts";
+
+export class LinearSolveError extends Error {
+  override name = "LinearSolveError";
+}
+
+export type SolveMethod = "cholesky" | "jitter" | "pseudo-inverse";
+
+export interface SolveResult {
+  x: Float64Array;
+  method: SolveMethod;
+  /** diagonal shift added for the jitter fallback (0 otherwise) */
+  jitter: number;
+  /** eigenvalues kept by the pseudo-inverse (K for the other methods) */
+  rank: number;
+}
+
+/** In-place lower Cholesky factor of A (row-major). Returns false if A is not numerically positive definite. */
+export function choleskyInPlace(a: Float64Array, k: number): boolean {
+  for (let j = 0; j < k; j++) {
+    const rj = j * k;
+    let d = a[rj + j];
+    for (let p = 0; p < j; p++) d -= a[rj + p] * a[rj + p];
+    if (!(d > 0) || !Number.isFinite(d)) return false;
+    const ljj = Math.sqrt(d);
+    a[rj + j] = ljj;
+    for (let i = j + 1; i < k; i++) {
+      const ri = i * k;
+      let s = a[ri + j];
+      for (let p = 0; p < j; p++) s -= a[ri + p] * a[rj + p];
+      a[ri + j] = s / ljj;
+    }
+    for (let i = j + 1; i < k; i++) a[rj + i] = 0;
+  }
+  return true;
+}
+
+/** Solves L Lᵀ x = b given the lower factor L; writes x (may alias b). */
+export function choleskySolve(l: Float64Array, k: number, b: Float64Array, x: Float64Array): void {
+  if (x !== b) x.set(b);
+  for (let i = 0; i < k; i++) {
+    let s = x[i];
+    const ri = i * k;
+    for (let p = 0; p < i; p++) s -= l[ri + p] * x[p];
+    x[i] = s / l[ri + i];
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = x[i];
+    for (let p = i + 1; p < k; p++) s -= l[p * k + i] * x[p];
+    x[i] = s / l[i * k + i];
+  }
+}
+
+/**
+ * Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations.
+ * Returns eigenvalues and row-major eigenvectors V with A = V diag(λ) Vᵀ (columns of V).
+ */
+export function symmetricEigen(aIn: Float64Array, k: number, maxSweeps = 100): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(aIn);
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  let norm = 0;
+  for (let i = 0; i < k * k; i++) norm += a[i] * a[i];
+  const tol = 1e-30 * Math.max(norm, Number.MIN_VALUE);
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+    let off = 0;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += a[p * k + q] * a[p * k + q];
+    if (off <= tol) break;
+    for (let p = 0; p < k - 1; p++) {
+      for (let q = p + 1; q < k; q++) {
+        const apq = a[p * k + q];
+        if (apq === 0) continue;
+        const app = a[p * k + p], aqq = a[q * k + q];
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let r = 0; r < k; r++) {
+          const arp = a[r * k + p], arq = a[r * k + q];
+          a[r * k + p] = c * arp - s * arq;
+          a[r * k + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < k; r++) {
+          const apr = a[p * k + r], aqr = a[q * k + r];
+          a[p * k + r] = c * apr - s * aqr;
+          a[q * k + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r * k + p], vrq = v[r * k + q];
+          v[r * k + p] = c * vrp - s * vrq;
+          v[r * k + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(k);
+  for (let i = 0; i < k; i++) values[i] = a[i * k + i];
+  return { values, vectors: v };
+}
+
+export interface SolveOptions {
+  /** jitter attempts, each ×100 larger, starting at 1e-12·(trace/K) */
+  jitterSteps?: number;
+}
+
+/**
+ * Solves A x = b for symmetric positive (semi-)definite A (K×K, row-major).
+ * Cholesky first; on failure Cholesky of A + τI for τ = 1e-12·mean(diag)·100^t, t < jitterSteps;
+ * then the eigenvalue pseudo-inverse with cutoff K·ε·max|λ|.
+ */
+export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts: SolveOptions = {}): SolveResult {
+  if (a.length !== k * k || b.length !== k) throw new LinearSolveError(`dimension mismatch: A has ${a.length} entries and b has ${b.length}, expected ${k}×${k} and ${k}`);
+  if (!allFinite(a) || !allFinite(b)) throw new LinearSolveError("the ensemble system contains NaN or infinite entries (a forward evaluation returned non-finite values)");
+  const x = new Float64Array(k);
+  const work = Float64Array.from(a);
+  if (choleskyInPlace(work, k)) {
+    choleskySolve(work, k, b, x);
+    return { x, method: "cholesky", jitter: 0, rank: k };
+  }
+  let trace = 0;
+  for (let i = 0; i < k; i++) trace += Math.abs(a[i * k + i]);
+  const scale = trace > 0 ? trace / k : 1;
+  const steps = opts.jitterSteps ?? 4;
+  for (let t = 0; t < steps; t++) {
+    const tau = 1e-12 * scale * Math.pow(100, t);
+    work.set(a);
+    for (let i = 0; i < k; i++) work[i * k + i] += tau;
+    if (choleskyInPlace(work, k)) {
+      choleskySolve(work, k, b, x);
+      if (allFinite(x)) return { x, method: "jitter", jitter: tau, rank: k };
+    }
+  }
+  const { values, vectors } = symmetricEigen(a, k);
+  let maxAbs = 0;
+  for (let i = 0; i < k; i++) maxAbs = Math.max(maxAbs, Math.abs(values[i]));
+  const cutoff = k * 2.220446049250313e-16 * maxAbs;
+  let rank = 0;
+  for (let e = 0; e < k; e++) {
+    const lam = values[e];
+    if (!(lam > cutoff)) continue;
+    rank++;
+    let proj = 0;
+    for (let i = 0; i < k; i++) proj += vectors[i * k + e] * b[i];
+    const coef = proj / lam;
+    for (let i = 0; i < k; i++) x[i] += coef * vectors[i * k + e];
+  }
+  if (!allFinite(x)) throw new LinearSolveError("the ensemble system could not be solved: the pseudo-inverse produced non-finite values");
+  return { x, method: "pseudo-inverse", jitter: 0, rank };
+}

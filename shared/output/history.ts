@@ -1,0 +1,47 @@
+// History rows → CSV text, and result → the JSON document written as result.json.
+
+import type { HistoryRow, RunResult } from "../enkf/types.ts";
+
+const COLUMNS = ["iteration", "objective", "sigma", "gamma", "step", "accepted", "backtracks", "evaluations", "solver", "seconds", "distance"] as const;
+
+function cell(v: unknown): string {
+  if (v === undefined) return "";
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+  return String(v);
+}
+
+export function historyCsv(rows: readonly HistoryRow[]): string {
+  const cols = rows.some((r) => r.distance !== undefined) ? COLUMNS : COLUMNS.filter((c) => c !== "distance");
+  const lines = [cols.join(",")];
+  for (const r of rows) lines.push(cols.map((c) => cell(r[c as keyof HistoryRow])).join(","));
+  return lines.join("\n") + "\n";
+}
+
+/** JSON has no NaN or ±Infinity: they become null. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+}
+
+export interface ResultDocumentContext {
+  name: string;
+  spec: unknown;
+  environment: Record<string, unknown>;
+  files: Record<string, string>;
+}
+
+export function resultDocument(result: RunResult, ctx: ResultDocumentContext): Record<string, unknown> {
+  return {
+    name: ctx.name,
+    status: result.status,
+    message: result.message,
+    iterations: result.iterations,
+    objective: result.objective,
+    evaluations: result.evaluations,
+    seconds: result.seconds,
+    metrics: result.metrics,
+    files: ctx.files,
+    environment: ctx.environment,
+    spec: ctx.spec,
+    history: result.history,
+  };
+}

@@ -1,0 +1,23 @@
+// What a problem gives the optimizers: a forward model F: Rⁿ → R^M, an output-space loss
+// (holding the data y), a start point, and for built-ins the known minimiser.
+
+import type { OutputLoss } from "../losses/types.ts";
+
+export interface Problem {
+  readonly kind: string;
+  /** n, the number of parameters */
+  readonly dimension: number;
+  /** M, the length of F(θ) */
+  readonly outputSize: number;
+  readonly loss: OutputLoss;
+  /** a fresh copy of the start point θ₀ */
+  initial(): Float64Array;
+  /** out ← F(θ) */
+  forward(theta: Float64Array, out: Float64Array): void;
+  /** out ← J(θ)ᵀ v, the exact vector–Jacobian product, where the problem has one (baselines, tests) */
+  vjp?(theta: Float64Array, v: Float64Array, out: Float64Array): void;
+  /** the known global minimiser θ*, for built-ins */
+  readonly solution?: Float64Array;
+  /** Φ(θ*), for built-ins */
+  readonly optimum?: number;
+}

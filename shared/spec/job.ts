@@ -1,0 +1,133 @@
+// The job spec: the single source of truth for job types (z.infer), validation, and the
+// JSON Schema that `enkf schema` prints. Every object is strict: unknown keys are errors.
+
+import { z } from "zod";
+
+const positive = z.number().positive();
+const nonNegative = z.number().min(0);
+const seed = z.int().min(0).max(Number.MAX_SAFE_INTEGER).describe("non-negative integer seed");
+
+// ---------------------------------------------------------------- problems
+const regularization = nonNegative.default(0).describe("α in the optional term ½α‖θ‖² added to Φ");
+
+export const QuadraticProblem = z.strictObject({
+  type: z.literal("quadratic"),
+  dimension: z.int().min(1).max(10_000_000).default(100).describe("number of parameters n"),
+  condition: z.number().min(1).max(1e16).default(100).describe("condition number of the Hessian"),
+  spectrum: z.enum(["harmonic", "geometric", "linear"]).default("harmonic")
+    .describe("eigenvalue distribution between condition and 1"),
+  seed: seed.default(0),
+  regularization,
+}).describe("seeded linear least squares with a known minimiser θ* and θ₀ = 0");
+
+export const OscillatoryProblem = z.strictObject({
+  type: z.literal("oscillatory"),
+  dimension: z.int().min(1).max(1_000_000).default(10),
+  amplitude: positive.default(10).describe("A: Φ = ½‖θ−c‖² + A Σ sin²(πf(θ_i−c_i))"),
+  frequency: positive.default(1).describe("f, oscillations per unit length"),
+  start: z.number().default(3.2).describe("θ₀ = c + start in every coordinate"),
+  seed: seed.default(0),
+  regularization,
+}).describe("convex bowl plus high-frequency oscillation (Rastrigin-like); global minimiser known");
+
+export const RosenbrockProblem = z.strictObject({
+  type: z.literal("rosenbrock"),
+  dimension: z.int().min(2).max(1_000_000).default(2),
+  regularization,
+}).describe("chained Rosenbrock written as residuals; minimiser (1, …, 1)");
+
+export const ProblemSpec = z.discriminatedUnion("type", [QuadraticProblem, OscillatoryProblem, RosenbrockProblem]);
+
+// ---------------------------------------------------------------- optimizer pieces
+export const SigmaSchedule = z.discriminatedUnion("schedule", [
+  z.strictObject({ schedule: z.literal("constant"), initial: positive }),
+  z.strictObject({
+    schedule: z.literal("geometric"),
+    initial: positive,
+    decay: z.number().gt(0).max(1).default(0.98).describe("σ_k = max(initial·decay^k, minimum)"),
+    minimum: nonNegative.default(0),
+  }),
+  z.strictObject({
+    schedule: z.literal("adaptive"),
+    initial: positive,
+    shrink: z.number().gt(0).lt(1).default(0.5).describe("factor after a rejected step"),
+    grow: z.number().min(1).default(1.5).describe("factor after a step accepted at full length"),
+    minimum: nonNegative.default(0),
+    maximum: positive.optional().describe("upper bound (default: none)"),
+  }),
+]);
+
+export const Sigma = z.union([positive, SigmaSchedule], {
+  error: "expected a positive number or an object { schedule: \"constant\" | \"geometric\" | \"adaptive\", initial, … }",
+}).describe("perturbation scale σ: a number (constant) or a schedule");
+
+export const Gamma = z.union([nonNegative, z.strictObject({ relative: positive.describe("γ = relative·trace(QᵀWQ)/K") })], {
+  error: "expected a non-negative number or an object { relative: number }",
+}).describe("Tikhonov shift γ of the K×K system: fixed, or relative to trace(QᵀWQ)/K");
+
+export const LineSearch = z.union([
+  z.boolean(),
+  z.strictObject({
+    c1: z.number().gt(0).lt(1).default(1e-4).describe("Armijo sufficient-decrease constant"),
+    shrink: z.number().gt(0).lt(1).default(0.5).describe("step-length factor per backtrack"),
+    maxBacktracks: z.int().min(0).max(60).default(8),
+  }),
+], { error: "expected true, false, or an object { c1, shrink, maxBacktracks }" })
+  .describe("backtracking (Armijo) line search on Φ");
+
+export const ModifiedEnkfOptimizer = z.strictObject({
+  method: z.literal("modified-enkf"),
+  ensembleSize: z.int().min(2).max(100_000).describe("K, perturbations per iteration"),
+  sigma: Sigma.default(0.01),
+  gamma: Gamma.default(1e-10),
+  stepSize: positive.default(1).describe("initial step length η"),
+  lineSearch: LineSearch.default(true),
+  perturbation: z.enum(["gaussian", "rademacher"]).default("gaussian"),
+  seed: seed.default(0),
+}).describe("modified EnKF (Haber, Lucka, Ruthotto 2018): fresh ensemble each iteration, subspace Gauss–Newton step");
+
+export const EnkfOptimizer = z.strictObject({
+  method: z.literal("enkf"),
+  ensembleSize: z.int().min(2).max(100_000).describe("J, particles"),
+  sigma: positive.default(1).describe("spread of the initial ensemble around θ₀"),
+  stepSize: positive.default(1).describe("h in (C^FF + Γ/h)⁻¹"),
+  seed: seed.default(0),
+}).describe("standard ensemble Kalman inversion (Kovachki & Stuart 2019), the comparison baseline");
+
+export const GradientDescentOptimizer = z.strictObject({
+  method: z.literal("gradient-descent"),
+  stepSize: positive.default(1),
+  lineSearch: LineSearch.default(true),
+}).describe("gradient descent with the exact gradient (built-in problems only), a baseline");
+
+export const OptimizerSpec = z.discriminatedUnion("method", [ModifiedEnkfOptimizer, EnkfOptimizer, GradientDescentOptimizer]);
+
+export const StopSpec = z.strictObject({
+  maxIterations: z.int().min(1).max(100_000_000).default(500),
+  tolerance: nonNegative.default(0).describe("stop (converged) when the relative decrease of Φ over `window` iterations is below this; 0 disables"),
+  window: z.int().min(1).default(10),
+  targetObjective: z.number().optional().describe("stop (converged) once Φ ≤ this"),
+  timeLimit: positive.optional().describe("wall-clock budget in seconds"),
+  maxRejections: z.int().min(1).default(50).describe("stop (stagnated) after this many consecutive rejected steps"),
+});
+
+export const JobSpec = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
+  description: z.string().max(2000).optional(),
+  problem: ProblemSpec,
+  optimizer: OptimizerSpec,
+  stop: StopSpec.default({ maxIterations: 500, tolerance: 0, window: 10, maxRejections: 50 }),
+});
+
+export type JobSpec = z.infer<typeof JobSpec>;
+export type JobSpecInput = z.input<typeof JobSpec>;
+export type ProblemSpec = z.infer<typeof ProblemSpec>;
+export type OptimizerSpec = z.infer<typeof OptimizerSpec>;
+export type ModifiedEnkfSpec = z.infer<typeof ModifiedEnkfOptimizer>;
+export type EnkfSpec = z.infer<typeof EnkfOptimizer>;
+export type GradientDescentSpec = z.infer<typeof GradientDescentOptimizer>;
+export type StopSpec = z.infer<typeof StopSpec>;
+export type SigmaSpec = z.infer<typeof Sigma>;
+export type GammaSpec = z.infer<typeof Gamma>;
+export type LineSearchSpec = z.infer<typeof LineSearch>;
