@@ -45,11 +45,18 @@ export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, 
   }
   function draw(row: HistoryRow): void {
     if (tty) {
-      const width = 24;
+      const width = 20;
       const filled = Math.min(width, Math.round((width * row.iteration) / maxIterations));
       const bar = "█".repeat(filled) + "░".repeat(width - filled);
+      const compact = [
+        `${row.iteration}/${maxIterations}`,
+        `eta ${duration(eta(row, maxIterations, timeLimit))}`,
+        `Φ ${fmt(row.objective)}`,
+        `σ ${fmt(row.sigma)}`,
+        `η ${row.accepted ? row.step.toPrecision(3) : "rejected"}`,
+      ].join("  ");
       const cols = stream.columns ?? 120;
-      stream.write(`\r${`${bar} ${line(row)}`.slice(0, cols - 1)}\x1b[K`);
+      stream.write(`\r${`${bar} ${compact}`.slice(0, cols - 1)}\x1b[K`);
     } else {
       stream.write(line(row) + "\n");
     }

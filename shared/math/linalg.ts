@@ -123,8 +123,9 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts
   }
   let trace = 0;
   for (let i = 0; i < k; i++) trace += Math.abs(a[i * k + i]);
-  const scale = trace > 0 ? trace / k : 1;
-  const steps = opts.jitterSteps ?? 4;
+  // jitter is relative to the matrix; a zero matrix goes straight to the pseudo-inverse (zero step)
+  const scale = trace / k;
+  const steps = trace > 0 ? opts.jitterSteps ?? 4 : 0;
   for (let t = 0; t < steps; t++) {
     const tau = 1e-12 * scale * Math.pow(100, t);
     work.set(a);

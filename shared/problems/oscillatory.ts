@@ -1,6 +1,6 @@
 // A convex bowl plus a high-frequency oscillation (Rastrigin-like), written as residuals:
 //   F_i = θ_i,  F_{n+i} = √(2A)·sin(πf(θ_i − c_i)),  y = (c, 0),
-//   Φ = ½‖θ − c‖² + A·Σ sin²(πf(θ_i − c_i))   (= ½·Rastrigin(θ − c) with amplitude 2A... for f = 1).
+//   Φ = ½‖θ − c‖² + A·Σ sin²(πf(θ_i − c_i))   (for f = 1, ½ of Rastrigin Σ[x² − A cos 2πx + A] at x = θ − c).
 // The global minimiser is c (Φ* = 0); for 2Aπ²f² > 1 there is a local minimum near every point
 // of c + lattice/f. c is seeded (|c_i| ≲ 1); θ₀ = c + start in every coordinate.
 

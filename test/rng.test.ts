@@ -1,0 +1,150 @@
+// Counter-based RNG: known-answer vectors, regeneration of single columns, and statistical sanity.
+import { describe, expect, it } from "vitest";
+import { philox4x32 } from "../shared/math/philox.ts";
+import { fillGaussian, fillRademacher, fillUniform, Stream, type StreamCoordinates } from "../shared/math/rng.ts";
+import { ensembleStatistics, ensembleWorkspace, perturbation } from "../shared/enkf/ensembleStatistics.ts";
+import { quadratic } from "../shared/problems/quadratic.ts";
+
+describe("Philox4x32-10", () => {
+  // Known-answer vectors published with Random123 (kat_vectors): counter[4], key[2] -> output[4].
+  const kat: [number[], number[], number[]][] = [
+    [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
+    [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
+    [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
+  ];
+  it.each(kat)("matches the published vector for counter %j key %j", (c, k, want) => {
+    const out = new Uint32Array(4);
+    philox4x32(c[0], c[1], c[2], c[3], k[0], k[1], out);
+    expect(Array.from(out)).toEqual(want);
+  });
+});
+
+function stats(x: Float64Array) {
+  let m = 0;
+  for (const v of x) m += v;
+  m /= x.length;
+  let v2 = 0, v4 = 0;
+  for (const v of x) { const d = v - m; v2 += d * d; v4 += d * d * d * d; }
+  v2 /= x.length; v4 /= x.length;
+  return { mean: m, variance: v2, kurtosis: v4 / (v2 * v2) };
+}
+
+function correlation(a: Float64Array, b: Float64Array): number {
+  const sa = stats(a), sb = stats(b);
+  let c = 0;
+  for (let i = 0; i < a.length; i++) c += (a[i] - sa.mean) * (b[i] - sb.mean);
+  return c / a.length / Math.sqrt(sa.variance * sb.variance);
+}
+
+const N = 400_000;
+const base: StreamCoordinates = { seed: 12345, stream: Stream.perturbation, iteration: 7, member: 3 };
+
+describe("Gaussian perturbations", () => {
+  const z = new Float64Array(N);
+  fillGaussian(z, base);
+  it("have mean 0, variance 1 and normal tails", () => {
+    const s = stats(z);
+    expect(Math.abs(s.mean)).toBeLessThan(5 / Math.sqrt(N));
+    expect(Math.abs(s.variance - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
+    expect(Math.abs(s.kurtosis - 3)).toBeLessThan(0.05);
+    let beyond2 = 0;
+    for (const v of z) if (Math.abs(v) > 2) beyond2++;
+    // P(|Z| > 2) = 0.0455
+    expect(Math.abs(beyond2 / N - 0.0455)).toBeLessThan(0.002);
+  });
+
+  it("are the Box–Muller transform of the Philox words at their counter", () => {
+    const block = new Uint32Array(4);
+    const idx = 4 * 1001;
+    philox4x32(1001, base.member, base.iteration, base.stream, base.seed, 0, block);
+    const r = Math.sqrt(-2 * Math.log((block[0] + 0.5) / 2 ** 32));
+    const a = (2 * Math.PI * block[1]) / 2 ** 32;
+    expect(z[idx]).toBe(r * Math.cos(a));
+    expect(z[idx + 1]).toBe(r * Math.sin(a));
+  });
+
+  it("streams are uncorrelated across members, iterations, seeds, purposes and lags", () => {
+    const bound = 5 / Math.sqrt(N);
+    const other = (c: Partial<typeof base>) => {
+      const o = new Float64Array(N);
+      fillGaussian(o, { ...base, ...c });
+      return o;
+    };
+    expect(Math.abs(correlation(z, other({ member: 4 })))).toBeLessThan(bound);
+    expect(Math.abs(correlation(z, other({ iteration: 8 })))).toBeLessThan(bound);
+    expect(Math.abs(correlation(z, other({ seed: 12346 })))).toBeLessThan(bound);
+    expect(Math.abs(correlation(z, other({ stream: Stream.ensembleInit })))).toBeLessThan(bound);
+    for (const lag of [1, 2, 3, 4, 5]) {
+      expect(Math.abs(correlation(z.subarray(0, N - lag), z.subarray(lag)))).toBeLessThan(bound);
+    }
+    // squares too: Box–Muller pairs share a radius, so check that |z| is not correlated within a block
+    const sq = z.map((v) => v * v);
+    expect(Math.abs(correlation(sq.subarray(0, N - 1), sq.subarray(1)))).toBeLessThan(bound);
+  });
+
+  it("any index range regenerates the same bits as the whole stream", () => {
+    for (const [start, count] of [[0, 1], [1, 3], [3, 9], [997, 1000], [N - 5, 5]]) {
+      const part = new Float64Array(count);
+      fillGaussian(part, base, start, count);
+      expect(part).toEqual(z.subarray(start, start + count));
+    }
+  });
+});
+
+describe("Rademacher perturbations", () => {
+  it("are ±1 with mean 0 and uncorrelated neighbours", () => {
+    const r = new Float64Array(N);
+    fillRademacher(r, base);
+    let plus = 0, notUnit = 0;
+    for (const v of r) { if (Math.abs(v) !== 1) notUnit++; if (v > 0) plus++; }
+    expect(notUnit).toBe(0);
+    expect(Math.abs(plus / N - 0.5)).toBeLessThan(2.5 / Math.sqrt(N));
+    expect(Math.abs(correlation(r.subarray(0, N - 1), r.subarray(1)))).toBeLessThan(5 / Math.sqrt(N));
+    const other = new Float64Array(N);
+    fillRademacher(other, { ...base, member: 4 });
+    expect(Math.abs(correlation(r, other))).toBeLessThan(5 / Math.sqrt(N));
+    const part = new Float64Array(300);
+    fillRademacher(part, base, 100, 300);
+    expect(part).toEqual(r.subarray(100, 400));
+  });
+});
+
+describe("uniforms", () => {
+  it("lie in [0, 1) with mean 1/2 and variance 1/12", () => {
+    const u = new Float64Array(N);
+    fillUniform(u, base);
+    let outside = 0;
+    for (const v of u) if (!(v >= 0 && v < 1)) outside++;
+    expect(outside).toBe(0);
+    const s = stats(u);
+    expect(Math.abs(s.mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / N));
+    expect(Math.abs(s.variance - 1 / 12)).toBeLessThan(1e-3);
+  });
+});
+
+describe("regenerating a perturbation column", () => {
+  it("column ω_j generated alone equals the same column of the full ensemble the optimizer drew", () => {
+    const problem = quadratic({ dimension: 37, condition: 10, seed: 2 });
+    const K = 9;
+    const ws = ensembleWorkspace(problem, K);
+    const theta = problem.initial();
+    const f0 = new Float64Array(problem.outputSize);
+    problem.forward(theta, f0);
+    for (const kind of ["gaussian", "rademacher"] as const) {
+      const draw = { sigma: 0.3, kind, seed: 99, iteration: 5 };
+      ensembleStatistics(problem, theta, f0, draw, 0, ws);
+      for (const j of [0, 4, 8]) {
+        const alone = new Float64Array(37);
+        perturbation(draw, j, alone);
+        expect(alone).toEqual(ws.omega.subarray(j * 37, (j + 1) * 37));
+      }
+    }
+  });
+
+  it("rejects seeds and coordinates outside the counter range", () => {
+    const out = new Float64Array(4);
+    expect(() => fillGaussian(out, { ...base, seed: -1 })).toThrow(/seed/);
+    expect(() => fillGaussian(out, { ...base, seed: 1.5 })).toThrow(/seed/);
+    expect(() => fillGaussian(out, { ...base, member: 2 ** 32 })).toThrow(/member/);
+  });
+});
