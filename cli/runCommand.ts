@@ -12,9 +12,20 @@ import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts"
 import { buildProblem } from "../shared/problems/build.ts";
 import { parseJobText } from "../shared/spec/parse.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
-import { writeAtomic } from "./files.ts";
+import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
+
+/** Writes a run file; a file-system failure becomes a one-line error naming the path. */
+async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await writeFileAtomic(path, data);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOTDIR" ? "a parent is not a directory" : err.code === "EACCES" ? "permission denied" : err.code === "ENOSPC" ? "no space left on device" : err.message;
+    throw new CliError(1, `cannot write ${path}: ${why}`);
+  }
+}
 
 export interface RunFlags {
   out?: string;

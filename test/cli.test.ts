@@ -1,5 +1,5 @@
 // The `enkf` command as a user runs it: a real process, real files.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,6 +91,43 @@ describe("enkf run", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^enkf: run failed: method "enkf" does not support problem.regularization/);
     expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8")).status).toBe("failed");
+  });
+});
+
+describe("interrupting and impossible jobs", () => {
+  it("Ctrl-C (SIGINT) stops after the current iteration, writes everything and exits 130", async () => {
+    const slow = { name: "slow", problem: { type: "quadratic", dimension: 20000, condition: 1000, spectrum: "geometric" }, optimizer: { method: "modified-enkf", ensembleSize: 40 }, stop: { maxIterations: 100000 } };
+    const out = join(tmp, "interrupted");
+    const child = spawn(process.execPath, [join(root, "bin/enkf.js"), "run", jobFile("slow", slow), "--out", out], { cwd: tmp });
+    let stderr = "";
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/^iter /m.test(stderr)) child.kill("SIGINT");
+      });
+      child.on("close", resolve);
+    });
+    expect(code).toBe(130);
+    const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
+    expect(result.status).toBe("cancelled");
+    expect(result.iterations).toBeGreaterThan(0);
+    expect(result.iterations).toBeLessThan(100000);
+    expect(decodeNpyFloat64(readFileSync(join(out, "theta.npy")))).toHaveLength(20000);
+    expect(readFileSync(join(out, "history.csv"), "utf8").trim().split("\n")).toHaveLength(result.iterations + 1);
+  });
+
+  it("a job whose ensemble cannot fit in memory fails with a message saying what to reduce", () => {
+    const huge = { name: "huge", problem: { type: "quadratic", dimension: 100000 }, optimizer: { method: "modified-enkf", ensembleSize: 30000 } };
+    const r = enkf("run", jobFile("huge", huge), "--out", join(tmp, "huge"), "--quiet");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/would need [\d.]+ GiB.*reduce optimizer\.ensembleSize/);
+  });
+
+  it("an output path that cannot be created is a one-line error naming it", () => {
+    const file = jobFile("plain", good);
+    const r = enkf("run", file, "--out", join(file, "sub"), "--quiet");
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`enkf: cannot write ${join(file, "sub", "spec.json")}: a parent is not a directory`);
   });
 });
 

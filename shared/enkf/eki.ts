@@ -11,12 +11,14 @@ import { fillGaussian, Stream } from "../math/rng.ts";
 import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import type { EnkfSpec } from "../spec/job.ts";
+import { checkWorkspace } from "./memory.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
 
 export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float64Array): Optimizer {
   if (problem.loss.name !== "least-squares") throw new Error(`method "enkf" needs a least-squares loss; this problem uses ${problem.loss.name}`);
   if (alpha > 0) throw new Error(`method "enkf" does not support problem.regularization; use "modified-enkf"`);
   const n = problem.dimension, m = problem.outputSize, J = spec.ensembleSize, h = spec.stepSize;
+  checkWorkspace("the EKI ensemble (particles, outputs and deviations, 2J×(n+M))", 2 * J * (n + m) + 2 * J * J, "reduce optimizer.ensembleSize or the problem size");
   const start = theta0 ? Float64Array.from(theta0) : problem.initial();
   const particles = new Float64Array(J * n);
   for (let j = 0; j < J; j++) {

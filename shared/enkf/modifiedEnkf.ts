@@ -12,6 +12,7 @@ import type { ModifiedEnkfSpec } from "../spec/job.ts";
 import { ensembleStatistics, ensembleWorkspace, type EnsembleDraw } from "./ensembleStatistics.ts";
 import { backtrack, lineSearchParams } from "./lineSearch.ts";
 import { gammaValue, sigmaSchedule } from "./schedules.ts";
+import { checkWorkspace } from "./memory.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
 
 export function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, alpha = 0, theta0?: Float64Array): Optimizer {
@@ -19,6 +20,7 @@ export function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, alpha = 0
   const k = spec.ensembleSize;
   const schedule = sigmaSchedule(spec.sigma);
   const ls = lineSearchParams(spec.lineSearch);
+  checkWorkspace("the ensemble workspace (Ω and Q, K×(n+M), plus the K×K system)", k * (n + problem.outputSize) + 2 * k * k, "reduce optimizer.ensembleSize or the problem size");
   const ws = ensembleWorkspace(problem, k);
   const system = new Float64Array(k * k);
   const direction = new Float64Array(n);
