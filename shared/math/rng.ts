@@ -30,13 +30,17 @@ const INV32 = 1 / TWO32;
 const TWO_PI = 2 * Math.PI;
 const block = new Uint32Array(4);
 
-function keyWords(seed: number): [number, number] {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
-  return [seed % TWO32, Math.floor(seed / TWO32)];
-}
-
 function checkCoordinate(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`${name} must be an integer in [0, 2^32), got ${v}`);
+}
+
+/** Validates the coordinates and returns the Philox key words of the seed. */
+function keyWords(c: StreamCoordinates): [number, number] {
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${c.seed}`);
+  checkCoordinate("member", c.member);
+  checkCoordinate("iteration", c.iteration);
+  checkCoordinate("stream", c.stream);
+  return [c.seed % TWO32, Math.floor(c.seed / TWO32)];
 }
 
 /**
@@ -46,9 +50,7 @@ function checkCoordinate(name: string, v: number): void {
 export function fillGaussian(
   out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1,
 ): void {
-  const [k0, k1] = keyWords(c.seed);
-  checkCoordinate("member", c.member);
-  checkCoordinate("iteration", c.iteration);
+  const [k0, k1] = keyWords(c);
   const end = start + count;
   let i = start;
   while (i < end) {
@@ -77,9 +79,7 @@ export function fillGaussian(
 export function fillRademacher(
   out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1,
 ): void {
-  const [k0, k1] = keyWords(c.seed);
-  checkCoordinate("member", c.member);
-  checkCoordinate("iteration", c.iteration);
+  const [k0, k1] = keyWords(c);
   const end = start + count;
   let i = start;
   while (i < end) {
@@ -95,7 +95,7 @@ export function fillRademacher(
 
 /** Uniform values in [0, 1) with 32-bit resolution, for element indices [start, start + count). */
 export function fillUniform(out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0): void {
-  const [k0, k1] = keyWords(c.seed);
+  const [k0, k1] = keyWords(c);
   const end = start + count;
   let i = start;
   while (i < end) {

@@ -117,7 +117,7 @@ export const JobSpec = z.strictObject({
   description: z.string().max(2000).optional(),
   problem: ProblemSpec,
   optimizer: OptimizerSpec,
-  stop: StopSpec.default({ maxIterations: 500, tolerance: 0, window: 10, maxRejections: 50 }),
+  stop: StopSpec.prefault({}),
 });
 
 export type JobSpec = z.infer<typeof JobSpec>;
