@@ -14,6 +14,7 @@ export const Stream = {
   ensembleInit: 1,
   problem: 2,
   batch: 3,
+  init: 4,
 } as const;
 
 export type PerturbationKind = "gaussian" | "rademacher";
