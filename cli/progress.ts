@@ -40,6 +40,7 @@ export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, 
       `step ${row.accepted ? row.step.toPrecision(3) : "rejected"}`,
     ];
     if (row.distance !== undefined) parts.push(`rel.dist ${fmt(row.distance)}`);
+    if (row.evaluation?.testAccuracy !== undefined) parts.push(`test acc ${row.evaluation.testAccuracy.toFixed(4)}`);
     parts.push(`elapsed ${duration(row.seconds)}`, `eta ${duration(eta(row, maxIterations, timeLimit))}`);
     return parts.join("  ");
   }

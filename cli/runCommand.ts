@@ -4,7 +4,10 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { DataError } from "../shared/data/csv.ts";
+import { loadDataset } from "../shared/data/load.ts";
+import type { Dataset } from "../shared/data/types.ts";
 import { optimize } from "../shared/enkf/optimize.ts";
 import type { RunResult } from "../shared/enkf/types.ts";
 import { encodeNpyFloat64 } from "../shared/output/npy.ts";
@@ -60,9 +63,18 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   if (!flags.force && existsSync(join(outDir, "result.json"))) {
     throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
   }
+  let dataset: Dataset | undefined;
+  if (job.problem.type === "classification" || job.problem.type === "regression") {
+    try {
+      dataset = await loadDataset(job.problem.data, job.problem.type, dirname(resolve(file)));
+    } catch (e) {
+      if (e instanceof DataError) throw new CliError(2, e.message);
+      throw e;
+    }
+  }
   let problem;
   try {
-    problem = buildProblem(job.problem);
+    problem = buildProblem(job.problem, { dataset, optimizer: job.optimizer });
   } catch (e) {
     throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
   }

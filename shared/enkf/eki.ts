@@ -57,7 +57,8 @@ export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float6
     theta: mean,
     get objective() { return phi; },
     get evaluations() { return evaluations; },
-    step(): StepRecord {
+    step(iteration: number): StepRecord {
+      problem.setIteration?.(iteration);
       for (let j = 0; j < J; j++) problem.forward(particles.subarray(j * n, (j + 1) * n), outputs.subarray(j * m, (j + 1) * m));
       meanF.fill(0);
       for (let j = 0; j < J; j++) for (let r = 0; r < m; r++) meanF[r] += outputs[j * m + r];

@@ -23,14 +23,19 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
     theta,
     get objective() { return phi; },
     get evaluations() { return evaluations; },
-    step(): StepRecord {
+    step(iteration: number): StepRecord {
+      let evals = 0;
+      if (problem.setIteration?.(iteration)) {
+        phi = objectiveGradient(problem, theta, grad, ws, alpha);
+        evals++;
+      }
       let g2 = 0;
       for (let i = 0; i < n; i++) g2 += grad[i] * grad[i];
       const result = backtrack(phi, -g2, spec.stepSize, ls, (eta) => {
         for (let i = 0; i < n; i++) trialPoint[i] = theta[i] - eta * grad[i];
         return objective(problem, trialPoint, fTrial, alpha);
       });
-      let evals = result.trials;
+      evals += result.trials;
       if (result.accepted) {
         theta.set(trialPoint);
         phi = objectiveGradient(problem, theta, grad, ws, alpha);

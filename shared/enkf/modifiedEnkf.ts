@@ -40,8 +40,14 @@ export function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, alpha = 0
     get objective() { return phi; },
     get evaluations() { return evaluations; },
     step(iteration: number): StepRecord {
+      let evals = 0;
+      if (problem.setIteration?.(iteration)) {
+        // a new mini-batch: the line search compares against Φ on this batch
+        phi = objective(problem, theta, f0, alpha);
+        evals++;
+      }
       const draw: EnsembleDraw = { sigma, kind: spec.perturbation, seed: spec.seed, iteration };
-      let evals = ensembleStatistics(problem, theta, f0, draw, alpha, ws);
+      evals += ensembleStatistics(problem, theta, f0, draw, alpha, ws);
       let trace = 0;
       for (let j = 0; j < k; j++) trace += ws.gram[j * k + j];
       const gamma = gammaValue(spec.gamma, trace, k);

@@ -89,6 +89,7 @@ export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<His
       rejections = rec.accepted ? 0 : rejections + 1;
       const row: HistoryRow = { iteration: k + 1, ...rec, seconds: now() - t0 };
       if (hasSolution) row.distance = d0 > 0 ? distance(opt.theta, problem.solution!) / d0 : 0;
+      if (problem.evaluate && stop.evaluateEvery !== undefined && row.iteration % stop.evaluateEvery === 0) row.evaluation = problem.evaluate(opt.theta);
       history.push(row);
       yield row;
     } catch (e) {
@@ -100,6 +101,8 @@ export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<His
     if (decision) { status = decision.status; message = decision.message; break; }
   }
   const theta = Float64Array.from(opt.theta);
+  const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, opt.objective, history) : {};
+  if (problem.evaluate && status !== "failed") Object.assign(metrics, problem.evaluate(theta));
   return {
     status,
     message,
@@ -109,7 +112,7 @@ export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<His
     seconds: now() - t0,
     theta,
     history,
-    metrics: alpha === 0 ? solutionMetrics(problem, theta, start, opt.objective, history) : {},
+    metrics,
   };
 }
 

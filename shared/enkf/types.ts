@@ -24,6 +24,8 @@ export interface HistoryRow extends StepRecord {
   seconds: number;
   /** ‖θ−θ*‖/‖θ₀−θ*‖ when the minimiser is known */
   distance?: number;
+  /** full-split metrics (train loss, train/test accuracy, …) every stop.evaluateEvery iterations */
+  evaluation?: Record<string, number>;
 }
 
 export interface Optimizer {

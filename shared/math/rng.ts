@@ -15,6 +15,7 @@ export const Stream = {
   problem: 2,
   batch: 3,
   init: 4,
+  data: 5,
 } as const;
 
 export type PerturbationKind = "gaussian" | "rademacher";

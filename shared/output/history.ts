@@ -12,8 +12,11 @@ function cell(v: unknown): string {
 
 export function historyCsv(rows: readonly HistoryRow[]): string {
   const cols = rows.some((r) => r.distance !== undefined) ? COLUMNS : COLUMNS.filter((c) => c !== "distance");
-  const lines = [cols.join(",")];
-  for (const r of rows) lines.push(cols.map((c) => cell(r[c as keyof HistoryRow])).join(","));
+  const evalKeys = [...new Set(rows.flatMap((r) => Object.keys(r.evaluation ?? {})))];
+  const lines = [[...cols, ...evalKeys].join(",")];
+  for (const r of rows) {
+    lines.push([...cols.map((c) => cell(r[c as keyof HistoryRow])), ...evalKeys.map((k) => cell(r.evaluation?.[k]))].join(","));
+  }
   return lines.join("\n") + "\n";
 }
 

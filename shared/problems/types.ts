@@ -20,4 +20,11 @@ export interface Problem {
   readonly solution?: Float64Array;
   /** Φ(θ*), for built-ins */
   readonly optimum?: number;
+  /**
+   * Mini-batch problems: switch forward and loss to the data of iteration k. Returns true when the
+   * data changed (so F(θ) and Φ(θ) must be recomputed).
+   */
+  setIteration?(k: number): boolean;
+  /** Metrics on the full data splits (e.g. train loss, train and test accuracy) at θ. */
+  evaluate?(theta: Float64Array): Record<string, number>;
 }

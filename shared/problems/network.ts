@@ -1,0 +1,124 @@
+// A neural network fitted to a dataset: F(θ) = the network's outputs on the current batch,
+// L = softmax cross-entropy (mean over the batch) or least squares (½·mean over the batch).
+// With a batch size below the training-set size, iteration k uses a seeded random subset drawn
+// without replacement (Philox stream "batch", independent across iterations).
+
+import type { Dataset } from "../data/types.ts";
+import { crossEntropy } from "../losses/crossEntropy.ts";
+import { leastSquares } from "../losses/leastSquares.ts";
+import type { OutputLoss } from "../losses/types.ts";
+import { fillUniform, Stream } from "../math/rng.ts";
+import { initMlp, mlpForward, mlpLayout, type MlpSpec } from "../models/mlp.ts";
+import type { Problem } from "./types.ts";
+
+export interface NetworkProblemOptions {
+  model: MlpSpec;
+  dataset: Dataset;
+  loss: "cross-entropy" | "least-squares";
+  /** rows per iteration; undefined or ≥ the training rows means full batch */
+  batchSize?: number;
+  /** seed for the batches */
+  batchSeed: number;
+  /** seed for the initial weights */
+  initSeed: number;
+}
+
+/** Draws `m` distinct row indices out of `n` for iteration k (partial Fisher–Yates). */
+export function batchIndices(n: number, m: number, seed: number, k: number, out: Int32Array, perm: Int32Array): void {
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const u = new Float64Array(m);
+  fillUniform(u, { seed, stream: Stream.batch, iteration: k, member: 0 });
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(u[i] * (n - i));
+    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    out[i] = perm[i];
+  }
+}
+
+function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32Array, targets: Float64Array, rows: number): OutputLoss {
+  if (kind === "cross-entropy") return crossEntropy(labels.subarray(0, rows), ds.outputs);
+  return leastSquares(targets.subarray(0, rows * ds.outputs), { scale: 1 / rows });
+}
+
+export function networkProblem(opts: NetworkProblemOptions): Problem {
+  const { model, dataset: ds } = opts;
+  if (model.inputs !== ds.features) throw new Error(`the model takes ${model.inputs} inputs but the data has ${ds.features} features`);
+  if (model.outputs !== ds.outputs) throw new Error(`the model has ${model.outputs} outputs but the data has ${ds.outputs} ${ds.kind === "classification" ? "classes" : "targets"}`);
+  if (opts.loss === "cross-entropy" && ds.kind !== "classification") throw new Error("cross-entropy needs class labels; this dataset has regression targets");
+  const n = ds.train.rows, d = ds.features, c = ds.outputs;
+  const m = opts.batchSize !== undefined && opts.batchSize < n ? opts.batchSize : n;
+  const full = m === n;
+  const { parameterCount } = mlpLayout(model);
+
+  // classification labels also serve least squares as one-hot targets
+  const trainTargets = (split: Dataset["train"]): Float64Array => {
+    const t = new Float64Array(split.rows * c);
+    if (split.targets) t.set(split.targets);
+    else for (let i = 0; i < split.rows; i++) t[i * c + split.labels![i]] = 1;
+    return t;
+  };
+  const allTargets = trainTargets(ds.train);
+  const xb = full ? ds.train.x : new Float32Array(m * d);
+  const yb = full ? (ds.train.labels ?? new Int32Array(0)) : new Int32Array(m);
+  const tb = full ? allTargets : new Float64Array(m * c);
+  const idx = new Int32Array(m), perm = new Int32Array(n);
+  let loss = lossFor(opts.loss, ds, yb, tb, m);
+  let current = -1;
+
+  const evalChunk = 1000;
+  const evalOut = new Float64Array(evalChunk * c);
+  /** Mean loss and accuracy of θ over a whole split, in chunks of rows. */
+  function evaluateSplit(split: Dataset["train"], theta: Float64Array): { loss: number; accuracy?: number } {
+    const targets = opts.loss === "least-squares" ? trainTargets(split) : null;
+    let total = 0, correct = 0;
+    for (let r0 = 0; r0 < split.rows; r0 += evalChunk) {
+      const rows = Math.min(evalChunk, split.rows - r0);
+      const f = evalOut.subarray(0, rows * c);
+      mlpForward(model, theta, split.x.subarray(r0 * d, (r0 + rows) * d), rows, f);
+      const l = opts.loss === "cross-entropy"
+        ? crossEntropy(split.labels!.subarray(r0, r0 + rows), c, { scale: 1 })
+        : leastSquares(targets!.subarray(r0 * c, (r0 + rows) * c));
+      total += l.value(f);
+      if (split.labels) {
+        for (let i = 0; i < rows; i++) {
+          let best = 0;
+          for (let k = 1; k < c; k++) if (f[i * c + k] > f[i * c + best]) best = k;
+          if (best === split.labels[r0 + i]) correct++;
+        }
+      }
+    }
+    return { loss: total / split.rows, accuracy: split.labels ? correct / split.rows : undefined };
+  }
+
+  return {
+    kind: ds.kind,
+    dimension: parameterCount,
+    outputSize: m * c,
+    get loss() { return loss; },
+    initial: () => initMlp(model, opts.initSeed),
+    forward(theta, out) {
+      mlpForward(model, theta, xb, m, out);
+    },
+    setIteration(k) {
+      if (full || k === current) return false;
+      current = k;
+      batchIndices(n, m, opts.batchSeed, k, idx, perm);
+      for (let i = 0; i < m; i++) {
+        const r = idx[i];
+        xb.set(ds.train.x.subarray(r * d, (r + 1) * d), i * d);
+        if (ds.train.labels) yb[i] = ds.train.labels[r];
+        tb.set(allTargets.subarray(r * c, (r + 1) * c), i * c);
+      }
+      loss = lossFor(opts.loss, ds, yb, tb, m);
+      return true;
+    },
+    evaluate(theta) {
+      const tr = evaluateSplit(ds.train, theta);
+      const te = evaluateSplit(ds.test, theta);
+      const out: Record<string, number> = { trainLoss: tr.loss, testLoss: te.loss };
+      if (tr.accuracy !== undefined) out.trainAccuracy = tr.accuracy;
+      if (te.accuracy !== undefined) out.testAccuracy = te.accuracy;
+      return out;
+    },
+  };
+}
