@@ -10,11 +10,12 @@ import { loadDataset } from "../shared/data/load.ts";
 import type { Dataset } from "../shared/data/types.ts";
 import { optimize } from "../shared/enkf/optimize.ts";
 import type { RunResult } from "../shared/enkf/types.ts";
-import { encodeNpyFloat64 } from "../shared/output/npy.ts";
+import { encodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts";
 import { buildProblem } from "../shared/problems/build.ts";
 import { parseJobText } from "../shared/spec/parse.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
+import type { Problem } from "../shared/problems/types.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
@@ -57,12 +58,8 @@ export async function loadJob(path: string): Promise<JobSpec> {
   return parsed.job;
 }
 
-export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
-  const job = await loadJob(file);
-  const outDir = resolve(flags.out ?? join("runs", `${job.name}-${timestamp(new Date())}`));
-  if (!flags.force && existsSync(join(outDir, "result.json"))) {
-    throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
-  }
+/** Loads the data a network problem names and builds the problem; data errors are bad input (exit 2). */
+async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
   let dataset: Dataset | undefined;
   if (job.problem.type === "classification" || job.problem.type === "regression") {
     try {
@@ -72,53 +69,75 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       throw e;
     }
   }
-  let problem;
   try {
-    problem = buildProblem(job.problem, { dataset, optimizer: job.optimizer });
+    return buildProblem(job.problem, { dataset, optimizer: job.optimizer });
   } catch (e) {
     throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
   }
-  await writeAtomic(join(outDir, "spec.json"), toJson(job));
+}
 
-  let cancelled = false;
-  const onSigint = () => { cancelled = true; };
-  process.on("SIGINT", onSigint);
+/** Iterates the job with progress, yielding to the event loop now and then so signals get through. */
+async function iterate(job: JobSpec, problem: Problem, flags: RunFlags, io: Io, cancelled: () => boolean): Promise<RunResult> {
   const progress = flags.quiet ? null : progressSink(io.stderr, job.stop.maxIterations, job.stop.timeLimit);
-  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization }, { cancelled: () => cancelled });
-  let result: RunResult;
+  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization }, { cancelled });
   let lastYield = performance.now();
   try {
     for (;;) {
       const step = gen.next();
-      if (step.done) { result = step.value; break; }
+      if (step.done) return step.value;
       progress?.update(step.value);
       if (performance.now() - lastYield > 50) {
-        // let signals and output through between iterations
         await new Promise((r) => setImmediate(r));
         lastYield = performance.now();
       }
     }
   } finally {
     progress?.done();
-    process.off("SIGINT", onSigint);
   }
+}
 
+async function writeResult(job: JobSpec, result: RunResult, outDir: string): Promise<void> {
   const files = { theta: "theta.npy", history: "history.csv", spec: "spec.json" };
   await writeAtomic(join(outDir, files.theta), encodeNpyFloat64(result.theta));
   await writeAtomic(join(outDir, files.history), historyCsv(result.history));
   const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length };
+  // result.json last: its presence marks a complete run
   await writeAtomic(join(outDir, "result.json"), toJson(resultDocument(result, { name: job.name, spec: job, environment, files })));
+}
 
-  if (!flags.quiet) {
-    const rd = result.metrics.relativeDistance;
-    io.stdout.write(
-      `${result.status}: ${result.message}\n` +
-      `  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}` +
-      (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
-      `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
-      `  wrote ${outDir}/{result.json,theta.npy,history.csv,spec.json}\n`,
-    );
+function summary(result: RunResult, outDir: string): string {
+  const rd = result.metrics.relativeDistance;
+  const acc = result.metrics.testAccuracy;
+  return `${result.status}: ${result.message}\n` +
+    `  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}` +
+    (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
+    (acc !== undefined ? `, test accuracy ${acc.toFixed(4)}` : "") +
+    `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
+    `  wrote ${outDir}/{result.json,theta.npy,history.csv,spec.json}\n`;
+}
+
+export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
+  const job = await loadJob(file);
+  const outDir = resolve(flags.out ?? join("runs", `${job.name}-${timestamp(new Date())}`));
+  if (!flags.force && existsSync(join(outDir, "result.json"))) {
+    throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
   }
+  const problem = await prepareProblem(job, file);
+  await writeAtomic(join(outDir, "spec.json"), toJson(job));
+
+  // Ctrl-C ends the run after the current iteration. The handler stays until every file is
+  // written, so a second Ctrl-C cannot cut the writes short.
+  let cancelled = false;
+  const onSigint = () => { cancelled = true; };
+  process.on("SIGINT", onSigint);
+  let result: RunResult;
+  try {
+    result = await iterate(job, problem, flags, io, () => cancelled);
+    await writeResult(job, result, outDir);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  if (!flags.quiet) io.stdout.write(summary(result, outDir));
   if (result.status === "failed") throw new CliError(1, `run failed: ${result.message} (partial results in ${outDir})`);
   return result.status === "cancelled" ? 130 : 0;
 }

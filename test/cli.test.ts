@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeNpyFloat64 } from "../shared/output/npy.ts";
+import { decodeNpyFloat64 } from "../shared/formats/npy.ts";
 
 const root = join(import.meta.dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "enkf-cli-"));
@@ -100,10 +100,16 @@ describe("interrupting and impossible jobs", () => {
     const out = join(tmp, "interrupted");
     const child = spawn(process.execPath, [join(root, "bin/enkf.js"), "run", jobFile("slow", slow), "--out", out], { cwd: tmp });
     let stderr = "";
+    let sent = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on("data", (d: Buffer) => {
         stderr += d.toString();
-        if (/^iter /m.test(stderr)) child.kill("SIGINT");
+        if (!sent && /^iter /m.test(stderr)) {
+          // an impatient user: Ctrl-C twice, the second while the run is winding down
+          sent = true;
+          child.kill("SIGINT");
+          setTimeout(() => child.kill("SIGINT"), 5);
+        }
       });
       child.on("close", resolve);
     });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadMnist } from "../shared/data/mnist.ts";
+import { decodeNpy } from "../shared/formats/npy.ts";
 
 const root = join(import.meta.dirname, "..");
 const exporter = join(root, "..", "shared", "reference", "export_mnist.js");
@@ -38,10 +39,9 @@ describe("mnist source", () => {
     const dir = mkdtempSync(join(tmpdir(), "mnist-export-"));
     const r = spawnSync(process.execPath, [exporter, dir], { env: { ...process.env, NODE_PATH: join(root, "node_modules") }, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
-    const xs = readFileSync(join(dir, "mnist_x.npy")), ys = readFileSync(join(dir, "mnist_y.npy"));
-    const hx = xs.readUInt16LE(8), hy = ys.readUInt16LE(8);
-    const x = new Float32Array(xs.buffer.slice(xs.byteOffset + 10 + hx, xs.byteOffset + xs.byteLength));
-    const y = Uint8Array.from(ys.subarray(10 + hy));
+    const xa = decodeNpy(readFileSync(join(dir, "mnist_x.npy"))), ya = decodeNpy(readFileSync(join(dir, "mnist_y.npy")));
+    expect([xa.descr, xa.shape, ya.descr, ya.shape]).toEqual(["<f4", [10000, 784], "|u1", [10000]]);
+    const x = xa.data as Float32Array, y = ya.data as Uint8Array;
     expect(Array.from(y.subarray(0, 8000))).toEqual(Array.from(ds.train.labels!));
     expect(Array.from(y.subarray(8000))).toEqual(Array.from(ds.test.labels!));
     const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

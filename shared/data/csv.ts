@@ -1,14 +1,13 @@
 // CSV → Dataset: a header row names the columns; `label` is the class (classification) or the
 // target (regression); every other column is a numeric feature. Rows are split train/test by a
-// seeded shuffle, and features are standardized with training statistics only. Errors name the
+// seeded shuffle (split.ts), and features are standardized with training statistics only. Errors name the
 // file, the line and the column. Pure: text in, Dataset out.
 
-import { fillUniform, Stream } from "../math/rng.ts";
+import { DataError } from "./errors.ts";
+import { sortClassNames, splitTable } from "./split.ts";
 import type { Dataset } from "./types.ts";
 
-export class DataError extends Error {
-  override name = "DataError";
-}
+export { DataError };
 
 export interface CsvOptions {
   label: string;
@@ -59,12 +58,6 @@ export function parseCsv(text: string, file: string): Record_[] {
   return records;
 }
 
-function compareLabels(a: string, b: string): number {
-  const x = Number(a), y = Number(b);
-  if (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y)) return x - y;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export function csvDataset(text: string, file: string, opts: CsvOptions): Dataset {
   const records = parseCsv(text, file);
   if (records.length === 0) throw new DataError(`${file}: the file is empty`);
@@ -83,7 +76,6 @@ export function csvDataset(text: string, file: string, opts: CsvOptions): Datase
   if (rows < 2) throw new DataError(`${file}: needs at least two data rows, found ${rows}`);
 
   const d = featureCols.length;
-  const x = new Float32Array(rows * d);
   const raw = new Float64Array(rows * d);
   const labelText: string[] = new Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -101,46 +93,11 @@ export function csvDataset(text: string, file: string, opts: CsvOptions): Datase
     labelText[r] = lab;
   }
 
-  // seeded shuffle, then the last testFraction of the rows is the test split
-  const order = Int32Array.from({ length: rows }, (_, i) => i);
-  const u = new Float64Array(rows);
-  fillUniform(u, { seed: opts.seed, stream: Stream.data, iteration: 0, member: 0 });
-  for (let i = rows - 1; i > 0; i--) {
-    const j = Math.floor(u[i] * (i + 1));
-    const t = order[i]; order[i] = order[j]; order[j] = t;
-  }
-  const nTest = Math.round(rows * opts.testFraction);
-  const nTrain = rows - nTest;
-  if (nTrain < 1) throw new DataError(`${file}: testFraction ${opts.testFraction} leaves no training rows`);
-
-  const mean = new Float64Array(d), scale = new Float64Array(d).fill(1);
-  if (opts.standardize) {
-    for (let i = 0; i < nTrain; i++) for (let j = 0; j < d; j++) mean[j] += raw[order[i] * d + j];
-    for (let j = 0; j < d; j++) mean[j] /= nTrain;
-    const v = new Float64Array(d);
-    for (let i = 0; i < nTrain; i++) for (let j = 0; j < d; j++) { const e = raw[order[i] * d + j] - mean[j]; v[j] += e * e; }
-    for (let j = 0; j < d; j++) { const sd = Math.sqrt(v[j] / nTrain); scale[j] = sd > 0 ? 1 / sd : 1; }
-  }
-  for (let i = 0; i < rows; i++) {
-    const r = order[i];
-    for (let j = 0; j < d; j++) x[i * d + j] = (raw[r * d + j] - mean[j]) * scale[j];
-  }
-
   if (opts.kind === "classification") {
-    const classes = [...new Set(labelText)].sort(compareLabels);
-    if (classes.length < 2) throw new DataError(`${file}: column "${opts.label}" has only one class (${classes[0]})`);
-    const index = new Map(classes.map((c, i) => [c, i]));
-    const labels = Int32Array.from(order, (r) => index.get(labelText[r])!);
-    return {
-      kind: "classification", features: d, outputs: classes.length, names: classes,
-      train: { x: x.subarray(0, nTrain * d), labels: labels.subarray(0, nTrain), rows: nTrain },
-      test: { x: x.subarray(nTrain * d), labels: labels.subarray(nTrain), rows: nTest },
-    };
+    const names = sortClassNames(labelText);
+    if (names.length < 2) throw new DataError(`${file}: column "${opts.label}" has only one class (${names[0]})`);
+    const lookup = new Map(names.map((c, i) => [c, i]));
+    return splitTable({ raw, rows, features: d, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } }, opts, file);
   }
-  const targets = Float32Array.from(order, (r) => Number(labelText[r]));
-  return {
-    kind: "regression", features: d, outputs: 1, names: [opts.label],
-    train: { x: x.subarray(0, nTrain * d), targets: targets.subarray(0, nTrain), rows: nTrain },
-    test: { x: x.subarray(nTrain * d), targets: targets.subarray(nTrain), rows: nTest },
-  };
+  return splitTable({ raw, rows, features: d, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } }, opts, file);
 }

@@ -3,9 +3,22 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import type { DataSpec } from "../spec/job.ts";
-import { csvDataset, DataError } from "./csv.ts";
+import { decodeNpy } from "../formats/npy.ts";
+import { csvDataset } from "./csv.ts";
+import { DataError } from "./errors.ts";
+import { npyDataset } from "./npy.ts";
 import { loadMnist } from "./mnist.ts";
 import type { Dataset } from "./types.ts";
+
+async function readData(baseDir: string, file: string): Promise<{ path: string; bytes: Buffer }> {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  try {
+    return { path, bytes: await readFile(path) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot read data file ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`);
+  }
+}
 
 export async function loadDataset(spec: DataSpec, kind: "classification" | "regression", baseDir: string): Promise<Dataset> {
   switch (spec.source) {
@@ -13,15 +26,20 @@ export async function loadDataset(spec: DataSpec, kind: "classification" | "regr
       if (kind !== "classification") throw new DataError("the mnist source holds class labels; use problem.type \"classification\"");
       return loadMnist();
     case "csv": {
-      const path = isAbsolute(spec.path) ? spec.path : resolve(baseDir, spec.path);
-      let text: string;
-      try {
-        text = await readFile(path, "utf8");
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new DataError(`cannot read data file ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
-      }
-      return csvDataset(text, path, { label: spec.label, kind, standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed });
+      const { path, bytes } = await readData(baseDir, spec.path);
+      return csvDataset(bytes.toString("utf8"), path, { label: spec.label, kind, standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed });
+    }
+    case "npy": {
+      const f = await readData(baseDir, spec.features);
+      const l = await readData(baseDir, spec.labels);
+      const decode = (d: { path: string; bytes: Buffer }) => {
+        try {
+          return decodeNpy(d.bytes, d.path);
+        } catch (e) {
+          throw new DataError((e as Error).message);
+        }
+      };
+      return npyDataset(decode(f), decode(l), { features: f.path, labels: l.path }, kind, spec);
     }
   }
 }

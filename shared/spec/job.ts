@@ -49,7 +49,16 @@ export const CsvData = z.strictObject({
   seed: seed.default(0).describe("seed of the train/test shuffle"),
 });
 
-export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData]);
+export const NpyData = z.strictObject({
+  source: z.literal("npy"),
+  features: z.string().min(1).describe(".npy of shape (rows, features…); relative to the job file's folder"),
+  labels: z.string().min(1).describe(".npy of shape (rows,) with classes, or (rows[, targets]) with regression targets"),
+  standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
+  testFraction: z.number().min(0).lt(1).default(0.2),
+  seed: seed.default(0).describe("seed of the train/test shuffle"),
+});
+
+export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData]);
 
 export const MlpModel = z.strictObject({
   type: z.literal("mlp"),

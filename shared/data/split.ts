@@ -1,0 +1,79 @@
+// Rows → Dataset: a seeded shuffle, the last `testFraction` of the rows as the test split, and
+// optional standardization with training statistics only. Shared by every tabular source.
+
+import { fillUniform, Stream } from "../math/rng.ts";
+import { DataError } from "./errors.ts";
+import type { Dataset } from "./types.ts";
+
+export interface Table {
+  /** rows × features, row-major */
+  raw: Float64Array;
+  rows: number;
+  features: number;
+  /** class index per row, with the class names in index order */
+  labels?: { index: Int32Array; names: string[] };
+  /** rows × targets, row-major, with the target names */
+  targets?: { values: Float64Array; names: string[] };
+}
+
+export interface SplitOptions {
+  standardize: boolean;
+  testFraction: number;
+  seed: number;
+}
+
+export function splitTable(t: Table, opts: SplitOptions, source: string): Dataset {
+  const { rows, features: d, raw } = t;
+  if (rows < 2) throw new DataError(`${source}: needs at least two rows, found ${rows}`);
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  const u = new Float64Array(rows);
+  fillUniform(u, { seed: opts.seed, stream: Stream.data, iteration: 0, member: 0 });
+  for (let i = rows - 1; i > 0; i--) {
+    const j = Math.floor(u[i] * (i + 1));
+    const tmp = order[i]; order[i] = order[j]; order[j] = tmp;
+  }
+  const nTest = Math.round(rows * opts.testFraction);
+  const nTrain = rows - nTest;
+  if (nTrain < 1) throw new DataError(`${source}: testFraction ${opts.testFraction} leaves no training rows`);
+
+  const mean = new Float64Array(d), scale = new Float64Array(d).fill(1);
+  if (opts.standardize) {
+    for (let i = 0; i < nTrain; i++) for (let j = 0; j < d; j++) mean[j] += raw[order[i] * d + j];
+    for (let j = 0; j < d; j++) mean[j] /= nTrain;
+    const v = new Float64Array(d);
+    for (let i = 0; i < nTrain; i++) for (let j = 0; j < d; j++) { const e = raw[order[i] * d + j] - mean[j]; v[j] += e * e; }
+    for (let j = 0; j < d; j++) { const sd = Math.sqrt(v[j] / nTrain); scale[j] = sd > 0 ? 1 / sd : 1; }
+  }
+  const x = new Float32Array(rows * d);
+  for (let i = 0; i < rows; i++) {
+    const r = order[i];
+    for (let j = 0; j < d; j++) x[i * d + j] = (raw[r * d + j] - mean[j]) * scale[j];
+  }
+
+  if (t.labels) {
+    const { index, names } = t.labels;
+    if (names.length < 2) throw new DataError(`${source}: the labels hold only one class (${names[0]})`);
+    const labels = Int32Array.from(order, (r) => index[r]);
+    return {
+      kind: "classification", features: d, outputs: names.length, names,
+      train: { x: x.subarray(0, nTrain * d), labels: labels.subarray(0, nTrain), rows: nTrain },
+      test: { x: x.subarray(nTrain * d), labels: labels.subarray(nTrain), rows: nTest },
+    };
+  }
+  if (!t.targets) throw new DataError(`${source}: neither labels nor targets`);
+  const k = t.targets.names.length;
+  const targets = new Float32Array(rows * k);
+  for (let i = 0; i < rows; i++) for (let c = 0; c < k; c++) targets[i * k + c] = t.targets.values[order[i] * k + c];
+  return {
+    kind: "regression", features: d, outputs: k, names: t.targets.names,
+    train: { x: x.subarray(0, nTrain * d), targets: targets.subarray(0, nTrain * k), rows: nTrain },
+    test: { x: x.subarray(nTrain * d), targets: targets.subarray(nTrain * k), rows: nTest },
+  };
+}
+
+/** Class names in a stable order: numerically when every name is a number, else lexicographically. */
+export function sortClassNames(names: Iterable<string>): string[] {
+  const all = [...new Set(names)];
+  const numeric = all.every((s) => s.trim() !== "" && Number.isFinite(Number(s)));
+  return all.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
