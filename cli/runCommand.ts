@@ -83,7 +83,7 @@ async function iterate(job: JobSpec, problem: Problem, flags: RunFlags, io: Io, 
   let lastYield = performance.now();
   try {
     for (;;) {
-      const step = gen.next();
+      const step = await gen.next();
       if (step.done) return step.value;
       progress?.update(step.value);
       if (performance.now() - lastYield > 50) {

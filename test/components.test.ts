@@ -9,26 +9,26 @@ import { StopSpec } from "../shared/spec/job.ts";
 describe("Armijo backtracking", () => {
   // Φ(η) = (η − 0.1)² on the ray, Φ(0) = 0.01, slope −0.2: η = 1 fails, 0.5 fails (0.16 > …), 0.125 passes
   const phi = (eta: number) => (eta - 0.1) ** 2;
-  it("halves η until sufficient decrease", () => {
+  it("halves η until sufficient decrease", async () => {
     const tried: number[] = [];
-    const r = backtrack(phi(0), -0.2, 1, { c1: 1e-4, shrink: 0.5, maxBacktracks: 8 }, (eta) => { tried.push(eta); return phi(eta); });
+    const r = await backtrack(phi(0), -0.2, 1, { c1: 1e-4, shrink: 0.5, maxBacktracks: 8 }, (eta) => { tried.push(eta); return phi(eta); });
     expect(tried).toEqual([1, 0.5, 0.25, 0.125]);
     expect(r).toMatchObject({ accepted: true, eta: 0.125, backtracks: 3, trials: 4 });
   });
-  it("rejects after maxBacktracks", () => {
-    const r = backtrack(phi(0), -0.2, 1, { c1: 1e-4, shrink: 0.5, maxBacktracks: 2 }, phi);
+  it("rejects after maxBacktracks", async () => {
+    const r = await backtrack(phi(0), -0.2, 1, { c1: 1e-4, shrink: 0.5, maxBacktracks: 2 }, phi);
     expect(r.accepted).toBe(false);
     expect(r.trials).toBe(3);
   });
-  it("rejects a non-descent direction without evaluating", () => {
+  it("rejects a non-descent direction without evaluating", async () => {
     let calls = 0;
-    const r = backtrack(1, 0, 1, lineSearchParams(true), () => { calls++; return 0; });
+    const r = await backtrack(1, 0, 1, lineSearchParams(true), () => { calls++; return 0; });
     expect(r.accepted).toBe(false);
     expect(calls).toBe(0);
   });
-  it("without line search takes the first step unless it is not finite", () => {
-    expect(backtrack(0, -1, 2, null, () => 5)).toMatchObject({ accepted: true, eta: 2, phi: 5 });
-    expect(backtrack(0, -1, 2, null, () => NaN).accepted).toBe(false);
+  it("without line search takes the first step unless it is not finite", async () => {
+    expect(await backtrack(0, -1, 2, null, () => 5)).toMatchObject({ accepted: true, eta: 2, phi: 5 });
+    expect((await backtrack(0, -1, 2, null, () => NaN)).accepted).toBe(false);
   });
 });
 

@@ -55,7 +55,7 @@ describe("a small MLP on a synthetic CSV (concentric rings)", () => {
 });
 
 describe("MNIST through the library", () => {
-  it("learns: a 784-16-10 MLP passes 50% test accuracy in 40 mini-batch iterations", () => {
+  it("learns: a 784-16-10 MLP passes 50% test accuracy in 40 mini-batch iterations", async () => {
     const input: JobSpecInput = {
       name: "mnist-smoke",
       problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [16] } },
@@ -64,7 +64,7 @@ describe("MNIST through the library", () => {
     };
     const job = JobSpec.parse(input);
     const problem = buildProblem(job.problem, { dataset: loadMnist(), optimizer: job.optimizer });
-    const r = optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop });
+    const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop });
     expect(r.status).toBe("max_iterations");
     expect(r.metrics.testAccuracy).toBeGreaterThan(0.5);
     expect(r.metrics.trainLoss).toBeLessThan(Math.log(10) * 0.7);

@@ -57,7 +57,7 @@ export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float6
     theta: mean,
     get objective() { return phi; },
     get evaluations() { return evaluations; },
-    step(iteration: number): StepRecord {
+    async step(iteration: number): Promise<StepRecord> {
       problem.setIteration?.(iteration);
       for (let j = 0; j < J; j++) problem.forward(particles.subarray(j * n, (j + 1) * n), outputs.subarray(j * m, (j + 1) * m));
       meanF.fill(0);

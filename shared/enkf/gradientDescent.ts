@@ -23,7 +23,7 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
     theta,
     get objective() { return phi; },
     get evaluations() { return evaluations; },
-    step(iteration: number): StepRecord {
+    async step(iteration: number): Promise<StepRecord> {
       let evals = 0;
       if (problem.setIteration?.(iteration)) {
         phi = objectiveGradient(problem, theta, grad, ws, alpha);
@@ -31,7 +31,7 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
       }
       let g2 = 0;
       for (let i = 0; i < n; i++) g2 += grad[i] * grad[i];
-      const result = backtrack(phi, -g2, spec.stepSize, ls, (eta) => {
+      const result = await backtrack(phi, -g2, spec.stepSize, ls, (eta) => {
         for (let i = 0; i < n; i++) trialPoint[i] = theta[i] - eta * grad[i];
         return objective(problem, trialPoint, fTrial, alpha);
       });

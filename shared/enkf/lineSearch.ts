@@ -28,15 +28,15 @@ export interface LineSearchResult {
 }
 
 /** `trial(η)` evaluates Φ(θ + ηd); the last call made is the accepted point when accepted. */
-export function backtrack(phi0: number, slope: number, eta0: number, params: LineSearchParams | null, trial: (eta: number) => number): LineSearchResult {
+export async function backtrack(phi0: number, slope: number, eta0: number, params: LineSearchParams | null, trial: (eta: number) => number | Promise<number>): Promise<LineSearchResult> {
   if (params === null) {
-    const phi = trial(eta0);
+    const phi = await trial(eta0);
     return { accepted: Number.isFinite(phi), eta: eta0, phi, backtracks: 0, trials: 1 };
   }
   if (!(slope < 0)) return { accepted: false, eta: 0, phi: phi0, backtracks: 0, trials: 0 };
   let eta = eta0;
   for (let b = 0; b <= params.maxBacktracks; b++) {
-    const phi = trial(eta);
+    const phi = await trial(eta);
     if (Number.isFinite(phi) && phi <= phi0 + params.c1 * eta * slope) {
       return { accepted: true, eta, phi, backtracks: b, trials: b + 1 };
     }

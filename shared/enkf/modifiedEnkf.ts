@@ -1,35 +1,34 @@
 // The modified EnKF (Haber, Lucka, Ruthotto 2018, "Never look back"). Iteration k:
 //   1. draw a fresh Ω_k = σ_k Z_k (n×K) from the counter-based RNG (old ensembles are never reused);
-//   2. Q_j = F(θ_k + ω_j) − F(θ_k);
+//   2. Q_j = F(θ_k + ω_j) − F(θ_k), evaluated by the ensemble kernel;
 //   3. solve (QᵀWQ + γI) s = −Qᵀg   (a Gauss–Newton step restricted to span(Ω_k));
 //   4. θ_{k+1} = θ_k + η Ω_k s, η from Armijo backtracking on Φ with slope bᵀs;
 //   then σ and γ follow their schedules. A rejected step keeps θ_k.
+// The step is async only because a kernel may be (a native engine, a worker pool); the math
+// between the evaluations is synchronous.
 
 import { solveSymmetric } from "../math/linalg.ts";
-import { objective } from "../problems/objective.ts";
+import type { EnsembleKernel } from "../kernels/types.ts";
 import type { Problem } from "../problems/types.ts";
 import type { ModifiedEnkfSpec } from "../spec/job.ts";
-import { ensembleStatistics, ensembleWorkspace, type EnsembleDraw } from "./ensembleStatistics.ts";
+import type { EnsembleDraw } from "./ensembleStatistics.ts";
 import { backtrack, lineSearchParams } from "./lineSearch.ts";
 import { gammaValue, sigmaSchedule } from "./schedules.ts";
-import { checkWorkspace } from "./memory.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
 
-export function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, alpha = 0, theta0?: Float64Array): Optimizer {
+export async function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, kernel: EnsembleKernel, theta0?: Float64Array): Promise<Optimizer> {
   const n = problem.dimension;
   const k = spec.ensembleSize;
+  if (kernel.k !== k) throw new Error(`kernel built for K = ${kernel.k}, optimizer wants ${k}`);
   const schedule = sigmaSchedule(spec.sigma);
   const ls = lineSearchParams(spec.lineSearch);
-  checkWorkspace("the ensemble workspace (Ω and Q, K×(n+M), plus the K×K system)", k * (n + problem.outputSize) + 2 * k * k, "reduce optimizer.ensembleSize or the problem size");
-  const ws = ensembleWorkspace(problem, k);
   const system = new Float64Array(k * k);
   const direction = new Float64Array(n);
   const trialPoint = new Float64Array(n);
 
   const theta = theta0 ? Float64Array.from(theta0) : problem.initial();
-  let f0 = new Float64Array(problem.outputSize);
-  let fTrial = new Float64Array(problem.outputSize);
-  let phi = objective(problem, theta, f0, alpha);
+  problem.setIteration?.(0);
+  let phi = await kernel.objective(theta);
   let sigma = schedule.initial;
   let evaluations = 1;
   if (!Number.isFinite(phi)) throw new Error(`the objective at the start point is not finite (${phi})`);
@@ -39,40 +38,32 @@ export function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, alpha = 0
     theta,
     get objective() { return phi; },
     get evaluations() { return evaluations; },
-    step(iteration: number): StepRecord {
-      let evals = 0;
-      if (problem.setIteration?.(iteration)) {
-        // a new mini-batch: the line search compares against Φ on this batch
-        phi = objective(problem, theta, f0, alpha);
-        evals++;
-      }
+    async step(iteration: number): Promise<StepRecord> {
+      problem.setIteration?.(iteration);
       const draw: EnsembleDraw = { sigma, kind: spec.perturbation, seed: spec.seed, iteration };
-      evals += ensembleStatistics(problem, theta, f0, draw, alpha, ws);
+      const stats = await kernel.statistics(theta, draw);
+      // Φ(θ) on this iteration's data is the line search's baseline
+      phi = stats.phi;
+      let evals = stats.evaluations;
       let trace = 0;
-      for (let j = 0; j < k; j++) trace += ws.gram[j * k + j];
+      for (let j = 0; j < k; j++) trace += stats.gram[j * k + j];
       const gamma = gammaValue(spec.gamma, trace, k);
-      system.set(ws.gram);
+      system.set(stats.gram);
       for (let j = 0; j < k; j++) system[j * k + j] += gamma;
-      const solved = solveSymmetric(system, ws.rhs, k);
+      const solved = solveSymmetric(system, stats.rhs, k);
       const s = solved.x;
       let slope = 0;
-      for (let j = 0; j < k; j++) { s[j] = -s[j]; slope += ws.rhs[j] * s[j]; }
-      // d = Ω s
-      direction.fill(0);
-      for (let j = 0; j < k; j++) {
-        const sj = s[j], o = j * n;
-        for (let i = 0; i < n; i++) direction[i] += sj * ws.omega[o + i];
-      }
-      const result = backtrack(phi, slope, spec.stepSize, ls, (eta) => {
+      for (let j = 0; j < k; j++) { s[j] = -s[j]; slope += stats.rhs[j] * s[j]; }
+      kernel.direction(s, direction);
+      const result = await backtrack(phi, slope, spec.stepSize, ls, (eta) => {
         for (let i = 0; i < n; i++) trialPoint[i] = theta[i] + eta * direction[i];
-        return objective(problem, trialPoint, fTrial, alpha);
+        return kernel.objective(trialPoint);
       });
       evals += result.trials;
       evaluations += evals;
       if (result.accepted) {
         theta.set(trialPoint);
         phi = result.phi;
-        const t = f0; f0 = fTrial; fTrial = t;
       }
       const record: StepRecord = {
         objective: phi,

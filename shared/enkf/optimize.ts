@@ -1,7 +1,7 @@
 // The run loop shared by every entry point: builds the optimizer a job names, iterates it,
-// records the history, applies the stopping rule and assembles the result. It is a generator
-// (one yield per iteration) so a caller can show progress or cancel between iterations; the
-// clock is injected, so the loop itself does no I/O.
+// records the history, applies the stopping rule and assembles the result. It is an async
+// generator (one yield per iteration, async because kernels may be) so a caller can show progress
+// or cancel between iterations; the clock is injected, so the loop itself does no I/O.
 
 import { distance } from "../math/vector.ts";
 import { fitLine } from "../math/stats.ts";
@@ -12,10 +12,13 @@ import { gradientDescent } from "./gradientDescent.ts";
 import { modifiedEnkf } from "./modifiedEnkf.ts";
 import { checkStop } from "./stopping.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
+import { referenceKernel } from "../kernels/reference.ts";
+import type { EnsembleKernel } from "../kernels/types.ts";
 
-export function createOptimizer(problem: Problem, spec: OptimizerSpec, alpha = 0, theta0?: Float64Array): Optimizer {
+/** Builds the optimizer a job names; the modified EnKF evaluates through `kernel` (default: reference). */
+export async function createOptimizer(problem: Problem, spec: OptimizerSpec, alpha = 0, theta0?: Float64Array, kernel?: EnsembleKernel): Promise<Optimizer> {
   switch (spec.method) {
-    case "modified-enkf": return modifiedEnkf(problem, spec, alpha, theta0);
+    case "modified-enkf": return modifiedEnkf(problem, spec, kernel ?? referenceKernel(problem, spec.ensembleSize, alpha), theta0);
     case "enkf": return eki(problem, spec, alpha, theta0);
     case "gradient-descent": return gradientDescent(problem, spec, alpha, theta0);
   }
@@ -34,6 +37,8 @@ export interface RunSetup {
   stop: StopSpec;
   /** α of ½α‖θ‖² */
   regularization?: number;
+  /** the modified EnKF's ensemble kernel, built for this problem and α (default: reference) */
+  kernel?: EnsembleKernel;
 }
 
 function errorMessage(e: unknown): string {
@@ -62,7 +67,7 @@ function solutionMetrics(problem: Problem, theta: Float64Array, start: Float64Ar
 }
 
 /** Runs a job; yields each history row as it is produced and returns the result. */
-export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<HistoryRow, RunResult, void> {
+export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGenerator<HistoryRow, RunResult, void> {
   const now = opts.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const { problem, stop } = setup;
@@ -74,7 +79,7 @@ export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<His
 
   let opt: Optimizer;
   try {
-    opt = createOptimizer(problem, setup.optimizer, alpha, start);
+    opt = await createOptimizer(problem, setup.optimizer, alpha, start, setup.kernel);
   } catch (e) {
     return { status: "failed", message: errorMessage(e), iterations: 0, objective: NaN, evaluations: 0, seconds: now() - t0, theta: start, history, metrics: {} };
   }
@@ -85,7 +90,7 @@ export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<His
   for (let k = 0; ; k++) {
     if (opts.cancelled?.()) { status = "cancelled"; message = `cancelled after ${k} iterations`; break; }
     try {
-      const rec = opt.step(k);
+      const rec = await opt.step(k);
       rejections = rec.accepted ? 0 : rejections + 1;
       const row: HistoryRow = { iteration: k + 1, ...rec, seconds: now() - t0 };
       if (hasSolution) row.distance = d0 > 0 ? distance(opt.theta, problem.solution!) / d0 : 0;
@@ -116,11 +121,11 @@ export function* optimize(setup: RunSetup, opts: RunOptions = {}): Generator<His
   };
 }
 
-/** Runs a job to completion synchronously. */
-export function optimizeAll(setup: RunSetup, opts: RunOptions = {}): RunResult {
+/** Runs a job to completion. */
+export async function optimizeAll(setup: RunSetup, opts: RunOptions = {}): Promise<RunResult> {
   const it = optimize(setup, opts);
   for (;;) {
-    const r = it.next();
+    const r = await it.next();
     if (r.done) return r.value;
   }
 }

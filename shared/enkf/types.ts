@@ -37,7 +37,7 @@ export interface Optimizer {
   /** forward evaluations so far, including the start */
   readonly evaluations: number;
   /** performs iteration k (0-based) */
-  step(k: number): StepRecord;
+  step(k: number): Promise<StepRecord>;
 }
 
 export interface RunResult {

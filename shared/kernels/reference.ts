@@ -1,0 +1,37 @@
+// The reference kernel: plain TypeScript, one problem.forward per member in float64. Simple and
+// obviously correct; the oracle the fast kernels are tested against, and the kernel of the
+// built-in problems.
+
+import { ensembleStatistics, ensembleWorkspace } from "../enkf/ensembleStatistics.ts";
+import { checkWorkspace } from "../enkf/memory.ts";
+import { objective } from "../problems/objective.ts";
+import type { Problem } from "../problems/types.ts";
+import type { EnsembleKernel } from "./types.ts";
+
+export function referenceKernel(problem: Problem, k: number, alpha = 0): EnsembleKernel {
+  const n = problem.dimension;
+  checkWorkspace("the ensemble workspace (Ω and Q, K×(n+M), plus the K×K system)", k * (n + problem.outputSize) + 2 * k * k, "reduce optimizer.ensembleSize or the problem size");
+  const ws = ensembleWorkspace(problem, k);
+  const f0 = new Float64Array(problem.outputSize);
+  const f = new Float64Array(problem.outputSize);
+  return {
+    name: "reference",
+    k,
+    async statistics(theta, draw) {
+      const phi = objective(problem, theta, f0, alpha);
+      const evaluations = 1 + ensembleStatistics(problem, theta, f0, draw, alpha, ws);
+      return { phi, gram: ws.gram, rhs: ws.rhs, evaluations };
+    },
+    direction(s, out) {
+      out.fill(0);
+      for (let j = 0; j < k; j++) {
+        const sj = s[j], o = j * n;
+        for (let i = 0; i < n; i++) out[i] += sj * ws.omega[o + i];
+      }
+    },
+    async objective(theta) {
+      return objective(problem, theta, f, alpha);
+    },
+    async dispose() {},
+  };
+}

@@ -1,0 +1,28 @@
+// The ensemble kernel contract: everything one modified-EnKF iteration needs from forward passes.
+// A kernel evaluates θ and θ + ω_j (j = 1..K) on the problem's current data and returns the
+// sufficient statistics; it remembers Ω of its last call so the update can form d = Ωs.
+
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+
+export interface EnsembleStatistics {
+  /** Φ(θ) = L(F(θ)) + ½α‖θ‖² */
+  phi: number;
+  /** QᵀWQ + αΩᵀΩ, K×K row-major */
+  gram: Float64Array;
+  /** Qᵀg + αΩᵀθ */
+  rhs: Float64Array;
+  /** forward evaluations made (K + 1) */
+  evaluations: number;
+}
+
+export interface EnsembleKernel {
+  readonly name: string;
+  /** K, perturbation members besides θ */
+  readonly k: number;
+  statistics(theta: Float64Array, draw: EnsembleDraw): Promise<EnsembleStatistics>;
+  /** out ← Ω s for the ensemble of the last statistics() call */
+  direction(s: Float64Array, out: Float64Array): void;
+  /** Φ(θ) on the current data */
+  objective(theta: Float64Array): Promise<number>;
+  dispose(): Promise<void>;
+}
