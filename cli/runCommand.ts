@@ -19,6 +19,8 @@ import type { Problem } from "../shared/problems/types.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
+import { BackendError, createKernel } from "../shared/kernels/create.ts";
+import type { EnsembleKernel } from "../shared/kernels/types.ts";
 
 /** Writes a run file; a file-system failure becomes a one-line error naming the path. */
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -76,10 +78,20 @@ async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
   }
 }
 
+/** Builds the ensemble kernel compute.backend names; backend mistakes are bad input (exit 2). */
+async function prepareKernel(job: JobSpec, problem: Problem, io: Io): Promise<EnsembleKernel | undefined> {
+  try {
+    return await createKernel(problem, job.optimizer, job.compute, job.problem.regularization, (line) => io.stderr.write(`enkf: warning: ${line}\n`));
+  } catch (e) {
+    if (e instanceof BackendError) throw new CliError(2, e.message);
+    throw e;
+  }
+}
+
 /** Iterates the job with progress, yielding to the event loop now and then so signals get through. */
-async function iterate(job: JobSpec, problem: Problem, flags: RunFlags, io: Io, cancelled: () => boolean): Promise<RunResult> {
+async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | undefined, flags: RunFlags, io: Io, cancelled: () => boolean): Promise<RunResult> {
   const progress = flags.quiet ? null : progressSink(io.stderr, job.stop.maxIterations, job.stop.timeLimit);
-  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization }, { cancelled });
+  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization, kernel }, { cancelled });
   let lastYield = performance.now();
   try {
     for (;;) {
@@ -96,11 +108,11 @@ async function iterate(job: JobSpec, problem: Problem, flags: RunFlags, io: Io, 
   }
 }
 
-async function writeResult(job: JobSpec, result: RunResult, outDir: string): Promise<void> {
+async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string): Promise<void> {
   const files = { theta: "theta.npy", history: "history.csv", spec: "spec.json" };
   await writeAtomic(join(outDir, files.theta), encodeNpyFloat64(result.theta));
   await writeAtomic(join(outDir, files.history), historyCsv(result.history));
-  const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length };
+  const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend };
   // result.json last: its presence marks a complete run
   await writeAtomic(join(outDir, "result.json"), toJson(resultDocument(result, { name: job.name, spec: job, environment, files })));
 }
@@ -123,6 +135,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
   }
   const problem = await prepareProblem(job, file);
+  const kernel = await prepareKernel(job, problem, io);
   await writeAtomic(join(outDir, "spec.json"), toJson(job));
 
   // Ctrl-C ends the run after the current iteration. The handler stays until every file is
@@ -132,10 +145,11 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   process.on("SIGINT", onSigint);
   let result: RunResult;
   try {
-    result = await iterate(job, problem, flags, io, () => cancelled);
-    await writeResult(job, result, outDir);
+    result = await iterate(job, problem, kernel, flags, io, () => cancelled);
+    await writeResult(job, result, outDir, kernel?.name ?? "reference");
   } finally {
     process.off("SIGINT", onSigint);
+    await kernel?.dispose();
   }
   if (!flags.quiet) io.stdout.write(summary(result, outDir));
   if (result.status === "failed") throw new CliError(1, `run failed: ${result.message} (partial results in ${outDir})`);

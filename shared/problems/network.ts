@@ -40,7 +40,18 @@ function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32
   return leastSquares(targets.subarray(0, rows * ds.outputs), { scale: 1 / rows });
 }
 
-export function networkProblem(opts: NetworkProblemOptions): Problem {
+/** A network problem also shows its model and current batch, for the fast kernels. */
+export interface NetworkProblem extends Problem {
+  readonly model: MlpSpec;
+  /** the rows of the current iteration: features (rows × inputs) */
+  batch(): { x: Float32Array; rows: number };
+}
+
+export function isNetworkProblem(p: Problem): p is NetworkProblem {
+  return "model" in p && "batch" in p;
+}
+
+export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const { model, dataset: ds } = opts;
   if (model.inputs !== ds.features) throw new Error(`the model takes ${model.inputs} inputs but the data has ${ds.features} features`);
   if (model.outputs !== ds.outputs) throw new Error(`the model has ${model.outputs} outputs but the data has ${ds.outputs} ${ds.kind === "classification" ? "classes" : "targets"}`);
@@ -92,6 +103,8 @@ export function networkProblem(opts: NetworkProblemOptions): Problem {
 
   return {
     kind: ds.kind,
+    model,
+    batch: () => ({ x: xb, rows: m }),
     dimension: parameterCount,
     outputSize: m * c,
     get loss() { return loss; },

@@ -166,6 +166,12 @@ export const StopSpec = z.strictObject({
   evaluateEvery: z.int().min(1).optional().describe("every this many iterations, record loss and accuracy on the full train and test splits"),
 });
 
+export const ComputeSpec = z.strictObject({
+  backend: z.enum(["auto", "onnx", "reference"]).default("auto")
+    .describe("ensemble kernel of the modified EnKF: onnx (ONNX Runtime, network problems), reference (plain TypeScript), auto = onnx where it applies and loads"),
+  threads: z.int().min(1).max(1024).optional().describe("threads for the onnx kernel (default: ONNX Runtime's choice)"),
+});
+
 export const JobSpec = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
@@ -173,6 +179,7 @@ export const JobSpec = z.strictObject({
   problem: ProblemSpec,
   optimizer: OptimizerSpec,
   stop: StopSpec.prefault({}),
+  compute: ComputeSpec.prefault({}),
 });
 
 export type JobSpec = z.infer<typeof JobSpec>;
@@ -184,6 +191,7 @@ export type EnkfSpec = z.infer<typeof EnkfOptimizer>;
 export type GradientDescentSpec = z.infer<typeof GradientDescentOptimizer>;
 export type StopSpec = z.infer<typeof StopSpec>;
 export type DataSpec = z.infer<typeof DataSpec>;
+export type ComputeSpec = z.infer<typeof ComputeSpec>;
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type SigmaSpec = z.infer<typeof Sigma>;
 export type GammaSpec = z.infer<typeof Gamma>;

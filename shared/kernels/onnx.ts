@@ -1,0 +1,106 @@
+// The onnx kernel: onnxruntime-node runs one graph (onnxGraph.ts) over all K + 1 members per
+// iteration: θ and θ + ω_j, with ω_j regenerated from the seed. Member 0 gives F(θ); the
+// differences Q_j = F(θ+ω_j) − F(θ) go to the loss in float64 for QᵀWQ and Qᵀg. Ω (K×n) is kept
+// for the update d = Ωs.
+
+import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import { checkWorkspace } from "../enkf/memory.ts";
+import { accumulateGram } from "../math/gram.ts";
+import type { NetworkProblem } from "../problems/network.ts";
+import { mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
+import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
+import type { EnsembleKernel } from "./types.ts";
+
+type Ort = typeof import("onnxruntime-node");
+
+export interface OnnxKernelOptions {
+  /** intra-op threads (default: ONNX Runtime's choice) */
+  threads?: number;
+  /** the onnxruntime module, when the caller already loaded it */
+  ort?: Ort;
+}
+
+export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, opts: OnnxKernelOptions = {}): Promise<EnsembleKernel> {
+  const ort: Ort = opts.ort ?? (await import("onnxruntime-node"));
+  const spec = problem.model;
+  const n = problem.dimension, J = k + 1, c = spec.outputs;
+  checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
+  const session = await ort.InferenceSession.create(mlpEnsembleModel(spec), {
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+  });
+  const names = mlpEnsembleInputNames(spec);
+  const ensemble = allocatePacked(spec, J);
+  const single = allocatePacked(spec, 1);
+  const omega = new Float64Array(k * n);
+  const member = new Float64Array(n);
+  const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+
+  async function run(packed: PackedLayer[]): Promise<{ logits: Float32Array; rows: number }> {
+    const { x, rows } = problem.batch();
+    const feeds: Record<string, InstanceType<Ort["Tensor"]>> = { X: new ort.Tensor("float32", x.subarray(0, rows * spec.inputs), [rows, spec.inputs]) };
+    packed.forEach((p, l) => {
+      feeds[names[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
+      feeds[names[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
+    });
+    const out = await session.run(feeds);
+    return { logits: out.logits.data as Float32Array, rows };
+  }
+
+  function regularization(theta: Float64Array): number {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += theta[i] * theta[i];
+    return 0.5 * alpha * s;
+  }
+
+  return {
+    name: "onnx",
+    k,
+    async statistics(theta: Float64Array, draw: EnsembleDraw) {
+      packMember(spec, ensemble, J, 0, theta);
+      for (let j = 0; j < k; j++) {
+        const w = omega.subarray(j * n, (j + 1) * n);
+        perturbation(draw, j, w);
+        for (let i = 0; i < n; i++) member[i] = theta[i] + w[i];
+        packMember(spec, ensemble, J, j + 1, member);
+      }
+      const { logits, rows } = await run(ensemble);
+      const len = rows * c;
+      const f0 = Float64Array.from(logits.subarray(0, len));
+      const q = new Float64Array(k * len);
+      for (let j = 0; j < k; j++) {
+        const src = (j + 1) * len, dst = j * len;
+        for (let r = 0; r < len; r++) q[dst + r] = logits[src + r] - f0[r];
+      }
+      gram.fill(0);
+      rhs.fill(0);
+      let phi = problem.loss.gaussNewton(f0, q, k, gram, rhs);
+      if (alpha > 0) {
+        accumulateGram(omega, k, n, null, gram, alpha);
+        for (let j = 0; j < k; j++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += omega[j * n + i] * theta[i];
+          rhs[j] += alpha * s;
+        }
+        phi += regularization(theta);
+      }
+      return { phi, gram, rhs, evaluations: J };
+    },
+    direction(s, out) {
+      out.fill(0);
+      for (let j = 0; j < k; j++) {
+        const sj = s[j], o = j * n;
+        for (let i = 0; i < n; i++) out[i] += sj * omega[o + i];
+      }
+    },
+    async objective(theta) {
+      packMember(spec, single, 1, 0, theta);
+      const { logits, rows } = await run(single);
+      return problem.loss.value(Float64Array.from(logits.subarray(0, rows * c))) + (alpha > 0 ? regularization(theta) : 0);
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}

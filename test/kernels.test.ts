@@ -1,0 +1,62 @@
+// The onnx kernel against the reference kernel (the oracle): same θ, same draw, same batch.
+import { describe, expect, it } from "vitest";
+import type { Dataset } from "../shared/data/types.ts";
+import { onnxKernel } from "../shared/kernels/onnx.ts";
+import { referenceKernel } from "../shared/kernels/reference.ts";
+import { fillGaussian, fillUniform, Stream } from "../shared/math/rng.ts";
+import type { Activation } from "../shared/models/activations.ts";
+import { networkProblem } from "../shared/problems/network.ts";
+
+function dataset(rows: number, features: number, classes: number): Dataset {
+  const x = new Float32Array(rows * features);
+  const xs = new Float64Array(rows * features), u = new Float64Array(rows);
+  fillGaussian(xs, { seed: 1, stream: Stream.data, iteration: 3, member: 0 });
+  fillUniform(u, { seed: 1, stream: Stream.data, iteration: 3, member: 1 });
+  x.set(xs);
+  const labels = Int32Array.from(u, (v) => Math.floor(v * classes));
+  const split = (a: number, b: number) => ({ x: x.subarray(a * features, b * features), labels: labels.subarray(a, b), rows: b - a });
+  return { kind: "classification", features, outputs: classes, names: [...Array(classes).keys()].map(String), train: split(0, rows - 20), test: split(rows - 20, rows) };
+}
+
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
+  return d / s;
+}
+
+const ds = dataset(140, 12, 4);
+const cases: [string, number[], Activation, "cross-entropy" | "least-squares", number][] = [
+  ["tanh, one hidden layer, cross-entropy", [8], "tanh", "cross-entropy", 0],
+  ["relu, two hidden layers, cross-entropy", [8, 6], "relu", "cross-entropy", 0],
+  ["sigmoid, least squares", [7], "sigmoid", "least-squares", 0],
+  ["gelu, with regularization", [5, 5], "gelu", "cross-entropy", 0.1],
+  ["linear model (no hidden layer)", [], "tanh", "cross-entropy", 0],
+];
+
+describe("onnx kernel = reference kernel to float32 tolerance", () => {
+  it.each(cases)("%s", async (_label, hidden, activation, loss, alpha) => {
+    const problem = networkProblem({ model: { inputs: 12, hidden, outputs: 4, activation }, dataset: ds, loss, batchSize: 50, batchSeed: 2, initSeed: 3 });
+    problem.setIteration!(4);
+    const K = 9;
+    const ref = referenceKernel(problem, K, alpha);
+    const fast = await onnxKernel(problem, K, alpha, { threads: 1 });
+    const theta = problem.initial();
+    const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 11, iteration: 4 };
+    const a = await ref.statistics(theta, draw);
+    const gramRef = Float64Array.from(a.gram), rhsRef = Float64Array.from(a.rhs), phiRef = a.phi;
+    const b = await fast.statistics(theta, draw);
+    expect(b.evaluations).toBe(K + 1);
+    expect(Math.abs(b.phi - phiRef) / Math.abs(phiRef)).toBeLessThan(1e-6);
+    expect(relDiff(b.gram, gramRef)).toBeLessThan(1e-3);
+    expect(relDiff(b.rhs, rhsRef)).toBeLessThan(1e-3);
+    // the same Ω: the update directions agree exactly
+    const s = Float64Array.from({ length: K }, (_, j) => (j % 3) - 1);
+    const d1 = new Float64Array(problem.dimension), d2 = new Float64Array(problem.dimension);
+    ref.direction(s, d1);
+    fast.direction(s, d2);
+    expect(d2).toEqual(d1);
+    const trial = Float64Array.from(theta, (v, i) => v + 0.3 * d1[i]);
+    expect(Math.abs((await fast.objective(trial)) - (await ref.objective(trial))) / Math.abs(await ref.objective(trial))).toBeLessThan(1e-6);
+    await fast.dispose();
+  });
+});
