@@ -94,3 +94,22 @@ describe("fitLine", () => {
     expect(f.r2).toBeCloseTo(1, 12);
   });
 });
+
+import { accumulateGram } from "../shared/math/gram.ts";
+
+describe("accumulateGram", () => {
+  it.each([1, 2, 3, 4, 5, 7, 8, 9, 13])("equals the pairwise definition for K = %i, with and without weights", (k) => {
+    const len = 37;
+    const q = randomMatrix(k, len, 30 + k);
+    const w = randomMatrix(1, len, 60 + k).map((v) => v * v);
+    for (const weights of [null, w]) {
+      const g = new Float64Array(k * k).fill(0.5); // accumulates onto what is there
+      accumulateGram(q, k, len, weights, g, -2);
+      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
+        let s = 0;
+        for (let r = 0; r < len; r++) s += (weights ? weights[r] : 1) * q[a * len + r] * q[b * len + r];
+        expect(g[a * k + b]).toBeCloseTo(0.5 - 2 * s, 10);
+      }
+    }
+  });
+});

@@ -82,11 +82,17 @@ describe("Gaussian perturbations", () => {
     expect(Math.abs(correlation(sq.subarray(0, N - 1), sq.subarray(1)))).toBeLessThan(bound);
   });
 
-  it("any index range regenerates the same bits as the whole stream", () => {
+  it("any index range regenerates the same bits as the whole stream, at any scale", () => {
+    const scaled = new Float64Array(2000);
+    fillGaussian(scaled, base, 0, 2000, 0, 0.0137);
     for (const [start, count] of [[0, 1], [1, 3], [3, 9], [997, 1000], [N - 5, 5]]) {
       const part = new Float64Array(count);
       fillGaussian(part, base, start, count);
       expect(part).toEqual(z.subarray(start, start + count));
+      if (start + count <= 2000) {
+        fillGaussian(part, base, start, count, 0, 0.0137);
+        expect(part).toEqual(scaled.subarray(start, start + count));
+      }
     }
   });
 });

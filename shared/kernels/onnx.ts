@@ -9,7 +9,7 @@ import { accumulateGram } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
 import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
-import type { EnsembleKernel } from "./types.ts";
+import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
 type Ort = typeof import("onnxruntime-node");
 
@@ -36,6 +36,8 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const omega = new Float64Array(k * n);
   const member = new Float64Array(n);
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  const timings = emptyTimings();
+  const now = () => performance.now() / 1000;
 
   async function run(packed: PackedLayer[]): Promise<{ logits: Float32Array; rows: number }> {
     const { x, rows } = problem.batch();
@@ -44,7 +46,9 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       feeds[names[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
       feeds[names[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
     });
+    const t = now();
     const out = await session.run(feeds);
+    timings.forward += now() - t;
     return { logits: out.logits.data as Float32Array, rows };
   }
 
@@ -57,15 +61,21 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   return {
     name: "onnx",
     k,
+    timings,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
+      let t = now();
+      for (let j = 0; j < k; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
+      timings.rng += now() - t;
+      t = now();
       packMember(spec, ensemble, J, 0, theta);
       for (let j = 0; j < k; j++) {
         const w = omega.subarray(j * n, (j + 1) * n);
-        perturbation(draw, j, w);
         for (let i = 0; i < n; i++) member[i] = theta[i] + w[i];
         packMember(spec, ensemble, J, j + 1, member);
       }
+      timings.pack += now() - t;
       const { logits, rows } = await run(ensemble);
+      t = now();
       const len = rows * c;
       const f0 = Float64Array.from(logits.subarray(0, len));
       const q = new Float64Array(k * len);
@@ -85,14 +95,17 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
         }
         phi += regularization(theta);
       }
+      timings.gram += now() - t;
       return { phi, gram, rhs, evaluations: J };
     },
     direction(s, out) {
+      const t = now();
       out.fill(0);
       for (let j = 0; j < k; j++) {
         const sj = s[j], o = j * n;
         for (let i = 0; i < n; i++) out[i] += sj * omega[o + i];
       }
+      timings.update += now() - t;
     },
     async objective(theta) {
       packMember(spec, single, 1, 0, theta);

@@ -6,7 +6,7 @@ import { ensembleStatistics, ensembleWorkspace } from "../enkf/ensembleStatistic
 import { checkWorkspace } from "../enkf/memory.ts";
 import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
-import type { EnsembleKernel } from "./types.ts";
+import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
 export function referenceKernel(problem: Problem, k: number, alpha = 0): EnsembleKernel {
   const n = problem.dimension;
@@ -14,12 +14,17 @@ export function referenceKernel(problem: Problem, k: number, alpha = 0): Ensembl
   const ws = ensembleWorkspace(problem, k);
   const f0 = new Float64Array(problem.outputSize);
   const f = new Float64Array(problem.outputSize);
+  const timings = emptyTimings();
   return {
     name: "reference",
     k,
+    // the reference kernel interleaves the phases; it reports its whole time as forward
+    timings,
     async statistics(theta, draw) {
+      const t = performance.now();
       const phi = objective(problem, theta, f0, alpha);
       const evaluations = 1 + ensembleStatistics(problem, theta, f0, draw, alpha, ws);
+      timings.forward += (performance.now() - t) / 1000;
       return { phi, gram: ws.gram, rhs: ws.rhs, evaluations };
     },
     direction(s, out) {

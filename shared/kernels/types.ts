@@ -15,8 +15,28 @@ export interface EnsembleStatistics {
   evaluations: number;
 }
 
+/** Cumulative seconds per phase of a kernel's work, for benchmarks and reports. */
+export interface KernelTimings {
+  /** generating Ω */
+  rng: number;
+  /** forming θ + ω_j and packing member parameters */
+  pack: number;
+  /** the forward passes */
+  forward: number;
+  /** Q, QᵀWQ and Qᵀg */
+  gram: number;
+  /** d = Ωs */
+  update: number;
+}
+
+export function emptyTimings(): KernelTimings {
+  return { rng: 0, pack: 0, forward: 0, gram: 0, update: 0 };
+}
+
 export interface EnsembleKernel {
   readonly name: string;
+  /** where the time went, summed over calls */
+  readonly timings: KernelTimings;
   /** K, perturbation members besides θ */
   readonly k: number;
   statistics(theta: Float64Array, draw: EnsembleDraw): Promise<EnsembleStatistics>;

@@ -55,26 +55,44 @@ export function fillGaussian(
   const [k0, k1] = keyWords(c);
   const end = start + count;
   let i = start;
-  while (i < end) {
-    const b = Math.floor(i / 4);
-    philox4x32(b, c.member, c.iteration, c.stream, k0, k1, block);
-    // pair (w0, w1) -> values 4b, 4b+1 ; pair (w2, w3) -> values 4b+2, 4b+3
+  // a leading partial block, then whole blocks of 4 written directly, then a trailing partial block
+  while (i < end && (i % 4 !== 0 || end - i < 4)) {
+    gaussianBlock(Math.floor(i / 4), c, k0, k1);
+    out[offset + i - start] = scale * lanes[i % 4];
+    i++;
+  }
+  for (; i + 4 <= end; i += 4) {
+    philox4x32(i / 4, c.member, c.iteration, c.stream, k0, k1, block);
     const r0 = Math.sqrt(-2 * Math.log((block[0] + 0.5) * INV32));
     const a0 = TWO_PI * block[1] * INV32;
     const r1 = Math.sqrt(-2 * Math.log((block[2] + 0.5) * INV32));
     const a1 = TWO_PI * block[3] * INV32;
-    const base = 4 * b;
-    for (let lane = i - base; lane < 4 && i < end; lane++, i++) {
-      let z: number;
-      switch (lane) {
-        case 0: z = r0 * Math.cos(a0); break;
-        case 1: z = r0 * Math.sin(a0); break;
-        case 2: z = r1 * Math.cos(a1); break;
-        default: z = r1 * Math.sin(a1); break;
-      }
-      out[offset + i - start] = scale * z;
-    }
+    const o = offset + i - start;
+    // the same expressions as gaussianBlock, so every path gives the same bits
+    out[o] = scale * (r0 * Math.cos(a0));
+    out[o + 1] = scale * (r0 * Math.sin(a0));
+    out[o + 2] = scale * (r1 * Math.cos(a1));
+    out[o + 3] = scale * (r1 * Math.sin(a1));
   }
+  for (; i < end; i++) {
+    gaussianBlock(Math.floor(i / 4), c, k0, k1);
+    out[offset + i - start] = scale * lanes[i % 4];
+  }
+}
+
+const lanes = new Float64Array(4);
+
+/** The 4 standard normals of Philox block b (two Box–Muller pairs) into `lanes`. */
+function gaussianBlock(b: number, c: StreamCoordinates, k0: number, k1: number): void {
+  philox4x32(b, c.member, c.iteration, c.stream, k0, k1, block);
+  const r0 = Math.sqrt(-2 * Math.log((block[0] + 0.5) * INV32));
+  const a0 = TWO_PI * block[1] * INV32;
+  const r1 = Math.sqrt(-2 * Math.log((block[2] + 0.5) * INV32));
+  const a1 = TWO_PI * block[3] * INV32;
+  lanes[0] = r0 * Math.cos(a0);
+  lanes[1] = r0 * Math.sin(a0);
+  lanes[2] = r1 * Math.cos(a1);
+  lanes[3] = r1 * Math.sin(a1);
 }
 
 /** Writes ±scale values (Rademacher) for element indices [start, start + count); 128 per block. */
