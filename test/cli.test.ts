@@ -197,6 +197,30 @@ describe("bad input exits 2 and names the offending field", () => {
   });
 });
 
+describe("compute.backend", () => {
+  it("rejects a fast kernel where it does not apply, naming why", () => {
+    const quadOnnx = { ...good, compute: { backend: "onnx" } };
+    let r = enkf("run", jobFile("quad-onnx", quadOnnx), "--out", join(tmp, "quad-onnx"), "--quiet");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/compute\.backend "onnx" needs a classification or regression problem/);
+    const ekiWasm = { ...good, optimizer: { method: "enkf", ensembleSize: 4 }, compute: { backend: "wasm" } };
+    r = enkf("run", jobFile("eki-wasm", ekiWasm), "--out", join(tmp, "eki-wasm"), "--quiet");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/serves the modified EnKF/);
+  });
+
+  it.each([["auto", "onnx"], ["wasm", "wasm"], ["reference", "reference"]])("backend %s runs a network job on the %s kernel", (backend, used) => {
+    const dir = join(tmp, `backend-${backend}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "d.csv"), "a,b,y\n" + Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n");
+    const job = { name: "tiny", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [4] } }, optimizer: { method: "modified-enkf", ensembleSize: 6 }, stop: { maxIterations: 3 }, compute: { backend } };
+    writeFileSync(join(dir, "job.json"), JSON.stringify(job));
+    const r = enkf("run", join(dir, "job.json"), "--out", join(dir, "out"), "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8")).environment.backend).toBe(used);
+  });
+});
+
 describe("enkf schema", () => {
   it("prints the job spec as JSON Schema", () => {
     const r = enkf("schema");

@@ -33,13 +33,17 @@ const cases: [string, number[], Activation, "cross-entropy" | "least-squares", n
   ["linear model (no hidden layer)", [], "tanh", "cross-entropy", 0],
 ];
 
-describe("onnx kernel = reference kernel to float32 tolerance", () => {
-  it.each(cases)("%s", async (_label, hidden, activation, loss, alpha) => {
+type Case = [string, number[], Activation, "cross-entropy" | "least-squares", number, "native" | "wasm"];
+const engines: Case[] = cases.flatMap(([label, hidden, act, loss, alpha]) => (["native", "wasm"] as const).map((e): Case => [`${e}: ${label}`, hidden, act, loss, alpha, e]));
+
+describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance", () => {
+  it.each(engines)("%s", async (_label, hidden, activation, loss, alpha, engine) => {
     const problem = networkProblem({ model: { inputs: 12, hidden, outputs: 4, activation }, dataset: ds, loss, batchSize: 50, batchSeed: 2, initSeed: 3 });
     problem.setIteration!(4);
     const K = 9;
     const ref = referenceKernel(problem, K, alpha);
-    const fast = await onnxKernel(problem, K, alpha, { threads: 1 });
+    const fast = await onnxKernel(problem, K, alpha, { threads: 1, engine });
+    expect(fast.name).toBe(engine === "native" ? "onnx" : "wasm");
     const theta = problem.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 11, iteration: 4 };
     const a = await ref.statistics(theta, draw);

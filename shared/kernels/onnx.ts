@@ -1,5 +1,6 @@
-// The onnx kernel: onnxruntime-node runs one graph (onnxGraph.ts) over all K + 1 members per
-// iteration: θ and θ + ω_j, with ω_j regenerated from the seed. Member 0 gives F(θ); the
+// The onnx kernel: ONNX Runtime runs one graph (onnxGraph.ts) over all K + 1 members per
+// iteration: θ and θ + ω_j, with ω_j regenerated from the seed. The same code serves the native
+// engine (onnxruntime-node) and the portable one (onnxruntime-web's WebAssembly backend). Member 0 gives F(θ); the
 // differences Q_j = F(θ+ω_j) − F(θ) go to the loss in float64 for QᵀWQ and Qᵀg. Ω (K×n) is kept
 // for the update d = Ωs.
 
@@ -11,25 +12,35 @@ import { mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
 import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
-type Ort = typeof import("onnxruntime-node");
+/** The part of the ONNX Runtime API the kernel uses; onnxruntime-node and onnxruntime-web both have it. */
+export type Ort = Pick<typeof import("onnxruntime-common"), "InferenceSession" | "Tensor">;
 
 export interface OnnxKernelOptions {
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
-  /** the onnxruntime module, when the caller already loaded it */
+  /** the engine: "native" (onnxruntime-node, default) or "wasm" (onnxruntime-web) */
+  engine?: "native" | "wasm";
+  /** the runtime module, when the caller already loaded it */
   ort?: Ort;
 }
 
+/** Loads the ONNX Runtime module of an engine (throws if it cannot be loaded here). */
+export async function loadOrt(engine: "native" | "wasm", threads?: number): Promise<Ort> {
+  if (engine === "native") return (await import("onnxruntime-node")) as unknown as Ort;
+  const web = await import("onnxruntime-web");
+  web.env.wasm.numThreads = threads ?? 1;
+  return web as unknown as Ort;
+}
+
 export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, opts: OnnxKernelOptions = {}): Promise<EnsembleKernel> {
-  const ort: Ort = opts.ort ?? (await import("onnxruntime-node"));
+  const engine = opts.engine ?? "native";
+  const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
   const spec = problem.model;
   const n = problem.dimension, J = k + 1, c = spec.outputs;
   checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
-  const session = await ort.InferenceSession.create(mlpEnsembleModel(spec), {
-    graphOptimizationLevel: "all",
-    executionMode: "sequential",
-    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-  });
+  const session = await ort.InferenceSession.create(mlpEnsembleModel(spec), engine === "wasm"
+    ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" }
+    : { graphOptimizationLevel: "all", executionMode: "sequential", ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}) });
   const names = mlpEnsembleInputNames(spec);
   const ensemble = allocatePacked(spec, J);
   const single = allocatePacked(spec, 1);
@@ -41,7 +52,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
 
   async function run(packed: PackedLayer[]): Promise<{ logits: Float32Array; rows: number }> {
     const { x, rows } = problem.batch();
-    const feeds: Record<string, InstanceType<Ort["Tensor"]>> = { X: new ort.Tensor("float32", x.subarray(0, rows * spec.inputs), [rows, spec.inputs]) };
+    const feeds: Record<string, import("onnxruntime-common").Tensor> = { X: new ort.Tensor("float32", x.subarray(0, rows * spec.inputs), [rows, spec.inputs]) };
     packed.forEach((p, l) => {
       feeds[names[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
       feeds[names[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
@@ -59,7 +70,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   }
 
   return {
-    name: "onnx",
+    name: engine === "wasm" ? "wasm" : "onnx",
     k,
     timings,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {

@@ -167,9 +167,9 @@ export const StopSpec = z.strictObject({
 });
 
 export const ComputeSpec = z.strictObject({
-  backend: z.enum(["auto", "onnx", "reference"]).default("auto")
-    .describe("ensemble kernel of the modified EnKF: onnx (ONNX Runtime, network problems), reference (plain TypeScript), auto = onnx where it applies and loads"),
-  threads: z.int().min(1).max(1024).optional().describe("threads for the onnx kernel (default: ONNX Runtime's choice)"),
+  backend: z.enum(["auto", "onnx", "wasm", "reference"]).default("auto")
+    .describe("ensemble kernel of the modified EnKF: onnx (native ONNX Runtime), wasm (ONNX Runtime's WebAssembly build), reference (plain TypeScript); auto = onnx, else wasm, for network problems"),
+  threads: z.int().min(1).max(1024).optional().describe("threads for the onnx/wasm kernels (default: ONNX Runtime's choice for onnx, 1 for wasm)"),
 });
 
 export const JobSpec = z.strictObject({
