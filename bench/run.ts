@@ -26,7 +26,7 @@ async function ours(K: number): Promise<Ours> {
   const ds = loadMnist();
   const model = { inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0 });
-  const kernel = await onnxKernel(problem, K, 0, { threads: THREADS });
+  const kernel = await onnxKernel(problem, K, 0, { threads: THREADS, rngWorkers: THREADS >= 2 ? THREADS : 0 });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
   const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000 });
   const opt = await modifiedEnkf(problem, spec, kernel);

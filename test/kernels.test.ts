@@ -64,3 +64,26 @@ describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance
     await fast.dispose();
   });
 });
+
+describe("perturbations on worker threads", () => {
+  it("give bit-identical statistics to generating them on the calling thread", async () => {
+    const problem = networkProblem({ model: { inputs: 12, hidden: [8], outputs: 4, activation: "tanh" }, dataset: ds, loss: "cross-entropy", batchSize: 50, batchSeed: 2, initSeed: 3 });
+    problem.setIteration!(1);
+    const theta = problem.initial();
+    const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 5, iteration: 1 };
+    const one = await onnxKernel(problem, 7, 0, { threads: 1, rngWorkers: 0 });
+    const two = await onnxKernel(problem, 7, 0, { threads: 1, rngWorkers: 2 });
+    const a = await one.statistics(theta, draw);
+    const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
+    const b = await two.statistics(theta, draw);
+    expect(b.gram).toEqual(gram);
+    expect(b.rhs).toEqual(rhs);
+    const s = Float64Array.from({ length: 7 }, (_, j) => j - 3);
+    const d1 = new Float64Array(problem.dimension), d2 = new Float64Array(problem.dimension);
+    one.direction(s, d1);
+    two.direction(s, d2);
+    expect(d2).toEqual(d1);
+    await one.dispose();
+    await two.dispose();
+  });
+});

@@ -1,6 +1,7 @@
 // Chooses and builds the ensemble kernel a job asks for (compute.backend). "auto" takes onnx for
 // network problems, else wasm, else the reference kernel, and says so in one line when it falls back.
 
+import { availableParallelism } from "node:os";
 import type { Problem } from "../problems/types.ts";
 import { isNetworkProblem } from "../problems/network.ts";
 import type { ComputeSpec, OptimizerSpec } from "../spec/job.ts";
@@ -37,7 +38,9 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
       continue;
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
-    return onnxKernel(problem, k, alpha, { threads: compute.threads, engine, ort });
+    // Ω is generated on one worker thread per core (bits do not depend on the split)
+    const cores = availableParallelism();
+    return onnxKernel(problem, k, alpha, { threads: compute.threads, engine, ort, rngWorkers: cores >= 2 ? cores : 0 });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);
   warn(`${failures.join("; ")}; using the reference kernel`);

@@ -4,7 +4,8 @@
 // differences Q_j = F(θ+ω_j) − F(θ) go to the loss in float64 for QᵀWQ and Qᵀg. Ω (K×n) is kept
 // for the update d = Ωs.
 
-import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
 import { accumulateGram } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
@@ -22,6 +23,8 @@ export interface OnnxKernelOptions {
   engine?: "native" | "wasm";
   /** the runtime module, when the caller already loaded it */
   ort?: Ort;
+  /** worker threads that generate Ω (default 0: on the calling thread) */
+  rngWorkers?: number;
 }
 
 /** Loads the ONNX Runtime module of an engine (throws if it cannot be loaded here). */
@@ -40,11 +43,18 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
   const session = await ort.InferenceSession.create(mlpEnsembleModel(spec), engine === "wasm"
     ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" }
-    : { graphOptimizationLevel: "all", executionMode: "sequential", ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}) });
+    : {
+      graphOptimizationLevel: "all",
+      executionMode: "sequential",
+      ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+      // no spin-waiting between runs: the cores go to the RNG workers and the Gram
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
+    });
   const names = mlpEnsembleInputNames(spec);
   const ensemble = allocatePacked(spec, J);
   const single = allocatePacked(spec, 1);
-  const omega = new Float64Array(k * n);
+  const pool = perturbationPool(opts.rngWorkers ?? 0);
+  const omega = new Float64Array(pool.workers > 0 ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
   const member = new Float64Array(n);
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   const timings = emptyTimings();
@@ -75,7 +85,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     timings,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
       let t = now();
-      for (let j = 0; j < k; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
+      await pool.fill(draw, omega, n, k);
       timings.rng += now() - t;
       t = now();
       packMember(spec, ensemble, J, 0, theta);
@@ -125,6 +135,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     },
     async dispose() {
       await session.release();
+      await pool.close();
     },
   };
 }

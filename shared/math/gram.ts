@@ -1,7 +1,7 @@
 // Weighted Gram products over member-major matrices: G ← G + sign·Σ_r w_r Q[a,r] Q[b,r].
 // Q holds K rows of length `len` (row a = member a). Used by the losses to form QᵀWQ
-// without ever forming W. Pairs of rows are processed in 4×4 blocks, so each pass over r
-// loads 8 row values (and one weight) for 16 products.
+// without ever forming W. Pairs of rows are processed in 4×4 blocks (8 row values and one
+// weight loaded for 16 products), over column tiles that stay in cache.
 
 function pairDot(q: Float64Array, ra: number, rb: number, len: number, w: Float64Array | null): number {
   let s = 0;
@@ -16,31 +16,35 @@ function pairDot(q: Float64Array, ra: number, rb: number, len: number, w: Float6
  */
 export function accumulateGram(q: Float64Array, k: number, len: number, w: Float64Array | null, g: Float64Array, sign = 1): void {
   const k4 = k - (k % 4);
-  for (let a = 0; a < k4; a += 4) {
-    const r0 = a * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
-    for (let b = a; b < k4; b += 4) {
-      const t0 = b * len, t1 = t0 + len, t2 = t1 + len, t3 = t2 + len;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-      for (let r = 0; r < len; r++) {
-        const wr = w === null ? 1 : w[r];
-        const x0 = wr * q[r0 + r], x1 = wr * q[r1 + r], x2 = wr * q[r2 + r], x3 = wr * q[r3 + r];
-        const y0 = q[t0 + r], y1 = q[t1 + r], y2 = q[t2 + r], y3 = q[t3 + r];
-        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-        s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-        s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
-      }
-      const block = [s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33];
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          const v = sign * block[i * 4 + j];
-          if (b === a) {
-            // diagonal block: it holds both (i, j) and (j, i), so each entry is written once
+  const block = new Float64Array(16);
+  // tiles of TILE columns keep the K row pieces in cache while every block pair uses them
+  for (let c0 = 0; c0 < len; c0 += TILE) {
+    const c1 = Math.min(len, c0 + TILE);
+    for (let a = 0; a < k4; a += 4) {
+      const r0 = a * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
+      for (let b = a; b < k4; b += 4) {
+        const t0 = b * len, t1 = t0 + len, t2 = t1 + len, t3 = t2 + len;
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+        for (let r = c0; r < c1; r++) {
+          const wr = w === null ? 1 : w[r];
+          const x0 = wr * q[r0 + r], x1 = wr * q[r1 + r], x2 = wr * q[r2 + r], x3 = wr * q[r3 + r];
+          const y0 = q[t0 + r], y1 = q[t1 + r], y2 = q[t2 + r], y3 = q[t3 + r];
+          s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+          s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+          s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
+          s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+        }
+        block[0] = s00; block[1] = s01; block[2] = s02; block[3] = s03;
+        block[4] = s10; block[5] = s11; block[6] = s12; block[7] = s13;
+        block[8] = s20; block[9] = s21; block[10] = s22; block[11] = s23;
+        block[12] = s30; block[13] = s31; block[14] = s32; block[15] = s33;
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 4; j++) {
+            const v = sign * block[i * 4 + j];
             g[(a + i) * k + (b + j)] += v;
-          } else {
-            g[(a + i) * k + (b + j)] += v;
-            g[(b + j) * k + (a + i)] += v;
+            // a diagonal block holds both (i, j) and (j, i), so it is not mirrored
+            if (b !== a) g[(b + j) * k + (a + i)] += v;
           }
         }
       }
@@ -55,6 +59,9 @@ export function accumulateGram(q: Float64Array, k: number, len: number, w: Float
     }
   }
 }
+
+/** Columns per tile: 512 doubles (4 KiB) of each of K rows, a few hundred KiB for K ≈ 200. */
+const TILE = 512;
 
 /** Accumulates out[a] += Σ_r Q[a,r]·v[r] for the K rows of q. */
 export function accumulateProjection(q: Float64Array, k: number, len: number, v: Float64Array, out: Float64Array): void {
