@@ -1,5 +1,5 @@
 // `npm run bench`: seconds per modified-EnKF iteration for an MLP 784-64-10 (tanh) on MNIST,
-// m = 1000, K ∈ {50, 200}, with the onnx kernel: median over measured iterations, forward GFLOP/s,
+// m = 1000, K ∈ {50, 200}, with the onnx kernel (and the wasm fallback for comparison): median over measured iterations, forward GFLOP/s,
 // peak RSS, and where the time goes (RNG, packing, forward, Gram, update). When the PyTorch
 // reference of ../shared/reference can run here (its CPU wheel on disk), it runs in the same
 // bench run on the same configuration and the ratio ours/torch is printed. Writes bench/results.json.
@@ -20,13 +20,13 @@ const ITERS = Number(process.env.BENCH_ITERS ?? 7);
 const THREADS = Number(process.env.BENCH_THREADS ?? Math.min(2, availableParallelism()));
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
-interface Ours { K: number; secondsPerIteration: number; minSecondsPerIteration: number; forwardGflops: number; breakdown: Record<string, number>; peakRssMb: number; testAccuracyAfter: number }
+interface Ours { K: number; engine: "native" | "wasm"; secondsPerIteration: number; minSecondsPerIteration: number; forwardGflops: number; breakdown: Record<string, number>; peakRssMb: number; testAccuracyAfter: number }
 
-async function ours(K: number): Promise<Ours> {
+async function ours(K: number, engine: "native" | "wasm" = "native"): Promise<Ours> {
   const ds = loadMnist();
   const model = { inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0 });
-  const kernel = await onnxKernel(problem, K, 0, { threads: THREADS, rngWorkers: THREADS >= 2 ? THREADS : 0 });
+  const kernel = await onnxKernel(problem, K, 0, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers: THREADS >= 2 ? THREADS : 0 });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
   const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000 });
   const opt = await modifiedEnkf(problem, spec, kernel);
@@ -47,6 +47,7 @@ async function ours(K: number): Promise<Ours> {
   await kernel.dispose();
   return {
     K,
+    engine,
     secondsPerIteration: median(times),
     minSecondsPerIteration: Math.min(...times),
     forwardGflops: flops / breakdown.forward / 1e9,
@@ -83,9 +84,9 @@ function torch(setup: { python: string; data: string }, K: number): Torch | null
 }
 
 const ks = [50, 200];
-const results: { config: object; ours: Ours[]; torch: Torch[]; ratio: Record<string, number> } = {
+const results: { config: object; ours: Ours[]; wasm: Ours[]; torch: Torch[]; ratio: Record<string, number> } = {
   config: { model: "MLP 784-64-10 tanh", batch: 1000, iterations: ITERS, threads: THREADS, backend: "onnx", date: new Date().toISOString() },
-  ours: [], torch: [], ratio: {},
+  ours: [], wasm: [], torch: [], ratio: {},
 };
 for (const K of ks) {
   const r = await ours(K);
@@ -93,6 +94,13 @@ for (const K of ks) {
   const b = r.breakdown;
   console.log(`ours  K=${K}: ${r.secondsPerIteration.toFixed(3)} s/iter (min ${r.minSecondsPerIteration.toFixed(3)}), forward ${r.forwardGflops.toFixed(1)} GFLOP/s, peak RSS ${r.peakRssMb.toFixed(0)} MiB`);
   console.log(`      breakdown per iteration: rng ${b.rng.toFixed(3)}  pack ${b.pack.toFixed(3)}  forward ${b.forward.toFixed(3)}  gram ${b.gram.toFixed(3)}  update ${b.update.toFixed(3)}  solve+rest ${b.solveAndLineSearch.toFixed(3)} s`);
+}
+// the portable fallback: the same graph on onnxruntime-web's WebAssembly backend (1 thread)
+for (const K of ks) {
+  const r = await ours(K, "wasm");
+  results.wasm.push(r);
+  const native = results.ours.find((x) => x.K === K)!;
+  console.log(`wasm  K=${K}: ${r.secondsPerIteration.toFixed(3)} s/iter, forward ${r.forwardGflops.toFixed(1)} GFLOP/s (${(r.secondsPerIteration / native.secondsPerIteration).toFixed(2)}× the native onnx kernel)`);
 }
 const setup = torchSetup();
 if (!setup) console.log("PyTorch reference not available here (needs ../shared/reference and the torch wheel in /opt/wheels); no ratio");

@@ -4,7 +4,7 @@
 // Holds Ω and Q (K×n and K×M): meant for problems where that fits in memory.
 
 import { fillPerturbation, Stream, type PerturbationKind } from "../math/rng.ts";
-import { accumulateGram } from "../math/gram.ts";
+import { addRegularization } from "../math/gram.ts";
 import type { Problem } from "../problems/types.ts";
 
 export interface EnsembleWorkspace {
@@ -63,13 +63,6 @@ export function ensembleStatistics(problem: Problem, theta: Float64Array, f0: Fl
   ws.gram.fill(0);
   ws.rhs.fill(0);
   problem.loss.gaussNewton(f0, ws.q, k, ws.gram, ws.rhs);
-  if (alpha > 0) {
-    accumulateGram(ws.omega, k, n, null, ws.gram, alpha);
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += ws.omega[j * n + i] * theta[i];
-      ws.rhs[j] += alpha * s;
-    }
-  }
+  if (alpha > 0) addRegularization(ws.omega, k, n, theta, alpha, ws.gram, ws.rhs);
   return k;
 }

@@ -7,7 +7,7 @@
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
-import { accumulateGram } from "../math/gram.ts";
+import { addRegularization, combineRows } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
 import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
@@ -108,12 +108,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       rhs.fill(0);
       let phi = problem.loss.gaussNewton(f0, q, k, gram, rhs);
       if (alpha > 0) {
-        accumulateGram(omega, k, n, null, gram, alpha);
-        for (let j = 0; j < k; j++) {
-          let s = 0;
-          for (let i = 0; i < n; i++) s += omega[j * n + i] * theta[i];
-          rhs[j] += alpha * s;
-        }
+        addRegularization(omega, k, n, theta, alpha, gram, rhs);
         phi += regularization(theta);
       }
       timings.gram += now() - t;
@@ -121,11 +116,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     },
     direction(s, out) {
       const t = now();
-      out.fill(0);
-      for (let j = 0; j < k; j++) {
-        const sj = s[j], o = j * n;
-        for (let i = 0; i < n; i++) out[i] += sj * omega[o + i];
-      }
+      combineRows(omega, k, n, s, out);
       timings.update += now() - t;
     },
     async objective(theta) {

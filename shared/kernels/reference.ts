@@ -4,6 +4,7 @@
 
 import { ensembleStatistics, ensembleWorkspace } from "../enkf/ensembleStatistics.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
+import { combineRows } from "../math/gram.ts";
 import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
@@ -28,11 +29,7 @@ export function referenceKernel(problem: Problem, k: number, alpha = 0): Ensembl
       return { phi, gram: ws.gram, rhs: ws.rhs, evaluations };
     },
     direction(s, out) {
-      out.fill(0);
-      for (let j = 0; j < k; j++) {
-        const sj = s[j], o = j * n;
-        for (let i = 0; i < n; i++) out[i] += sj * ws.omega[o + i];
-      }
+      combineRows(ws.omega, k, n, s, out);
     },
     async objective(theta) {
       return objective(problem, theta, f, alpha);

@@ -72,3 +72,22 @@ export function accumulateProjection(q: Float64Array, k: number, len: number, v:
     out[a] += s;
   }
 }
+
+/** out ← Σ_j s_j·Q[j, ·]: the combination of the K rows of q (length len) with weights s. */
+export function combineRows(q: Float64Array, k: number, len: number, s: Float64Array, out: Float64Array): void {
+  out.fill(0);
+  for (let j = 0; j < k; j++) {
+    const sj = s[j], o = j * len;
+    for (let i = 0; i < len; i++) out[i] += sj * q[o + i];
+  }
+}
+
+/** The ½α‖θ‖² term in ensemble space: G ← G + αΩΩᵀ and b ← b + αΩθ for the K rows of Ω. */
+export function addRegularization(omega: Float64Array, k: number, n: number, theta: Float64Array, alpha: number, gram: Float64Array, rhs: Float64Array): void {
+  accumulateGram(omega, k, n, null, gram, alpha);
+  for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += omega[j * n + i] * theta[i];
+    rhs[j] += alpha * s;
+  }
+}
