@@ -1,8 +1,8 @@
 // The onnx kernel: ONNX Runtime runs one graph (onnxGraph.ts) over all K + 1 members per
-// iteration: θ and θ + ω_j, with ω_j regenerated from the seed. The same code serves the native
-// engine (onnxruntime-node) and the portable one (onnxruntime-web's WebAssembly backend). Member 0 gives F(θ); the
-// differences Q_j = F(θ+ω_j) − F(θ) go to the loss in float64 for QᵀWQ and Qᵀg. Ω (K×n) is kept
-// for the update d = Ωs.
+// iteration: θ and θ + ω_j, with ω_j regenerated from the seed. Member 0 gives F(θ); the graph
+// itself forms Q_j = F(θ+ω_j) − F(θ) in float64 and returns only Φ, QᵀWQ and Qᵀg. The same code
+// serves the native engine (onnxruntime-node) and the portable one (onnxruntime-web's WebAssembly
+// backend). Ω (K×n) is kept for the update d = Ωs.
 
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { perturbationPool } from "./perturbationPool.ts";
@@ -41,15 +41,19 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const spec = problem.model;
   const n = problem.dimension, J = k + 1, c = spec.outputs;
   checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
-  const session = await ort.InferenceSession.create(mlpEnsembleModel(spec), engine === "wasm"
-    ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" }
+  const sessionOptions = engine === "wasm"
+    ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" as const }
     : {
-      graphOptimizationLevel: "all",
-      executionMode: "sequential",
+      graphOptimizationLevel: "all" as const,
+      executionMode: "sequential" as const,
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-      // no spin-waiting between runs: the cores go to the RNG workers and the Gram
+      // no spin-waiting between runs: the cores go to the RNG workers
       extra: { session: { intra_op: { allow_spinning: "0" } } },
-    });
+    };
+  // the ensemble graph returns the statistics; the forward-only graph serves line-search trials
+  const lossName = problem.loss.name;
+  const statsSession = await ort.InferenceSession.create(mlpEnsembleModel(spec, lossName), sessionOptions);
+  const forwardSession = await ort.InferenceSession.create(mlpEnsembleModel(spec), sessionOptions);
   const names = mlpEnsembleInputNames(spec);
   const ensemble = allocatePacked(spec, J);
   const single = allocatePacked(spec, 1);
@@ -60,17 +64,18 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
 
-  async function run(packed: PackedLayer[]): Promise<{ logits: Float32Array; rows: number }> {
-    const { x, rows } = problem.batch();
-    const feeds: Record<string, import("onnxruntime-common").Tensor> = { X: new ort.Tensor("float32", x.subarray(0, rows * spec.inputs), [rows, spec.inputs]) };
+  function feeds(packed: PackedLayer[], withTargets: boolean): { feeds: Record<string, import("onnxruntime-common").Tensor>; rows: number } {
+    const { x, rows, targets } = problem.batch();
+    const f: Record<string, import("onnxruntime-common").Tensor> = { X: new ort.Tensor("float32", x.subarray(0, rows * spec.inputs), [rows, spec.inputs]) };
     packed.forEach((p, l) => {
-      feeds[names[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
-      feeds[names[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
+      f[names[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
+      f[names[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
     });
-    const t = now();
-    const out = await session.run(feeds);
-    timings.forward += now() - t;
-    return { logits: out.logits.data as Float32Array, rows };
+    if (withTargets) {
+      f.Y = new ort.Tensor("float32", targets.subarray(0, rows * c), [rows, c]);
+      f.scale = new ort.Tensor("float64", Float64Array.of(1 / rows), []);
+    }
+    return { feeds: f, rows };
   }
 
   function regularization(theta: Float64Array): number {
@@ -95,18 +100,14 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
         packMember(spec, ensemble, J, j + 1, member);
       }
       timings.pack += now() - t;
-      const { logits, rows } = await run(ensemble);
+      const { feeds: input } = feeds(ensemble, true);
       t = now();
-      const len = rows * c;
-      const f0 = Float64Array.from(logits.subarray(0, len));
-      const q = new Float64Array(k * len);
-      for (let j = 0; j < k; j++) {
-        const src = (j + 1) * len, dst = j * len;
-        for (let r = 0; r < len; r++) q[dst + r] = logits[src + r] - f0[r];
-      }
-      gram.fill(0);
-      rhs.fill(0);
-      let phi = problem.loss.gaussNewton(f0, q, k, gram, rhs);
+      const out = await statsSession.run(input, ["gram", "rhs", "phi"]);
+      timings.forward += now() - t;
+      t = now();
+      gram.set(out.gram.data as Float64Array);
+      rhs.set(out.rhs.data as Float64Array);
+      let phi = (out.phi.data as Float64Array)[0];
       if (alpha > 0) {
         addRegularization(omega, k, n, theta, alpha, gram, rhs);
         phi += regularization(theta);
@@ -121,11 +122,16 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     },
     async objective(theta) {
       packMember(spec, single, 1, 0, theta);
-      const { logits, rows } = await run(single);
+      const { feeds: input, rows } = feeds(single, false);
+      const t = now();
+      const out = await forwardSession.run(input);
+      timings.forward += now() - t;
+      const logits = out.logits.data as Float32Array;
       return problem.loss.value(Float64Array.from(logits.subarray(0, rows * c))) + (alpha > 0 ? regularization(theta) : 0);
     },
     async dispose() {
-      await session.release();
+      await statsSession.release();
+      await forwardSession.release();
       await pool.close();
     },
   };

@@ -12,12 +12,12 @@ import type { MlpSpec } from "../models/mlp.ts";
 const { onnx } = onnxProto;
 type Dim = number | string;
 
-function valueInfo(name: string, dims: Dim[]) {
+function valueInfo(name: string, dims: Dim[], elemType: number = onnx.TensorProto.DataType.FLOAT) {
   return onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: onnx.TensorShapeProto.create({
           dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === "string" ? { dimParam: d } : { dimValue: d })),
         }),
@@ -28,6 +28,9 @@ function valueInfo(name: string, dims: Dim[]) {
 
 const int64s = (name: string, values: number[]) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], int64Data: values });
 const scalar = (name: string, value: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [value] });
+const scalar64 = (name: string, value: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.DOUBLE, dims: [], doubleData: [value] });
+const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
+const attrInt = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 
 class GraphBuilder {
   readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
@@ -38,9 +41,26 @@ class GraphBuilder {
     this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [out], attribute: attrs }));
     return out;
   }
-  constant(name: string, value: number): string {
-    if (!this.initializers.some((t) => t.name === name)) this.initializers.push(scalar(name, value));
+  private readonly signatures = new Map<string, string>();
+  /** Adds an initializer once; reusing a name for different contents is a bug, so it throws. */
+  private initializer(name: string, signature: string, make: () => InstanceType<typeof onnx.TensorProto>): string {
+    const seen = this.signatures.get(name);
+    if (seen === undefined) {
+      this.signatures.set(name, signature);
+      this.initializers.push(make());
+    } else if (seen !== signature) {
+      throw new Error(`ONNX initializer "${name}" defined twice with different contents (${seen} vs ${signature})`);
+    }
     return name;
+  }
+  constant(name: string, value: number): string {
+    return this.initializer(name, `f32:${value}`, () => scalar(name, value));
+  }
+  constant64(name: string, value: number): string {
+    return this.initializer(name, `f64:${value}`, () => scalar64(name, value));
+  }
+  ints(name: string, values: number[]): string {
+    return this.initializer(name, `i64:${values.join(",")}`, () => int64s(name, values));
   }
 }
 
@@ -66,19 +86,58 @@ export function mlpEnsembleInputNames(spec: MlpSpec): string[] {
   return names;
 }
 
-export function mlpEnsembleModel(spec: MlpSpec): Uint8Array {
+/**
+ * The sufficient statistics in float64, inside the graph (inputs Y[m, C]: one-hot labels or
+ * targets, and scale = 1/m): member 0 is θ, Q = F(θ+ω) − F(θ) for members 1…K, and
+ *   cross-entropy:  P = softmax(F0), g = s(P − Y), QᵀWQ = (Q√(sP))(Q√(sP))ᵀ − (√s·ΣcQP)(√s·ΣcQP)ᵀ,
+ *                   Φ = −s·Σ Y ⊙ logsoftmax(F0);
+ *   least squares:  QᵀWQ = s·QQᵀ, Qᵀg = s·Q(F0 − Y), Φ = ½s·‖F0 − Y‖².
+ * Outputs "gram" [K, K], "rhs" [K], "phi" [] (all double).
+ */
+function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares"): void {
+  const toDouble = onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: DOUBLE });
+  const l64 = g.op("Cast", ["logits"], [toDouble]);
+  const y64 = g.op("Cast", ["Y"], [toDouble]);
+  const f0 = g.op("Slice", [l64, g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])]);
+  const fk = g.op("Slice", [l64, g.ints("i64_one", [1]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
+  const q = g.op("Sub", [fk, f0]);
+  const flat = g.ints("i64_flat", [0, -1]);
+  const column = g.ints("i64_column", [-1, 1]);
+  const vector = g.ints("i64_vector", [-1]);
+  const qf = g.op("Reshape", [q, flat]);
+  const gramOf = (a: string) => g.op("MatMul", [a, g.op("Transpose", [a])]);
+  if (loss === "cross-entropy") {
+    const p = g.op("Softmax", [f0], [attrInt("axis", 2)]);
+    const grad = g.op("Mul", [g.op("Sub", [p, y64]), "scale"]);
+    const qw = g.op("Reshape", [g.op("Mul", [q, g.op("Sqrt", [g.op("Mul", [p, "scale"])])]), flat]);
+    const v = g.op("ReduceSum", [g.op("Mul", [q, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 0)]);
+    const vs = g.op("Mul", [v, g.op("Sqrt", ["scale"])]);
+    g.op("Sub", [gramOf(qw), gramOf(vs)], [], "gram");
+    g.op("Reshape", [g.op("MatMul", [qf, g.op("Reshape", [grad, column])]), vector], [], "rhs");
+    const ll = g.op("ReduceSum", [g.op("Mul", [y64, g.op("LogSoftmax", [f0], [attrInt("axis", 2)])])], [attrInt("keepdims", 0)]);
+    g.op("Neg", [g.op("Mul", [ll, "scale"])], [], "phi");
+  } else {
+    const r = g.op("Sub", [f0, y64]);
+    g.op("Mul", [gramOf(qf), "scale"], [], "gram");
+    g.op("Mul", [g.op("Reshape", [g.op("MatMul", [qf, g.op("Reshape", [r, column])]), vector]), "scale"], [], "rhs");
+    const ss = g.op("ReduceSum", [g.op("Mul", [r, r])], [attrInt("keepdims", 0)]);
+    g.op("Mul", [g.op("Mul", [ss, "scale"]), g.constant64("half64", 0.5)], [], "phi");
+  }
+}
+
+export function mlpEnsembleModel(spec: MlpSpec, statistics?: "cross-entropy" | "least-squares"): Uint8Array {
   const sizes = [spec.inputs, ...spec.hidden, spec.outputs];
   const layers = sizes.length - 1;
   const g = new GraphBuilder();
   const inputs = [valueInfo("X", ["m", spec.inputs])];
-  g.initializers.push(int64s("perm_shape_0", [0, -1, sizes[1]]));
+  const splitMembers = g.ints("members_shape", [0, -1, sizes[1]]);
   const transpose = onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2] });
 
   // layer 0 over the shared input
   inputs.push(valueInfo("W0", [spec.inputs, `J_x_${sizes[1]}`]), valueInfo("B0", [`J_x_${sizes[1]}`]));
   let z = g.op("Add", [g.op("MatMul", ["X", "W0"]), "B0"]);
   if (layers > 1) z = activation(g, spec.activation, z);
-  let h = g.op("Transpose", [g.op("Reshape", [z, "perm_shape_0"])], [transpose]);
+  let h = g.op("Transpose", [g.op("Reshape", [z, splitMembers])], [transpose]);
   // later layers, batched over members
   for (let l = 1; l < layers; l++) {
     inputs.push(valueInfo(`W${l}`, ["J", sizes[l], sizes[l + 1]]), valueInfo(`B${l}`, ["J", 1, sizes[l + 1]]));
@@ -86,11 +145,17 @@ export function mlpEnsembleModel(spec: MlpSpec): Uint8Array {
     h = l < layers - 1 ? activation(g, spec.activation, z) : z;
   }
   g.op("Identity", [h], [], "logits");
+  const outputs = [valueInfo("logits", ["J", "m", spec.outputs])];
+  if (statistics) {
+    inputs.push(valueInfo("Y", ["m", spec.outputs]), valueInfo("scale", [], DOUBLE));
+    addStatistics(g, statistics);
+    outputs.push(valueInfo("gram", ["K", "K"], DOUBLE), valueInfo("rhs", ["K"], DOUBLE), valueInfo("phi", [], DOUBLE));
+  }
 
   const graph = onnx.GraphProto.create({
     name: "mlp_ensemble",
     input: inputs,
-    output: [valueInfo("logits", ["J", "m", spec.outputs])],
+    output: outputs,
     initializer: g.initializers,
     node: g.nodes,
   });

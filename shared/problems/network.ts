@@ -43,8 +43,9 @@ function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32
 /** A network problem also shows its model and current batch, for the fast kernels. */
 export interface NetworkProblem extends Problem {
   readonly model: MlpSpec;
-  /** the rows of the current iteration: features (rows × inputs) */
-  batch(): { x: Float32Array; rows: number };
+  /** the rows of the current iteration: features (rows × inputs) and targets (rows × outputs;
+   *  one-hot labels for classification) */
+  batch(): { x: Float32Array; rows: number; targets: Float32Array };
 }
 
 export function isNetworkProblem(p: Problem): p is NetworkProblem {
@@ -74,6 +75,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const tb = full ? allTargets : new Float64Array(m * c);
   const idx = new Int32Array(m), perm = new Int32Array(n);
   let loss = lossFor(opts.loss, ds, yb, tb, m);
+  const tb32 = Float32Array.from(tb);
   let current = -1;
 
   const evalChunk = 1000;
@@ -104,7 +106,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   return {
     kind: ds.kind,
     model,
-    batch: () => ({ x: xb, rows: m }),
+    batch: () => ({ x: xb, rows: m, targets: tb32 }),
     dimension: parameterCount,
     outputSize: m * c,
     get loss() { return loss; },
@@ -123,6 +125,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
         tb.set(allTargets.subarray(r * c, (r + 1) * c), i * c);
       }
       loss = lossFor(opts.loss, ds, yb, tb, m);
+      tb32.set(tb);
       return true;
     },
     evaluate(theta) {
