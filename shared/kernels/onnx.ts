@@ -1,6 +1,7 @@
 // The onnx kernel: ONNX Runtime runs one graph (onnxGraph.ts) over all K + 1 members per
 // iteration: θ and θ + ω_j, with ω_j regenerated from the seed. Member 0 gives F(θ); the graph
-// itself forms Q_j = F(θ+ω_j) − F(θ) in float64 and returns only Φ, QᵀWQ and Qᵀg. The same code
+// itself forms Q_j = F(θ+ω_j) − F(θ) in float64 and returns only Φ, QᵀWQ and Qᵀg (natively; the
+// WebAssembly engine returns logits and the loss forms the statistics in JS). The same code
 // serves the native engine (onnxruntime-node) and the portable one (onnxruntime-web's WebAssembly
 // backend). Ω (K×n) is kept for the update d = Ωs.
 
@@ -50,16 +51,21 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       // no spin-waiting between runs: the cores go to the RNG workers
       extra: { session: { intra_op: { allow_spinning: "0" } } },
     };
-  // the ensemble graph returns the statistics; the forward-only graph serves line-search trials
-  const lossName = problem.loss.name;
-  const statsSession = await ort.InferenceSession.create(mlpEnsembleModel(spec, lossName), sessionOptions);
+  // Natively the ensemble graph returns the statistics (float64 GEMMs are fast there); the
+  // WebAssembly build is slow at float64, so there the graph returns logits and JS forms the
+  // statistics. The forward-only graph serves line-search trials.
+  const inGraph = engine === "native";
+  const statsSession = await ort.InferenceSession.create(mlpEnsembleModel(spec, inGraph ? problem.loss.name : undefined), sessionOptions);
   const forwardSession = await ort.InferenceSession.create(mlpEnsembleModel(spec), sessionOptions);
   const names = mlpEnsembleInputNames(spec);
-  const ensemble = allocatePacked(spec, J);
+  const shared = (opts.rngWorkers ?? 0) > 0;
+  const ensemble = allocatePacked(spec, J, shared);
+  // ONNX Runtime does not take SharedArrayBuffer-backed tensors: the feed is a plain copy
+  const ensembleFeed = shared ? allocatePacked(spec, J) : ensemble;
+  const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
   const single = allocatePacked(spec, 1);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const omega = new Float64Array(pool.workers > 0 ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
-  const member = new Float64Array(n);
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
@@ -78,6 +84,19 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     return { feeds: f, rows };
   }
 
+  /** Q_j = F(θ+ω_j) − F(θ) from member-major logits, then QᵀWQ and Qᵀg through the loss; returns Φ_L. */
+  function statisticsFromLogits(logits: Float32Array, len: number): number {
+    const f0 = Float64Array.from(logits.subarray(0, len));
+    const q = new Float64Array(k * len);
+    for (let j = 0; j < k; j++) {
+      const src = (j + 1) * len, dst = j * len;
+      for (let r = 0; r < len; r++) q[dst + r] = logits[src + r] - f0[r];
+    }
+    gram.fill(0);
+    rhs.fill(0);
+    return problem.loss.gaussNewton(f0, q, k, gram, rhs);
+  }
+
   function regularization(theta: Float64Array): number {
     let s = 0;
     for (let i = 0; i < n; i++) s += theta[i] * theta[i];
@@ -89,25 +108,30 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     k,
     timings,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
+      // Ω and the K perturbed members are generated and packed together (on the pool's threads)
       let t = now();
-      await pool.fill(draw, omega, n, k);
-      timings.rng += now() - t;
-      t = now();
+      thetaShared.set(theta);
       packMember(spec, ensemble, J, 0, theta);
-      for (let j = 0; j < k; j++) {
-        const w = omega.subarray(j * n, (j + 1) * n);
-        for (let i = 0; i < n; i++) member[i] = theta[i] + w[i];
-        packMember(spec, ensemble, J, j + 1, member);
+      await pool.fill(draw, omega, n, k, { spec, theta: thetaShared, packed: ensemble });
+      timings.rng += now() - t;
+      if (ensembleFeed !== ensemble) {
+        t = now();
+        ensembleFeed.forEach((p, l) => { p.weights.set(ensemble[l].weights); p.bias.set(ensemble[l].bias); });
+        timings.pack += now() - t;
       }
-      timings.pack += now() - t;
-      const { feeds: input } = feeds(ensemble, true);
+      const { feeds: input, rows } = feeds(ensembleFeed, inGraph);
       t = now();
-      const out = await statsSession.run(input, ["gram", "rhs", "phi"]);
+      const out = await statsSession.run(input);
       timings.forward += now() - t;
       t = now();
-      gram.set(out.gram.data as Float64Array);
-      rhs.set(out.rhs.data as Float64Array);
-      let phi = (out.phi.data as Float64Array)[0];
+      let phi: number;
+      if (inGraph) {
+        gram.set(out.gram.data as Float64Array);
+        rhs.set(out.rhs.data as Float64Array);
+        phi = (out.phi.data as Float64Array)[0];
+      } else {
+        phi = statisticsFromLogits(out.logits.data as Float32Array, rows * c);
+      }
       if (alpha > 0) {
         addRegularization(omega, k, n, theta, alpha, gram, rhs);
         phi += regularization(theta);

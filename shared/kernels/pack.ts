@@ -13,10 +13,12 @@ export interface PackedLayer {
   biasDims: number[];
 }
 
-export function allocatePacked(spec: MlpSpec, members: number): PackedLayer[] {
+/** Tensors for J members; `shared` puts them in SharedArrayBuffers so worker threads can fill them. */
+export function allocatePacked(spec: MlpSpec, members: number, shared = false): PackedLayer[] {
+  const f32 = (count: number) => new Float32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
   return mlpLayout(spec).layers.map(({ inputs, outputs }, l) => l === 0
-    ? { weights: new Float32Array(inputs * members * outputs), bias: new Float32Array(members * outputs), weightDims: [inputs, members * outputs], biasDims: [members * outputs] }
-    : { weights: new Float32Array(members * inputs * outputs), bias: new Float32Array(members * outputs), weightDims: [members, inputs, outputs], biasDims: [members, 1, outputs] });
+    ? { weights: f32(inputs * members * outputs), bias: f32(members * outputs), weightDims: [inputs, members * outputs], biasDims: [members * outputs] }
+    : { weights: f32(members * inputs * outputs), bias: f32(members * outputs), weightDims: [members, inputs, outputs], biasDims: [members, 1, outputs] });
 }
 
 /** Writes member j's parameters (length n) into the packed tensors for J members. */

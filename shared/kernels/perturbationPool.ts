@@ -3,12 +3,25 @@
 // workers cannot change a bit; it only divides the time.
 
 import { Worker } from "node:worker_threads";
-import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { MlpSpec } from "../models/mlp.ts";
+import type { PackedLayer } from "./pack.ts";
+import { fillMembers } from "./fillMembers.ts";
+
+/** Also pack member j + 1 = θ + ω_j into the batched-forward tensors of J = K + 1 members. */
+export interface PackJob {
+  spec: MlpSpec;
+  theta: Float64Array;
+  packed: PackedLayer[];
+}
 
 export interface PerturbationPool {
   readonly workers: number;
-  /** Ω rows 0..K−1 of `draw` into `omega` (backed by a SharedArrayBuffer when workers > 0) */
-  fill(draw: EnsembleDraw, omega: Float64Array, n: number, k: number): Promise<void>;
+  /**
+   * Ω rows 0..K−1 of `draw` into `omega`, and with `pack` the members θ + ω_j into the packed
+   * tensors (all backed by SharedArrayBuffers when workers > 0).
+   */
+  fill(draw: EnsembleDraw, omega: Float64Array, n: number, k: number, pack?: PackJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,8 +30,8 @@ export function perturbationPool(workers: number): PerturbationPool {
   if (workers <= 0) {
     return {
       workers: 0,
-      async fill(draw, omega, n, k) {
-        for (let j = 0; j < k; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
+      async fill(draw, omega, n, k, pack) {
+        fillMembers(draw, omega, n, k, 0, k, pack);
       },
       async close() {},
     };
@@ -31,8 +44,11 @@ export function perturbationPool(workers: number): PerturbationPool {
   });
   return {
     workers,
-    async fill(draw, omega, n, k) {
-      if (!(omega.buffer instanceof SharedArrayBuffer)) throw new Error("the pool fills shared memory: allocate Ω on a SharedArrayBuffer");
+    async fill(draw, omega, n, k, pack) {
+      const shared = (a: Float32Array | Float64Array) => a.buffer instanceof SharedArrayBuffer;
+      if (!shared(omega) || (pack && (!shared(pack.theta) || pack.packed.some((p) => !shared(p.weights) || !shared(p.bias))))) {
+        throw new Error("the pool fills shared memory: allocate Ω, θ and the packed tensors on SharedArrayBuffers");
+      }
       const per = Math.ceil(k / workers);
       await Promise.all(threads.map((w, t) => new Promise<void>((resolve, reject) => {
         const from = Math.min(k, t * per), to = Math.min(k, from + per);
@@ -40,7 +56,7 @@ export function perturbationPool(workers: number): PerturbationPool {
         const onError = (e: Error) => reject(e);
         w.once("error", onError);
         w.once("message", () => { w.off("error", onError); resolve(); });
-        w.postMessage({ buffer: omega.buffer, n, from, to, draw });
+        w.postMessage({ omega, n, k, from, to, draw, pack });
       })));
     },
     async close() {

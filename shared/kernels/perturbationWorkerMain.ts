@@ -1,12 +1,14 @@
-// Worker side of the perturbation pool: fills its share of Ω's member rows in shared memory.
+// Worker side of the perturbation pool: fills its share of Ω's member rows (and packs those
+// members) in shared memory.
 
 import { parentPort } from "node:worker_threads";
-import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import { fillMembers } from "./fillMembers.ts";
+import type { PackJob } from "./perturbationPool.ts";
 
-interface FillRequest { buffer: SharedArrayBuffer; n: number; from: number; to: number; draw: EnsembleDraw }
+interface FillRequest { omega: Float64Array; n: number; k: number; from: number; to: number; draw: EnsembleDraw; pack?: PackJob }
 
 parentPort!.on("message", (req: FillRequest) => {
-  const omega = new Float64Array(req.buffer);
-  for (let j = req.from; j < req.to; j++) perturbation(req.draw, j, omega.subarray(j * req.n, (j + 1) * req.n));
+  fillMembers(req.draw, req.omega, req.n, req.k, req.from, req.to, req.pack);
   parentPort!.postMessage("done");
 });

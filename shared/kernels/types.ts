@@ -17,9 +17,9 @@ export interface EnsembleStatistics {
 
 /** Cumulative seconds per phase of a kernel's work, for benchmarks and reports. */
 export interface KernelTimings {
-  /** generating Ω */
+  /** generating Ω (and, in the onnx kernel, packing the perturbed members with it) */
   rng: number;
-  /** forming θ + ω_j and packing member parameters */
+  /** forming θ + ω_j and packing member parameters, where done separately */
   pack: number;
   /** the forward passes */
   forward: number;
