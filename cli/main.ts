@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
 import { runCommand } from "./runCommand.ts";
+import { dataCommand } from "./dataCommand.ts";
 
 const USAGE = `usage: enkf <command> [options]
 
@@ -12,6 +13,9 @@ commands:
   run <job.json> [--out DIR] [--quiet] [--force]
       run a job on this machine; writes result.json, theta.npy, history.csv
       and spec.json into DIR (default runs/<name>-<timestamp>)
+  data <job.json> [--out DIR] [--shards N] [--force]
+      convert the job's dataset into the sharded binary format
+      (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
   schema
       print the job spec as JSON Schema
   help
@@ -44,6 +48,22 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       }
       if (parsed.positionals.length !== 1) throw new CliError(2, `run takes exactly one job file\n${USAGE}`);
       return runCommand(parsed.positionals[0], { out: parsed.values.out, quiet: parsed.values.quiet ?? false, force: parsed.values.force ?? false }, io);
+    }
+    case "data": {
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { out: { type: "string", short: "o" }, shards: { type: "string", default: "4" }, force: { type: "boolean" }, quiet: { type: "boolean", short: "q" } },
+        });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      if (parsed.positionals.length !== 1) throw new CliError(2, `data takes exactly one job file\n${USAGE}`);
+      const shards = Number(parsed.values.shards);
+      if (!Number.isInteger(shards) || shards < 1 || shards > 100_000) throw new CliError(2, `--shards must be an integer from 1 to 100000, got "${parsed.values.shards}"`);
+      return dataCommand(parsed.positionals[0], { out: parsed.values.out, shards, force: parsed.values.force ?? false, quiet: parsed.values.quiet ?? false }, io);
     }
     default:
       throw new CliError(2, `unknown command "${command}"\n${USAGE}`);

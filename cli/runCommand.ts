@@ -60,17 +60,20 @@ export async function loadJob(path: string): Promise<JobSpec> {
   return parsed.job;
 }
 
-/** Loads the data a network problem names and builds the problem; data errors are bad input (exit 2). */
-async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
-  let dataset: Dataset | undefined;
-  if (job.problem.type === "classification" || job.problem.type === "regression") {
-    try {
-      dataset = await loadDataset(job.problem.data, job.problem.type, dirname(resolve(file)));
-    } catch (e) {
-      if (e instanceof DataError) throw new CliError(2, e.message);
-      throw e;
-    }
+/** Loads the dataset of a network problem (paths relative to the job file); data errors are bad input (exit 2). */
+export async function loadJobDataset(job: JobSpec, file: string): Promise<Dataset | undefined> {
+  if (job.problem.type !== "classification" && job.problem.type !== "regression") return undefined;
+  try {
+    return await loadDataset(job.problem.data, job.problem.type, dirname(resolve(file)));
+  } catch (e) {
+    if (e instanceof DataError) throw new CliError(2, e.message);
+    throw e;
   }
+}
+
+/** Loads the data a network problem names and builds the problem. */
+async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
+  const dataset = await loadJobDataset(job, file);
   try {
     return buildProblem(job.problem, { dataset, optimizer: job.optimizer });
   } catch (e) {

@@ -7,6 +7,7 @@ import { decodeNpy } from "../formats/npy.ts";
 import { csvDataset } from "./csv.ts";
 import { DataError } from "./errors.ts";
 import { npyDataset } from "./npy.ts";
+import { readShardDirectory } from "./shardDirectory.ts";
 import { loadMnist } from "./mnist.ts";
 import type { Dataset } from "./types.ts";
 
@@ -40,6 +41,12 @@ export async function loadDataset(spec: DataSpec, kind: "classification" | "regr
         }
       };
       return npyDataset(decode(f), decode(l), { features: f.path, labels: l.path }, kind, spec);
+    }
+    case "shards": {
+      const dir = isAbsolute(spec.path) ? spec.path : resolve(baseDir, spec.path);
+      const ds = await readShardDirectory(dir);
+      if (ds.kind !== kind) throw new DataError(`${dir} holds a ${ds.kind} dataset, but the problem is ${kind}`);
+      return ds;
     }
   }
 }

@@ -58,7 +58,12 @@ export const NpyData = z.strictObject({
   seed: seed.default(0).describe("seed of the train/test shuffle"),
 });
 
-export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData]);
+export const ShardsData = z.strictObject({
+  source: z.literal("shards"),
+  path: z.string().min(1).describe("a dataset directory in the sharded format (manifest.json + shards), e.g. written by `enkf data`; relative to the job file's folder"),
+});
+
+export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData, ShardsData]);
 
 export const MlpModel = z.strictObject({
   type: z.literal("mlp"),
