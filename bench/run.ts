@@ -24,7 +24,7 @@ interface Ours { K: number; engine: "native" | "wasm"; secondsPerIteration: numb
 
 async function ours(K: number, engine: "native" | "wasm" = "native"): Promise<Ours> {
   const ds = loadMnist();
-  const model = { inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
+  const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0 });
   const kernel = await onnxKernel(problem, K, 0, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers: THREADS >= 2 ? THREADS : 0 });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search

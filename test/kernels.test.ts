@@ -38,7 +38,7 @@ const engines: Case[] = cases.flatMap(([label, hidden, act, loss, alpha]) => (["
 
 describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance", () => {
   it.each(engines)("%s", async (_label, hidden, activation, loss, alpha, engine) => {
-    const problem = networkProblem({ model: { inputs: 12, hidden, outputs: 4, activation }, dataset: ds, loss, batchSize: 50, batchSeed: 2, initSeed: 3 });
+    const problem = networkProblem({ model: { type: "mlp", inputs: 12, hidden, outputs: 4, activation }, dataset: ds, loss, batchSize: 50, batchSeed: 2, initSeed: 3 });
     problem.setIteration!(4);
     const K = 9;
     const ref = referenceKernel(problem, K, alpha);
@@ -67,7 +67,7 @@ describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance
 
 describe("perturbations on worker threads", () => {
   it("give bit-identical statistics to generating them on the calling thread", async () => {
-    const problem = networkProblem({ model: { inputs: 12, hidden: [8], outputs: 4, activation: "tanh" }, dataset: ds, loss: "cross-entropy", batchSize: 50, batchSeed: 2, initSeed: 3 });
+    const problem = networkProblem({ model: { type: "mlp", inputs: 12, hidden: [8], outputs: 4, activation: "tanh" }, dataset: ds, loss: "cross-entropy", batchSize: 50, batchSeed: 2, initSeed: 3 });
     problem.setIteration!(1);
     const theta = problem.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 5, iteration: 1 };

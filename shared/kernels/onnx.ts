@@ -10,6 +10,7 @@ import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
 import { addRegularization, combineRows } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
+import type { MlpSpec } from "../models/mlp.ts";
 import { mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
 import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
@@ -39,7 +40,9 @@ export async function loadOrt(engine: "native" | "wasm", threads?: number): Prom
 export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, opts: OnnxKernelOptions = {}): Promise<EnsembleKernel> {
   const engine = opts.engine ?? "native";
   const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
-  const spec = problem.model;
+  const model = problem.model;
+  if (model.type !== "mlp") throw new Error(`the ${opts.engine ?? "native"} ONNX kernel builds MLP graphs; model "${model.type}" runs on the reference kernel`);
+  const spec: MlpSpec = model;
   const n = problem.dimension, J = k + 1, c = spec.outputs;
   checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
   const sessionOptions = engine === "wasm"

@@ -1,7 +1,8 @@
 // Builds the Problem a job spec names. Network problems need their dataset, loaded by the caller.
 
 import type { Dataset } from "../data/types.ts";
-import type { OptimizerSpec, ProblemSpec } from "../spec/job.ts";
+import type { ModelSpec, OptimizerSpec, ProblemSpec } from "../spec/job.ts";
+import type { NetworkModel } from "../models/model.ts";
 import { networkProblem } from "./network.ts";
 import { oscillatory } from "./oscillatory.ts";
 import { quadratic } from "./quadratic.ts";
@@ -15,6 +16,19 @@ export interface BuildContext {
   optimizer?: OptimizerSpec;
 }
 
+/** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
+export function networkModel(spec: ModelSpec, ds: Dataset): NetworkModel {
+  if (spec.type === "mlp") return { type: "mlp", inputs: ds.features, hidden: spec.hidden, outputs: ds.outputs, activation: spec.activation };
+  let input = spec.input as [number, number, number] | undefined;
+  if (!input) {
+    const side = Math.round(Math.sqrt(ds.features));
+    if (side * side !== ds.features) throw new Error(`model.input is needed: ${ds.features} features are not a square image`);
+    input = [1, side, side];
+  }
+  if (input[0] * input[1] * input[2] !== ds.features) throw new Error(`model.input ${input.join("×")} holds ${input[0] * input[1] * input[2]} values but the data has ${ds.features} features`);
+  return { type: "cnn", input, channels: spec.channels, kernel: spec.kernel, pool: spec.pool, outputs: ds.outputs, activation: spec.activation };
+}
+
 export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem {
   switch (spec.type) {
     case "quadratic": return quadratic(spec);
@@ -25,7 +39,7 @@ export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem
       if (!ctx.dataset) throw new Error(`problem "${spec.type}" needs its dataset loaded`);
       const ds = ctx.dataset;
       return networkProblem({
-        model: { inputs: ds.features, hidden: spec.model.hidden, outputs: ds.outputs, activation: spec.model.activation },
+        model: networkModel(spec.model, ds),
         dataset: ds,
         loss: spec.loss,
         batchSize: ctx.optimizer?.batchSize,

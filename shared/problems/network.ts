@@ -8,11 +8,11 @@ import { crossEntropy } from "../losses/crossEntropy.ts";
 import { leastSquares } from "../losses/leastSquares.ts";
 import type { OutputLoss } from "../losses/types.ts";
 import { fillUniform, Stream } from "../math/rng.ts";
-import { initMlp, mlpForward, mlpLayout, type MlpSpec } from "../models/mlp.ts";
+import { initModel, modelForward, modelInputs, parameterCount as modelParameters, type NetworkModel } from "../models/model.ts";
 import type { Problem } from "./types.ts";
 
 export interface NetworkProblemOptions {
-  model: MlpSpec;
+  model: NetworkModel;
   dataset: Dataset;
   loss: "cross-entropy" | "least-squares";
   /** rows per iteration; undefined or ≥ the training rows means full batch */
@@ -42,7 +42,7 @@ function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32
 
 /** A network problem also shows its model and current batch, for the fast kernels. */
 export interface NetworkProblem extends Problem {
-  readonly model: MlpSpec;
+  readonly model: NetworkModel;
   /** the rows of the current iteration: features (rows × inputs) and targets (rows × outputs;
    *  one-hot labels for classification) */
   batch(): { x: Float32Array; rows: number; targets: Float32Array };
@@ -54,13 +54,13 @@ export function isNetworkProblem(p: Problem): p is NetworkProblem {
 
 export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const { model, dataset: ds } = opts;
-  if (model.inputs !== ds.features) throw new Error(`the model takes ${model.inputs} inputs but the data has ${ds.features} features`);
+  if (modelInputs(model) !== ds.features) throw new Error(`the model takes ${modelInputs(model)} inputs but the data has ${ds.features} features`);
   if (model.outputs !== ds.outputs) throw new Error(`the model has ${model.outputs} outputs but the data has ${ds.outputs} ${ds.kind === "classification" ? "classes" : "targets"}`);
   if (opts.loss === "cross-entropy" && ds.kind !== "classification") throw new Error("cross-entropy needs class labels; this dataset has regression targets");
   const n = ds.train.rows, d = ds.features, c = ds.outputs;
   const m = opts.batchSize !== undefined && opts.batchSize < n ? opts.batchSize : n;
   const full = m === n;
-  const { parameterCount } = mlpLayout(model);
+  const parameterCount = modelParameters(model);
 
   // classification labels also serve least squares as one-hot targets
   const trainTargets = (split: Dataset["train"]): Float64Array => {
@@ -87,7 +87,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     for (let r0 = 0; r0 < split.rows; r0 += evalChunk) {
       const rows = Math.min(evalChunk, split.rows - r0);
       const f = evalOut.subarray(0, rows * c);
-      mlpForward(model, theta, split.x.subarray(r0 * d, (r0 + rows) * d), rows, f);
+      modelForward(model, theta, split.x.subarray(r0 * d, (r0 + rows) * d), rows, f);
       const l = opts.loss === "cross-entropy"
         ? crossEntropy(split.labels!.subarray(r0, r0 + rows), c, { scale: 1 })
         : leastSquares(targets!.subarray(r0 * c, (r0 + rows) * c));
@@ -110,9 +110,9 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     dimension: parameterCount,
     outputSize: m * c,
     get loss() { return loss; },
-    initial: () => initMlp(model, opts.initSeed),
+    initial: () => initModel(model, opts.initSeed),
     forward(theta, out) {
-      mlpForward(model, theta, xb, m, out);
+      modelForward(model, theta, xb, m, out);
     },
     setIteration(k) {
       if (full || k === current) return false;

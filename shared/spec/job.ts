@@ -71,7 +71,17 @@ export const MlpModel = z.strictObject({
   activation: z.enum(["tanh", "relu", "sigmoid", "gelu"]).default("tanh"),
 });
 
-export const ModelSpec = z.discriminatedUnion("type", [MlpModel]);
+export const CnnModel = z.strictObject({
+  type: z.literal("cnn"),
+  input: z.tuple([z.int().min(1), z.int().min(1), z.int().min(1)]).optional()
+    .describe("channels, height, width of a sample (default: 1 × √features × √features)"),
+  channels: z.array(z.int().min(1).max(4096)).min(1).max(16).default([10, 20]).describe("output channels of each conv layer"),
+  kernel: z.int().min(1).max(15).default(5).describe("k of the valid k×k convolutions"),
+  pool: z.int().min(1).max(8).default(2).describe("p of the p×p max pooling after each conv"),
+  activation: z.enum(["tanh", "relu", "sigmoid", "gelu"]).default("relu"),
+}).describe("conv k×k → activation → p×p max pool per layer, then dense to the outputs");
+
+export const ModelSpec = z.discriminatedUnion("type", [MlpModel, CnnModel]);
 
 export const ClassificationProblem = z.strictObject({
   type: z.literal("classification"),
