@@ -87,3 +87,47 @@ describe("perturbations on worker threads", () => {
     await two.dispose();
   });
 });
+
+describe("onnx kernels for the CNN, and sample chunks", () => {
+  // 1×10×10 images: conv 3×3 → 3 channels (8×8), pool 2 (4×4), conv 3×3 → 4 channels (2×2), pool 2, dense → 4 classes
+  const images = dataset(140, 100, 4);
+  const cnn = { type: "cnn" as const, input: [1, 10, 10] as [number, number, number], channels: [3, 4], kernel: 3, pool: 2, outputs: 4, activation: "tanh" as const };
+
+  it.each(["native", "wasm"] as const)("%s: equals the reference kernel", async (engine) => {
+    const problem = networkProblem({ model: cnn, dataset: images, loss: "cross-entropy", batchSize: 40, batchSeed: 1, initSeed: 5 });
+    problem.setIteration!(2);
+    const K = 6;
+    const ref = referenceKernel(problem, K);
+    const fast = await onnxKernel(problem, K, 0, { threads: 1, engine });
+    const theta = problem.initial();
+    const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 3, iteration: 2 };
+    const a = await ref.statistics(theta, draw);
+    const gramRef = Float64Array.from(a.gram), rhsRef = Float64Array.from(a.rhs);
+    const b = await fast.statistics(theta, draw);
+    expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-6);
+    expect(relDiff(b.gram, gramRef)).toBeLessThan(1e-3);
+    expect(relDiff(b.rhs, rhsRef)).toBeLessThan(1e-3);
+    const trial = problem.initial().map((v, i) => v + 0.01 * Math.sin(i));
+    expect(Math.abs((await fast.objective(trial)) - (await ref.objective(trial))) / (await ref.objective(trial))).toBeLessThan(1e-6);
+    await fast.dispose();
+  });
+
+  it("gives the same statistics when a batch runs in many small chunks", async () => {
+    const problem = networkProblem({ model: cnn, dataset: images, loss: "cross-entropy", batchSize: 40, batchSeed: 1, initSeed: 5 });
+    problem.setIteration!(3);
+    const theta = problem.initial();
+    const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 3, iteration: 3 };
+    const whole = await onnxKernel(problem, 5, 0, { threads: 1 });
+    const a = await whole.statistics(theta, draw);
+    const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
+    // a budget of 4 rows (J = 6 members × 3 channels × 8×8 activations each) forces 10 chunks per run
+    const chunked = await onnxKernel(problem, 5, 0, { threads: 1, memoryBudgetBytes: 4 * (3 * 4 * 6 * 3 * 64) });
+    const b = await chunked.statistics(theta, draw);
+    expect(relDiff(b.gram, gram)).toBeLessThan(1e-12);
+    expect(relDiff(b.rhs, rhs)).toBeLessThan(1e-12);
+    expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-12);
+    expect(Math.abs((await chunked.objective(theta)) - (await whole.objective(theta)))).toBeLessThan(1e-12);
+    await whole.dispose();
+    await chunked.dispose();
+  });
+});

@@ -26,11 +26,6 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
     if (backend !== "auto") throw new BackendError(`compute.backend "${backend}" needs a classification or regression problem; "${problem.kind}" runs on the reference kernel`);
     return referenceKernel(problem, k, alpha);
   }
-  if (problem.model.type !== "mlp") {
-    if (backend !== "auto") throw new BackendError(`compute.backend "${backend}" does not support model "${problem.model.type}" yet; use "reference" or "auto"`);
-    warn(`the ONNX kernels do not support model "${problem.model.type}" yet; using the reference kernel`);
-    return referenceKernel(problem, k, alpha);
-  }
   // auto: native ONNX Runtime, else its WebAssembly build, else the reference kernel
   const engines: ("native" | "wasm")[] = backend === "onnx" ? ["native"] : backend === "wasm" ? ["wasm"] : ["native", "wasm"];
   const failures: string[] = [];

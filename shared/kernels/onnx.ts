@@ -10,9 +10,8 @@ import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
 import { addRegularization, combineRows } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
-import type { MlpSpec } from "../models/mlp.ts";
-import { mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
-import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
+import { onnxAdapter } from "./onnxModels.ts";
+import type { PackedLayer } from "./pack.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
 /** The part of the ONNX Runtime API the kernel uses; onnxruntime-node and onnxruntime-web both have it. */
@@ -27,6 +26,8 @@ export interface OnnxKernelOptions {
   ort?: Ort;
   /** worker threads that generate Ω (default 0: on the calling thread) */
   rngWorkers?: number;
+  /** bytes of activations one ONNX run may hold; larger batches run in sample chunks (default 256 MiB) */
+  memoryBudgetBytes?: number;
 }
 
 /** Loads the ONNX Runtime module of an engine (throws if it cannot be loaded here). */
@@ -41,9 +42,8 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const engine = opts.engine ?? "native";
   const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
   const model = problem.model;
-  if (model.type !== "mlp") throw new Error(`the ${opts.engine ?? "native"} ONNX kernel builds MLP graphs; model "${model.type}" runs on the reference kernel`);
-  const spec: MlpSpec = model;
-  const n = problem.dimension, J = k + 1, c = spec.outputs;
+  const adapter = onnxAdapter(model);
+  const n = problem.dimension, J = k + 1, c = model.outputs, d = problem.batch().x.length / Math.max(1, problem.batch().rows);
   checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
   const sessionOptions = engine === "wasm"
     ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" as const }
@@ -58,33 +58,46 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   // WebAssembly build is slow at float64, so there the graph returns logits and JS forms the
   // statistics. The forward-only graph serves line-search trials.
   const inGraph = engine === "native";
-  const statsSession = await ort.InferenceSession.create(mlpEnsembleModel(spec, inGraph ? problem.loss.name : undefined), sessionOptions);
-  const forwardSession = await ort.InferenceSession.create(mlpEnsembleModel(spec), sessionOptions);
-  const names = mlpEnsembleInputNames(spec);
+  const statsSession = await ort.InferenceSession.create(adapter.graph(J, inGraph ? problem.loss.name : undefined), sessionOptions);
+  const forwardSession = await ort.InferenceSession.create(adapter.graph(1), sessionOptions);
+  // sample chunks keep a run's activations inside the memory budget (about 3 live copies per layer)
+  const budget = opts.memoryBudgetBytes ?? 256 * 2 ** 20;
+  const chunkRows = Math.max(1, Math.floor(budget / (3 * 4 * adapter.activationsPerRow(J))));
   const shared = (opts.rngWorkers ?? 0) > 0;
-  const ensemble = allocatePacked(spec, J, shared);
+  const ensemble = adapter.allocate(J, shared);
   // ONNX Runtime does not take SharedArrayBuffer-backed tensors: the feed is a plain copy
-  const ensembleFeed = shared ? allocatePacked(spec, J) : ensemble;
+  const ensembleFeed = shared ? adapter.allocate(J, false) : ensemble;
   const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
-  const single = allocatePacked(spec, 1);
+  const single = adapter.allocate(1, false);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const omega = new Float64Array(pool.workers > 0 ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
 
-  function feeds(packed: PackedLayer[], withTargets: boolean): { feeds: Record<string, import("onnxruntime-common").Tensor>; rows: number } {
-    const { x, rows, targets } = problem.batch();
-    const f: Record<string, import("onnxruntime-common").Tensor> = { X: new ort.Tensor("float32", x.subarray(0, rows * spec.inputs), [rows, spec.inputs]) };
+  type Feeds = Record<string, import("onnxruntime-common").Tensor>;
+  /** Runs `session` over the current batch in sample chunks; `each` receives every chunk's outputs. */
+  async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Record<string, import("onnxruntime-common").Tensor>, r0: number, rows: number, total: number) => void): Promise<number> {
+    const { x, rows: total, targets } = problem.batch();
+    const params: Feeds = {};
     packed.forEach((p, l) => {
-      f[names[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
-      f[names[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
+      params[adapter.inputNames[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
+      params[adapter.inputNames[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
     });
-    if (withTargets) {
-      f.Y = new ort.Tensor("float32", targets.subarray(0, rows * c), [rows, c]);
-      f.scale = new ort.Tensor("float64", Float64Array.of(1 / rows), []);
+    const scale = new ort.Tensor("float64", Float64Array.of(1 / total), []);
+    for (let r0 = 0; r0 < total; r0 += chunkRows) {
+      const rows = Math.min(chunkRows, total - r0);
+      const f: Feeds = { ...params, X: new ort.Tensor("float32", x.subarray(r0 * d, (r0 + rows) * d), adapter.xDims(rows)) };
+      if (withTargets) {
+        f.Y = new ort.Tensor("float32", targets.subarray(r0 * c, (r0 + rows) * c), [rows, c]);
+        f.scale = scale;
+      }
+      const t = now();
+      const out = await session.run(f);
+      timings.forward += now() - t;
+      each(out, r0, rows, total);
     }
-    return { feeds: f, rows };
+    return total;
   }
 
   /** Q_j = F(θ+ω_j) − F(θ) from member-major logits, then QᵀWQ and Qᵀg through the loss; returns Φ_L. */
@@ -98,6 +111,11 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     gram.fill(0);
     rhs.fill(0);
     return problem.loss.gaussNewton(f0, q, k, gram, rhs);
+  }
+
+  /** Copies chunk logits [J, rows, C] into member-major logits over all rows [J, total, C]. */
+  function gather(all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number): void {
+    for (let j = 0; j < members; j++) all.set(chunk.subarray(j * rows * c, (j + 1) * rows * c), (j * total + r0) * c);
   }
 
   function regularization(theta: Float64Array): number {
@@ -114,32 +132,36 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       // Ω and the K perturbed members are generated and packed together (on the pool's threads)
       let t = now();
       thetaShared.set(theta);
-      packMember(spec, ensemble, J, 0, theta);
-      await pool.fill(draw, omega, n, k, { spec, theta: thetaShared, packed: ensemble });
+      adapter.pack(ensemble, J, 0, theta);
+      await pool.fill(draw, omega, n, k, { model, theta: thetaShared, packed: ensemble });
       timings.rng += now() - t;
       if (ensembleFeed !== ensemble) {
         t = now();
         ensembleFeed.forEach((p, l) => { p.weights.set(ensemble[l].weights); p.bias.set(ensemble[l].bias); });
         timings.pack += now() - t;
       }
-      const { feeds: input, rows } = feeds(ensembleFeed, inGraph);
-      t = now();
-      const out = await statsSession.run(input);
-      timings.forward += now() - t;
-      t = now();
-      let phi: number;
+      let phi = 0;
       if (inGraph) {
-        gram.set(out.gram.data as Float64Array);
-        rhs.set(out.rhs.data as Float64Array);
-        phi = (out.phi.data as Float64Array)[0];
+        gram.fill(0);
+        rhs.fill(0);
+        await runChunks(statsSession, ensembleFeed, true, (out) => {
+          const g = out.gram.data as Float64Array, b = out.rhs.data as Float64Array;
+          for (let i = 0; i < g.length; i++) gram[i] += g[i];
+          for (let i = 0; i < b.length; i++) rhs[i] += b[i];
+          phi += (out.phi.data as Float64Array)[0];
+        });
       } else {
-        phi = statisticsFromLogits(out.logits.data as Float32Array, rows * c);
+        const { rows } = problem.batch();
+        const all = new Float32Array(J * rows * c);
+        await runChunks(statsSession, ensembleFeed, false, (out, r0, chunk, total) => gather(all, out.logits.data as Float32Array, J, r0, chunk, total));
+        t = now();
+        phi = statisticsFromLogits(all, rows * c);
+        timings.gram += now() - t;
       }
       if (alpha > 0) {
         addRegularization(omega, k, n, theta, alpha, gram, rhs);
         phi += regularization(theta);
       }
-      timings.gram += now() - t;
       return { phi, gram, rhs, evaluations: J };
     },
     direction(s, out) {
@@ -148,13 +170,11 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       timings.update += now() - t;
     },
     async objective(theta) {
-      packMember(spec, single, 1, 0, theta);
-      const { feeds: input, rows } = feeds(single, false);
-      const t = now();
-      const out = await forwardSession.run(input);
-      timings.forward += now() - t;
-      const logits = out.logits.data as Float32Array;
-      return problem.loss.value(Float64Array.from(logits.subarray(0, rows * c))) + (alpha > 0 ? regularization(theta) : 0);
+      adapter.pack(single, 1, 0, theta);
+      const { rows } = problem.batch();
+      const logits = new Float32Array(rows * c);
+      await runChunks(forwardSession, single, false, (out, r0, chunk, total) => gather(logits, out.logits.data as Float32Array, 1, r0, chunk, total));
+      return problem.loss.value(Float64Array.from(logits)) + (alpha > 0 ? regularization(theta) : 0);
     },
     async dispose() {
       await statsSession.release();

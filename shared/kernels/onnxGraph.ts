@@ -1,4 +1,5 @@
-// Builds, from an MLP spec, one ONNX graph that evaluates all J = K + 1 ensemble members at once:
+// Builds, from a model spec, one ONNX graph that evaluates all J = K + 1 ensemble members at once.
+// MLP:
 //   layer 0:  X[m, D] · W0[D, J·H0] + B0[J·H0]  (one GEMM over the shared input), act,
 //             reshape to [m, J, H0], transpose to [J, m, H0];
 //   layer l:  [J, m, H] · Wl[J, H, H'] + Bl[J, 1, H']  (batched), act on hidden layers;
@@ -8,6 +9,8 @@
 
 import onnxProto from "onnx-proto";
 import type { MlpSpec } from "../models/mlp.ts";
+import { cnnLayout, type CnnSpec } from "../models/cnn.ts";
+import type { Activation } from "../models/activations.ts";
 
 const { onnx } = onnxProto;
 type Dim = number | string;
@@ -64,7 +67,7 @@ class GraphBuilder {
   }
 }
 
-function activation(g: GraphBuilder, kind: MlpSpec["activation"], x: string): string {
+function activation(g: GraphBuilder, kind: Activation, x: string): string {
   switch (kind) {
     case "tanh": return g.op("Tanh", [x]);
     case "relu": return g.op("Relu", [x]);
@@ -125,40 +128,20 @@ function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares")
   }
 }
 
-export function mlpEnsembleModel(spec: MlpSpec, statistics?: "cross-entropy" | "least-squares"): Uint8Array {
-  const sizes = [spec.inputs, ...spec.hidden, spec.outputs];
-  const layers = sizes.length - 1;
-  const g = new GraphBuilder();
-  const inputs = [valueInfo("X", ["m", spec.inputs])];
-  const splitMembers = g.ints("members_shape", [0, -1, sizes[1]]);
-  const transpose = onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2] });
+type LossName = "cross-entropy" | "least-squares";
+const membersFirst = onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2] });
+const attrInts = (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
 
-  // layer 0 over the shared input
-  inputs.push(valueInfo("W0", [spec.inputs, `J_x_${sizes[1]}`]), valueInfo("B0", [`J_x_${sizes[1]}`]));
-  let z = g.op("Add", [g.op("MatMul", ["X", "W0"]), "B0"]);
-  if (layers > 1) z = activation(g, spec.activation, z);
-  let h = g.op("Transpose", [g.op("Reshape", [z, splitMembers])], [transpose]);
-  // later layers, batched over members
-  for (let l = 1; l < layers; l++) {
-    inputs.push(valueInfo(`W${l}`, ["J", sizes[l], sizes[l + 1]]), valueInfo(`B${l}`, ["J", 1, sizes[l + 1]]));
-    z = g.op("Add", [g.op("MatMul", [h, `W${l}`]), `B${l}`]);
-    h = l < layers - 1 ? activation(g, spec.activation, z) : z;
-  }
-  g.op("Identity", [h], [], "logits");
-  const outputs = [valueInfo("logits", ["J", "m", spec.outputs])];
+/** Adds the "logits" output, the statistics when asked, and encodes the model. */
+function finish(g: GraphBuilder, name: string, inputs: ReturnType<typeof valueInfo>[], logits: string, outputsPerSample: number, statistics?: LossName): Uint8Array {
+  g.op("Identity", [logits], [], "logits");
+  const outputs = [valueInfo("logits", ["J", "m", outputsPerSample])];
   if (statistics) {
-    inputs.push(valueInfo("Y", ["m", spec.outputs]), valueInfo("scale", [], DOUBLE));
+    inputs.push(valueInfo("Y", ["m", outputsPerSample]), valueInfo("scale", [], DOUBLE));
     addStatistics(g, statistics);
     outputs.push(valueInfo("gram", ["K", "K"], DOUBLE), valueInfo("rhs", ["K"], DOUBLE), valueInfo("phi", [], DOUBLE));
   }
-
-  const graph = onnx.GraphProto.create({
-    name: "mlp_ensemble",
-    input: inputs,
-    output: outputs,
-    initializer: g.initializers,
-    node: g.nodes,
-  });
+  const graph = onnx.GraphProto.create({ name, input: inputs, output: outputs, initializer: g.initializers, node: g.nodes });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "enkf-service",
@@ -166,4 +149,56 @@ export function mlpEnsembleModel(spec: MlpSpec, statistics?: "cross-entropy" | "
     graph,
   });
   return onnx.ModelProto.encode(model).finish();
+}
+
+export function mlpEnsembleModel(spec: MlpSpec, statistics?: LossName): Uint8Array {
+  const sizes = [spec.inputs, ...spec.hidden, spec.outputs];
+  const layers = sizes.length - 1;
+  const g = new GraphBuilder();
+  const inputs = [valueInfo("X", ["m", spec.inputs])];
+  const splitMembers = g.ints("members_shape", [0, -1, sizes[1]]);
+
+  // layer 0 over the shared input
+  inputs.push(valueInfo("W0", [spec.inputs, `J_x_${sizes[1]}`]), valueInfo("B0", [`J_x_${sizes[1]}`]));
+  let z = g.op("Add", [g.op("MatMul", ["X", "W0"]), "B0"]);
+  if (layers > 1) z = activation(g, spec.activation, z);
+  let h = g.op("Transpose", [g.op("Reshape", [z, splitMembers])], [membersFirst]);
+  // later layers, batched over members
+  for (let l = 1; l < layers; l++) {
+    inputs.push(valueInfo(`W${l}`, ["J", sizes[l], sizes[l + 1]]), valueInfo(`B${l}`, ["J", 1, sizes[l + 1]]));
+    z = g.op("Add", [g.op("MatMul", [h, `W${l}`]), `B${l}`]);
+    h = l < layers - 1 ? activation(g, spec.activation, z) : z;
+  }
+  return finish(g, "mlp_ensemble", inputs, h, spec.outputs, statistics);
+}
+
+/** Input names, in order: X, then W0, B0, … for each conv layer and the dense layer. */
+export function cnnEnsembleInputNames(spec: CnnSpec): string[] {
+  const names = ["X"];
+  for (let l = 0; l <= spec.channels.length; l++) names.push(`W${l}`, `B${l}`);
+  return names;
+}
+
+/**
+ * The CNN ensemble for exactly J members (ONNX's group attribute is static):
+ *   conv 0:  X[m, c0, h, w] with W0[J·c1, c0, k, k] (all members as output channels of one Conv),
+ *   conv l:  grouped Conv (group = J) with Wl[J·c_{l+1}, c_l, k, k], each followed by act and max pool,
+ *   dense:   reshape to [m, J, F], transpose to [J, m, F], batched MatMul with Wd[J, F, C] + Bd[J, 1, C].
+ */
+export function cnnEnsembleModel(spec: CnnSpec, members: number, statistics?: LossName): Uint8Array {
+  const layout = cnnLayout(spec);
+  const g = new GraphBuilder();
+  const k = spec.kernel, p = spec.pool;
+  const inputs = [valueInfo("X", ["m", ...spec.input])];
+  let a = "X";
+  layout.convs.forEach((l, i) => {
+    inputs.push(valueInfo(`W${i}`, [members * l.cout, l.cin, k, k]), valueInfo(`B${i}`, [members * l.cout]));
+    const conv = g.op("Conv", [a, `W${i}`, `B${i}`], [attrInts("kernel_shape", [k, k]), attrInt("group", i === 0 ? 1 : members)]);
+    a = g.op("MaxPool", [activation(g, spec.activation, conv)], [attrInts("kernel_shape", [p, p]), attrInts("strides", [p, p])]);
+  });
+  const { inputs: f, outputs: c } = layout.dense;
+  const d = layout.convs.length;
+  const h = g.op("Transpose", [g.op("Reshape", [a, g.ints("cnn_members", [0, members, f])])], [membersFirst]);
+  inputs.push(valueInfo(`W${d}`, [members, f, c]), valueInfo(`B${d}`, [members, 1, c]));
+  return finish(g, "cnn_ensemble", inputs, g.op("Add", [g.op("MatMul", [h, `W${d}`]), `B${d}`]), c, statistics);
 }

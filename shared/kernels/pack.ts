@@ -5,6 +5,7 @@
 // Member j's vector is read through `member(j, out)`, so callers can form θ + ω_j on the fly.
 
 import { mlpLayout, type MlpSpec } from "../models/mlp.ts";
+import { cnnLayout, type CnnSpec } from "../models/cnn.ts";
 
 export interface PackedLayer {
   weights: Float32Array;
@@ -37,5 +38,31 @@ export function packMember(spec: MlpSpec, packed: PackedLayer[], members: number
       for (let t = 0; t < size; t++) weights[dst + t] = params[weightOffset + t];
     }
     for (let o = 0; o < outputs; o++) bias[j * outputs + o] = params[biasOffset + o];
+  });
+}
+
+/** CNN tensors for J members: conv l W[J·c_out, c_in, k, k], B[J·c_out]; dense W[J, F, C], B[J, 1, C]. */
+export function allocatePackedCnn(spec: CnnSpec, members: number, shared = false): PackedLayer[] {
+  const f32 = (count: number) => new Float32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
+  const { convs, dense } = cnnLayout(spec);
+  const k2 = spec.kernel * spec.kernel;
+  return [
+    ...convs.map((l) => ({ weights: f32(members * l.cout * l.cin * k2), bias: f32(members * l.cout), weightDims: [members * l.cout, l.cin, spec.kernel, spec.kernel], biasDims: [members * l.cout] })),
+    { weights: f32(members * dense.inputs * dense.outputs), bias: f32(members * dense.outputs), weightDims: [members, dense.inputs, dense.outputs], biasDims: [members, 1, dense.outputs] },
+  ];
+}
+
+/** Member j's CNN parameters into the packed tensors: each layer's block is contiguous per member. */
+export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, params: Float64Array): void {
+  const { convs, dense } = cnnLayout(spec);
+  const k2 = spec.kernel * spec.kernel;
+  const blocks = [
+    ...convs.map((l) => ({ w: l.weightOffset, wsize: l.cout * l.cin * k2, b: l.biasOffset, bsize: l.cout })),
+    { w: dense.weightOffset, wsize: dense.inputs * dense.outputs, b: dense.biasOffset, bsize: dense.outputs },
+  ];
+  blocks.forEach(({ w, wsize, b, bsize }, l) => {
+    const { weights, bias } = packed[l];
+    for (let t = 0; t < wsize; t++) weights[j * wsize + t] = params[w + t];
+    for (let t = 0; t < bsize; t++) bias[j * bsize + t] = params[b + t];
   });
 }

@@ -4,13 +4,13 @@
 
 import { Worker } from "node:worker_threads";
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
-import type { MlpSpec } from "../models/mlp.ts";
+import type { NetworkModel } from "../models/model.ts";
 import type { PackedLayer } from "./pack.ts";
 import { fillMembers } from "./fillMembers.ts";
 
 /** Also pack member j + 1 = θ + ω_j into the batched-forward tensors of J = K + 1 members. */
 export interface PackJob {
-  spec: MlpSpec;
+  model: NetworkModel;
   theta: Float64Array;
   packed: PackedLayer[];
 }
