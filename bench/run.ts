@@ -43,7 +43,7 @@ async function ours(K: number, engine: "native" | "wasm" = "native"): Promise<Ou
   const breakdown = { rng: phase("rng"), pack: phase("pack"), forward: phase("forward"), gram: phase("gram"), update: phase("update") };
   const other = total / ITERS - Object.values(breakdown).reduce((a, b) => a + b, 0);
   const flops = 2 * 1000 * (784 * 64 + 64 * 10) * (K + 1);
-  const acc = problem.evaluate!(opt.theta).testAccuracy;
+  const acc = (await problem.evaluate!(opt.theta, kernel.predict)).testAccuracy;
   await kernel.dispose();
   return {
     K,

@@ -131,3 +131,23 @@ describe("onnx kernels for the CNN, and sample chunks", () => {
     await chunked.dispose();
   });
 });
+
+describe("full-split evaluation through the onnx forward", () => {
+  it.each([
+    ["MLP", { type: "mlp" as const, inputs: 100, hidden: [6], outputs: 4, activation: "tanh" as const }],
+    ["CNN", { type: "cnn" as const, input: [1, 10, 10] as [number, number, number], channels: [3, 4], kernel: 3, pool: 2, outputs: 4, activation: "relu" as const }],
+  ])("%s: gives the reference's loss and accuracy", async (_label, model) => {
+    const data = dataset(140, 100, 4);
+    const problem = networkProblem({ model, dataset: data, loss: "cross-entropy", batchSize: 40, batchSeed: 1, initSeed: 2 });
+    const kernel = await onnxKernel(problem, 3, 0, { threads: 1 });
+    const theta = problem.initial();
+    const ref = await problem.evaluate!(theta);
+    const fast = await problem.evaluate!(theta, kernel.predict);
+    expect(Object.keys(fast).sort()).toEqual(["testAccuracy", "testLoss", "trainAccuracy", "trainLoss"]);
+    expect(Math.abs(fast.trainLoss - ref.trainLoss) / ref.trainLoss).toBeLessThan(1e-6);
+    expect(Math.abs(fast.testLoss - ref.testLoss) / ref.testLoss).toBeLessThan(1e-6);
+    expect(fast.trainAccuracy).toBeCloseTo(ref.trainAccuracy, 2);
+    expect(fast.testAccuracy).toBeCloseTo(ref.testAccuracy, 2);
+    await kernel.dispose();
+  });
+});

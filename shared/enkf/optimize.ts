@@ -94,7 +94,7 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
       rejections = rec.accepted ? 0 : rejections + 1;
       const row: HistoryRow = { iteration: k + 1, ...rec, seconds: now() - t0 };
       if (hasSolution) row.distance = d0 > 0 ? distance(opt.theta, problem.solution!) / d0 : 0;
-      if (problem.evaluate && stop.evaluateEvery !== undefined && row.iteration % stop.evaluateEvery === 0) row.evaluation = problem.evaluate(opt.theta);
+      if (problem.evaluate && stop.evaluateEvery !== undefined && row.iteration % stop.evaluateEvery === 0) row.evaluation = await problem.evaluate(opt.theta, setup.kernel?.predict);
       history.push(row);
       yield row;
     } catch (e) {
@@ -107,7 +107,7 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
   }
   const theta = Float64Array.from(opt.theta);
   const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, opt.objective, history) : {};
-  if (problem.evaluate && status !== "failed") Object.assign(metrics, problem.evaluate(theta));
+  if (problem.evaluate && status !== "failed") Object.assign(metrics, await problem.evaluate(theta, setup.kernel?.predict));
   return {
     status,
     message,

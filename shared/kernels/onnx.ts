@@ -176,6 +176,16 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       await runChunks(forwardSession, single, false, (out, r0, chunk, total) => gather(logits, out.logits.data as Float32Array, 1, r0, chunk, total));
       return problem.loss.value(Float64Array.from(logits)) + (alpha > 0 ? regularization(theta) : 0);
     },
+    async predict(theta, x, rows) {
+      adapter.pack(single, 1, 0, theta);
+      const feeds: Feeds = { X: new ort.Tensor("float32", x.subarray(0, rows * d), adapter.xDims(rows)) };
+      single.forEach((p, l) => {
+        feeds[adapter.inputNames[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
+        feeds[adapter.inputNames[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
+      });
+      const out = await forwardSession.run(feeds);
+      return out.logits.data as Float32Array;
+    },
     async dispose() {
       await statsSession.release();
       await forwardSession.release();

@@ -3,6 +3,7 @@
 // sufficient statistics; it remembers Ω of its last call so the update can form d = Ωs.
 
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { Predictor } from "../problems/types.ts";
 
 export interface EnsembleStatistics {
   /** Φ(θ) = L(F(θ)) + ½α‖θ‖² */
@@ -44,5 +45,7 @@ export interface EnsembleKernel {
   direction(s: Float64Array, out: Float64Array): void;
   /** Φ(θ) on the current data */
   objective(theta: Float64Array): Promise<number>;
+  /** the model's outputs at θ for any rows (fast kernels; full-split evaluation uses it) */
+  predict?: Predictor;
   dispose(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { leastSquares } from "../losses/leastSquares.ts";
 import type { OutputLoss } from "../losses/types.ts";
 import { fillUniform, Stream } from "../math/rng.ts";
 import { initModel, modelForward, modelInputs, parameterCount as modelParameters, type NetworkModel } from "../models/model.ts";
-import type { Problem } from "./types.ts";
+import type { Predictor, Problem } from "./types.ts";
 
 export interface NetworkProblemOptions {
   model: NetworkModel;
@@ -81,13 +81,15 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const evalChunk = 1000;
   const evalOut = new Float64Array(evalChunk * c);
   /** Mean loss and accuracy of θ over a whole split, in chunks of rows. */
-  function evaluateSplit(split: Dataset["train"], theta: Float64Array): { loss: number; accuracy?: number } {
+  async function evaluateSplit(split: Dataset["train"], theta: Float64Array, predict?: Predictor): Promise<{ loss: number; accuracy?: number }> {
     const targets = opts.loss === "least-squares" ? trainTargets(split) : null;
     let total = 0, correct = 0;
     for (let r0 = 0; r0 < split.rows; r0 += evalChunk) {
       const rows = Math.min(evalChunk, split.rows - r0);
       const f = evalOut.subarray(0, rows * c);
-      modelForward(model, theta, split.x.subarray(r0 * d, (r0 + rows) * d), rows, f);
+      const x = split.x.subarray(r0 * d, (r0 + rows) * d);
+      if (predict) f.set(await predict(theta, x, rows));
+      else modelForward(model, theta, x, rows, f);
       const l = opts.loss === "cross-entropy"
         ? crossEntropy(split.labels!.subarray(r0, r0 + rows), c, { scale: 1 })
         : leastSquares(targets!.subarray(r0 * c, (r0 + rows) * c));
@@ -128,9 +130,9 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
       tb32.set(tb);
       return true;
     },
-    evaluate(theta) {
-      const tr = evaluateSplit(ds.train, theta);
-      const te = evaluateSplit(ds.test, theta);
+    async evaluate(theta, predict) {
+      const tr = await evaluateSplit(ds.train, theta, predict);
+      const te = await evaluateSplit(ds.test, theta, predict);
       const out: Record<string, number> = { trainLoss: tr.loss, testLoss: te.loss };
       if (tr.accuracy !== undefined) out.trainAccuracy = tr.accuracy;
       if (te.accuracy !== undefined) out.testAccuracy = te.accuracy;

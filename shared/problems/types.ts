@@ -3,6 +3,9 @@
 
 import type { OutputLoss } from "../losses/types.ts";
 
+/** The model's outputs (rows × outputs) at θ for `rows` input rows. */
+export type Predictor = (theta: Float64Array, x: Float32Array, rows: number) => Promise<ArrayLike<number>>;
+
 export interface Problem {
   readonly kind: string;
   /** n, the number of parameters */
@@ -25,6 +28,9 @@ export interface Problem {
    * data changed (so F(θ) and Φ(θ) must be recomputed).
    */
   setIteration?(k: number): boolean;
-  /** Metrics on the full data splits (e.g. train loss, train and test accuracy) at θ. */
-  evaluate?(theta: Float64Array): Record<string, number>;
+  /**
+   * Metrics on the full data splits (e.g. train loss, train and test accuracy) at θ; `predict`, when
+   * given, computes the model's outputs for a block of rows (a fast kernel's forward pass).
+   */
+  evaluate?(theta: Float64Array, predict?: Predictor): Promise<Record<string, number>>;
 }
