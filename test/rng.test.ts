@@ -1,7 +1,8 @@
 // Counter-based RNG: known-answer vectors, regeneration of single columns, and statistical sanity.
 import { describe, expect, it } from "vitest";
 import { philox4x32 } from "../shared/math/philox.ts";
-import { fillGaussian, fillRademacher, fillUniform, Stream, type StreamCoordinates } from "../shared/math/rng.ts";
+import { logUniform32, sinCosTurn32 } from "../shared/math/fastMath.ts";
+import { fillGaussian, fillGaussianJs, fillRademacher, fillUniform, Stream, type StreamCoordinates } from "../shared/math/rng.ts";
 import { ensembleStatistics, ensembleWorkspace, perturbation } from "../shared/enkf/ensembleStatistics.ts";
 import { quadratic } from "../shared/problems/quadratic.ts";
 
@@ -53,14 +54,33 @@ describe("Gaussian perturbations", () => {
     expect(Math.abs(beyond2 / N - 0.0455)).toBeLessThan(0.002);
   });
 
-  it("are the Box–Muller transform of the Philox words at their counter", () => {
+  it("are the Box–Muller transform of the Philox words at their counter (to 1e-14 of Math.log/cos/sin)", () => {
     const block = new Uint32Array(4);
-    const idx = 4 * 1001;
-    philox4x32(1001, base.member, base.iteration, base.stream, base.seed, 0, block);
-    const r = Math.sqrt(-2 * Math.log((block[0] + 0.5) / 2 ** 32));
-    const a = (2 * Math.PI * block[1]) / 2 ** 32;
-    expect(z[idx]).toBe(r * Math.cos(a));
-    expect(z[idx + 1]).toBe(r * Math.sin(a));
+    for (const b of [0, 1001, 77777]) {
+      philox4x32(b, base.member, base.iteration, base.stream, base.seed, 0, block);
+      const r = Math.sqrt(-2 * Math.log((block[0] + 0.5) / 2 ** 32));
+      const a = (2 * Math.PI * block[1]) / 2 ** 32;
+      expect(Math.abs(z[4 * b] - r * Math.cos(a))).toBeLessThan(1e-14 * Math.max(1, r));
+      expect(Math.abs(z[4 * b + 1] - r * Math.sin(a))).toBeLessThan(1e-14 * Math.max(1, r));
+    }
+  });
+
+  it("use a log and sin/cos accurate to 1e-14 over the whole 32-bit domain's edges and interior", () => {
+    const sc = new Float64Array(2);
+    const words = [0, 1, 2, 3, 255, 2 ** 16, 2 ** 29 - 1, 2 ** 29, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1];
+    const u = new Float64Array(20000);
+    fillUniform(u, base);
+    for (const v of u) words.push(Math.floor(v * 2 ** 32));
+    let logErr = 0, trigErr = 0;
+    for (const w of words) {
+      const want = Math.log((w + 0.5) / 2 ** 32);
+      logErr = Math.max(logErr, Math.abs(logUniform32(w) - want) / Math.abs(want));
+      sinCosTurn32(w, sc);
+      const a = (2 * Math.PI * w) / 2 ** 32;
+      trigErr = Math.max(trigErr, Math.abs(sc[0] - Math.cos(a)), Math.abs(sc[1] - Math.sin(a)));
+    }
+    expect(logErr).toBeLessThan(1e-14);
+    expect(trigErr).toBeLessThan(1e-14);
   });
 
   it("streams are uncorrelated across members, iterations, seeds, purposes and lags", () => {
@@ -152,5 +172,32 @@ describe("regenerating a perturbation column", () => {
     expect(() => fillGaussian(out, { ...base, seed: -1 })).toThrow(/seed/);
     expect(() => fillGaussian(out, { ...base, seed: 1.5 })).toThrow(/seed/);
     expect(() => fillGaussian(out, { ...base, member: 2 ** 32 })).toThrow(/member/);
+  });
+});
+
+describe("the WebAssembly generator", () => {
+  it("gives the JavaScript path's bits for any range, seed and scale", () => {
+    const n = 50_003;
+    const a = new Float64Array(n), b = new Float64Array(n);
+    const cases: [StreamCoordinates, number, number, number][] = [
+      [{ seed: 0, stream: 0, iteration: 0, member: 0 }, 0, n, 1],
+      [{ seed: 12345, stream: Stream.perturbation, iteration: 99, member: 7 }, 5, n - 9, 0.01],
+      [{ seed: 2 ** 40 + 3, stream: Stream.batch, iteration: 4_000_000_000, member: 2 ** 32 - 1 }, 2 ** 33 + 1, n - 3, 2.5],
+    ];
+    let mismatches = 0;
+    for (const [c, start, count, scale] of cases) {
+      fillGaussian(a, c, start, count, 0, scale);
+      fillGaussianJs(b, c, start, count, 0, scale);
+      for (let i = 0; i < count; i++) if (!Object.is(a[i], b[i])) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
+
+  it("is embedded exactly as philox.wat assembles", async () => {
+    const { assemblePhilox, philoxModuleSource } = await import("../scripts/build-wasm.ts");
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const committed = readFileSync(join(import.meta.dirname, "..", "shared", "math", "philoxWasm.ts"), "utf8");
+    expect(committed).toBe(philoxModuleSource(await assemblePhilox()));
   });
 });

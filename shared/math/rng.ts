@@ -3,10 +3,12 @@
 //   Philox counter = [floor(i / lanes), j, k, stream], key = [s mod 2^32, floor(s / 2^32)].
 // So a worker can regenerate one column ω_j of Ω_k alone and get the same bits as a process
 // that generated all K columns. Gaussians use Box–Muller on 32-bit uniforms (4 values per
-// Philox block, |z| ≤ 6.7); Math.log/cos/sin in V8 are its own fdlibm ports, so the bits do
-// not depend on the host's libm.
+// Philox block, |z| ≤ 6.7) with log and sin/cos in plain arithmetic (fastMath.ts), so the bits do
+// not depend on any libm, and the WebAssembly generator reproduces them exactly.
 
+import { logUniform32, sinCosTurn32 } from "./fastMath.ts";
 import { philox4x32 } from "./philox.ts";
+import { fillGaussianBlocks } from "./rngWasm.ts";
 
 /** Stream tags keep the purposes of random numbers independent of each other. */
 export const Stream = {
@@ -29,7 +31,6 @@ export interface StreamCoordinates {
 
 const TWO32 = 4294967296;
 const INV32 = 1 / TWO32;
-const TWO_PI = 2 * Math.PI;
 const block = new Uint32Array(4);
 
 function checkCoordinate(name: string, v: number): void {
@@ -55,44 +56,49 @@ export function fillGaussian(
   const [k0, k1] = keyWords(c);
   const end = start + count;
   let i = start;
-  // a leading partial block, then whole blocks of 4 written directly, then a trailing partial block
+  // a partial first block in JavaScript, whole blocks in WebAssembly, a partial last block in JavaScript
   while (i < end && (i % 4 !== 0 || end - i < 4)) {
     gaussianBlock(Math.floor(i / 4), c, k0, k1);
-    out[offset + i - start] = scale * lanes[i % 4];
+    out[offset + i - start] = scale * lanes[i & 3];
     i++;
   }
-  for (; i + 4 <= end; i += 4) {
-    philox4x32(i / 4, c.member, c.iteration, c.stream, k0, k1, block);
-    const r0 = Math.sqrt(-2 * Math.log((block[0] + 0.5) * INV32));
-    const a0 = TWO_PI * block[1] * INV32;
-    const r1 = Math.sqrt(-2 * Math.log((block[2] + 0.5) * INV32));
-    const a1 = TWO_PI * block[3] * INV32;
-    const o = offset + i - start;
-    // the same expressions as gaussianBlock, so every path gives the same bits
-    out[o] = scale * (r0 * Math.cos(a0));
-    out[o + 1] = scale * (r0 * Math.sin(a0));
-    out[o + 2] = scale * (r1 * Math.cos(a1));
-    out[o + 3] = scale * (r1 * Math.sin(a1));
+  const blocks = Math.floor((end - i) / 4);
+  if (blocks > 0) {
+    fillGaussianBlocks(out, offset + i - start, i / 4, blocks, c.member, c.iteration, c.stream, k0, k1, scale);
+    i += 4 * blocks;
   }
   for (; i < end; i++) {
     gaussianBlock(Math.floor(i / 4), c, k0, k1);
-    out[offset + i - start] = scale * lanes[i % 4];
+    out[offset + i - start] = scale * lanes[i & 3];
+  }
+}
+
+/** The JavaScript path alone (the twin the WebAssembly generator is tested against). */
+export function fillGaussianJs(out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1): void {
+  const [k0, k1] = keyWords(c);
+  for (let i = start; i < start + count; i++) {
+    gaussianBlock(Math.floor(i / 4), c, k0, k1);
+    out[offset + i - start] = scale * lanes[i & 3];
   }
 }
 
 const lanes = new Float64Array(4);
+const sc = new Float64Array(2);
 
-/** The 4 standard normals of Philox block b (two Box–Muller pairs) into `lanes`. */
+/**
+ * The 4 standard normals of Philox block b into `lanes`: Box–Muller on the word pairs (w0, w1)
+ * and (w2, w3), radius √(−2 ln u) from the first word, angle 2π·w/2³² from the second.
+ */
 function gaussianBlock(b: number, c: StreamCoordinates, k0: number, k1: number): void {
   philox4x32(b, c.member, c.iteration, c.stream, k0, k1, block);
-  const r0 = Math.sqrt(-2 * Math.log((block[0] + 0.5) * INV32));
-  const a0 = TWO_PI * block[1] * INV32;
-  const r1 = Math.sqrt(-2 * Math.log((block[2] + 0.5) * INV32));
-  const a1 = TWO_PI * block[3] * INV32;
-  lanes[0] = r0 * Math.cos(a0);
-  lanes[1] = r0 * Math.sin(a0);
-  lanes[2] = r1 * Math.cos(a1);
-  lanes[3] = r1 * Math.sin(a1);
+  const r0 = Math.sqrt(-2 * logUniform32(block[0]));
+  sinCosTurn32(block[1], sc);
+  lanes[0] = r0 * sc[0];
+  lanes[1] = r0 * sc[1];
+  const r1 = Math.sqrt(-2 * logUniform32(block[2]));
+  sinCosTurn32(block[3], sc);
+  lanes[2] = r1 * sc[0];
+  lanes[3] = r1 * sc[1];
 }
 
 /** Writes ±scale values (Rademacher) for element indices [start, start + count); 128 per block. */
