@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { DataError } from "../shared/data/csv.ts";
+import { DataError } from "../shared/data/errors.ts";
 import { loadDataset } from "../shared/data/load.ts";
 import type { Dataset } from "../shared/data/types.ts";
 import { optimize } from "../shared/enkf/optimize.ts";

@@ -1,7 +1,8 @@
 // CSV datasets: parsing, the seeded split, training-only standardization, and errors that name
 // the file, line and column.
 import { describe, expect, it } from "vitest";
-import { csvDataset, DataError, parseCsv } from "../shared/data/csv.ts";
+import { csvDataset, parseCsv } from "../shared/data/csv.ts";
+import { DataError } from "../shared/data/errors.ts";
 import { batchIndices } from "../shared/problems/network.ts";
 
 const opts = { label: "y", kind: "classification" as const, standardize: true, testFraction: 0.25, seed: 3 };

@@ -7,7 +7,6 @@ import { DataError } from "./errors.ts";
 import { sortClassNames, splitTable } from "./split.ts";
 import type { Dataset } from "./types.ts";
 
-export { DataError };
 
 export interface CsvOptions {
   label: string;

@@ -10,6 +10,8 @@ import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
 import { addRegularization, combineRows } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
+import { regularizationTerm } from "../problems/objective.ts";
+import { modelInputs } from "../models/model.ts";
 import { onnxAdapter } from "./onnxModels.ts";
 import type { PackedLayer } from "./pack.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
@@ -43,7 +45,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
   const model = problem.model;
   const adapter = onnxAdapter(model);
-  const n = problem.dimension, J = k + 1, c = model.outputs, d = problem.batch().x.length / Math.max(1, problem.batch().rows);
+  const n = problem.dimension, J = k + 1, c = model.outputs, d = modelInputs(model);
   checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
   const sessionOptions = engine === "wasm"
     ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" as const }
@@ -76,14 +78,20 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const now = () => performance.now() / 1000;
 
   type Feeds = Record<string, import("onnxruntime-common").Tensor>;
-  /** Runs `session` over the current batch in sample chunks; `each` receives every chunk's outputs. */
-  async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Record<string, import("onnxruntime-common").Tensor>, r0: number, rows: number, total: number) => void): Promise<number> {
-    const { x, rows: total, targets } = problem.batch();
+  /** The member-parameter inputs of the graph. */
+  function paramFeeds(packed: PackedLayer[]): Feeds {
     const params: Feeds = {};
     packed.forEach((p, l) => {
       params[adapter.inputNames[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
       params[adapter.inputNames[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
     });
+    return params;
+  }
+
+  /** Runs `session` over the current batch in sample chunks; `each` receives every chunk's outputs. */
+  async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void): Promise<number> {
+    const { x, rows: total, targets } = problem.batch();
+    const params = paramFeeds(packed);
     const scale = new ort.Tensor("float64", Float64Array.of(1 / total), []);
     for (let r0 = 0; r0 < total; r0 += chunkRows) {
       const rows = Math.min(chunkRows, total - r0);
@@ -116,12 +124,6 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   /** Copies chunk logits [J, rows, C] into member-major logits over all rows [J, total, C]. */
   function gather(all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number): void {
     for (let j = 0; j < members; j++) all.set(chunk.subarray(j * rows * c, (j + 1) * rows * c), (j * total + r0) * c);
-  }
-
-  function regularization(theta: Float64Array): number {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += theta[i] * theta[i];
-    return 0.5 * alpha * s;
   }
 
   return {
@@ -160,7 +162,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       }
       if (alpha > 0) {
         addRegularization(omega, k, n, theta, alpha, gram, rhs);
-        phi += regularization(theta);
+        phi += regularizationTerm(theta, alpha);
       }
       return { phi, gram, rhs, evaluations: J };
     },
@@ -174,16 +176,11 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       const { rows } = problem.batch();
       const logits = new Float32Array(rows * c);
       await runChunks(forwardSession, single, false, (out, r0, chunk, total) => gather(logits, out.logits.data as Float32Array, 1, r0, chunk, total));
-      return problem.loss.value(Float64Array.from(logits)) + (alpha > 0 ? regularization(theta) : 0);
+      return problem.loss.value(Float64Array.from(logits)) + regularizationTerm(theta, alpha);
     },
     async predict(theta, x, rows) {
       adapter.pack(single, 1, 0, theta);
-      const feeds: Feeds = { X: new ort.Tensor("float32", x.subarray(0, rows * d), adapter.xDims(rows)) };
-      single.forEach((p, l) => {
-        feeds[adapter.inputNames[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
-        feeds[adapter.inputNames[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
-      });
-      const out = await forwardSession.run(feeds);
+      const out = await forwardSession.run({ ...paramFeeds(single), X: new ort.Tensor("float32", x.subarray(0, rows * d), adapter.xDims(rows)) });
       return out.logits.data as Float32Array;
     },
     async dispose() {

@@ -17,6 +17,7 @@ export function crossEntropy(labels: Int32Array, classes: number, opts: { scale?
   const p = new Float64Array(len);
   const wp = new Float64Array(len);
   const g = new Float64Array(len);
+  let v = new Float64Array(0);
 
   /** p ← softmax rows of f; returns Σ_i (logsumexp − f_y) (unscaled). */
   function softmax(f: Float64Array, out: Float64Array): number {
@@ -59,7 +60,7 @@ export function crossEntropy(labels: Int32Array, classes: number, opts: { scale?
       for (let r = 0; r < len; r++) wp[r] = scale * p[r];
       accumulateGram(q, k, len, wp, gram);
       // V[j,i] = Σ_c p_ic Q_j,ic ; subtract scale·VᵀV
-      const v = new Float64Array(k * m);
+      if (v.length !== k * m) v = new Float64Array(k * m);
       for (let j = 0; j < k; j++) {
         const rq = j * len;
         for (let i = 0; i < m; i++) {

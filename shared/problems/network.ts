@@ -78,11 +78,18 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const tb32 = Float32Array.from(tb);
   let current = -1;
 
+  // least-squares targets of each split (one-hot for labels), built once
+  const splitTargets = new Map<Dataset["train"], Float64Array>([[ds.train, allTargets]]);
+  const targetsOf = (split: Dataset["train"]) => {
+    let t = splitTargets.get(split);
+    if (!t) { t = trainTargets(split); splitTargets.set(split, t); }
+    return t;
+  };
   const evalChunk = 1000;
   const evalOut = new Float64Array(evalChunk * c);
   /** Mean loss and accuracy of θ over a whole split, in chunks of rows. */
   async function evaluateSplit(split: Dataset["train"], theta: Float64Array, predict?: Predictor): Promise<{ loss: number; accuracy?: number }> {
-    const targets = opts.loss === "least-squares" ? trainTargets(split) : null;
+    const targets = opts.loss === "least-squares" ? targetsOf(split) : null;
     let total = 0, correct = 0;
     for (let r0 = 0; r0 < split.rows; r0 += evalChunk) {
       const rows = Math.min(evalChunk, split.rows - r0);

@@ -2,16 +2,18 @@
 
 import type { Problem } from "./types.ts";
 
+/** ½α‖θ‖² */
+export function regularizationTerm(theta: Float64Array, alpha: number): number {
+  if (alpha === 0) return 0;
+  let s = 0;
+  for (let i = 0; i < theta.length; i++) s += theta[i] * theta[i];
+  return 0.5 * alpha * s;
+}
+
 /** Φ(θ); `f` receives F(θ). */
 export function objective(problem: Problem, theta: Float64Array, f: Float64Array, alpha = 0): number {
   problem.forward(theta, f);
-  let phi = problem.loss.value(f);
-  if (alpha > 0) {
-    let s = 0;
-    for (let i = 0; i < theta.length; i++) s += theta[i] * theta[i];
-    phi += 0.5 * alpha * s;
-  }
-  return phi;
+  return problem.loss.value(f) + regularizationTerm(theta, alpha);
 }
 
 export interface GradientWorkspace {
@@ -30,12 +32,8 @@ export function objectiveGradient(problem: Problem, theta: Float64Array, grad: F
   let phi = problem.loss.gradient(ws.f, ws.g);
   problem.vjp(theta, ws.g, grad);
   if (alpha > 0) {
-    let s = 0;
-    for (let i = 0; i < theta.length; i++) {
-      s += theta[i] * theta[i];
-      grad[i] += alpha * theta[i];
-    }
-    phi += 0.5 * alpha * s;
+    for (let i = 0; i < theta.length; i++) grad[i] += alpha * theta[i];
+    phi += regularizationTerm(theta, alpha);
   }
   return phi;
 }
