@@ -1,5 +1,6 @@
 // `npm run bench`: seconds per modified-EnKF iteration for an MLP 784-64-10 (tanh) on MNIST,
-// m = 1000, K ∈ {50, 200}, with the onnx kernel (and the wasm fallback for comparison): median over measured iterations, forward GFLOP/s,
+// m = 1000, K ∈ {50, 200}, with the onnx kernel (and the wasm fallback, and with BENCH_GPU=1 the gpu
+// kernel, for comparison): median over measured iterations, forward GFLOP/s,
 // peak RSS, and where the time goes (RNG, packing, forward, Gram, update). When the PyTorch
 // reference of ../shared/reference can run here (its CPU wheel on disk), it runs in the same
 // bench run on the same configuration and the ratio ours/torch is printed. Writes bench/results.json.
@@ -10,6 +11,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMnist } from "../shared/data/mnist.ts";
 import { modifiedEnkf } from "../shared/enkf/modifiedEnkf.ts";
+import { gpuKernel } from "../shared/kernels/gpu.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
 import { networkProblem } from "../shared/problems/network.ts";
 import { ModifiedEnkfOptimizer } from "../shared/spec/job.ts";
@@ -20,34 +22,38 @@ const ITERS = Number(process.env.BENCH_ITERS ?? 7);
 const THREADS = Number(process.env.BENCH_THREADS ?? Math.min(2, availableParallelism()));
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
-interface Ours { K: number; engine: "native" | "wasm"; secondsPerIteration: number; minSecondsPerIteration: number; forwardGflops: number; breakdown: Record<string, number>; peakRssMb: number; testAccuracyAfter: number }
+type Engine = "native" | "wasm" | "gpu";
+interface Ours { K: number; engine: string; secondsPerIteration: number; minSecondsPerIteration: number; forwardGflops: number; breakdown: Record<string, number>; peakRssMb: number; testAccuracyAfter: number }
 
-async function ours(K: number, engine: "native" | "wasm" = "native"): Promise<Ours> {
+async function ours(K: number, engine: Engine = "native", iters = ITERS): Promise<Ours> {
   const ds = loadMnist();
   const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0 });
-  const kernel = await onnxKernel(problem, K, 0, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers: THREADS >= 2 ? THREADS : 0 });
+  const rngWorkers = THREADS >= 2 ? THREADS : 0;
+  const kernel = engine === "gpu"
+    ? await gpuKernel(problem, K, 0, { rngWorkers })
+    : await onnxKernel(problem, K, 0, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
   const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000 });
   const opt = await modifiedEnkf(problem, spec, kernel);
   await opt.step(0); // warm-up
   const before = { ...kernel.timings };
   const times: number[] = [];
-  for (let k = 1; k <= ITERS; k++) {
+  for (let k = 1; k <= iters; k++) {
     const t = performance.now();
     await opt.step(k);
     times.push((performance.now() - t) / 1000);
   }
   const total = times.reduce((a, b) => a + b, 0);
-  const phase = (key: keyof typeof before) => (kernel.timings[key] - before[key]) / ITERS;
+  const phase = (key: keyof typeof before) => (kernel.timings[key] - before[key]) / iters;
   const breakdown = { rng: phase("rng"), pack: phase("pack"), forward: phase("forward"), gram: phase("gram"), update: phase("update") };
-  const other = total / ITERS - Object.values(breakdown).reduce((a, b) => a + b, 0);
+  const other = total / iters - Object.values(breakdown).reduce((a, b) => a + b, 0);
   const flops = 2 * 1000 * (784 * 64 + 64 * 10) * (K + 1);
   const acc = (await problem.evaluate!(opt.theta, kernel.predict)).testAccuracy;
   await kernel.dispose();
   return {
     K,
-    engine,
+    engine: "backend" in kernel ? `gpu:${String(kernel.backend)}` : engine,
     secondsPerIteration: median(times),
     minSecondsPerIteration: Math.min(...times),
     forwardGflops: flops / breakdown.forward / 1e9,
@@ -84,7 +90,7 @@ function torch(setup: { python: string; data: string }, K: number): Torch | null
 }
 
 const ks = [50, 200];
-const results: { config: object; ours: Ours[]; wasm: Ours[]; torch: Torch[]; ratio: Record<string, number> } = {
+const results: { config: object; ours: Ours[]; wasm: Ours[]; gpu?: Ours[]; torch: Torch[]; ratio: Record<string, number> } = {
   config: { model: "MLP 784-64-10 tanh", batch: 1000, iterations: ITERS, threads: THREADS, backend: "onnx", date: new Date().toISOString() },
   ours: [], wasm: [], torch: [], ratio: {},
 };
@@ -101,6 +107,17 @@ for (const K of ks) {
   results.wasm.push(r);
   const native = results.ours.find((x) => x.K === K)!;
   console.log(`wasm  K=${K}: ${r.secondsPerIteration.toFixed(3)} s/iter, forward ${r.forwardGflops.toFixed(1)} GFLOP/s (${(r.secondsPerIteration / native.secondsPerIteration).toFixed(2)}× the native onnx kernel)`);
+}
+// the gpu kernel (gpu.js), on request: off a GPU it runs gpu.js's CPU fallback, seconds per iteration
+if (process.env.BENCH_GPU === "1") {
+  results.gpu = [];
+  const iters = Number(process.env.BENCH_GPU_ITERS ?? 3);
+  for (const K of ks) {
+    const r = await ours(K, "gpu", iters);
+    results.gpu.push(r);
+    const native = results.ours.find((x) => x.K === K)!;
+    console.log(`gpu   K=${K} (${r.engine}): ${r.secondsPerIteration.toFixed(3)} s/iter over ${iters}, forward ${r.forwardGflops.toFixed(1)} GFLOP/s, gram ${r.breakdown.gram.toFixed(3)} s (${(r.secondsPerIteration / native.secondsPerIteration).toFixed(2)}× the native onnx kernel)`);
+  }
 }
 const setup = torchSetup();
 if (!setup) console.log("PyTorch reference not available here (needs ../shared/reference and the torch wheel in /opt/wheels); no ratio");

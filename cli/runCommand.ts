@@ -149,7 +149,9 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   let result: RunResult;
   try {
     result = await iterate(job, problem, kernel, flags, io, () => cancelled);
-    await writeResult(job, result, outDir, kernel?.name ?? "reference");
+    // the gpu kernel also names the gpu.js backend that ran it (headlessgl, webasm, cpu, …)
+    const gpuBackend = kernel && "backend" in kernel ? `:${String(kernel.backend)}` : "";
+    await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend);
   } finally {
     process.off("SIGINT", onSigint);
     await kernel?.dispose();

@@ -209,7 +209,7 @@ describe("compute.backend", () => {
     expect(r.stderr).toMatch(/serves the modified EnKF/);
   });
 
-  it.each([["auto", "onnx"], ["wasm", "wasm"], ["reference", "reference"]])("backend %s runs a network job on the %s kernel", (backend, used) => {
+  it.each([["auto", "onnx"], ["wasm", "wasm"], ["gpu", "gpu"], ["reference", "reference"]])("backend %s runs a network job on the %s kernel", (backend, used) => {
     const dir = join(tmp, `backend-${backend}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "d.csv"), "a,b,y\n" + Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n");
@@ -217,7 +217,17 @@ describe("compute.backend", () => {
     writeFileSync(join(dir, "job.json"), JSON.stringify(job));
     const r = enkf("run", join(dir, "job.json"), "--out", join(dir, "out"), "--quiet");
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8")).environment.backend).toBe(used);
+    // the gpu kernel appends the gpu.js backend it found ("gpu:webasm" on a machine without WebGL)
+    const ran: string = JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8")).environment.backend;
+    expect(ran.split(":")[0]).toBe(used);
+    // classification records θ's accuracy on each iteration's batch
+    const [header, first] = readFileSync(join(dir, "out", "history.csv"), "utf8").split("\n");
+    const acc = Number(first.split(",")[header.split(",").indexOf("batchAccuracy")]);
+    expect(acc).toBeGreaterThanOrEqual(0);
+    expect(acc).toBeLessThanOrEqual(1);
+    // off a GPU, the gpu kernel says in one line that it runs a CPU fallback
+    if (/^gpu:(webasm|cpu)$/.test(ran)) expect(r.stderr).toMatch(/gpu\.js found no WebGL context.*(webasm|cpu) fallback/);
+    if (backend === "gpu") expect(ran).toMatch(/^gpu:(headlessgl|webgl2?|webasm|cpu)$/);
   });
 });
 

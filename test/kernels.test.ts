@@ -50,6 +50,17 @@ describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance
     const gramRef = Float64Array.from(a.gram), rhsRef = Float64Array.from(a.rhs), phiRef = a.phi;
     const b = await fast.statistics(theta, draw);
     expect(b.evaluations).toBe(K + 1);
+    // batch accuracy of θ: argmax of F(θ) against the argmax of the one-hot batch targets
+    const { rows, targets } = problem.batch();
+    const f = new Float64Array(problem.outputSize);
+    problem.forward(theta, f);
+    let hits = 0;
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(f.subarray(r * 4, r * 4 + 4)), t = Array.from(targets.subarray(r * 4, r * 4 + 4));
+      if (row.indexOf(Math.max(...row)) === t.indexOf(1)) hits++;
+    }
+    expect(a.accuracy).toBe(hits / rows);
+    expect(Math.abs(b.accuracy! - hits / rows)).toBeLessThanOrEqual(1 / rows);
     expect(Math.abs(b.phi - phiRef) / Math.abs(phiRef)).toBeLessThan(1e-6);
     expect(relDiff(b.gram, gramRef)).toBeLessThan(1e-3);
     expect(relDiff(b.rhs, rhsRef)).toBeLessThan(1e-3);

@@ -75,6 +75,7 @@ export async function modifiedEnkf(problem: Problem, spec: ModifiedEnkfSpec, ker
         evaluations: evals,
         solver: solved.method,
       };
+      if (stats.accuracy !== undefined) record.batchAccuracy = stats.accuracy;
       sigma = schedule.next(sigma, iteration + 1, result);
       return record;
     },

@@ -15,6 +15,8 @@ export interface StepRecord {
   evaluations: number;
   /** how the K×K system was solved ("" where there is none) */
   solver: string;
+  /** accuracy of the iteration's start point on its batch (classification networks) */
+  batchAccuracy?: number;
 }
 
 /** One row of the history: the step record plus bookkeeping. */

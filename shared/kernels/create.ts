@@ -1,10 +1,12 @@
 // Chooses and builds the ensemble kernel a job asks for (compute.backend). "auto" takes onnx for
 // network problems, else wasm, else the reference kernel, and says so in one line when it falls back.
+// "gpu" is never chosen automatically: off a GPU its fallbacks are far slower than onnx.
 
 import { availableParallelism } from "node:os";
 import type { Problem } from "../problems/types.ts";
 import { isNetworkProblem } from "../problems/network.ts";
 import type { ComputeSpec, OptimizerSpec } from "../spec/job.ts";
+import { gpuKernel, type GpuEnsembleKernel } from "./gpu.ts";
 import { loadOrt, onnxKernel, type Ort } from "./onnx.ts";
 import { referenceKernel } from "./reference.ts";
 import type { EnsembleKernel } from "./types.ts";
@@ -17,11 +19,23 @@ export class BackendError extends Error {
 export async function createKernel(problem: Problem, optimizer: OptimizerSpec, compute: ComputeSpec, alpha: number, warn: (line: string) => void): Promise<EnsembleKernel | undefined> {
   const { backend } = compute;
   if (optimizer.method !== "modified-enkf") {
-    if (backend === "onnx" || backend === "wasm") throw new BackendError(`compute.backend "${backend}" serves the modified EnKF; method "${optimizer.method}" evaluates the problem directly (use "auto" or "reference")`);
+    if (backend === "onnx" || backend === "wasm" || backend === "gpu") throw new BackendError(`compute.backend "${backend}" serves the modified EnKF; method "${optimizer.method}" evaluates the problem directly (use "auto" or "reference")`);
     return undefined;
   }
   const k = optimizer.ensembleSize;
   if (backend === "reference") return referenceKernel(problem, k, alpha);
+  const cores = availableParallelism();
+  if (backend === "gpu") {
+    if (!isNetworkProblem(problem) || problem.model.type !== "mlp") throw new BackendError(`compute.backend "gpu" runs MLP networks; this job's ${isNetworkProblem(problem) ? `${problem.model.type} model` : `"${problem.kind}" problem`} needs "onnx" or "reference"`);
+    let kernel: GpuEnsembleKernel;
+    try {
+      kernel = await gpuKernel(problem, k, alpha, { rngWorkers: cores >= 2 ? cores : 0 });
+    } catch (e) {
+      throw new BackendError(`the gpu kernel cannot start: ${(e as Error).message.split("\n")[0]}`);
+    }
+    if (kernel.backend === "webasm" || kernel.backend === "cpu") warn(`gpu.js found no WebGL context (headless-gl missing or no display); the gpu kernel runs on its ${kernel.backend} fallback on the CPU, far slower than "onnx"`);
+    return kernel;
+  }
   if (!isNetworkProblem(problem)) {
     if (backend !== "auto") throw new BackendError(`compute.backend "${backend}" needs a classification or regression problem; "${problem.kind}" runs on the reference kernel`);
     return referenceKernel(problem, k, alpha);
@@ -39,7 +53,6 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
     // Ω is generated on one worker thread per core (bits do not depend on the split)
-    const cores = availableParallelism();
     return onnxKernel(problem, k, alpha, { threads: compute.threads, engine, ort, rngWorkers: cores >= 2 ? cores : 0 });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);

@@ -14,6 +14,7 @@ import { regularizationTerm } from "../problems/objective.ts";
 import { modelInputs } from "../models/model.ts";
 import { onnxAdapter } from "./onnxModels.ts";
 import type { PackedLayer } from "./pack.ts";
+import { gatherChunk, logitStatistics } from "./logitStatistics.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
 /** The part of the ONNX Runtime API the kernel uses; onnxruntime-node and onnxruntime-web both have it. */
@@ -74,6 +75,8 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const omega = new Float64Array(pool.workers > 0 ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  // the statistics graph also yields all members' logits; fetching only these saves copying them
+  const statisticsOutputs = ["gram", "rhs", "phi", "theta_logits"];
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
 
@@ -89,7 +92,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   }
 
   /** Runs `session` over the current batch in sample chunks; `each` receives every chunk's outputs. */
-  async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void): Promise<number> {
+  async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void, fetches?: string[]): Promise<number> {
     const { x, rows: total, targets } = problem.batch();
     const params = paramFeeds(packed);
     const scale = new ort.Tensor("float64", Float64Array.of(1 / total), []);
@@ -101,30 +104,15 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
         f.scale = scale;
       }
       const t = now();
-      const out = await session.run(f);
+      const out = fetches ? await session.run(f, fetches) : await session.run(f);
       timings.forward += now() - t;
       each(out, r0, rows, total);
     }
     return total;
   }
 
-  /** Q_j = F(θ+ω_j) − F(θ) from member-major logits, then QᵀWQ and Qᵀg through the loss; returns Φ_L. */
-  function statisticsFromLogits(logits: Float32Array, len: number): number {
-    const f0 = Float64Array.from(logits.subarray(0, len));
-    const q = new Float64Array(k * len);
-    for (let j = 0; j < k; j++) {
-      const src = (j + 1) * len, dst = j * len;
-      for (let r = 0; r < len; r++) q[dst + r] = logits[src + r] - f0[r];
-    }
-    gram.fill(0);
-    rhs.fill(0);
-    return problem.loss.gaussNewton(f0, q, k, gram, rhs);
-  }
-
-  /** Copies chunk logits [J, rows, C] into member-major logits over all rows [J, total, C]. */
-  function gather(all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number): void {
-    for (let j = 0; j < members; j++) all.set(chunk.subarray(j * rows * c, (j + 1) * rows * c), (j * total + r0) * c);
-  }
+  const gather = (all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number) => gatherChunk(all, chunk, members, c, r0, rows, total);
+  const fromLogits = inGraph ? undefined : logitStatistics(k, problem.batch().rows * c);
 
   return {
     name: engine === "wasm" ? "wasm" : "onnx",
@@ -142,29 +130,33 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
         ensembleFeed.forEach((p, l) => { p.weights.set(ensemble[l].weights); p.bias.set(ensemble[l].bias); });
         timings.pack += now() - t;
       }
-      let phi = 0;
+      let phi = 0, accuracy: number | undefined;
+      const { rows } = problem.batch();
       if (inGraph) {
         gram.fill(0);
         rhs.fill(0);
-        await runChunks(statsSession, ensembleFeed, true, (out) => {
+        const f0 = new Float32Array(rows * c);
+        await runChunks(statsSession, ensembleFeed, true, (out, r0, chunk, total) => {
           const g = out.gram.data as Float64Array, b = out.rhs.data as Float64Array;
           for (let i = 0; i < g.length; i++) gram[i] += g[i];
           for (let i = 0; i < b.length; i++) rhs[i] += b[i];
           phi += (out.phi.data as Float64Array)[0];
-        });
+          gather(f0, out.theta_logits.data as Float32Array, 1, r0, chunk, total);
+        }, statisticsOutputs);
+        accuracy = problem.batchAccuracy(f0);
       } else {
-        const { rows } = problem.batch();
         const all = new Float32Array(J * rows * c);
         await runChunks(statsSession, ensembleFeed, false, (out, r0, chunk, total) => gather(all, out.logits.data as Float32Array, J, r0, chunk, total));
         t = now();
-        phi = statisticsFromLogits(all, rows * c);
+        phi = fromLogits!.compute(problem.loss, all, gram, rhs);
         timings.gram += now() - t;
+        accuracy = problem.batchAccuracy(fromLogits!.f0);
       }
       if (alpha > 0) {
         addRegularization(omega, k, n, theta, alpha, gram, rhs);
         phi += regularizationTerm(theta, alpha);
       }
-      return { phi, gram, rhs, evaluations: J };
+      return { phi, gram, rhs, evaluations: J, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
       const t = now();

@@ -95,7 +95,7 @@ export function mlpEnsembleInputNames(spec: MlpSpec): string[] {
  *   cross-entropy:  P = softmax(F0), g = s(P − Y), QᵀWQ = (Q√(sP))(Q√(sP))ᵀ − (√s·ΣcQP)(√s·ΣcQP)ᵀ,
  *                   Φ = −s·Σ Y ⊙ logsoftmax(F0);
  *   least squares:  QᵀWQ = s·QQᵀ, Qᵀg = s·Q(F0 − Y), Φ = ½s·‖F0 − Y‖².
- * Outputs "gram" [K, K], "rhs" [K], "phi" [] (all double).
+ * Outputs "gram" [K, K], "rhs" [K], "phi" [] (all double); finish() adds "theta_logits" [1, m, C].
  */
 function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares"): void {
   const toDouble = onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: DOUBLE });
@@ -139,7 +139,9 @@ function finish(g: GraphBuilder, name: string, inputs: ReturnType<typeof valueIn
   if (statistics) {
     inputs.push(valueInfo("Y", ["m", outputsPerSample]), valueInfo("scale", [], DOUBLE));
     addStatistics(g, statistics);
-    outputs.push(valueInfo("gram", ["K", "K"], DOUBLE), valueInfo("rhs", ["K"], DOUBLE), valueInfo("phi", [], DOUBLE));
+    // F(θ) itself (member 0), for the batch accuracy
+    g.op("Slice", ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])], [], "theta_logits");
+    outputs.push(valueInfo("gram", ["K", "K"], DOUBLE), valueInfo("rhs", ["K"], DOUBLE), valueInfo("phi", [], DOUBLE), valueInfo("theta_logits", [1, "m", outputsPerSample]));
   }
   const graph = onnx.GraphProto.create({ name, input: inputs, output: outputs, initializer: g.initializers, node: g.nodes });
   const model = onnx.ModelProto.create({

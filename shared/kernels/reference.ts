@@ -5,6 +5,7 @@
 import { ensembleStatistics, ensembleWorkspace } from "../enkf/ensembleStatistics.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
 import { combineRows } from "../math/gram.ts";
+import { isNetworkProblem } from "../problems/network.ts";
 import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
@@ -26,7 +27,8 @@ export function referenceKernel(problem: Problem, k: number, alpha = 0): Ensembl
       const phi = objective(problem, theta, f0, alpha);
       const evaluations = 1 + ensembleStatistics(problem, theta, f0, draw, alpha, ws);
       timings.forward += (performance.now() - t) / 1000;
-      return { phi, gram: ws.gram, rhs: ws.rhs, evaluations };
+      const accuracy = isNetworkProblem(problem) ? problem.batchAccuracy(f0) : undefined;
+      return { phi, gram: ws.gram, rhs: ws.rhs, evaluations, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
       combineRows(ws.omega, k, n, s, out);

@@ -12,6 +12,8 @@ export interface EnsembleStatistics {
   gram: Float64Array;
   /** Qᵀg + αΩᵀθ */
   rhs: Float64Array;
+  /** accuracy of θ on the iteration's batch, for classification networks */
+  accuracy?: number;
   /** forward evaluations made (K + 1) */
   evaluations: number;
 }

@@ -4,7 +4,7 @@
 
 export type Activation = "tanh" | "relu" | "sigmoid" | "gelu";
 
-const GELU_C = Math.sqrt(2 / Math.PI);
+export const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function activate(kind: Activation, x: number): number {
   switch (kind) {

@@ -2,7 +2,7 @@
 
 import type { HistoryRow, RunResult } from "../enkf/types.ts";
 
-const COLUMNS = ["iteration", "objective", "sigma", "gamma", "step", "accepted", "backtracks", "evaluations", "solver", "seconds", "distance"] as const;
+const COLUMNS = ["iteration", "objective", "sigma", "gamma", "step", "accepted", "backtracks", "evaluations", "solver", "batchAccuracy", "seconds", "distance"] as const;
 
 function cell(v: unknown): string {
   if (v === undefined) return "";
@@ -11,7 +11,8 @@ function cell(v: unknown): string {
 }
 
 export function historyCsv(rows: readonly HistoryRow[]): string {
-  const cols = rows.some((r) => r.distance !== undefined) ? COLUMNS : COLUMNS.filter((c) => c !== "distance");
+  // optional columns appear only when some row has them
+  const cols = COLUMNS.filter((c) => (c !== "distance" && c !== "batchAccuracy") || rows.some((r) => r[c] !== undefined));
   const evalKeys = [...new Set(rows.flatMap((r) => Object.keys(r.evaluation ?? {})))];
   const lines = [[...cols, ...evalKeys].join(",")];
   for (const r of rows) {

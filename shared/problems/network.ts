@@ -8,6 +8,7 @@ import { crossEntropy } from "../losses/crossEntropy.ts";
 import { leastSquares } from "../losses/leastSquares.ts";
 import type { OutputLoss } from "../losses/types.ts";
 import { fillUniform, Stream } from "../math/rng.ts";
+import { countCorrect } from "../models/accuracy.ts";
 import { initModel, modelForward, modelInputs, parameterCount as modelParameters, type NetworkModel } from "../models/model.ts";
 import type { Predictor, Problem } from "./types.ts";
 
@@ -46,6 +47,8 @@ export interface NetworkProblem extends Problem {
   /** the rows of the current iteration: features (rows × inputs) and targets (rows × outputs;
    *  one-hot labels for classification) */
   batch(): { x: Float32Array; rows: number; targets: Float32Array };
+  /** accuracy on the current batch of outputs f (rows × outputs) at θ; undefined for regression */
+  batchAccuracy(f: ArrayLike<number>): number | undefined;
 }
 
 export function isNetworkProblem(p: Problem): p is NetworkProblem {
@@ -101,13 +104,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
         ? crossEntropy(split.labels!.subarray(r0, r0 + rows), c, { scale: 1 })
         : leastSquares(targets!.subarray(r0 * c, (r0 + rows) * c));
       total += l.value(f);
-      if (split.labels) {
-        for (let i = 0; i < rows; i++) {
-          let best = 0;
-          for (let k = 1; k < c; k++) if (f[i * c + k] > f[i * c + best]) best = k;
-          if (best === split.labels[r0 + i]) correct++;
-        }
-      }
+      if (split.labels) correct += countCorrect(f, split.labels.subarray(r0, r0 + rows), rows, c);
     }
     return { loss: total / split.rows, accuracy: split.labels ? correct / split.rows : undefined };
   }
@@ -116,6 +113,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     kind: ds.kind,
     model,
     batch: () => ({ x: xb, rows: m, targets: tb32 }),
+    batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
     dimension: parameterCount,
     outputSize: m * c,
     get loss() { return loss; },

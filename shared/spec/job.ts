@@ -182,8 +182,8 @@ export const StopSpec = z.strictObject({
 });
 
 export const ComputeSpec = z.strictObject({
-  backend: z.enum(["auto", "onnx", "wasm", "reference"]).default("auto")
-    .describe("ensemble kernel of the modified EnKF: onnx (native ONNX Runtime), wasm (ONNX Runtime's WebAssembly build), reference (plain TypeScript); auto = onnx, else wasm, for network problems"),
+  backend: z.enum(["auto", "onnx", "wasm", "gpu", "reference"]).default("auto")
+    .describe("ensemble kernel of the modified EnKF: onnx (native ONNX Runtime), wasm (ONNX Runtime's WebAssembly build), gpu (gpu.js: WebGL through headless-gl, else its CPU fallbacks; MLP only), reference (plain TypeScript); auto = onnx, else wasm, for network problems"),
   threads: z.int().min(1).max(1024).optional().describe("threads for the onnx/wasm kernels (default: ONNX Runtime's choice for onnx, 1 for wasm)"),
 });
 

@@ -1,0 +1,202 @@
+// The gpu kernel: gpu.js runs the batched ensemble forward of an MLP for all K + 1 members
+// (θ and θ + ω_j, ω_j regenerated from the seed) as one gpu.js kernel per layer, thread
+// (unit, row, member), in float32. Layer 0 reads the shared input batch; later layers read the
+// previous layer's output in place (textures on a GL backend). The logits come back and the loss
+// forms QᵀWQ and Qᵀg in float64 (logitStatistics.ts), as in the WebAssembly ONNX engine.
+// gpu.js picks its backend: headless-gl (WebGL on a GPU) where a context exists, else its
+// WebAssembly backend, else plain JavaScript ("cpu", the fallback CI runs). Ω (K×n) is kept for
+// the update d = Ωs. MLP models only.
+
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import { checkWorkspace } from "../enkf/memory.ts";
+import { addRegularization, combineRows } from "../math/gram.ts";
+import { GELU_C, type Activation } from "../models/activations.ts";
+import { mlpLayout, type MlpSpec } from "../models/mlp.ts";
+import type { NetworkProblem } from "../problems/network.ts";
+import { regularizationTerm } from "../problems/objective.ts";
+import { logitStatistics } from "./logitStatistics.ts";
+import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
+import { perturbationPool } from "./perturbationPool.ts";
+import { emptyTimings, type EnsembleKernel } from "./types.ts";
+
+type GpuJs = typeof import("gpu.js");
+type GpuInstance = InstanceType<GpuJs["GPU"]>;
+type LayerKernel = import("gpu.js").IKernelRunShortcut;
+
+/** "gpu": the best backend gpu.js finds here (headlessgl, then webasm); "cpu": its JavaScript fallback. */
+export type GpuMode = "gpu" | "cpu";
+
+export interface GpuKernelOptions {
+  mode?: GpuMode;
+  /** worker threads that generate Ω (default 0: on the calling thread) */
+  rngWorkers?: number;
+  /** bytes of activations one forward may hold; larger batches run in sample chunks (default 256 MiB) */
+  memoryBudgetBytes?: number;
+}
+
+export interface GpuEnsembleKernel extends EnsembleKernel {
+  /** the gpu.js backend that runs the forward: headlessgl, webgl2, webgl, webasm or cpu */
+  readonly backend: string;
+}
+
+/** Loads gpu.js (a CommonJS package) and returns its GPU class. */
+export async function loadGpuJs(): Promise<GpuJs["GPU"]> {
+  const mod = (await import("gpu.js")) as GpuJs & { default?: GpuJs };
+  return mod.GPU ?? mod.default!.GPU;
+}
+
+/** The GPU backends index tensors with float32 coordinates: exact only below 2^24. */
+const GL_INDEX_LIMIT = 2 ** 24;
+
+function activationSource(kind: Activation | "none"): string {
+  switch (kind) {
+    case "none": return "s";
+    case "tanh": return "Math.tanh(s)";
+    case "relu": return "Math.max(s, 0)";
+    case "sigmoid": return "1 / (1 + Math.exp(-s))";
+    case "gelu": return `0.5 * s * (1 + Math.tanh(${GELU_C} * (s + 0.044715 * s * s * s)))`;
+  }
+}
+
+/** Layer 0: X is the shared input batch [rows, ins]; W[ins, members·outs]; B[members·outs]. */
+const firstLayerSource = (act: string) => `function (X, W, B) {
+  const o = this.thread.x;
+  const r = this.thread.y;
+  const j = this.thread.z;
+  const col = j * this.constants.outs + o;
+  let s = B[col];
+  for (let i = 0; i < this.constants.ins; i++) {
+    s += X[r * this.constants.ins + i] * W[i * this.constants.stride + col];
+  }
+  return ${act};
+}`;
+
+/** Layer l > 0: A is the previous layer's output [members][rows][ins]; W[members, ins, outs]; B[members·outs]. */
+const laterLayerSource = (act: string) => `function (A, W, B) {
+  const o = this.thread.x;
+  const r = this.thread.y;
+  const j = this.thread.z;
+  let s = B[j * this.constants.outs + o];
+  const base = j * this.constants.ins * this.constants.outs + o;
+  for (let i = 0; i < this.constants.ins; i++) {
+    s += A[j][r][i] * W[base + i * this.constants.outs];
+  }
+  return ${act};
+}`;
+
+/** One gpu.js kernel per layer for `members` members; intermediate outputs stay on the device. */
+function buildForward(gpu: GpuInstance, spec: MlpSpec, members: number): LayerKernel[] {
+  const layers = mlpLayout(spec).layers;
+  return layers.map(({ inputs, outputs }, l) => {
+    const last = l === layers.length - 1;
+    const act = activationSource(last ? "none" : spec.activation);
+    return gpu.createKernel(l === 0 ? firstLayerSource(act) : laterLayerSource(act), {
+      output: [outputs, 1, members],
+      constants: { ins: inputs, outs: outputs, stride: members * outputs },
+      dynamicOutput: true,
+      dynamicArguments: true,
+      pipeline: !last,
+      precision: "single",
+      tactic: "precision",
+    });
+  });
+}
+
+type Nested = ArrayLike<ArrayLike<ArrayLike<number>>>;
+
+export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, opts: GpuKernelOptions = {}): Promise<GpuEnsembleKernel> {
+  if (problem.model.type !== "mlp") throw new Error(`the gpu kernel runs MLP models; use the onnx kernel for the ${problem.model.type}`);
+  const model = problem.model;
+  const GPU = await loadGpuJs();
+  const gpu = new GPU({ mode: opts.mode ?? "gpu" });
+  const backend = String(gpu.mode === "gpu" || gpu.mode === undefined ? (gpu.Kernel as unknown as { mode: string }).mode : gpu.mode);
+  const n = problem.dimension, J = k + 1, c = model.outputs, d = model.inputs;
+  const { rows: batchRows } = problem.batch();
+  const widest = Math.max(c, ...model.hidden);
+  const budget = opts.memoryBudgetBytes ?? 256 * 2 ** 20;
+  const chunkRows = Math.max(1, Math.floor(budget / (2 * 4 * J * widest)));
+  if (backend !== "cpu" && backend !== "webasm") {
+    const largest = Math.max(...mlpLayout(model).layers.map((l) => J * l.inputs * l.outputs), Math.min(chunkRows, batchRows) * Math.max(d, J * widest));
+    if (largest >= GL_INDEX_LIMIT) throw new Error(`the gpu kernel's largest tensor has ${largest} elements; its ${backend} backend indexes exactly only below 2^24: reduce optimizer.ensembleSize or the model`);
+  }
+  checkWorkspace("the gpu ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
+  const ensembleLayers = buildForward(gpu, model, J);
+  const singleLayers = buildForward(gpu, model, 1);
+  const pool = perturbationPool(opts.rngWorkers ?? 0);
+  const shared = pool.workers > 0;
+  const ensemble = allocatePacked(model, J, shared);
+  const single = allocatePacked(model, 1, false);
+  const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
+  const omega = new Float64Array(shared ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
+  const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  const logits = new Float32Array(J * batchRows * c);
+  const fromLogits = logitStatistics(k, batchRows * c);
+  const timings = emptyTimings();
+  const now = () => performance.now() / 1000;
+
+  /** out[j, r0 + r, :] ← the network's outputs for `members` packed members over rows of x. */
+  function forward(layers: LayerKernel[], packed: PackedLayer[], members: number, x: Float32Array, rows: number, out: Float32Array): void {
+    const t = now();
+    for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+      const chunk = Math.min(chunkRows, rows - r0);
+      let a: unknown = x.subarray(r0 * d, (r0 + chunk) * d);
+      layers.forEach((layer, l) => {
+        layer.setOutput([l === layers.length - 1 ? c : model.hidden[l], chunk, members]);
+        a = layer(a as Float32Array, packed[l].weights, packed[l].bias);
+      });
+      const result = a as Nested;
+      for (let j = 0; j < members; j++) {
+        const plane = result[j];
+        for (let r = 0; r < chunk; r++) out.set(plane[r] as Float32Array, (j * rows + r0 + r) * c);
+      }
+    }
+    timings.forward += now() - t;
+  }
+
+  return {
+    name: "gpu",
+    backend,
+    k,
+    timings,
+    async statistics(theta: Float64Array, draw: EnsembleDraw) {
+      let t = now();
+      thetaShared.set(theta);
+      packMember(model, ensemble, J, 0, theta);
+      await pool.fill(draw, omega, n, k, { model, theta: thetaShared, packed: ensemble });
+      timings.rng += now() - t;
+      const { x, rows } = problem.batch();
+      forward(ensembleLayers, ensemble, J, x, rows, logits);
+      t = now();
+      let phi = fromLogits.compute(problem.loss, logits, gram, rhs);
+      timings.gram += now() - t;
+      if (alpha > 0) {
+        addRegularization(omega, k, n, theta, alpha, gram, rhs);
+        phi += regularizationTerm(theta, alpha);
+      }
+      const accuracy = problem.batchAccuracy(fromLogits.f0);
+      return { phi, gram, rhs, evaluations: J, ...(accuracy !== undefined ? { accuracy } : {}) };
+    },
+    direction(s, out) {
+      const t = now();
+      combineRows(omega, k, n, s, out);
+      timings.update += now() - t;
+    },
+    async objective(theta) {
+      packMember(model, single, 1, 0, theta);
+      const { x, rows } = problem.batch();
+      const f = new Float32Array(rows * c);
+      forward(singleLayers, single, 1, x, rows, f);
+      return problem.loss.value(Float64Array.from(f)) + regularizationTerm(theta, alpha);
+    },
+    async predict(theta, x, rows) {
+      packMember(model, single, 1, 0, theta);
+      const f = new Float32Array(rows * c);
+      forward(singleLayers, single, 1, x, rows, f);
+      return f;
+    },
+    async dispose() {
+      await pool.close();
+      gpu.destroy();
+    },
+  };
+}
