@@ -1,7 +1,7 @@
 // Counter-based RNG: known-answer vectors, regeneration of single columns, and statistical sanity.
 import { describe, expect, it } from "vitest";
 import { philox4x32 } from "../shared/math/philox.ts";
-import { logUniform32, sinCosTurn32 } from "../shared/math/fastMath.ts";
+import { expSmall, logPositive, logUniform32 } from "../shared/math/fastMath.ts";
 import { fillGaussian, fillGaussianJs, fillRademacher, fillUniform, Stream, type StreamCoordinates } from "../shared/math/rng.ts";
 import { ensembleStatistics, ensembleWorkspace, perturbation } from "../shared/enkf/ensembleStatistics.ts";
 import { quadratic } from "../shared/problems/quadratic.ts";
@@ -30,6 +30,23 @@ function stats(x: Float64Array) {
   return { mean: m, variance: v2, kurtosis: v4 / (v2 * v2) };
 }
 
+/** erf by its Taylor series (|x| < 3) or continued fraction (|x| ≥ 3), to ~1e-15. */
+function erf(x: number): number {
+  const a = Math.abs(x);
+  let r: number;
+  if (a < 3) {
+    let term = a, sum = a;
+    for (let n = 1; n < 200; n++) { term *= -a * a / n; sum += term / (2 * n + 1); }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    // erfc(a) = exp(−a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + …))))
+    let f = a;
+    for (let k = 60; k >= 1; k--) f = a + (k / 2) / f;
+    r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+  }
+  return x < 0 ? -r : r;
+}
+
 function correlation(a: Float64Array, b: Float64Array): number {
   const sa = stats(a), sb = stats(b);
   let c = 0;
@@ -54,33 +71,51 @@ describe("Gaussian perturbations", () => {
     expect(Math.abs(beyond2 / N - 0.0455)).toBeLessThan(0.002);
   });
 
-  it("are the Box–Muller transform of the Philox words at their counter (to 1e-14 of Math.log/cos/sin)", () => {
-    const block = new Uint32Array(4);
-    for (const b of [0, 1001, 77777]) {
-      philox4x32(b, base.member, base.iteration, base.stream, base.seed, 0, block);
-      const r = Math.sqrt(-2 * Math.log((block[0] + 0.5) / 2 ** 32));
-      const a = (2 * Math.PI * block[1]) / 2 ** 32;
-      expect(Math.abs(z[4 * b] - r * Math.cos(a))).toBeLessThan(1e-14 * Math.max(1, r));
-      expect(Math.abs(z[4 * b + 1] - r * Math.sin(a))).toBeLessThan(1e-14 * Math.max(1, r));
+  it("follow the normal distribution function (Kolmogorov–Smirnov) and its tails", () => {
+    // Φ from an independent erf (Abramowitz–Stegun 7.1.26 is too coarse; use the series/continued fraction)
+    const cdf = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
+    const sorted = Float64Array.from(z).sort();
+    let d = 0;
+    for (let i = 0; i < N; i++) {
+      const f = cdf(sorted[i]);
+      d = Math.max(d, Math.abs(f - i / N), Math.abs(f - (i + 1) / N));
     }
+    // the 1% critical value of the KS statistic is 1.63/√N
+    expect(d).toBeLessThan(1.63 / Math.sqrt(N));
+    // the ziggurat's tail (|z| > 3.4426) and beyond: counts within 5 standard deviations
+    for (const t of [3, 3.4426, 4]) {
+      const p = 2 * (1 - cdf(t));
+      let count = 0;
+      for (const v of z) if (Math.abs(v) > t) count++;
+      expect(Math.abs(count - N * p)).toBeLessThan(5 * Math.sqrt(N * p));
+    }
+    // no value is exactly repeated in bulk (24-bit magnitudes) and all are finite
+    expect(z.every(Number.isFinite)).toBe(true);
+    expect(new Set(z.subarray(0, 100_000)).size).toBeGreaterThan(99_000);
   });
 
-  it("use a log and sin/cos accurate to 1e-14 over the whole 32-bit domain's edges and interior", () => {
-    const sc = new Float64Array(2);
+  it("use a log and exp accurate to 1e-14 over their domains' edges and interior", () => {
     const words = [0, 1, 2, 3, 255, 2 ** 16, 2 ** 29 - 1, 2 ** 29, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1];
     const u = new Float64Array(20000);
     fillUniform(u, base);
     for (const v of u) words.push(Math.floor(v * 2 ** 32));
-    let logErr = 0, trigErr = 0;
+    let logErr = 0, log2Err = 0, expErr = 0;
     for (const w of words) {
       const want = Math.log((w + 0.5) / 2 ** 32);
       logErr = Math.max(logErr, Math.abs(logUniform32(w) - want) / Math.abs(want));
-      sinCosTurn32(w, sc);
-      const a = (2 * Math.PI * w) / 2 ** 32;
-      trigErr = Math.max(trigErr, Math.abs(sc[0] - Math.cos(a)), Math.abs(sc[1] - Math.sin(a)));
     }
+    for (const v of u) {
+      const y = 1e-6 + v * 10, x = -39 + v * 78;
+      log2Err = Math.max(log2Err, Math.abs(logPositive(y) - Math.log(y)) / Math.max(1, Math.abs(Math.log(y))));
+      expErr = Math.max(expErr, Math.abs(expSmall(x) - Math.exp(x)) / Math.exp(x));
+    }
+    for (const y of [2 ** -59, 0.5, 1, Math.SQRT2, 2 ** 59]) log2Err = Math.max(log2Err, Math.abs(logPositive(y) - Math.log(y)) / Math.max(1, Math.abs(Math.log(y))));
+    for (const x of [-39.9, -1e-300, 0, 1e-300, 39.9]) expErr = Math.max(expErr, Math.abs(expSmall(x) - Math.exp(x)) / Math.exp(x));
     expect(logErr).toBeLessThan(1e-14);
-    expect(trigErr).toBeLessThan(1e-14);
+    expect(log2Err).toBeLessThan(1e-14);
+    expect(expErr).toBeLessThan(1e-14);
+    expect(() => expSmall(50)).toThrow(RangeError);
+    expect(() => logPositive(0)).toThrow(RangeError);
   });
 
   it("streams are uncorrelated across members, iterations, seeds, purposes and lags", () => {
@@ -97,7 +132,7 @@ describe("Gaussian perturbations", () => {
     for (const lag of [1, 2, 3, 4, 5]) {
       expect(Math.abs(correlation(z.subarray(0, N - lag), z.subarray(lag)))).toBeLessThan(bound);
     }
-    // squares too: Box–Muller pairs share a radius, so check that |z| is not correlated within a block
+    // squares too: |z| must not be correlated between neighbouring words of a block
     const sq = z.map((v) => v * v);
     expect(Math.abs(correlation(sq.subarray(0, N - 1), sq.subarray(1)))).toBeLessThan(bound);
   });

@@ -2,13 +2,14 @@
 // Element i of member j at iteration k under seed s is a pure function of (s, stream, k, j, i):
 //   Philox counter = [floor(i / lanes), j, k, stream], key = [s mod 2^32, floor(s / 2^32)].
 // So a worker can regenerate one column ω_j of Ω_k alone and get the same bits as a process
-// that generated all K columns. Gaussians use Box–Muller on 32-bit uniforms (4 values per
-// Philox block, |z| ≤ 6.7) with log and sin/cos in plain arithmetic (fastMath.ts), so the bits do
-// not depend on any libm, and the WebAssembly generator reproduces them exactly.
+// that generated all K columns. Gaussians use the ziggurat method (ziggurat.ts) on the Philox
+// words, one word per value (element i takes word i mod 4 of block ⌊i/4⌋), with log and exp in
+// plain arithmetic (fastMath.ts), so the bits do not depend on any libm; the WebAssembly generator
+// reproduces them exactly.
 
-import { logUniform32, sinCosTurn32 } from "./fastMath.ts";
 import { philox4x32 } from "./philox.ts";
 import { fillGaussianBlocks } from "./rngWasm.ts";
+import { fastGaussian, slowGaussian } from "./ziggurat.ts";
 
 /** Stream tags keep the purposes of random numbers independent of each other. */
 export const Stream = {
@@ -53,13 +54,12 @@ function keyWords(c: StreamCoordinates): [number, number] {
 export function fillGaussian(
   out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1,
 ): void {
-  const [k0, k1] = keyWords(c);
+  const [k0, k1] = gaussianKey(c);
   const end = start + count;
   let i = start;
   // a partial first block in JavaScript, whole blocks in WebAssembly, a partial last block in JavaScript
   while (i < end && (i % 4 !== 0 || end - i < 4)) {
-    gaussianBlock(Math.floor(i / 4), c, k0, k1);
-    out[offset + i - start] = scale * lanes[i & 3];
+    out[offset + i - start] = scale * gaussianAt(i, c, k0, k1);
     i++;
   }
   const blocks = Math.floor((end - i) / 4);
@@ -67,38 +67,28 @@ export function fillGaussian(
     fillGaussianBlocks(out, offset + i - start, i / 4, blocks, c.member, c.iteration, c.stream, k0, k1, scale);
     i += 4 * blocks;
   }
-  for (; i < end; i++) {
-    gaussianBlock(Math.floor(i / 4), c, k0, k1);
-    out[offset + i - start] = scale * lanes[i & 3];
-  }
+  for (; i < end; i++) out[offset + i - start] = scale * gaussianAt(i, c, k0, k1);
 }
 
 /** The JavaScript path alone (the twin the WebAssembly generator is tested against). */
 export function fillGaussianJs(out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1): void {
-  const [k0, k1] = keyWords(c);
-  for (let i = start; i < start + count; i++) {
-    gaussianBlock(Math.floor(i / 4), c, k0, k1);
-    out[offset + i - start] = scale * lanes[i & 3];
-  }
+  const [k0, k1] = gaussianKey(c);
+  for (let i = start; i < start + count; i++) out[offset + i - start] = scale * gaussianAt(i, c, k0, k1);
 }
 
-const lanes = new Float64Array(4);
-const sc = new Float64Array(2);
+/** The key words, checking that the stream tag leaves room for the ziggurat's auxiliary counters. */
+function gaussianKey(c: StreamCoordinates): [number, number] {
+  const key = keyWords(c);
+  if (c.stream >= 256) throw new RangeError(`Gaussian streams take a stream tag below 256, got ${c.stream}`);
+  return key;
+}
 
-/**
- * The 4 standard normals of Philox block b into `lanes`: Box–Muller on the word pairs (w0, w1)
- * and (w2, w3), radius √(−2 ln u) from the first word, angle 2π·w/2³² from the second.
- */
-function gaussianBlock(b: number, c: StreamCoordinates, k0: number, k1: number): void {
-  philox4x32(b, c.member, c.iteration, c.stream, k0, k1, block);
-  const r0 = Math.sqrt(-2 * logUniform32(block[0]));
-  sinCosTurn32(block[1], sc);
-  lanes[0] = r0 * sc[0];
-  lanes[1] = r0 * sc[1];
-  const r1 = Math.sqrt(-2 * logUniform32(block[2]));
-  sinCosTurn32(block[3], sc);
-  lanes[2] = r1 * sc[0];
-  lanes[3] = r1 * sc[1];
+/** The standard normal of element i: its Philox word through the ziggurat. */
+function gaussianAt(i: number, c: StreamCoordinates, k0: number, k1: number): number {
+  philox4x32(Math.floor(i / 4), c.member, c.iteration, c.stream, k0, k1, block);
+  const w = block[i & 3];
+  const z = fastGaussian(w);
+  return z === z ? z : slowGaussian(w, i, c.member, c.iteration, c.stream, k0, k1);
 }
 
 /** Writes ±scale values (Rademacher) for element indices [start, start + count); 128 per block. */
