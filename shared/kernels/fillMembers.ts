@@ -1,19 +1,17 @@
-// The work one thread does for the perturbation pool: generate Ω rows [from, to) and, when asked,
-// pack members θ + ω_j (j + 1 in the batched forward) into the shared member tensors.
+// The work one thread does for the perturbation pool: for members j in [from, to), generate ω_j
+// and pack θ + ω_j (member j + 1 of the batched forward) into the shared member tensors. Ω itself
+// is not kept: one row of scratch per call.
 
 import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { onnxAdapter } from "./onnxModels.ts";
 import type { PackJob } from "./perturbationPool.ts";
 
-export function fillMembers(draw: EnsembleDraw, omega: Float64Array, n: number, k: number, from: number, to: number, pack?: PackJob): void {
-  const member = pack ? new Float64Array(n) : null;
-  const adapter = pack ? onnxAdapter(pack.model) : null;
+export function fillMembers(draw: EnsembleDraw, n: number, k: number, from: number, to: number, pack: PackJob): void {
+  const w = new Float64Array(n);
+  const adapter = onnxAdapter(pack.model);
   for (let j = from; j < to; j++) {
-    const w = omega.subarray(j * n, (j + 1) * n);
     perturbation(draw, j, w);
-    if (pack && member && adapter) {
-      for (let i = 0; i < n; i++) member[i] = pack.theta[i] + w[i];
-      adapter.pack(pack.packed, k + 1, j + 1, member);
-    }
+    for (let i = 0; i < n; i++) w[i] += pack.theta[i];
+    adapter.pack(pack.packed, k + 1, j + 1, w);
   }
 }

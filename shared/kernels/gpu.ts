@@ -4,18 +4,18 @@
 // previous layer's output in place (textures on a GL backend). The logits come back and the loss
 // forms QᵀWQ and Qᵀg in float64 (logitStatistics.ts), as in the WebAssembly ONNX engine.
 // gpu.js picks its backend: headless-gl (WebGL on a GPU) where a context exists, else its
-// WebAssembly backend, else plain JavaScript ("cpu", the fallback CI runs). Ω (K×n) is kept for
-// the update d = Ωs. MLP models only.
+// WebAssembly backend, else plain JavaScript ("cpu", the fallback CI runs). As in the onnx kernel,
+// Ω is not kept: the update is formed from the packed members. MLP models only.
 
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
-import { addRegularization, combineRows } from "../math/gram.ts";
 import { GELU_C, type Activation } from "../models/activations.ts";
 import { mlpLayout, type MlpSpec } from "../models/mlp.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
+import { addRegeneratedRegularization } from "./regularization.ts";
 import { logitStatistics } from "./logitStatistics.ts";
-import { allocatePacked, packMember, type PackedLayer } from "./pack.ts";
+import { allocatePacked, packedDirection, packMember, type PackedLayer } from "./pack.ts";
 import { perturbationPool } from "./perturbationPool.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
@@ -119,7 +119,8 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
     const largest = Math.max(...mlpLayout(model).layers.map((l) => J * l.inputs * l.outputs), Math.min(chunkRows, batchRows) * Math.max(d, J * widest));
     if (largest >= GL_INDEX_LIMIT) throw new Error(`the gpu kernel's largest tensor has ${largest} elements; its ${backend} backend indexes exactly only below 2^24: reduce optimizer.ensembleSize or the model`);
   }
-  checkWorkspace("the gpu ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
+  // the packed members (float32), twice where worker threads fill a shared copy
+  checkWorkspace("the gpu ensemble workspace (the K + 1 packed members in float32)", J * n, "reduce optimizer.ensembleSize or the model size");
   const ensembleLayers = buildForward(gpu, model, J);
   const singleLayers = buildForward(gpu, model, 1);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
@@ -127,7 +128,6 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
   const ensemble = allocatePacked(model, J, shared);
   const single = allocatePacked(model, 1, false);
   const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
-  const omega = new Float64Array(shared ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   const logits = new Float32Array(J * batchRows * c);
   const fromLogits = logitStatistics(k, batchRows * c);
@@ -162,7 +162,7 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
       let t = now();
       thetaShared.set(theta);
       packMember(model, ensemble, J, 0, theta);
-      await pool.fill(draw, omega, n, k, { model, theta: thetaShared, packed: ensemble });
+      await pool.fill(draw, n, k, { model, theta: thetaShared, packed: ensemble });
       timings.rng += now() - t;
       const { x, rows } = problem.batch();
       forward(ensembleLayers, ensemble, J, x, rows, logits);
@@ -170,7 +170,7 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
       let phi = fromLogits.compute(problem.loss, logits, gram, rhs);
       timings.gram += now() - t;
       if (alpha > 0) {
-        addRegularization(omega, k, n, theta, alpha, gram, rhs);
+        addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);
         phi += regularizationTerm(theta, alpha);
       }
       const accuracy = problem.batchAccuracy(fromLogits.f0);
@@ -178,7 +178,7 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
     },
     direction(s, out) {
       const t = now();
-      combineRows(omega, k, n, s, out);
+      packedDirection(model, ensemble, J, s, out);
       timings.update += now() - t;
     },
     async objective(theta) {

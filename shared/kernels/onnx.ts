@@ -3,14 +3,16 @@
 // itself forms Q_j = F(θ+ω_j) − F(θ) in float64 and returns only Φ, QᵀWQ and Qᵀg (natively; the
 // WebAssembly engine returns logits and the loss forms the statistics in JS). The same code
 // serves the native engine (onnxruntime-node) and the portable one (onnxruntime-web's WebAssembly
-// backend). Ω (K×n) is kept for the update d = Ωs.
+// backend). Ω is not kept: the update d = Σ s_j δ_j is formed from the packed members themselves
+// (δ_j = member j − member 0, the perturbations the forward evaluated), and the ½α‖θ‖² terms
+// regenerate Ω in slices.
 
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../enkf/memory.ts";
-import { addRegularization, combineRows } from "../math/gram.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
+import { addRegeneratedRegularization } from "./regularization.ts";
 import { modelInputs } from "../models/model.ts";
 import { onnxAdapter } from "./onnxModels.ts";
 import type { PackedLayer } from "./pack.ts";
@@ -47,7 +49,8 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const model = problem.model;
   const adapter = onnxAdapter(model);
   const n = problem.dimension, J = k + 1, c = model.outputs, d = modelInputs(model);
-  checkWorkspace("the onnx ensemble workspace (Ω in float64 and the packed members in float32)", k * n + J * n, "reduce optimizer.ensembleSize or the model size");
+  // the packed members (float32), twice where worker threads fill a shared copy
+  checkWorkspace("the onnx ensemble workspace (the K + 1 packed members in float32)", J * n, "reduce optimizer.ensembleSize or the model size");
   const sessionOptions = engine === "wasm"
     ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" as const }
     : {
@@ -73,7 +76,6 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
   const single = adapter.allocate(1, false);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
-  const omega = new Float64Array(pool.workers > 0 ? new SharedArrayBuffer(8 * k * n) : new ArrayBuffer(8 * k * n));
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   // the statistics graph also yields all members' logits; fetching only these saves copying them
   const statisticsOutputs = ["gram", "rhs", "phi", "theta_logits"];
@@ -123,7 +125,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       let t = now();
       thetaShared.set(theta);
       adapter.pack(ensemble, J, 0, theta);
-      await pool.fill(draw, omega, n, k, { model, theta: thetaShared, packed: ensemble });
+      await pool.fill(draw, n, k, { model, theta: thetaShared, packed: ensemble });
       timings.rng += now() - t;
       if (ensembleFeed !== ensemble) {
         t = now();
@@ -153,14 +155,14 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
         accuracy = problem.batchAccuracy(fromLogits!.f0);
       }
       if (alpha > 0) {
-        addRegularization(omega, k, n, theta, alpha, gram, rhs);
+        addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);
         phi += regularizationTerm(theta, alpha);
       }
       return { phi, gram, rhs, evaluations: J, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
       const t = now();
-      combineRows(omega, k, n, s, out);
+      adapter.direction(ensemble, J, s, out);
       timings.update += now() - t;
     },
     async objective(theta) {

@@ -5,7 +5,7 @@
 import type { NetworkModel } from "../models/model.ts";
 import { cnnLayout } from "../models/cnn.ts";
 import { cnnEnsembleInputNames, cnnEnsembleModel, mlpEnsembleInputNames, mlpEnsembleModel } from "./onnxGraph.ts";
-import { allocatePacked, allocatePackedCnn, packCnnMember, packMember, type PackedLayer } from "./pack.ts";
+import { allocatePacked, allocatePackedCnn, packCnnMember, packedCnnDirection, packedDirection, packMember, type PackedLayer } from "./pack.ts";
 
 export type LossName = "cross-entropy" | "least-squares";
 
@@ -15,6 +15,8 @@ export interface OnnxModelAdapter {
   graph(members: number, statistics?: LossName): Uint8Array;
   allocate(members: number, shared: boolean): PackedLayer[];
   pack(packed: PackedLayer[], members: number, j: number, params: Float64Array): void;
+  /** out ← Σ_j s_j·(member j+1 − member 0) of the packed tensors (pack.ts's packedDirection) */
+  direction(packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void;
   /** dims of the X feed for `rows` samples */
   xDims(rows: number): number[];
   /** float32 activation values one sample costs in a run over J members (largest layer) */
@@ -28,6 +30,7 @@ export function onnxAdapter(model: NetworkModel): OnnxModelAdapter {
       graph: (_members, statistics) => mlpEnsembleModel(model, statistics),
       allocate: (members, shared) => allocatePacked(model, members, shared),
       pack: (packed, members, j, params) => packMember(model, packed, members, j, params),
+      direction: (packed, members, s, out) => packedDirection(model, packed, members, s, out),
       xDims: (rows) => [rows, model.inputs],
       activationsPerRow: (members) => members * Math.max(model.outputs, ...model.hidden),
     };
@@ -38,6 +41,7 @@ export function onnxAdapter(model: NetworkModel): OnnxModelAdapter {
     graph: (members, statistics) => cnnEnsembleModel(model, members, statistics),
     allocate: (members, shared) => allocatePackedCnn(model, members, shared),
     pack: (packed, _members, j, params) => packCnnMember(model, packed, j, params),
+    direction: (packed, members, s, out) => packedCnnDirection(model, packed, members, s, out),
     xDims: (rows) => [rows, ...model.input],
     activationsPerRow: (members) => members * first.cout * first.hconv * first.wconv,
   };

@@ -66,3 +66,59 @@ export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, p
     for (let t = 0; t < bsize; t++) bias[j * bsize + t] = params[b + t];
   });
 }
+
+/**
+ * out ← Σ_j s_j·(P_{j+1} − P_0) over the packed members: the update direction Δs in the
+ * perturbations the forward actually evaluated (δ_j = float32(θ + ω_j) − float32(θ), exact in
+ * float64), so no separate copy of Ω is kept. s has K = members − 1 entries.
+ */
+export function packedDirection(spec: MlpSpec, packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void {
+  mlpLayout(spec).layers.forEach(({ inputs, outputs, weightOffset, biasOffset }, l) => {
+    const { weights, bias } = packed[l];
+    if (l === 0) {
+      // W0[D, J·H0]: row i holds all members' h-blocks side by side
+      const stride = members * outputs;
+      for (let i = 0; i < inputs; i++) combineInterleaved(weights, i * stride, members, outputs, s, out, weightOffset + i * outputs);
+    } else {
+      combineBlocks(weights, members, inputs * outputs, s, out, weightOffset);
+    }
+    combineBlocks(bias, members, outputs, s, out, biasOffset);
+  });
+}
+
+/** The CNN's packedDirection: every layer's members are contiguous blocks. */
+export function packedCnnDirection(spec: CnnSpec, packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void {
+  const { convs, dense } = cnnLayout(spec);
+  const k2 = spec.kernel * spec.kernel;
+  const blocks = [
+    ...convs.map((l) => ({ w: l.weightOffset, wsize: l.cout * l.cin * k2, b: l.biasOffset, bsize: l.cout })),
+    { w: dense.weightOffset, wsize: dense.inputs * dense.outputs, b: dense.biasOffset, bsize: dense.outputs },
+  ];
+  blocks.forEach(({ w, wsize, b, bsize }, l) => {
+    combineBlocks(packed[l].weights, members, wsize, s, out, w);
+    combineBlocks(packed[l].bias, members, bsize, s, out, b);
+  });
+}
+
+/** out[at + t] ← Σ_j s_j·(src[(j+1)·size + t] − src[t]) for member-major blocks of `size`. */
+function combineBlocks(src: Float32Array, members: number, size: number, s: Float64Array, out: Float64Array, at: number): void {
+  combineInterleaved(src, 0, members, size, s, out, at);
+}
+
+/** The same for `members` blocks of `size` side by side from src[from]; four members per pass. */
+function combineInterleaved(src: Float32Array, from: number, members: number, size: number, s: Float64Array, out: Float64Array, at: number): void {
+  out.fill(0, at, at + size);
+  let j = 1;
+  for (; j + 3 < members; j += 4) {
+    const s0 = s[j - 1], s1 = s[j], s2 = s[j + 1], s3 = s[j + 2];
+    const o0 = from + j * size, o1 = o0 + size, o2 = o1 + size, o3 = o2 + size;
+    for (let t = 0; t < size; t++) {
+      const base = src[from + t];
+      out[at + t] += s0 * (src[o0 + t] - base) + s1 * (src[o1 + t] - base) + s2 * (src[o2 + t] - base) + s3 * (src[o3 + t] - base);
+    }
+  }
+  for (; j < members; j++) {
+    const sj = s[j - 1], o = from + j * size;
+    for (let t = 0; t < size; t++) out[at + t] += sj * (src[o + t] - src[from + t]);
+  }
+}

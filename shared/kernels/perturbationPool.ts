@@ -1,6 +1,7 @@
-// Generates Ω (K member rows of length n, float64, in a SharedArrayBuffer) on worker threads.
-// Every element is a pure function of (seed, iteration, member, index), so the split across
-// workers cannot change a bit; it only divides the time.
+// Generates the perturbed members θ + ω_j (j = 1..K) straight into the packed member tensors of
+// the batched forward (SharedArrayBuffers), on worker threads. Every element is a pure function
+// of (seed, iteration, member, index), so the split across workers cannot change a bit; it only
+// divides the time.
 
 import { Worker } from "node:worker_threads";
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
@@ -8,7 +9,7 @@ import type { NetworkModel } from "../models/model.ts";
 import type { PackedLayer } from "./pack.ts";
 import { fillMembers } from "./fillMembers.ts";
 
-/** Also pack member j + 1 = θ + ω_j into the batched-forward tensors of J = K + 1 members. */
+/** Pack member j + 1 = θ + ω_j into the batched-forward tensors of J = K + 1 members. */
 export interface PackJob {
   model: NetworkModel;
   theta: Float64Array;
@@ -17,11 +18,8 @@ export interface PackJob {
 
 export interface PerturbationPool {
   readonly workers: number;
-  /**
-   * Ω rows 0..K−1 of `draw` into `omega`, and with `pack` the members θ + ω_j into the packed
-   * tensors (all backed by SharedArrayBuffers when workers > 0).
-   */
-  fill(draw: EnsembleDraw, omega: Float64Array, n: number, k: number, pack?: PackJob): Promise<void>;
+  /** The members θ + ω_j, j = 0..K−1, of `draw` into the packed tensors (SharedArrayBuffers when workers > 0). */
+  fill(draw: EnsembleDraw, n: number, k: number, pack: PackJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,8 +28,8 @@ export function perturbationPool(workers: number): PerturbationPool {
   if (workers <= 0) {
     return {
       workers: 0,
-      async fill(draw, omega, n, k, pack) {
-        fillMembers(draw, omega, n, k, 0, k, pack);
+      async fill(draw, n, k, pack) {
+        fillMembers(draw, n, k, 0, k, pack);
       },
       async close() {},
     };
@@ -44,10 +42,10 @@ export function perturbationPool(workers: number): PerturbationPool {
   });
   return {
     workers,
-    async fill(draw, omega, n, k, pack) {
+    async fill(draw, n, k, pack) {
       const shared = (a: Float32Array | Float64Array) => a.buffer instanceof SharedArrayBuffer;
-      if (!shared(omega) || (pack && (!shared(pack.theta) || pack.packed.some((p) => !shared(p.weights) || !shared(p.bias))))) {
-        throw new Error("the pool fills shared memory: allocate Ω, θ and the packed tensors on SharedArrayBuffers");
+      if (!shared(pack.theta) || pack.packed.some((p) => !shared(p.weights) || !shared(p.bias))) {
+        throw new Error("the pool fills shared memory: allocate θ and the packed tensors on SharedArrayBuffers");
       }
       const per = Math.ceil(k / workers);
       await Promise.all(threads.map((w, t) => new Promise<void>((resolve, reject) => {
@@ -56,7 +54,7 @@ export function perturbationPool(workers: number): PerturbationPool {
         const onError = (e: Error) => reject(e);
         w.once("error", onError);
         w.once("message", () => { w.off("error", onError); resolve(); });
-        w.postMessage({ omega, n, k, from, to, draw, pack });
+        w.postMessage({ n, k, from, to, draw, pack });
       })));
     },
     async close() {
