@@ -18,7 +18,7 @@ import { ModifiedEnkfOptimizer } from "../shared/spec/job.ts";
 
 const root = join(import.meta.dirname, "..");
 const reference = join(root, "..", "shared", "reference");
-const ITERS = Number(process.env.BENCH_ITERS ?? 7);
+const ITERS = Number(process.env.BENCH_ITERS ?? 15);
 const THREADS = Number(process.env.BENCH_THREADS ?? Math.min(2, availableParallelism()));
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
@@ -36,8 +36,8 @@ async function ours(K: number, engine: Engine = "native", iters = ITERS): Promis
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
   const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000 });
   const opt = await modifiedEnkf(problem, spec, kernel);
-  // warm-up: the JIT and the worker threads take a few iterations to settle
-  const WARMUP = 3;
+  // warm-up: the JIT in the worker threads takes about five iterations to settle
+  const WARMUP = 5;
   for (let k = 0; k < WARMUP; k++) await opt.step(k);
   const before = { ...kernel.timings };
   const times: number[] = [];
@@ -85,7 +85,7 @@ function torchSetup(): { python: string; data: string } | null {
 }
 
 function torch(setup: { python: string; data: string }, K: number): Torch | null {
-  const r = spawnSync(setup.python, [join(reference, "enkf_torch.py"), "mlp", "--data", setup.data, "--K", String(K), "--sigma", "1e-2", "--gamma", "1e-2", "--eta", "1", "--batch", "1000", "--iters", String(Math.max(ITERS + 1, 8)), "--threads", String(THREADS), "--checkpoints"], { encoding: "utf8" });
+  const r = spawnSync(setup.python, [join(reference, "enkf_torch.py"), "mlp", "--data", setup.data, "--K", String(K), "--sigma", "1e-2", "--gamma", "1e-2", "--eta", "1", "--batch", "1000", "--iters", String(ITERS + 5), "--threads", String(THREADS), "--checkpoints"], { encoding: "utf8" });
   if (r.status !== 0) { console.log(`torch reference failed: ${r.stderr.trim().split("\n").pop()}`); return null; }
   const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
   return { K, secondsPerIteration: summary.s_per_iter_median, minSecondsPerIteration: summary.s_per_iter_min, peakRssMb: summary.peak_rss_mb };

@@ -45,6 +45,11 @@ export async function loadGpuJs(): Promise<GpuJs["GPU"]> {
   return mod.GPU ?? mod.default!.GPU;
 }
 
+/** gpu.js's kernel classes by the backend names its modes use */
+const BACKENDS: Record<string, string> = {
+  HeadlessGLKernel: "headlessgl", WebGL2Kernel: "webgl2", WebGLKernel: "webgl", WebGPUKernel: "webgpu", WebAssemblyKernel: "webasm", CPUKernel: "cpu",
+};
+
 /** The GPU backends index tensors with float32 coordinates: exact only below 2^24. */
 const GL_INDEX_LIMIT = 2 ** 24;
 
@@ -109,7 +114,7 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
   const model = problem.model;
   const GPU = await loadGpuJs();
   const gpu = new GPU({ mode: opts.mode ?? "gpu" });
-  const backend = String(gpu.mode === "gpu" || gpu.mode === undefined ? (gpu.Kernel as unknown as { mode: string }).mode : gpu.mode);
+  const backend = BACKENDS[(gpu.Kernel as unknown as { name: string }).name] ?? String(gpu.mode);
   const n = problem.dimension, J = k + 1, c = model.outputs, d = model.inputs;
   const { rows: batchRows } = problem.batch();
   const widest = Math.max(c, ...model.hidden);
