@@ -9,6 +9,7 @@ import { loadMnist } from "../shared/data/mnist.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { fillGaussian, fillUniform, Stream } from "../shared/math/rng.ts";
 import { buildProblem } from "../shared/problems/build.ts";
+import { networkProblem } from "../shared/problems/network.ts";
 import { JobSpec, type JobSpecInput } from "../shared/spec/job.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -92,3 +93,38 @@ describe("bad data through the CLI", () => {
     expect(r.stderr).toContain(`cannot read data file ${join(dir, "nope.csv")}: no such file`);
   });
 });
+
+describe("the batch loss over a partition of rows", () => {
+  it.each(["cross-entropy", "least-squares"] as const)("%s: the rows' losses add up to the batch loss, its gradient products and Gauss–Newton products", (loss) => {
+    const rows = 30, features = 3, classes = 4;
+    const u = new Float64Array(rows), z = new Float64Array(rows * features);
+    fillUniform(u, { seed: 2, stream: Stream.data, iteration: 0, member: 0 });
+    fillGaussian(z, { seed: 2, stream: Stream.data, iteration: 0, member: 1 });
+    const labels = Int32Array.from(u, (v) => Math.floor(v * classes));
+    const split = { x: Float32Array.from(z), labels, rows };
+    const problem = networkProblemOf({ kind: "classification", features, outputs: classes, names: ["a", "b", "c", "d"], train: split, test: split }, loss);
+    problem.setIteration!(1);
+    const m = problem.batch().rows, len = m * classes, k = 3;
+    const f0 = new Float64Array(len), q = new Float64Array(k * len);
+    fillGaussian(f0, { seed: 4, stream: Stream.data, iteration: 0, member: 0 });
+    fillGaussian(q, { seed: 4, stream: Stream.data, iteration: 0, member: 1 });
+    const g1 = new Float64Array(k * k), b1 = new Float64Array(k);
+    const phi1 = problem.loss.gaussNewton(f0, q, k, g1, b1);
+    const g2 = new Float64Array(k * k), b2 = new Float64Array(k);
+    let phi2 = 0;
+    for (const [r0, count] of [[0, 7], [7, 1], [8, m - 8]]) {
+      const slice = (a: Float64Array, j: number) => a.subarray(j * len + r0 * classes, j * len + (r0 + count) * classes);
+      const qs = new Float64Array(k * count * classes);
+      for (let j = 0; j < k; j++) qs.set(slice(q, j), j * count * classes);
+      phi2 += problem.rowsLoss(r0, count).gaussNewton(slice(f0, 0), qs, k, g2, b2);
+    }
+    expect(Math.abs(phi2 - phi1)).toBeLessThan(1e-12 * Math.abs(phi1));
+    for (let i = 0; i < k * k; i++) expect(g2[i]).toBeCloseTo(g1[i], 12);
+    for (let i = 0; i < k; i++) expect(b2[i]).toBeCloseTo(b1[i], 12);
+    expect(() => problem.rowsLoss(m - 1, 2)).toThrow(RangeError);
+  });
+});
+
+function networkProblemOf(dataset: import("../shared/data/types.ts").Dataset, loss: "cross-entropy" | "least-squares") {
+  return networkProblem({ model: { type: "mlp", inputs: dataset.features, hidden: [2], outputs: dataset.outputs, activation: "tanh" }, dataset, loss, batchSize: 20, batchSeed: 3, initSeed: 1 });
+}

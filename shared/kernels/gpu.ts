@@ -131,18 +131,21 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const shared = pool.workers > 0;
   const ensemble = allocatePacked(model, J, shared);
-  const single = allocatePacked(model, 1, false);
+  const one = allocatePacked(model, 1, false);
   const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
-  const logits = new Float32Array(J * batchRows * c);
-  const fromLogits = logitStatistics(k, batchRows * c);
+  // one chunk's logits: J members over a batch chunk, or one member over a prediction chunk
+  const chunkLogits = new Float32Array(Math.max(J * Math.min(chunkRows, batchRows), chunkRows) * c);
+  const fromLogits = logitStatistics(k, Math.min(chunkRows, batchRows) * c);
+  const f0 = new Float64Array(batchRows * c);
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
 
-  /** out[j, r0 + r, :] ← the network's outputs for `members` packed members over rows of x. */
-  function forward(layers: LayerKernel[], packed: PackedLayer[], members: number, x: Float32Array, rows: number, out: Float32Array): void {
-    const t = now();
+  /** Runs the forward of `members` packed members over rows of x in sample chunks; `each`
+   *  receives every chunk's logits, member-major [members, chunk, C]. */
+  function forward(layers: LayerKernel[], packed: PackedLayer[], members: number, x: Float32Array, rows: number, each: (logits: Float32Array, r0: number, chunk: number) => void): void {
     for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+      const t = now();
       const chunk = Math.min(chunkRows, rows - r0);
       let a: unknown = x.subarray(r0 * d, (r0 + chunk) * d);
       layers.forEach((layer, l) => {
@@ -150,12 +153,22 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
         a = layer(a as Float32Array, packed[l].weights, packed[l].bias);
       });
       const result = a as Nested;
+      const logits = chunkLogits.subarray(0, members * chunk * c);
       for (let j = 0; j < members; j++) {
         const plane = result[j];
-        for (let r = 0; r < chunk; r++) out.set(plane[r] as Float32Array, (j * rows + r0 + r) * c);
+        for (let r = 0; r < chunk; r++) logits.set(plane[r] as Float32Array, (j * chunk + r) * c);
       }
+      timings.forward += now() - t;
+      each(logits, r0, chunk);
     }
-    timings.forward += now() - t;
+  }
+
+  /** F(θ) for rows of x (one member). */
+  function single(theta: Float64Array, x: Float32Array, rows: number): Float32Array {
+    packMember(model, one, 1, 0, theta);
+    const f = new Float32Array(rows * c);
+    forward(singleLayers, one, 1, x, rows, (logits, r0) => f.set(logits, r0 * c));
+    return f;
   }
 
   return {
@@ -170,15 +183,20 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
       await pool.fill(draw, n, k, { model, theta: thetaShared, packed: ensemble });
       timings.rng += now() - t;
       const { x, rows } = problem.batch();
-      forward(ensembleLayers, ensemble, J, x, rows, logits);
-      t = now();
-      let phi = fromLogits.compute(problem.loss, logits, gram, rhs);
-      timings.gram += now() - t;
+      let phi = 0;
+      gram.fill(0);
+      rhs.fill(0);
+      // each sample chunk's logits give that chunk's share of the statistics
+      forward(ensembleLayers, ensemble, J, x, rows, (logits, r0, chunk) => {
+        const t = now();
+        phi += fromLogits.accumulate(problem.rowsLoss(r0, chunk), logits, chunk * c, f0.subarray(r0 * c), gram, rhs);
+        timings.gram += now() - t;
+      });
       if (alpha > 0) {
         addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);
         phi += regularizationTerm(theta, alpha);
       }
-      const accuracy = problem.batchAccuracy(fromLogits.f0);
+      const accuracy = problem.batchAccuracy(f0);
       return { phi, gram, rhs, evaluations: J, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
@@ -187,17 +205,11 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
       timings.update += now() - t;
     },
     async objective(theta) {
-      packMember(model, single, 1, 0, theta);
       const { x, rows } = problem.batch();
-      const f = new Float32Array(rows * c);
-      forward(singleLayers, single, 1, x, rows, f);
-      return problem.loss.value(Float64Array.from(f)) + regularizationTerm(theta, alpha);
+      return problem.loss.value(Float64Array.from(single(theta, x, rows))) + regularizationTerm(theta, alpha);
     },
     async predict(theta, x, rows) {
-      packMember(model, single, 1, 0, theta);
-      const f = new Float32Array(rows * c);
-      forward(singleLayers, single, 1, x, rows, f);
-      return f;
+      return single(theta, x, rows);
     },
     async dispose() {
       await pool.close();

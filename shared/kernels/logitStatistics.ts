@@ -1,6 +1,7 @@
 // The statistics of one iteration from the ensemble's outputs, for kernels whose forward returns
 // logits rather than the statistics themselves (the WebAssembly ONNX engine, the gpu kernel):
-// Q_j = F(θ+ω_j) − F(θ) in float64, then QᵀWQ and Qᵀg through the loss.
+// Q_j = F(θ+ω_j) − F(θ) in float64, then QᵀWQ and Qᵀg through the loss, one sample chunk at a
+// time (the statistics are sums over samples), so Q is held for one chunk only.
 
 import type { OutputLoss } from "../losses/types.ts";
 
@@ -14,27 +15,24 @@ export function gatherChunk(all: Float32Array, chunk: ArrayLike<number>, members
 }
 
 export interface LogitStatistics {
-  /** F(θ) in float64 after the last call */
-  readonly f0: Float64Array;
-  /** fills gram (K×K) and rhs (K) from member-major logits [K+1, len]; returns Φ_L(θ) */
-  compute(loss: OutputLoss, logits: Float32Array, gram: Float64Array, rhs: Float64Array): number;
+  /** fills f0 (length len) with F(θ) from member-major logits [K+1, len] and adds their QᵀWQ to
+   *  gram (K×K) and Qᵀg to rhs (K) through `loss` (the loss of those rows); returns Φ_L(θ) of them */
+  accumulate(loss: OutputLoss, logits: ArrayLike<number>, len: number, f0: Float64Array, gram: Float64Array, rhs: Float64Array): number;
 }
 
-/** A reusable workspace for K perturbed members and outputs of length `len` each. */
-export function logitStatistics(k: number, len: number): LogitStatistics {
-  const f0 = new Float64Array(len);
-  const q = new Float64Array(k * len);
+/** A reusable workspace for K perturbed members and outputs of up to `maxLen` values each. */
+export function logitStatistics(k: number, maxLen: number): LogitStatistics {
+  const q = new Float64Array(k * maxLen);
   return {
-    f0,
-    compute(loss, logits, gram, rhs) {
+    accumulate(loss, logits, len, f0, gram, rhs) {
+      if (len > maxLen) throw new RangeError(`logitStatistics: ${len} outputs per member, workspace holds ${maxLen}`);
       for (let r = 0; r < len; r++) f0[r] = logits[r];
+      const qk = q.subarray(0, k * len);
       for (let j = 0; j < k; j++) {
         const src = (j + 1) * len, dst = j * len;
-        for (let r = 0; r < len; r++) q[dst + r] = logits[src + r] - f0[r];
+        for (let r = 0; r < len; r++) qk[dst + r] = logits[src + r] - f0[r];
       }
-      gram.fill(0);
-      rhs.fill(0);
-      return loss.gaussNewton(f0, q, k, gram, rhs);
+      return loss.gaussNewton(f0, qk, k, gram, rhs);
     },
   };
 }

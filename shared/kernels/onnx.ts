@@ -114,7 +114,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   }
 
   const gather = (all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number) => gatherChunk(all, chunk, members, c, r0, rows, total);
-  const fromLogits = inGraph ? undefined : logitStatistics(k, problem.batch().rows * c);
+  const fromLogits = inGraph ? undefined : logitStatistics(k, Math.min(chunkRows, problem.batch().rows) * c);
 
   return {
     name: engine === "wasm" ? "wasm" : "onnx",
@@ -132,28 +132,28 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
         ensembleFeed.forEach((p, l) => { p.weights.set(ensemble[l].weights); p.bias.set(ensemble[l].bias); });
         timings.pack += now() - t;
       }
-      let phi = 0, accuracy: number | undefined;
-      const { rows } = problem.batch();
+      let phi = 0;
+      gram.fill(0);
+      rhs.fill(0);
+      // F(θ) over the batch, for the accuracy
+      const f0 = new Float64Array(problem.batch().rows * c);
       if (inGraph) {
-        gram.fill(0);
-        rhs.fill(0);
-        const f0 = new Float32Array(rows * c);
         await runChunks(statsSession, ensembleFeed, true, (out, r0, chunk, total) => {
           const g = out.gram.data as Float64Array, b = out.rhs.data as Float64Array;
           for (let i = 0; i < g.length; i++) gram[i] += g[i];
           for (let i = 0; i < b.length; i++) rhs[i] += b[i];
           phi += (out.phi.data as Float64Array)[0];
-          gather(f0, out.theta_logits.data as Float32Array, 1, r0, chunk, total);
+          f0.set(out.theta_logits.data as Float32Array, r0 * c);
         }, statisticsOutputs);
-        accuracy = problem.batchAccuracy(f0);
       } else {
-        const all = new Float32Array(J * rows * c);
-        await runChunks(statsSession, ensembleFeed, false, (out, r0, chunk, total) => gather(all, out.logits.data as Float32Array, J, r0, chunk, total));
-        t = now();
-        phi = fromLogits!.compute(problem.loss, all, gram, rhs);
-        timings.gram += now() - t;
-        accuracy = problem.batchAccuracy(fromLogits!.f0);
+        // each sample chunk's logits [J, rows, C] give that chunk's share of the statistics
+        await runChunks(statsSession, ensembleFeed, false, (out, r0, chunk) => {
+          const t = now();
+          phi += fromLogits!.accumulate(problem.rowsLoss(r0, chunk), out.logits.data as Float32Array, chunk * c, f0.subarray(r0 * c), gram, rhs);
+          timings.gram += now() - t;
+        });
       }
+      const accuracy = problem.batchAccuracy(f0);
       if (alpha > 0) {
         addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);
         phi += regularizationTerm(theta, alpha);

@@ -36,9 +36,10 @@ export function batchIndices(n: number, m: number, seed: number, k: number, out:
   }
 }
 
-function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32Array, targets: Float64Array, rows: number): OutputLoss {
-  if (kind === "cross-entropy") return crossEntropy(labels.subarray(0, rows), ds.outputs);
-  return leastSquares(targets.subarray(0, rows * ds.outputs), { scale: 1 / rows });
+/** The loss over `rows` rows of labels/targets, each row weighted `scale` (1/batch rows for a mean). */
+function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32Array, targets: Float64Array, rows: number, scale = 1 / rows): OutputLoss {
+  if (kind === "cross-entropy") return crossEntropy(labels.subarray(0, rows), ds.outputs, { scale });
+  return leastSquares(targets.subarray(0, rows * ds.outputs), { scale });
 }
 
 /** A network problem also shows its model and current batch, for the fast kernels. */
@@ -49,6 +50,8 @@ export interface NetworkProblem extends Problem {
   batch(): { x: Float32Array; rows: number; targets: Float32Array };
   /** accuracy on the current batch of outputs f (rows × outputs) at θ; undefined for regression */
   batchAccuracy(f: ArrayLike<number>): number | undefined;
+  /** the batch loss restricted to rows [r0, r0 + rows): the losses of a partition add up to `loss` */
+  rowsLoss(r0: number, rows: number): OutputLoss;
 }
 
 export function isNetworkProblem(p: Problem): p is NetworkProblem {
@@ -114,6 +117,10 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     model,
     batch: () => ({ x: xb, rows: m, targets: tb32 }),
     batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
+    rowsLoss(r0, rows) {
+      if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m)) throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);
+      return lossFor(opts.loss, ds, yb.subarray(r0, r0 + rows), tb.subarray(r0 * c, (r0 + rows) * c), rows, 1 / m);
+    },
     dimension: parameterCount,
     outputSize: m * c,
     get loss() { return loss; },
