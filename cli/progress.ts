@@ -40,6 +40,7 @@ export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, 
       `step ${row.accepted ? row.step.toPrecision(3) : "rejected"}`,
     ];
     if (row.distance !== undefined) parts.push(`rel.dist ${fmt(row.distance)}`);
+    if (row.batchAccuracy !== undefined) parts.push(`batch acc ${row.batchAccuracy.toFixed(3)}`);
     if (row.evaluation?.testAccuracy !== undefined) parts.push(`test acc ${row.evaluation.testAccuracy.toFixed(4)}`);
     parts.push(`elapsed ${duration(row.seconds)}`, `eta ${duration(eta(row, maxIterations, timeLimit))}`);
     return parts.join("  ");
@@ -55,6 +56,7 @@ export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, 
         `Φ ${fmt(row.objective)}`,
         `σ ${fmt(row.sigma)}`,
         `η ${row.accepted ? row.step.toPrecision(3) : "rejected"}`,
+        ...(row.batchAccuracy !== undefined ? [`acc ${row.batchAccuracy.toFixed(3)}`] : []),
       ].join("  ");
       const cols = stream.columns ?? 120;
       stream.write(`\r${`${bar} ${compact}`.slice(0, cols - 1)}\x1b[K`);

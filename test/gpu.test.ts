@@ -3,27 +3,13 @@
 // where no WebGL context exists), which compile the same kernel sources the GPU runs.
 import { describe, expect, it } from "vitest";
 import type { Dataset } from "../shared/data/types.ts";
+import { randomClassification, relDiff } from "./support/synthetic.ts";
 import { gpuKernel } from "../shared/kernels/gpu.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
-import { fillGaussian, fillUniform, Stream } from "../shared/math/rng.ts";
 import type { Activation } from "../shared/models/activations.ts";
 import { networkProblem } from "../shared/problems/network.ts";
 
-function dataset(rows: number, features: number, classes: number): Dataset {
-  const xs = new Float64Array(rows * features), u = new Float64Array(rows);
-  fillGaussian(xs, { seed: 4, stream: Stream.data, iteration: 0, member: 0 });
-  fillUniform(u, { seed: 4, stream: Stream.data, iteration: 0, member: 1 });
-  const x = Float32Array.from(xs);
-  const labels = Int32Array.from(u, (v) => Math.floor(v * classes));
-  const split = (a: number, b: number) => ({ x: x.subarray(a * features, b * features), labels: labels.subarray(a, b), rows: b - a });
-  return { kind: "classification", features, outputs: classes, names: [...Array(classes).keys()].map(String), train: split(0, rows - 10), test: split(rows - 10, rows) };
-}
-
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
-  return d / s;
-}
+const dataset = (rows: number, features: number, classes: number): Dataset => randomClassification(rows, features, classes, 10, 4, 0);
 
 const ds = dataset(70, 10, 3);
 type Case = [string, number[], Activation, "cross-entropy" | "least-squares", number];

@@ -1,31 +1,17 @@
 // The onnx kernel against the reference kernel (the oracle): same θ, same draw, same batch.
 import { describe, expect, it } from "vitest";
 import type { Dataset } from "../shared/data/types.ts";
+import { randomClassification, relDiff } from "./support/synthetic.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
 import { addRegeneratedRegularization } from "../shared/kernels/regularization.ts";
 import { perturbation } from "../shared/enkf/ensembleStatistics.ts";
 import { addRegularization } from "../shared/math/gram.ts";
 import { referenceKernel } from "../shared/kernels/reference.ts";
-import { fillGaussian, fillUniform, Stream } from "../shared/math/rng.ts";
+import { fillGaussian, Stream } from "../shared/math/rng.ts";
 import type { Activation } from "../shared/models/activations.ts";
 import { networkProblem } from "../shared/problems/network.ts";
 
-function dataset(rows: number, features: number, classes: number): Dataset {
-  const x = new Float32Array(rows * features);
-  const xs = new Float64Array(rows * features), u = new Float64Array(rows);
-  fillGaussian(xs, { seed: 1, stream: Stream.data, iteration: 3, member: 0 });
-  fillUniform(u, { seed: 1, stream: Stream.data, iteration: 3, member: 1 });
-  x.set(xs);
-  const labels = Int32Array.from(u, (v) => Math.floor(v * classes));
-  const split = (a: number, b: number) => ({ x: x.subarray(a * features, b * features), labels: labels.subarray(a, b), rows: b - a });
-  return { kind: "classification", features, outputs: classes, names: [...Array(classes).keys()].map(String), train: split(0, rows - 20), test: split(rows - 20, rows) };
-}
-
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
-  return d / s;
-}
+const dataset = (rows: number, features: number, classes: number): Dataset => randomClassification(rows, features, classes, 20, 1, 3);
 
 const ds = dataset(140, 12, 4);
 const cases: [string, number[], Activation, "cross-entropy" | "least-squares", number][] = [

@@ -52,15 +52,19 @@ export function allocatePackedCnn(spec: CnnSpec, members: number, shared = false
   ];
 }
 
-/** Member j's CNN parameters into the packed tensors: each layer's block is contiguous per member. */
-export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, params: Float64Array): void {
+/** Each CNN layer's weight and bias blocks in θ: offsets and sizes (one packed layer each). */
+function cnnBlocks(spec: CnnSpec): { w: number; wsize: number; b: number; bsize: number }[] {
   const { convs, dense } = cnnLayout(spec);
   const k2 = spec.kernel * spec.kernel;
-  const blocks = [
+  return [
     ...convs.map((l) => ({ w: l.weightOffset, wsize: l.cout * l.cin * k2, b: l.biasOffset, bsize: l.cout })),
     { w: dense.weightOffset, wsize: dense.inputs * dense.outputs, b: dense.biasOffset, bsize: dense.outputs },
   ];
-  blocks.forEach(({ w, wsize, b, bsize }, l) => {
+}
+
+/** Member j's CNN parameters into the packed tensors: each layer's block is contiguous per member. */
+export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, params: Float64Array): void {
+  cnnBlocks(spec).forEach(({ w, wsize, b, bsize }, l) => {
     const { weights, bias } = packed[l];
     for (let t = 0; t < wsize; t++) weights[j * wsize + t] = params[w + t];
     for (let t = 0; t < bsize; t++) bias[j * bsize + t] = params[b + t];
@@ -88,13 +92,7 @@ export function packedDirection(spec: MlpSpec, packed: PackedLayer[], members: n
 
 /** The CNN's packedDirection: every layer's members are contiguous blocks. */
 export function packedCnnDirection(spec: CnnSpec, packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void {
-  const { convs, dense } = cnnLayout(spec);
-  const k2 = spec.kernel * spec.kernel;
-  const blocks = [
-    ...convs.map((l) => ({ w: l.weightOffset, wsize: l.cout * l.cin * k2, b: l.biasOffset, bsize: l.cout })),
-    { w: dense.weightOffset, wsize: dense.inputs * dense.outputs, b: dense.biasOffset, bsize: dense.outputs },
-  ];
-  blocks.forEach(({ w, wsize, b, bsize }, l) => {
+  cnnBlocks(spec).forEach(({ w, wsize, b, bsize }, l) => {
     combineBlocks(packed[l].weights, members, wsize, s, out, w);
     combineBlocks(packed[l].bias, members, bsize, s, out, b);
   });
