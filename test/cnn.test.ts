@@ -116,8 +116,10 @@ describe("a small CNN learns", () => {
     }
     const ds: Dataset = { kind: "classification", features: f, outputs: 2, names: ["h", "v"], train: { x: x.subarray(0, 180 * f), labels: labels.subarray(0, 180), rows: 180 }, test: { x: x.subarray(180 * f), labels: labels.subarray(180), rows: 60 } };
     const model = networkModel(CnnModel.parse({ type: "cnn", channels: [4], kernel: 3, pool: 2 }), ds);
-    const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 60, batchSeed: 1, initSeed: 2 });
-    const optimizer = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: 16, sigma: 0.05, gamma: { relative: 1e-3 }, batchSize: 60 });
+    // full batch (180 rows): 40 iterations on mini-batches of 60 reach anywhere from 0.75 to 1.0
+    // depending on the seed; on the full batch seeds 0–4 all reach 1.0
+    const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSeed: 1, initSeed: 2 });
+    const optimizer = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: 16, sigma: 0.05, gamma: { relative: 1e-3 } });
     const r = await optimizeAll({ problem, optimizer, stop: StopSpec.parse({ maxIterations: 40 }) });
     expect(r.metrics.testAccuracy).toBeGreaterThanOrEqual(0.9);
   });

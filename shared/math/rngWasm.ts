@@ -22,7 +22,7 @@ interface PhiloxExports {
 /** blocks per call: the first MiB of memory holds 131,072 float64 values */
 const MAX_BLOCKS = 32768;
 /** byte offsets of the ziggurat tables and the slow list (philox.wat) */
-const K_AT = 1 << 20, W_AT = K_AT + 512, SLOW_AT = K_AT + 2048;
+const K_AT = 1 << 20, W_AT = K_AT + 1024, SLOW_AT = K_AT + 4096;
 let loaded: { exports: PhiloxExports; values: Float64Array; words: Uint32Array; slow: Int32Array } | null = null;
 
 function instance(): NonNullable<typeof loaded> {

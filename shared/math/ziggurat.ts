@@ -1,7 +1,7 @@
-// Standard normals from 32-bit words by the ziggurat method (Marsaglia & Tsang 2000, 128 layers),
-// with independent bits for the layer (7), the sign (1) and the magnitude (24):
-//   layer i = w & 127, negative = w & 128, u = w >>> 8;  x = u · x_i / 2^24,
-// accepted at once when u < k_i (the part of layer i inside the next layer up, ~98.8% of words).
+// Standard normals from 32-bit words by the ziggurat method (Marsaglia & Tsang 2000, 256 layers),
+// with independent bits for the layer (8), the sign (1) and the magnitude (23):
+//   layer i = w & 255, negative = w & 256, u = w >>> 9;  x = u · x_i / 2^23,
+// accepted at once when u < k_i (the part of layer i inside the next layer up, ~99% of words).
 // The rest (slowGaussian) runs the wedge and tail tests with extra words from an auxiliary Philox
 // counter of the same element, so every value is still a pure function of its coordinates.
 // Tables are built once with the portable log/exp of fastMath.ts, so they are the same bits on
@@ -10,15 +10,15 @@
 import { expSmall, logPositive, logUniform32 } from "./fastMath.ts";
 import { philox4x32 } from "./philox.ts";
 
-const LAYERS = 128;
-/** right edge of the base layer, and the area of every layer (Marsaglia & Tsang, 128 layers) */
-const R = 3.442619855899;
-const V = 9.91256303526217e-3;
-const M = 2 ** 24;
+const LAYERS = 256;
+/** right edge of the base layer, and the area of every layer (Marsaglia & Tsang, 256 layers) */
+const R = 3.6541528853610088;
+const V = 0.00492867323399;
+const M = 2 ** 23;
 
 /** k_i: accept u < k_i at once */
 export const ZIG_K = new Uint32Array(LAYERS);
-/** w_i = x_i / 2^24 */
+/** w_i = x_i / 2^23 */
 export const ZIG_W = new Float64Array(LAYERS);
 /** f_i = exp(−x_i²/2) */
 const ZIG_F = new Float64Array(LAYERS);
@@ -42,10 +42,10 @@ const ZIG_F = new Float64Array(LAYERS);
 
 /** The normal of word w when it is accepted at once, else NaN (then call slowGaussian). */
 export function fastGaussian(w: number): number {
-  const layer = w & 127, u = w >>> 8;
+  const layer = w & 255, u = w >>> 9;
   if (u < ZIG_K[layer]) {
     const x = u * ZIG_W[layer];
-    return w & 128 ? -x : x;
+    return w & 256 ? -x : x;
   }
   return NaN;
 }
@@ -61,11 +61,11 @@ const uniform = (w: number) => (w + 0.5) * 2 ** -32;
  * [index, member, iteration, AUX | attempt << 8 | stream] under the same key.
  */
 export function slowGaussian(w: number, index: number, member: number, iteration: number, stream: number, k0: number, k1: number): number {
-  let layer = w & 127, u = w >>> 8, negative = (w & 128) !== 0;
+  let layer = w & 255, u = w >>> 9, negative = (w & 256) !== 0;
   for (let attempt = 0; attempt < 1 << 23; attempt++) {
     philox4x32(index, member, iteration, (AUX | (attempt << 8) | stream) >>> 0, k0, k1, aux);
     if (layer === 0) {
-      // the tail: x ~ Exp(R) accepted with probability exp(−x²/2)
+      // the tail beyond R: x ~ Exp(R), accepted with probability exp(−x²/2)
       const x = -logUniform32(aux[0]) / R, y = -logUniform32(aux[1]);
       if (y + y >= x * x) return negative ? -(R + x) : R + x;
       continue;
@@ -74,7 +74,7 @@ export function slowGaussian(w: number, index: number, member: number, iteration
     if (ZIG_F[layer] + uniform(aux[0]) * (ZIG_F[layer - 1] - ZIG_F[layer]) < expSmall(-0.5 * x * x)) return negative ? -x : x;
     // rejected: a fresh word
     const v = aux[2];
-    layer = v & 127; u = v >>> 8; negative = (v & 128) !== 0;
+    layer = v & 255; u = v >>> 9; negative = (v & 256) !== 0;
     if (u < ZIG_K[layer]) { const y = u * ZIG_W[layer]; return negative ? -y : y; }
   }
   throw new Error("ziggurat: no acceptance in 2^23 attempts (impossible for a working generator)");
