@@ -11,7 +11,6 @@ export function fillMembers(draw: EnsembleDraw, n: number, k: number, from: numb
   const adapter = onnxAdapter(pack.model);
   for (let j = from; j < to; j++) {
     perturbation(draw, j, w);
-    for (let i = 0; i < n; i++) w[i] += pack.theta[i];
-    adapter.pack(pack.packed, k + 1, j + 1, w);
+    adapter.pack(pack.packed, k + 1, j + 1, pack.theta, w);
   }
 }

@@ -14,7 +14,8 @@ export interface OnnxModelAdapter {
   /** the ensemble graph for J members, with the in-graph statistics when `statistics` is given */
   graph(members: number, statistics?: LossName): Uint8Array;
   allocate(members: number, shared: boolean): PackedLayer[];
-  pack(packed: PackedLayer[], members: number, j: number, params: Float64Array): void;
+  /** member j ← params (+ delta) */
+  pack(packed: PackedLayer[], members: number, j: number, params: Float64Array, delta?: Float64Array): void;
   /** out ← Σ_j s_j·(member j+1 − member 0) of the packed tensors (pack.ts's packedDirection) */
   direction(packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void;
   /** dims of the X feed for `rows` samples */
@@ -29,7 +30,7 @@ export function onnxAdapter(model: NetworkModel): OnnxModelAdapter {
       inputNames: mlpEnsembleInputNames(model),
       graph: (_members, statistics) => mlpEnsembleModel(model, statistics),
       allocate: (members, shared) => allocatePacked(model, members, shared),
-      pack: (packed, members, j, params) => packMember(model, packed, members, j, params),
+      pack: (packed, members, j, params, delta) => packMember(model, packed, members, j, params, delta),
       direction: (packed, members, s, out) => packedDirection(model, packed, members, s, out),
       xDims: (rows) => [rows, model.inputs],
       activationsPerRow: (members) => members * Math.max(model.outputs, ...model.hidden),
@@ -40,7 +41,7 @@ export function onnxAdapter(model: NetworkModel): OnnxModelAdapter {
     inputNames: cnnEnsembleInputNames(model),
     graph: (members, statistics) => cnnEnsembleModel(model, members, statistics),
     allocate: (members, shared) => allocatePackedCnn(model, members, shared),
-    pack: (packed, _members, j, params) => packCnnMember(model, packed, j, params),
+    pack: (packed, _members, j, params, delta) => packCnnMember(model, packed, j, params, delta),
     direction: (packed, members, s, out) => packedCnnDirection(model, packed, members, s, out),
     xDims: (rows) => [rows, ...model.input],
     activationsPerRow: (members) => members * first.cout * first.hconv * first.wconv,

@@ -22,23 +22,25 @@ export function allocatePacked(spec: MlpSpec, members: number, shared = false): 
     : { weights: f32(members * inputs * outputs), bias: f32(members * outputs), weightDims: [members, inputs, outputs], biasDims: [members, 1, outputs] });
 }
 
-/** Writes member j's parameters (length n) into the packed tensors for J members. */
-export function packMember(spec: MlpSpec, packed: PackedLayer[], members: number, j: number, params: Float64Array): void {
+/** Writes member j's parameters (length n), params + delta when delta is given, into the packed tensors for J members. */
+export function packMember(spec: MlpSpec, packed: PackedLayer[], members: number, j: number, params: Float64Array, delta?: Float64Array): void {
   const { layers } = mlpLayout(spec);
   layers.forEach(({ inputs, outputs, weightOffset, biasOffset }, l) => {
     const { weights, bias } = packed[l];
     if (l === 0) {
       const stride = members * outputs;
-      for (let i = 0; i < inputs; i++) {
-        const src = weightOffset + i * outputs, dst = i * stride + j * outputs;
-        for (let o = 0; o < outputs; o++) weights[dst + o] = params[src + o];
-      }
+      for (let i = 0; i < inputs; i++) copySum(weights, i * stride + j * outputs, params, delta, weightOffset + i * outputs, outputs);
     } else {
-      const size = inputs * outputs, dst = j * size;
-      for (let t = 0; t < size; t++) weights[dst + t] = params[weightOffset + t];
+      copySum(weights, j * inputs * outputs, params, delta, weightOffset, inputs * outputs);
     }
-    for (let o = 0; o < outputs; o++) bias[j * outputs + o] = params[biasOffset + o];
+    copySum(bias, j * outputs, params, delta, biasOffset, outputs);
   });
+}
+
+/** dst[at + t] ← a[from + t] (+ b[from + t]) for t < count, rounded to float32. */
+function copySum(dst: Float32Array, at: number, a: Float64Array, b: Float64Array | undefined, from: number, count: number): void {
+  if (b) for (let t = 0; t < count; t++) dst[at + t] = a[from + t] + b[from + t];
+  else for (let t = 0; t < count; t++) dst[at + t] = a[from + t];
 }
 
 /** CNN tensors for J members: conv l W[J·c_out, c_in, k, k], B[J·c_out]; dense W[J, F, C], B[J, 1, C]. */
@@ -62,12 +64,11 @@ function cnnBlocks(spec: CnnSpec): { w: number; wsize: number; b: number; bsize:
   ];
 }
 
-/** Member j's CNN parameters into the packed tensors: each layer's block is contiguous per member. */
-export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, params: Float64Array): void {
+/** Member j's CNN parameters (params + delta when given) into the packed tensors: each layer's block is contiguous per member. */
+export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, params: Float64Array, delta?: Float64Array): void {
   cnnBlocks(spec).forEach(({ w, wsize, b, bsize }, l) => {
-    const { weights, bias } = packed[l];
-    for (let t = 0; t < wsize; t++) weights[j * wsize + t] = params[w + t];
-    for (let t = 0; t < bsize; t++) bias[j * bsize + t] = params[b + t];
+    copySum(packed[l].weights, j * wsize, params, delta, w, wsize);
+    copySum(packed[l].bias, j * bsize, params, delta, b, bsize);
   });
 }
 
