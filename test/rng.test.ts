@@ -82,8 +82,8 @@ describe("Gaussian perturbations", () => {
     }
     // the 1% critical value of the KS statistic is 1.63/√N
     expect(d).toBeLessThan(1.63 / Math.sqrt(N));
-    // the ziggurat's tail (|z| > 3.4426) and beyond: counts within 5 standard deviations
-    for (const t of [3, 3.4426, 4]) {
+    // the ziggurat's tail (|z| > 3.6542, the base layer's edge) and beyond: counts within 5 standard deviations
+    for (const t of [3, 3.6542, 4]) {
       const p = 2 * (1 - cdf(t));
       let count = 0;
       for (const v of z) if (Math.abs(v) > t) count++;
