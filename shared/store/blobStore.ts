@@ -1,0 +1,67 @@
+// The storage contract of a job: a flat key → bytes store under a prefix (a local directory or an
+// S3 bucket). Every object carries the sha256 of its bytes, written with it and checked on every
+// read, so a truncated or corrupted object is an error, never silently wrong data.
+
+import { createHash } from "node:crypto";
+
+export interface BlobStore {
+  /** where the store points, for messages ("s3://bucket/prefix" or a directory) */
+  readonly location: string;
+  /** writes the object whole (readers never see a partial object); returns its sha256 (hex) */
+  put(key: string, bytes: Uint8Array, contentType?: string): Promise<string>;
+  /** the object's bytes, checked against the sha256 stored with it; NotFoundError if absent */
+  get(key: string): Promise<Uint8Array>;
+  /** whether the object exists */
+  has(key: string): Promise<boolean>;
+  /** keys under a key prefix, sorted */
+  list(prefix: string): Promise<string[]>;
+  /** removes the object (no error if absent) */
+  delete(key: string): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+export class NotFoundError extends StoreError {
+  override name = "NotFoundError";
+  constructor(readonly location: string, readonly key: string) {
+    super(`${location}: no object "${key}"`);
+  }
+}
+
+export class IntegrityError extends StoreError {
+  override name = "IntegrityError";
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Keys are relative, '/'-separated, without empty, "." or ".." segments. */
+export function checkKey(key: string): void {
+  if (key.length === 0 || key.length > 900 || key.startsWith("/") || key.endsWith("/") || key.split("/").some((s) => s === "" || s === "." || s === "..") || /[\\\0]/.test(key)) {
+    throw new StoreError(`invalid store key "${key}": use relative '/'-separated names without empty, '.' or '..' parts`);
+  }
+}
+
+/** Throws IntegrityError unless the bytes hash to `expected`. */
+export function verify(location: string, key: string, bytes: Uint8Array, expected: string | undefined): void {
+  if (!expected) throw new IntegrityError(`${location}: object "${key}" has no stored sha256; it was not written by this store or its write did not finish`);
+  const actual = sha256Hex(bytes);
+  if (actual !== expected) throw new IntegrityError(`${location}: object "${key}" is corrupt: sha256 ${actual.slice(0, 12)}… of ${bytes.length} bytes, stored ${expected.slice(0, 12)}…`);
+}
+
+/** UTF-8 JSON helpers over a store. */
+export async function putJson(store: BlobStore, key: string, value: unknown): Promise<string> {
+  return store.put(key, new TextEncoder().encode(JSON.stringify(value) + "\n"), "application/json");
+}
+
+export async function getJson(store: BlobStore, key: string): Promise<unknown> {
+  const text = new TextDecoder().decode(await store.get(key));
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new IntegrityError(`${store.location}: object "${key}" is not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,97 @@
+// A BlobStore over a local directory. An object is a file written to a temporary name and renamed
+// into place; its sha256 sits beside it in "<file>.sha256", written after the data, so an object
+// without a matching checksum file is one whose write did not finish.
+
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
+
+const SUM = ".sha256";
+const TMP = ".tmp-";
+let counter = 0;
+
+export function localStore(root: string): BlobStore {
+  const location = root;
+  const path = (key: string) => { checkKey(key); return join(root, ...key.split("/")); };
+  const fail = (key: string, e: unknown): never => {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new NotFoundError(location, key);
+    throw new StoreError(`${location}: ${key}: ${err.code ?? ""} ${err.message}`.replace(/\s+/g, " "));
+  };
+
+  async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+    const tmp = join(dirname(file), `${TMP}${process.pid}-${counter++}`);
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  }
+
+  return {
+    location,
+    async put(key, bytes) {
+      const file = path(key);
+      if (key.endsWith(SUM) || key.split("/").some((s) => s.startsWith(TMP))) throw new StoreError(`invalid store key "${key}": names ending in ${SUM} or starting with ${TMP} are the store's own`);
+      const sum = sha256Hex(bytes);
+      try {
+        await mkdir(dirname(file), { recursive: true });
+        // the old checksum goes first, so a crash mid-overwrite leaves no matching pair behind
+        await rm(file + SUM, { force: true });
+        await writeAtomic(file, bytes);
+        await writeAtomic(file + SUM, sum);
+      } catch (e) {
+        fail(key, e);
+      }
+      return sum;
+    },
+    async get(key) {
+      const file = path(key);
+      let bytes: Uint8Array;
+      let sum: string | undefined;
+      try {
+        bytes = new Uint8Array(await readFile(file));
+      } catch (e) {
+        return fail(key, e);
+      }
+      try {
+        sum = (await readFile(file + SUM, "utf8")).trim();
+      } catch {
+        sum = undefined;
+      }
+      verify(location, key, bytes, sum);
+      return bytes;
+    },
+    async has(key) {
+      try {
+        return (await stat(path(key))).isFile();
+      } catch {
+        return false;
+      }
+    },
+    async list(prefix) {
+      const out: string[] = [];
+      async function walk(dir: string): Promise<void> {
+        let entries;
+        try {
+          entries = await readdir(dir, { withFileTypes: true });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+          throw new StoreError(`${location}: cannot list ${dir}: ${(e as Error).message}`);
+        }
+        for (const e of entries) {
+          const full = join(dir, e.name);
+          if (e.isDirectory()) await walk(full);
+          else if (e.isFile() && !e.name.endsWith(SUM) && !e.name.startsWith(TMP)) {
+            const key = relative(root, full).split(sep).join("/");
+            if (key.startsWith(prefix)) out.push(key);
+          }
+        }
+      }
+      await walk(root);
+      return out.sort();
+    },
+    async delete(key) {
+      const file = path(key);
+      await rm(file + SUM, { force: true });
+      await rm(file, { force: true });
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// A BlobStore over an S3 bucket and key prefix, for AWS or any S3-compatible endpoint (MinIO,
+// s3rver, …): `endpoint` with path-style addressing. Against non-AWS endpoints the SDK's default
+// request checksums are turned off (WHEN_REQUIRED): with them, some servers store streamed bodies
+// with the SDK's chunk framing inside. Each object's sha256 is stored as user metadata and checked
+// on read.
+
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** key prefix of the job's objects ("" or ending in "/") */
+  prefix?: string;
+  /** an S3-compatible endpoint URL (path-style); AWS when absent */
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** the client to use instead of building one (tests, custom settings) */
+  client?: S3Client;
+}
+
+export function s3ClientConfig(opts: Pick<S3StoreOptions, "endpoint" | "region" | "credentials">): S3ClientConfig {
+  return {
+    region: opts.region ?? process.env.AWS_REGION ?? "us-east-1",
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.endpoint
+      ? { endpoint: opts.endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" }
+      : {}),
+  };
+}
+
+export function s3Store(opts: S3StoreOptions): BlobStore {
+  const prefix = opts.prefix ?? "";
+  if (prefix !== "" && !prefix.endsWith("/")) throw new StoreError(`S3 prefix "${prefix}" must be empty or end with "/"`);
+  const client = opts.client ?? new S3Client(s3ClientConfig(opts));
+  const location = `s3://${opts.bucket}/${prefix}`;
+  const Bucket = opts.bucket;
+  const objectKey = (key: string) => { checkKey(key); return prefix + key; };
+  const fail = (key: string, e: unknown): never => {
+    const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata?.httpStatusCode === 404) throw new NotFoundError(location, key);
+    throw new StoreError(`${location}${key}: ${err.name ?? "error"}: ${err.message ?? String(e)}`);
+  };
+
+  return {
+    location,
+    async put(key, bytes, contentType = "application/octet-stream") {
+      const sum = sha256Hex(bytes);
+      try {
+        await client.send(new PutObjectCommand({ Bucket, Key: objectKey(key), Body: bytes, ContentType: contentType, ContentLength: bytes.length, Metadata: { sha256: sum } }));
+      } catch (e) {
+        fail(key, e);
+      }
+      return sum;
+    },
+    async get(key) {
+      let bytes: Uint8Array, sum: string | undefined;
+      try {
+        const r = await client.send(new GetObjectCommand({ Bucket, Key: objectKey(key) }));
+        if (!r.Body) throw new StoreError(`${location}${key}: empty response body`);
+        bytes = await r.Body.transformToByteArray();
+        sum = r.Metadata?.sha256;
+      } catch (e) {
+        if (e instanceof StoreError) throw e;
+        return fail(key, e);
+      }
+      verify(location, key, bytes, sum);
+      return bytes;
+    },
+    async has(key) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket, Key: objectKey(key) }));
+        return true;
+      } catch (e) {
+        try {
+          fail(key, e);
+        } catch (f) {
+          if (f instanceof NotFoundError) return false;
+          throw f;
+        }
+        return false;
+      }
+    },
+    async list(keyPrefix) {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        let r;
+        try {
+          r = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix + keyPrefix, ContinuationToken: token }));
+        } catch (e) {
+          return fail(keyPrefix, e);
+        }
+        for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key.slice(prefix.length));
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+      return out.sort();
+    },
+    async delete(key) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket, Key: objectKey(key) }));
+      } catch (e) {
+        try {
+          fail(key, e);
+        } catch (f) {
+          if (!(f instanceof NotFoundError)) throw f;
+        }
+      }
+    },
+  };
+}
