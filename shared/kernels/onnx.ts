@@ -97,7 +97,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void, fetches?: string[]): Promise<number> {
     const { x, rows: total, targets } = problem.batch();
     const params = paramFeeds(packed);
-    const scale = new ort.Tensor("float64", Float64Array.of(1 / total), []);
+    const scale = new ort.Tensor("float64", Float64Array.of(problem.lossScale), []);
     for (let r0 = 0; r0 < total; r0 += chunkRows) {
       const rows = Math.min(chunkRows, total - r0);
       const f: Feeds = { ...params, X: new ort.Tensor("float32", x.subarray(r0 * d, (r0 + rows) * d), adapter.xDims(rows)) };

@@ -22,6 +22,9 @@ export interface NetworkProblemOptions {
   batchSeed: number;
   /** seed for the initial weights */
   initSeed: number;
+  /** weight of each row in the loss (default 1/batch rows: the mean); 1 gives the sum, as a data
+   *  shard's partial statistics need */
+  lossScale?: number;
 }
 
 /** Draws `m` distinct row indices out of `n` for iteration k (partial Fisher–Yates). */
@@ -52,6 +55,8 @@ export interface NetworkProblem extends Problem {
   batchAccuracy(f: ArrayLike<number>): number | undefined;
   /** the batch loss restricted to rows [r0, r0 + rows): the losses of a partition add up to `loss` */
   rowsLoss(r0: number, rows: number): OutputLoss;
+  /** the weight of each row in the loss (1/batch rows for the mean, 1 for a shard's sum) */
+  readonly lossScale: number;
 }
 
 export function isNetworkProblem(p: Problem): p is NetworkProblem {
@@ -80,7 +85,8 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const yb = full ? (ds.train.labels ?? new Int32Array(0)) : new Int32Array(m);
   const tb = full ? allTargets : new Float64Array(m * c);
   const idx = new Int32Array(m), perm = new Int32Array(n);
-  let loss = lossFor(opts.loss, ds, yb, tb, m);
+  const scale = opts.lossScale ?? 1 / m;
+  let loss = lossFor(opts.loss, ds, yb, tb, m, scale);
   const tb32 = Float32Array.from(tb);
   let current = -1;
 
@@ -116,10 +122,11 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     kind: ds.kind,
     model,
     batch: () => ({ x: xb, rows: m, targets: tb32 }),
+    lossScale: scale,
     batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
     rowsLoss(r0, rows) {
       if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m)) throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);
-      return lossFor(opts.loss, ds, yb.subarray(r0, r0 + rows), tb.subarray(r0 * c, (r0 + rows) * c), rows, 1 / m);
+      return lossFor(opts.loss, ds, yb.subarray(r0, r0 + rows), tb.subarray(r0 * c, (r0 + rows) * c), rows, scale);
     },
     dimension: parameterCount,
     outputSize: m * c,
@@ -138,7 +145,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
         if (ds.train.labels) yb[i] = ds.train.labels[r];
         tb.set(allTargets.subarray(r * c, (r + 1) * c), i * c);
       }
-      loss = lossFor(opts.loss, ds, yb, tb, m);
+      loss = lossFor(opts.loss, ds, yb, tb, m, scale);
       tb32.set(tb);
       return true;
     },

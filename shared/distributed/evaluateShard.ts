@@ -1,0 +1,88 @@
+// What one worker does for one data shard in one iteration: find the shard's rows of the
+// iteration's batch, evaluate θ and θ + ω_j on them through an ensemble kernel, and return the
+// unscaled sums (shardPartial.ts). The worker holds only its shard: training rows [start, end).
+
+import type { Dataset, Split } from "../data/types.ts";
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleKernel } from "../kernels/types.ts";
+import type { NetworkModel } from "../models/model.ts";
+import { batchIndices, networkProblem, type NetworkProblem } from "../problems/network.ts";
+import type { ShardPartial } from "./shardPartial.ts";
+
+export interface ShardSlice {
+  index: number;
+  /** training rows [start, end) */
+  start: number;
+  end: number;
+}
+
+/** Contiguous, near-equal slices of the training rows, one per shard. */
+export function shardPlan(trainRows: number, shards: number): ShardSlice[] {
+  if (!Number.isInteger(shards) || shards < 1 || shards > trainRows) throw new RangeError(`cannot split ${trainRows} training rows into ${shards} shards`);
+  return Array.from({ length: shards }, (_, index) => ({ index, start: Math.floor((index * trainRows) / shards), end: Math.floor(((index + 1) * trainRows) / shards) }));
+}
+
+/**
+ * The rows of iteration k's batch that fall in the slice, as offsets into the slice, in batch
+ * order. `batchSize` undefined (or ≥ the training rows) means the full batch.
+ */
+export function shardBatchRows(trainRows: number, batchSize: number | undefined, batchSeed: number, iteration: number, slice: ShardSlice): Int32Array {
+  if (batchSize === undefined || batchSize >= trainRows) return Int32Array.from({ length: slice.end - slice.start }, (_, i) => i);
+  const idx = new Int32Array(batchSize), perm = new Int32Array(trainRows);
+  batchIndices(trainRows, batchSize, batchSeed, iteration, idx, perm);
+  const out: number[] = [];
+  for (const r of idx) if (r >= slice.start && r < slice.end) out.push(r - slice.start);
+  return Int32Array.from(out);
+}
+
+export interface ShardEvaluation {
+  model: NetworkModel;
+  loss: "cross-entropy" | "least-squares";
+  kind: Dataset["kind"];
+  outputs: number;
+  /** the shard's training rows (slice.end − slice.start of them) */
+  rows: Split;
+  slice: ShardSlice;
+  trainRows: number;
+  batchSize?: number;
+  batchSeed: number;
+  iteration: number;
+  theta: Float64Array;
+  draw: EnsembleDraw;
+  k: number;
+  /** builds the ensemble kernel for a problem (reference, onnx, …), without regularization */
+  kernel: (problem: NetworkProblem, k: number) => Promise<EnsembleKernel>;
+}
+
+/** Copies the given rows of a split. */
+function pick(split: Split, rows: Int32Array, features: number, outputs: number): Split {
+  const x = new Float32Array(rows.length * features);
+  rows.forEach((r, i) => x.set(split.x.subarray(r * features, (r + 1) * features), i * features));
+  const out: Split = { x, rows: rows.length };
+  if (split.labels) out.labels = Int32Array.from(rows, (r) => split.labels![r]);
+  if (split.targets) {
+    const t = new Float32Array(rows.length * outputs);
+    rows.forEach((r, i) => t.set(split.targets!.subarray(r * outputs, (r + 1) * outputs), i * outputs));
+    out.targets = t;
+  }
+  return out;
+}
+
+export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
+  const { k } = e;
+  const local = shardBatchRows(e.trainRows, e.batchSize, e.batchSeed, e.iteration, e.slice);
+  const empty = { shard: e.slice.index, k, rows: local.length, phi: 0, correct: 0, gram: new Float64Array(k * k), rhs: new Float64Array(k) };
+  if (local.length === 0) return empty;
+  const features = e.rows.x.length / e.rows.rows;
+  const train = pick(e.rows, local, features, e.outputs);
+  const dataset: Dataset = { kind: e.kind, features, outputs: e.outputs, names: [], train, test: train };
+  // the shard's batch rows as one full batch, each row weighted 1: the partial is a sum
+  const problem = networkProblem({ model: e.model, dataset, loss: e.loss, batchSeed: e.batchSeed, initSeed: 0, lossScale: 1 });
+  const kernel = await e.kernel(problem, k);
+  try {
+    const s = await kernel.statistics(e.theta, e.draw);
+    return { ...empty, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * local.length), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs) };
+  } finally {
+    await kernel.dispose();
+  }
+}

@@ -1,0 +1,100 @@
+// One data shard's share of a modified-EnKF iteration, and the reduction of all shards' shares.
+// Φ, QᵀWQ and Qᵀg are sums over samples, so each shard returns unscaled sums over its rows of the
+// iteration's batch (K×K + K + 3 numbers, whatever its data size), and the reducer adds them in
+// shard order in float64 and divides by the batch size. The ½α‖θ‖² terms are added once, at
+// the reducer, from Ω regenerated from the seed.
+
+import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import { addRegeneratedRegularization } from "../kernels/regularization.ts";
+import { regularizationTerm } from "../problems/objective.ts";
+
+export interface ShardPartial {
+  shard: number;
+  /** ensemble size K */
+  k: number;
+  /** rows of the iteration's batch held by this shard */
+  rows: number;
+  /** Σ over those rows of the loss at θ */
+  phi: number;
+  /** rows whose predicted class is their label (0 for regression) */
+  correct: number;
+  /** Σ QᵀWQ over those rows, K×K row-major */
+  gram: Float64Array;
+  /** Σ Qᵀg over those rows */
+  rhs: Float64Array;
+}
+
+const MAGIC = 0x31504b45; // "EKP1", little-endian
+const HEADER = 5;
+
+/** Binary form: a 4-byte tag, 4 bytes of padding, then float64 [shard, k, rows, phi, correct, gram…, rhs…]. */
+export function encodePartial(p: ShardPartial): Uint8Array {
+  const { k } = p;
+  if (p.gram.length !== k * k || p.rhs.length !== k) throw new RangeError(`partial of shard ${p.shard}: gram ${p.gram.length} and rhs ${p.rhs.length} do not fit K = ${k}`);
+  const out = new Uint8Array(8 + 8 * (HEADER + k * k + k));
+  new DataView(out.buffer).setUint32(0, MAGIC, true);
+  const v = new Float64Array(out.buffer, 8);
+  v.set([p.shard, k, p.rows, p.phi, p.correct]);
+  v.set(p.gram, HEADER);
+  v.set(p.rhs, HEADER + k * k);
+  return out;
+}
+
+export function decodePartial(bytes: Uint8Array, what = "partial"): ShardPartial {
+  if (bytes.length < 8 + 8 * HEADER || new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(0, true) !== MAGIC) {
+    throw new RangeError(`${what} is not a shard partial (${bytes.length} bytes)`);
+  }
+  const v = new Float64Array(bytes.slice(8).buffer);
+  const k = v[1];
+  if (!Number.isInteger(k) || k < 1 || v.length !== HEADER + k * k + k) throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
+  return { shard: v[0], k, rows: v[2], phi: v[3], correct: v[4], gram: v.slice(HEADER, HEADER + k * k), rhs: v.slice(HEADER + k * k) };
+}
+
+export interface ReducedStatistics {
+  /** batch rows over all shards */
+  rows: number;
+  /** Φ(θ) = mean loss (+ ½α‖θ‖²) */
+  phi: number;
+  /** fraction of batch rows classified right */
+  accuracy: number;
+  /** mean QᵀWQ (+ αΩᵀΩ) */
+  gram: Float64Array;
+  /** mean Qᵀg (+ αΩᵀθ) */
+  rhs: Float64Array;
+}
+
+export interface Regularization {
+  alpha: number;
+  theta: Float64Array;
+  draw: EnsembleDraw;
+}
+
+/** Sums the partials of shards 0..shards−1 (each exactly once) in shard order and takes the mean. */
+export function reducePartials(parts: readonly ShardPartial[], shards: number, reg?: Regularization): ReducedStatistics {
+  const byShard = new Array<ShardPartial | undefined>(shards);
+  for (const p of parts) {
+    if (!Number.isInteger(p.shard) || p.shard < 0 || p.shard >= shards) throw new RangeError(`a partial names shard ${p.shard}, outside 0..${shards - 1}`);
+    if (byShard[p.shard]) throw new RangeError(`shard ${p.shard} has two partials`);
+    byShard[p.shard] = p;
+  }
+  const missing = [...byShard.keys()].filter((s) => !byShard[s]);
+  if (missing.length > 0) throw new RangeError(`no partial for shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  const k = byShard[0]!.k;
+  const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  let rows = 0, phi = 0, correct = 0;
+  for (const p of byShard as ShardPartial[]) {
+    if (p.k !== k) throw new RangeError(`shard ${p.shard} has K = ${p.k}, shard 0 has K = ${k}`);
+    rows += p.rows; phi += p.phi; correct += p.correct;
+    for (let i = 0; i < k * k; i++) gram[i] += p.gram[i];
+    for (let i = 0; i < k; i++) rhs[i] += p.rhs[i];
+  }
+  if (rows === 0) throw new RangeError("the batch has no rows in any shard");
+  for (let i = 0; i < k * k; i++) gram[i] /= rows;
+  for (let i = 0; i < k; i++) rhs[i] /= rows;
+  phi /= rows;
+  if (reg && reg.alpha > 0) {
+    addRegeneratedRegularization(reg.draw, k, reg.theta.length, reg.theta, reg.alpha, gram, rhs);
+    phi += regularizationTerm(reg.theta, reg.alpha);
+  }
+  return { rows, phi, accuracy: correct / rows, gram, rhs };
+}
