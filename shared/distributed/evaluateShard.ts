@@ -35,7 +35,8 @@ export function shardBatchRows(trainRows: number, batchSize: number | undefined,
   return Int32Array.from(out);
 }
 
-export interface ShardEvaluation {
+/** What a worker knows about its shard of a job. */
+export interface ShardData {
   model: NetworkModel;
   loss: "cross-entropy" | "least-squares";
   kind: Dataset["kind"];
@@ -46,6 +47,9 @@ export interface ShardEvaluation {
   trainRows: number;
   batchSize?: number;
   batchSeed: number;
+}
+
+export interface ShardEvaluation extends ShardData {
   iteration: number;
   theta: Float64Array;
   draw: EnsembleDraw;
@@ -68,21 +72,35 @@ function pick(split: Split, rows: Int32Array, features: number, outputs: number)
   return out;
 }
 
-export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
-  const { k } = e;
-  const local = shardBatchRows(e.trainRows, e.batchSize, e.batchSeed, e.iteration, e.slice);
-  const empty = { shard: e.slice.index, k, rows: local.length, phi: 0, correct: 0, gram: new Float64Array(k * k), rhs: new Float64Array(k) };
-  if (local.length === 0) return empty;
+/** The shard's rows of iteration `iteration`'s batch as a full-batch problem whose loss is the sum over them. */
+function shardProblem(e: ShardData, iteration: number): { problem: NetworkProblem | null; rows: number } {
+  const local = shardBatchRows(e.trainRows, e.batchSize, e.batchSeed, iteration, e.slice);
+  if (local.length === 0) return { problem: null, rows: 0 };
   const features = e.rows.x.length / e.rows.rows;
   const train = pick(e.rows, local, features, e.outputs);
   const dataset: Dataset = { kind: e.kind, features, outputs: e.outputs, names: [], train, test: train };
-  // the shard's batch rows as one full batch, each row weighted 1: the partial is a sum
-  const problem = networkProblem({ model: e.model, dataset, loss: e.loss, batchSeed: e.batchSeed, initSeed: 0, lossScale: 1 });
+  return { problem: networkProblem({ model: e.model, dataset, loss: e.loss, batchSeed: e.batchSeed, initSeed: 0, lossScale: 1 }), rows: local.length };
+}
+
+export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
+  const { k } = e;
+  const { problem, rows } = shardProblem(e, e.iteration);
+  const empty = { shard: e.slice.index, k, rows, phi: 0, correct: 0, gram: new Float64Array(k * k), rhs: new Float64Array(k) };
+  if (!problem) return empty;
   const kernel = await e.kernel(problem, k);
   try {
     const s = await kernel.statistics(e.theta, e.draw);
-    return { ...empty, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * local.length), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs) };
+    return { ...empty, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * rows), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs) };
   } finally {
     await kernel.dispose();
   }
+}
+
+/** Σ over the shard's rows of iteration `iteration`'s batch of the loss at θ (a line-search trial), and how many rows. */
+export function shardObjective(e: ShardData, theta: Float64Array, iteration: number): { rows: number; phi: number } {
+  const { problem, rows } = shardProblem(e, iteration);
+  if (!problem) return { rows: 0, phi: 0 };
+  const f = new Float64Array(problem.outputSize);
+  problem.forward(theta, f);
+  return { rows, phi: problem.loss.value(f) };
 }
