@@ -73,6 +73,33 @@ function checkFile(f: ShardFile, bytes: Uint8Array, where: string): void {
   if (actual !== f.sha256) throw new DataError(`${where}/${f.path}: sha256 mismatch (file ${actual.slice(0, 12)}…, manifest ${f.sha256.slice(0, 12)}…): the shard is corrupt or was changed`);
 }
 
+/** Reads and verifies one shard's files: its rows' features and labels or targets. */
+async function decodeShard(m: DatasetManifest, shard: DatasetManifest["splits"]["train"]["shards"][number], read: (path: string) => Promise<Uint8Array>, where: string): Promise<Split> {
+  const wantX = [shard.rows, m.features].join(",");
+  if (shard.x.dtype !== "float32" || shard.x.shape.join(",") !== wantX) throw new DataError(`${where}/${shard.x.path}: expected float32 features of shape (${wantX})`);
+  const wantY = m.kind === "classification" ? `int32:${shard.rows}` : `float32:${shard.rows},${m.outputs}`;
+  if (`${shard.y.dtype}:${shard.y.shape.join(",")}` !== wantY) throw new DataError(`${where}/${shard.y.path}: expected ${wantY.replace(":", " of shape (")})`);
+  const xb = await read(shard.x.path);
+  checkFile(shard.x, xb, where);
+  const x = new Float32Array(xb.buffer.slice(xb.byteOffset, xb.byteOffset + xb.byteLength));
+  const yb = await read(shard.y.path);
+  checkFile(shard.y, yb, where);
+  const ycopy = yb.buffer.slice(yb.byteOffset, yb.byteOffset + yb.byteLength);
+  if (m.kind === "classification") {
+    const labels = new Int32Array(ycopy);
+    for (let i = 0; i < labels.length; i++) if (labels[i] < 0 || labels[i] >= m.outputs) throw new DataError(`${where}/${shard.y.path}: row ${i}: label ${labels[i]} is not a class in [0, ${m.outputs})`);
+    return { x, labels, rows: shard.rows };
+  }
+  return { x, targets: new Float32Array(ycopy), rows: shard.rows };
+}
+
+/** One shard of the training split, read and verified alone (what a worker needs). */
+export async function decodeTrainShard(m: DatasetManifest, index: number, read: (path: string) => Promise<Uint8Array>, where: string): Promise<Split> {
+  const shard = m.splits.train.shards[index];
+  if (!shard) throw new DataError(`${where}: the training split has ${m.splits.train.shards.length} shards, no shard ${index}`);
+  return decodeShard(m, shard, read, where);
+}
+
 /** Reassembles a Dataset, reading each file through `read(path)` and verifying it. */
 export async function decodeShards(m: DatasetManifest, read: (path: string) => Promise<Uint8Array>, where: string): Promise<Dataset> {
   const split = async (name: "train" | "test"): Promise<Split> => {
@@ -82,24 +109,11 @@ export async function decodeShards(m: DatasetManifest, read: (path: string) => P
     const targets = m.kind === "regression" ? new Float32Array(sm.rows * m.outputs) : undefined;
     let row = 0;
     for (const shard of sm.shards) {
-      const wantX = [shard.rows, m.features].join(",");
-      if (shard.x.dtype !== "float32" || shard.x.shape.join(",") !== wantX) throw new DataError(`${where}/${shard.x.path}: expected float32 features of shape (${wantX})`);
-      const wantY = m.kind === "classification" ? `int32:${shard.rows}` : `float32:${shard.rows},${m.outputs}`;
-      if (`${shard.y.dtype}:${shard.y.shape.join(",")}` !== wantY) throw new DataError(`${where}/${shard.y.path}: expected ${wantY.replace(":", " of shape (")})`);
       if (row + shard.rows > sm.rows) throw new DataError(`${where}: the ${name} shards hold more rows than the manifest's ${sm.rows}`);
-      const xb = await read(shard.x.path);
-      checkFile(shard.x, xb, where);
-      x.set(new Float32Array(xb.buffer.slice(xb.byteOffset, xb.byteOffset + xb.byteLength)), row * m.features);
-      const yb = await read(shard.y.path);
-      checkFile(shard.y, yb, where);
-      const ycopy = yb.buffer.slice(yb.byteOffset, yb.byteOffset + yb.byteLength);
-      if (labels) {
-        const l = new Int32Array(ycopy);
-        for (let i = 0; i < l.length; i++) if (l[i] < 0 || l[i] >= m.outputs) throw new DataError(`${where}/${shard.y.path}: row ${i}: label ${l[i]} is not a class in [0, ${m.outputs})`);
-        labels.set(l, row);
-      } else {
-        targets!.set(new Float32Array(ycopy), row * m.outputs);
-      }
+      const part = await decodeShard(m, shard, read, where);
+      x.set(part.x, row * m.features);
+      if (labels) labels.set(part.labels!, row);
+      else targets!.set(part.targets!, row * m.outputs);
       row += shard.rows;
     }
     if (row !== sm.rows) throw new DataError(`${where}: the ${name} shards hold ${row} rows, the manifest says ${sm.rows}`);

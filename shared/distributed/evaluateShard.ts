@@ -2,6 +2,7 @@
 // iteration's batch, evaluate θ and θ + ω_j on them through an ensemble kernel, and return the
 // unscaled sums (shardPartial.ts). The worker holds only its shard: training rows [start, end).
 
+import { shardRanges } from "../data/shards.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
@@ -19,7 +20,8 @@ export interface ShardSlice {
 /** Contiguous, near-equal slices of the training rows, one per shard. */
 export function shardPlan(trainRows: number, shards: number): ShardSlice[] {
   if (!Number.isInteger(shards) || shards < 1 || shards > trainRows) throw new RangeError(`cannot split ${trainRows} training rows into ${shards} shards`);
-  return Array.from({ length: shards }, (_, index) => ({ index, start: Math.floor((index * trainRows) / shards), end: Math.floor(((index + 1) * trainRows) / shards) }));
+  // the same ranges as the sharded dataset format's
+  return shardRanges(trainRows, shards).map(([start, end], index) => ({ index, start, end }));
 }
 
 /**

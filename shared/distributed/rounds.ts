@@ -40,7 +40,7 @@ export interface RoundResults {
   trialPhi?: number;
 }
 
-interface PendingTrial {
+export interface PendingTrial {
   iteration: number;
   sigma: number;
   gamma: number;

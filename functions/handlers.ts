@@ -1,0 +1,58 @@
+// The state machine's task handlers, one per Task state: each parses its payload (zod), opens the
+// job's store and calls the step in shared/workflow. The Lambda entry points (functions/*.ts) and
+// the local engine use these same functions.
+
+import { z } from "zod";
+import { kernelFor } from "./kernel.ts";
+import { openStore } from "../shared/store/openStore.ts";
+import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep } from "../shared/workflow/steps.ts";
+
+const Job = z.strictObject({
+  /** "s3://bucket/prefix" or a directory */
+  store: z.string().min(1),
+  /** an S3-compatible endpoint for s3:// stores */
+  endpoint: z.string().url().optional(),
+});
+const Cursor = z.object({
+  job: Job,
+  round: z.int().min(0),
+  shards: z.array(z.int().min(0)).min(1),
+  done: z.boolean(),
+  startedAt: z.number(),
+});
+const Start = z.object({ job: Job, startedAt: z.number().optional() });
+const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });
+const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+
+export type JobCursor = z.infer<typeof Cursor>;
+export type JobRef = z.infer<typeof Job>;
+
+const store = (job: JobRef) => openStore(job.store, { endpoint: job.endpoint });
+const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
+
+export const handlers = {
+  async init(event: unknown): Promise<JobCursor> {
+    const e = Start.parse(event);
+    const cursor = await initJob(store(e.job));
+    return { job: e.job, ...cursor, startedAt: e.startedAt ?? Date.now() };
+  },
+  async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
+    const e = Shard.parse(event);
+    return evaluateStep(store(e.job), e.round, e.shard, kernelFor);
+  },
+  async reduce(event: unknown): Promise<JobCursor> {
+    const e = Cursor.parse(event);
+    const next = await reduceStep(store(e.job), e.round, e.shards.length, seconds(e.startedAt));
+    return { ...e, ...next };
+  },
+  async finalize(event: unknown): Promise<{ job: JobRef; status: string }> {
+    const e = Cursor.parse(event);
+    const r = await finalizeJob(store(e.job), e.round, seconds(e.startedAt));
+    return { job: e.job, status: r.status };
+  },
+  async recordFailure(event: unknown): Promise<{ job: JobRef; status: "failed" }> {
+    const e = Failure.parse(event);
+    await recordFailure(store(e.job), e.error ?? {});
+    return { job: e.job, status: "failed" };
+  },
+};

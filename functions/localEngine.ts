@@ -1,0 +1,55 @@
+// Runs a job's state machine (infra/workflowDefinition.ts, the definition the CDK app deploys) in
+// this process with aws-local-stepfunctions: each Task state is mapped, by name, to the handler
+// the Lambda function would run. The store is a local directory or an s3:// location.
+
+import { StateMachine } from "aws-local-stepfunctions";
+import { workflowDefinition } from "../infra/workflowDefinition.ts";
+import { handlers, type JobRef } from "./handlers.ts";
+
+// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks
+const P = Promise as unknown as { withResolvers?: () => unknown };
+if (typeof P.withResolvers !== "function") {
+  P.withResolvers = function withResolvers<T>() {
+    let resolve!: (v: T | PromiseLike<T>) => void, reject!: (e: unknown) => void;
+    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
+/** Placeholder ARNs: locally every Task state runs its handler instead. */
+const local = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:enkf-${name}`;
+
+export function localDefinition(maxConcurrency = 4): Record<string, unknown> {
+  return workflowDefinition({ init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure") }, { maxConcurrency });
+}
+
+export interface LocalRun {
+  job: JobRef;
+  maxConcurrency?: number;
+  /** receives every execution event (state entered/exited with its input and output, …) */
+  onEvent?: (event: { type: string; state?: { name: string; input: unknown; output?: unknown } }) => void;
+}
+
+/** Runs the prepared job (spec and dataset already in its store) to its end; returns the final state's output. */
+export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string }> {
+  const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
+  const execution = machine.run({ job: run.job, startedAt: Date.now() }, {
+    overrides: {
+      taskResourceLocalHandlers: {
+        Init: handlers.init,
+        Evaluate: handlers.evaluate,
+        Reduce: handlers.reduce,
+        Finalize: handlers.finalize,
+        RecordFailure: handlers.recordFailure,
+      },
+    },
+  });
+  const events = run.onEvent
+    ? (async () => { for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]); })()
+    : Promise.resolve();
+  try {
+    return (await execution.result) as { status: string };
+  } finally {
+    await events.catch(() => undefined);
+  }
+}

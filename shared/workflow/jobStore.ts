@@ -1,0 +1,74 @@
+// A job's objects in its store, and how the workflow's state travels through them. Layout (keys
+// under the job's prefix):
+//   spec.json                                  the job, defaults filled in
+//   dataset/manifest.json, dataset/<files>     the sharded dataset (../data/manifest.ts)
+//   rounds/<r>/plan.json, rounds/<r>/point.f64 what round r evaluates: iteration, σ, trial; the point
+//   rounds/<r>/partials/<s>.bin                shard s's partial statistics (../distributed/shardPartial.ts)
+//   rounds/<r>/trials/<s>.json                 shard s's share of the trial's Φ, when a trial is pending
+//   state/<r>.json, state/<r>.theta.f64, state/<r>.direction.f64
+//                                              the reducer's state before round r (θ, pending trial, history)
+//   result.json, theta.npy, history.csv        the result, written by finalize
+//   failure.json                               why the job failed, written by the failure step
+// <r> and <s> are zero-padded to 6 digits so keys sort in order. Everything is sized by n, K or
+// the shard, never by the number of workers in one object, and the state machine's payloads carry
+// only the job's location and counters.
+
+import type { PendingTrial, RoundPlan, RoundState } from "../distributed/rounds.ts";
+import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
+
+const pad = (i: number) => String(i).padStart(6, "0");
+export const keys = {
+  spec: "spec.json",
+  manifest: "dataset/manifest.json",
+  datasetFile: (path: string) => `dataset/${path}`,
+  plan: (r: number) => `rounds/${pad(r)}/plan.json`,
+  point: (r: number) => `rounds/${pad(r)}/point.f64`,
+  partial: (r: number, s: number) => `rounds/${pad(r)}/partials/${pad(s)}.bin`,
+  trial: (r: number, s: number) => `rounds/${pad(r)}/trials/${pad(s)}.json`,
+  state: (r: number) => `state/${pad(r)}.json`,
+  stateTheta: (r: number) => `state/${pad(r)}.theta.f64`,
+  stateDirection: (r: number) => `state/${pad(r)}.direction.f64`,
+  result: "result.json",
+  theta: "theta.npy",
+  history: "history.csv",
+  failure: "failure.json",
+};
+
+export const f64Bytes = (a: Float64Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+export const bytesF64 = (b: Uint8Array) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+/** JSON has no NaN or ±Infinity: they are written as strings */
+const finite = (_k: string, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v);
+const revive = (_k: string, v: unknown) => (v === "NaN" ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v);
+
+async function putJsonExact(store: BlobStore, key: string, value: unknown): Promise<void> {
+  await putJson(store, key, JSON.parse(JSON.stringify(value, finite)));
+}
+async function getJsonExact(store: BlobStore, key: string): Promise<unknown> {
+  return JSON.parse(JSON.stringify(await getJson(store, key)), revive);
+}
+
+export async function savePlan(store: BlobStore, round: number, plan: RoundPlan): Promise<void> {
+  await store.put(keys.point(round), f64Bytes(plan.point));
+  const { point: _point, ...rest } = plan;
+  await putJsonExact(store, keys.plan(round), rest);
+}
+
+export async function loadPlan(store: BlobStore, round: number): Promise<RoundPlan> {
+  const rest = (await getJsonExact(store, keys.plan(round))) as Omit<RoundPlan, "point">;
+  return { ...rest, point: bytesF64(await store.get(keys.point(round))) };
+}
+
+export async function saveState(store: BlobStore, round: number, state: RoundState): Promise<void> {
+  await store.put(keys.stateTheta(round), f64Bytes(state.theta));
+  if (state.pending) await store.put(keys.stateDirection(round), f64Bytes(state.pending.direction));
+  const { theta: _theta, pending, ...rest } = state;
+  await putJsonExact(store, keys.state(round), { ...rest, pending: pending ? { ...pending, direction: null } : null });
+}
+
+export async function loadState(store: BlobStore, round: number): Promise<RoundState> {
+  type Stored = Omit<RoundState, "theta" | "pending"> & { pending: Omit<PendingTrial, "direction"> | null };
+  const raw = (await getJsonExact(store, keys.state(round))) as Stored;
+  const theta = bytesF64(await store.get(keys.stateTheta(round)));
+  const pending: PendingTrial | null = raw.pending ? { ...raw.pending, direction: bytesF64(await store.get(keys.stateDirection(round))) } : null;
+  return { history: raw.history, rejections: raw.rejections, startObjective: raw.startObjective, evaluations: raw.evaluations, done: raw.done, theta, pending };
+}

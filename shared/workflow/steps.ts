@@ -1,0 +1,147 @@
+// The workflow's steps, one per state of the state machine: init, evaluate (one shard), reduce,
+// finalize and the failure record. Each reads what it needs from the job's store, calls the core
+// (../distributed) and writes its output back; what it returns is small and independent of K, n
+// and the data size (the job's counters only). The Lambda handlers and the local engine call
+// these same functions.
+
+import { encodeShards, decodeTrainShard, parseManifest } from "../data/shards.ts";
+import type { Dataset } from "../data/types.ts";
+import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
+import { rounds } from "../distributed/rounds.ts";
+import { decodePartial, encodePartial, reducePartials } from "../distributed/shardPartial.ts";
+import type { RunResult } from "../enkf/types.ts";
+import { encodeNpyFloat64 } from "../formats/npy.ts";
+import type { EnsembleKernel } from "../kernels/types.ts";
+import { initModel, type NetworkModel } from "../models/model.ts";
+import { historyCsv, resultDocument, toJson } from "../output/history.ts";
+import { networkModel } from "../problems/build.ts";
+import type { NetworkProblem } from "../problems/network.ts";
+import { regularizationTerm } from "../problems/objective.ts";
+import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
+import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
+import { keys, loadPlan, loadState, savePlan, saveState } from "./jobStore.ts";
+
+/** What every state passes on: where the job is and which round comes next. */
+export interface JobCursor {
+  round: number;
+  shards: number[];
+  done: boolean;
+}
+
+export class WorkflowError extends Error {
+  override name = "WorkflowError";
+}
+
+type NetworkJob = JobSpec & { problem: Extract<JobSpec["problem"], { type: "classification" | "regression" }>; optimizer: ModifiedEnkfSpec };
+
+function networkJob(job: JobSpec): NetworkJob {
+  if (job.problem.type !== "classification" && job.problem.type !== "regression") throw new WorkflowError(`the workflow trains networks; problem "${job.problem.type}" runs with enkf run`);
+  if (job.optimizer.method !== "modified-enkf") throw new WorkflowError(`the workflow runs the modified EnKF; method "${job.optimizer.method}" runs with enkf run`);
+  return job as NetworkJob;
+}
+
+async function loadJob(store: BlobStore): Promise<NetworkJob> {
+  return networkJob(JobSpec.parse(await getJson(store, keys.spec)));
+}
+
+/** The client's part: writes the job and its dataset, cut into `shards` training shards, to the store. */
+export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number): Promise<void> {
+  const job = networkJob(JobSpec.parse(spec));
+  shardPlan(dataset.train.rows, shards);
+  await putJson(store, keys.spec, job);
+  const encoded = encodeShards(dataset, shards);
+  for (const f of encoded.files) await store.put(keys.datasetFile(f.path), f.bytes);
+  await putJson(store, keys.manifest, encoded.manifest);
+}
+
+async function loadManifest(store: BlobStore) {
+  return parseManifest(new TextDecoder().decode(await store.get(keys.manifest)), `${store.location}${keys.manifest}`);
+}
+
+/** The Init state: θ₀ and round 0's plan from the prepared job. */
+export async function initJob(store: BlobStore): Promise<JobCursor> {
+  const job = await loadJob(store);
+  const manifest = await loadManifest(store);
+  const model = networkModel(job.problem.model, { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset);
+  const start = rounds(job.optimizer, job.stop, manifest.kind === "classification").start(initModel(model, job.problem.seed));
+  await saveState(store, 0, start.state);
+  await savePlan(store, 0, start.plan);
+  return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false };
+}
+
+async function shardData(store: BlobStore, job: NetworkJob, shard: number): Promise<ShardData & { model: NetworkModel }> {
+  const manifest = await loadManifest(store);
+  const rows = await decodeTrainShard(manifest, shard, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
+  const slice = shardPlan(manifest.splits.train.rows, manifest.splits.train.shards.length)[shard];
+  const dsShape = { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset;
+  return {
+    model: networkModel(job.problem.model, dsShape),
+    loss: job.problem.loss, kind: manifest.kind, outputs: manifest.outputs, rows, slice,
+    trainRows: manifest.splits.train.rows, batchSize: job.optimizer.batchSize, batchSeed: job.optimizer.seed,
+  };
+}
+
+/** One shard's work in round r: its partial statistics, and its share of a pending trial's Φ. */
+export async function evaluateStep(store: BlobStore, round: number, shard: number, kernelFor: (backend: JobSpec["compute"]["backend"]) => (p: NetworkProblem, k: number) => Promise<EnsembleKernel>): Promise<{ round: number; shard: number }> {
+  const job = await loadJob(store);
+  const plan = await loadPlan(store, round);
+  const data = await shardData(store, job, shard);
+  const draw = { sigma: plan.sigma, kind: job.optimizer.perturbation, seed: job.optimizer.seed, iteration: plan.iteration };
+  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw, k: job.optimizer.ensembleSize, kernel: kernelFor(job.compute.backend) });
+  await store.put(keys.partial(round, shard), encodePartial(part));
+  if (plan.trialIteration !== undefined) await putJson(store, keys.trial(round, shard), shardObjective(data, plan.point, plan.trialIteration));
+  return { round, shard };
+}
+
+/** Reduces round r's partials, decides, and writes round r+1's state and plan. */
+export async function reduceStep(store: BlobStore, round: number, shards: number, elapsedSeconds: number): Promise<JobCursor> {
+  const job = await loadJob(store);
+  const plan = await loadPlan(store, round);
+  const state = await loadState(store, round);
+  const alpha = job.problem.regularization;
+  const draw = { sigma: plan.sigma, kind: job.optimizer.perturbation, seed: job.optimizer.seed, iteration: plan.iteration };
+  const parts = [];
+  for (let s = 0; s < shards; s++) parts.push(decodePartial(await store.get(keys.partial(round, s)), `${store.location}${keys.partial(round, s)}`));
+  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw } : undefined);
+  let trialPhi: number | undefined;
+  if (plan.trialIteration !== undefined) {
+    let rows = 0, phi = 0;
+    for (let s = 0; s < shards; s++) {
+      const t = (await getJson(store, keys.trial(round, s))) as { rows: number; phi: number };
+      rows += t.rows; phi += t.phi;
+    }
+    trialPhi = phi / rows + regularizationTerm(plan.point, alpha);
+  }
+  const next = rounds(job.optimizer, job.stop, job.problem.type === "classification").reduce(state, plan, { stats, trialPhi }, elapsedSeconds);
+  await saveState(store, round + 1, next.state);
+  if (next.plan) await savePlan(store, round + 1, next.plan);
+  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null };
+}
+
+/** Writes result.json, theta.npy and history.csv from the final state. */
+export async function finalizeJob(store: BlobStore, round: number, seconds: number): Promise<{ status: string }> {
+  const job = await loadJob(store);
+  const state = await loadState(store, round);
+  const last = state.history[state.history.length - 1];
+  const result: RunResult = {
+    status: state.done?.status ?? "failed",
+    message: state.done?.message ?? "the workflow ended before the stopping rule",
+    iterations: state.history.length,
+    objective: last?.objective ?? state.startObjective,
+    evaluations: state.evaluations,
+    seconds,
+    theta: state.theta,
+    history: state.history,
+    metrics: {},
+  };
+  const files = { theta: keys.theta, history: keys.history, spec: keys.spec };
+  await store.put(keys.theta, encodeNpyFloat64(result.theta));
+  await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
+  await store.put(keys.result, new TextEncoder().encode(toJson(resultDocument(result, { name: job.name, spec: job, environment: { engine: "workflow", rounds: round }, files }))), "application/json");
+  return { status: result.status };
+}
+
+/** Records why the job failed (the state machine's Catch routes here). */
+export async function recordFailure(store: BlobStore, error: { Error?: string; Cause?: string }): Promise<void> {
+  await putJson(store, keys.failure, { status: "failed", error: error.Error ?? "Error", cause: error.Cause ?? "" });
+}

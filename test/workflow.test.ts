@@ -1,0 +1,108 @@
+// The job's state machine (the definition the CDK app deploys) run locally with
+// aws-local-stepfunctions, its Task states mapped to the handlers, over a local-directory store
+// and over a real S3-compatible server: it takes the in-process optimizer's steps.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { optimizeAll } from "../shared/enkf/optimize.ts";
+import { decodeNpyFloat64 } from "../shared/formats/npy.ts";
+import { referenceKernel } from "../shared/kernels/reference.ts";
+import { networkProblem } from "../shared/problems/network.ts";
+import { JobSpec } from "../shared/spec/job.ts";
+import { localStore } from "../shared/store/localStore.ts";
+import { openStore } from "../shared/store/openStore.ts";
+import { getJson } from "../shared/store/blobStore.ts";
+import { prepareJob } from "../shared/workflow/steps.ts";
+import { startS3Server, type S3Server } from "./support/s3server.ts";
+import { randomClassification, relDiff } from "./support/synthetic.ts";
+
+const ds = randomClassification(260, 5, 3, 20, 31, 0);
+const jobSpec = (iterations: number, extra: object = {}) => ({
+  name: "wf",
+  problem: { type: "classification", data: { source: "csv", path: "unused.csv", label: "y" }, model: { type: "mlp", hidden: [6] }, seed: 2 },
+  optimizer: { method: "modified-enkf", ensembleSize: 8, sigma: { schedule: "adaptive", initial: 0.05 }, gamma: { relative: 1e-3 }, batchSize: 80, stepSize: 4, seed: 3 },
+  stop: { maxIterations: iterations },
+  compute: { backend: "reference" },
+  ...extra,
+});
+
+async function inProcess(spec: object) {
+  const job = JobSpec.parse(spec);
+  if (job.problem.type !== "classification" || job.optimizer.method !== "modified-enkf") throw new Error("test job");
+  const problem = networkProblem({ model: { type: "mlp", inputs: 5, hidden: [6], outputs: 3, activation: "tanh" }, dataset: ds, loss: "cross-entropy", batchSize: job.optimizer.batchSize, batchSeed: job.optimizer.seed, initSeed: job.problem.seed });
+  return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel: referenceKernel(problem, job.optimizer.ensembleSize) });
+}
+
+let server: S3Server;
+beforeAll(async () => {
+  server = await startS3Server();
+  // the handlers open s3:// stores with the SDK's default credential chain, as a Lambda does
+  process.env.AWS_ACCESS_KEY_ID = server.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = server.credentials.secretAccessKey;
+});
+afterAll(async () => { await server?.stop(); });
+
+describe("the local state machine", () => {
+  it("with 4 shards in a directory store, takes the in-process optimizer's 20 steps (θ to 1e-9)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-"));
+    const spec = jobSpec(20);
+    await prepareJob(localStore(dir), spec, ds, 4);
+    const out = await runLocalWorkflow({ job: { store: dir } });
+    expect(out.status).toBe("max_iterations");
+    const local = await inProcess(spec);
+    const theta = decodeNpyFloat64(readFileSync(join(dir, "theta.npy")));
+    expect(relDiff(theta, local.theta)).toBeLessThan(1e-9);
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(local.history.map((h) => [h.accepted, h.backtracks]));
+    expect(local.history.some((h) => h.backtracks > 0)).toBe(true);
+  });
+
+  it("runs against S3 (s3rver on 127.0.0.1) with the same result, and 1 and 16 shards agree", async () => {
+    const spec = jobSpec(10);
+    const thetas: Float64Array[] = [];
+    for (const shards of [1, 4, 16]) {
+      const location = `s3://${server.bucket}/jobs/shards-${shards}/`;
+      const store = openStore(location, { endpoint: server.endpoint });
+      await prepareJob(store, spec, ds, shards);
+      const out = await runLocalWorkflow({ job: { store: location, endpoint: server.endpoint } });
+      expect(out.status).toBe("max_iterations");
+      thetas.push(decodeNpyFloat64(await store.get("theta.npy")));
+      expect(((await getJson(store, "result.json")) as { iterations: number }).iterations).toBe(10);
+    }
+    const local = await inProcess(spec);
+    for (const t of thetas) expect(relDiff(t, local.theta)).toBeLessThan(1e-9);
+  });
+
+  it("keeps every state's payload small with K = 1000 (statistics travel through the store)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-big-"));
+    const spec = jobSpec(2, { optimizer: { method: "modified-enkf", ensembleSize: 1000, sigma: 0.05, gamma: 1e-2, stepSize: 1, lineSearch: false, seed: 1 } });
+    const small = randomClassification(60, 2, 2, 10, 5, 0);
+    await prepareJob(localStore(dir), { ...spec, problem: { ...spec.problem, model: { type: "mlp", hidden: [] } } }, small, 4);
+    let largest = 0, states = 0;
+    const out = await runLocalWorkflow({ job: { store: dir }, onEvent: (e) => {
+      if (!e.state) return;
+      states++;
+      largest = Math.max(largest, JSON.stringify(e.state.input).length, JSON.stringify(e.state.output ?? null).length);
+    } });
+    expect(out.status).toBe("max_iterations");
+    expect(states).toBeGreaterThan(10);
+    // Step Functions allows 256 KiB per payload; a K×K partial here would be 8 MB
+    expect(largest).toBeLessThan(2048);
+  });
+
+  it("routes a failure to RecordFailure, which writes failure.json naming the cause", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-bad-"));
+    await prepareJob(localStore(dir), jobSpec(3), ds, 2);
+    // corrupt shard 1's features after the fact
+    const file = join(dir, "dataset", "train-00001.x.f32");
+    const bytes = readFileSync(file);
+    bytes[10] ^= 0xff;
+    writeFileSync(file, bytes);
+    await expect(runLocalWorkflow({ job: { store: dir } })).rejects.toThrow(/JobFailed|failure/);
+    const failure = JSON.parse(readFileSync(join(dir, "failure.json"), "utf8"));
+    expect(failure.status).toBe("failed");
+    expect(failure.cause).toMatch(/train-00001\.x\.f32/);
+  });
+});
