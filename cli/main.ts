@@ -10,9 +10,12 @@ import { dataCommand } from "./dataCommand.ts";
 const USAGE = `usage: enkf <command> [options]
 
 commands:
-  run <job.json> [--out DIR] [--quiet] [--force]
+  run <job.json> [--out DIR] [--quiet] [--force] [--store LOCATION] [--endpoint URL]
       run a job on this machine; writes result.json, theta.npy, history.csv
-      and spec.json into DIR (default runs/<name>-<timestamp>)
+      and spec.json into DIR (default runs/<name>-<timestamp>). A job with
+      compute.shards, or given --store (a directory or s3://bucket/prefix,
+      with --endpoint for S3-compatible servers), runs through the job's
+      state machine, with its state and results in that store (default DIR)
   data <job.json> [--out DIR] [--shards N] [--force]
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
@@ -41,13 +44,13 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         parsed = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" } },
+          options: { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" }, store: { type: "string" }, endpoint: { type: "string" } },
         });
       } catch (e) {
         throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
       }
       if (parsed.positionals.length !== 1) throw new CliError(2, `run takes exactly one job file\n${USAGE}`);
-      return runCommand(parsed.positionals[0], { out: parsed.values.out, quiet: parsed.values.quiet ?? false, force: parsed.values.force ?? false }, io);
+      return runCommand(parsed.positionals[0], { out: parsed.values.out, quiet: parsed.values.quiet ?? false, force: parsed.values.force ?? false, store: parsed.values.store, endpoint: parsed.values.endpoint }, io);
     }
     case "data": {
       let parsed;

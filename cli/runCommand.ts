@@ -1,5 +1,7 @@
-// `enkf run <job.json> [--out DIR] [--quiet] [--force]`: validate the job, run it in-process
-// with progress, and write spec.json, result.json, theta.npy and history.csv into DIR.
+// `enkf run <job.json> [--out DIR] [--quiet] [--force] [--store LOCATION [--endpoint URL]]`:
+// validate the job, run it in-process with progress, and write spec.json, result.json, theta.npy
+// and history.csv into DIR. A job with compute.shards, or a --store, runs through the job's state
+// machine instead (workflowRun.ts).
 
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -21,6 +23,7 @@ import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
 import { BackendError, createKernel } from "../shared/kernels/create.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
+import { runWorkflow } from "./workflowRun.ts";
 
 /** Writes a run file; a file-system failure becomes a one-line error naming the path. */
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -37,6 +40,10 @@ export interface RunFlags {
   out?: string;
   quiet: boolean;
   force: boolean;
+  /** run through the state machine with this store (a directory or s3://bucket/prefix) */
+  store?: string;
+  /** S3-compatible endpoint for an s3:// store */
+  endpoint?: string;
 }
 
 function timestamp(d: Date): string {
@@ -137,6 +144,10 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   if (!flags.force && existsSync(join(outDir, "result.json"))) {
     throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
   }
+  if (job.compute.shards !== undefined || flags.store !== undefined) {
+    return runWorkflow(job, await loadJobDataset(job, file), { store: flags.store, endpoint: flags.endpoint, outDir, quiet: flags.quiet, force: flags.force }, io);
+  }
+  if (flags.endpoint !== undefined) throw new CliError(2, "--endpoint goes with --store s3://bucket/prefix");
   const problem = await prepareProblem(job, file);
   const kernel = await prepareKernel(job, problem, io);
   await writeAtomic(join(outDir, "spec.json"), toJson(job));

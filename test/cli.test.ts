@@ -231,6 +231,31 @@ describe("compute.backend", () => {
   });
 });
 
+describe("enkf run through the state machine", () => {
+  it("runs a job with compute.shards locally and writes the result into the output directory", () => {
+    const dir = join(tmp, "sharded");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "d.csv"), "a,b,y\n" + Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n");
+    const job = { name: "tiny-sharded", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [4] } }, optimizer: { method: "modified-enkf", ensembleSize: 6 }, stop: { maxIterations: 4 }, compute: { backend: "reference", shards: 3 } };
+    writeFileSync(join(dir, "job.json"), JSON.stringify(job));
+    const r = enkf("run", join(dir, "job.json"), "--out", join(dir, "out"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/iterations 4, .*3 shards/);
+    const result = JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8"));
+    expect(result.environment.engine).toBe("workflow");
+    expect(result.iterations).toBe(4);
+    expect(readFileSync(join(dir, "out", "theta.npy")).subarray(1, 6).toString()).toBe("NUMPY");
+    // a second run into the same directory is refused
+    expect(enkf("run", join(dir, "job.json"), "--out", join(dir, "out"), "--quiet").code).toBe(2);
+  });
+
+  it("refuses shards for a problem the state machine does not run", () => {
+    const r = enkf("run", jobFile("quad-sharded", { ...good, compute: { shards: 2 } }), "--out", join(tmp, "quad-sharded"), "--quiet");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/state machine, which trains networks with the modified EnKF/);
+  });
+});
+
 describe("enkf schema", () => {
   it("prints the job spec as JSON Schema", () => {
     const r = enkf("schema");

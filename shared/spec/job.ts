@@ -185,6 +185,8 @@ export const ComputeSpec = z.strictObject({
   backend: z.enum(["auto", "onnx", "wasm", "gpu", "reference"]).default("auto")
     .describe("ensemble kernel of the modified EnKF: onnx (native ONNX Runtime), wasm (ONNX Runtime's WebAssembly build), gpu (gpu.js: WebGL through headless-gl, else its CPU fallbacks; MLP only), reference (plain TypeScript); auto = onnx, else wasm, for network problems"),
   threads: z.int().min(1).max(1024).optional().describe("threads for the onnx/wasm kernels (default: ONNX Runtime's choice for onnx, 1 for wasm)"),
+  shards: z.int().min(1).max(10_000).optional().describe("run through the job's state machine with the training data cut into this many shards, one evaluate task per shard per round (network problems, modified EnKF)"),
+  maxConcurrency: z.int().min(1).max(40).default(10).describe("evaluate tasks the state machine runs at once"),
 });
 
 export const JobSpec = z.strictObject({

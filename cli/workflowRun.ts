@@ -1,0 +1,74 @@
+// `enkf run` for a job with compute.shards (or --store): the job's state machine, the definition
+// the CDK app deploys, run on this machine (functions/localEngine.ts). The store is a directory
+// (default: the run's output directory) or s3://bucket/prefix with --endpoint for S3-compatible
+// servers; result.json, theta.npy and history.csv end up in it.
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { join } from "node:path";
+import { runLocalWorkflow } from "../functions/localEngine.ts";
+import type { Dataset } from "../shared/data/types.ts";
+import type { JobSpec } from "../shared/spec/job.ts";
+import { getJson, StoreError, type BlobStore } from "../shared/store/blobStore.ts";
+import { openStore } from "../shared/store/openStore.ts";
+import { prepareJob, WorkflowError } from "../shared/workflow/steps.ts";
+import { CliError, type Io } from "./io.ts";
+
+export interface WorkflowFlags {
+  store?: string;
+  endpoint?: string;
+  outDir: string;
+  quiet: boolean;
+  force: boolean;
+}
+
+export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, flags: WorkflowFlags, io: Io): Promise<number> {
+  if (!dataset || job.optimizer.method !== "modified-enkf") throw new CliError(2, "compute.shards and --store run the state machine, which trains networks with the modified EnKF; this job runs without them");
+  const location = flags.store ?? flags.outDir;
+  const shards = job.compute.shards ?? 4;
+  let store: BlobStore;
+  try {
+    store = openStore(location.startsWith("s3://") ? location : resolve(location), { endpoint: flags.endpoint });
+  } catch (e) {
+    throw new CliError(2, (e as Error).message);
+  }
+  if (!flags.force && !location.startsWith("s3://") && existsSync(join(resolve(location), "result.json"))) {
+    throw new CliError(2, `${location} already holds a run (result.json); choose another --out/--store or pass --force`);
+  }
+  try {
+    await prepareJob(store, job, dataset, shards);
+  } catch (e) {
+    if (e instanceof WorkflowError || e instanceof RangeError) throw new CliError(2, e.message);
+    if (e instanceof StoreError) throw new CliError(1, e.message);
+    throw e;
+  }
+  let last = 0;
+  const t0 = performance.now();
+  let failed: Error | null = null;
+  try {
+    await runLocalWorkflow({
+      job: { store: store.location.startsWith("s3://") ? store.location : resolve(location), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) },
+      maxConcurrency: Math.min(job.compute.maxConcurrency, shards),
+      onEvent: (e) => {
+        if (flags.quiet || e.type !== "StateExited" || e.state?.name !== "Reduce") return;
+        const now = performance.now();
+        if (now - last < 2000) return;
+        last = now;
+        const round = (e.state.output as { round?: number } | undefined)?.round ?? 0;
+        io.stderr.write(`round ${round}  shards ${shards}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`);
+      },
+    });
+  } catch (e) {
+    failed = e as Error;
+  }
+  if (failed) {
+    let cause = failed.message;
+    try {
+      cause = ((await getJson(store, "failure.json")) as { cause: string }).cause || cause;
+    } catch { /* no failure record: keep the engine's message */ }
+    throw new CliError(1, `workflow failed: ${cause.split("\n")[0]} (state in ${store.location})`);
+  }
+  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number };
+  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,history.csv}\n`);
+  return 0;
+}
