@@ -7,8 +7,9 @@ import { createHash } from "node:crypto";
 export interface BlobStore {
   /** where the store points, for messages ("s3://bucket/prefix" or a directory) */
   readonly location: string;
-  /** writes the object whole (readers never see a partial object); returns its sha256 (hex) */
-  put(key: string, bytes: Uint8Array, contentType?: string): Promise<string>;
+  /** writes the object whole (readers never see a partial object); returns its sha256 (hex).
+   *  `tags` become S3 object tags (the bucket's lifecycle rules select by them); a directory ignores them */
+  put(key: string, bytes: Uint8Array, contentType?: string, tags?: Record<string, string>): Promise<string>;
   /** the object's bytes, checked against the sha256 stored with it; NotFoundError if absent */
   get(key: string): Promise<Uint8Array>;
   /** whether the object exists */

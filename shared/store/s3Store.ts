@@ -44,10 +44,11 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
 
   return {
     location,
-    async put(key, bytes, contentType = "application/octet-stream") {
+    async put(key, bytes, contentType = "application/octet-stream", tags) {
       const sum = sha256Hex(bytes);
+      const Tagging = tags ? new URLSearchParams(tags).toString() : undefined;
       try {
-        await client.send(new PutObjectCommand({ Bucket, Key: objectKey(key), Body: bytes, ContentType: contentType, ContentLength: bytes.length, Metadata: { sha256: sum } }));
+        await client.send(new PutObjectCommand({ Bucket, Key: objectKey(key), Body: bytes, ContentType: contentType, ContentLength: bytes.length, Metadata: { sha256: sum }, ...(Tagging ? { Tagging } : {}) }));
       } catch (e) {
         fail(key, e);
       }

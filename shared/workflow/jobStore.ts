@@ -17,6 +17,9 @@ import type { PendingTrial, RoundPlan, RoundState } from "../distributed/rounds.
 import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
 
 const pad = (i: number) => String(i).padStart(6, "0");
+/** Partials and trial shares are tagged so the bucket's lifecycle rule can expire them. */
+export const PARTIAL_TAGS = { "enkf-kind": "partial" };
+
 export const keys = {
   spec: "spec.json",
   manifest: "dataset/manifest.json",

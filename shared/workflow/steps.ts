@@ -19,7 +19,7 @@ import type { NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
 import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
-import { keys, loadPlan, loadState, savePlan, saveState } from "./jobStore.ts";
+import { keys, loadPlan, loadState, PARTIAL_TAGS, savePlan, saveState } from "./jobStore.ts";
 
 /** What every state passes on: where the job is and which round comes next. */
 export interface JobCursor {
@@ -88,8 +88,10 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
   const data = await shardData(store, job, shard);
   const draw = { sigma: plan.sigma, kind: job.optimizer.perturbation, seed: job.optimizer.seed, iteration: plan.iteration };
   const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw, k: job.optimizer.ensembleSize, kernel: kernelFor(job.compute.backend) });
-  await store.put(keys.partial(round, shard), encodePartial(part));
-  if (plan.trialIteration !== undefined) await putJson(store, keys.trial(round, shard), shardObjective(data, plan.point, plan.trialIteration));
+  await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
+  if (plan.trialIteration !== undefined) {
+    await store.put(keys.trial(round, shard), new TextEncoder().encode(JSON.stringify(shardObjective(data, plan.point, plan.trialIteration))), "application/json", PARTIAL_TAGS);
+  }
   return { round, shard };
 }
 

@@ -1,0 +1,155 @@
+// The service's AWS resources: the jobs bucket, one Lambda function per Task state, an ONNX
+// Runtime layer holding only the Linux arm64 binary, and the Standard state machine built from
+// workflowDefinition.ts (the definition the local engine runs). Topology only: the code the
+// functions run is functions/ and shared/.
+
+import { cpSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { NagSuppressions } from "cdk-nag";
+import type { Construct } from "constructs";
+import { workflowDefinition } from "./workflowDefinition.ts";
+
+const root = join(import.meta.dirname, "..");
+
+export interface EnkfStackProps extends StackProps {
+  /** MiB for the evaluate function (the ensemble forward over one shard) */
+  evaluateMemory?: number;
+  /** MiB for the other functions */
+  memory?: number;
+  /** seconds an evaluate task may run */
+  evaluateTimeout?: number;
+  /** parallel evaluate tasks (inline Map: at most 40) */
+  maxConcurrency?: number;
+  /** days before partial statistics expire */
+  partialsDays?: number;
+}
+
+/** The ONNX Runtime package with only the Linux arm64 binary (25 MB instead of 288 MB). */
+function onnxRuntimeLayer(scope: Construct): lambda.LayerVersion {
+  const nm = join(root, "node_modules");
+  return new lambda.LayerVersion(scope, "OnnxRuntime", {
+    description: "onnxruntime-node with its Linux arm64 binary only",
+    compatibleArchitectures: [lambda.Architecture.ARM_64],
+    compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
+    code: lambda.Code.fromAsset(join(nm, "onnxruntime-node"), {
+      bundling: {
+        // never Docker: the copy below runs on the synthesizing machine
+        image: DockerImage.fromRegistry("public.ecr.aws/docker/library/busybox"),
+        local: {
+          tryBundle(out: string): boolean {
+            const dest = join(out, "nodejs", "node_modules");
+            for (const part of ["package.json", "dist", "lib"]) cpSync(join(nm, "onnxruntime-node", part), join(dest, "onnxruntime-node", part), { recursive: true });
+            mkdirSync(join(dest, "onnxruntime-node", "bin", "napi-v6", "linux"), { recursive: true });
+            cpSync(join(nm, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"), join(dest, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"), { recursive: true });
+            cpSync(join(nm, "onnxruntime-common"), join(dest, "onnxruntime-common"), { recursive: true });
+            return true;
+          },
+        },
+      },
+    }),
+  });
+}
+
+export class EnkfStack extends Stack {
+  readonly bucket: s3.Bucket;
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Record<"init" | "evaluate" | "reduce" | "finalize" | "recordFailure", nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: EnkfStackProps = {}) {
+    super(scope, id, props);
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.bucket = new s3.Bucket(this, "Jobs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: "jobs/",
+      lifecycleRules: [{ id: "expire-partials", tagFilters: { "enkf-kind": "partial" }, expiration: Duration.days(props.partialsDays ?? 7) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const layer = onnxRuntimeLayer(this);
+    const fn = (name: keyof EnkfStack["functions"], memory: number, timeout: number) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      return new nodejs.NodejsFunction(this, name, {
+        entry: join(root, "functions", `${name}.ts`),
+        handler: "handler",
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: memory,
+        timeout: Duration.seconds(timeout),
+        layers: name === "evaluate" ? [layer] : [],
+        logGroup,
+        bundling: {
+          format: nodejs.OutputFormat.ESM,
+          target: "node22",
+          minify: true,
+          // the runtime has the AWS SDK; ONNX Runtime comes from the layer; gpu.js runs in the GPU containers only
+          externalModules: ["@aws-sdk/*", "onnxruntime-node", "onnxruntime-web", "gpu.js"],
+          banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
+        },
+      });
+    };
+    const memory = props.memory ?? 1024;
+    this.functions = {
+      init: fn("init", memory, 60),
+      evaluate: fn("evaluate", props.evaluateMemory ?? 3008, props.evaluateTimeout ?? 300),
+      reduce: fn("reduce", memory, 120),
+      finalize: fn("finalize", memory, 60),
+      recordFailure: fn("recordFailure", 256, 30),
+    };
+
+    // least privilege: every function reads the job's objects; each writes only its own keys
+    const objects = (...patterns: string[]) => patterns.map((p) => this.bucket.arnForObjects(p));
+    const allow = (f: lambda.IFunction, actions: string[], resources: string[]) => f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    for (const f of Object.values(this.functions)) if (f !== this.functions.recordFailure) allow(f, ["s3:GetObject"], objects("*"));
+    allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
+    allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
+    allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
+    allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/history.csv"));
+    allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
+
+    const f = this.functions;
+    const definition = workflowDefinition(
+      { init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn },
+      { maxConcurrency: props.maxConcurrency ?? 40 },
+    );
+    this.stateMachine = new sfn.StateMachine(this, "Workflow", {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(this.toJsonString(definition)),
+      tracingEnabled: true,
+      logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    for (const fun of Object.values(f)) fun.grantInvoke(this.stateMachine);
+
+    new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
+    new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
+
+    // cdk-nag AwsSolutions findings that are accepted, each with its reason
+    NagSuppressions.addStackSuppressions(this, [
+      { id: "AwsSolutions-IAM4", reason: "The functions use AWSLambdaBasicExecutionRole only to write their own CloudWatch logs." },
+      { id: "AwsSolutions-L1", reason: "The service targets the Node.js 22 Lambda runtime (the issue's platform decision); the bundles are built for node22." },
+    ]);
+    NagSuppressions.addResourceSuppressions(accessLogs, [{ id: "AwsSolutions-S1", reason: "This is the access-log bucket itself; logging it into itself would loop." }]);
+    NagSuppressions.addResourceSuppressions(Object.values(f), [
+      { id: "AwsSolutions-IAM5", reason: "Object-key patterns under the jobs bucket (every job has its own prefix); the actions are named one by one, with no wildcard actions.", appliesTo: [{ regex: "/^Resource::<Jobs[A-Za-z0-9]+\\.Arn>\\/\\*.*$/g" }] },
+    ], true);
+    NagSuppressions.addResourceSuppressions(this.stateMachine, [
+      { id: "AwsSolutions-IAM5", reason: "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.", appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }] },
+      { id: "AwsSolutions-IAM5", reason: "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing need support no resource-level permissions.", appliesTo: ["Resource::*"] },
+    ], true);
+  }
+}
