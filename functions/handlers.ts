@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import { kernelFor } from "./kernel.ts";
+import { rolloverRounds } from "../infra/workflowDefinition.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep } from "../shared/workflow/steps.ts";
 
@@ -18,9 +19,14 @@ const Cursor = z.object({
   round: z.int().min(0),
   shards: z.array(z.int().min(0)).min(1),
   done: z.boolean(),
+  /** hand over to a fresh execution now (continue-as-new) */
+  rollover: z.boolean(),
+  /** the round this execution started with, and how many rounds an execution runs */
+  startRound: z.int().min(0),
+  rolloverEvery: z.int().min(1),
   startedAt: z.number(),
 });
-const Start = z.object({ job: Job, startedAt: z.number().optional() });
+const Start = z.object({ job: Job, startedAt: z.number().optional(), rolloverEvery: z.int().min(1).optional() });
 const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });
 const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
 
@@ -34,7 +40,7 @@ export const handlers = {
   async init(event: unknown): Promise<JobCursor> {
     const e = Start.parse(event);
     const cursor = await initJob(store(e.job));
-    return { job: e.job, ...cursor, startedAt: e.startedAt ?? Date.now() };
+    return { job: e.job, ...cursor, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length), startedAt: e.startedAt ?? Date.now() };
   },
   async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
     const e = Shard.parse(event);
@@ -43,7 +49,7 @@ export const handlers = {
   async reduce(event: unknown): Promise<JobCursor> {
     const e = Cursor.parse(event);
     const next = await reduceStep(store(e.job), e.round, e.shards.length, seconds(e.startedAt));
-    return { ...e, ...next };
+    return { ...e, ...next, rollover: !next.done && next.round - e.startRound >= e.rolloverEvery };
   },
   async finalize(event: unknown): Promise<{ job: JobRef; status: string }> {
     const e = Cursor.parse(event);

@@ -26,30 +26,45 @@ export function localDefinition(maxConcurrency = 4): Record<string, unknown> {
 export interface LocalRun {
   job: JobRef;
   maxConcurrency?: number;
+  /** rounds per execution before continue-as-new (default: rolloverRounds of the shard count) */
+  rolloverEvery?: number;
   /** receives every execution event (state entered/exited with its input and output, …) */
   onEvent?: (event: { type: string; state?: { name: string; input: unknown; output?: unknown } }) => void;
 }
 
-/** Runs the prepared job (spec and dataset already in its store) to its end; returns the final state's output. */
-export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string }> {
+/**
+ * Runs the prepared job (spec and dataset already in its store) to its end, one execution after
+ * another when the machine continues as new; returns the last execution's output and how many
+ * executions ran.
+ */
+export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number }> {
   const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
-  const execution = machine.run({ job: run.job, startedAt: Date.now() }, {
-    overrides: {
-      taskResourceLocalHandlers: {
-        Init: handlers.init,
-        Evaluate: handlers.evaluate,
-        Reduce: handlers.reduce,
-        Finalize: handlers.finalize,
-        RecordFailure: handlers.recordFailure,
+  let input: unknown = { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
+  for (let executions = 1; ; executions++) {
+    const execution = machine.run(input as Parameters<typeof machine.run>[0], {
+      overrides: {
+        taskResourceLocalHandlers: {
+          Init: handlers.init,
+          Evaluate: handlers.evaluate,
+          Reduce: handlers.reduce,
+          Finalize: handlers.finalize,
+          RecordFailure: handlers.recordFailure,
+          // StartExecution of this machine: locally the engine starts the next execution itself
+          Rollover: async (params) => ({ continueAs: (params as { Input: { [key: string]: never } }).Input }),
+        },
       },
-    },
-  });
-  const events = run.onEvent
-    ? (async () => { for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]); })()
-    : Promise.resolve();
-  try {
-    return (await execution.result) as { status: string };
-  } finally {
-    await events.catch(() => undefined);
+      context: { StateMachine: { Id: "arn:aws:states:us-east-1:000000000000:stateMachine:enkf-local" }, Execution: { Id: `local-${executions}` } },
+    });
+    const events = run.onEvent
+      ? (async () => { for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]); })()
+      : Promise.resolve();
+    let out: { status?: string; continueAs?: unknown };
+    try {
+      out = (await execution.result) as typeof out;
+    } finally {
+      await events.catch(() => undefined);
+    }
+    if (out.continueAs === undefined) return { status: out.status ?? "unknown", executions };
+    input = out.continueAs;
   }
 }

@@ -5,7 +5,7 @@
 
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
@@ -127,13 +127,20 @@ export class EnkfStack extends Stack {
       { init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn },
       { maxConcurrency: props.maxConcurrency ?? 40 },
     );
+    const stateMachineName = `${this.stackName}-workflow`;
     this.stateMachine = new sfn.StateMachine(this, "Workflow", {
+      stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(this.toJsonString(definition)),
       tracingEnabled: true,
       logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     for (const fun of Object.values(f)) fun.grantInvoke(this.stateMachine);
+    // continue-as-new: the machine starts a fresh execution of itself (by name: its ARN would be circular)
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      actions: ["states:StartExecution"],
+      resources: [this.formatArn({ service: "states", resource: "stateMachine", resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
 
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });

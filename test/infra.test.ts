@@ -59,6 +59,9 @@ describe("the CDK app", () => {
     // retries with full jitter on the Lambda tasks, and failures routed to RecordFailure
     expect(text).toContain('"JitterStrategy":"FULL"');
     expect(text).toContain('"Next":"RecordFailure"');
+    // continue-as-new: the machine may start executions of itself, and of nothing else
+    const role = Object.values(template.findResources("AWS::IAM::Policy")).find((p) => JSON.stringify(p).includes("states:StartExecution"));
+    expect(JSON.stringify(role)).toContain(":stateMachine:Test-workflow");
   });
 
   it("gives each function least privilege: named actions only, evaluate writes only partials", () => {

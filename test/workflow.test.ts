@@ -106,3 +106,29 @@ describe("the local state machine", () => {
     expect(failure.cause).toMatch(/train-00001\.x\.f32/);
   });
 });
+
+describe("continue-as-new", () => {
+  it("with a rollover every 5 rounds, finishes 23 iterations across 5 executions with the same θ as without", async () => {
+    const spec = jobSpec(23, { optimizer: { method: "modified-enkf", ensembleSize: 8, sigma: 0.05, gamma: { relative: 1e-3 }, batchSize: 80, lineSearch: false, seed: 3 } });
+    const thetas: Float64Array[] = [];
+    for (const rolloverEvery of [5, undefined]) {
+      const dir = mkdtempSync(join(tmpdir(), "wf-roll-"));
+      await prepareJob(localStore(dir), spec, ds, 2);
+      const out = await runLocalWorkflow({ job: { store: dir }, rolloverEvery });
+      expect(out.status).toBe("max_iterations");
+      // without a line search a round is an iteration, after round 0: rounds 0–23 in runs of 5
+      expect(out.executions).toBe(rolloverEvery ? 5 : 1);
+      expect(JSON.parse(readFileSync(join(dir, "result.json"), "utf8")).iterations).toBe(23);
+      thetas.push(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))));
+    }
+    expect(thetas[0]).toEqual(thetas[1]);
+  });
+
+  it("derives the rounds per execution from the events a round costs", async () => {
+    const { rolloverRounds } = await import("../infra/workflowDefinition.ts");
+    expect(rolloverRounds(1)).toBe(Math.floor(24_000 / 18));
+    expect(rolloverRounds(40)).toBe(82);
+    // the events of N rounds plus the margin stay under the 25,000-event history limit
+    for (const s of [1, 4, 40]) expect(rolloverRounds(s) * (7 * s + 11)).toBeLessThanOrEqual(24_000);
+  });
+});
