@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { kernelFor } from "./kernel.ts";
-import { rolloverRounds } from "../infra/workflowDefinition.ts";
+import { INLINE_MAP_LIMIT, rolloverRounds } from "../infra/workflowDefinition.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep } from "../shared/workflow/steps.ts";
 
@@ -19,6 +19,8 @@ const Cursor = z.object({
   round: z.int().min(0),
   shards: z.array(z.int().min(0)).min(1),
   done: z.boolean(),
+  /** fan out through the Distributed Map (more than 40 shards) */
+  distributed: z.boolean(),
   /** hand over to a fresh execution now (continue-as-new) */
   rollover: z.boolean(),
   /** the round this execution started with, and how many rounds an execution runs */
@@ -40,7 +42,7 @@ export const handlers = {
   async init(event: unknown): Promise<JobCursor> {
     const e = Start.parse(event);
     const cursor = await initJob(store(e.job));
-    return { job: e.job, ...cursor, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length), startedAt: e.startedAt ?? Date.now() };
+    return { job: e.job, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length), startedAt: e.startedAt ?? Date.now() };
   },
   async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
     const e = Shard.parse(event);

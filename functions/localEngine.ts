@@ -46,6 +46,7 @@ export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string;
         taskResourceLocalHandlers: {
           Init: handlers.init,
           Evaluate: handlers.evaluate,
+          "Evaluate (distributed)": handlers.evaluate,
           Reduce: handlers.reduce,
           Finalize: handlers.finalize,
           RecordFailure: handlers.recordFailure,

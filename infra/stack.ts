@@ -136,10 +136,15 @@ export class EnkfStack extends Stack {
       logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     for (const fun of Object.values(f)) fun.grantInvoke(this.stateMachine);
-    // continue-as-new: the machine starts a fresh execution of itself (by name: its ARN would be circular)
+    // continue-as-new and the Distributed Map start executions of this machine (named: its ARN
+    // would be circular), and the Distributed Map watches and stops its child executions
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ["states:StartExecution"],
       resources: [this.formatArn({ service: "states", resource: "stateMachine", resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      actions: ["states:DescribeExecution", "states:StopExecution"],
+      resources: [this.formatArn({ service: "states", resource: "execution", resourceName: `${stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
 
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
@@ -157,6 +162,7 @@ export class EnkfStack extends Stack {
     NagSuppressions.addResourceSuppressions(this.stateMachine, [
       { id: "AwsSolutions-IAM5", reason: "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.", appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }] },
       { id: "AwsSolutions-IAM5", reason: "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing need support no resource-level permissions.", appliesTo: ["Resource::*"] },
+      { id: "AwsSolutions-IAM5", reason: "The Distributed Map's child executions of this machine: their names are generated, so only the machine-name prefix is known.", appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*\\/\\*$/g" }] },
     ], true);
   }
 }

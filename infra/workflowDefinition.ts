@@ -3,7 +3,8 @@
 // with the same states mapped to in-process handlers.
 //
 //   Start? ─ new job → Init ─┐
-//          └ continued ──────┴→ Round (Map: Evaluate each shard) → Reduce → Next?
+//          └ continued ──────┴→ Fan out → Round (Map: Evaluate each shard; a Distributed Map
+//                                 above 40 shards) → Reduce → Next?
 //   Next? ─ done → Finalize;  rollover → Rollover (start a fresh execution of this machine with
 //           the cursor, then end);  otherwise → Round
 //   any failure → RecordFailure → Failed
@@ -33,8 +34,31 @@ export interface WorkflowResources {
 }
 
 export interface WorkflowOptions {
-  /** parallel Evaluate tasks (an inline Map runs at most 40 at a time) */
+  /** parallel Evaluate tasks of the inline Map (at most 40) */
   maxConcurrency: number;
+  /** parallel child executions of the Distributed Map, used above 40 shards (default 1000) */
+  distributedConcurrency?: number;
+}
+
+/** Shards above which a round fans out through the Distributed Map. */
+export const INLINE_MAP_LIMIT = 40;
+
+/** One round's fan-out: an Evaluate task per shard; the partials go to the store, the cursor passes through. */
+function fanOut(evaluate: string, task: string, processor: Record<string, string>, concurrency: number): Record<string, unknown> {
+  return {
+    Type: "Map",
+    ItemsPath: "$.shards",
+    MaxConcurrency: concurrency,
+    ItemSelector: { "job.$": "$.job", "round.$": "$.round", "shard.$": "$$.Map.Item.Value" },
+    ItemProcessor: {
+      ProcessorConfig: processor,
+      StartAt: task,
+      States: { [task]: { Type: "Task", Resource: evaluate, Retry: retry, End: true } },
+    },
+    ResultPath: null,
+    Catch: toFailure,
+    Next: "Reduce",
+  };
 }
 
 /** Lambda's transient errors: retried with exponential backoff and full jitter. */
@@ -54,23 +78,14 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
     Comment: "A modified-EnKF job: each round evaluates every data shard in parallel, then the reducer updates θ and decides whether to loop.",
     StartAt: "Start?",
     States: {
-      "Start?": { Type: "Choice", Choices: [{ Variable: "$.round", IsPresent: true, Next: "Round" }], Default: "Init" },
-      Init: { Type: "Task", Resource: r.init, Retry: retry, Catch: toFailure, Next: "Round" },
-      Round: {
-        Type: "Map",
-        ItemsPath: "$.shards",
-        MaxConcurrency: opts.maxConcurrency,
-        ItemSelector: { "job.$": "$.job", "round.$": "$.round", "shard.$": "$$.Map.Item.Value" },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: "INLINE" },
-          StartAt: "Evaluate",
-          States: { Evaluate: { Type: "Task", Resource: r.evaluate, Retry: retry, End: true } },
-        },
-        // the partials are in the store; the cursor passes through unchanged
-        ResultPath: null,
-        Catch: toFailure,
-        Next: "Reduce",
-      },
+      "Start?": { Type: "Choice", Choices: [{ Variable: "$.round", IsPresent: true, Next: "Fan out" }], Default: "Init" },
+      Init: { Type: "Task", Resource: r.init, Retry: retry, Catch: toFailure, Next: "Fan out" },
+      // up to 40 shards an inline Map; above that a Distributed Map, whose iterations run as child
+      // executions and so stay out of this execution's event history
+      "Fan out": { Type: "Choice", Choices: [{ Variable: "$.distributed", BooleanEquals: true, Next: "Round (distributed)" }], Default: "Round" },
+      // state names are unique across the machine, so the two Maps' tasks are named apart
+      Round: fanOut(r.evaluate, "Evaluate", { Mode: "INLINE" }, opts.maxConcurrency),
+      "Round (distributed)": fanOut(r.evaluate, "Evaluate (distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
       Reduce: { Type: "Task", Resource: r.reduce, Retry: retry, Catch: toFailure, Next: "Next?" },
       "Next?": {
         Type: "Choice",
@@ -78,7 +93,7 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
           { Variable: "$.done", BooleanEquals: true, Next: "Finalize" },
           { Variable: "$.rollover", BooleanEquals: true, Next: "Rollover" },
         ],
-        Default: "Round",
+        Default: "Fan out",
       },
       Rollover: {
         Type: "Task",
@@ -86,7 +101,7 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Parameters: {
           "StateMachineArn.$": "$$.StateMachine.Id",
           Input: {
-            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", done: false, rollover: false,
+            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", done: false, rollover: false,
             "startRound.$": "$.round", "rolloverEvery.$": "$.rolloverEvery", "startedAt.$": "$.startedAt",
             "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
           },

@@ -132,3 +132,19 @@ describe("continue-as-new", () => {
     for (const s of [1, 4, 40]) expect(rolloverRounds(s) * (7 * s + 11)).toBeLessThanOrEqual(24_000);
   });
 });
+
+describe("more than 40 shards", () => {
+  it("fan out through the Distributed Map and give the θ of 4 shards", async () => {
+    const spec = jobSpec(3);
+    const thetas: Float64Array[] = [];
+    const maps = new Set<string>();
+    for (const shards of [48, 4]) {
+      const dir = mkdtempSync(join(tmpdir(), "wf-dmap-"));
+      await prepareJob(localStore(dir), spec, ds, shards);
+      await runLocalWorkflow({ job: { store: dir }, onEvent: (e) => { if (e.state?.name.startsWith("Round")) maps.add(`${shards}:${e.state.name}`); } });
+      thetas.push(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))));
+    }
+    expect(maps).toEqual(new Set(["4:Round", "48:Round (distributed)"]));
+    expect(relDiff(thetas[0], thetas[1])).toBeLessThan(1e-9);
+  });
+});
