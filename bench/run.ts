@@ -3,7 +3,9 @@
 // kernel, for comparison): median over measured iterations, forward GFLOP/s,
 // peak RSS, and where the time goes (RNG, packing, forward, Gram, update). When the PyTorch
 // reference of ../shared/reference can run here (its CPU wheel on disk), it runs in the same
-// bench run on the same configuration and the ratio ours/torch is printed. Writes bench/results.json.
+// bench run on the same configuration and the ratio ours/torch is printed. Then the job's state
+// machine runs locally with 2 shards on 1 and on 2 worker threads (BENCH_WORKFLOW=0 skips it), for
+// the strong-scaling efficiency. Writes bench/results.json.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
@@ -11,7 +13,10 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMnist } from "../shared/data/mnist.ts";
 import { modifiedEnkf } from "../shared/enkf/modifiedEnkf.ts";
+import { runLocalWorkflow } from "../functions/localEngine.ts";
 import { gpuKernel } from "../shared/kernels/gpu.ts";
+import { localStore } from "../shared/store/localStore.ts";
+import { prepareJob } from "../shared/workflow/steps.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
 import { networkProblem } from "../shared/problems/network.ts";
 import { ModifiedEnkfOptimizer } from "../shared/spec/job.ts";
@@ -92,7 +97,7 @@ function torch(setup: { python: string; data: string }, K: number): Torch | null
 }
 
 const ks = [50, 200];
-const results: { config: object; ours: Ours[]; wasm: Ours[]; gpu?: Ours[]; torch: Torch[]; ratio: Record<string, number> } = {
+const results: { config: object; ours: Ours[]; wasm: Ours[]; gpu?: Ours[]; workflow?: object; torch: Torch[]; ratio: Record<string, number> } = {
   config: { model: "MLP 784-64-10 tanh", batch: 1000, iterations: ITERS, threads: THREADS, backend: "onnx", date: new Date().toISOString() },
   ours: [], wasm: [], torch: [], ratio: {},
 };
@@ -120,6 +125,29 @@ if (process.env.BENCH_GPU === "1") {
     const native = results.ours.find((x) => x.K === K)!;
     console.log(`gpu   K=${K} (${r.engine}): ${r.secondsPerIteration.toFixed(3)} s/iter over ${iters}, forward ${r.forwardGflops.toFixed(1)} GFLOP/s, gram ${r.breakdown.gram.toFixed(3)} s (${(r.secondsPerIteration / native.secondsPerIteration).toFixed(2)}× the native onnx kernel)`);
   }
+}
+// the job's state machine on this machine: 2 shards, the evaluate tasks on 1 and on 2 worker threads
+if (process.env.BENCH_WORKFLOW !== "0") {
+  const ds = loadMnist();
+  const spec = {
+    name: "bench-workflow",
+    problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [64], activation: "tanh" }, seed: 0 },
+    optimizer: { method: "modified-enkf", ensembleSize: 50, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, seed: 0 },
+    stop: { maxIterations: 8 },
+    compute: { backend: "onnx", shards: 2 },
+  };
+  const seconds: Record<number, number> = {};
+  for (const workers of [1, 2]) {
+    const dir = mkdtempSync(join(tmpdir(), "bench-wf-"));
+    await prepareJob(localStore(dir), spec, ds, 2);
+    let rounds = 0;
+    const t = performance.now();
+    await runLocalWorkflow({ job: { store: dir }, workers, maxConcurrency: 2, onEvent: (e) => { if (e.type === "StateExited" && e.state?.name === "Reduce") rounds++; } });
+    seconds[workers] = (performance.now() - t) / 1000 / rounds;
+  }
+  const efficiency = seconds[1] / (2 * seconds[2]);
+  results.workflow = { shards: 2, K: 50, secondsPerRound: seconds, strongScalingEfficiency: efficiency };
+  console.log(`workflow (local state machine, 2 shards, K=50): ${seconds[1].toFixed(3)} s/round on 1 worker, ${seconds[2].toFixed(3)} on 2 → strong-scaling efficiency ${(100 * efficiency).toFixed(0)}%`);
 }
 const setup = torchSetup();
 if (!setup) console.log("PyTorch reference not available here (needs ../shared/reference and the torch wheel in /opt/wheels); no ratio");

@@ -4,6 +4,7 @@
 // servers; result.json, theta.npy and history.csv end up in it.
 
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { join } from "node:path";
 import { runLocalWorkflow } from "../functions/localEngine.ts";
@@ -49,6 +50,8 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
     await runLocalWorkflow({
       job: { store: store.location.startsWith("s3://") ? store.location : resolve(location), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) },
       maxConcurrency: Math.min(job.compute.maxConcurrency, shards),
+      // the evaluate tasks run on worker threads, one per core (at most one per shard)
+      workers: Math.min(availableParallelism(), shards, job.compute.maxConcurrency),
       onEvent: (e) => {
         if (flags.quiet || e.type !== "StateExited" || e.state?.name !== "Reduce") return;
         const now = performance.now();

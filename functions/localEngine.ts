@@ -4,6 +4,7 @@
 
 import { StateMachine } from "aws-local-stepfunctions";
 import { workflowDefinition } from "../infra/workflowDefinition.ts";
+import { evaluatePool } from "./evaluatePool.ts";
 import { handlers, type JobRef } from "./handlers.ts";
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks
@@ -28,6 +29,8 @@ export interface LocalRun {
   maxConcurrency?: number;
   /** rounds per execution before continue-as-new (default: rolloverRounds of the shard count) */
   rolloverEvery?: number;
+  /** worker threads for the evaluate tasks (default 0: on this thread) */
+  workers?: number;
   /** receives every execution event (state entered/exited with its input and output, …) */
   onEvent?: (event: { type: string; state?: { name: string; input: unknown; output?: unknown } }) => void;
 }
@@ -39,14 +42,25 @@ export interface LocalRun {
  */
 export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number }> {
   const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
-  let input: unknown = { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
+  const input: unknown = { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
+  const pool = run.workers ? evaluatePool(run.workers) : null;
+  const evaluate = pool ? (event: unknown) => pool.run(event) as Promise<{ round: number; shard: number }> : handlers.evaluate;
+  try {
+    return await executeAll(machine, input, run, evaluate);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, evaluate: (event: unknown) => Promise<{ round: number; shard: number }>): Promise<{ status: string; executions: number }> {
+  let input = first;
   for (let executions = 1; ; executions++) {
     const execution = machine.run(input as Parameters<typeof machine.run>[0], {
       overrides: {
         taskResourceLocalHandlers: {
           Init: handlers.init,
-          Evaluate: handlers.evaluate,
-          "Evaluate (distributed)": handlers.evaluate,
+          Evaluate: evaluate,
+          "Evaluate (distributed)": evaluate,
           Reduce: handlers.reduce,
           Finalize: handlers.finalize,
           RecordFailure: handlers.recordFailure,

@@ -59,6 +59,18 @@ describe("the local state machine", () => {
     expect(local.history.some((h) => h.backtracks > 0)).toBe(true);
   });
 
+  it("gives the same θ with the evaluate tasks on 2 worker threads", async () => {
+    const spec = jobSpec(6);
+    const thetas: Float64Array[] = [];
+    for (const workers of [0, 2]) {
+      const dir = mkdtempSync(join(tmpdir(), "wf-pool-"));
+      await prepareJob(localStore(dir), spec, ds, 4);
+      expect((await runLocalWorkflow({ job: { store: dir }, workers })).status).toBe("max_iterations");
+      thetas.push(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))));
+    }
+    expect(thetas[1]).toEqual(thetas[0]);
+  });
+
   it("runs against S3 (s3rver on 127.0.0.1) with the same result, and 1 and 16 shards agree", async () => {
     const spec = jobSpec(10);
     const thetas: Float64Array[] = [];

@@ -4,6 +4,7 @@
 
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { threadId } from "node:worker_threads";
 import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
 
 const SUM = ".sha256";
@@ -20,7 +21,8 @@ export function localStore(root: string): BlobStore {
   };
 
   async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-    const tmp = join(dirname(file), `${TMP}${process.pid}-${counter++}`);
+    // unique across processes and across worker threads of one process
+    const tmp = join(dirname(file), `${TMP}${process.pid}-${threadId}-${counter++}`);
     await writeFile(tmp, data);
     await rename(tmp, file);
   }
@@ -38,7 +40,9 @@ export function localStore(root: string): BlobStore {
         await writeAtomic(file, bytes);
         await writeAtomic(file + SUM, sum);
       } catch (e) {
-        fail(key, e);
+        // a missing file here is a write that failed, not an absent object
+        const err = e as NodeJS.ErrnoException;
+        throw new StoreError(`${location}: cannot write ${key}: ${err.code ?? ""} ${err.message}`.replace(/\s+/g, " "));
       }
       return sum;
     },

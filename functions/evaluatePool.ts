@@ -1,0 +1,58 @@
+// The local engine's evaluate tasks on worker threads, so a round's shards run in parallel as
+// they do on Lambda: each worker takes one task at a time; tasks queue for a free worker.
+
+import { Worker } from "node:worker_threads";
+
+export interface EvaluatePool {
+  readonly size: number;
+  run(event: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export function evaluatePool(size: number): EvaluatePool {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`an evaluate pool needs at least one worker, got ${size}`);
+  const url = new URL("./evaluateWorker.mjs", import.meta.url);
+  const idle: Worker[] = [];
+  const queue: { event: unknown; resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; worker: Worker }>();
+  let next = 0;
+  const workers = Array.from({ length: size }, () => {
+    const w = new Worker(url);
+    w.on("message", ({ id, output, error }: { id: number; output?: unknown; error?: string }) => {
+      const p = pending.get(id)!;
+      pending.delete(id);
+      if (error !== undefined) p.reject(new Error(error));
+      else p.resolve(output);
+      release(w);
+    });
+    w.on("error", (e) => {
+      for (const [id, p] of pending) if (p.worker === w) { pending.delete(id); p.reject(e); }
+    });
+    idle.push(w);
+    return w;
+  });
+  function dispatch(w: Worker, job: (typeof queue)[number]): void {
+    const id = next++;
+    pending.set(id, { resolve: job.resolve, reject: job.reject, worker: w });
+    w.postMessage({ id, event: job.event });
+  }
+  function release(w: Worker): void {
+    const job = queue.shift();
+    if (job) dispatch(w, job);
+    else idle.push(w);
+  }
+  return {
+    size,
+    run(event) {
+      return new Promise((resolve, reject) => {
+        const job = { event, resolve, reject };
+        const w = idle.pop();
+        if (w) dispatch(w, job);
+        else queue.push(job);
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
