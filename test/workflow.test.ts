@@ -160,3 +160,31 @@ describe("more than 40 shards", () => {
     expect(relDiff(thetas[0], thetas[1])).toBeLessThan(1e-9);
   });
 });
+
+describe("an MNIST MLP through the local state machine", () => {
+  it("20 iterations with 4 shards give the in-process θ to 1e-9; 1, 4 and 16 shards agree on Φ at iteration 10 to 1e-6", async () => {
+    const { loadMnist } = await import("../shared/data/mnist.ts");
+    const mnist = loadMnist();
+    const spec = {
+      name: "mnist-wf",
+      problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [8], activation: "tanh" }, seed: 0 },
+      optimizer: { method: "modified-enkf", ensembleSize: 8, sigma: 0.01, gamma: { relative: 1e-3 }, batchSize: 200, seed: 0 },
+      stop: { maxIterations: 20 },
+      compute: { backend: "reference" },
+    };
+    const job = JobSpec.parse(spec);
+    if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
+    const problem = networkProblem({ model: { type: "mlp", inputs: 784, hidden: [8], outputs: 10, activation: "tanh" }, dataset: mnist, loss: "cross-entropy", batchSize: 200, batchSeed: 0, initSeed: 0 });
+    const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel: referenceKernel(problem, 8) });
+    const phi10: number[] = [];
+    for (const shards of [4, 1, 16]) {
+      const dir = mkdtempSync(join(tmpdir(), "wf-mnist-"));
+      await prepareJob(localStore(dir), shards === 4 ? spec : { ...spec, stop: { maxIterations: 10 } }, mnist, shards);
+      await runLocalWorkflow({ job: { store: dir }, workers: 2 });
+      const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+      phi10.push(result.history[9].objective);
+      if (shards === 4) expect(relDiff(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))), local.theta)).toBeLessThan(1e-9);
+    }
+    for (const phi of phi10) expect(Math.abs(phi - local.history[9].objective) / local.history[9].objective).toBeLessThan(1e-6);
+  });
+});
