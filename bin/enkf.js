@@ -2,6 +2,9 @@
 // Entry point of the `enkf` command: loads the TypeScript CLI through tsx's ESM loader.
 import { register } from "tsx/esm/api";
 
+// The AWS SDK warns once per thread that its releases after January 2027 need Node 22; the
+// lockfile pins this one, so on Node 20 the warning only clutters the output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 register();
 const { main } = await import("../cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));
