@@ -5,7 +5,7 @@
 // these same functions.
 
 import { encodeShards, decodeTrainShard, parseManifest } from "../data/shards.ts";
-import type { Dataset } from "../data/types.ts";
+import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
 import { rounds } from "../distributed/rounds.ts";
 import { decodePartial, encodePartial, reducePartials } from "../distributed/shardPartial.ts";
@@ -69,9 +69,28 @@ export async function initJob(store: BlobStore): Promise<JobCursor> {
   return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false };
 }
 
+/**
+ * A worker's decoded shards, by store, shard and the shard files' sha256s: a worker evaluates the
+ * same shard every round, and the files never change under those hashes. Small: a worker holds
+ * the shards it has been given.
+ */
+const shardCache = new Map<string, Split>();
+const SHARD_CACHE_LIMIT = 8;
+
+async function shardRows(store: BlobStore, manifest: Awaited<ReturnType<typeof loadManifest>>, shard: number): Promise<Split> {
+  const files = manifest.splits.train.shards[shard];
+  const key = `${store.location}|${shard}|${files?.x.sha256}|${files?.y.sha256}`;
+  const hit = shardCache.get(key);
+  if (hit) return hit;
+  const rows = await decodeTrainShard(manifest, shard, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
+  if (shardCache.size >= SHARD_CACHE_LIMIT) shardCache.delete(shardCache.keys().next().value!);
+  shardCache.set(key, rows);
+  return rows;
+}
+
 async function shardData(store: BlobStore, job: NetworkJob, shard: number): Promise<ShardData & { model: NetworkModel }> {
   const manifest = await loadManifest(store);
-  const rows = await decodeTrainShard(manifest, shard, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
+  const rows = await shardRows(store, manifest, shard);
   const slice = shardPlan(manifest.splits.train.rows, manifest.splits.train.shards.length)[shard];
   const dsShape = { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset;
   return {
