@@ -57,8 +57,9 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
         const now = performance.now();
         if (now - last < 2000) return;
         last = now;
-        const round = (e.state.output as { round?: number } | undefined)?.round ?? 0;
-        io.stderr.write(`round ${round}  shards ${shards}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`);
+        const c = (e.state.output ?? {}) as { round?: number; iterations?: number; objective?: number };
+        const objective = c.objective !== undefined ? `  objective ${c.objective.toExponential(4)}` : "";
+        io.stderr.write(`iter ${c.iterations ?? 0}/${job.stop.maxIterations}${objective}  round ${c.round ?? 0}  shards ${shards}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`);
       },
     });
   } catch (e) {
@@ -71,7 +72,8 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
     } catch { /* no failure record: keep the engine's message */ }
     throw new CliError(1, `workflow failed: ${cause.split("\n")[0]} (state in ${store.location})`);
   }
-  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number };
-  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,history.csv}\n`);
+  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number> };
+  const acc = result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
+  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,history.csv}\n`);
   return 0;
 }

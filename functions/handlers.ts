@@ -27,6 +27,9 @@ const Cursor = z.object({
   startRound: z.int().min(0),
   rolloverEvery: z.int().min(1),
   startedAt: z.number(),
+  /** progress: iterations finished and the last Φ */
+  iterations: z.int().min(0).optional(),
+  objective: z.number().optional(),
 });
 const Start = z.object({ job: Job, startedAt: z.number().optional(), rolloverEvery: z.int().min(1).optional() });
 const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });

@@ -4,7 +4,7 @@
 // and the data size (the job's counters only). The Lambda handlers and the local engine call
 // these same functions.
 
-import { encodeShards, decodeTrainShard, parseManifest } from "../data/shards.ts";
+import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../data/shards.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
 import { rounds } from "../distributed/rounds.ts";
@@ -15,7 +15,7 @@ import type { EnsembleKernel } from "../kernels/types.ts";
 import { initModel, type NetworkModel } from "../models/model.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import { networkModel } from "../problems/build.ts";
-import type { NetworkProblem } from "../problems/network.ts";
+import { networkProblem, type NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
 import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
@@ -26,6 +26,9 @@ export interface JobCursor {
   round: number;
   shards: number[];
   done: boolean;
+  /** iterations finished and the last one's Φ (for progress) */
+  iterations?: number;
+  objective?: number;
 }
 
 export class WorkflowError extends Error {
@@ -136,7 +139,16 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const next = rounds(job.optimizer, job.stop, job.problem.type === "classification").reduce(state, plan, { stats, trialPhi }, elapsedSeconds);
   await saveState(store, round + 1, next.state);
   if (next.plan) await savePlan(store, round + 1, next.plan);
-  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null };
+  const last = next.state.history[next.state.history.length - 1];
+  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null, iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
+}
+
+/** Loss and accuracy of θ on the full train and test splits, as an in-process run reports them. */
+async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<Record<string, number>> {
+  const manifest = await loadManifest(store);
+  const dataset = await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
+  const problem = networkProblem({ model: networkModel(job.problem.model, dataset), dataset, loss: job.problem.loss, batchSeed: 0, initSeed: 0 });
+  return problem.evaluate!(theta);
 }
 
 /** Writes result.json, theta.npy and history.csv from the final state. */
@@ -153,7 +165,7 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
     seconds,
     theta: state.theta,
     history: state.history,
-    metrics: {},
+    metrics: await splitMetrics(store, job, state.theta),
   };
   const files = { theta: keys.theta, history: keys.history, spec: keys.spec };
   await store.put(keys.theta, encodeNpyFloat64(result.theta));
