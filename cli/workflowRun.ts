@@ -5,8 +5,7 @@
 
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { runLocalWorkflow } from "../functions/localEngine.ts";
 import type { Dataset } from "../shared/data/types.ts";
 import type { JobSpec } from "../shared/spec/job.ts";

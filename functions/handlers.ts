@@ -3,7 +3,6 @@
 // the local engine use these same functions.
 
 import { z } from "zod";
-import { kernelFor } from "./kernel.ts";
 import { INLINE_MAP_LIMIT, rolloverRounds } from "../infra/workflowDefinition.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep } from "../shared/workflow/steps.ts";
@@ -49,7 +48,7 @@ export const handlers = {
   },
   async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
     const e = Shard.parse(event);
-    return evaluateStep(store(e.job), e.round, e.shard, kernelFor);
+    return evaluateStep(store(e.job), e.round, e.shard);
   },
   async reduce(event: unknown): Promise<JobCursor> {
     const e = Cursor.parse(event);

@@ -98,11 +98,17 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   }
 }
 
-/** Σ over the shard's rows of iteration `iteration`'s batch of the loss at θ (a line-search trial), and how many rows. */
-export function shardObjective(e: ShardData, theta: Float64Array, iteration: number): { rows: number; phi: number } {
+/**
+ * Σ over the shard's rows of iteration `iteration`'s batch of the loss at θ (a line-search
+ * trial), and how many rows, through the same kernel as the statistics (its single-member forward).
+ */
+export async function shardObjective(e: ShardData, theta: Float64Array, iteration: number, k: number, kernel: ShardEvaluation["kernel"]): Promise<{ rows: number; phi: number }> {
   const { problem, rows } = shardProblem(e, iteration);
   if (!problem) return { rows: 0, phi: 0 };
-  const f = new Float64Array(problem.outputSize);
-  problem.forward(theta, f);
-  return { rows, phi: problem.loss.value(f) };
+  const kern = await kernel(problem, k);
+  try {
+    return { rows, phi: await kern.objective(theta) };
+  } finally {
+    await kern.dispose();
+  }
 }

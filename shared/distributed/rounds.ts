@@ -15,7 +15,7 @@
 // Ω, batches and accept/reject decisions, up to the summation order over shards.
 
 import { solveSymmetric } from "../math/linalg.ts";
-import { perturbation } from "../enkf/ensembleStatistics.ts";
+import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { lineSearchParams } from "../enkf/lineSearch.ts";
 import { gammaValue, sigmaSchedule } from "../enkf/schedules.ts";
 import { checkStop, type StopDecision } from "../enkf/stopping.ts";
@@ -31,6 +31,11 @@ export interface RoundPlan {
   sigma: number;
   /** when set, also Φ(point) on this iteration's batch: the pending trial's line-search value */
   trialIteration?: number;
+}
+
+/** The perturbation draw a round's plan stands for: Ω of plan.iteration at σ = plan.sigma. */
+export function planDraw(spec: ModifiedEnkfSpec, plan: RoundPlan): EnsembleDraw {
+  return { sigma: plan.sigma, kind: spec.perturbation, seed: spec.seed, iteration: plan.iteration };
 }
 
 export interface RoundResults {

@@ -5,11 +5,10 @@
 
 import type { EnsembleKernel } from "../kernels/types.ts";
 import type { NetworkProblem } from "../problems/network.ts";
-import { regularizationTerm } from "../problems/objective.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
 import { evaluateShard, shardObjective, type ShardData } from "./evaluateShard.ts";
-import { rounds, type RoundPlan, type RoundState } from "./rounds.ts";
-import { reducePartials } from "./shardPartial.ts";
+import { planDraw, rounds, type RoundPlan, type RoundState } from "./rounds.ts";
+import { reducePartials, reduceTrial } from "./shardPartial.ts";
 
 export interface ShardedRun {
   spec: ModifiedEnkfSpec;
@@ -33,18 +32,11 @@ export async function runRounds(run: ShardedRun): Promise<{ state: RoundState; r
   let count = 0;
   while (plan) {
     const current = plan;
-    const draw = { sigma: current.sigma, kind: spec.perturbation, seed: spec.seed, iteration: current.iteration };
+    const draw = planDraw(spec, current);
     const parts = await Promise.all(shards.map((sh) => evaluateShard({ ...sh, iteration: current.iteration, theta: current.point, draw, k: spec.ensembleSize, kernel: run.kernel })));
     const stats = reducePartials(parts, shards.length, alpha > 0 ? { alpha, theta: current.point, draw } : undefined);
-    let trialPhi: number | undefined;
-    if (current.trialIteration !== undefined) {
-      let rows = 0, phi = 0;
-      for (const sh of shards) {
-        const o = shardObjective(sh, current.point, current.trialIteration);
-        rows += o.rows; phi += o.phi;
-      }
-      trialPhi = phi / rows + regularizationTerm(current.point, alpha);
-    }
+    const trial = current.trialIteration;
+    const trialPhi = trial === undefined ? undefined : reduceTrial(await Promise.all(shards.map((sh) => shardObjective(sh, current.point, trial, spec.ensembleSize, run.kernel))), current.point, alpha);
     ({ state, plan } = r.reduce(state, current, { stats, trialPhi }, now() - t0));
     count++;
   }

@@ -98,3 +98,11 @@ export function reducePartials(parts: readonly ShardPartial[], shards: number, r
   }
   return { rows, phi, accuracy: correct / rows, gram, rhs };
 }
+
+/** Φ at a trial point from the shards' shares (sums over their rows of the trial's batch): the mean, plus ½α‖θ‖². */
+export function reduceTrial(shares: readonly { rows: number; phi: number }[], point: Float64Array, alpha: number): number {
+  let rows = 0, phi = 0;
+  for (const s of shares) { rows += s.rows; phi += s.phi; }
+  if (rows === 0) throw new RangeError("the trial's batch has no rows in any shard");
+  return phi / rows + regularizationTerm(point, alpha);
+}

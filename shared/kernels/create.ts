@@ -16,7 +16,7 @@ export class BackendError extends Error {
 }
 
 /** The kernel for the modified EnKF, or undefined for methods that evaluate the problem directly. */
-export async function createKernel(problem: Problem, optimizer: OptimizerSpec, compute: ComputeSpec, alpha: number, warn: (line: string) => void): Promise<EnsembleKernel | undefined> {
+export async function createKernel(problem: Problem, optimizer: OptimizerSpec, compute: ComputeSpec, alpha: number, warn: (line: string) => void, opts: { rngWorkers?: number } = {}): Promise<EnsembleKernel | undefined> {
   const { backend } = compute;
   if (optimizer.method !== "modified-enkf") {
     if (backend === "onnx" || backend === "wasm" || backend === "gpu") throw new BackendError(`compute.backend "${backend}" serves the modified EnKF; method "${optimizer.method}" evaluates the problem directly (use "auto" or "reference")`);
@@ -24,12 +24,15 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
   }
   const k = optimizer.ensembleSize;
   if (backend === "reference") return referenceKernel(problem, k, alpha);
+  // Ω is generated on one worker thread per core (bits do not depend on the split), unless the
+  // caller already runs one kernel per core (the workflow's evaluate workers)
   const cores = availableParallelism();
+  const rngWorkers = opts.rngWorkers ?? (cores >= 2 ? cores : 0);
   if (backend === "gpu") {
     if (!isNetworkProblem(problem) || problem.model.type !== "mlp") throw new BackendError(`compute.backend "gpu" runs MLP networks; this job's ${isNetworkProblem(problem) ? `${problem.model.type} model` : `"${problem.kind}" problem`} needs "onnx" or "reference"`);
     let kernel: GpuEnsembleKernel;
     try {
-      kernel = await gpuKernel(problem, k, alpha, { rngWorkers: cores >= 2 ? cores : 0 });
+      kernel = await gpuKernel(problem, k, alpha, { rngWorkers });
     } catch (e) {
       throw new BackendError(`the gpu kernel cannot start: ${(e as Error).message.split("\n")[0]}`);
     }
@@ -52,8 +55,7 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
       continue;
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
-    // Ω is generated on one worker thread per core (bits do not depend on the split)
-    return onnxKernel(problem, k, alpha, { threads: compute.threads, engine, ort, rngWorkers: cores >= 2 ? cores : 0 });
+    return onnxKernel(problem, k, alpha, { threads: compute.threads, engine, ort, rngWorkers });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);
   warn(`${failures.join("; ")}; using the reference kernel`);

@@ -132,7 +132,6 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
   const shared = pool.workers > 0;
   const ensemble = allocatePacked(model, J, shared);
   const one = allocatePacked(model, 1, false);
-  const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   // one chunk's logits: J members over a batch chunk, or one member over a prediction chunk
   const chunkLogits = new Float32Array(Math.max(J * Math.min(chunkRows, batchRows), chunkRows) * c);
@@ -178,9 +177,7 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
     timings,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
       let t = now();
-      thetaShared.set(theta);
-      packMember(model, ensemble, J, 0, theta);
-      await pool.fill(draw, n, k, { model, theta: thetaShared, packed: ensemble });
+      await pool.fill(draw, k, { model, theta, packed: ensemble });
       timings.rng += now() - t;
       const { x, rows } = problem.batch();
       let phi = 0;

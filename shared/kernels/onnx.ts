@@ -73,7 +73,6 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const ensemble = adapter.allocate(J, shared);
   // ONNX Runtime does not take SharedArrayBuffer-backed tensors: the feed is a plain copy
   const ensembleFeed = shared ? adapter.allocate(J, false) : ensemble;
-  const thetaShared = new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
   const single = adapter.allocate(1, false);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
@@ -123,9 +122,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
       // Ω and the K perturbed members are generated and packed together (on the pool's threads)
       let t = now();
-      thetaShared.set(theta);
-      adapter.pack(ensemble, J, 0, theta);
-      await pool.fill(draw, n, k, { model, theta: thetaShared, packed: ensemble });
+      await pool.fill(draw, k, { model, theta, packed: ensemble });
       timings.rng += now() - t;
       if (ensembleFeed !== ensemble) {
         t = now();

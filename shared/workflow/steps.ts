@@ -5,18 +5,19 @@
 // these same functions.
 
 import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../data/shards.ts";
+import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
-import { rounds } from "../distributed/rounds.ts";
-import { decodePartial, encodePartial, reducePartials } from "../distributed/shardPartial.ts";
+import { planDraw, rounds } from "../distributed/rounds.ts";
+import { decodePartial, encodePartial, reducePartials, reduceTrial } from "../distributed/shardPartial.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
+import { createKernel } from "../kernels/create.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { initModel, type NetworkModel } from "../models/model.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import { networkModel } from "../problems/build.ts";
 import { networkProblem, type NetworkProblem } from "../problems/network.ts";
-import { regularizationTerm } from "../problems/objective.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
 import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
 import { keys, loadPlan, loadState, PARTIAL_TAGS, savePlan, saveState } from "./jobStore.ts";
@@ -61,11 +62,16 @@ async function loadManifest(store: BlobStore) {
   return parseManifest(new TextDecoder().decode(await store.get(keys.manifest)), `${store.location}${keys.manifest}`);
 }
 
+/** The job's model for the dataset the manifest describes (its shape is all the model needs). */
+function manifestModel(job: NetworkJob, manifest: DatasetManifest): NetworkModel {
+  return networkModel(job.problem.model, { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset);
+}
+
 /** The Init state: θ₀ and round 0's plan from the prepared job. */
 export async function initJob(store: BlobStore): Promise<JobCursor> {
   const job = await loadJob(store);
   const manifest = await loadManifest(store);
-  const model = networkModel(job.problem.model, { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset);
+  const model = manifestModel(job, manifest);
   const start = rounds(job.optimizer, job.stop, manifest.kind === "classification").start(initModel(model, job.problem.seed));
   await saveState(store, 0, start.state);
   await savePlan(store, 0, start.plan);
@@ -80,7 +86,7 @@ export async function initJob(store: BlobStore): Promise<JobCursor> {
 const shardCache = new Map<string, Split>();
 const SHARD_CACHE_LIMIT = 8;
 
-async function shardRows(store: BlobStore, manifest: Awaited<ReturnType<typeof loadManifest>>, shard: number): Promise<Split> {
+async function shardRows(store: BlobStore, manifest: DatasetManifest, shard: number): Promise<Split> {
   const files = manifest.splits.train.shards[shard];
   const key = `${store.location}|${shard}|${files?.x.sha256}|${files?.y.sha256}`;
   const hit = shardCache.get(key);
@@ -95,24 +101,34 @@ async function shardData(store: BlobStore, job: NetworkJob, shard: number): Prom
   const manifest = await loadManifest(store);
   const rows = await shardRows(store, manifest, shard);
   const slice = shardPlan(manifest.splits.train.rows, manifest.splits.train.shards.length)[shard];
-  const dsShape = { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset;
   return {
-    model: networkModel(job.problem.model, dsShape),
+    model: manifestModel(job, manifest),
     loss: job.problem.loss, kind: manifest.kind, outputs: manifest.outputs, rows, slice,
     trainRows: manifest.splits.train.rows, batchSize: job.optimizer.batchSize, batchSeed: job.optimizer.seed,
   };
 }
 
 /** One shard's work in round r: its partial statistics, and its share of a pending trial's Φ. */
-export async function evaluateStep(store: BlobStore, round: number, shard: number, kernelFor: (backend: JobSpec["compute"]["backend"]) => (p: NetworkProblem, k: number) => Promise<EnsembleKernel>): Promise<{ round: number; shard: number }> {
+/** Warnings already printed by this worker (a kernel fallback would otherwise repeat every round). */
+const warned = new Set<string>();
+const warnOnce = (line: string) => { if (!warned.has(line)) { warned.add(line); console.warn(`enkf: warning: ${line}`); } };
+
+/** The job's ensemble kernel for one shard's problem: its compute.backend, one ONNX thread and no
+ *  RNG threads of its own (the workflow already runs one evaluate task per core). */
+function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => Promise<EnsembleKernel> {
+  const compute = { ...job.compute, threads: job.compute.threads ?? 1 };
+  return async (problem) => (await createKernel(problem, job.optimizer, compute, 0, warnOnce, { rngWorkers: 0 }))!;
+}
+
+export async function evaluateStep(store: BlobStore, round: number, shard: number): Promise<{ round: number; shard: number }> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
   const data = await shardData(store, job, shard);
-  const draw = { sigma: plan.sigma, kind: job.optimizer.perturbation, seed: job.optimizer.seed, iteration: plan.iteration };
-  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw, k: job.optimizer.ensembleSize, kernel: kernelFor(job.compute.backend) });
+  const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
+  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: planDraw(job.optimizer, plan), k, kernel });
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
   if (plan.trialIteration !== undefined) {
-    await store.put(keys.trial(round, shard), new TextEncoder().encode(JSON.stringify(shardObjective(data, plan.point, plan.trialIteration))), "application/json", PARTIAL_TAGS);
+    await store.put(keys.trial(round, shard), new TextEncoder().encode(JSON.stringify(await shardObjective(data, plan.point, plan.trialIteration, k, kernel))), "application/json", PARTIAL_TAGS);
   }
   return { round, shard };
 }
@@ -123,18 +139,14 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const plan = await loadPlan(store, round);
   const state = await loadState(store, round);
   const alpha = job.problem.regularization;
-  const draw = { sigma: plan.sigma, kind: job.optimizer.perturbation, seed: job.optimizer.seed, iteration: plan.iteration };
   const parts = [];
   for (let s = 0; s < shards; s++) parts.push(decodePartial(await store.get(keys.partial(round, s)), `${store.location}${keys.partial(round, s)}`));
-  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw } : undefined);
+  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: planDraw(job.optimizer, plan) } : undefined);
   let trialPhi: number | undefined;
   if (plan.trialIteration !== undefined) {
-    let rows = 0, phi = 0;
-    for (let s = 0; s < shards; s++) {
-      const t = (await getJson(store, keys.trial(round, s))) as { rows: number; phi: number };
-      rows += t.rows; phi += t.phi;
-    }
-    trialPhi = phi / rows + regularizationTerm(plan.point, alpha);
+    const shares = [];
+    for (let s = 0; s < shards; s++) shares.push((await getJson(store, keys.trial(round, s))) as { rows: number; phi: number });
+    trialPhi = reduceTrial(shares, plan.point, alpha);
   }
   const next = rounds(job.optimizer, job.stop, job.problem.type === "classification").reduce(state, plan, { stats, trialPhi }, elapsedSeconds);
   await saveState(store, round + 1, next.state);
