@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { INLINE_MAP_LIMIT, rolloverRounds } from "../infra/workflowDefinition.ts";
 import { openStore } from "../shared/store/openStore.ts";
-import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep } from "../shared/workflow/steps.ts";
+import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep, WorkflowError } from "../shared/workflow/steps.ts";
 
 const Job = z.strictObject({
   /** "s3://bucket/prefix" or a directory */
@@ -20,6 +20,8 @@ const Cursor = z.object({
   done: z.boolean(),
   /** fan out through the Distributed Map (more than 40 shards) */
   distributed: z.boolean(),
+  /** fan out as AWS Batch jobs in the GPU container (compute.backend "gpu") */
+  gpu: z.boolean(),
   /** hand over to a fresh execution now (continue-as-new) */
   rollover: z.boolean(),
   /** the round this execution started with, and how many rounds an execution runs */
@@ -44,7 +46,9 @@ export const handlers = {
   async init(event: unknown): Promise<JobCursor> {
     const e = Start.parse(event);
     const cursor = await initJob(store(e.job));
-    return { job: e.job, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length), startedAt: e.startedAt ?? Date.now() };
+    // a deployment without the GPU option has no Batch branch (infra: -c gpu=true adds it)
+    if (cursor.gpu && process.env.ENKF_GPU_OPTION === "off") throw new WorkflowError('compute.backend "gpu" needs the GPU option, which this deployment does not have: deploy with `npx cdk deploy -c gpu=true`, or choose another backend');
+    return { job: e.job, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length, cursor.gpu), startedAt: e.startedAt ?? Date.now() };
   },
   async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
     const e = Shard.parse(event);

@@ -4,6 +4,7 @@
 
 import { StateMachine } from "aws-local-stepfunctions";
 import { workflowDefinition } from "../infra/workflowDefinition.ts";
+import { batchEvent, overrideEnvironment } from "./batchEvaluate.ts";
 import { evaluatePool } from "./evaluatePool.ts";
 import { handlers, type JobRef } from "./handlers.ts";
 
@@ -20,8 +21,12 @@ if (typeof P.withResolvers !== "function") {
 /** Placeholder ARNs: locally every Task state runs its handler instead. */
 const local = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:enkf-${name}`;
 
-export function localDefinition(maxConcurrency = 4): Record<string, unknown> {
-  return workflowDefinition({ init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure") }, { maxConcurrency });
+/** Placeholder ARNs of the GPU option's Batch queue and job definition. */
+export const localGpu = { jobQueue: "arn:aws:batch:us-east-1:000000000000:job-queue/enkf-gpu", jobDefinition: "arn:aws:batch:us-east-1:000000000000:job-definition/enkf-gpu-evaluate" };
+
+/** The deployed definition with placeholder ARNs; `gpu` includes the GPU option's Batch branch. */
+export function localDefinition(maxConcurrency = 4, gpu = true): Record<string, unknown> {
+  return workflowDefinition({ init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure"), ...(gpu ? { gpu: localGpu } : {}) }, { maxConcurrency });
 }
 
 export interface LocalRun {
@@ -61,6 +66,9 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
           Init: handlers.init,
           Evaluate: evaluate,
           "Evaluate (distributed)": evaluate,
+          // the GPU branch's Batch jobs: the container's event from the submitJob parameters
+          "Evaluate (gpu)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
+          "Evaluate (gpu, distributed)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
           Reduce: handlers.reduce,
           Finalize: handlers.finalize,
           RecordFailure: handlers.recordFailure,

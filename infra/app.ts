@@ -1,5 +1,6 @@
 // The CDK app (`npx cdk synth`, offline, no credentials needed): the EnkfService stack, checked
-// by cdk-nag's AwsSolutions rules. Sizes come from context: -c evaluateMemory=3008 -c maxConcurrency=40.
+// by cdk-nag's AwsSolutions rules. Sizes come from context: -c evaluateMemory=3008 -c maxConcurrency=40;
+// -c gpu=true adds the GPU option (AWS Batch).
 
 import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -16,6 +17,10 @@ new EnkfStack(app, "EnkfService", {
   evaluateTimeout: num("evaluateTimeout"),
   maxConcurrency: num("maxConcurrency"),
   partialsDays: num("partialsDays"),
+  // -c gpu=true adds the AWS Batch GPU option; -c gpuMaxvCpus=64 -c gpuInstanceTypes=g5.xlarge,g6.xlarge -c gpuSpot=true
+  gpu: String(app.node.tryGetContext("gpu") ?? "false") === "true"
+    ? { maxvCpus: num("gpuMaxvCpus"), instanceTypes: app.node.tryGetContext("gpuInstanceTypes")?.split(","), spot: String(app.node.tryGetContext("gpuSpot")) === "true" }
+    : false,
 });
 Aspects.of(app).add(new AwsSolutionsChecks());
 app.synth();

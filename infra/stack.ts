@@ -14,6 +14,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
+import { GpuBatch, type GpuBatchProps } from "./gpuBatch.ts";
 import { workflowDefinition } from "./workflowDefinition.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -29,6 +30,8 @@ export interface EnkfStackProps extends StackProps {
   maxConcurrency?: number;
   /** days before partial statistics expire */
   partialsDays?: number;
+  /** the GPU option: AWS Batch on EC2 GPU instances for compute.backend "gpu" (off by default) */
+  gpu?: boolean | Omit<GpuBatchProps, "bucket">;
 }
 
 /** The ONNX Runtime package with only the Linux arm64 binary (25 MB instead of 288 MB). */
@@ -60,6 +63,7 @@ function onnxRuntimeLayer(scope: Construct): lambda.LayerVersion {
 export class EnkfStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly stateMachine: sfn.StateMachine;
+  readonly gpu?: GpuBatch;
   readonly functions: Record<"init" | "evaluate" | "reduce" | "finalize" | "recordFailure", nodejs.NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: EnkfStackProps = {}) {
@@ -92,6 +96,8 @@ export class EnkfStack extends Stack {
         memorySize: memory,
         timeout: Duration.seconds(timeout),
         layers: name === "evaluate" ? [layer] : [],
+        // init refuses gpu jobs when the deployment has no Batch branch
+        environment: name === "init" ? { ENKF_GPU_OPTION: props.gpu ? "on" : "off" } : {},
         logGroup,
         bundling: {
           format: nodejs.OutputFormat.ESM,
@@ -122,9 +128,13 @@ export class EnkfStack extends Stack {
     allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/history.csv"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
 
+    if (props.gpu) this.gpu = new GpuBatch(this, "Gpu", { bucket: this.bucket, ...(props.gpu === true ? {} : props.gpu) });
     const f = this.functions;
     const definition = workflowDefinition(
-      { init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn },
+      {
+        init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn,
+        ...(this.gpu ? { gpu: { jobQueue: this.gpu.jobQueue.jobQueueArn, jobDefinition: this.gpu.jobDefinition.jobDefinitionArn } } : {}),
+      },
       { maxConcurrency: props.maxConcurrency ?? 40 },
     );
     const stateMachineName = `${this.stackName}-workflow`;
@@ -136,6 +146,7 @@ export class EnkfStack extends Stack {
       logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     for (const fun of Object.values(f)) fun.grantInvoke(this.stateMachine);
+    this.gpu?.grantSubmit(this.stateMachine);
     // continue-as-new and the Distributed Map start executions of this machine (named: its ARN
     // would be circular), and the Distributed Map watches and stops its child executions
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
@@ -161,7 +172,8 @@ export class EnkfStack extends Stack {
     ], true);
     NagSuppressions.addResourceSuppressions(this.stateMachine, [
       { id: "AwsSolutions-IAM5", reason: "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.", appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }] },
-      { id: "AwsSolutions-IAM5", reason: "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing need support no resource-level permissions.", appliesTo: ["Resource::*"] },
+      { id: "AwsSolutions-IAM5", reason: "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing need, and batch:DescribeJobs (the GPU option's .sync tasks), support no resource-level permissions.", appliesTo: ["Resource::*"] },
+      { id: "AwsSolutions-IAM5", reason: "batch:TerminateJob on this account's Batch jobs: the GPU branch's job ids are generated at run time.", appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job\\/\\*$/g" }] },
       { id: "AwsSolutions-IAM5", reason: "The Distributed Map's child executions of this machine: their names are generated, so only the machine-name prefix is known.", appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*\\/\\*$/g" }] },
     ], true);
   }

@@ -5,6 +5,8 @@
 //   Start? ─ new job → Init ─┐
 //          └ continued ──────┴→ Fan out → Round (Map: Evaluate each shard; a Distributed Map
 //                                 above 40 shards) → Reduce → Next?
+//   Fan out ─ compute.backend "gpu" → Round (gpu) (Map: an AWS Batch job per shard, the evaluate
+//             handler in the GPU container; a Distributed Map above 40 shards) → Reduce
 //   Next? ─ done → Finalize;  rollover → Rollover (start a fresh execution of this machine with
 //           the cursor, then end);  otherwise → Round
 //   any failure → RecordFailure → Failed
@@ -18,11 +20,15 @@
 // task's entered, scheduled, started, succeeded and exited; per round: the Map's 4, Reduce's 5
 // and the Choice's 2), so the reducer hands over to a fresh execution every
 // N = ⌊24,000 / (7·S + 11)⌋ rounds (rolloverRounds), leaving 1,000 events for Init, Finalize and
-// retries: N = 2,181 rounds for 1 shard, 564 for 4, 82 for 40.
+// retries: N = 2,181 rounds for 1 shard, 564 for 4, 82 for 40. A Batch task (`submitJob.sync`)
+// adds a TaskSubmitted event, 8·S + 11 per round: N = 558 rounds for 4 shards on the GPU branch.
+
+/** Events one round costs for S shards: 7 per shard (8 for a Batch job) and 11 per round. */
+export const roundEvents = (shards: number, gpu = false) => (gpu ? 8 : 7) * shards + 11;
 
 /** Rounds per execution for S shards (see the header). */
-export function rolloverRounds(shards: number): number {
-  return Math.max(1, Math.floor(24_000 / (7 * shards + 11)));
+export function rolloverRounds(shards: number, gpu = false): number {
+  return Math.max(1, Math.floor(24_000 / roundEvents(shards, gpu)));
 }
 
 export interface WorkflowResources {
@@ -31,6 +37,8 @@ export interface WorkflowResources {
   reduce: string;
   finalize: string;
   recordFailure: string;
+  /** the GPU option: the AWS Batch job queue and job definition whose container runs evaluate */
+  gpu?: { jobQueue: string; jobDefinition: string };
 }
 
 export interface WorkflowOptions {
@@ -44,7 +52,7 @@ export interface WorkflowOptions {
 export const INLINE_MAP_LIMIT = 40;
 
 /** One round's fan-out: an Evaluate task per shard; the partials go to the store, the cursor passes through. */
-function fanOut(evaluate: string, task: string, processor: Record<string, string>, concurrency: number): Record<string, unknown> {
+function fanOut(evaluate: Record<string, unknown>, task: string, processor: Record<string, string>, concurrency: number): Record<string, unknown> {
   return {
     Type: "Map",
     ItemsPath: "$.shards",
@@ -53,7 +61,7 @@ function fanOut(evaluate: string, task: string, processor: Record<string, string
     ItemProcessor: {
       ProcessorConfig: processor,
       StartAt: task,
-      States: { [task]: { Type: "Task", Resource: evaluate, Retry: retry, End: true } },
+      States: { [task]: { Type: "Task", ...evaluate, End: true } },
     },
     ResultPath: null,
     Catch: toFailure,
@@ -70,10 +78,32 @@ const retry = [{
   MaxDelaySeconds: 30,
   JitterStrategy: "FULL",
 }];
+/**
+ * The GPU branch's task: an AWS Batch job per shard that runs the evaluate handler in the GPU
+ * container (functions/batchEvaluate.ts), the shard's event passed as ENKF_EVENT. `.sync` waits
+ * for the job; the job definition retries Spot reclaims itself, and Step Functions retries Batch's
+ * throttling and service errors.
+ */
+function batchEvaluate(gpu: { jobQueue: string; jobDefinition: string }): Record<string, unknown> {
+  return {
+    Resource: "arn:aws:states:::batch:submitJob.sync",
+    Parameters: {
+      "JobName.$": "States.Format('enkf-round{}-shard{}', $.round, $.shard)",
+      JobQueue: gpu.jobQueue,
+      JobDefinition: gpu.jobDefinition,
+      ContainerOverrides: { Environment: [{ Name: "ENKF_EVENT", "Value.$": "States.JsonToString($)" }] },
+    },
+    ResultPath: null,
+    Retry: [{ ErrorEquals: ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL" }],
+  };
+}
+
 const toFailure = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailure" }];
 
 export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions): Record<string, unknown> {
   if (!Number.isInteger(opts.maxConcurrency) || opts.maxConcurrency < 1 || opts.maxConcurrency > 40) throw new RangeError(`maxConcurrency ${opts.maxConcurrency}: an inline Map runs 1 to 40 iterations at a time`);
+  const lambdaEvaluate = { Resource: r.evaluate, Retry: retry };
+  const gpu = r.gpu ? batchEvaluate(r.gpu) : null;
   return {
     Comment: "A modified-EnKF job: each round evaluates every data shard in parallel, then the reducer updates θ and decides whether to loop.",
     StartAt: "Start?",
@@ -82,10 +112,24 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
       Init: { Type: "Task", Resource: r.init, Retry: retry, Catch: toFailure, Next: "Fan out" },
       // up to 40 shards an inline Map; above that a Distributed Map, whose iterations run as child
       // executions and so stay out of this execution's event history
-      "Fan out": { Type: "Choice", Choices: [{ Variable: "$.distributed", BooleanEquals: true, Next: "Round (distributed)" }], Default: "Round" },
-      // state names are unique across the machine, so the two Maps' tasks are named apart
-      Round: fanOut(r.evaluate, "Evaluate", { Mode: "INLINE" }, opts.maxConcurrency),
-      "Round (distributed)": fanOut(r.evaluate, "Evaluate (distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
+      "Fan out": {
+        Type: "Choice",
+        Choices: [
+          ...(gpu ? [
+            { And: [{ Variable: "$.gpu", BooleanEquals: true }, { Variable: "$.distributed", BooleanEquals: true }], Next: "Round (gpu, distributed)" },
+            { Variable: "$.gpu", BooleanEquals: true, Next: "Round (gpu)" },
+          ] : []),
+          { Variable: "$.distributed", BooleanEquals: true, Next: "Round (distributed)" },
+        ],
+        Default: "Round",
+      },
+      // state names are unique across the machine, so the Maps' tasks are named apart
+      Round: fanOut(lambdaEvaluate, "Evaluate", { Mode: "INLINE" }, opts.maxConcurrency),
+      "Round (distributed)": fanOut(lambdaEvaluate, "Evaluate (distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
+      ...(gpu ? {
+        "Round (gpu)": fanOut(gpu, "Evaluate (gpu)", { Mode: "INLINE" }, opts.maxConcurrency),
+        "Round (gpu, distributed)": fanOut(gpu, "Evaluate (gpu, distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
+      } : {}),
       Reduce: { Type: "Task", Resource: r.reduce, Retry: retry, Catch: toFailure, Next: "Next?" },
       "Next?": {
         Type: "Choice",
@@ -101,7 +145,7 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Parameters: {
           "StateMachineArn.$": "$$.StateMachine.Id",
           Input: {
-            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", done: false, rollover: false,
+            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", "gpu.$": "$.gpu", done: false, rollover: false,
             "startRound.$": "$.round", "rolloverEvery.$": "$.rolloverEvery", "startedAt.$": "$.startedAt",
             "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
           },

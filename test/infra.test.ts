@@ -5,19 +5,35 @@ import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
 import { EnkfStack } from "../infra/stack.ts";
-import { localDefinition } from "../functions/localEngine.ts";
+import { localDefinition, localGpu } from "../functions/localEngine.ts";
 
 const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
 const stack = new EnkfStack(app, "Test", { maxConcurrency: 12 });
 Aspects.of(app).add(new AwsSolutionsChecks());
+const gpuStack = new EnkfStack(app, "TestGpu", { maxConcurrency: 12, gpu: { maxvCpus: 32, instanceTypes: ["g5.xlarge", "g6.xlarge"] } });
 const template = Template.fromStack(stack);
+const gpuTemplate = Template.fromStack(gpuStack);
+
+/** The deployed definition's text with every ARN token replaced by the local engine's placeholder. */
+function deployedDefinition(t: Template): string {
+  const [machine] = Object.values(t.findResources("AWS::StepFunctions::StateMachine")) as { Properties: { DefinitionString: { "Fn::Join": [string, unknown[]] } } }[];
+  const names: Record<string, string> = { init: "init", evaluate: "evaluate", reduce: "reduce", finalize: "finalize", recordFailure: "record-failure" };
+  return machine.Properties.DefinitionString["Fn::Join"][1].map((p) => {
+    if (typeof p === "string") return p;
+    const id = (p as { Ref?: string }).Ref ?? (p as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    if (id.startsWith("GpuQueue")) return localGpu.jobQueue;
+    if (id.startsWith("GpuEvaluate")) return localGpu.jobDefinition;
+    const fn = Object.keys(names).find((n) => id.startsWith(n));
+    return `arn:aws:lambda:us-east-1:000000000000:function:enkf-${names[fn!]}`;
+  }).join("");
+}
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-function statementsOf(fnLogicalPrefix: string): Statement[] {
-  const policies = template.findResources("AWS::IAM::Policy");
+function statementsOf(fnLogicalPrefix: string, t = template, policy = "ServiceRoleDefaultPolicy"): Statement[] {
+  const policies = t.findResources("AWS::IAM::Policy");
   const out: Statement[] = [];
   for (const [id, p] of Object.entries(policies)) {
-    if (!id.startsWith(`${fnLogicalPrefix}ServiceRoleDefaultPolicy`)) continue;
+    if (!id.startsWith(`${fnLogicalPrefix}${policy}`)) continue;
     out.push(...(p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
   }
   return out;
@@ -43,19 +59,12 @@ describe("the CDK app", () => {
   });
 
   it("deploys the same state machine definition the local engine runs", () => {
-    const machines = template.findResources("AWS::StepFunctions::StateMachine");
-    const [machine] = Object.values(machines) as { Properties: { StateMachineType: string; DefinitionString: { "Fn::Join": [string, unknown[]] } } }[];
-    expect(machine.Properties.StateMachineType).toBe("STANDARD");
-    // the deployed text with the ARNs' tokens replaced by the local engine's placeholders
-    const parts = machine.Properties.DefinitionString["Fn::Join"][1];
-    const names: Record<string, string> = { init: "init", evaluate: "evaluate", reduce: "reduce", finalize: "finalize", recordFailure: "record-failure" };
-    const text = parts.map((p) => {
-      if (typeof p === "string") return p;
-      const id = (p as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
-      const fn = Object.keys(names).find((n) => id.startsWith(n));
-      return `arn:aws:lambda:us-east-1:000000000000:function:enkf-${names[fn!]}`;
-    }).join("");
-    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(localDefinition(12))));
+    template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineType: "STANDARD" });
+    // the deployed text with the ARNs' tokens replaced by the local engine's placeholders; without
+    // the GPU option the machine has no Batch branch
+    const text = deployedDefinition(template);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(localDefinition(12, false))));
+    expect(text).not.toContain("batch:submitJob");
     // retries with full jitter on the Lambda tasks, and failures routed to RecordFailure
     expect(text).toContain('"JitterStrategy":"FULL"');
     expect(text).toContain('"Next":"RecordFailure"');
@@ -76,10 +85,54 @@ describe("the CDK app", () => {
     expect(statementsOf("recordFailure").flatMap((s) => [s.Action].flat())).toEqual(["s3:PutObject"]);
   });
 
-  it("passes cdk-nag's AwsSolutions pack (documented suppressions only)", () => {
-    const errors = Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"));
+  it.each([["without", stack], ["with", gpuStack]])("passes cdk-nag's AwsSolutions pack %s the GPU option (documented suppressions only)", (_, s) => {
+    const errors = Annotations.fromStack(s).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"));
     expect(errors.map((e) => e.entry.data)).toEqual([]);
-    const warnings = Annotations.fromStack(stack).findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"));
+    const warnings = Annotations.fromStack(s).findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"));
     expect(warnings.map((e) => e.entry.data)).toEqual([]);
+  });
+});
+
+describe("the GPU option (-c gpu=true)", () => {
+  it("adds an EC2 GPU compute environment that scales to zero, a job queue, and a one-GPU job definition built from the GPU container", () => {
+    expect(Object.keys(template.findResources("AWS::Batch::JobQueue"))).toEqual([]);
+    gpuTemplate.hasResourceProperties("AWS::Batch::ComputeEnvironment", {
+      Type: "managed",
+      ComputeResources: Match.objectLike({ Type: "EC2", MinvCpus: 0, MaxvCpus: 32, InstanceTypes: ["g5.xlarge", "g6.xlarge"], Ec2Configuration: [{ ImageType: "ECS_AL2_NVIDIA" }] }),
+    });
+    gpuTemplate.resourceCountIs("AWS::Batch::JobQueue", 1);
+    gpuTemplate.hasResourceProperties("AWS::Batch::JobDefinition", {
+      Type: "container",
+      PlatformCapabilities: ["EC2"],
+      ContainerProperties: Match.objectLike({ ResourceRequirements: Match.arrayWith([{ Type: "GPU", Value: "1" }]), Image: Match.anyValue() }),
+      RetryStrategy: Match.objectLike({ Attempts: 3 }),
+    });
+    // the image is the repository's functions/gpu/Dockerfile, built at deploy time
+    const assets = JSON.stringify(gpuStack.node.findAll().filter((c) => c.node.id === "AssetImage").map((c) => (c as unknown as { assetPath?: string }).assetPath ?? c.node.path));
+    expect(assets.length).toBeGreaterThan(2);
+    // init knows whether gpu jobs can run here
+    gpuTemplate.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: { ENKF_GPU_OPTION: "on" } } });
+    template.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: { ENKF_GPU_OPTION: "off" } } });
+  });
+
+  it("deploys the local engine's definition with the Batch branch, and lets the machine submit only to its queue and job definition", () => {
+    const text = deployedDefinition(gpuTemplate);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(localDefinition(12, true))));
+    expect(text).toContain('"Resource":"arn:aws:states:::batch:submitJob.sync"');
+    const policies = JSON.stringify(gpuTemplate.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp("^WorkflowRole") }] } }));
+    const submit = JSON.parse(policies) as Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>;
+    const statements = Object.values(submit).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const submitJob = statements.filter((s) => [s.Action].flat().includes("batch:SubmitJob"));
+    expect(submitJob.length).toBe(1);
+    expect(JSON.stringify(submitJob[0].Resource)).toMatch(/GpuQueue.*GpuEvaluate|GpuEvaluate.*GpuQueue/);
+    for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
+  });
+
+  it("gives the container's job role the evaluate function's rights: read the job, write partials", () => {
+    const statements = statementsOf("GpuJobRole", gpuTemplate, "DefaultPolicy");
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"]);
+    const writes = statements.filter((s) => [s.Action].flat().includes("s3:PutObject"));
+    expect(JSON.stringify(writes)).toMatch(/rounds\/\*\/partials\/\*/);
+    expect(JSON.stringify(writes)).not.toMatch(/state\/|result\.json/);
   });
 });

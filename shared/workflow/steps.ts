@@ -27,6 +27,8 @@ export interface JobCursor {
   round: number;
   shards: number[];
   done: boolean;
+  /** evaluate on the GPU branch (compute.backend "gpu") */
+  gpu: boolean;
   /** iterations finished and the last one's Φ (for progress) */
   iterations?: number;
   objective?: number;
@@ -75,7 +77,7 @@ export async function initJob(store: BlobStore): Promise<JobCursor> {
   const start = rounds(job.optimizer, job.stop, manifest.kind === "classification").start(initModel(model, job.problem.seed));
   await saveState(store, 0, start.state);
   await savePlan(store, 0, start.plan);
-  return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false };
+  return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu" };
 }
 
 /**
@@ -152,7 +154,7 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   await saveState(store, round + 1, next.state);
   if (next.plan) await savePlan(store, round + 1, next.plan);
   const last = next.state.history[next.state.history.length - 1];
-  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null, iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
+  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
 }
 
 /** Loss and accuracy of θ on the full train and test splits, as an in-process run reports them. */

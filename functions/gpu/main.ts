@@ -1,0 +1,13 @@
+// The GPU container's command: evaluates the shard named in ENKF_EVENT (batchEvaluate.ts) and
+// exits 0, or prints why and exits 1 so that Batch marks the job failed (and Step Functions
+// retries it or routes the job to RecordFailure).
+
+import { batchEvaluate } from "../batchEvaluate.ts";
+
+try {
+  const done = await batchEvaluate(process.env);
+  console.log(JSON.stringify({ evaluated: done }));
+} catch (e) {
+  console.error(`enkf: evaluate failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}
