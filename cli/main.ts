@@ -6,6 +6,7 @@ import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
 import { runCommand } from "./runCommand.ts";
 import { dataCommand } from "./dataCommand.ts";
+import { serveCommand } from "./serveCommand.ts";
 
 const USAGE = `usage: enkf <command> [options]
 
@@ -19,6 +20,12 @@ commands:
   data <job.json> [--out DIR] [--shards N] [--force]
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
+  serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--endpoint URL] [--concurrency N]
+      the HTTP API on this machine: submit, watch, fetch and cancel jobs,
+      register datasets, schedule jobs. Callers send Authorization: Bearer
+      <token>: ENKF_TOKEN, or a fresh one printed at start (ENKF_READ_TOKEN:
+      a read-only one). DIR (default runs/service) holds jobs, datasets and
+      schedules; unfinished jobs resume when the server starts again
   schema
       print the job spec as JSON Schema
   help
@@ -67,6 +74,22 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const shards = Number(parsed.values.shards);
       if (!Number.isInteger(shards) || shards < 1 || shards > 100_000) throw new CliError(2, `--shards must be an integer from 1 to 100000, got "${parsed.values.shards}"`);
       return dataCommand(parsed.positionals[0], { out: parsed.values.out, shards, force: parsed.values.force ?? false, quiet: parsed.values.quiet ?? false }, io);
+    }
+    case "serve": {
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: rest,
+          allowPositionals: false,
+          options: { port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, concurrency: { type: "string", default: "1" } },
+        });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      const port = Number(parsed.values.port), concurrency = Number(parsed.values.concurrency);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(2, `--port must be an integer from 0 to 65535, got "${parsed.values.port}"`);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError(2, `--concurrency must be an integer from 1 to 64, got "${parsed.values.concurrency}"`);
+      return serveCommand({ port, host: parsed.values.host, data: parsed.values.data, endpoint: parsed.values.endpoint, concurrency }, io);
     }
     default:
       throw new CliError(2, `unknown command "${command}"\n${USAGE}`);

@@ -5,9 +5,11 @@
 import { z } from "zod";
 import { INLINE_MAP_LIMIT, rolloverRounds } from "../infra/workflowDefinition.ts";
 import { openStore } from "../shared/store/openStore.ts";
-import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep, WorkflowError } from "../shared/workflow/steps.ts";
+import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep, resumePoint, WorkflowError } from "../shared/workflow/steps.ts";
 
 const Job = z.strictObject({
+  /** the job's id: names its executions (continue-as-new starts "<id>-r<round>"); Init fills it in */
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   /** "s3://bucket/prefix" or a directory */
   store: z.string().min(1),
   /** an S3-compatible endpoint for s3:// stores */
@@ -40,6 +42,25 @@ export type JobCursor = z.infer<typeof Cursor>;
 export type JobRef = z.infer<typeof Job>;
 
 const store = (job: JobRef) => openStore(job.store, { endpoint: job.endpoint });
+
+/** A job without an id is named after its store's last path part (an execution-name-safe form). */
+export function jobId(job: JobRef): string {
+  if (job.id) return job.id;
+  const base = job.store.replace(/\/+$/, "").split(/[\\/]/).pop() ?? "";
+  return base.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "job";
+}
+
+/** The execution input that continues an interrupted job from its last completed round
+ *  (`Start?` sends it to Fan out, or to Finalize when that round ended the optimization);
+ *  null when Init never finished, so the job starts over. */
+export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<JobCursor | null> {
+  const at = await resumePoint(store(job));
+  if (!at) return null;
+  return {
+    job: { ...job, id: jobId(job) }, ...at, distributed: at.shards.length > INLINE_MAP_LIMIT, rollover: false,
+    startRound: at.round, rolloverEvery: rolloverEvery ?? rolloverRounds(at.shards.length, at.gpu), startedAt: Date.now(),
+  };
+}
 const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
 
 export const handlers = {
@@ -48,7 +69,7 @@ export const handlers = {
     const cursor = await initJob(store(e.job));
     // a deployment without the GPU option has no Batch branch (infra: -c gpu=true adds it)
     if (cursor.gpu && process.env.ENKF_GPU_OPTION === "off") throw new WorkflowError('compute.backend "gpu" needs the GPU option, which this deployment does not have: deploy with `npx cdk deploy -c gpu=true`, or choose another backend');
-    return { job: e.job, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length, cursor.gpu), startedAt: e.startedAt ?? Date.now() };
+    return { job: { ...e.job, id: jobId(e.job) }, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length, cursor.gpu), startedAt: e.startedAt ?? Date.now() };
   },
   async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
     const e = Shard.parse(event);

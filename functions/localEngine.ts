@@ -6,7 +6,12 @@ import { StateMachine } from "aws-local-stepfunctions";
 import { workflowDefinition } from "../infra/workflowDefinition.ts";
 import { batchEvent, overrideEnvironment } from "./batchEvaluate.ts";
 import { evaluatePool } from "./evaluatePool.ts";
-import { handlers, type JobRef } from "./handlers.ts";
+import { handlers, resumeInput, type JobRef } from "./handlers.ts";
+
+/** The run was stopped through its AbortSignal; the rounds it completed stay in the store. */
+export class CancelledError extends Error {
+  override name = "CancelledError";
+}
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks
 const P = Promise as unknown as { withResolvers?: () => unknown };
@@ -36,6 +41,10 @@ export interface LocalRun {
   rolloverEvery?: number;
   /** worker threads for the evaluate tasks (default 0: on this thread) */
   workers?: number;
+  /** continue from the job's last completed round (an interrupted run), if it has one */
+  resume?: boolean;
+  /** stops the execution between states (cancel); the run then rejects with CancelledError */
+  signal?: AbortSignal;
   /** receives every execution event (state entered/exited with its input and output, …) */
   onEvent?: (event: { type: string; state?: { name: string; input: unknown; output?: unknown } }) => void;
 }
@@ -47,7 +56,8 @@ export interface LocalRun {
  */
 export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number }> {
   const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
-  const input: unknown = { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
+  const resumed = run.resume ? await resumeInput(run.job, run.rolloverEvery) : null;
+  const input: unknown = resumed ?? { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
   const pool = run.workers ? evaluatePool(run.workers) : null;
   const evaluate = pool ? (event: unknown) => pool.run(event) as Promise<{ round: number; shard: number }> : handlers.evaluate;
   try {
@@ -78,13 +88,20 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
       },
       context: { StateMachine: { Id: "arn:aws:states:us-east-1:000000000000:stateMachine:enkf-local" }, Execution: { Id: `local-${executions}` } },
     });
+    if (run.signal?.aborted) throw new CancelledError("the job was cancelled");
+    const abort = () => execution.abort();
+    run.signal?.addEventListener("abort", abort, { once: true });
     const events = run.onEvent
       ? (async () => { for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]); })()
       : Promise.resolve();
     let out: { status?: string; continueAs?: unknown };
     try {
       out = (await execution.result) as typeof out;
+    } catch (e) {
+      if (run.signal?.aborted) throw new CancelledError("the job was cancelled");
+      throw e;
     } finally {
+      run.signal?.removeEventListener("abort", abort);
       await events.catch(() => undefined);
     }
     if (out.continueAs === undefined) return { status: out.status ?? "unknown", executions };

@@ -3,6 +3,7 @@
 // with the same states mapped to in-process handlers.
 //
 //   Start? ─ new job → Init ─┐
+//          ├ resumed, done → Finalize
 //          └ continued ──────┴→ Fan out → Round (Map: Evaluate each shard; a Distributed Map
 //                                 above 40 shards) → Reduce → Next?
 //   Fan out ─ compute.backend "gpu" → Round (gpu) (Map: an AWS Batch job per shard, the evaluate
@@ -108,7 +109,15 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
     Comment: "A modified-EnKF job: each round evaluates every data shard in parallel, then the reducer updates θ and decides whether to loop.",
     StartAt: "Start?",
     States: {
-      "Start?": { Type: "Choice", Choices: [{ Variable: "$.round", IsPresent: true, Next: "Fan out" }], Default: "Init" },
+      // a resumed job whose last round finished the optimization goes straight to Finalize
+      "Start?": {
+        Type: "Choice",
+        Choices: [
+          { And: [{ Variable: "$.round", IsPresent: true }, { Variable: "$.done", BooleanEquals: true }], Next: "Finalize" },
+          { Variable: "$.round", IsPresent: true, Next: "Fan out" },
+        ],
+        Default: "Init",
+      },
       Init: { Type: "Task", Resource: r.init, Retry: retry, Catch: toFailure, Next: "Fan out" },
       // up to 40 shards an inline Map; above that a Distributed Map, whose iterations run as child
       // executions and so stay out of this execution's event history
@@ -144,6 +153,8 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Resource: "arn:aws:states:::states:startExecution",
         Parameters: {
           "StateMachineArn.$": "$$.StateMachine.Id",
+          // named for the job and round, so the service finds (and can stop) a job's current execution
+          "Name.$": "States.Format('{}-r{}', $.job.id, $.round)",
           Input: {
             "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", "gpu.$": "$.gpu", done: false, rollover: false,
             "startRound.$": "$.round", "rolloverEvery.$": "$.rolloverEvery", "startedAt.$": "$.startedAt",

@@ -21,8 +21,17 @@ async function readData(baseDir: string, file: string): Promise<{ path: string; 
   }
 }
 
-export async function loadDataset(spec: DataSpec, kind: "classification" | "regression", baseDir: string): Promise<Dataset> {
+/** Finds a dataset registered with the service (the `dataset` source); absent outside the service. */
+export type DatasetResolver = (id: string) => Promise<Dataset>;
+
+export async function loadDataset(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
   switch (spec.source) {
+    case "dataset": {
+      if (!registered) throw new DataError(`data source "dataset" names a dataset registered with the service (POST /datasets); enkf run reads files: use "csv", "npy" or "shards"`);
+      const ds = await registered(spec.id);
+      if (ds.kind !== kind) throw new DataError(`dataset ${spec.id} is a ${ds.kind} dataset, but the problem is ${kind}`);
+      return ds;
+    }
     case "mnist":
       if (kind !== "classification") throw new DataError("the mnist source holds class labels; use problem.type \"classification\"");
       return loadMnist();

@@ -66,7 +66,12 @@ export const ShardsData = z.strictObject({
   path: z.string().min(1).describe("a dataset directory in the sharded format (manifest.json + shards), e.g. written by `enkf data`; relative to the job file's folder"),
 });
 
-export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData, ShardsData]);
+export const RegisteredData = z.strictObject({
+  source: z.literal("dataset"),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a dataset id as POST /datasets returned it").describe("a dataset registered with the service (POST /datasets); the way jobs submitted over HTTP name their data"),
+});
+
+export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData, ShardsData, RegisteredData]);
 
 export const MlpModel = z.strictObject({
   type: z.literal("mlp"),

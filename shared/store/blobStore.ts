@@ -18,6 +18,11 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** removes the object (no error if absent) */
   delete(key: string): Promise<void>;
+  /**
+   * A time-limited URL that reads the object, or writes it (`put`, with the sha256 the reader will
+   * check; the uploader sends the returned headers). Only stores reachable over HTTP (S3) have it.
+   */
+  presign?(key: string, op: "get" | "put", seconds: number, sha256?: string): Promise<{ url: string; headers: Record<string, string> }>;
 }
 
 export class StoreError extends Error {

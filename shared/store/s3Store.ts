@@ -5,6 +5,7 @@
 // on read.
 
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
 
 export interface S3StoreOptions {
@@ -44,6 +45,13 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
 
   return {
     location,
+    async presign(key, op, seconds, sha256): Promise<{ url: string; headers: Record<string, string> }> {
+      if (op === "get") return { url: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: objectKey(key) }), { expiresIn: seconds }), headers: {} };
+      if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) throw new StoreError(`presigning an upload of ${key} needs the file's sha256 (64 hex digits)`);
+      // the metadata header is signed, so the upload must carry exactly this hash
+      const url = await getSignedUrl(client, new PutObjectCommand({ Bucket, Key: objectKey(key), Metadata: { sha256 } }), { expiresIn: seconds, unhoistableHeaders: new Set(["x-amz-meta-sha256"]) });
+      return { url, headers: { "x-amz-meta-sha256": sha256 } };
+    },
     async put(key, bytes, contentType = "application/octet-stream", tags) {
       const sum = sha256Hex(bytes);
       const Tagging = tags ? new URLSearchParams(tags).toString() : undefined;

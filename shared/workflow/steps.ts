@@ -8,7 +8,7 @@ import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../
 import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
-import { planDraw, rounds } from "../distributed/rounds.ts";
+import { planDraw, rounds, type RoundState } from "../distributed/rounds.ts";
 import { decodePartial, encodePartial, reducePartials, reduceTrial } from "../distributed/shardPartial.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
@@ -163,6 +163,29 @@ async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Arr
   const dataset = await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
   const problem = networkProblem({ model: networkModel(job.problem.model, dataset), dataset, loss: job.problem.loss, batchSeed: 0, initSeed: 0 });
   return problem.evaluate!(theta);
+}
+
+/**
+ * Where an interrupted job picks up: the last round whose state and plan were both written (or
+ * whose state ended the optimization), or null when Init never finished. Evaluate and reduce are
+ * idempotent, so redoing that round gives the θ an uninterrupted run gives.
+ */
+export async function resumePoint(store: BlobStore): Promise<JobCursor | null> {
+  const rounds = (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
+  for (const r of rounds) {
+    let state: RoundState;
+    try {
+      state = await loadState(store, r);
+    } catch {
+      continue; // a write the crash cut short: fall back a round
+    }
+    const done = state.done !== null && state.done !== undefined;
+    if (!done && !(await store.has(keys.plan(r)))) continue;
+    const job = await loadJob(store);
+    const manifest = await loadManifest(store);
+    return { round: r, shards: manifest.splits.train.shards.map((_, i) => i), done, gpu: job.compute.backend === "gpu", iterations: state.history.length };
+  }
+  return null;
 }
 
 /** Writes result.json, theta.npy and history.csv from the final state. */

@@ -1,0 +1,53 @@
+// `enkf serve`: the HTTP API on this machine (functions/api/localServer.ts). Prints where it
+// listens and the bearer token (ENKF_TOKEN, or a fresh one), then serves until SIGINT/SIGTERM,
+// when running jobs stop where they are and resume on the next start.
+
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import { startLocalServer } from "../functions/api/localServer.ts";
+import { StoreError } from "../shared/store/blobStore.ts";
+import { CliError, type Io } from "./io.ts";
+
+export interface ServeFlags {
+  port: number;
+  host: string;
+  /** the service's directory, or s3://bucket/prefix */
+  data: string;
+  endpoint?: string;
+  concurrency: number;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
+  const fromEnv = process.env.ENKF_TOKEN;
+  if (fromEnv !== undefined && fromEnv.length < 16) throw new CliError(2, "ENKF_TOKEN is shorter than 16 characters; use a longer secret");
+  const token = fromEnv ?? randomBytes(24).toString("base64url");
+  const readToken = process.env.ENKF_READ_TOKEN || undefined;
+  if (!LOOPBACK.has(flags.host)) io.stderr.write(`enkf: warning: listening on ${flags.host}, beyond this machine; anyone who has the token can run jobs here\n`);
+  let server;
+  try {
+    server = await startLocalServer({
+      location: flags.data.startsWith("s3://") ? flags.data : resolve(flags.data), endpoint: flags.endpoint,
+      host: flags.host, port: flags.port, token, readToken, concurrency: flags.concurrency,
+      log: (line) => io.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") throw new CliError(1, `port ${flags.port} on ${flags.host} is in use; choose another with --port`);
+    if (err.code === "EACCES") throw new CliError(1, `no permission to listen on ${flags.host}:${flags.port}`);
+    if (e instanceof StoreError) throw new CliError(2, e.message);
+    throw e;
+  }
+  io.stdout.write(`enkf serve: listening on ${server.url} (data in ${flags.data})\n`);
+  io.stdout.write(fromEnv ? "token: from ENKF_TOKEN\n" : `token: ${token}\n`);
+  io.stdout.write(`try: curl -H "Authorization: Bearer ${fromEnv ? "$ENKF_TOKEN" : token}" ${server.url}/jobs\n`);
+  await new Promise<void>((done) => {
+    const stop = () => { process.off("SIGINT", stop); process.off("SIGTERM", stop); done(); };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  io.stderr.write("enkf serve: stopping; running jobs resume on the next start\n");
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,103 @@
+// The local server's engine: runs prepared jobs through the local state machine
+// (../localEngine.ts), a few at a time, first come first served. A stopped server leaves its jobs
+// resumable: on start the server hands them back here, and each continues from its last
+// completed round (runLocalWorkflow's resume), so its θ is the uninterrupted run's.
+
+import { availableParallelism } from "node:os";
+import { getJson } from "../../shared/store/blobStore.ts";
+import { openStore } from "../../shared/store/openStore.ts";
+import { recordFailure } from "../../shared/workflow/steps.ts";
+import type { JobRef } from "../handlers.ts";
+import { CancelledError, runLocalWorkflow } from "../localEngine.ts";
+import type { Engine } from "./service.ts";
+
+export interface LocalRunnerOptions {
+  /** jobs run at once (default 1) */
+  concurrency?: number;
+  /** worker threads per job for the evaluate tasks (default: the cores over the concurrency) */
+  workers?: number;
+  /** a line per job event (started, finished, failed) */
+  log?: (line: string) => void;
+}
+
+export class LocalRunner implements Engine {
+  private readonly queue: JobRef[] = [];
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private closed = false;
+  private readonly concurrency: number;
+  private readonly workers: number;
+
+  constructor(private readonly opts: LocalRunnerOptions = {}) {
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.workers = opts.workers ?? Math.max(1, Math.floor(availableParallelism() / this.concurrency));
+  }
+
+  async start(job: JobRef): Promise<void> {
+    const id = job.id!;
+    if (this.closed || this.running.has(id) || this.queue.some((j) => j.id === id)) return;
+    this.queue.push(job);
+    this.pump();
+  }
+
+  async stop(id: string): Promise<void> {
+    const q = this.queue.findIndex((j) => j.id === id);
+    if (q >= 0) this.queue.splice(q, 1);
+    const r = this.running.get(id);
+    if (r) {
+      r.abort.abort();
+      await r.done;
+    }
+  }
+
+  /** Jobs queued or running. */
+  get active(): number {
+    return this.queue.length + this.running.size;
+  }
+
+  /** Resolves once nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Stops every job where it is (they stay resumable) and takes no more. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    for (const r of this.running.values()) r.abort.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      const abort = new AbortController();
+      const done = this.run(job, abort.signal).finally(() => {
+        this.running.delete(job.id!);
+        this.pump();
+      });
+      this.running.set(job.id!, { abort, done });
+    }
+  }
+
+  private async run(job: JobRef, signal: AbortSignal): Promise<void> {
+    const log = this.opts.log ?? (() => undefined);
+    const store = openStore(job.store, { endpoint: job.endpoint });
+    try {
+      const spec = (await getJson(store, "spec.json")) as { compute: { maxConcurrency: number } };
+      const shards = (await store.list("dataset/")).filter((k) => /^dataset\/train-\d+\.x\./.test(k)).length || 1;
+      log(`job ${job.id}: running`);
+      const out = await runLocalWorkflow({ job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards) });
+      log(`job ${job.id}: ${out.status}`);
+    } catch (e) {
+      if (e instanceof CancelledError) {
+        log(`job ${job.id}: ${this.closed ? "stopped with the server; it resumes on the next start" : "cancelled"}`);
+        return;
+      }
+      // the state machine records its own failures; anything else (the engine itself) is recorded here
+      if (!(await store.has("failure.json").catch(() => false))) {
+        await recordFailure(store, { Error: (e as Error).name ?? "Error", Cause: (e as Error).message ?? String(e) }).catch(() => undefined);
+      }
+      log(`job ${job.id}: failed: ${((e as Error).message ?? String(e)).split("\n")[0]}`);
+    }
+  }
+}

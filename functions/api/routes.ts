@@ -1,0 +1,142 @@
+// The API's routes: each parses its input (zod), calls the service and shapes the answer. The
+// table also documents itself: openapi.ts turns the `doc` parts into GET /openapi.json.
+
+import { z } from "zod";
+import {
+  DatasetList, DatasetRegistration, DatasetUpload, DatasetView, JobAccepted, JobHistory, JobList, JobResult, JobView, ScheduleCreate, ScheduleList, ScheduleView,
+} from "../../shared/spec/api.ts";
+import { JobSpec } from "../../shared/spec/job.ts";
+import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
+import type { Route } from "./router.ts";
+import type { JobService } from "./service.ts";
+
+const RegistrationBody = DatasetRegistration.extend({
+  files: z.array(z.strictObject({ path: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(2).max(10_000),
+});
+
+export function apiRoutes(service: JobService, openapi: () => unknown): Route[] {
+  const idempotencyKey = (req: ApiRequest) => req.headers["idempotency-key"];
+  return [
+    {
+      method: "POST", path: "/jobs", mutates: true,
+      doc: {
+        summary: "Submit a job (the job spec). Answers 202 with the job's id and links; the same Idempotency-Key and body return the same job, a different body 409.",
+        body: { schema: JobSpec }, headers: { "Idempotency-Key": "makes the submit safe to retry" },
+        responses: { 202: JobAccepted },
+      },
+      async handler(req) {
+        if (mediaType(req) !== "application/json") throw new ApiError(415, "unsupported_media_type", "send the job spec as application/json");
+        const body = parseJson(req.body);
+        const { id, created } = await service.submit(body, idempotencyKey(req));
+        const { status } = await service.status(id);
+        // a repeat with the same key and body answers as the first submit did, marked as a replay
+        return json(202, { id, status, links: service.jobLinks(id) }, { location: `/jobs/${id}`, ...(created ? {} : { "idempotent-replayed": "true" }) });
+      },
+    },
+    {
+      method: "GET", path: "/jobs", mutates: false,
+      doc: { summary: "List jobs, newest first.", query: { limit: "1–100 (default 20)", cursor: "nextCursor of the previous page" }, responses: { 200: JobList } },
+      async handler(req) {
+        return json(200, await service.list(intParam(req, "limit", 20, 1, 100), req.query.cursor || undefined));
+      },
+    },
+    {
+      method: "GET", path: "/jobs/{id}", mutates: false,
+      doc: { summary: "A job's status, iteration, latest metrics, progress and ETA.", responses: { 200: JobView } },
+      handler: async (_req, p) => json(200, await service.view(p.id)),
+    },
+    {
+      method: "GET", path: "/jobs/{id}/history", mutates: false,
+      doc: { summary: "The job's history: one row per completed iteration.", responses: { 200: JobHistory } },
+      handler: async (_req, p) => json(200, await service.history(p.id)),
+    },
+    {
+      method: "GET", path: "/jobs/{id}/result", mutates: false,
+      doc: { summary: "result.json and where to fetch θ (.npy): a path on this server, or a presigned S3 URL. 409 until the job has succeeded.", responses: { 200: JobResult } },
+      handler: async (_req, p) => json(200, { id: p.id, ...(await service.result(p.id, `/jobs/${p.id}/theta.npy`)) }),
+    },
+    {
+      method: "GET", path: "/jobs/{id}/theta.npy", mutates: false,
+      doc: { summary: "θ as a float64 .npy file (application/octet-stream).", responses: { 200: null } },
+      async handler(_req, p) {
+        const bytes = await service.theta(p.id);
+        return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.id}-theta.npy"` }, body: bytes };
+      },
+    },
+    {
+      method: "DELETE", path: "/jobs/{id}", mutates: true,
+      doc: { summary: "Cancel the job: its execution stops, completed iterations are kept, and its status becomes cancelled. 409 once it has finished.", responses: { 200: JobView } },
+      handler: async (_req, p) => json(200, await service.cancel(p.id)),
+    },
+    {
+      method: "POST", path: "/datasets", mutates: true,
+      doc: {
+        summary: "Register a dataset. text/csv: the upload itself (query name, label, kind, testFraction, seed), stored in the sharded format. application/json: a registration of the sharded format's files, answered with presigned upload URLs (S3 stores).",
+        body: { schema: RegistrationBody, type: "application/json" },
+        query: { name: "text/csv: the dataset's name", label: "text/csv: the label column", kind: "text/csv: classification (default) or regression", testFraction: "text/csv: held-out fraction (default 0.2)", seed: "text/csv: split seed (default 0)" },
+        responses: { 201: z.union([DatasetView, DatasetUpload]) },
+      },
+      async handler(req) {
+        const type = mediaType(req);
+        if (type === "text/csv") {
+          const name = req.query.name ?? "";
+          const label = req.query.label ?? "";
+          const kind = req.query.kind ?? "classification";
+          const problems = [];
+          if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) problems.push({ path: "name", message: "1–64 letters, digits, '.', '_' or '-'" });
+          if (label === "") problems.push({ path: "label", message: "the label column's name" });
+          if (kind !== "classification" && kind !== "regression") problems.push({ path: "kind", message: "classification or regression" });
+          const testFraction = req.query.testFraction === undefined ? 0.2 : Number(req.query.testFraction);
+          if (!(testFraction >= 0 && testFraction < 1)) problems.push({ path: "testFraction", message: "a number in [0, 1)" });
+          if (problems.length) throw badRequest("the upload's query parameters are not valid", problems);
+          let text: string;
+          try {
+            text = new TextDecoder("utf-8", { fatal: true }).decode(req.body);
+          } catch {
+            throw badRequest("the CSV is not UTF-8 text");
+          }
+          const view = await service.uploadCsv(text, { name, label, kind: kind as "classification", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) });
+          return json(201, view, { location: `/datasets/${view.id}` });
+        }
+        const body = jsonBody(req, RegistrationBody);
+        return json(201, await service.registerUpload(body));
+      },
+    },
+    {
+      method: "GET", path: "/datasets", mutates: false,
+      doc: { summary: "List registered datasets.", responses: { 200: DatasetList } },
+      handler: async () => json(200, { datasets: await service.datasets() }),
+    },
+    {
+      method: "GET", path: "/datasets/{id}", mutates: false,
+      doc: { summary: "A registered dataset: pending until its files are uploaded, then ready.", responses: { 200: DatasetView } },
+      handler: async (_req, p) => json(200, await service.dataset(p.id)),
+    },
+    {
+      method: "POST", path: "/schedules", mutates: true,
+      doc: { summary: "Schedule a job template on a rate or cron expression.", body: { schema: ScheduleCreate }, responses: { 201: ScheduleView } },
+      async handler(req) {
+        const view = await service.createSchedule(jsonBody(req, ScheduleCreate));
+        return json(201, view, { location: `/schedules/${view.id}` });
+      },
+    },
+    {
+      method: "GET", path: "/schedules", mutates: false,
+      doc: { summary: "List schedules.", responses: { 200: ScheduleList } },
+      handler: async () => json(200, { schedules: await service.schedules() }),
+    },
+    {
+      method: "DELETE", path: "/schedules/{id}", mutates: true,
+      doc: { summary: "Delete a schedule (jobs it submitted are not touched).", responses: { 204: null } },
+      async handler(_req, p) {
+        await service.deleteSchedule(p.id);
+        return { status: 204, headers: {}, body: "" };
+      },
+    },
+    {
+      method: "GET", path: "/openapi.json", mutates: false, public: true,
+      doc: { summary: "This document.", responses: { 200: null } },
+      handler: async () => json(200, openapi()),
+    },
+  ];
+}

@@ -1,0 +1,117 @@
+// The HTTP API's bodies (zod): the single source of the types the handlers use and of the JSON
+// Schemas in GET /openapi.json. The job body itself is the job spec (./job.ts).
+
+import { z } from "zod";
+import { JobSpec } from "./job.ts";
+
+export const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().describe("machine-readable: bad_request, invalid_spec, unauthorized, forbidden, not_found, conflict, payload_too_large, unsupported_media_type, method_not_allowed, internal"),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string().describe("the field, dotted (\"optimizer.sigma\"); \"\" for the whole body"), message: z.string() })),
+  }),
+}).meta({ id: "Error" });
+
+export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "cancelled"]);
+
+export const Links = z.record(z.string(), z.string()).describe("related URLs, relative to the API's base");
+
+export const Metrics = z.object({
+  objective: z.number().nullable().describe("Φ after the latest iteration"),
+  batchAccuracy: z.number().nullable().describe("θ's accuracy on the latest iteration's batch (classification)"),
+}).catchall(z.number().nullable());
+
+export const JobView = z.object({
+  id: Id,
+  name: z.string(),
+  status: JobStatus,
+  createdAt: z.iso.datetime(),
+  iteration: z.int().describe("iterations completed"),
+  maxIterations: z.int(),
+  progress: z.number().min(0).max(1).describe("iteration / maxIterations (1 once finished)"),
+  etaSeconds: z.number().nullable().describe("remaining time at the pace so far; null before the first iteration or once finished"),
+  metrics: Metrics,
+  message: z.string().optional().describe("why the job ended (the stopping rule, the failure, or the cancel)"),
+  links: Links,
+}).meta({ id: "Job" });
+
+export const JobAccepted = z.object({ id: Id, status: JobStatus, links: Links }).meta({ id: "JobAccepted" });
+
+export const JobList = z.object({
+  jobs: z.array(JobView),
+  nextCursor: z.string().nullable().describe("pass as ?cursor= for the next page; null on the last"),
+}).meta({ id: "JobList" });
+
+export const JobHistory = z.object({
+  id: Id,
+  history: z.array(z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.null()]))).describe("one row per iteration, the columns of history.csv"),
+}).meta({ id: "JobHistory" });
+
+export const JobResult = z.object({
+  id: Id,
+  result: z.record(z.string(), z.unknown()).describe("result.json: status, message, metrics, environment, the history"),
+  theta: z.object({
+    url: z.string().describe("θ as .npy (float64): a path on this server, or a presigned S3 URL"),
+    bytes: z.int(),
+    expiresInSeconds: z.int().optional().describe("for a presigned URL"),
+  }),
+}).meta({ id: "JobResult" });
+
+export const DatasetKind = z.enum(["classification", "regression"]);
+
+export const DatasetView = z.object({
+  id: Id,
+  name: z.string(),
+  kind: DatasetKind,
+  status: z.enum(["pending", "ready"]).describe("pending until the sharded files are uploaded (AWS)"),
+  createdAt: z.iso.datetime(),
+  rows: z.object({ train: z.int(), test: z.int() }).optional(),
+  features: z.int().optional(),
+  outputs: z.int().optional(),
+  links: Links,
+}).meta({ id: "Dataset" });
+
+export const DatasetList = z.object({ datasets: z.array(DatasetView) }).meta({ id: "DatasetList" });
+
+/** POST /datasets on AWS: where to upload the sharded format's files. */
+export const DatasetUpload = z.object({
+  dataset: DatasetView,
+  uploads: z.array(z.object({ path: z.string(), url: z.string(), method: z.literal("PUT") })),
+  expiresInSeconds: z.int(),
+}).meta({ id: "DatasetUpload" });
+
+export const DatasetRegistration = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  kind: DatasetKind,
+  /** the sharded format's files, as `enkf data` writes them (manifest.json and the shard files) */
+  files: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/)).min(2).max(10_000),
+}).meta({ id: "DatasetRegistration" });
+
+export const ScheduleExpressionText = z.string().min(6).max(256)
+  .describe("rate(N unit) with unit second(s) (local server only), minute(s), hour(s) or day(s); or cron(minutes hours day-of-month month day-of-week year) as EventBridge writes it, in UTC");
+
+export const ScheduleCreate = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  expression: ScheduleExpressionText,
+  template: JobSpec.describe("the job each firing submits"),
+}).meta({ id: "ScheduleCreate" });
+
+export const ScheduleView = z.object({
+  id: Id,
+  name: z.string(),
+  expression: z.string(),
+  createdAt: z.iso.datetime(),
+  nextRunAt: z.iso.datetime().nullable(),
+  firings: z.int().describe("jobs this schedule has submitted (local server)"),
+  links: Links,
+}).meta({ id: "Schedule" });
+
+export const ScheduleList = z.object({ schedules: z.array(ScheduleView) }).meta({ id: "ScheduleList" });
+
+export type JobView = z.infer<typeof JobView>;
+export type JobStatus = z.infer<typeof JobStatus>;
+export type DatasetView = z.infer<typeof DatasetView>;
+export type ScheduleView = z.infer<typeof ScheduleView>;
+export type ScheduleCreate = z.infer<typeof ScheduleCreate>;
