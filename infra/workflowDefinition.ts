@@ -3,6 +3,8 @@
 // with the same states mapped to in-process handlers.
 //
 //   Start? ─ new job → Init ─┐
+//          ├ a schedule's firing → Launch (create and prepare the job) → Launched? → Init,
+//          │                        or Duplicate firing (that firing's job exists) → end
 //          ├ resumed, done → Finalize
 //          └ continued ──────┴→ Fan out → Round (Map: Evaluate each shard; a Distributed Map
 //                                 above 40 shards) → Reduce → Next?
@@ -33,6 +35,8 @@ export function rolloverRounds(shards: number, gpu = false): number {
 }
 
 export interface WorkflowResources {
+  /** creates a scheduled firing's job (EventBridge Scheduler starts the machine with {launch}) */
+  launch: string;
   init: string;
   evaluate: string;
   reduce: string;
@@ -113,11 +117,16 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
       "Start?": {
         Type: "Choice",
         Choices: [
+          { Variable: "$.launch", IsPresent: true, Next: "Launch" },
           { And: [{ Variable: "$.round", IsPresent: true }, { Variable: "$.done", BooleanEquals: true }], Next: "Finalize" },
           { Variable: "$.round", IsPresent: true, Next: "Fan out" },
         ],
         Default: "Init",
       },
+      // the firing's job does not exist yet, so a failure here has no store to be recorded in
+      Launch: { Type: "Task", Resource: r.launch, Parameters: { "launch.$": "$.launch", "execution.$": "$$.Execution.Id" }, Retry: retry, Next: "Launched?" },
+      "Launched?": { Type: "Choice", Choices: [{ Variable: "$.duplicate", BooleanEquals: true, Next: "Duplicate firing" }], Default: "Init" },
+      "Duplicate firing": { Type: "Succeed", Comment: "a retried firing: its job was launched by an earlier execution" },
       Init: { Type: "Task", Resource: r.init, Retry: retry, Catch: toFailure, Next: "Fan out" },
       // up to 40 shards an inline Map; above that a Distributed Map, whose iterations run as child
       // executions and so stay out of this execution's event history

@@ -45,7 +45,7 @@ async function call(server: LocalServer, method: string, path: string, opts: { j
   let body: string | Uint8Array | undefined = opts.body;
   if (opts.json !== undefined) { body = JSON.stringify(opts.json); headers["content-type"] = "application/json"; }
   if (opts.type) headers["content-type"] = opts.type;
-  const res = await fetch(server.url + path, { method, headers, body: body as BodyInit | undefined });
+  const res = await fetch(server.url + path, { method, headers, body: body as string | undefined });
   const bytes = new Uint8Array(await res.arrayBuffer());
   let parsed: unknown = null;
   try { parsed = JSON.parse(new TextDecoder().decode(bytes)); } catch { /* not JSON */ }
@@ -222,7 +222,7 @@ describe("authentication, limits and errors", () => {
     const valid = jobSpec(dataset, 1, "fuzz");
     const segment = fc.oneof(fc.constantFrom("jobs", "datasets", "schedules", "openapi.json", "history", "result", "theta.npy", "..", "%2e%2e", "%00", "%E0%A4%A", "j" + "x".repeat(70)), fc.string({ maxLength: 12 }).map(encodeURIComponent));
     const path = fc.array(segment, { minLength: 0, maxLength: 4 }).map((s) => "/" + s.join("/"));
-    const mutate = (v: unknown, keys: string[], value: unknown): unknown => {
+    const mutate = (v: unknown, keys: readonly string[], value: unknown): unknown => {
       if (keys.length === 0 || typeof v !== "object" || v === null) return value;
       const [k, ...rest] = keys;
       return { ...(v as object), [k]: mutate((v as Record<string, unknown>)[k], rest, value) };

@@ -10,14 +10,19 @@ import { localDefinition, localGpu } from "../functions/localEngine.ts";
 const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
 const stack = new EnkfStack(app, "Test", { maxConcurrency: 12 });
 Aspects.of(app).add(new AwsSolutionsChecks());
-const gpuStack = new EnkfStack(app, "TestGpu", { maxConcurrency: 12, gpu: { maxvCpus: 32, instanceTypes: ["g5.xlarge", "g6.xlarge"] } });
+const template0 = { name: "nightly", problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [16] } }, optimizer: { method: "modified-enkf", ensembleSize: 20 }, stop: { maxIterations: 50 } };
+const gpuStack = new EnkfStack(app, "TestGpu", {
+  maxConcurrency: 12, gpu: { maxvCpus: 32, instanceTypes: ["g5.xlarge", "g6.xlarge"] },
+  jwt: { issuer: "https://issuer.example.com/", audience: ["enkf"] },
+  schedules: [{ name: "nightly", expression: "cron(0 3 * * ? *)", template: template0 }],
+});
 const template = Template.fromStack(stack);
 const gpuTemplate = Template.fromStack(gpuStack);
 
 /** The deployed definition's text with every ARN token replaced by the local engine's placeholder. */
 function deployedDefinition(t: Template): string {
   const [machine] = Object.values(t.findResources("AWS::StepFunctions::StateMachine")) as { Properties: { DefinitionString: { "Fn::Join": [string, unknown[]] } } }[];
-  const names: Record<string, string> = { init: "init", evaluate: "evaluate", reduce: "reduce", finalize: "finalize", recordFailure: "record-failure" };
+  const names: Record<string, string> = { launch: "launch", init: "init", evaluate: "evaluate", reduce: "reduce", finalize: "finalize", recordFailure: "record-failure" };
   return machine.Properties.DefinitionString["Fn::Join"][1].map((p) => {
     if (typeof p === "string") return p;
     const id = (p as { Ref?: string }).Ref ?? (p as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
@@ -52,7 +57,7 @@ describe("the CDK app", () => {
 
   it("runs every task on Node.js 22, arm64, with the ONNX Runtime layer on evaluate", () => {
     const fns = template.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs22.x" } });
-    expect(Object.keys(fns).length).toBe(5);
+    expect(Object.keys(fns).length).toBe(7);
     for (const f of Object.values(fns)) expect((f as { Properties: { Architectures: string[] } }).Properties.Architectures).toEqual(["arm64"]);
     template.hasResourceProperties("AWS::Lambda::Function", { MemorySize: 3008, Timeout: 300, Layers: [Match.anyValue()] });
     template.hasResourceProperties("AWS::Lambda::LayerVersion", { CompatibleArchitectures: ["arm64"], CompatibleRuntimes: ["nodejs22.x"] });
@@ -69,12 +74,12 @@ describe("the CDK app", () => {
     expect(text).toContain('"JitterStrategy":"FULL"');
     expect(text).toContain('"Next":"RecordFailure"');
     // continue-as-new: the machine may start executions of itself, and of nothing else
-    const role = Object.values(template.findResources("AWS::IAM::Policy")).find((p) => JSON.stringify(p).includes("states:StartExecution"));
+    const role = Object.values(template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp("^WorkflowRole") }] } })).find((p) => JSON.stringify(p).includes("states:StartExecution"));
     expect(JSON.stringify(role)).toContain(":stateMachine:Test-workflow");
   });
 
   it("gives each function least privilege: named actions only, evaluate writes only partials", () => {
-    for (const prefix of ["init", "evaluate", "reduce", "finalize", "recordFailure"]) {
+    for (const prefix of ["launch", "init", "evaluate", "reduce", "finalize", "recordFailure", "api"]) {
       const statements = statementsOf(prefix);
       expect(statements.length).toBeGreaterThan(0);
       for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
@@ -83,6 +88,37 @@ describe("the CDK app", () => {
     expect(JSON.stringify(evaluateWrites)).toMatch(/rounds\/\*\/partials\/\*/);
     expect(JSON.stringify(evaluateWrites)).not.toMatch(/state\/|result\.json/);
     expect(statementsOf("recordFailure").flatMap((s) => [s.Action].flat())).toEqual(["s3:PutObject"]);
+    // the API's router writes the service's prefixes, never a job's state or result objects alone
+    const api = statementsOf("api");
+    const apiWrites = JSON.stringify(api.filter((s) => [s.Action].flat().includes("s3:PutObject")));
+    for (const prefix of ["jobs", "index", "datasets", "schedules"]) expect(apiWrites).toContain(`/${prefix}/*`);
+    const passRole = api.find((s) => [s.Action].flat().includes("iam:PassRole")) as Statement & { Condition?: unknown };
+    expect(passRole.Condition).toEqual({ StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } });
+    expect(JSON.stringify(api.find((s) => [s.Action].flat().includes("scheduler:CreateSchedule"))?.Resource)).toContain("-schedules/*");
+  });
+
+  it("serves the HTTP API through one router function, IAM-authorized except the OpenAPI document, with access logs", () => {
+    template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "ANY /{proxy+}", AuthorizationType: "AWS_IAM" });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "GET /openapi.json", AuthorizationType: "NONE" });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", { StageName: "$default", AutoDeploy: true, AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+    template.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ ENKF_STATE_MACHINE_ARN: Match.anyValue(), ENKF_SCHEDULE_GROUP: Match.anyValue() }) } });
+    // the optional JWT authorizer replaces IAM
+    gpuTemplate.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", { AuthorizerType: "JWT", JwtConfiguration: { Issuer: "https://issuer.example.com/", Audience: ["enkf"] } });
+    gpuTemplate.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "ANY /{proxy+}", AuthorizationType: "JWT" });
+  });
+
+  it("puts schedules in their own EventBridge Scheduler group, started through a role that may only start this machine", () => {
+    template.resourceCountIs("AWS::Scheduler::ScheduleGroup", 1);
+    const roles = template.findResources("AWS::IAM::Role", { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: "scheduler.amazonaws.com" } })] } } });
+    const [roleId] = Object.keys(roles);
+    const policies = Object.values(template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: roleId }] } })) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s) => [s.Action].flat()))).toEqual(["states:StartExecution"]);
+    // a schedule declared in the app launches its template through the state machine
+    gpuTemplate.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(0 3 * * ? *)",
+      Target: Match.objectLike({ Input: Match.stringLikeRegexp('"launch":\\{"name":"nightly"') }),
+    });
   });
 
   it.each([["without", stack], ["with", gpuStack]])("passes cdk-nag's AwsSolutions pack %s the GPU option (documented suppressions only)", (_, s) => {

@@ -13,6 +13,7 @@
 // else queued.
 
 import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
 import { csvDataset } from "../../shared/data/csv.ts";
 import { DataError } from "../../shared/data/errors.ts";
 import { loadDataset } from "../../shared/data/load.ts";
@@ -22,7 +23,7 @@ import { nextFiring, parseSchedule, ScheduleExpressionError } from "../../shared
 import type { DatasetView, JobStatus, JobView, ScheduleCreate, ScheduleView } from "../../shared/spec/api.ts";
 import { JobSpec } from "../../shared/spec/job.ts";
 import { specProblems } from "../../shared/spec/errors.ts";
-import { getJson, NotFoundError, putJson, type BlobStore } from "../../shared/store/blobStore.ts";
+import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../../shared/store/blobStore.ts";
 import { openStore } from "../../shared/store/openStore.ts";
 import { keys } from "../../shared/workflow/jobStore.ts";
 import { prepareJob, WorkflowError } from "../../shared/workflow/steps.ts";
@@ -33,8 +34,9 @@ import { ApiError, badRequest, conflict, notFound } from "./http.ts";
 export interface Engine {
   /** starts the job's execution (named after its id, so a repeat is harmless) */
   start(job: JobRef): Promise<void>;
-  /** stops the job's execution if one runs; completed rounds stay in its store */
-  stop(id: string): Promise<void>;
+  /** stops the job's execution if one runs (`execution`: the one that launched it, if not named
+   *  after the job); completed rounds stay in its store */
+  stop(id: string, execution?: string): Promise<void>;
 }
 
 /** Fires schedules: in-process timers, or EventBridge Scheduler. */
@@ -60,6 +62,8 @@ interface JobRecord {
   bodySha256: string;
   idempotencyKey?: string;
   schedule?: string;
+  /** the execution that launched it (a schedule's firing on AWS), for cancel */
+  execution?: string;
 }
 
 interface DatasetRecord {
@@ -83,6 +87,12 @@ export interface ServiceOptions {
   presignSeconds?: number;
   now?: () => number;
 }
+
+const LaunchEvent = z.object({
+  launch: z.object({ schedule: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).optional(), template: z.unknown().optional(), name: z.string().optional(), at: z.string() })
+    .refine((l) => (l.schedule === undefined) !== (l.template === undefined), "a launch names a stored schedule or carries a template"),
+  execution: z.string().optional(),
+});
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const newId = (prefix: string) => `${prefix}${Date.now().toString(36)}${randomBytes(6).toString("hex")}`;
@@ -130,7 +140,7 @@ export class JobService {
   // ------------------------------------------------------------------ jobs
 
   /** Validates, prepares and starts a job; with an idempotency key, a repeat returns the first job. */
-  async submit(body: unknown, idempotencyKey?: string, schedule?: string): Promise<{ id: string; created: boolean }> {
+  async submit(body: unknown, idempotencyKey?: string, opts: { schedule?: string; execution?: string; start?: boolean } = {}): Promise<{ id: string; created: boolean }> {
     const parsed = JobSpec.safeParse(body);
     if (!parsed.success) {
       const details = specProblems(parsed.error);
@@ -156,10 +166,10 @@ export class JobService {
         throw e;
       }
       const createdAt = new Date(this.now()).toISOString();
-      const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(schedule ? { schedule } : {}) };
+      const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}) };
       await putJson(store, "job.json", rec);
       await this.root.put(`index/${String(INVERT - this.now()).padStart(13, "0")}-${id}`, new Uint8Array(0));
-      await this.opts.engine.start(this.jobRef(id));
+      if (opts.start !== false) await this.opts.engine.start(this.jobRef(id));
       return { id, created: true };
     });
   }
@@ -186,8 +196,14 @@ export class JobService {
     if (!rec) throw new DataError(`no dataset "${id}": register it with POST /datasets`);
     if (!(await this.datasetReady(rec))) throw new DataError(`dataset ${id} is still waiting for its files to be uploaded`);
     const ds = datasetStore(this.root, id);
-    const manifest = parseManifest(new TextDecoder().decode(await ds.read("manifest.json")), `dataset ${id}`);
-    return decodeShards(manifest, ds.read, `dataset ${id}`);
+    try {
+      const manifest = parseManifest(new TextDecoder().decode(await ds.read("manifest.json")), `dataset ${id}`);
+      return await decodeShards(manifest, ds.read, `dataset ${id}`);
+    } catch (e) {
+      // an upload whose bytes do not match the sha256 it was registered with
+      if (e instanceof IntegrityError) throw new DataError(`dataset ${id}: ${e.message}; upload that file again`);
+      throw e;
+    }
   }
 
   private async record(id: string): Promise<JobRecord> {
@@ -300,12 +316,12 @@ export class JobService {
   }
 
   async cancel(id: string): Promise<JobView> {
-    await this.record(id);
+    const rec = await this.record(id);
     const { status } = await this.status(id);
     if (status === "succeeded" || status === "failed") throw conflict(`job ${id} has already ${status === "succeeded" ? "succeeded" : "failed"}`);
     if (status !== "cancelled") {
       await putJson(this.jobStore(id), "cancel.json", { cancelledAt: new Date(this.now()).toISOString() });
-      await this.opts.engine.stop(id);
+      await this.opts.engine.stop(id, rec.execution);
     }
     return this.view(id);
   }
@@ -451,8 +467,30 @@ export class JobService {
       if (e instanceof NotFoundError) return null; // deleted meanwhile
       throw e;
     }
-    const { id: job } = await this.submit(s.template, `schedule:${id}:${at}`, id);
+    const { id: job } = await this.submit(s.template, `schedule:${id}:${at}`, { schedule: id });
     await this.root.put(`schedule-firings/${id}/${at}`, new TextEncoder().encode(job));
     return job;
+  }
+
+  /**
+   * The state machine's Launch state: a firing of an EventBridge schedule (a stored schedule's
+   * id, or a template declared in the CDK app) creates and prepares its job inside the execution
+   * the firing started. A retried firing finds its job and reports a duplicate.
+   */
+  async launch(event: unknown): Promise<{ job: JobRef; duplicate: boolean }> {
+    const e = LaunchEvent.parse(event);
+    const at = Date.parse(e.launch.at);
+    if (!Number.isFinite(at)) throw new Error(`launch: "${e.launch.at}" is not a time`);
+    let template: unknown, name: string;
+    if (e.launch.schedule !== undefined) {
+      template = ((await getJson(this.root, `schedules/${e.launch.schedule}.json`)) as ScheduleRecord).template;
+      name = e.launch.schedule;
+    } else {
+      template = e.launch.template;
+      name = e.launch.name ?? "template";
+    }
+    const { id, created } = await this.submit(template, `schedule:${name}:${at}`, { schedule: name, execution: e.execution, start: false });
+    if (created) await this.root.put(`schedule-firings/${name}/${at}`, new TextEncoder().encode(id));
+    return { job: this.jobRef(id), duplicate: !created };
   }
 }
