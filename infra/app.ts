@@ -1,7 +1,8 @@
 // The CDK app (`npx cdk synth`, offline, no credentials needed): the EnkfService stack, checked
 // by cdk-nag's AwsSolutions rules. Sizes come from context: -c evaluateMemory=3008 -c maxConcurrency=40;
-// -c gpu=true adds the GPU option (AWS Batch).
+// -c gpu=true adds the GPU option (AWS Batch); -c jwtIssuer, -c jwtAudience and -c schedules below.
 
+import { readFileSync } from "node:fs";
 import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { EnkfStack } from "./stack.ts";
@@ -11,7 +12,13 @@ const num = (key: string) => {
   const v = app.node.tryGetContext(key);
   return v === undefined ? undefined : Number(v);
 };
+const jwtIssuer = app.node.tryGetContext("jwtIssuer") as string | undefined;
+const schedulesFile = app.node.tryGetContext("schedules") as string | undefined;
 new EnkfStack(app, "EnkfService", {
+  // -c jwtIssuer=https://… -c jwtAudience=a,b: a JWT authorizer instead of IAM on the HTTP API
+  jwt: jwtIssuer ? { issuer: jwtIssuer, audience: String(app.node.tryGetContext("jwtAudience") ?? "").split(",").filter(Boolean) } : undefined,
+  // -c schedules=schedules.json: [{ "name", "expression", "template": <job spec> }] declared at deploy time
+  schedules: schedulesFile ? JSON.parse(readFileSync(schedulesFile, "utf8")) : undefined,
   evaluateMemory: num("evaluateMemory"),
   memory: num("memory"),
   evaluateTimeout: num("evaluateTimeout"),

@@ -285,3 +285,22 @@ describe("a server restart", () => {
     }
   });
 });
+
+describe("enkf serve (the command)", () => {
+  it("binds to loopback, prints a fresh token that works, and stops cleanly on SIGTERM", async () => {
+    const { spawn } = await import("node:child_process");
+    const home = mkdtempSync(join(tmpdir(), "api-cli-"));
+    const env = { ...process.env };
+    delete env.ENKF_TOKEN;
+    const child = spawn(process.execPath, [join(import.meta.dirname, "..", "bin", "enkf.js"), "serve", "--port", "0", "--data", home], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const [, url, token] = await until("the banner", async () => /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*token: (\S+)/.exec(out) ?? undefined, 30_000);
+    expect(token.length).toBeGreaterThanOrEqual(24);
+    expect((await fetch(`${url}/jobs`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${url}/jobs`)).status).toBe(401);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+});

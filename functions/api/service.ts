@@ -247,7 +247,7 @@ export class JobService {
     return {
       id, name: rec.name, status, createdAt: rec.createdAt,
       iteration, maxIterations: max,
-      progress: active ? Math.min(1, iteration / max) : 1,
+      progress: status === "succeeded" ? 1 : Math.min(1, iteration / max),
       etaSeconds: active && seconds !== null && iteration > 0 ? (seconds / iteration) * Math.max(0, max - iteration) : null,
       metrics: { objective: num(last?.objective), batchAccuracy: num(last?.batchAccuracy), ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])) },
       ...(message ? { message } : {}),

@@ -30,7 +30,7 @@ export const JobView = z.object({
   createdAt: z.iso.datetime(),
   iteration: z.int().describe("iterations completed"),
   maxIterations: z.int(),
-  progress: z.number().min(0).max(1).describe("iteration / maxIterations (1 once finished)"),
+  progress: z.number().min(0).max(1).describe("iteration / maxIterations (1 once succeeded, whatever stopped it)"),
   etaSeconds: z.number().nullable().describe("remaining time at the pace so far; null before the first iteration or once finished"),
   metrics: Metrics,
   message: z.string().optional().describe("why the job ended (the stopping rule, the failure, or the cancel)"),
