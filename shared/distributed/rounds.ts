@@ -14,10 +14,10 @@
 // the rounds take exactly the steps of the in-process optimizer (modifiedEnkf.ts): the same θ,
 // Ω, batches and accept/reject decisions, up to the summation order over shards.
 
-import { solveSymmetric } from "../math/linalg.ts";
 import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
 import { lineSearchParams } from "../enkf/lineSearch.ts";
-import { gammaValue, sigmaSchedule } from "../enkf/schedules.ts";
+import { judgeEnsemble, retrySeed, retrySigma, solveValid } from "../enkf/memberFailures.ts";
+import { sigmaSchedule } from "../enkf/schedules.ts";
 import { checkStop, type StopDecision } from "../enkf/stopping.ts";
 import type { HistoryRow, StepRecord } from "../enkf/types.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
@@ -26,16 +26,19 @@ import type { ReducedStatistics } from "./shardPartial.ts";
 export interface RoundPlan {
   /** every member is evaluated around this point */
   point: Float64Array;
-  /** the ensemble's iteration (its Ω and batch) and σ */
+  /** the ensemble's iteration (its Ω and batch) and the schedule's σ */
   iteration: number;
   sigma: number;
+  /** a redraw after too many failed members: retry `attempt` (σ halved each time, fresh Ω) */
+  attempt?: number;
   /** when set, also Φ(point) on this iteration's batch: the pending trial's line-search value */
   trialIteration?: number;
 }
 
-/** The perturbation draw a round's plan stands for: Ω of plan.iteration at σ = plan.sigma. */
-export function planDraw(spec: ModifiedEnkfSpec, plan: RoundPlan): EnsembleDraw {
-  return { sigma: plan.sigma, kind: spec.perturbation, seed: spec.seed, iteration: plan.iteration };
+/** The perturbation draw a round's plan stands for: Ω of plan.iteration (and retry) at its σ. */
+export function planDraw(spec: ModifiedEnkfSpec, plan: Pick<RoundPlan, "iteration" | "sigma" | "attempt">): EnsembleDraw {
+  const attempt = plan.attempt ?? 0;
+  return { sigma: retrySigma(plan.sigma, attempt), kind: spec.perturbation, seed: retrySeed(spec.seed, attempt), iteration: plan.iteration };
 }
 
 export interface RoundResults {
@@ -47,7 +50,11 @@ export interface RoundResults {
 
 export interface PendingTrial {
   iteration: number;
+  /** the schedule's σ, and the σ and retry of the ensemble used */
   sigma: number;
+  drawSigma: number;
+  attempt: number;
+  failedMembers: number;
   gamma: number;
   solver: string;
   phi0: number;
@@ -84,10 +91,10 @@ export function rounds(spec: ModifiedEnkfSpec, stop: StopSpec, classification: b
   const step = (theta: Float64Array, eta: number, d: Float64Array) => Float64Array.from(theta, (v, i) => v + eta * d[i]);
 
   /** d = Ω_k s with Ω_k regenerated row by row from the seed, in combineRows' order. */
-  function direction(iteration: number, sigma: number, s: Float64Array, n: number): Float64Array {
+  function direction(draw: EnsembleDraw, s: Float64Array, n: number): Float64Array {
     const d = new Float64Array(n), w = new Float64Array(n);
     for (let j = 0; j < k; j++) {
-      perturbation({ sigma, kind: spec.perturbation, seed: spec.seed, iteration }, j, w);
+      perturbation(draw, j, w);
       const sj = s[j];
       for (let i = 0; i < n; i++) d[i] += sj * w[i];
     }
@@ -101,27 +108,35 @@ export function rounds(spec: ModifiedEnkfSpec, stop: StopSpec, classification: b
     state.done = checkStop(stop, state.history, state.rejections, elapsed, state.startObjective);
   }
 
-  /** Statistics of iteration `iteration` at θ (the accepted point) are in: solve and propose a trial. */
-  function begin(state: RoundState, iteration: number, sigma: number, stats: ReducedStatistics, elapsed: number): { state: RoundState; plan: RoundPlan | null } {
-    let trace = 0;
-    for (let j = 0; j < k; j++) trace += stats.gram[j * k + j];
-    const gamma = gammaValue(spec.gamma, trace, k);
-    const system = Float64Array.from(stats.gram);
-    for (let j = 0; j < k; j++) system[j * k + j] += gamma;
-    const solved = solveSymmetric(system, stats.rhs, k);
-    const s = solved.x;
-    let slope = 0;
-    for (let j = 0; j < k; j++) { s[j] = -s[j]; slope += stats.rhs[j] * s[j]; }
+  /** Statistics of iteration `plan.iteration` at θ (the accepted point) are in: solve and propose
+   *  a trial, or redraw the ensemble when too many members failed (memberFailures.ts). */
+  function begin(state: RoundState, plan: Pick<RoundPlan, "iteration" | "sigma" | "attempt">, stats: ReducedStatistics, elapsed: number): { state: RoundState; plan: RoundPlan | null } {
+    const { iteration, sigma } = plan;
+    const attempt = plan.attempt ?? 0;
+    const draw = planDraw(spec, plan);
     state.evaluations += k + 1;
+    const evaluations = (k + 1) * (attempt + 1);
+    const verdict = judgeEnsemble(stats.phi, stats.gram, stats.rhs, k, spec, attempt);
+    if (verdict.kind === "retry") return { state, plan: { point: state.theta, iteration, sigma, attempt: attempt + 1 } };
     const accuracy = classification ? { batchAccuracy: stats.accuracy } : {};
-    if (ls !== null && !(slope < 0)) {
-      // not a descent direction: rejected without a trial
-      finish(state, { objective: stats.phi, sigma, gamma, step: 0, accepted: false, backtracks: 0, evaluations: k + 1, solver: solved.method, ...accuracy }, iteration, elapsed);
+    const rejected = (rec: StepRecord) => {
+      finish(state, rec, iteration, elapsed);
       if (state.done) return { state, plan: null };
       return { state, plan: { point: state.theta, iteration: iteration + 1, sigma: schedule.next(sigma, iteration + 1, { accepted: false, backtracks: 0 }) } };
+    };
+    if (verdict.kind !== "ok") {
+      // the mean's Φ is not finite, or the ensemble kept failing: rejected without a trial
+      const last = state.history.length ? state.history[state.history.length - 1].objective : state.startObjective;
+      return rejected({ objective: Number.isFinite(stats.phi) ? stats.phi : last, sigma: draw.sigma, gamma: 0, step: 0, accepted: false, backtracks: 0, evaluations, solver: "", ...accuracy, failedMembers: verdict.kind === "give-up" ? verdict.failed : 0, retries: attempt });
     }
-    const d = direction(iteration, sigma, s, state.theta.length);
-    state.pending = { iteration, sigma, gamma, solver: solved.method, phi0: stats.phi, slope, eta: spec.stepSize, backtracks: 0, direction: d, batchAccuracy: stats.accuracy };
+    const failedMembers = k - verdict.valid;
+    const { s, gamma, slope, solver } = solveValid(stats.gram, stats.rhs, k, verdict.mask, verdict.valid, spec);
+    if (ls !== null && !(slope < 0)) {
+      // not a descent direction: rejected without a trial
+      return rejected({ objective: stats.phi, sigma: draw.sigma, gamma, step: 0, accepted: false, backtracks: 0, evaluations, solver, ...accuracy, failedMembers, retries: attempt });
+    }
+    const d = direction(draw, s, state.theta.length);
+    state.pending = { iteration, sigma, drawSigma: draw.sigma, attempt, failedMembers, gamma, solver, phi0: stats.phi, slope, eta: spec.stepSize, backtracks: 0, direction: d, batchAccuracy: stats.accuracy };
     return { state, plan: trialPlan(state.theta, state.pending) };
   }
 
@@ -139,28 +154,30 @@ export function rounds(spec: ModifiedEnkfSpec, stop: StopSpec, classification: b
       const t = state.pending;
       if (!t) {
         if (plan.iteration === 0) state.startObjective = results.stats.phi;
-        return begin(state, plan.iteration, plan.sigma, results.stats, elapsed);
+        return begin(state, plan, results.stats, elapsed);
       }
       if (results.trialPhi === undefined) throw new Error(`round for iteration ${plan.iteration} came back without the line-search value of its trial`);
       const phi = results.trialPhi;
       const trials = t.backtracks + 1;
       const ok = Number.isFinite(phi) && (ls === null || phi <= t.phi0 + ls.c1 * t.eta * t.slope);
       const accuracy = classification ? { batchAccuracy: t.batchAccuracy } : {};
+      const members = { failedMembers: t.failedMembers, retries: t.attempt };
+      const evaluations = (k + 1) * (t.attempt + 1) + trials;
       state.evaluations += 1;
       if (ok) {
         state.theta = plan.point;
         state.pending = null;
-        finish(state, { objective: phi, sigma: t.sigma, gamma: t.gamma, step: t.eta, accepted: true, backtracks: t.backtracks, evaluations: k + 1 + trials, solver: t.solver, ...accuracy }, t.iteration, elapsed);
+        finish(state, { objective: phi, sigma: t.drawSigma, gamma: t.gamma, step: t.eta, accepted: true, backtracks: t.backtracks, evaluations, solver: t.solver, ...accuracy, ...members }, t.iteration, elapsed);
         if (state.done) return { state, plan: null };
         // the round's statistics are those of iteration t.iteration + 1 at the new θ
-        return begin(state, plan.iteration, plan.sigma, results.stats, elapsed);
+        return begin(state, plan, results.stats, elapsed);
       }
       if (ls !== null && t.backtracks < ls.maxBacktracks) {
         state.pending = { ...t, eta: t.eta * ls.shrink, backtracks: t.backtracks + 1 };
         return { state, plan: trialPlan(state.theta, state.pending) };
       }
       state.pending = null;
-      finish(state, { objective: t.phi0, sigma: t.sigma, gamma: t.gamma, step: 0, accepted: false, backtracks: t.backtracks, evaluations: k + 1 + trials, solver: t.solver, ...accuracy }, t.iteration, elapsed);
+      finish(state, { objective: t.phi0, sigma: t.drawSigma, gamma: t.gamma, step: 0, accepted: false, backtracks: t.backtracks, evaluations, solver: t.solver, ...accuracy, ...members }, t.iteration, elapsed);
       if (state.done) return { state, plan: null };
       return { state, plan: { point: state.theta, iteration: t.iteration + 1, sigma: schedule.next(t.sigma, t.iteration + 1, { accepted: false, backtracks: t.backtracks }) } };
     },

@@ -17,6 +17,10 @@ export interface StepRecord {
   solver: string;
   /** accuracy of the iteration's start point on its batch (classification networks) */
   batchAccuracy?: number;
+  /** ensemble members dropped because their forward came back NaN or ±Inf (modified EnKF) */
+  failedMembers?: number;
+  /** ensembles redrawn with σ halved before this one was used (modified EnKF) */
+  retries?: number;
 }
 
 /** One row of the history: the step record plus bookkeeping. */

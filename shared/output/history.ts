@@ -2,7 +2,9 @@
 
 import type { HistoryRow, RunResult } from "../enkf/types.ts";
 
-const COLUMNS = ["iteration", "objective", "sigma", "gamma", "step", "accepted", "backtracks", "evaluations", "solver", "batchAccuracy", "seconds", "distance"] as const;
+const COLUMNS = ["iteration", "objective", "sigma", "gamma", "step", "accepted", "backtracks", "evaluations", "solver", "batchAccuracy", "failedMembers", "retries", "seconds", "distance"] as const;
+/** columns only some methods or problems fill */
+const OPTIONAL = new Set(["distance", "batchAccuracy", "failedMembers", "retries"]);
 
 function cell(v: unknown): string {
   if (v === undefined) return "";
@@ -12,7 +14,7 @@ function cell(v: unknown): string {
 
 export function historyCsv(rows: readonly HistoryRow[]): string {
   // optional columns appear only when some row has them
-  const cols = COLUMNS.filter((c) => (c !== "distance" && c !== "batchAccuracy") || rows.some((r) => r[c] !== undefined));
+  const cols = COLUMNS.filter((c) => !OPTIONAL.has(c) || rows.some((r) => r[c] !== undefined));
   const evalKeys = [...new Set(rows.flatMap((r) => Object.keys(r.evaluation ?? {})))];
   const lines = [[...cols, ...evalKeys].join(",")];
   for (const r of rows) {

@@ -158,6 +158,10 @@ export const ModifiedEnkfOptimizer = z.strictObject({
   perturbation: z.enum(["gaussian", "rademacher"]).default("gaussian"),
   batchSize: z.int().min(1).optional().describe("rows per iteration (seeded random mini-batch); default: the whole training set"),
   seed: seed.default(0),
+  failedMembers: z.strictObject({
+    tolerance: z.number().min(0).lt(1).default(0.2).describe("fraction of members whose forward may come back NaN or ±Inf; they are dropped from Q"),
+    retries: z.int().min(0).max(20).default(4).describe("when more fail (or fewer than 2 are left), redraw the iteration's ensemble with σ halved, at most this many times; then the iteration is rejected"),
+  }).prefault({}).describe("ensemble members whose forward evaluation fails (NaN or ±Inf)"),
 }).describe("modified EnKF (Haber, Lucka, Ruthotto 2018): fresh ensemble each iteration, subspace Gauss–Newton step");
 
 export const EnkfOptimizer = z.strictObject({
