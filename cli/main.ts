@@ -6,6 +6,7 @@ import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
 import { runCommand } from "./runCommand.ts";
 import { dataCommand } from "./dataCommand.ts";
+import { resumeCommand } from "./resumeCommand.ts";
 import { serveCommand } from "./serveCommand.ts";
 
 const USAGE = `usage: enkf <command> [options]
@@ -17,6 +18,11 @@ commands:
       compute.shards, or given --store (a directory or s3://bucket/prefix,
       with --endpoint for S3-compatible servers), runs through the job's
       state machine, with its state and results in that store (default DIR)
+  resume <runDir | jobId> [--data DIR] [--endpoint URL] [--quiet]
+      continue a job run through the state machine (compute.shards, --store,
+      or enkf serve) from its last completed round; the final θ is the one
+      an uninterrupted run gives. A job id is looked up in DIR/jobs (default
+      runs/service)
   data <job.json> [--out DIR] [--shards N] [--force]
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
@@ -74,6 +80,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const shards = Number(parsed.values.shards);
       if (!Number.isInteger(shards) || shards < 1 || shards > 100_000) throw new CliError(2, `--shards must be an integer from 1 to 100000, got "${parsed.values.shards}"`);
       return dataCommand(parsed.positionals[0], { out: parsed.values.out, shards, force: parsed.values.force ?? false, quiet: parsed.values.quiet ?? false }, io);
+    }
+    case "resume": {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, quiet: { type: "boolean", short: "q" } } });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      if (parsed.positionals.length !== 1) throw new CliError(2, `resume takes exactly one run directory or job id\n${USAGE}`);
+      return resumeCommand(parsed.positionals[0], { data: parsed.values.data, endpoint: parsed.values.endpoint, quiet: parsed.values.quiet ?? false }, io);
     }
     case "serve": {
       let parsed;

@@ -42,12 +42,18 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;
   }
+  return executeWorkflow(store, location, job, shards, flags, io, false);
+}
+
+/** Runs (or resumes) the prepared job in `store` on the local state machine and reports. */
+export async function executeWorkflow(store: BlobStore, location: string, job: JobSpec, shards: number, flags: { endpoint?: string; quiet: boolean }, io: Io, resume: boolean): Promise<number> {
   let last = 0;
   const t0 = performance.now();
   let failed: Error | null = null;
   try {
     await runLocalWorkflow({
       job: { store: store.location.startsWith("s3://") ? store.location : resolve(location), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) },
+      resume,
       maxConcurrency: Math.min(job.compute.maxConcurrency, shards),
       // the evaluate tasks run on worker threads, one per core (at most one per shard)
       workers: Math.min(availableParallelism(), shards, job.compute.maxConcurrency),

@@ -4,6 +4,7 @@
 
 import { StateMachine } from "aws-local-stepfunctions";
 import { workflowDefinition } from "../infra/workflowDefinition.ts";
+import { crashPoint, evaluateFault, faultPlan } from "../shared/faults.ts";
 import { batchEvent, overrideEnvironment } from "./batchEvaluate.ts";
 import { evaluatePool } from "./evaluatePool.ts";
 import { handlers, resumeInput, type JobRef } from "./handlers.ts";
@@ -58,20 +59,49 @@ export interface LocalRun {
  * another when the machine continues as new; returns the last execution's output and how many
  * executions ran.
  */
-export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number }> {
+export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number; faults: number }> {
   const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
   const resumed = run.resume ? await resumeInput(run.job, run.rolloverEvery) : null;
   const input: unknown = run.input ?? resumed ?? { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
   const pool = run.workers ? evaluatePool(run.workers) : null;
-  const evaluate = pool ? (event: unknown) => pool.run(event) as Promise<{ round: number; shard: number }> : handlers.evaluate;
+  const evaluate = withFaults(pool ? (event: unknown) => pool.run(event) as Promise<{ round: number; shard: number }> : handlers.evaluate);
   try {
-    return await executeAll(machine, input, run, evaluate);
+    return { ...(await executeAll(machine, input, run, evaluate)), faults: evaluate.injected() };
   } finally {
     await pool?.close();
   }
 }
 
-async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, evaluate: (event: unknown) => Promise<{ round: number; shard: number }>): Promise<{ status: string; executions: number }> {
+/**
+ * The evaluate handler with ENKF_FAULTS' injected failures (shared/faults.ts): a transient one is
+ * a Lambda service error the state machine's Retry matches, a permanent one matches none.
+ */
+function withFaults(evaluate: (event: unknown) => Promise<{ round: number; shard: number }>) {
+  const plan = faultPlan();
+  const attempts = new Map<string, number>();
+  let injected = 0;
+  const wrapped = async (event: unknown) => {
+    if (plan) {
+      const e = event as { round: number; shard: number };
+      const key = `${e.round}/${e.shard}`;
+      const attempt = attempts.get(key) ?? 0;
+      attempts.set(key, attempt + 1);
+      const kind = evaluateFault(plan, e.round, e.shard, attempt);
+      if (kind) {
+        injected++;
+        const err = new Error(`injected ${kind} fault: round ${e.round}, shard ${e.shard}, attempt ${attempt + 1}`);
+        err.name = kind === "transient" ? "Lambda.ServiceException" : "InjectedFault";
+        throw err;
+      }
+    }
+    return evaluate(event);
+  };
+  return Object.assign(wrapped, { injected: () => injected, active: plan !== null });
+}
+
+async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, evaluate: ((event: unknown) => Promise<{ round: number; shard: number }>) & { active: boolean }): Promise<{ status: string; executions: number }> {
+  // injected faults are retried at once rather than after the deployed backoff
+  const retryIntervalOverrides = evaluate.active ? Object.fromEntries(["Evaluate", "Evaluate (distributed)", "Evaluate (gpu)", "Evaluate (gpu, distributed)"].map((n) => [n, 5])) : undefined;
   let input = first;
   for (let executions = 1; ; executions++) {
     const execution = machine.run(input as Parameters<typeof machine.run>[0], {
@@ -84,12 +114,17 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
           // the GPU branch's Batch jobs: the container's event from the submitJob parameters
           "Evaluate (gpu)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
           "Evaluate (gpu, distributed)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
-          Reduce: handlers.reduce,
+          Reduce: async (event) => {
+            const out = await handlers.reduce(event);
+            crashPoint("between", (event as { round: number }).round);
+            return out;
+          },
           Finalize: handlers.finalize,
           RecordFailure: handlers.recordFailure,
           // StartExecution of this machine: locally the engine starts the next execution itself
           Rollover: async (params) => ({ continueAs: (params as { Input: { [key: string]: never } }).Input }),
         },
+        ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
       },
       context: { StateMachine: { Id: "arn:aws:states:us-east-1:000000000000:stateMachine:enkf-local" }, Execution: { Id: `local-${executions}` } },
     });

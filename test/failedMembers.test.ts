@@ -41,7 +41,9 @@ async function inProcess(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpe
 async function byRounds(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec) {
   const kernel = referenceKernel(problem, spec.ensembleSize);
   const r = rounds(spec, stop, false);
-  let { state, plan } = r.start(problem.initial()) as ReturnType<typeof r.start> & { plan: ReturnType<typeof r.start>["plan"] | null };
+  const first = r.start(problem.initial());
+  let state = first.state;
+  let plan: typeof first.plan | null = first.plan;
   while (plan) {
     problem.setIteration?.(plan.iteration);
     const stats = await kernel.statistics(plan.point, planDraw(spec, plan));

@@ -5,6 +5,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { threadId } from "node:worker_threads";
+import { crashPoint } from "../faults.ts";
 import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
 
 const SUM = ".sha256";
@@ -38,6 +39,7 @@ export function localStore(root: string): BlobStore {
         // the old checksum goes first, so a crash mid-overwrite leaves no matching pair behind
         await rm(file + SUM, { force: true });
         await writeAtomic(file, bytes);
+        crashPoint("write", key); // fault injection only (ENKF_CRASH_AT): the bytes without their checksum
         await writeAtomic(file + SUM, sum);
       } catch (e) {
         // a missing file here is a write that failed, not an absent object

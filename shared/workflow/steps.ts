@@ -9,7 +9,8 @@ import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
 import { planDraw, rounds, type RoundState } from "../distributed/rounds.ts";
-import { decodePartial, encodePartial, reducePartials, reduceTrial } from "../distributed/shardPartial.ts";
+import { decodePartial, encodePartial, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
+import { crashPoint } from "../faults.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { createKernel } from "../kernels/create.ts";
@@ -19,7 +20,7 @@ import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import { networkModel } from "../problems/build.ts";
 import { networkProblem, type NetworkProblem } from "../problems/network.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
-import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
+import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { keys, loadPlan, loadState, PARTIAL_TAGS, savePlan, saveState } from "./jobStore.ts";
 
 /** What every state passes on: where the job is and which round comes next. */
@@ -128,9 +129,13 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
   const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: planDraw(job.optimizer, plan), k, kernel });
+  crashPoint("evaluate", round);
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
   if (plan.trialIteration !== undefined) {
-    await store.put(keys.trial(round, shard), new TextEncoder().encode(JSON.stringify(await shardObjective(data, plan.point, plan.trialIteration, k, kernel))), "application/json", PARTIAL_TAGS);
+    const share = await shardObjective(data, plan.point, plan.trialIteration, k, kernel);
+    // JSON has no NaN or ±Inf: a failed trial's Φ is written as its name, never as null
+    const phi = Number.isFinite(share.phi) ? share.phi : String(share.phi);
+    await store.put(keys.trial(round, shard), new TextEncoder().encode(JSON.stringify({ ...share, phi })), "application/json", PARTIAL_TAGS);
   }
   return { round, shard };
 }
@@ -141,20 +146,50 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const plan = await loadPlan(store, round);
   const state = await loadState(store, round);
   const alpha = job.problem.regularization;
+  const k = job.optimizer.ensembleSize;
   const parts = [];
-  for (let s = 0; s < shards; s++) parts.push(decodePartial(await store.get(keys.partial(round, s)), `${store.location}${keys.partial(round, s)}`));
-  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: planDraw(job.optimizer, plan) } : undefined);
-  let trialPhi: number | undefined;
-  if (plan.trialIteration !== undefined) {
-    const shares = [];
-    for (let s = 0; s < shards; s++) shares.push((await getJson(store, keys.trial(round, s))) as { rows: number; phi: number });
-    trialPhi = reduceTrial(shares, plan.point, alpha);
+  const shares: { rows: number; phi: number }[] = [];
+  for (let s = 0; s < shards; s++) {
+    const checked = await checkedShard(store, round, s, k, plan.trialIteration !== undefined);
+    if (!checked) {
+      // missing or corrupt: this shard is evaluated again (it writes the same objects), never used as is
+      await evaluateStep(store, round, s);
+    }
+    const again = checked ?? (await checkedShard(store, round, s, k, plan.trialIteration !== undefined));
+    if (!again) throw new WorkflowError(`round ${round}: shard ${s}'s partial is still unreadable after evaluating it again`);
+    parts.push(again.partial);
+    if (again.trial) shares.push(again.trial);
   }
+  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: planDraw(job.optimizer, plan) } : undefined);
+  const trialPhi = plan.trialIteration !== undefined ? reduceTrial(shares, plan.point, alpha) : undefined;
   const next = rounds(job.optimizer, job.stop, job.problem.type === "classification").reduce(state, plan, { stats, trialPhi }, elapsedSeconds);
-  await saveState(store, round + 1, next.state);
+  crashPoint("reduce", round);
+  // idempotent: a rerun keeps the state an earlier run wrote (its history holds that run's clock)
+  // and writes the plan again, byte for byte the same
+  const written = await loadState(store, round + 1).catch(() => null);
+  if (written) next.state = written;
+  else await saveState(store, round + 1, next.state);
   if (next.plan) await savePlan(store, round + 1, next.plan);
   const last = next.state.history[next.state.history.length - 1];
   return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
+}
+
+/** A shard's partial (and trial share) for a round if both read back whole, with the right shape; else null. */
+async function checkedShard(store: BlobStore, round: number, shard: number, k: number, trial: boolean): Promise<{ partial: ShardPartial; trial?: { rows: number; phi: number } } | null> {
+  try {
+    const partial = decodePartial(await store.get(keys.partial(round, shard)), `${store.location}${keys.partial(round, shard)}`);
+    if (partial.shard !== shard || partial.k !== k) return null;
+    if (!trial) return { partial };
+    const share = (await getJson(store, keys.trial(round, shard))) as { rows?: unknown; phi?: unknown };
+    if (typeof share.rows !== "number" || (typeof share.phi !== "number" && typeof share.phi !== "string")) return null;
+    return { partial, trial: { rows: share.rows, phi: Number(share.phi) } };
+  } catch (e) {
+    if (e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError) {
+      console.warn(`enkf: round ${round}, shard ${shard}: ${(e as Error).message}; evaluating the shard again`);
+      return null;
+    }
+    throw e;
+  }
 }
 
 /** Loss and accuracy of θ on the full train and test splits, as an in-process run reports them. */
@@ -206,6 +241,7 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
   };
   const files = { theta: keys.theta, history: keys.history, spec: keys.spec };
   await store.put(keys.theta, encodeNpyFloat64(result.theta));
+  crashPoint("finalize");
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
   await store.put(keys.result, new TextEncoder().encode(toJson(resultDocument(result, { name: job.name, spec: job, environment: { engine: "workflow", rounds: round }, files }))), "application/json");
   return { status: result.status };
