@@ -26,12 +26,13 @@ commands:
   data <job.json> [--out DIR] [--shards N] [--force]
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
-  serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--endpoint URL] [--concurrency N]
+  serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--endpoint URL] [--concurrency N] [--max-jobs M]
       the HTTP API on this machine: submit, watch, fetch and cancel jobs,
       register datasets, schedule jobs. Callers send Authorization: Bearer
       <token>: ENKF_TOKEN, or a fresh one printed at start (ENKF_READ_TOKEN:
       a read-only one). DIR (default runs/service) holds jobs, datasets and
-      schedules; unfinished jobs resume when the server starts again
+      schedules; unfinished jobs resume when the server starts again. N jobs
+      run at once (default 1), at most M queued or running (default 32)
   schema
       print the job spec as JSON Schema
   help
@@ -97,15 +98,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         parsed = parseArgs({
           args: rest,
           allowPositionals: false,
-          options: { port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, concurrency: { type: "string", default: "1" } },
+          options: { port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, concurrency: { type: "string", default: "1" }, "max-jobs": { type: "string", default: "32" } },
         });
       } catch (e) {
         throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
       }
-      const port = Number(parsed.values.port), concurrency = Number(parsed.values.concurrency);
+      const port = Number(parsed.values.port), concurrency = Number(parsed.values.concurrency), maxJobs = Number(parsed.values["max-jobs"]);
+      if (!Number.isInteger(maxJobs) || maxJobs < 1 || maxJobs > 10_000) throw new CliError(2, `--max-jobs must be an integer from 1 to 10000, got "${parsed.values["max-jobs"]}"`);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(2, `--port must be an integer from 0 to 65535, got "${parsed.values.port}"`);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError(2, `--concurrency must be an integer from 1 to 64, got "${parsed.values.concurrency}"`);
-      return serveCommand({ port, host: parsed.values.host, data: parsed.values.data, endpoint: parsed.values.endpoint, concurrency }, io);
+      return serveCommand({ port, host: parsed.values.host, data: parsed.values.data, endpoint: parsed.values.endpoint, concurrency, maxJobs }, io);
     }
     default:
       throw new CliError(2, `unknown command "${command}"\n${USAGE}`);

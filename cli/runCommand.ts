@@ -22,6 +22,7 @@ import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
 import { BackendError, createKernel } from "../shared/kernels/create.ts";
+import { checkLimits, LimitError } from "../shared/spec/limits.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
 import { runWorkflow } from "./workflowRun.ts";
 
@@ -149,6 +150,13 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   }
   if (flags.endpoint !== undefined) throw new CliError(2, "--endpoint goes with --store s3://bucket/prefix");
   const problem = await prepareProblem(job, file);
+  const ensemble = job.optimizer.method === "gradient-descent" ? undefined : job.optimizer.ensembleSize;
+  try {
+    checkLimits({ ensembleSize: ensemble, parameters: problem.dimension, timeLimit: job.stop.timeLimit });
+  } catch (e) {
+    if (e instanceof LimitError) throw new CliError(2, e.message);
+    throw e;
+  }
   const kernel = await prepareKernel(job, problem, io);
   await writeAtomic(join(outDir, "spec.json"), toJson(job));
 

@@ -15,6 +15,7 @@ export interface ServeFlags {
   data: string;
   endpoint?: string;
   concurrency: number;
+  maxJobs: number;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -29,7 +30,7 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
   try {
     server = await startLocalServer({
       location: flags.data.startsWith("s3://") ? flags.data : resolve(flags.data), endpoint: flags.endpoint,
-      host: flags.host, port: flags.port, token, readToken, concurrency: flags.concurrency,
+      host: flags.host, port: flags.port, token, readToken, concurrency: flags.concurrency, maxJobs: flags.maxJobs,
       log: (line) => io.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
   } catch (e) {

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { runLocalWorkflow } from "../functions/localEngine.ts";
 import type { Dataset } from "../shared/data/types.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
+import { LimitError } from "../shared/spec/limits.ts";
 import { getJson, StoreError, type BlobStore } from "../shared/store/blobStore.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { prepareJob, WorkflowError } from "../shared/workflow/steps.ts";
@@ -38,7 +39,7 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
   try {
     await prepareJob(store, job, dataset, shards);
   } catch (e) {
-    if (e instanceof WorkflowError || e instanceof RangeError) throw new CliError(2, e.message);
+    if (e instanceof WorkflowError || e instanceof RangeError || e instanceof LimitError) throw new CliError(2, e.message);
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;
   }

@@ -101,7 +101,8 @@ export class EnkfStack extends Stack {
         architecture: lambda.Architecture.ARM_64,
         memorySize: memory,
         timeout: Duration.seconds(timeout),
-        layers: name === "evaluate" ? [layer] : [],
+        // reduce evaluates a shard again when its partial is missing or corrupt
+        layers: name === "evaluate" || name === "reduce" ? [layer] : [],
         // init refuses gpu jobs when the deployment has no Batch branch
         environment: name === "init" ? { ENKF_GPU_OPTION: props.gpu ? "on" : "off" } : {},
         logGroup,
@@ -128,7 +129,7 @@ export class EnkfStack extends Stack {
       launch: fn("launch", memory, 120),
       init: fn("init", memory, 60),
       evaluate: fn("evaluate", props.evaluateMemory ?? 3008, props.evaluateTimeout ?? 300),
-      reduce: fn("reduce", memory, 120),
+      reduce: fn("reduce", props.evaluateMemory ?? 3008, props.evaluateTimeout ?? 300),
       finalize: fn("finalize", memory, 60),
       recordFailure: fn("recordFailure", 256, 30),
       // API Gateway waits 30 s for an answer
@@ -149,6 +150,7 @@ export class EnkfStack extends Stack {
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
     allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
     allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
+    allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
     allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/history.csv"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
 

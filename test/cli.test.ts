@@ -122,11 +122,11 @@ describe("interrupting and impossible jobs", () => {
     expect(readFileSync(join(out, "history.csv"), "utf8").trim().split("\n")).toHaveLength(result.iterations + 1);
   });
 
-  it("a job whose ensemble cannot fit in memory fails with a message saying what to reduce", () => {
-    const huge = { name: "huge", problem: { type: "quadratic", dimension: 100000 }, optimizer: { method: "modified-enkf", ensembleSize: 30000 } };
+  it("a job whose ensemble cannot fit in memory is refused up front with a message saying what to reduce", () => {
+    const huge = { name: "huge", problem: { type: "quadratic", dimension: 1_000_000 }, optimizer: { method: "modified-enkf", ensembleSize: 2000 } };
     const r = enkf("run", jobFile("huge", huge), "--out", join(tmp, "huge"), "--quiet");
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/would need [\d.]+ GiB.*reduce optimizer\.ensembleSize/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/optimizer\.ensembleSize: 1,000,000 parameters × 2001 members is \d+ MiB of member weights.*lower K or the model's size/);
   });
 
   it("an output path that cannot be created is a one-line error naming it", () => {

@@ -16,6 +16,8 @@ export interface LocalRunnerOptions {
   concurrency?: number;
   /** worker threads per job for the evaluate tasks (default: the cores over the concurrency) */
   workers?: number;
+  /** jobs queued or running at most; more are refused (default 32) */
+  maxJobs?: number;
   /** a line per job event (started, finished, failed) */
   log?: (line: string) => void;
 }
@@ -47,6 +49,10 @@ export class LocalRunner implements Engine {
       r.abort.abort();
       await r.done;
     }
+  }
+
+  full(): boolean {
+    return this.active >= (this.opts.maxJobs ?? 32);
   }
 
   /** Jobs queued or running. */

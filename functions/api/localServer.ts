@@ -27,6 +27,8 @@ export interface LocalServerOptions {
   readToken?: string;
   /** jobs run at once */
   concurrency?: number;
+  /** jobs queued or running at most (default 32); more answer 429 */
+  maxJobs?: number;
   /** evaluate worker threads per job */
   workers?: number;
   /** JSON bodies (bytes, default 1 MiB) and CSV uploads (default 64 MiB) */
@@ -82,7 +84,7 @@ function send(res: ServerResponse, r: ApiResponse, closeAfter = false): void {
 
 export async function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
   const log = opts.log ?? (() => undefined);
-  const runner = new LocalRunner({ concurrency: opts.concurrency, workers: opts.workers, log });
+  const runner = new LocalRunner({ concurrency: opts.concurrency, workers: opts.workers, maxJobs: opts.maxJobs, log });
   const scheduler = new LocalScheduler(log);
   const api = createApi({
     location: opts.location, endpoint: opts.endpoint, engine: runner, scheduler,

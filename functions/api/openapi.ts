@@ -32,6 +32,7 @@ const ERRORS: Record<number, string> = {
   409: "an idempotency conflict, or the job's state does not allow this",
   413: "the body is over the limit",
   415: "the body's media type is not accepted",
+  429: "too many jobs queued or running on this server",
 };
 
 export function openApiDocument(routes: readonly Route[], opts: { title?: string; version?: string; auth: "bearer" | "sigv4" }): Json {

@@ -22,6 +22,7 @@ import type { Dataset } from "../../shared/data/types.ts";
 import { nextFiring, parseSchedule, ScheduleExpressionError } from "../../shared/schedule/expression.ts";
 import type { DatasetView, JobStatus, JobView, ScheduleCreate, ScheduleView } from "../../shared/spec/api.ts";
 import { JobSpec } from "../../shared/spec/job.ts";
+import { LimitError } from "../../shared/spec/limits.ts";
 import { specProblems } from "../../shared/spec/errors.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../../shared/store/blobStore.ts";
 import { openStore } from "../../shared/store/openStore.ts";
@@ -34,6 +35,8 @@ import { ApiError, badRequest, conflict, notFound } from "./http.ts";
 export interface Engine {
   /** starts the job's execution (named after its id, so a repeat is harmless) */
   start(job: JobRef): Promise<void>;
+  /** true when no more jobs may be queued (enkf serve's --max-jobs) */
+  full?(): boolean;
   /** stops the job's execution if one runs (`execution`: the one that launched it, if not named
    *  after the job); completed rounds stay in its store */
   stop(id: string, execution?: string): Promise<void>;
@@ -157,11 +160,13 @@ export class JobService {
         if (rec.bodySha256 !== bodySha256) throw conflict(`Idempotency-Key "${idempotencyKey.slice(0, 80)}" was used for job ${id} with a different body`);
         return { id, created: false };
       }
+      if (this.opts.engine.full?.()) throw new ApiError(429, "too_many_jobs", "this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
       const dataset = await this.jobDataset(spec);
       const shards = spec.compute.shards ?? Math.min(this.opts.shards ?? 4, Math.max(1, dataset.train.rows));
       try {
         await prepareJob(store, spec, dataset, shards);
       } catch (e) {
+        if (e instanceof LimitError) throw badRequest("the job is over the service's limits", e.problems);
         if (e instanceof WorkflowError || e instanceof RangeError) throw badRequest(e.message, [{ path: e instanceof WorkflowError ? "problem" : "compute.shards", message: e.message }]);
         throw e;
       }

@@ -8,7 +8,7 @@ export const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
 export const ErrorBody = z.object({
   error: z.object({
-    code: z.string().describe("machine-readable: bad_request, invalid_spec, unauthorized, forbidden, not_found, conflict, payload_too_large, unsupported_media_type, method_not_allowed, internal"),
+    code: z.string().describe("machine-readable: bad_request, invalid_spec, unauthorized, forbidden, not_found, conflict, payload_too_large, unsupported_media_type, method_not_allowed, too_many_jobs, internal"),
     message: z.string(),
     details: z.array(z.object({ path: z.string().describe("the field, dotted (\"optimizer.sigma\"); \"\" for the whole body"), message: z.string() })),
   }),

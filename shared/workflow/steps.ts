@@ -15,7 +15,8 @@ import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { createKernel } from "../kernels/create.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
-import { initModel, type NetworkModel } from "../models/model.ts";
+import { initModel, parameterCount, type NetworkModel } from "../models/model.ts";
+import { checkLimits } from "../spec/limits.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import { networkModel } from "../problems/build.ts";
 import { networkProblem, type NetworkProblem } from "../problems/network.ts";
@@ -54,6 +55,11 @@ async function loadJob(store: BlobStore): Promise<NetworkJob> {
 /** The client's part: writes the job and its dataset, cut into `shards` training shards, to the store. */
 export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number): Promise<void> {
   const job = networkJob(JobSpec.parse(spec));
+  // the service's limits (shared/spec/limits.ts), before anything is written
+  checkLimits({
+    ensembleSize: job.optimizer.ensembleSize, parameters: parameterCount(networkModel(job.problem.model, dataset)), timeLimit: job.stop.timeLimit,
+    shards: { count: shards, trainRows: dataset.train.rows, valuesPerRow: dataset.features + (dataset.kind === "classification" ? 1 : dataset.outputs) },
+  });
   shardPlan(dataset.train.rows, shards);
   await putJson(store, keys.spec, job);
   const encoded = encodeShards(dataset, shards);
