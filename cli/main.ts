@@ -6,6 +6,7 @@ import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
 import { runCommand } from "./runCommand.ts";
 import { dataCommand } from "./dataCommand.ts";
+import { reportCommand } from "./reportCommand.ts";
 import { resumeCommand } from "./resumeCommand.ts";
 import { serveCommand } from "./serveCommand.ts";
 
@@ -23,6 +24,10 @@ commands:
       or enkf serve) from its last completed round; the final θ is the one
       an uninterrupted run gives. A job id is looked up in DIR/jobs (default
       runs/service)
+  report <runDir | jobId> [--out FILE] [--data DIR]
+      one self-contained HTML page for a finished run: plots, spec, final
+      metrics, the timing breakdown and the environment (default FILE:
+      report.html in the run's directory)
   data <job.json> [--out DIR] [--shards N] [--force]
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
@@ -91,6 +96,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       }
       if (parsed.positionals.length !== 1) throw new CliError(2, `resume takes exactly one run directory or job id\n${USAGE}`);
       return resumeCommand(parsed.positionals[0], { data: parsed.values.data, endpoint: parsed.values.endpoint, quiet: parsed.values.quiet ?? false }, io);
+    }
+    case "report": {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: "string", short: "o" }, data: { type: "string", default: "runs/service" }, quiet: { type: "boolean", short: "q" } } });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      if (parsed.positionals.length !== 1) throw new CliError(2, `report takes exactly one run directory or job id\n${USAGE}`);
+      return reportCommand(parsed.positionals[0], { data: parsed.values.data, out: parsed.values.out, quiet: parsed.values.quiet ?? false }, io);
     }
     case "serve": {
       let parsed;

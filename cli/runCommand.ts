@@ -119,13 +119,32 @@ async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | 
   }
 }
 
-async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string): Promise<void> {
+async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string, kernel: EnsembleKernel | undefined): Promise<void> {
   const files = { theta: "theta.npy", history: "history.csv", spec: "spec.json" };
+  const t0 = performance.now();
   await writeAtomic(join(outDir, files.theta), encodeNpyFloat64(result.theta));
   await writeAtomic(join(outDir, files.history), historyCsv(result.history));
-  const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend };
+  const io = (performance.now() - t0) / 1000;
+  // where the time went: the kernel's phases, the writes, and the rest (line search bookkeeping, data, …)
+  const timings = kernel ? (() => {
+    const t = kernel.timings;
+    const phases = { rng: t.rng, pack: t.pack, forward: t.forward, gram: t.gram, update: t.update };
+    const measured = Object.values(phases).reduce((a, b) => a + b, 0);
+    return { ...phases, io, other: Math.max(0, result.seconds - measured) };
+  })() : undefined;
+  const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend, ...(timings ? { timings } : {}) };
   // result.json last: its presence marks a complete run
   await writeAtomic(join(outDir, "result.json"), toJson(resultDocument(result, { name: job.name, spec: job, environment, files })));
+}
+
+/** plots/*.svg and plots/*.png from the run's result.json (a failure to plot never fails the run). */
+async function writePlots(outDir: string, io: Io, quiet: boolean): Promise<void> {
+  try {
+    const { writeRunPlots } = await import("../shared/report/runReport.ts");
+    await writeRunPlots((name) => readFile(join(outDir, name)), (name, bytes) => writeAtomic(join(outDir, name), bytes));
+  } catch (e) {
+    if (!quiet) io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
+  }
 }
 
 function summary(result: RunResult, outDir: string): string {
@@ -136,7 +155,7 @@ function summary(result: RunResult, outDir: string): string {
     (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
     (acc !== undefined ? `, test accuracy ${acc.toFixed(4)}` : "") +
     `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
-    `  wrote ${outDir}/{result.json,theta.npy,history.csv,spec.json}\n`;
+    `  wrote ${outDir}/{result.json,theta.npy,history.csv,spec.json,plots/}\n`;
 }
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
@@ -170,7 +189,8 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     result = await iterate(job, problem, kernel, flags, io, () => cancelled);
     // the gpu kernel also names the gpu.js backend that ran it (headlessgl, webasm, cpu, …)
     const gpuBackend = kernel && "backend" in kernel ? `:${String(kernel.backend)}` : "";
-    await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend);
+    await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend, kernel);
+    await writePlots(outDir, io, flags.quiet);
   } finally {
     process.off("SIGINT", onSigint);
     await kernel?.dispose();

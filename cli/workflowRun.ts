@@ -78,8 +78,14 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
     } catch { /* no failure record: keep the engine's message */ }
     throw new CliError(1, `workflow failed: ${cause.split("\n")[0]} (state in ${store.location})`);
   }
+  try {
+    const { writeRunPlots } = await import("../shared/report/runReport.ts");
+    await writeRunPlots((name) => store.get(name), (name, bytes, type) => store.put(name, bytes, type));
+  } catch (e) {
+    if (!flags.quiet) io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
+  }
   const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number> };
   const acc = result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
-  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,history.csv}\n`);
+  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,history.csv,plots/}\n`);
   return 0;
 }

@@ -94,6 +94,12 @@ export class LocalRunner implements Engine {
       log(`job ${job.id}: running`);
       const out = await runLocalWorkflow({ job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards) });
       log(`job ${job.id}: ${out.status}`);
+      try {
+        const { writeRunPlots } = await import("../../shared/report/runReport.ts");
+        await writeRunPlots((name) => store.get(name), (name, bytes, type) => store.put(name, bytes, type));
+      } catch (e) {
+        log(`job ${job.id}: could not draw the plots: ${(e as Error).message.split("\n")[0]}`);
+      }
     } catch (e) {
       if (e instanceof CancelledError) {
         log(`job ${job.id}: ${this.closed ? "stopped with the server; it resumes on the next start" : "cancelled"}`);

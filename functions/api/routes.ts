@@ -64,6 +64,11 @@ export function apiRoutes(service: JobService, openapi: () => unknown): Route[] 
       },
     },
     {
+      method: "GET", path: "/jobs/{id}/report", mutates: false,
+      doc: { summary: "The run report as one self-contained HTML page (text/html): plots, spec, final metrics, timing, environment. 409 until the job has succeeded.", responses: { 200: null } },
+      handler: async (_req, p) => ({ status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: await service.report(p.id) }),
+    },
+    {
       method: "DELETE", path: "/jobs/{id}", mutates: true,
       doc: { summary: "Cancel the job: its execution stops, completed iterations are kept, and its status becomes cancelled. 409 once it has finished.", responses: { 200: JobView } },
       handler: async (_req, p) => json(200, await service.cancel(p.id)),

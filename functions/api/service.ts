@@ -261,7 +261,7 @@ export class JobService {
   }
 
   jobLinks(id: string): Record<string, string> {
-    return { self: `/jobs/${id}`, history: `/jobs/${id}/history`, result: `/jobs/${id}/result` };
+    return { self: `/jobs/${id}`, history: `/jobs/${id}/history`, result: `/jobs/${id}/result`, report: `/jobs/${id}/report` };
   }
 
   /** The history so far: from result.json once finished, else from the latest state. */
@@ -312,6 +312,16 @@ export class JobService {
       return { result, theta: { url: (await store.presign(keys.theta, "get", seconds)).url, bytes: theta.length, expiresInSeconds: seconds } };
     }
     return { result, theta: { url: thetaPath, bytes: theta.length } };
+  }
+
+  /** The run report (shared/report): one self-contained HTML page. */
+  async report(id: string): Promise<string> {
+    await this.record(id);
+    const { status } = await this.status(id);
+    if (status !== "succeeded") throw conflict(`job ${id} is ${status}; its report exists once it has succeeded`);
+    const store = this.jobStore(id);
+    const { runReportHtml } = await import("../../shared/report/runReport.ts");
+    return runReportHtml((name) => store.get(name));
   }
 
   async theta(id: string): Promise<Uint8Array> {

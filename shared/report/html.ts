@@ -1,0 +1,69 @@
+// The run report: one self-contained HTML page (inline CSS and SVG, no network) with the plots,
+// the final metrics, the timing breakdown, the environment and the job spec. Pure: values in,
+// text out.
+
+export interface ReportInput {
+  name: string;
+  status: string;
+  message: string;
+  iterations: number;
+  objective: number;
+  seconds: number;
+  metrics: Record<string, number>;
+  environment: Record<string, unknown>;
+  /** seconds per phase (rng, pack, forward, gram, update, io, other), where the run measured them */
+  timings?: Record<string, number>;
+  spec: unknown;
+  plots: { name: string; title: string; svg: string }[];
+  generatedAt: string;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const num = (v: number) => (!Number.isFinite(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : String(Number(v.toPrecision(6))));
+
+const PHASES: Record<string, string> = {
+  rng: "RNG (drawing Ω)", pack: "packing members", forward: "forward passes", gram: "Gram (QᵀWQ, Qᵀg)", update: "update (d = Ωs)", io: "I/O (writing results)", other: "other",
+};
+
+export function reportHtml(r: ReportInput): string {
+  const metrics = Object.entries({ objective: r.objective, iterations: r.iterations, "wall time (s)": r.seconds, ...r.metrics })
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(num(v))}</td></tr>`).join("");
+  const env = Object.entries(r.environment).filter(([, v]) => typeof v !== "object" || v === null)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join("");
+  let timing = `<p class="note">This run did not measure its phases (workflow runs report their total time only).</p>`;
+  if (r.timings && Object.keys(r.timings).length > 0) {
+    const total = Object.values(r.timings).reduce((a, b) => a + b, 0) || 1;
+    timing = `<table class="timing"><tr><th>phase</th><th>seconds</th><th>share</th><th></th></tr>${Object.entries(r.timings).map(([k, v]) =>
+      `<tr><th>${esc(PHASES[k] ?? k)}</th><td>${v.toFixed(3)}</td><td>${((100 * v) / total).toFixed(1)}%</td><td><span class="bar" style="width:${((200 * v) / total).toFixed(0)}px"></span></td></tr>`).join("")}</table>`;
+  }
+  const plots = r.plots.map((p) => `<figure class="plot" id="plot-${esc(p.name)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.name)}: enkf run report</title>
+<style>
+body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff;max-width:1100px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.status{font-size:14px;color:#555} table{border-collapse:collapse;font-size:13px} th,td{padding:3px 10px;text-align:left;border-bottom:1px solid #eee}
+td{font-variant-numeric:tabular-nums} .bar{display:inline-block;height:10px;background:#4c78a8}
+figure.plot{margin:12px 0 24px;display:block} figcaption{font-weight:bold;font-size:14px;margin-bottom:4px}
+pre{background:#f6f8fa;padding:12px;font-size:12px;overflow:auto} .note{color:#777;font-size:13px}
+.grid{display:flex;gap:40px;flex-wrap:wrap}
+</style></head>
+<body>
+<h1>${esc(r.name)}</h1>
+<div class="status">${esc(r.status)}: ${esc(r.message)} · report generated ${esc(r.generatedAt)}</div>
+<h2>Plots</h2>
+${plots}
+<div class="grid">
+<div><h2>Final metrics</h2><table>${metrics}</table></div>
+<div><h2>Where the time went</h2>${timing}</div>
+<div><h2>Environment</h2><table>${env}</table></div>
+</div>
+<h2>Job spec</h2>
+<pre>${esc(JSON.stringify(r.spec, null, 2))}</pre>
+<script>
+// where each plot landed, for tools that check the rendering (enkf's own tests)
+document.body.dataset.plots = JSON.stringify([...document.querySelectorAll("figure.plot svg")].map((e) => { const b = e.getBoundingClientRect(); return { id: e.parentElement.id, x: b.left + scrollX, y: b.top + scrollY, w: b.width, h: b.height }; }));
+</script>
+</body></html>
+`;
+}

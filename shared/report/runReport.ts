@@ -1,0 +1,63 @@
+// A finished run's plots and report from its files: result.json (with the history and the
+// environment) and spec.json, read through `read`, so a plain output directory, a job store or
+// an S3 prefix all serve.
+
+import { resultHistory } from "./resultHistory.ts";
+import { runCharts } from "./charts.ts";
+import { reportHtml } from "./html.ts";
+import { chartSvg, svgPng } from "./render.ts";
+
+export type ReadFile = (name: string) => Promise<Uint8Array>;
+
+interface ResultDoc {
+  name: string;
+  status: string;
+  message: string;
+  iterations: number;
+  objective: number;
+  seconds: number;
+  metrics: Record<string, number>;
+  environment: Record<string, unknown> & { timings?: Record<string, number> };
+  spec?: { optimizer?: { ensembleSize?: number } };
+  history: Record<string, unknown>[];
+}
+
+async function readResult(read: ReadFile): Promise<ResultDoc> {
+  return JSON.parse(new TextDecoder().decode(await read("result.json"))) as ResultDoc;
+}
+
+/** The plots as SVG and PNG files (plots/<name>.svg, plots/<name>.png). */
+export async function runPlots(history: Record<string, unknown>[], ensembleSize: number | undefined): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
+  const out = [];
+  for (const chart of runCharts(resultHistory(history), ensembleSize)) {
+    const svg = await chartSvg(chart);
+    out.push({ name: chart.name, title: chart.title, svg, png: svgPng(svg) });
+  }
+  return out;
+}
+
+export async function writeRunPlots(read: ReadFile, write: (name: string, bytes: Uint8Array, type: string) => Promise<unknown>): Promise<string[]> {
+  const r = await readResult(read);
+  const names: string[] = [];
+  for (const p of await runPlots(r.history, r.spec?.optimizer?.ensembleSize)) {
+    await write(`plots/${p.name}.svg`, new TextEncoder().encode(p.svg), "image/svg+xml");
+    await write(`plots/${p.name}.png`, p.png, "image/png");
+    names.push(p.name);
+  }
+  return names;
+}
+
+export async function runReportHtml(read: ReadFile): Promise<string> {
+  const r = await readResult(read);
+  let spec: unknown = r.spec;
+  try {
+    spec = JSON.parse(new TextDecoder().decode(await read("spec.json")));
+  } catch { /* result.json's copy of the spec */ }
+  const plots = [];
+  for (const chart of runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize)) plots.push({ name: chart.name, title: chart.title, svg: await chartSvg(chart) });
+  const { timings, ...environment } = r.environment;
+  return reportHtml({
+    name: r.name, status: r.status, message: r.message, iterations: r.iterations, objective: r.objective, seconds: r.seconds,
+    metrics: r.metrics ?? {}, environment, ...(timings ? { timings } : {}), spec, plots, generatedAt: new Date().toISOString(),
+  });
+}
