@@ -6,6 +6,8 @@ import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
 import { runCommand } from "./runCommand.ts";
 import { dataCommand } from "./dataCommand.ts";
+import { planCommand } from "./planCommand.ts";
+import { watchCommand } from "./watchCommand.ts";
 import { reportCommand } from "./reportCommand.ts";
 import { resumeCommand } from "./resumeCommand.ts";
 import { serveCommand } from "./serveCommand.ts";
@@ -24,6 +26,15 @@ commands:
       or enkf serve) from its last completed round; the final θ is the one
       an uninterrupted run gives. A job id is looked up in DIR/jobs (default
       runs/service)
+  plan <job.json> [--shards N] [--memory MB] [--json]
+      estimate the job's AWS run before launch: Lambda GB-seconds, Step
+      Functions transitions, S3 requests, dollars and wall time, calibrated
+      by timing one shard's evaluate task here (default N: compute.shards
+      or 4; MB: 3008)
+  watch <jobId | runDir> [--url URL] [--data DIR] [--interval S]
+      follow a running job to its end: a progress bar (plain lines when not
+      a terminal), the latest metrics and an ETA. --url follows it through
+      enkf serve's API (token in ENKF_TOKEN); otherwise it is read from disk
   report <runDir | jobId> [--out FILE] [--data DIR]
       one self-contained HTML page for a finished run: plots, spec, final
       metrics, the timing breakdown and the environment (default FILE:
@@ -96,6 +107,32 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       }
       if (parsed.positionals.length !== 1) throw new CliError(2, `resume takes exactly one run directory or job id\n${USAGE}`);
       return resumeCommand(parsed.positionals[0], { data: parsed.values.data, endpoint: parsed.values.endpoint, quiet: parsed.values.quiet ?? false }, io);
+    }
+    case "watch": {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { url: { type: "string" }, data: { type: "string", default: "runs/service" }, interval: { type: "string", default: "1" }, quiet: { type: "boolean", short: "q" } } });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      if (parsed.positionals.length !== 1) throw new CliError(2, `watch takes exactly one job id or run directory\n${USAGE}`);
+      const interval = Number(parsed.values.interval);
+      if (!(interval >= 0.05 && interval <= 3600)) throw new CliError(2, `--interval must be 0.05 to 3600 seconds, got "${parsed.values.interval}"`);
+      return watchCommand(parsed.positionals[0], { url: parsed.values.url, data: parsed.values.data, interval, quiet: parsed.values.quiet ?? false }, io);
+    }
+    case "plan": {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { shards: { type: "string" }, memory: { type: "string", default: "3008" }, json: { type: "boolean" } } });
+      } catch (e) {
+        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+      }
+      if (parsed.positionals.length !== 1) throw new CliError(2, `plan takes exactly one job file\n${USAGE}`);
+      const shards = parsed.values.shards === undefined ? undefined : Number(parsed.values.shards);
+      if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > 10_000)) throw new CliError(2, `--shards must be an integer from 1 to 10000, got "${parsed.values.shards}"`);
+      const memory = Number(parsed.values.memory);
+      if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) throw new CliError(2, `--memory must be Lambda's 128 to 10240 MB, got "${parsed.values.memory}"`);
+      return planCommand(parsed.positionals[0], { shards, memory, json: parsed.values.json ?? false }, io);
     }
     case "report": {
       let parsed;

@@ -100,15 +100,23 @@ async function prepareKernel(job: JobSpec, problem: Problem, io: Io): Promise<En
 }
 
 /** Iterates the job with progress, yielding to the event loop now and then so signals get through. */
-async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | undefined, flags: RunFlags, io: Io, cancelled: () => boolean): Promise<RunResult> {
+async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | undefined, flags: RunFlags, io: Io, cancelled: () => boolean, outDir: string): Promise<RunResult> {
   const progress = flags.quiet ? null : progressSink(io.stderr, job.stop.maxIterations, job.stop.timeLimit);
   const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization, kernel }, { cancelled });
   let lastYield = performance.now();
+  // progress.json for `enkf watch`: the latest row, at most once a second
+  let lastProgress = 0;
+  const history: Record<string, unknown>[] = [];
   try {
     for (;;) {
       const step = await gen.next();
       if (step.done) return step.value;
       progress?.update(step.value);
+      history.push({ ...step.value });
+      if (performance.now() - lastProgress > 1000) {
+        lastProgress = performance.now();
+        await writeAtomic(join(outDir, "progress.json"), toJson({ maxIterations: job.stop.maxIterations, history: history.slice(-1), iterations: history.length }));
+      }
       if (performance.now() - lastYield > 50) {
         await new Promise((r) => setImmediate(r));
         lastYield = performance.now();
@@ -186,7 +194,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   process.on("SIGINT", onSigint);
   let result: RunResult;
   try {
-    result = await iterate(job, problem, kernel, flags, io, () => cancelled);
+    result = await iterate(job, problem, kernel, flags, io, () => cancelled, outDir);
     // the gpu kernel also names the gpu.js backend that ran it (headlessgl, webasm, cpu, …)
     const gpuBackend = kernel && "backend" in kernel ? `:${String(kernel.backend)}` : "";
     await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend, kernel);

@@ -10,6 +10,8 @@ import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, t
 import type { Route } from "./router.ts";
 import type { JobService } from "./service.ts";
 
+const DryRun = z.object({ dryRun: z.literal(true), shards: z.int(), memoryMb: z.int(), estimate: z.record(z.string(), z.unknown()) }).meta({ id: "DryRun" });
+
 const RegistrationBody = DatasetRegistration.extend({
   files: z.array(z.strictObject({ path: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(2).max(10_000),
 });
@@ -22,11 +24,16 @@ export function apiRoutes(service: JobService, openapi: () => unknown): Route[] 
       doc: {
         summary: "Submit a job (the job spec). Answers 202 with the job's id and links; the same Idempotency-Key and body return the same job, a different body 409.",
         body: { schema: JobSpec }, headers: { "Idempotency-Key": "makes the submit safe to retry" },
-        responses: { 202: JobAccepted },
+        query: { dryRun: "true: start nothing; answer 200 with the AWS cost estimate (enkf plan's)", memory: "dryRun: Lambda memory in MB (default 3008)" },
+        responses: { 202: JobAccepted, 200: DryRun },
       },
       async handler(req) {
         if (mediaType(req) !== "application/json") throw new ApiError(415, "unsupported_media_type", "send the job spec as application/json");
         const body = parseJson(req.body);
+        if (req.query.dryRun !== undefined && req.query.dryRun !== "false") {
+          if (req.query.dryRun !== "true") throw badRequest("dryRun is true or false", [{ path: "dryRun", message: `got "${req.query.dryRun.slice(0, 20)}"` }]);
+          return json(200, await service.plan(body, intParam(req, "memory", 3008, 128, 10_240)));
+        }
         const { id, created } = await service.submit(body, idempotencyKey(req));
         const { status } = await service.status(id);
         // a repeat with the same key and body answers as the first submit did, marked as a replay

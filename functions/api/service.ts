@@ -179,6 +179,29 @@ export class JobService {
     });
   }
 
+  /** POST /jobs?dryRun=true: what the job would cost on AWS (shared/plan), nothing started. */
+  async plan(body: unknown, memoryMb: number): Promise<unknown> {
+    const parsed = JobSpec.safeParse(body);
+    if (!parsed.success) {
+      const details = specProblems(parsed.error);
+      throw new ApiError(400, "invalid_spec", `the job spec is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details);
+    }
+    const spec = parsed.data;
+    if (spec.optimizer.method !== "modified-enkf") throw badRequest("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
+    const dataset = await this.jobDataset(spec);
+    const shards = spec.compute.shards ?? Math.min(this.opts.shards ?? 4, dataset.train.rows);
+    const { calibrate } = await import("../../shared/plan/calibrate.ts");
+    const { estimateCost } = await import("../../shared/plan/costModel.ts");
+    try {
+      const cal = await calibrate(spec, dataset, shards, spec.optimizer.ensembleSize);
+      return { dryRun: true, shards, memoryMb: memoryMb, estimate: estimateCost({ iterations: spec.stop.maxIterations, shards, ensembleSize: spec.optimizer.ensembleSize, maxConcurrency: shards > 40 ? shards : spec.compute.maxConcurrency, memoryMb, ...cal }) };
+    } catch (e) {
+      if (e instanceof LimitError) throw badRequest("the job is over the service's limits", e.problems);
+      if (e instanceof WorkflowError || e instanceof RangeError) throw badRequest(e.message);
+      throw e;
+    }
+  }
+
   /** The dataset a job trains on: mnist or a registered dataset; files on the server are refused. */
   private async jobDataset(spec: JobSpec): Promise<Dataset> {
     if (spec.problem.type !== "classification" && spec.problem.type !== "regression") {
@@ -221,11 +244,11 @@ export class JobService {
     }
   }
 
-  async status(id: string): Promise<{ status: JobStatus; message?: string }> {
-    const store = this.jobStore(id);
+  async status(id: string, store: BlobStore = this.jobStore(id)): Promise<{ status: JobStatus; message?: string }> {
     if (await store.has(keys.result)) {
-      const r = (await getJson(store, keys.result)) as { message?: string };
-      return { status: "succeeded", ...(r.message ? { message: r.message } : {}) };
+      const r = (await getJson(store, keys.result)) as { message?: string; status?: string };
+      const status = r.status === "failed" ? "failed" : r.status === "cancelled" ? "cancelled" : "succeeded";
+      return { status, ...(r.message ? { message: r.message } : {}) };
     }
     if (await store.has(keys.failure)) {
       const f = (await getJson(store, keys.failure)) as { cause?: string; error?: string };
@@ -235,12 +258,16 @@ export class JobService {
     return { status: (await store.list("state/")).length > 0 ? "running" : "queued" };
   }
 
-  async view(id: string): Promise<JobView> {
-    const rec = await this.record(id);
-    const store = this.jobStore(id);
+  /** `store`: a job store of its own, e.g. the run directory of `enkf run` with compute.shards
+   *  (no job.json; `id` is the directory's name). */
+  async view(id: string, opts: { store?: BlobStore } = {}): Promise<JobView> {
+    const store = opts.store ?? this.jobStore(id);
+    const rec = opts.store && !(await store.has("job.json"))
+      ? { id, name: ((await getJson(store, keys.spec)) as { name: string }).name, createdAt: new Date(this.now()).toISOString(), bodySha256: "" }
+      : await this.record(id);
     const spec = (await getJson(store, keys.spec)) as { stop: { maxIterations: number } };
-    const { status, message } = await this.status(id);
-    const history = await this.historyRows(id, status);
+    const { status, message } = await this.status(id, store);
+    const history = await this.historyRows(id, status, store);
     // once finished, the full-split metrics too (train and test loss and accuracy)
     const final = status === "succeeded" ? ((await getJson(store, keys.result)) as { metrics?: Record<string, number> }).metrics ?? {} : {};
     const last = history[history.length - 1] as Record<string, unknown> | undefined;
@@ -265,9 +292,8 @@ export class JobService {
   }
 
   /** The history so far: from result.json once finished, else from the latest state. */
-  async historyRows(id: string, status?: JobStatus): Promise<unknown[]> {
-    const store = this.jobStore(id);
-    if ((status ?? (await this.status(id)).status) === "succeeded") return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
+  async historyRows(id: string, status?: JobStatus, store: BlobStore = this.jobStore(id)): Promise<unknown[]> {
+    if ((status ?? (await this.status(id, store)).status) === "succeeded") return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
     const states = (await store.list("state/")).filter((k) => /^state\/\d{6}\.json$/.test(k));
     if (states.length === 0) return [];
     try {

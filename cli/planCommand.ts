@@ -1,0 +1,38 @@
+// `enkf plan <job.json> [--shards N] [--memory MB] [--json]`: what the job would cost on AWS,
+// calibrated by timing the job's own shard evaluation here (shared/plan).
+
+import { calibrate } from "../shared/plan/calibrate.ts";
+import { estimateCost, formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
+import { LimitError } from "../shared/spec/limits.ts";
+import { WorkflowError } from "../shared/workflow/steps.ts";
+import { CliError, type Io } from "./io.ts";
+import { loadJob, loadJobDataset } from "./runCommand.ts";
+
+export interface PlanFlags {
+  shards?: number;
+  memory: number;
+  json: boolean;
+}
+
+export async function planCommand(file: string, flags: PlanFlags, io: Io): Promise<number> {
+  const job = await loadJob(file);
+  if (job.optimizer.method !== "modified-enkf" || (job.problem.type !== "classification" && job.problem.type !== "regression")) {
+    throw new CliError(2, "enkf plan estimates jobs the AWS workflow runs: network problems with the modified EnKF");
+  }
+  const dataset = (await loadJobDataset(job, file))!;
+  const shards = flags.shards ?? job.compute.shards ?? 4;
+  if (!flags.json) io.stderr.write(`calibrating: timing one shard's evaluate task here (${shards} shards, K = ${job.optimizer.ensembleSize})…\n`);
+  let estimate: PlanEstimate;
+  try {
+    const cal = await calibrate({ ...job, compute: { ...job.compute, shards } }, dataset, shards, job.optimizer.ensembleSize);
+    estimate = estimateCost({
+      iterations: job.stop.maxIterations, shards, ensembleSize: job.optimizer.ensembleSize,
+      maxConcurrency: shards > 40 ? shards : job.compute.maxConcurrency, memoryMb: flags.memory, ...cal,
+    });
+  } catch (e) {
+    if (e instanceof LimitError || e instanceof WorkflowError || e instanceof RangeError) throw new CliError(2, e.message);
+    throw e;
+  }
+  io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n" : formatEstimate(estimate, `${job.name}: ${job.stop.maxIterations} iterations, ${shards} shards, ${flags.memory} MB, on AWS (estimate, ${new Date().toISOString().slice(0, 10)})`));
+  return 0;
+}

@@ -1,0 +1,110 @@
+// The cost of running a job on AWS, before launch: Lambda GB-seconds and requests, Step Functions
+// state transitions, S3 requests, dollars and wall time, from the job's shape and a measured
+// local time per shard evaluation. Pure: numbers in, an estimate out. The prices are AWS's public
+// on-demand list prices for us-east-1 (arm64 Lambda, Standard workflows, S3 Standard) as published
+// in 2025, when the authors last read the pricing pages (the machines this was built on have no
+// network); every estimate prints them and its own date, to be checked before relying on dollars.
+
+export const PRICES = {
+  region: "us-east-1",
+  /** when these list prices were read; the estimate prints it */
+  asOf: "2025 (AWS pricing pages; not re-checked since)",
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  stateTransition: 0.025 / 1000,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+} as const;
+
+/** One vCPU per 1,769 MB of Lambda memory, at most 6. */
+export const lambdaVcpus = (memoryMb: number) => Math.min(6, memoryMb / 1769);
+
+export interface PlanInput {
+  iterations: number;
+  shards: number;
+  /** K */
+  ensembleSize: number;
+  /** parallel evaluate tasks per round (compute.maxConcurrency; a Distributed Map above 40 shards) */
+  maxConcurrency: number;
+  /** evaluate's and reduce's Lambda memory (MB) */
+  memoryMb: number;
+  /** measured here: seconds for one shard's evaluate task on one core (the kernel runs one thread) */
+  localShardSeconds: number;
+  /** measured here: seconds for one reduce of all shards' partials */
+  localReduceSeconds: number;
+}
+
+export interface PlanEstimate {
+  rounds: number;
+  lambda: { invocations: number; gbSeconds: number; dollars: number; evaluateSecondsEach: number };
+  stepFunctions: { transitions: number; dollars: number };
+  s3: { gets: number; puts: number; dollars: number };
+  dollars: number;
+  wallSeconds: number;
+  prices: typeof PRICES;
+  assumptions: string[];
+}
+
+/** Rounds per iteration: one, plus the line search's backtracks (each backtrack is a round). */
+const ROUNDS_PER_ITERATION = 1.25;
+/** per evaluate task: its S3 requests' latency and the invocation's own overhead (warm) */
+const TASK_OVERHEAD_S = 0.15;
+/** per round: Step Functions' transitions between Map, Reduce and the Choice */
+const ROUND_OVERHEAD_S = 0.4;
+
+export function estimateCost(p: PlanInput): PlanEstimate {
+  const rounds = Math.ceil(p.iterations * ROUNDS_PER_ITERATION) + 1;
+  const S = p.shards;
+  // the kernel runs on one thread: below one vCPU Lambda slows it in proportion, above it no faster
+  const slow = Math.max(1, 1 / lambdaVcpus(p.memoryMb));
+  const evaluateSeconds = p.localShardSeconds * slow + TASK_OVERHEAD_S;
+  const reduceSeconds = p.localReduceSeconds * slow + TASK_OVERHEAD_S + 0.02 * S;
+  const gb = p.memoryMb / 1024;
+  const invocations = rounds * (S + 1) + 2; // evaluates and a reduce per round; Init and Finalize
+  const gbSeconds = rounds * (S * evaluateSeconds + reduceSeconds) * gb + 2 * 1 * gb;
+  const lambdaDollars = gbSeconds * PRICES.lambdaGbSecond + invocations * PRICES.lambdaRequest;
+  // per round: Fan out, the Map, 2 per shard (its iteration and Evaluate), Reduce, Next?; plus Start?, Init, Finalize
+  const transitions = rounds * (2 * S + 4) + 3;
+  const sfnDollars = transitions * PRICES.stateTransition;
+  // per shard and round: spec, plan, point and manifest read, partial and trial written;
+  // the reducer reads spec, plan, point, state (3) and every partial and trial, and writes 5
+  const gets = rounds * (4 * S + 7 + 2 * S);
+  const puts = rounds * (2 * S + 5) + S * 2 + 10;
+  const s3Dollars = gets * PRICES.s3Get + puts * PRICES.s3Put;
+  const waves = Math.ceil(S / Math.max(1, p.maxConcurrency));
+  const wallSeconds = rounds * (waves * evaluateSeconds + reduceSeconds + ROUND_OVERHEAD_S);
+  return {
+    rounds,
+    lambda: { invocations, gbSeconds, dollars: lambdaDollars, evaluateSecondsEach: evaluateSeconds },
+    stepFunctions: { transitions, dollars: sfnDollars },
+    s3: { gets, puts, dollars: s3Dollars },
+    dollars: lambdaDollars + sfnDollars + s3Dollars,
+    wallSeconds,
+    prices: PRICES,
+    assumptions: [
+      `Lambda gives ${(p.memoryMb / 1769).toFixed(2)} vCPU at ${p.memoryMb} MB (one per 1,769 MB, at most 6); the kernel uses one thread, so a Lambda vCPU is taken as fast as one core of this machine${slow > 1 ? `, and ${slow.toFixed(2)}× slower below one vCPU` : ""}`,
+      `${ROUNDS_PER_ITERATION} rounds per iteration (the line search's backtracks ride on later rounds), ${rounds} rounds in all`,
+      `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ${ROUND_OVERHEAD_S} s per round for Step Functions`,
+      `shards run ${Math.min(S, p.maxConcurrency)} at a time (${waves} wave${waves === 1 ? "" : "s"} per round)`,
+      `list prices for ${PRICES.region} as of ${PRICES.asOf}; free tiers, data transfer and CloudWatch logs are not counted`,
+    ],
+  };
+}
+
+export function formatEstimate(e: PlanEstimate, title: string): string {
+  const usd = (v: number) => (v < 0.01 ? `$${v.toFixed(5)}` : `$${v.toFixed(2)}`);
+  const time = (s: number) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+  return [
+    `${title}`,
+    `  rounds                 ${e.rounds}`,
+    `  Lambda                 ${e.lambda.invocations.toLocaleString("en-US")} invocations, ${e.lambda.gbSeconds.toFixed(1)} GB-s (evaluate ≈ ${e.lambda.evaluateSecondsEach.toFixed(2)} s each)   ${usd(e.lambda.dollars)}`,
+    `  Step Functions         ${e.stepFunctions.transitions.toLocaleString("en-US")} state transitions   ${usd(e.stepFunctions.dollars)}`,
+    `  S3                     ${e.s3.gets.toLocaleString("en-US")} GET, ${e.s3.puts.toLocaleString("en-US")} PUT   ${usd(e.s3.dollars)}`,
+    `  total                  ${usd(e.dollars)}`,
+    `  wall time              about ${time(e.wallSeconds)}`,
+    `  prices (${e.prices.region}, as of ${e.prices.asOf}): Lambda arm64 $${e.prices.lambdaGbSecond} per GB-s and $0.20 per million requests; Step Functions Standard $0.025 per 1,000 transitions; S3 $0.005 per 1,000 PUT and $0.0004 per 1,000 GET`,
+    `  assumptions:`,
+    ...e.assumptions.map((a) => `    - ${a}`),
+    "",
+  ].join("\n");
+}
