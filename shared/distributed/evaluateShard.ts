@@ -92,7 +92,8 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   const kernel = await e.kernel(problem, k);
   try {
     const s = await kernel.statistics(e.theta, e.draw);
-    return { ...empty, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * rows), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs) };
+    const t = kernel.timings;
+    return { ...empty, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * rows), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs), timings: Float64Array.from([t.rng, t.pack, t.forward, t.gram, t.update]) };
   } finally {
     await kernel.dispose();
   }

@@ -76,6 +76,8 @@ export interface RoundState {
   evaluations: number;
   /** why the run ended, once it has */
   done: StopDecision | null;
+  /** seconds spent per phase over all workers and the reducer (for the report; not used to decide) */
+  timings?: Record<string, number>;
 }
 
 export interface Rounds {

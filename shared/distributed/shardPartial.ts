@@ -22,21 +22,29 @@ export interface ShardPartial {
   gram: Float64Array;
   /** Σ Qᵀg over those rows */
   rhs: Float64Array;
+  /** the worker's kernel phases in seconds (rng, pack, forward, gram, update), for the report */
+  timings?: Float64Array;
 }
+
+/** The kernel phases a partial may carry, in its order. */
+export const PARTIAL_PHASES = ["rng", "pack", "forward", "gram", "update"] as const;
 
 const MAGIC = 0x31504b45; // "EKP1", little-endian
 const HEADER = 5;
 
-/** Binary form: a 4-byte tag, 4 bytes of padding, then float64 [shard, k, rows, phi, correct, gram…, rhs…]. */
+/** Binary form: a 4-byte tag, 4 bytes of padding, then float64 [shard, k, rows, phi, correct,
+ *  gram…, rhs…] and, when the worker measured them, its 5 kernel phase timings. */
 export function encodePartial(p: ShardPartial): Uint8Array {
   const { k } = p;
   if (p.gram.length !== k * k || p.rhs.length !== k) throw new RangeError(`partial of shard ${p.shard}: gram ${p.gram.length} and rhs ${p.rhs.length} do not fit K = ${k}`);
-  const out = new Uint8Array(8 + 8 * (HEADER + k * k + k));
+  const extra = p.timings ? PARTIAL_PHASES.length : 0;
+  const out = new Uint8Array(8 + 8 * (HEADER + k * k + k + extra));
   new DataView(out.buffer).setUint32(0, MAGIC, true);
   const v = new Float64Array(out.buffer, 8);
   v.set([p.shard, k, p.rows, p.phi, p.correct]);
   v.set(p.gram, HEADER);
   v.set(p.rhs, HEADER + k * k);
+  if (p.timings) v.set(p.timings.subarray(0, extra), HEADER + k * k + k);
   return out;
 }
 
@@ -46,8 +54,11 @@ export function decodePartial(bytes: Uint8Array, what = "partial"): ShardPartial
   }
   const v = new Float64Array(bytes.slice(8).buffer);
   const k = v[1];
-  if (!Number.isInteger(k) || k < 1 || v.length !== HEADER + k * k + k) throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
-  return { shard: v[0], k, rows: v[2], phi: v[3], correct: v[4], gram: v.slice(HEADER, HEADER + k * k), rhs: v.slice(HEADER + k * k) };
+  const base = HEADER + k * k + k;
+  if (!Number.isInteger(k) || k < 1 || (v.length !== base && v.length !== base + PARTIAL_PHASES.length)) throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
+  const p: ShardPartial = { shard: v[0], k, rows: v[2], phi: v[3], correct: v[4], gram: v.slice(HEADER, HEADER + k * k), rhs: v.slice(HEADER + k * k, base) };
+  if (v.length > base) p.timings = v.slice(base);
+  return p;
 }
 
 export interface ReducedStatistics {

@@ -30,10 +30,11 @@ export function reportHtml(r: ReportInput): string {
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(num(v))}</td></tr>`).join("");
   const env = Object.entries(r.environment).filter(([, v]) => typeof v !== "object" || v === null)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join("");
-  let timing = `<p class="note">This run did not measure its phases (workflow runs report their total time only).</p>`;
+  let timing = `<p class="note">This run did not record the time of its phases.</p>`;
   if (r.timings && Object.keys(r.timings).length > 0) {
     const total = Object.values(r.timings).reduce((a, b) => a + b, 0) || 1;
-    timing = `<table class="timing"><tr><th>phase</th><th>seconds</th><th>share</th><th></th></tr>${Object.entries(r.timings).map(([k, v]) =>
+    const note = r.environment.engine === "workflow" ? `<p class="note">Summed over every worker and the reducer: CPU-seconds, which may exceed the wall time.</p>` : "";
+    timing = `${note}<table class="timing"><tr><th>phase</th><th>seconds</th><th>share</th><th></th></tr>${Object.entries(r.timings).map(([k, v]) =>
       `<tr><th>${esc(PHASES[k] ?? k)}</th><td>${v.toFixed(3)}</td><td>${((100 * v) / total).toFixed(1)}%</td><td><span class="bar" style="width:${((200 * v) / total).toFixed(0)}px"></span></td></tr>`).join("")}</table>`;
   }
   const plots = r.plots.map((p) => `<figure class="plot" id="plot-${esc(p.name)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join("\n");

@@ -73,5 +73,5 @@ export async function loadState(store: BlobStore, round: number): Promise<RoundS
   const raw = (await getJsonExact(store, keys.state(round))) as Stored;
   const theta = bytesF64(await store.get(keys.stateTheta(round)));
   const pending: PendingTrial | null = raw.pending ? { ...raw.pending, direction: bytesF64(await store.get(keys.stateDirection(round))) } : null;
-  return { history: raw.history, rejections: raw.rejections, startObjective: raw.startObjective, evaluations: raw.evaluations, done: raw.done, theta, pending };
+  return { history: raw.history, rejections: raw.rejections, startObjective: raw.startObjective, evaluations: raw.evaluations, done: raw.done, theta, pending, ...(raw.timings ? { timings: raw.timings } : {}) };
 }

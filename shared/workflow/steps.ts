@@ -9,10 +9,11 @@ import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
 import { planDraw, rounds, type RoundState } from "../distributed/rounds.ts";
-import { decodePartial, encodePartial, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
+import { decodePartial, encodePartial, PARTIAL_PHASES, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
 import { crashPoint } from "../faults.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
+import { availableParallelism } from "node:os";
 import { createKernel } from "../kernels/create.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { initModel, parameterCount, type NetworkModel } from "../models/model.ts";
@@ -132,6 +133,9 @@ function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => P
 export async function evaluateStep(store: BlobStore, round: number, shard: number): Promise<{ round: number; shard: number }> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
+  // idempotent: a shard whose partial (and trial share) for this round are already whole is done;
+  // a rerun writes nothing (the statistics would be the same; only the timings would differ)
+  if (await checkedShard(store, round, shard, job.optimizer.ensembleSize, plan.trialIteration !== undefined, true)) return { round, shard };
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
   const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: planDraw(job.optimizer, plan), k, kernel });
@@ -153,6 +157,7 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const state = await loadState(store, round);
   const alpha = job.problem.regularization;
   const k = job.optimizer.ensembleSize;
+  const t0 = performance.now();
   const parts = [];
   const shares: { rows: number; phi: number }[] = [];
   for (let s = 0; s < shards; s++) {
@@ -168,7 +173,13 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   }
   const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: planDraw(job.optimizer, plan) } : undefined);
   const trialPhi = plan.trialIteration !== undefined ? reduceTrial(shares, plan.point, alpha) : undefined;
+  const readSeconds = (performance.now() - t0) / 1000;
   const next = rounds(job.optimizer, job.stop, job.problem.type === "classification").reduce(state, plan, { stats, trialPhi }, elapsedSeconds);
+  // the workers' kernel phases and the reducer's reads, summed over the run (for the report)
+  const timings: Record<string, number> = { ...(state.timings ?? {}) };
+  for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
+  timings.io = (timings.io ?? 0) + readSeconds;
+  next.state.timings = timings;
   crashPoint("reduce", round);
   // idempotent: a rerun keeps the state an earlier run wrote (its history holds that run's clock)
   // and writes the plan again, byte for byte the same
@@ -181,7 +192,7 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
 }
 
 /** A shard's partial (and trial share) for a round if both read back whole, with the right shape; else null. */
-async function checkedShard(store: BlobStore, round: number, shard: number, k: number, trial: boolean): Promise<{ partial: ShardPartial; trial?: { rows: number; phi: number } } | null> {
+async function checkedShard(store: BlobStore, round: number, shard: number, k: number, trial: boolean, quiet = false): Promise<{ partial: ShardPartial; trial?: { rows: number; phi: number } } | null> {
   try {
     const partial = decodePartial(await store.get(keys.partial(round, shard)), `${store.location}${keys.partial(round, shard)}`);
     if (partial.shard !== shard || partial.k !== k) return null;
@@ -191,6 +202,7 @@ async function checkedShard(store: BlobStore, round: number, shard: number, k: n
     return { partial, trial: { rows: share.rows, phi: Number(share.phi) } };
   } catch (e) {
     if (e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError) {
+      if (quiet && e instanceof NotFoundError) return null;
       console.warn(`enkf: round ${round}, shard ${shard}: ${(e as Error).message}; evaluating the shard again`);
       return null;
     }
@@ -249,7 +261,12 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
   await store.put(keys.theta, encodeNpyFloat64(result.theta));
   crashPoint("finalize");
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
-  await store.put(keys.result, new TextEncoder().encode(toJson(resultDocument(result, { name: job.name, spec: job, environment: { engine: "workflow", rounds: round }, files }))), "application/json");
+  const environment = {
+    engine: "workflow", rounds: round, backend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
+    // summed over every worker (CPU-seconds, so they may exceed the wall time) and the reducer
+    ...(state.timings ? { timings: state.timings } : {}),
+  };
+  await store.put(keys.result, new TextEncoder().encode(toJson(resultDocument(result, { name: job.name, spec: job, environment, files }))), "application/json");
   return { status: result.status };
 }
 
