@@ -110,8 +110,9 @@ export class EnkfStack extends Stack {
           format: nodejs.OutputFormat.ESM,
           target: "node22",
           minify: true,
-          // the runtime has the AWS SDK; ONNX Runtime comes from the layer; gpu.js runs in the GPU containers only
-          externalModules: ["@aws-sdk/*", "onnxruntime-node", "onnxruntime-web", "gpu.js"],
+          // the runtime has the AWS SDK; ONNX Runtime comes from the layer; gpu.js runs in the GPU
+          // containers only; resvg (PNG plots) is native and not needed: the report is SVG
+          externalModules: ["@aws-sdk/*", "onnxruntime-node", "onnxruntime-web", "gpu.js", "@resvg/resvg-js"],
           banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
           // the functions that prepare jobs load the embedded MNIST digits (21 MB) at run time
           ...(name === "launch" || name === "api" ? {

@@ -1,7 +1,5 @@
-// Renders a Vega-Lite chart to SVG (vega's headless renderer) and the SVG to PNG (resvg, with the
-// system's fonts). No file I/O: bytes out.
+// Renders a Vega-Lite chart to SVG with vega's headless renderer (PNG: png.ts). No file I/O.
 
-import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile } from "vega-lite";
 import type { Chart } from "./charts.ts";
@@ -14,8 +12,4 @@ export async function chartSvg(chart: Chart): Promise<string> {
   } finally {
     view.finalize();
   }
-}
-
-export function svgPng(svg: string, scale = 2): Uint8Array {
-  return new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
 }

@@ -5,7 +5,7 @@
 import { resultHistory } from "./resultHistory.ts";
 import { runCharts } from "./charts.ts";
 import { reportHtml } from "./html.ts";
-import { chartSvg, svgPng } from "./render.ts";
+import { chartSvg } from "./render.ts";
 
 export type ReadFile = (name: string) => Promise<Uint8Array>;
 
@@ -28,6 +28,7 @@ async function readResult(read: ReadFile): Promise<ResultDoc> {
 
 /** The plots as SVG and PNG files (plots/<name>.svg, plots/<name>.png). */
 export async function runPlots(history: Record<string, unknown>[], ensembleSize: number | undefined): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
+  const { svgPng } = await import("./png.ts");
   const out = [];
   for (const chart of runCharts(resultHistory(history), ensembleSize)) {
     const svg = await chartSvg(chart);
