@@ -51,7 +51,15 @@ export function evaluatePool(size: number): EvaluatePool {
         else queue.push(job);
       });
     },
+    // queued tasks are dropped; tasks already running finish first, because terminating a thread
+    // in the middle of a native ONNX Runtime call aborts the whole process
     async close() {
+      for (const job of queue.splice(0)) job.reject(new Error("the evaluate pool was closed"));
+      await Promise.all([...pending.values()].map((p) => new Promise<void>((done) => {
+        p.worker.once("message", () => done());
+        p.worker.once("error", () => done());
+        p.worker.once("exit", () => done());
+      })));
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
