@@ -47,6 +47,18 @@ describe("the cost model", () => {
     expect(e.assumptions.join(" ")).toMatch(/one per 1,769 MB, at most 6/);
   });
 
+  it("the calibration times real evaluate tasks: the kernel's own phases fit inside the measured task", async () => {
+    const { calibrate } = await import("../shared/plan/calibrate.ts");
+    const { loadDataset } = await import("../shared/data/load.ts");
+    const { JobSpec } = await import("../shared/spec/job.ts");
+    const spec = JobSpec.parse({ ...job(10), compute: { shards: 2, backend: "reference" } });
+    if (spec.problem.type !== "classification") throw new Error("test job");
+    const cal = await calibrate(spec, await loadDataset(spec.problem.data, "classification", tmp), 2, 12);
+    expect(cal.kernelSeconds).toBeGreaterThan(0);
+    expect(cal.kernelSeconds).toBeLessThanOrEqual(cal.localShardSeconds);
+    expect(cal.localReduceSeconds).toBeGreaterThan(0);
+  });
+
   it("enkf plan calibrates on the job itself and prints every item, its prices and assumptions", () => {
     const r = enkf(["plan", "job.json", "--shards", "4", "--memory", "2048"]);
     expect(r.code, r.stderr).toBe(0);
