@@ -1,7 +1,7 @@
 // The `enkf` command line: argument parsing and dispatch. Exit codes: 0 ok, 1 runtime failure,
 // 2 bad usage or invalid job, 130 interrupted.
 
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
 import { runCommand } from "./runCommand.ts";
@@ -55,6 +55,25 @@ commands:
       show this text
 `;
 
+/** A command's flags, parsed; `positional` names its one positional argument (null: none). */
+function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(command: string, args: string[], options: O, positional: string | null) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: positional !== null, strict: true });
+  } catch (e) {
+    throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+  }
+  if (positional !== null && parsed.positionals.length !== 1) throw new CliError(2, `${command} takes exactly one ${positional}\n${USAGE}`);
+  return parsed;
+}
+
+/** An integer flag in [min, max]; anything else exits 2 naming the flag. */
+function intFlag(name: string, raw: string, min: number, max: number): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new CliError(2, `--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return v;
+}
+
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -69,97 +88,41 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       io.stdout.write(JSON.stringify(jobJsonSchema(), null, 2) + "\n");
       return 0;
     case "run": {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" }, store: { type: "string" }, endpoint: { type: "string" } },
-        });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      if (parsed.positionals.length !== 1) throw new CliError(2, `run takes exactly one job file\n${USAGE}`);
-      return runCommand(parsed.positionals[0], { out: parsed.values.out, quiet: parsed.values.quiet ?? false, force: parsed.values.force ?? false, store: parsed.values.store, endpoint: parsed.values.endpoint }, io);
+      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" }, store: { type: "string" }, endpoint: { type: "string" } }, "job file");
+      return runCommand(positionals[0], { out: values.out, quiet: values.quiet ?? false, force: values.force ?? false, store: values.store, endpoint: values.endpoint }, io);
     }
     case "data": {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { out: { type: "string", short: "o" }, shards: { type: "string", default: "4" }, force: { type: "boolean" }, quiet: { type: "boolean", short: "q" } },
-        });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      if (parsed.positionals.length !== 1) throw new CliError(2, `data takes exactly one job file\n${USAGE}`);
-      const shards = Number(parsed.values.shards);
-      if (!Number.isInteger(shards) || shards < 1 || shards > 100_000) throw new CliError(2, `--shards must be an integer from 1 to 100000, got "${parsed.values.shards}"`);
-      return dataCommand(parsed.positionals[0], { out: parsed.values.out, shards, force: parsed.values.force ?? false, quiet: parsed.values.quiet ?? false }, io);
+      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, shards: { type: "string", default: "4" }, force: { type: "boolean" }, quiet: { type: "boolean", short: "q" } }, "job file");
+      const shards = intFlag("shards", values.shards, 1, 100_000);
+      return dataCommand(positionals[0], { out: values.out, shards, force: values.force ?? false, quiet: values.quiet ?? false }, io);
     }
     case "resume": {
-      let parsed;
-      try {
-        parsed = parseArgs({ args: rest, allowPositionals: true, options: { data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, quiet: { type: "boolean", short: "q" } } });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      if (parsed.positionals.length !== 1) throw new CliError(2, `resume takes exactly one run directory or job id\n${USAGE}`);
-      return resumeCommand(parsed.positionals[0], { data: parsed.values.data, endpoint: parsed.values.endpoint, quiet: parsed.values.quiet ?? false }, io);
+      const { values, positionals } = flags(command, rest, { data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, quiet: { type: "boolean", short: "q" } }, "run directory or job id");
+      return resumeCommand(positionals[0], { data: values.data, endpoint: values.endpoint, quiet: values.quiet ?? false }, io);
     }
     case "watch": {
-      let parsed;
-      try {
-        parsed = parseArgs({ args: rest, allowPositionals: true, options: { url: { type: "string" }, data: { type: "string", default: "runs/service" }, interval: { type: "string", default: "1" }, quiet: { type: "boolean", short: "q" } } });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      if (parsed.positionals.length !== 1) throw new CliError(2, `watch takes exactly one job id or run directory\n${USAGE}`);
-      const interval = Number(parsed.values.interval);
-      if (!(interval >= 0.05 && interval <= 3600)) throw new CliError(2, `--interval must be 0.05 to 3600 seconds, got "${parsed.values.interval}"`);
-      return watchCommand(parsed.positionals[0], { url: parsed.values.url, data: parsed.values.data, interval, quiet: parsed.values.quiet ?? false }, io);
+      const { values, positionals } = flags(command, rest, { url: { type: "string" }, data: { type: "string", default: "runs/service" }, interval: { type: "string", default: "1" }, quiet: { type: "boolean", short: "q" } }, "job id or run directory");
+      const interval = Number(values.interval);
+      if (!(interval >= 0.05 && interval <= 3600)) throw new CliError(2, `--interval must be 0.05 to 3600 seconds, got "${values.interval}"`);
+      return watchCommand(positionals[0], { url: values.url, data: values.data, interval, quiet: values.quiet ?? false }, io);
     }
     case "plan": {
-      let parsed;
-      try {
-        parsed = parseArgs({ args: rest, allowPositionals: true, options: { shards: { type: "string" }, memory: { type: "string", default: "3008" }, json: { type: "boolean" } } });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      if (parsed.positionals.length !== 1) throw new CliError(2, `plan takes exactly one job file\n${USAGE}`);
-      const shards = parsed.values.shards === undefined ? undefined : Number(parsed.values.shards);
-      if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > 10_000)) throw new CliError(2, `--shards must be an integer from 1 to 10000, got "${parsed.values.shards}"`);
-      const memory = Number(parsed.values.memory);
-      if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) throw new CliError(2, `--memory must be Lambda's 128 to 10240 MB, got "${parsed.values.memory}"`);
-      return planCommand(parsed.positionals[0], { shards, memory, json: parsed.values.json ?? false }, io);
+      const { values, positionals } = flags(command, rest, { shards: { type: "string" }, memory: { type: "string", default: "3008" }, json: { type: "boolean" } }, "job file");
+      const shards = values.shards === undefined ? undefined : intFlag("shards", values.shards, 1, 10_000);
+      // Lambda's memory range
+      const memory = intFlag("memory", values.memory, 128, 10_240);
+      return planCommand(positionals[0], { shards, memory, json: values.json ?? false }, io);
     }
     case "report": {
-      let parsed;
-      try {
-        parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: "string", short: "o" }, data: { type: "string", default: "runs/service" }, quiet: { type: "boolean", short: "q" } } });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      if (parsed.positionals.length !== 1) throw new CliError(2, `report takes exactly one run directory or job id\n${USAGE}`);
-      return reportCommand(parsed.positionals[0], { data: parsed.values.data, out: parsed.values.out, quiet: parsed.values.quiet ?? false }, io);
+      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, data: { type: "string", default: "runs/service" }, quiet: { type: "boolean", short: "q" } }, "run directory or job id");
+      return reportCommand(positionals[0], { data: values.data, out: values.out, quiet: values.quiet ?? false }, io);
     }
     case "serve": {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args: rest,
-          allowPositionals: false,
-          options: { port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, concurrency: { type: "string", default: "1" }, "max-jobs": { type: "string", default: "32" } },
-        });
-      } catch (e) {
-        throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
-      }
-      const port = Number(parsed.values.port), concurrency = Number(parsed.values.concurrency), maxJobs = Number(parsed.values["max-jobs"]);
-      if (!Number.isInteger(maxJobs) || maxJobs < 1 || maxJobs > 10_000) throw new CliError(2, `--max-jobs must be an integer from 1 to 10000, got "${parsed.values["max-jobs"]}"`);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(2, `--port must be an integer from 0 to 65535, got "${parsed.values.port}"`);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError(2, `--concurrency must be an integer from 1 to 64, got "${parsed.values.concurrency}"`);
-      return serveCommand({ port, host: parsed.values.host, data: parsed.values.data, endpoint: parsed.values.endpoint, concurrency, maxJobs }, io);
+      const { values } = flags(command, rest, { port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, concurrency: { type: "string", default: "1" }, "max-jobs": { type: "string", default: "32" } }, null);
+      return serveCommand({
+        port: intFlag("port", values.port, 0, 65_535), host: values.host, data: values.data, endpoint: values.endpoint,
+        concurrency: intFlag("concurrency", values.concurrency, 1, 64), maxJobs: intFlag("max-jobs", values["max-jobs"], 1, 10_000),
+      }, io);
     }
     default:
       throw new CliError(2, `unknown command "${command}"\n${USAGE}`);

@@ -1,8 +1,8 @@
 // `enkf plan <job.json> [--shards N] [--memory MB] [--json]`: what the job would cost on AWS,
 // calibrated by timing the job's own shard evaluation here (shared/plan).
 
-import { calibrate } from "../shared/plan/calibrate.ts";
-import { estimateCost, formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
+import { planJob } from "../shared/plan/calibrate.ts";
+import { formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
 import { LimitError } from "../shared/spec/limits.ts";
 import { WorkflowError } from "../shared/workflow/steps.ts";
 import { CliError, type Io } from "./io.ts";
@@ -24,11 +24,7 @@ export async function planCommand(file: string, flags: PlanFlags, io: Io): Promi
   if (!flags.json) io.stderr.write(`calibrating: timing one shard's evaluate task here (${shards} shards, K = ${job.optimizer.ensembleSize})…\n`);
   let estimate: PlanEstimate;
   try {
-    const cal = await calibrate({ ...job, compute: { ...job.compute, shards } }, dataset, shards, job.optimizer.ensembleSize);
-    estimate = estimateCost({
-      iterations: job.stop.maxIterations, shards, ensembleSize: job.optimizer.ensembleSize,
-      maxConcurrency: shards > 40 ? shards : job.compute.maxConcurrency, memoryMb: flags.memory, ...cal,
-    });
+    estimate = await planJob(job, dataset, shards, flags.memory);
   } catch (e) {
     if (e instanceof LimitError || e instanceof WorkflowError || e instanceof RangeError) throw new CliError(2, e.message);
     throw e;

@@ -4,11 +4,10 @@
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseManifest } from "../shared/data/shards.ts";
-import { JobSpec } from "../shared/spec/job.ts";
 import { getJson, StoreError, type BlobStore } from "../shared/store/blobStore.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { keys } from "../shared/workflow/jobStore.ts";
+import { preparedJob } from "../shared/workflow/steps.ts";
 import { CliError, type Io } from "./io.ts";
 import { executeWorkflow } from "./workflowRun.ts";
 
@@ -41,9 +40,7 @@ export async function resumeCommand(target: string, flags: ResumeFlags, io: Io):
       return 0;
     }
     if (await store.has(keys.failure)) await store.delete(keys.failure); // a new attempt; the old cause is in its log
-    const job = JobSpec.parse(await getJson(store, keys.spec));
-    const manifest = parseManifest(new TextDecoder().decode(await store.get(keys.manifest)), location);
-    const shards = manifest.splits.train.shards.length;
+    const { job, shards } = await preparedJob(store);
     if (!flags.quiet) io.stderr.write(`resuming ${location}\n`);
     return await executeWorkflow(store, location, job, shards, { endpoint: flags.endpoint, quiet: flags.quiet }, io, true);
   } catch (e) {

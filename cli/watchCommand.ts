@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { JobService } from "../functions/api/service.ts";
+import { finishedStatus, jobProgress, JobService } from "../functions/api/service.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import type { JobView } from "../shared/spec/api.ts";
 import { CliError, type Io } from "./io.ts";
@@ -50,12 +50,11 @@ function fromPlainRun(dir: string): Poll {
     const last = p?.history?.[p.history.length - 1] ?? {};
     const iteration = done ? done.iterations : p?.iterations ?? 0;
     const max = spec.stop.maxIterations;
-    const status = done ? (done.status === "failed" ? "failed" : done.status === "cancelled" ? "cancelled" : "succeeded") : iteration > 0 ? "running" : "queued";
+    const status = done ? finishedStatus(done.status) : iteration > 0 ? "running" : "queued";
     const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
     return {
       id, name: spec.name, status, createdAt: new Date().toISOString(), iteration, maxIterations: max,
-      progress: status === "succeeded" ? 1 : Math.min(1, iteration / max),
-      etaSeconds: !done && iteration > 0 && typeof last.seconds === "number" ? (last.seconds / iteration) * (max - iteration) : null,
+      ...jobProgress(status, iteration, max, last.seconds),
       metrics: { objective: num(last.objective), batchAccuracy: num(last.batchAccuracy), ...(done ? { testAccuracy: num(done.metrics?.testAccuracy) } : {}) },
       ...(done ? { message: done.message } : {}), links: {},
     } as JobView;

@@ -4,9 +4,8 @@
 // completed round (runLocalWorkflow's resume), so its θ is the uninterrupted run's.
 
 import { availableParallelism } from "node:os";
-import { getJson } from "../../shared/store/blobStore.ts";
 import { openStore } from "../../shared/store/openStore.ts";
-import { recordFailure } from "../../shared/workflow/steps.ts";
+import { preparedJob, recordFailure } from "../../shared/workflow/steps.ts";
 import type { JobRef } from "../handlers.ts";
 import { CancelledError, runLocalWorkflow } from "../localEngine.ts";
 import type { Engine } from "./service.ts";
@@ -89,8 +88,7 @@ export class LocalRunner implements Engine {
     const log = this.opts.log ?? (() => undefined);
     const store = openStore(job.store, { endpoint: job.endpoint });
     try {
-      const spec = (await getJson(store, "spec.json")) as { compute: { maxConcurrency: number } };
-      const shards = (await store.list("dataset/")).filter((k) => /^dataset\/train-\d+\.x\./.test(k)).length || 1;
+      const { job: spec, shards } = await preparedJob(store);
       log(`job ${job.id}: running`);
       const out = await runLocalWorkflow({ job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards) });
       log(`job ${job.id}: ${out.status}`);

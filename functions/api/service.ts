@@ -97,6 +97,35 @@ const LaunchEvent = z.object({
   execution: z.string().optional(),
 });
 
+/** A finished run's job status from its result's status (converged, max_iterations, … → succeeded). */
+export function finishedStatus(resultStatus: string | undefined): JobStatus {
+  return resultStatus === "failed" ? "failed" : resultStatus === "cancelled" ? "cancelled" : "succeeded";
+}
+
+/** Progress (1 once succeeded) and the ETA at the pace so far (while queued or running). */
+export function jobProgress(status: JobStatus, iteration: number, maxIterations: number, lastSeconds: unknown): { progress: number; etaSeconds: number | null } {
+  const active = status === "running" || status === "queued";
+  return {
+    progress: status === "succeeded" ? 1 : Math.min(1, iteration / maxIterations),
+    etaSeconds: active && typeof lastSeconds === "number" && iteration > 0 ? (lastSeconds / iteration) * Math.max(0, maxIterations - iteration) : null,
+  };
+}
+
+/** The body as a job spec, or 400 naming every bad field. */
+function parseSpec(body: unknown): JobSpec {
+  const parsed = JobSpec.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const details = specProblems(parsed.error);
+  throw new ApiError(400, "invalid_spec", `the job spec is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details);
+}
+
+/** A job the workflow cannot take (over a limit, not a network problem, too many shards): 400. */
+function jobRefused(e: unknown): never {
+  if (e instanceof LimitError) throw badRequest("the job is over the service's limits", e.problems);
+  if (e instanceof WorkflowError || e instanceof RangeError) throw badRequest(e.message, [{ path: e instanceof WorkflowError ? "problem" : "compute.shards", message: e.message }]);
+  throw e;
+}
+
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const newId = (prefix: string) => `${prefix}${Date.now().toString(36)}${randomBytes(6).toString("hex")}`;
 const INVERT = 10 ** 13;
@@ -144,12 +173,7 @@ export class JobService {
 
   /** Validates, prepares and starts a job; with an idempotency key, a repeat returns the first job. */
   async submit(body: unknown, idempotencyKey?: string, opts: { schedule?: string; execution?: string; start?: boolean } = {}): Promise<{ id: string; created: boolean }> {
-    const parsed = JobSpec.safeParse(body);
-    if (!parsed.success) {
-      const details = specProblems(parsed.error);
-      throw new ApiError(400, "invalid_spec", `the job spec is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details);
-    }
-    const spec = parsed.data;
+    const spec = parseSpec(body);
     const bodySha256 = sha256(JSON.stringify(spec));
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) throw badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters", [{ path: "Idempotency-Key", message: "invalid header" }]);
     const id = idempotencyKey !== undefined ? `k${sha256(idempotencyKey).slice(0, 24)}` : newId("j");
@@ -162,14 +186,7 @@ export class JobService {
       }
       if (this.opts.engine.full?.()) throw new ApiError(429, "too_many_jobs", "this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
       const dataset = await this.jobDataset(spec);
-      const shards = spec.compute.shards ?? Math.min(this.opts.shards ?? 4, Math.max(1, dataset.train.rows));
-      try {
-        await prepareJob(store, spec, dataset, shards);
-      } catch (e) {
-        if (e instanceof LimitError) throw badRequest("the job is over the service's limits", e.problems);
-        if (e instanceof WorkflowError || e instanceof RangeError) throw badRequest(e.message, [{ path: e instanceof WorkflowError ? "problem" : "compute.shards", message: e.message }]);
-        throw e;
-      }
+      await prepareJob(store, spec, dataset, this.shards(spec, dataset)).catch(jobRefused);
       const createdAt = new Date(this.now()).toISOString();
       const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}) };
       await putJson(store, "job.json", rec);
@@ -181,25 +198,17 @@ export class JobService {
 
   /** POST /jobs?dryRun=true: what the job would cost on AWS (shared/plan), nothing started. */
   async plan(body: unknown, memoryMb: number): Promise<unknown> {
-    const parsed = JobSpec.safeParse(body);
-    if (!parsed.success) {
-      const details = specProblems(parsed.error);
-      throw new ApiError(400, "invalid_spec", `the job spec is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details);
-    }
-    const spec = parsed.data;
+    const spec = parseSpec(body);
     if (spec.optimizer.method !== "modified-enkf") throw badRequest("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
     const dataset = await this.jobDataset(spec);
-    const shards = spec.compute.shards ?? Math.min(this.opts.shards ?? 4, dataset.train.rows);
-    const { calibrate } = await import("../../shared/plan/calibrate.ts");
-    const { estimateCost } = await import("../../shared/plan/costModel.ts");
-    try {
-      const cal = await calibrate(spec, dataset, shards, spec.optimizer.ensembleSize);
-      return { dryRun: true, shards, memoryMb: memoryMb, estimate: estimateCost({ iterations: spec.stop.maxIterations, shards, ensembleSize: spec.optimizer.ensembleSize, maxConcurrency: shards > 40 ? shards : spec.compute.maxConcurrency, memoryMb, ...cal }) };
-    } catch (e) {
-      if (e instanceof LimitError) throw badRequest("the job is over the service's limits", e.problems);
-      if (e instanceof WorkflowError || e instanceof RangeError) throw badRequest(e.message);
-      throw e;
-    }
+    const shards = this.shards(spec, dataset);
+    const { planJob } = await import("../../shared/plan/calibrate.ts");
+    return { dryRun: true, shards, memoryMb, estimate: await planJob(spec, dataset, shards, memoryMb).catch(jobRefused) };
+  }
+
+  /** compute.shards, or the service's default (at most one per training row). */
+  private shards(spec: JobSpec, dataset: Dataset): number {
+    return spec.compute.shards ?? Math.min(this.opts.shards ?? 4, Math.max(1, dataset.train.rows));
   }
 
   /** The dataset a job trains on: mnist or a registered dataset; files on the server are refused. */
@@ -247,8 +256,7 @@ export class JobService {
   async status(id: string, store: BlobStore = this.jobStore(id)): Promise<{ status: JobStatus; message?: string }> {
     if (await store.has(keys.result)) {
       const r = (await getJson(store, keys.result)) as { message?: string; status?: string };
-      const status = r.status === "failed" ? "failed" : r.status === "cancelled" ? "cancelled" : "succeeded";
-      return { status, ...(r.message ? { message: r.message } : {}) };
+      return { status: finishedStatus(r.status), ...(r.message ? { message: r.message } : {}) };
     }
     if (await store.has(keys.failure)) {
       const f = (await getJson(store, keys.failure)) as { cause?: string; error?: string };
@@ -273,14 +281,11 @@ export class JobService {
     const last = history[history.length - 1] as Record<string, unknown> | undefined;
     const iteration = history.length;
     const max = spec.stop.maxIterations;
-    const seconds = typeof last?.seconds === "number" ? last.seconds : null;
-    const active = status === "running" || status === "queued";
     const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
     return {
       id, name: rec.name, status, createdAt: rec.createdAt,
       iteration, maxIterations: max,
-      progress: status === "succeeded" ? 1 : Math.min(1, iteration / max),
-      etaSeconds: active && seconds !== null && iteration > 0 ? (seconds / iteration) * Math.max(0, max - iteration) : null,
+      ...jobProgress(status, iteration, max, last?.seconds),
       metrics: { objective: num(last?.objective), batchAccuracy: num(last?.batchAccuracy), ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])) },
       ...(message ? { message } : {}),
       links: this.jobLinks(id),

@@ -8,15 +8,29 @@ import { join } from "node:path";
 import type { Dataset } from "../data/types.ts";
 import { decodePartial } from "../distributed/shardPartial.ts";
 import { solveSymmetric } from "../math/linalg.ts";
+import type { JobSpec } from "../spec/job.ts";
+import { estimateCost, type PlanEstimate } from "./costModel.ts";
 import { keys } from "../workflow/jobStore.ts";
 import { localStore } from "../store/localStore.ts";
-import { evaluateStep, initJob, prepareJob } from "../workflow/steps.ts";
+import { evaluateStep, initJob, prepareJob, WorkflowError } from "../workflow/steps.ts";
 
 export interface Calibration {
   localShardSeconds: number;
   localReduceSeconds: number;
   /** the kernel's own phases in the timed task (RNG, packing, forward, Gram, update), from its partial */
   kernelSeconds: number;
+}
+
+/** The AWS estimate for a modified-EnKF network job on `shards` shards at `memoryMb`, calibrated here. */
+export async function planJob(spec: JobSpec, dataset: Dataset, shards: number, memoryMb: number): Promise<PlanEstimate> {
+  if (spec.optimizer.method !== "modified-enkf") throw new WorkflowError(`the AWS workflow runs the modified EnKF; method "${spec.optimizer.method}" runs with enkf run`);
+  const k = spec.optimizer.ensembleSize;
+  const cal = await calibrate({ ...spec, compute: { ...spec.compute, shards } }, dataset, shards, k);
+  return estimateCost({
+    iterations: spec.stop.maxIterations, shards, ensembleSize: k, memoryMb, ...cal,
+    // above 40 shards a round fans out through the Distributed Map, all at once
+    maxConcurrency: shards > 40 ? shards : spec.compute.maxConcurrency,
+  });
 }
 
 export async function calibrate(spec: unknown, dataset: Dataset, shards: number, k: number): Promise<Calibration> {
@@ -28,10 +42,9 @@ export async function calibrate(spec: unknown, dataset: Dataset, shards: number,
     const times: number[] = [];
     let kernelSeconds = Infinity;
     for (let i = 0; i < 3; i++) {
-      // evaluate skips a shard whose partial is already whole: each timed run starts without it
-      await store.delete(keys.partial(0, 0));
+      // forced: evaluate would skip a shard whose partial is already whole
       const t0 = performance.now();
-      await evaluateStep(store, 0, 0);
+      await evaluateStep(store, 0, 0, { force: true });
       times.push((performance.now() - t0) / 1000);
       const t = decodePartial(await store.get(keys.partial(0, 0))).timings;
       if (i > 0 && t) kernelSeconds = Math.min(kernelSeconds, t.reduce((a, b) => a + b, 0));

@@ -4,30 +4,24 @@
 
 import { resultHistory } from "./resultHistory.ts";
 import { runCharts } from "./charts.ts";
-import { reportHtml } from "./html.ts";
+import { reportHtml, type ReportInput } from "./html.ts";
 import { chartSvg } from "./render.ts";
 
 export type ReadFile = (name: string) => Promise<Uint8Array>;
 
-interface ResultDoc {
-  name: string;
-  status: string;
-  message: string;
-  iterations: number;
-  objective: number;
-  seconds: number;
-  metrics: Record<string, number>;
+/** result.json: the report's summary fields, plus what the plots are drawn from */
+type ResultDoc = Pick<ReportInput, "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics"> & {
   environment: Record<string, unknown> & { timings?: Record<string, number> };
   spec?: { optimizer?: { ensembleSize?: number } };
   history: Record<string, unknown>[];
-}
+};
 
 async function readResult(read: ReadFile): Promise<ResultDoc> {
   return JSON.parse(new TextDecoder().decode(await read("result.json"))) as ResultDoc;
 }
 
 /** The plots as SVG and PNG files (plots/<name>.svg, plots/<name>.png). */
-export async function runPlots(history: Record<string, unknown>[], ensembleSize: number | undefined): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
+async function runPlots(history: Record<string, unknown>[], ensembleSize: number | undefined): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
   const { svgPng } = await import("./png.ts");
   const out = [];
   for (const chart of runCharts(resultHistory(history), ensembleSize)) {

@@ -59,8 +59,8 @@ export function verify(location: string, key: string, bytes: Uint8Array, expecte
 }
 
 /** UTF-8 JSON helpers over a store. */
-export async function putJson(store: BlobStore, key: string, value: unknown): Promise<string> {
-  return store.put(key, new TextEncoder().encode(JSON.stringify(value) + "\n"), "application/json");
+export async function putJson(store: BlobStore, key: string, value: unknown, tags?: Record<string, string>): Promise<string> {
+  return store.put(key, new TextEncoder().encode(JSON.stringify(value) + "\n"), "application/json", tags);
 }
 
 export async function getJson(store: BlobStore, key: string): Promise<unknown> {

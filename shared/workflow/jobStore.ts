@@ -43,10 +43,11 @@ export const bytesF64 = (b: Uint8Array) => new Float64Array(b.buffer.slice(b.byt
 const finite = (_k: string, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v);
 const revive = (_k: string, v: unknown) => (v === "NaN" ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v);
 
-async function putJsonExact(store: BlobStore, key: string, value: unknown): Promise<void> {
-  await putJson(store, key, JSON.parse(JSON.stringify(value, finite)));
+/** JSON that keeps NaN and ±Infinity (as their names); `tags` as BlobStore.put takes them. */
+export async function putJsonExact(store: BlobStore, key: string, value: unknown, tags?: Record<string, string>): Promise<void> {
+  await putJson(store, key, JSON.parse(JSON.stringify(value, finite)), tags);
 }
-async function getJsonExact(store: BlobStore, key: string): Promise<unknown> {
+export async function getJsonExact(store: BlobStore, key: string): Promise<unknown> {
   return JSON.parse(JSON.stringify(await getJson(store, key)), revive);
 }
 

@@ -23,7 +23,7 @@ import { networkModel } from "../problems/build.ts";
 import { networkProblem, type NetworkProblem } from "../problems/network.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
-import { keys, loadPlan, loadState, PARTIAL_TAGS, savePlan, saveState } from "./jobStore.ts";
+import { getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState } from "./jobStore.ts";
 
 /** What every state passes on: where the job is and which round comes next. */
 export interface JobCursor {
@@ -70,6 +70,11 @@ export async function prepareJob(store: BlobStore, spec: unknown, dataset: Datas
 
 async function loadManifest(store: BlobStore) {
   return parseManifest(new TextDecoder().decode(await store.get(keys.manifest)), `${store.location}${keys.manifest}`);
+}
+
+/** A prepared job's spec and its number of training shards. */
+export async function preparedJob(store: BlobStore): Promise<{ job: JobSpec; shards: number }> {
+  return { job: await loadJob(store), shards: (await loadManifest(store)).splits.train.shards.length };
 }
 
 /** The job's model for the dataset the manifest describes (its shape is all the model needs). */
@@ -130,22 +135,21 @@ function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => P
   return async (problem) => (await createKernel(problem, job.optimizer, compute, 0, warnOnce, { rngWorkers: 0 }))!;
 }
 
-export async function evaluateStep(store: BlobStore, round: number, shard: number): Promise<{ round: number; shard: number }> {
+export async function evaluateStep(store: BlobStore, round: number, shard: number, opts: { force?: boolean } = {}): Promise<{ round: number; shard: number }> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
   // idempotent: a shard whose partial (and trial share) for this round are already whole is done;
-  // a rerun writes nothing (the statistics would be the same; only the timings would differ)
-  if (await checkedShard(store, round, shard, job.optimizer.ensembleSize, plan.trialIteration !== undefined, true)) return { round, shard };
+  // a rerun writes nothing (the statistics would be the same; only the timings would differ).
+  // `force`: the caller knows they are not (the reducer), or wants the work timed (calibration).
+  if (!opts.force && (await checkedShard(store, round, shard, job.optimizer.ensembleSize, plan.trialIteration !== undefined, true))) return { round, shard };
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
   const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: planDraw(job.optimizer, plan), k, kernel });
   crashPoint("evaluate", round);
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
   if (plan.trialIteration !== undefined) {
-    const share = await shardObjective(data, plan.point, plan.trialIteration, k, kernel);
-    // JSON has no NaN or ±Inf: a failed trial's Φ is written as its name, never as null
-    const phi = Number.isFinite(share.phi) ? share.phi : String(share.phi);
-    await store.put(keys.trial(round, shard), new TextEncoder().encode(JSON.stringify({ ...share, phi })), "application/json", PARTIAL_TAGS);
+    // a failed trial's Φ (NaN) stays NaN: plain JSON would write null, which sums as 0
+    await putJsonExact(store, keys.trial(round, shard), await shardObjective(data, plan.point, plan.trialIteration, k, kernel), PARTIAL_TAGS);
   }
   return { round, shard };
 }
@@ -163,8 +167,8 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   for (let s = 0; s < shards; s++) {
     const checked = await checkedShard(store, round, s, k, plan.trialIteration !== undefined);
     if (!checked) {
-      // missing or corrupt: this shard is evaluated again (it writes the same objects), never used as is
-      await evaluateStep(store, round, s);
+      // missing or corrupt: this shard is evaluated again (it writes the same statistics), never used as is
+      await evaluateStep(store, round, s, { force: true });
     }
     const again = checked ?? (await checkedShard(store, round, s, k, plan.trialIteration !== undefined));
     if (!again) throw new WorkflowError(`round ${round}: shard ${s}'s partial is still unreadable after evaluating it again`);
@@ -197,9 +201,9 @@ async function checkedShard(store: BlobStore, round: number, shard: number, k: n
     const partial = decodePartial(await store.get(keys.partial(round, shard)), `${store.location}${keys.partial(round, shard)}`);
     if (partial.shard !== shard || partial.k !== k) return null;
     if (!trial) return { partial };
-    const share = (await getJson(store, keys.trial(round, shard))) as { rows?: unknown; phi?: unknown };
-    if (typeof share.rows !== "number" || (typeof share.phi !== "number" && typeof share.phi !== "string")) return null;
-    return { partial, trial: { rows: share.rows, phi: Number(share.phi) } };
+    const share = (await getJsonExact(store, keys.trial(round, shard))) as { rows?: unknown; phi?: unknown };
+    if (typeof share.rows !== "number" || typeof share.phi !== "number") return null;
+    return { partial, trial: { rows: share.rows, phi: share.phi } };
   } catch (e) {
     if (e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError) {
       if (quiet && e instanceof NotFoundError) return null;
