@@ -1,6 +1,7 @@
 // `enkf plan <job.json> [--shards N] [--memory MB] [--json]`: what the job would cost on AWS,
 // calibrated by timing the job's own shard evaluation here (shared/plan).
 
+import { UnsupportedJobError } from "../shared/setup/jobSetup.ts";
 import { planJob } from "../shared/plan/calibrate.ts";
 import { formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
 import { LimitError } from "../shared/spec/limits.ts";
@@ -26,7 +27,7 @@ export async function planCommand(file: string, flags: PlanFlags, io: Io): Promi
   try {
     estimate = await planJob(job, dataset, shards, flags.memory);
   } catch (e) {
-    if (e instanceof LimitError || e instanceof WorkflowError || e instanceof RangeError) throw new CliError(2, e.message);
+    if (e instanceof LimitError || e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError) throw new CliError(2, e.message);
     throw e;
   }
   io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n" : formatEstimate(estimate, `${job.name}: ${job.stop.maxIterations} iterations, ${shards} shards, ${flags.memory} MB, on AWS (estimate, ${new Date().toISOString().slice(0, 10)})`));

@@ -14,14 +14,14 @@ import { optimize } from "../shared/enkf/optimize.ts";
 import type { RunResult } from "../shared/enkf/types.ts";
 import { encodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts";
-import { buildProblem } from "../shared/problems/build.ts";
 import { parseJobText } from "../shared/spec/parse.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
 import type { Problem } from "../shared/problems/types.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
-import { BackendError, createKernel } from "../shared/kernels/create.ts";
+import { BackendError } from "../shared/kernels/create.ts";
+import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { checkLimits, LimitError } from "../shared/spec/limits.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
 import { runWorkflow } from "./workflowRun.ts";
@@ -83,7 +83,7 @@ export async function loadJobDataset(job: JobSpec, file: string): Promise<Datase
 async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
   const dataset = await loadJobDataset(job, file);
   try {
-    return buildProblem(job.problem, { dataset, optimizer: job.optimizer });
+    return jobProblem(job, dataset);
   } catch (e) {
     throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
   }
@@ -92,7 +92,7 @@ async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
 /** Builds the ensemble kernel compute.backend names; backend mistakes are bad input (exit 2). */
 async function prepareKernel(job: JobSpec, problem: Problem, io: Io): Promise<EnsembleKernel | undefined> {
   try {
-    return await createKernel(problem, job.optimizer, job.compute, job.problem.regularization, (line) => io.stderr.write(`enkf: warning: ${line}\n`));
+    return await jobKernel(job, problem, (line) => io.stderr.write(`enkf: warning: ${line}\n`));
   } catch (e) {
     if (e instanceof BackendError) throw new CliError(2, e.message);
     throw e;

@@ -3,6 +3,7 @@
 // (default: the run's output directory) or s3://bucket/prefix with --endpoint for S3-compatible
 // servers; result.json, theta.npy and history.csv end up in it.
 
+import { UnsupportedJobError } from "../shared/setup/jobSetup.ts";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
@@ -39,7 +40,7 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
   try {
     await prepareJob(store, job, dataset, shards);
   } catch (e) {
-    if (e instanceof WorkflowError || e instanceof RangeError || e instanceof LimitError) throw new CliError(2, e.message);
+    if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError || e instanceof LimitError) throw new CliError(2, e.message);
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;
   }

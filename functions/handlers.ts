@@ -38,7 +38,7 @@ const Start = z.object({ job: Job, startedAt: z.number().optional(), rolloverEve
 const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });
 const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
 
-export type JobCursor = z.infer<typeof Cursor>;
+export type ExecutionCursor = z.infer<typeof Cursor>;
 export type JobRef = z.infer<typeof Job>;
 
 const store = (job: JobRef) => openStore(job.store, { endpoint: job.endpoint });
@@ -53,7 +53,7 @@ export function jobId(job: JobRef): string {
 /** The execution input that continues an interrupted job from its last completed round
  *  (`Start?` sends it to Fan out, or to Finalize when that round ended the optimization);
  *  null when Init never finished, so the job starts over. */
-export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<JobCursor | null> {
+export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<ExecutionCursor | null> {
   const at = await resumePoint(store(job));
   if (!at) return null;
   return {
@@ -64,7 +64,7 @@ export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<
 const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
 
 export const handlers = {
-  async init(event: unknown): Promise<JobCursor> {
+  async init(event: unknown): Promise<ExecutionCursor> {
     const e = Start.parse(event);
     const cursor = await initJob(store(e.job));
     // a deployment without the GPU option has no Batch branch (infra: -c gpu=true adds it)
@@ -75,7 +75,7 @@ export const handlers = {
     const e = Shard.parse(event);
     return evaluateStep(store(e.job), e.round, e.shard);
   },
-  async reduce(event: unknown): Promise<JobCursor> {
+  async reduce(event: unknown): Promise<ExecutionCursor> {
     const e = Cursor.parse(event);
     const next = await reduceStep(store(e.job), e.round, e.shards.length, seconds(e.startedAt));
     return { ...e, ...next, rollover: !next.done && next.round - e.startRound >= e.rolloverEvery };

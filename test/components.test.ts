@@ -1,10 +1,22 @@
 // Line search, σ/γ schedules and the stopping rule, each against hand-worked cases.
 import { describe, expect, it } from "vitest";
-import { backtrack, lineSearchParams } from "../shared/enkf/lineSearch.ts";
+import { firstTrial, judgeTrial, lineSearchParams, type LineSearchParams } from "../shared/enkf/lineSearch.ts";
 import { gammaValue, sigmaSchedule } from "../shared/enkf/schedules.ts";
 import { checkStop } from "../shared/enkf/stopping.ts";
 import type { HistoryRow } from "../shared/enkf/types.ts";
 import { StopSpec } from "../shared/spec/job.ts";
+
+/** Drives the line search's ask/tell pair the way the optimizers do, over a function of η. */
+async function backtrack(phi0: number, slope: number, eta0: number, params: LineSearchParams | null, trial: (eta: number) => number) {
+  let t = firstTrial(params, phi0, slope, eta0);
+  if (!t) return { accepted: false, eta: 0, phi: phi0, backtracks: 0, trials: 0 };
+  for (let trials = 1; ; trials++) {
+    const phi = trial(t.eta);
+    const v = judgeTrial(params, t, phi);
+    if (v.kind === "backtrack") { t = v.next; continue; }
+    return { accepted: v.kind === "accept", eta: t.eta, phi, backtracks: t.backtracks, trials };
+  }
+}
 
 describe("Armijo backtracking", () => {
   // Φ(η) = (η − 0.1)² on the ray, Φ(0) = 0.01, slope −0.2: η = 1 fails, 0.5 fails (0.16 > …), 0.125 passes

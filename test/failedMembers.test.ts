@@ -4,13 +4,15 @@
 // a non-finite Φ at the mean rejects the iteration. The workflow's reducer (rounds.ts) takes the
 // same steps as the in-process optimizer.
 import { describe, expect, it } from "vitest";
-import { validMembers, solveValid } from "../shared/enkf/memberFailures.ts";
+import { validMembers, solveValid } from "../shared/enkf/failurePolicy.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { referenceKernel } from "../shared/kernels/reference.ts";
 import { solveSymmetric } from "../shared/math/linalg.ts";
 import { quadratic } from "../shared/problems/quadratic.ts";
 import type { Problem } from "../shared/problems/types.ts";
-import { planDraw, rounds } from "../shared/distributed/rounds.ts";
+import { kernelAnswers } from "../shared/enkf/kernelAnswers.ts";
+import { modifiedEnkf, type Ask } from "../shared/enkf/modifiedEnkf.ts";
+import { regeneratedDirection } from "../shared/math/perturbation.ts";
 import { JobSpec, type ModifiedEnkfSpec, type StopSpec } from "../shared/spec/job.ts";
 
 /** The quadratic's forward, NaN where `bad` says (θ and the iteration). */
@@ -37,23 +39,16 @@ async function inProcess(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpe
   return optimizeAll({ problem, optimizer: spec, stop, kernel: referenceKernel(problem, spec.ensembleSize) });
 }
 
-/** The workflow's reducer over the same problem (one shard: the kernel's statistics are its partial). */
+/** The workflow's way over the same problem: every trial also asks for the next statistics
+ *  (speculation), and d = Ωs comes from Ω regenerated from the seed, as the reducer forms it. */
 async function byRounds(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec) {
   const kernel = referenceKernel(problem, spec.ensembleSize);
-  const r = rounds(spec, stop, false);
-  const first = r.start(problem.initial());
+  const machine = modifiedEnkf(spec, stop, { classification: false, speculate: true, direction: regeneratedDirection });
+  const answer = kernelAnswers(problem, kernel, 0, machine.draw);
+  const first = machine.start(problem.initial());
   let state = first.state;
-  let plan: typeof first.plan | null = first.plan;
-  while (plan) {
-    problem.setIteration?.(plan.iteration);
-    const stats = await kernel.statistics(plan.point, planDraw(spec, plan));
-    let trialPhi: number | undefined;
-    if (plan.trialIteration !== undefined) {
-      problem.setIteration?.(plan.trialIteration);
-      trialPhi = await kernel.objective(plan.point);
-    }
-    ({ state, plan } = r.reduce(state, plan, { stats: { rows: 1, phi: stats.phi, accuracy: 0, gram: stats.gram, rhs: stats.rhs }, trialPhi }, 0));
-  }
+  let ask: Ask | null = first.ask;
+  while (ask) ({ state, ask } = machine.tell(state, ask, await answer(ask), 0));
   return state;
 }
 

@@ -4,7 +4,7 @@ import type { Dataset } from "../shared/data/types.ts";
 import { randomClassification, relDiff } from "./support/synthetic.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
 import { addRegeneratedRegularization } from "../shared/kernels/regularization.ts";
-import { perturbation } from "../shared/enkf/ensembleStatistics.ts";
+import { perturbation } from "../shared/math/perturbation.ts";
 import { addRegularization } from "../shared/math/gram.ts";
 import { referenceKernel } from "../shared/kernels/reference.ts";
 import { fillGaussian, Stream } from "../shared/math/rng.ts";

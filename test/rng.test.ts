@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { philox4x32 } from "../shared/math/philox.ts";
 import { expSmall, logPositive, logUniform32 } from "../shared/math/fastMath.ts";
 import { fillGaussian, fillGaussianJs, fillRademacher, fillUniform, Stream, type StreamCoordinates } from "../shared/math/rng.ts";
-import { ensembleStatistics, ensembleWorkspace, perturbation } from "../shared/enkf/ensembleStatistics.ts";
+import { perturbation } from "../shared/math/perturbation.ts";
+import { ensembleStatistics, ensembleWorkspace } from "../shared/kernels/reference.ts";
 import { quadratic } from "../shared/problems/quadratic.ts";
 
 describe("Philox4x32-10", () => {

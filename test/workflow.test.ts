@@ -9,7 +9,7 @@ import { runLocalWorkflow } from "../functions/localEngine.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { decodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { referenceKernel } from "../shared/kernels/reference.ts";
-import { networkProblem } from "../shared/problems/network.ts";
+import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { JobSpec } from "../shared/spec/job.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { openStore } from "../shared/store/openStore.ts";
@@ -28,11 +28,12 @@ const jobSpec = (iterations: number, extra: object = {}) => ({
   ...extra,
 });
 
-async function inProcess(spec: object) {
+/** The same job in process, wired as enkf run wires it (shared/setup/jobSetup.ts). */
+async function inProcess(spec: object, dataset = ds) {
   const job = JobSpec.parse(spec);
-  if (job.problem.type !== "classification" || job.optimizer.method !== "modified-enkf") throw new Error("test job");
-  const problem = networkProblem({ model: { type: "mlp", inputs: 5, hidden: [6], outputs: 3, activation: "tanh" }, dataset: ds, loss: "cross-entropy", batchSize: job.optimizer.batchSize, batchSeed: job.optimizer.seed, initSeed: job.problem.seed });
-  return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel: referenceKernel(problem, job.optimizer.ensembleSize) });
+  if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
+  const problem = jobProblem(job, dataset);
+  return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization, kernel: referenceKernel(problem, job.optimizer.ensembleSize) });
 }
 
 let server: S3Server;
@@ -85,6 +86,25 @@ describe("the local state machine", () => {
     }
     const local = await inProcess(spec);
     for (const t of thetas) expect(relDiff(t, local.theta)).toBeLessThan(1e-9);
+    // one shard: one partial, reduced as the in-process run reduces its kernel's statistics
+    expect(Array.from(thetas[0])).toEqual(Array.from(local.theta));
+  });
+
+  it("with the onnx kernel and 1 shard, takes the in-process onnx run's steps (d = Ωs from float32 members there, regenerated here)", async () => {
+    const spec = jobSpec(10, { compute: { backend: "onnx", threads: 1 } });
+    const dir = mkdtempSync(join(tmpdir(), "wf-onnx-"));
+    await prepareJob(localStore(dir), spec, ds, 1);
+    expect((await runLocalWorkflow({ job: { store: dir } })).status).toBe("max_iterations");
+    const job = JobSpec.parse(spec);
+    const problem = jobProblem(job, ds);
+    const kernel = (await jobKernel(job, problem, () => {}))!;
+    expect(kernel.name).toBe("onnx");
+    const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel });
+    await kernel.dispose();
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(local.history.map((h) => [h.accepted, h.backtracks]));
+    // the in-process kernel combines its float32-packed members, the reducer float64 Ω: the steps agree to float32 rounding
+    expect(relDiff(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))), local.theta)).toBeLessThan(1e-4); // measured 1.0e-5 over 10 iterations
   });
 
   it("keeps every state's payload small with K = 1000 (statistics travel through the store)", async () => {
@@ -174,8 +194,7 @@ describe("an MNIST MLP through the local state machine", () => {
     };
     const job = JobSpec.parse(spec);
     if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
-    const problem = networkProblem({ model: { type: "mlp", inputs: 784, hidden: [8], outputs: 10, activation: "tanh" }, dataset: mnist, loss: "cross-entropy", batchSize: 200, batchSeed: 0, initSeed: 0 });
-    const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel: referenceKernel(problem, 8) });
+    const local = await inProcess(spec, mnist);
     const phi10: number[] = [];
     for (const shards of [4, 1, 16]) {
       const dir = mkdtempSync(join(tmpdir(), "wf-mnist-"));

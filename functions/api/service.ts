@@ -28,6 +28,7 @@ import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from 
 import { openStore } from "../../shared/store/openStore.ts";
 import { keys } from "../../shared/workflow/jobStore.ts";
 import { prepareJob, WorkflowError } from "../../shared/workflow/steps.ts";
+import { UnsupportedJobError } from "../../shared/setup/jobSetup.ts";
 import type { JobRef } from "../handlers.ts";
 import { ApiError, badRequest, conflict, notFound } from "./http.ts";
 
@@ -122,7 +123,7 @@ function parseSpec(body: unknown): JobSpec {
 /** A job the workflow cannot take (over a limit, not a network problem, too many shards): 400. */
 function jobRefused(e: unknown): never {
   if (e instanceof LimitError) throw badRequest("the job is over the service's limits", e.problems);
-  if (e instanceof WorkflowError || e instanceof RangeError) throw badRequest(e.message, [{ path: e instanceof WorkflowError ? "problem" : "compute.shards", message: e.message }]);
+  if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError) throw badRequest(e.message, [{ path: e instanceof RangeError ? "compute.shards" : "problem", message: e.message }]);
   throw e;
 }
 

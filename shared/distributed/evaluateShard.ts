@@ -4,11 +4,11 @@
 
 import { shardRanges } from "../data/shards.ts";
 import type { Dataset, Split } from "../data/types.ts";
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import type { NetworkModel } from "../models/model.ts";
 import { batchIndices, networkProblem, type NetworkProblem } from "../problems/network.ts";
-import type { ShardPartial } from "./shardPartial.ts";
+import { kernelPartial, type ShardPartial } from "./shardPartial.ts";
 
 export interface ShardSlice {
   index: number;
@@ -91,9 +91,9 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   if (!problem) return empty;
   const kernel = await e.kernel(problem, k);
   try {
-    const s = await kernel.statistics(e.theta, e.draw);
+    const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw));
     const t = kernel.timings;
-    return { ...empty, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * rows), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs), timings: Float64Array.from([t.rng, t.pack, t.forward, t.gram, t.update]) };
+    return { ...part, timings: Float64Array.from([t.rng, t.pack, t.forward, t.gram, t.update]) };
   } finally {
     await kernel.dispose();
   }

@@ -4,8 +4,9 @@
 // shard order in float64 and divides by the batch size. The ½α‖θ‖² terms are added once, at
 // the reducer, from Ω regenerated from the seed.
 
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import { addRegeneratedRegularization } from "../kernels/regularization.ts";
+import type { EnsembleStatistics } from "../kernels/types.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 
 export interface ShardPartial {
@@ -24,6 +25,11 @@ export interface ShardPartial {
   rhs: Float64Array;
   /** the worker's kernel phases in seconds (rng, pack, forward, gram, update), for the report */
   timings?: Float64Array;
+}
+
+/** A kernel's statistics over `rows` batch rows (a loss in sum form) as shard `shard`'s partial, copied. */
+export function kernelPartial(shard: number, k: number, rows: number, s: EnsembleStatistics): ShardPartial {
+  return { shard, k, rows, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * rows), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs) };
 }
 
 /** The kernel phases a partial may carry, in its order. */

@@ -11,7 +11,7 @@ import { fillGaussian, Stream } from "../math/rng.ts";
 import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import type { EnkfSpec } from "../spec/job.ts";
-import { checkWorkspace } from "./memory.ts";
+import { checkWorkspace } from "../math/memory.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
 
 export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float64Array): Optimizer {

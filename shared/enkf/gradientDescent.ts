@@ -1,10 +1,11 @@
 // Gradient descent with the exact gradient and the same Armijo line search: the baseline that
-// shows what local information alone does on multimodal problems. Needs problem.vjp.
+// shows what local information alone does on multimodal problems. Needs problem.vjp. The line
+// search is the modified EnKF's (lineSearch.ts), driven here by a plain loop.
 
 import { objectiveGradient, gradientWorkspace, objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import type { GradientDescentSpec } from "../spec/job.ts";
-import { backtrack, lineSearchParams } from "./lineSearch.ts";
+import { firstTrial, judgeTrial, lineSearchParams } from "./lineSearch.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
 
 export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alpha = 0, theta0?: Float64Array): Optimizer {
@@ -31,18 +32,25 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
       }
       let g2 = 0;
       for (let i = 0; i < n; i++) g2 += grad[i] * grad[i];
-      const result = await backtrack(phi, -g2, spec.stepSize, ls, (eta) => {
-        for (let i = 0; i < n; i++) trialPoint[i] = theta[i] - eta * grad[i];
-        return objective(problem, trialPoint, fTrial, alpha);
-      });
-      evals += result.trials;
-      if (result.accepted) {
+      let trial = firstTrial(ls, phi, -g2, spec.stepSize);
+      let accepted = false, backtracks = 0;
+      while (trial) {
+        backtracks = trial.backtracks;
+        for (let i = 0; i < n; i++) trialPoint[i] = theta[i] - trial.eta * grad[i];
+        evals++;
+        const verdict = judgeTrial(ls, trial, objective(problem, trialPoint, fTrial, alpha));
+        if (verdict.kind === "backtrack") { trial = verdict.next; continue; }
+        accepted = verdict.kind === "accept";
+        break;
+      }
+      const eta = accepted ? trial!.eta : 0;
+      if (accepted) {
         theta.set(trialPoint);
         phi = objectiveGradient(problem, theta, grad, ws, alpha);
         evals += 1;
       }
       evaluations += evals;
-      return { objective: phi, sigma: 0, gamma: 0, step: result.accepted ? result.eta : 0, accepted: result.accepted, backtracks: result.backtracks, evaluations: evals, solver: "" };
+      return { objective: phi, sigma: 0, gamma: 0, step: eta, accepted, backtracks, evaluations: evals, solver: "" };
     },
   };
 }

@@ -1,6 +1,8 @@
-// Backtracking line search with the Armijo sufficient-decrease test:
-// accept η when Φ(θ + ηd) ≤ Φ(θ) + c1·η·slope, slope = ∇Φᵀd (here its ensemble estimate bᵀs);
-// otherwise η ← shrink·η, at most maxBacktracks times. Off: the first trial is taken if finite.
+// Backtracking line search with the Armijo sufficient-decrease test, as a pure ask/tell pair so
+// that any driver (a loop over one kernel, or a workflow whose trials ride on later rounds) takes
+// the same decisions: accept η when Φ(θ + ηd) ≤ Φ(θ) + c1·η·slope, slope = ∇Φᵀd (for the
+// modified EnKF its ensemble estimate bᵀs); otherwise η ← shrink·η, at most maxBacktracks times.
+// Off: the first trial is taken if its Φ is finite. The modified EnKF and gradient descent use it.
 
 import type { LineSearchSpec } from "../spec/job.ts";
 
@@ -16,33 +18,34 @@ export function lineSearchParams(spec: LineSearchSpec): LineSearchParams | null 
   return spec;
 }
 
-export interface LineSearchResult {
-  accepted: boolean;
-  /** step length of the accepted trial (of the last trial if rejected) */
+/** A trial point θ + ηd the search is waiting on. */
+export interface Trial {
+  /** Φ(θ), the baseline */
+  phi0: number;
+  /** the directional derivative ∇Φᵀd (its estimate) */
+  slope: number;
   eta: number;
-  /** Φ at the last trial */
-  phi: number;
+  /** how many times η has been shrunk */
   backtracks: number;
-  /** trials evaluated */
-  trials: number;
 }
 
-/** `trial(η)` evaluates Φ(θ + ηd); the last call made is the accepted point when accepted. */
-export async function backtrack(phi0: number, slope: number, eta0: number, params: LineSearchParams | null, trial: (eta: number) => number | Promise<number>): Promise<LineSearchResult> {
-  if (params === null) {
-    const phi = await trial(eta0);
-    return { accepted: Number.isFinite(phi), eta: eta0, phi, backtracks: 0, trials: 1 };
-  }
-  if (!(slope < 0)) return { accepted: false, eta: 0, phi: phi0, backtracks: 0, trials: 0 };
-  let eta = eta0;
-  for (let b = 0; b <= params.maxBacktracks; b++) {
-    const phi = await trial(eta);
-    if (Number.isFinite(phi) && phi <= phi0 + params.c1 * eta * slope) {
-      return { accepted: true, eta, phi, backtracks: b, trials: b + 1 };
-    }
-    if (b === params.maxBacktracks) return { accepted: false, eta, phi, backtracks: b, trials: b + 1 };
-    eta *= params.shrink;
-  }
-  /* c8 ignore next */
-  throw new Error("unreachable");
+/** The first trial (η = eta0), or null when d is no descent direction and the step is rejected untried. */
+export function firstTrial(params: LineSearchParams | null, phi0: number, slope: number, eta0: number): Trial | null {
+  if (params !== null && !(slope < 0)) return null;
+  return { phi0, slope, eta: eta0, backtracks: 0 };
+}
+
+export type TrialVerdict =
+  | { kind: "accept" }
+  /** try again at the shrunk step */
+  | { kind: "backtrack"; next: Trial }
+  /** the last backtrack failed (or, with the search off, Φ was not finite) */
+  | { kind: "reject" };
+
+/** What Φ at the trial point decides. */
+export function judgeTrial(params: LineSearchParams | null, t: Trial, phi: number): TrialVerdict {
+  const sufficient = Number.isFinite(phi) && (params === null || phi <= t.phi0 + params.c1 * t.eta * t.slope);
+  if (sufficient) return { kind: "accept" };
+  if (params !== null && t.backtracks < params.maxBacktracks) return { kind: "backtrack", next: { ...t, eta: t.eta * params.shrink, backtracks: t.backtracks + 1 } };
+  return { kind: "reject" };
 }

@@ -1,26 +1,80 @@
-// The run loop shared by every entry point: builds the optimizer a job names, iterates it,
-// records the history, applies the stopping rule and assembles the result. It is an async
-// generator (one yield per iteration, async because kernels may be) so a caller can show progress
-// or cancel between iterations; the clock is injected, so the loop itself does no I/O.
+// The in-process driver of every method: builds the optimizer a job names, iterates it,
+// annotates the history (distance to a known minimiser, full-split metrics), and assembles the
+// result. The modified EnKF is the ask/tell state of modifiedEnkf.ts answered by one kernel
+// (kernelAnswers.ts); EKI and gradient descent step themselves. Every iteration's row goes
+// through recordIteration (stopping.ts), the stopping rule the workflow's reducer also applies.
+// An async generator (one yield per iteration, async because kernels may be) so a caller can show
+// progress or cancel between iterations; the clock is injected, so the loop itself does no I/O.
 
 import { distance } from "../math/vector.ts";
 import { fitLine } from "../math/stats.ts";
 import type { Problem } from "../problems/types.ts";
-import type { OptimizerSpec, StopSpec } from "../spec/job.ts";
+import { isNetworkProblem } from "../problems/network.ts";
+import type { ModifiedEnkfSpec, OptimizerSpec, StopSpec } from "../spec/job.ts";
 import { eki } from "./eki.ts";
 import { gradientDescent } from "./gradientDescent.ts";
+import { kernelAnswers } from "./kernelAnswers.ts";
 import { modifiedEnkf } from "./modifiedEnkf.ts";
-import { checkStop } from "./stopping.ts";
+import { recordIteration, type RunProgress, type StopDecision } from "./stopping.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
 import { referenceKernel } from "../kernels/reference.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 
+/** One method's iterations as the run loop sees them. */
+interface Driver {
+  readonly theta: Float64Array;
+  readonly objective: number;
+  readonly evaluations: number;
+  readonly progress: RunProgress;
+  /** runs until new history rows exist (or the run has ended) and returns them */
+  next(elapsed: () => number): Promise<HistoryRow[]>;
+}
+
+/** The modified EnKF answered by one kernel, one question at a time. */
+function enkfDriver(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec, alpha: number, kernel: EnsembleKernel, theta0: Float64Array): Driver {
+  if (kernel.k !== spec.ensembleSize) throw new Error(`kernel built for K = ${kernel.k}, optimizer wants ${spec.ensembleSize}`);
+  const classification = isNetworkProblem(problem) && problem.kind === "classification";
+  // the kernel holds Ω of its last statistics, which are the ones the step is solved from
+  const machine = modifiedEnkf(spec, stop, { classification, speculate: false, direction: (_draw, s, out) => kernel.direction(s, out) });
+  const answer = kernelAnswers(problem, kernel, alpha, machine.draw);
+  let { state, ask } = machine.start(theta0);
+  let current: typeof ask | null = ask;
+  return {
+    get theta() { return state.theta; },
+    get objective() { return state.history.length ? state.history[state.history.length - 1].objective : state.startObjective; },
+    get evaluations() { return state.evaluations; },
+    get progress() { return state; },
+    async next(elapsed) {
+      const before = state.history.length;
+      while (current && state.history.length === before) ({ state, ask: current } = machine.tell(state, current, await answer(current), elapsed()));
+      return state.history.slice(before);
+    },
+  };
+}
+
+/** EKI and gradient descent: one step() per iteration. */
+function stepDriver(opt: Optimizer, stop: StopSpec): Driver {
+  const progress: RunProgress = { history: [], rejections: 0, startObjective: opt.objective, done: null };
+  let k = 0;
+  return {
+    theta: opt.theta,
+    get objective() { return opt.objective; },
+    get evaluations() { return opt.evaluations; },
+    progress,
+    async next(elapsed) {
+      const rec = await opt.step(k++);
+      recordIteration(progress, stop, { iteration: k, ...rec, seconds: elapsed() });
+      return progress.history.slice(-1);
+    },
+  };
+}
+
 /** Builds the optimizer a job names; the modified EnKF evaluates through `kernel` (default: reference). */
-export async function createOptimizer(problem: Problem, spec: OptimizerSpec, alpha = 0, theta0?: Float64Array, kernel?: EnsembleKernel): Promise<Optimizer> {
+async function createDriver(problem: Problem, spec: OptimizerSpec, stop: StopSpec, alpha: number, theta0: Float64Array, kernel?: EnsembleKernel): Promise<Driver> {
   switch (spec.method) {
-    case "modified-enkf": return modifiedEnkf(problem, spec, kernel ?? referenceKernel(problem, spec.ensembleSize, alpha), theta0);
-    case "enkf": return eki(problem, spec, alpha, theta0);
-    case "gradient-descent": return gradientDescent(problem, spec, alpha, theta0);
+    case "modified-enkf": return enkfDriver(problem, spec, stop, alpha, kernel ?? referenceKernel(problem, spec.ensembleSize), theta0);
+    case "enkf": return stepDriver(eki(problem, spec, alpha, theta0), stop);
+    case "gradient-descent": return stepDriver(gradientDescent(problem, spec, alpha, theta0), stop);
   }
 }
 
@@ -37,7 +91,7 @@ export interface RunSetup {
   stop: StopSpec;
   /** α of ½α‖θ‖² */
   regularization?: number;
-  /** the modified EnKF's ensemble kernel, built for this problem and α (default: reference) */
+  /** the modified EnKF's ensemble kernel, built for this problem without the α term (default: reference) */
   kernel?: EnsembleKernel;
 }
 
@@ -73,47 +127,45 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
   const { problem, stop } = setup;
   const alpha = setup.regularization ?? 0;
   const start = problem.initial();
-  const history: HistoryRow[] = [];
   const hasSolution = problem.solution !== undefined && alpha === 0;
   const d0 = hasSolution ? distance(start, problem.solution!) : 0;
 
-  let opt: Optimizer;
+  let driver: Driver;
   try {
-    opt = await createOptimizer(problem, setup.optimizer, alpha, start, setup.kernel);
+    driver = await createDriver(problem, setup.optimizer, stop, alpha, start, setup.kernel);
   } catch (e) {
-    return { status: "failed", message: errorMessage(e), iterations: 0, objective: NaN, evaluations: 0, seconds: now() - t0, theta: start, history, metrics: {} };
+    return { status: "failed", message: errorMessage(e), iterations: 0, objective: NaN, evaluations: 0, seconds: now() - t0, theta: start, history: [], metrics: {} };
   }
-  const startObjective = opt.objective;
+  const { history } = driver.progress;
   let status: RunStatus = "max_iterations";
   let message = "";
-  let rejections = 0;
-  for (let k = 0; ; k++) {
-    if (opts.cancelled?.()) { status = "cancelled"; message = `cancelled after ${k} iterations`; break; }
+  for (;;) {
+    if (opts.cancelled?.()) { status = "cancelled"; message = `cancelled after ${history.length} iterations`; break; }
+    let rows: HistoryRow[];
     try {
-      const rec = await opt.step(k);
-      rejections = rec.accepted ? 0 : rejections + 1;
-      const row: HistoryRow = { iteration: k + 1, ...rec, seconds: now() - t0 };
-      if (hasSolution) row.distance = d0 > 0 ? distance(opt.theta, problem.solution!) / d0 : 0;
-      if (problem.evaluate && stop.evaluateEvery !== undefined && row.iteration % stop.evaluateEvery === 0) row.evaluation = await problem.evaluate(opt.theta, setup.kernel?.predict);
-      history.push(row);
-      yield row;
+      rows = await driver.next(() => now() - t0);
+      for (const row of rows) {
+        if (hasSolution) row.distance = d0 > 0 ? distance(driver.theta, problem.solution!) / d0 : 0;
+        if (problem.evaluate && stop.evaluateEvery !== undefined && row.iteration % stop.evaluateEvery === 0) row.evaluation = await problem.evaluate(driver.theta, setup.kernel?.predict);
+      }
     } catch (e) {
       status = "failed";
-      message = `iteration ${k + 1} failed: ${errorMessage(e)}`;
+      message = `iteration ${history.length + 1} failed: ${errorMessage(e)}`;
       break;
     }
-    const decision = checkStop(stop, history, rejections, now() - t0, startObjective);
+    for (const row of rows) yield row;
+    const decision: StopDecision | null = driver.progress.done;
     if (decision) { status = decision.status; message = decision.message; break; }
   }
-  const theta = Float64Array.from(opt.theta);
-  const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, opt.objective, history) : {};
+  const theta = Float64Array.from(driver.theta);
+  const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, driver.objective, history) : {};
   if (problem.evaluate && status !== "failed") Object.assign(metrics, await problem.evaluate(theta, setup.kernel?.predict));
   return {
     status,
     message,
     iterations: history.length,
-    objective: opt.objective,
-    evaluations: opt.evaluations,
+    objective: driver.objective,
+    evaluations: driver.evaluations,
     seconds: now() - t0,
     theta,
     history,

@@ -1,6 +1,8 @@
 // The stopping rule, checked after every iteration, in this order: target objective or Φ = 0
 // (converged), relative decrease over a window below tolerance (converged), too many
 // consecutive rejected steps (stagnated), iteration budget (max_iterations), wall clock (time_limit).
+// recordIteration is the one place an iteration's row joins the history and the rule is applied:
+// every optimizer and every driver (in-process, the workflow's reducer) goes through it.
 
 import type { StopSpec } from "../spec/job.ts";
 import type { HistoryRow, RunStatus } from "./types.ts";
@@ -33,4 +35,22 @@ export function checkStop(stop: StopSpec, history: readonly HistoryRow[], consec
     return { status: "time_limit", message: `reached the time limit (${stop.timeLimit} s) after ${k} iterations` };
   }
   return null;
+}
+
+/** A run's history and where the stopping rule stands. */
+export interface RunProgress {
+  history: HistoryRow[];
+  /** consecutive rejected iterations */
+  rejections: number;
+  /** Φ at the start point (the tolerance window's first baseline) */
+  startObjective: number;
+  /** why the run ended, once it has */
+  done: StopDecision | null;
+}
+
+/** Appends an iteration's row and applies the stopping rule (sets progress.done when it ends the run). */
+export function recordIteration(progress: RunProgress, stop: StopSpec, row: HistoryRow): void {
+  progress.rejections = row.accepted ? 0 : progress.rejections + 1;
+  progress.history.push(row);
+  progress.done = checkStop(stop, progress.history, progress.rejections, row.seconds, progress.startObjective);
 }

@@ -15,15 +15,18 @@ export class BackendError extends Error {
   override name = "BackendError";
 }
 
-/** The kernel for the modified EnKF, or undefined for methods that evaluate the problem directly. */
-export async function createKernel(problem: Problem, optimizer: OptimizerSpec, compute: ComputeSpec, alpha: number, warn: (line: string) => void, opts: { rngWorkers?: number } = {}): Promise<EnsembleKernel | undefined> {
+/**
+ * The kernel for the modified EnKF, or undefined for methods that evaluate the problem directly.
+ * Built without the ½α‖θ‖² term: the modified EnKF's reduction adds it (shardPartial.ts).
+ */
+export async function createKernel(problem: Problem, optimizer: OptimizerSpec, compute: ComputeSpec, warn: (line: string) => void, opts: { rngWorkers?: number } = {}): Promise<EnsembleKernel | undefined> {
   const { backend } = compute;
   if (optimizer.method !== "modified-enkf") {
     if (backend === "onnx" || backend === "wasm" || backend === "gpu") throw new BackendError(`compute.backend "${backend}" serves the modified EnKF; method "${optimizer.method}" evaluates the problem directly (use "auto" or "reference")`);
     return undefined;
   }
   const k = optimizer.ensembleSize;
-  if (backend === "reference") return referenceKernel(problem, k, alpha);
+  if (backend === "reference") return referenceKernel(problem, k);
   // Ω is generated on one worker thread per core (bits do not depend on the split), unless the
   // caller already runs one kernel per core (the workflow's evaluate workers)
   const cores = availableParallelism();
@@ -32,7 +35,7 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
     if (!isNetworkProblem(problem) || problem.model.type !== "mlp") throw new BackendError(`compute.backend "gpu" runs MLP networks; this job's ${isNetworkProblem(problem) ? `${problem.model.type} model` : `"${problem.kind}" problem`} needs "onnx" or "reference"`);
     let kernel: GpuEnsembleKernel;
     try {
-      kernel = await gpuKernel(problem, k, alpha, { rngWorkers });
+      kernel = await gpuKernel(problem, k, 0, { rngWorkers });
     } catch (e) {
       throw new BackendError(`the gpu kernel cannot start: ${(e as Error).message.split("\n")[0]}`);
     }
@@ -41,7 +44,7 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
   }
   if (!isNetworkProblem(problem)) {
     if (backend !== "auto") throw new BackendError(`compute.backend "${backend}" needs a classification or regression problem; "${problem.kind}" runs on the reference kernel`);
-    return referenceKernel(problem, k, alpha);
+    return referenceKernel(problem, k);
   }
   // auto: native ONNX Runtime, else its WebAssembly build, else the reference kernel
   const engines: ("native" | "wasm")[] = backend === "onnx" ? ["native"] : backend === "wasm" ? ["wasm"] : ["native", "wasm"];
@@ -55,9 +58,9 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
       continue;
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
-    return onnxKernel(problem, k, alpha, { threads: compute.threads, engine, ort, rngWorkers });
+    return onnxKernel(problem, k, 0, { threads: compute.threads, engine, ort, rngWorkers });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);
   warn(`${failures.join("; ")}; using the reference kernel`);
-  return referenceKernel(problem, k, alpha);
+  return referenceKernel(problem, k);
 }

@@ -2,7 +2,7 @@
 // and pack θ + ω_j (member j + 1 of the batched forward) into the shared member tensors. Ω itself
 // is not kept: one row of scratch per call.
 
-import { perturbation, type EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
 import { onnxAdapter } from "./onnxModels.ts";
 import type { PackJob } from "./perturbationPool.ts";
 

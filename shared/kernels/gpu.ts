@@ -7,8 +7,8 @@
 // WebAssembly backend, else plain JavaScript ("cpu", the fallback CI runs). As in the onnx kernel,
 // Ω is not kept: the update is formed from the packed members. MLP models only.
 
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
-import { checkWorkspace } from "../enkf/memory.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
+import { checkWorkspace } from "../math/memory.ts";
 import { GELU_C, type Activation } from "../models/activations.ts";
 import { mlpLayout, type MlpSpec } from "../models/mlp.ts";
 import type { NetworkProblem } from "../problems/network.ts";

@@ -7,9 +7,9 @@
 // (δ_j = member j − member 0, the perturbations the forward evaluated), and the ½α‖θ‖² terms
 // regenerate Ω in slices.
 
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import { perturbationPool } from "./perturbationPool.ts";
-import { checkWorkspace } from "../enkf/memory.ts";
+import { checkWorkspace } from "../math/memory.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 import { addRegeneratedRegularization } from "./regularization.ts";

@@ -4,7 +4,7 @@
 // divides the time.
 
 import { Worker } from "node:worker_threads";
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import type { NetworkModel } from "../models/model.ts";
 import type { PackedLayer } from "./pack.ts";
 import { fillMembers } from "./fillMembers.ts";

@@ -2,7 +2,7 @@
 // in shared memory.
 
 import { parentPort } from "node:worker_threads";
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import { fillMembers } from "./fillMembers.ts";
 import type { PackJob } from "./perturbationPool.ts";
 

@@ -1,7 +1,7 @@
 // The ½α‖θ‖² term of a fast kernel's statistics, G += αΩᵀΩ and b += αΩᵀθ, with Ω regenerated
 // from the seed in slices of parameters (K × SLICE values at a time), so Ω is never held whole.
 
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import { accumulateGram, accumulateProjection } from "../math/gram.ts";
 import { fillPerturbation, Stream } from "../math/rng.ts";
 

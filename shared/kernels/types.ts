@@ -2,7 +2,7 @@
 // A kernel evaluates θ and θ + ω_j (j = 1..K) on the problem's current data and returns the
 // sufficient statistics; it remembers Ω of its last call so the update can form d = Ωs.
 
-import type { EnsembleDraw } from "../enkf/ensembleStatistics.ts";
+import type { EnsembleDraw } from "../math/perturbation.ts";
 import type { Predictor } from "../problems/types.ts";
 
 export interface EnsembleStatistics {

@@ -12,7 +12,8 @@ import type { JobSpec } from "../spec/job.ts";
 import { estimateCost, type PlanEstimate } from "./costModel.ts";
 import { keys } from "../workflow/jobStore.ts";
 import { localStore } from "../store/localStore.ts";
-import { evaluateStep, initJob, prepareJob, WorkflowError } from "../workflow/steps.ts";
+import { evaluateStep, initJob, prepareJob } from "../workflow/steps.ts";
+import { networkJob } from "../setup/jobSetup.ts";
 
 export interface Calibration {
   localShardSeconds: number;
@@ -23,8 +24,7 @@ export interface Calibration {
 
 /** The AWS estimate for a modified-EnKF network job on `shards` shards at `memoryMb`, calibrated here. */
 export async function planJob(spec: JobSpec, dataset: Dataset, shards: number, memoryMb: number): Promise<PlanEstimate> {
-  if (spec.optimizer.method !== "modified-enkf") throw new WorkflowError(`the AWS workflow runs the modified EnKF; method "${spec.optimizer.method}" runs with enkf run`);
-  const k = spec.optimizer.ensembleSize;
+  const k = networkJob(spec).optimizer.ensembleSize;
   const cal = await calibrate({ ...spec, compute: { ...spec.compute, shards } }, dataset, shards, k);
   return estimateCost({
     iterations: spec.stop.maxIterations, shards, ensembleSize: k, memoryMb, ...cal,

@@ -14,10 +14,12 @@ export interface BuildContext {
   dataset?: Dataset;
   /** the optimizer, whose batchSize and seed choose the mini-batches */
   optimizer?: OptimizerSpec;
+  /** network problems: the loss as a sum over the batch rows (the modified EnKF divides at its reduction) */
+  sumForm?: boolean;
 }
 
 /** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
-export function networkModel(spec: ModelSpec, ds: Dataset): NetworkModel {
+export function networkModel(spec: ModelSpec, ds: Pick<Dataset, "features" | "outputs">): NetworkModel {
   if (spec.type === "mlp") return { type: "mlp", inputs: ds.features, hidden: spec.hidden, outputs: ds.outputs, activation: spec.activation };
   let input = spec.input as [number, number, number] | undefined;
   if (!input) {
@@ -45,6 +47,7 @@ export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem
         batchSize: ctx.optimizer?.batchSize,
         batchSeed: ctx.optimizer?.seed ?? 0,
         initSeed: spec.seed,
+        ...(ctx.sumForm ? { lossScale: 1 } : {}),
       });
     }
   }

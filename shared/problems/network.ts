@@ -123,6 +123,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     model,
     batch: () => ({ x: xb, rows: m, targets: tb32 }),
     lossScale: scale,
+    ...(scale === 1 ? { lossRows: m } : {}),
     batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
     rowsLoss(r0, rows) {
       if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m)) throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);

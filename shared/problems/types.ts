@@ -13,6 +13,11 @@ export interface Problem {
   /** M, the length of F(θ) */
   readonly outputSize: number;
   readonly loss: OutputLoss;
+  /**
+   * A loss in sum form: it sums over this many rows of the batch, and Φ is that sum divided by
+   * them (the reduction divides, as it does for the workflow's shard partials). Absent: the loss is Φ.
+   */
+  readonly lossRows?: number;
   /** a fresh copy of the start point θ₀ */
   initial(): Float64Array;
   /** out ← F(θ) */

@@ -13,7 +13,7 @@
 // the shard, never by the number of workers in one object, and the state machine's payloads carry
 // only the job's location and counters.
 
-import type { PendingTrial, RoundPlan, RoundState } from "../distributed/rounds.ts";
+import type { Ask, EnkfState, PendingTrial } from "../enkf/modifiedEnkf.ts";
 import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
 
 const pad = (i: number) => String(i).padStart(6, "0");
@@ -51,26 +51,26 @@ export async function getJsonExact(store: BlobStore, key: string): Promise<unkno
   return JSON.parse(JSON.stringify(await getJson(store, key)), revive);
 }
 
-export async function savePlan(store: BlobStore, round: number, plan: RoundPlan): Promise<void> {
+export async function savePlan(store: BlobStore, round: number, plan: Ask): Promise<void> {
   await store.put(keys.point(round), f64Bytes(plan.point));
   const { point: _point, ...rest } = plan;
   await putJsonExact(store, keys.plan(round), rest);
 }
 
-export async function loadPlan(store: BlobStore, round: number): Promise<RoundPlan> {
-  const rest = (await getJsonExact(store, keys.plan(round))) as Omit<RoundPlan, "point">;
+export async function loadPlan(store: BlobStore, round: number): Promise<Ask> {
+  const rest = (await getJsonExact(store, keys.plan(round))) as Omit<Ask, "point">;
   return { ...rest, point: bytesF64(await store.get(keys.point(round))) };
 }
 
-export async function saveState(store: BlobStore, round: number, state: RoundState): Promise<void> {
+export async function saveState(store: BlobStore, round: number, state: EnkfState): Promise<void> {
   await store.put(keys.stateTheta(round), f64Bytes(state.theta));
   if (state.pending) await store.put(keys.stateDirection(round), f64Bytes(state.pending.direction));
   const { theta: _theta, pending, ...rest } = state;
   await putJsonExact(store, keys.state(round), { ...rest, pending: pending ? { ...pending, direction: null } : null });
 }
 
-export async function loadState(store: BlobStore, round: number): Promise<RoundState> {
-  type Stored = Omit<RoundState, "theta" | "pending"> & { pending: Omit<PendingTrial, "direction"> | null };
+export async function loadState(store: BlobStore, round: number): Promise<EnkfState> {
+  type Stored = Omit<EnkfState, "theta" | "pending"> & { pending: Omit<PendingTrial, "direction"> | null };
   const raw = (await getJsonExact(store, keys.state(round))) as Stored;
   const theta = bytesF64(await store.get(keys.stateTheta(round)));
   const pending: PendingTrial | null = raw.pending ? { ...raw.pending, direction: bytesF64(await store.get(keys.stateDirection(round))) } : null;

@@ -8,25 +8,25 @@ import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../
 import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
-import { planDraw, rounds, type RoundState } from "../distributed/rounds.ts";
+import { modifiedEnkf, type EnkfState } from "../enkf/modifiedEnkf.ts";
+import { regeneratedDirection } from "../math/perturbation.ts";
 import { decodePartial, encodePartial, PARTIAL_PHASES, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
 import { crashPoint } from "../faults.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { availableParallelism } from "node:os";
-import { createKernel } from "../kernels/create.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { initModel, parameterCount, type NetworkModel } from "../models/model.ts";
+import { jobKernel, jobModel, jobProblem, networkJob, type NetworkJob } from "../setup/jobSetup.ts";
 import { checkLimits } from "../spec/limits.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
-import { networkModel } from "../problems/build.ts";
-import { networkProblem, type NetworkProblem } from "../problems/network.ts";
-import { JobSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
+import type { NetworkProblem } from "../problems/network.ts";
+import { JobSpec } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState } from "./jobStore.ts";
 
-/** What every state passes on: where the job is and which round comes next. */
-export interface JobCursor {
+/** What every step passes on: which round comes next, and the job's progress. */
+export interface RoundCursor {
   round: number;
   shards: number[];
   done: boolean;
@@ -41,12 +41,10 @@ export class WorkflowError extends Error {
   override name = "WorkflowError";
 }
 
-type NetworkJob = JobSpec & { problem: Extract<JobSpec["problem"], { type: "classification" | "regression" }>; optimizer: ModifiedEnkfSpec };
-
-function networkJob(job: JobSpec): NetworkJob {
-  if (job.problem.type !== "classification" && job.problem.type !== "regression") throw new WorkflowError(`the workflow trains networks; problem "${job.problem.type}" runs with enkf run`);
-  if (job.optimizer.method !== "modified-enkf") throw new WorkflowError(`the workflow runs the modified EnKF; method "${job.optimizer.method}" runs with enkf run`);
-  return job as NetworkJob;
+/** The modified EnKF as the workflow runs it: every round also evaluates the next iteration's
+ *  statistics at its trial point (speculation), and the reducer regenerates Ω for d = Ωs. */
+function algorithm(job: NetworkJob) {
+  return modifiedEnkf(job.optimizer, job.stop, { classification: job.problem.type === "classification", speculate: true, direction: regeneratedDirection });
 }
 
 async function loadJob(store: BlobStore): Promise<NetworkJob> {
@@ -58,7 +56,7 @@ export async function prepareJob(store: BlobStore, spec: unknown, dataset: Datas
   const job = networkJob(JobSpec.parse(spec));
   // the service's limits (shared/spec/limits.ts), before anything is written
   checkLimits({
-    ensembleSize: job.optimizer.ensembleSize, parameters: parameterCount(networkModel(job.problem.model, dataset)), timeLimit: job.stop.timeLimit,
+    ensembleSize: job.optimizer.ensembleSize, parameters: parameterCount(jobModel(job, dataset)), timeLimit: job.stop.timeLimit,
     shards: { count: shards, trainRows: dataset.train.rows, valuesPerRow: dataset.features + (dataset.kind === "classification" ? 1 : dataset.outputs) },
   });
   shardPlan(dataset.train.rows, shards);
@@ -77,19 +75,15 @@ export async function preparedJob(store: BlobStore): Promise<{ job: JobSpec; sha
   return { job: await loadJob(store), shards: (await loadManifest(store)).splits.train.shards.length };
 }
 
-/** The job's model for the dataset the manifest describes (its shape is all the model needs). */
-function manifestModel(job: NetworkJob, manifest: DatasetManifest): NetworkModel {
-  return networkModel(job.problem.model, { kind: manifest.kind, features: manifest.features, outputs: manifest.outputs } as Dataset);
-}
 
 /** The Init state: θ₀ and round 0's plan from the prepared job. */
-export async function initJob(store: BlobStore): Promise<JobCursor> {
+export async function initJob(store: BlobStore): Promise<RoundCursor> {
   const job = await loadJob(store);
   const manifest = await loadManifest(store);
-  const model = manifestModel(job, manifest);
-  const start = rounds(job.optimizer, job.stop, manifest.kind === "classification").start(initModel(model, job.problem.seed));
+  const model = jobModel(job, manifest);
+  const start = algorithm(job).start(initModel(model, job.problem.seed));
   await saveState(store, 0, start.state);
-  await savePlan(store, 0, start.plan);
+  await savePlan(store, 0, start.ask);
   return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu" };
 }
 
@@ -117,7 +111,7 @@ async function shardData(store: BlobStore, job: NetworkJob, shard: number): Prom
   const rows = await shardRows(store, manifest, shard);
   const slice = shardPlan(manifest.splits.train.rows, manifest.splits.train.shards.length)[shard];
   return {
-    model: manifestModel(job, manifest),
+    model: jobModel(job, manifest),
     loss: job.problem.loss, kind: manifest.kind, outputs: manifest.outputs, rows, slice,
     trainRows: manifest.splits.train.rows, batchSize: job.optimizer.batchSize, batchSeed: job.optimizer.seed,
   };
@@ -131,8 +125,7 @@ const warnOnce = (line: string) => { if (!warned.has(line)) { warned.add(line); 
 /** The job's ensemble kernel for one shard's problem: its compute.backend, one ONNX thread and no
  *  RNG threads of its own (the workflow already runs one evaluate task per core). */
 function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => Promise<EnsembleKernel> {
-  const compute = { ...job.compute, threads: job.compute.threads ?? 1 };
-  return async (problem) => (await createKernel(problem, job.optimizer, compute, 0, warnOnce, { rngWorkers: 0 }))!;
+  return async (problem) => (await jobKernel(job, problem, warnOnce, { threads: 1, rngWorkers: 0 }))!;
 }
 
 export async function evaluateStep(store: BlobStore, round: number, shard: number, opts: { force?: boolean } = {}): Promise<{ round: number; shard: number }> {
@@ -144,7 +137,7 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
   if (!opts.force && (await checkedShard(store, round, shard, job.optimizer.ensembleSize, plan.trialIteration !== undefined, true))) return { round, shard };
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
-  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: planDraw(job.optimizer, plan), k, kernel });
+  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: algorithm(job).draw(plan), k, kernel });
   crashPoint("evaluate", round);
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
   if (plan.trialIteration !== undefined) {
@@ -155,7 +148,7 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
 }
 
 /** Reduces round r's partials, decides, and writes round r+1's state and plan. */
-export async function reduceStep(store: BlobStore, round: number, shards: number, elapsedSeconds: number): Promise<JobCursor> {
+export async function reduceStep(store: BlobStore, round: number, shards: number, elapsedSeconds: number): Promise<RoundCursor> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
   const state = await loadState(store, round);
@@ -175,10 +168,11 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
     parts.push(again.partial);
     if (again.trial) shares.push(again.trial);
   }
-  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: planDraw(job.optimizer, plan) } : undefined);
+  const machine = algorithm(job);
+  const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: machine.draw(plan) } : undefined);
   const trialPhi = plan.trialIteration !== undefined ? reduceTrial(shares, plan.point, alpha) : undefined;
   const readSeconds = (performance.now() - t0) / 1000;
-  const next = rounds(job.optimizer, job.stop, job.problem.type === "classification").reduce(state, plan, { stats, trialPhi }, elapsedSeconds);
+  const next = machine.tell(state, plan, { stats, trialPhi }, elapsedSeconds);
   // the workers' kernel phases and the reducer's reads, summed over the run (for the report)
   const timings: Record<string, number> = { ...(state.timings ?? {}) };
   for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
@@ -190,9 +184,9 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const written = await loadState(store, round + 1).catch(() => null);
   if (written) next.state = written;
   else await saveState(store, round + 1, next.state);
-  if (next.plan) await savePlan(store, round + 1, next.plan);
+  if (next.ask) await savePlan(store, round + 1, next.ask);
   const last = next.state.history[next.state.history.length - 1];
-  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.plan === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
+  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.ask === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
 }
 
 /** A shard's partial (and trial share) for a round if both read back whole, with the right shape; else null. */
@@ -218,8 +212,7 @@ async function checkedShard(store: BlobStore, round: number, shard: number, k: n
 async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<Record<string, number>> {
   const manifest = await loadManifest(store);
   const dataset = await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
-  const problem = networkProblem({ model: networkModel(job.problem.model, dataset), dataset, loss: job.problem.loss, batchSeed: 0, initSeed: 0 });
-  return problem.evaluate!(theta);
+  return jobProblem(job, dataset).evaluate!(theta);
 }
 
 /**
@@ -227,10 +220,10 @@ async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Arr
  * whose state ended the optimization), or null when Init never finished. Evaluate and reduce are
  * idempotent, so redoing that round gives the θ an uninterrupted run gives.
  */
-export async function resumePoint(store: BlobStore): Promise<JobCursor | null> {
+export async function resumePoint(store: BlobStore): Promise<RoundCursor | null> {
   const rounds = (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
   for (const r of rounds) {
-    let state: RoundState;
+    let state: EnkfState;
     try {
       state = await loadState(store, r);
     } catch {
