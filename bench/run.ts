@@ -13,7 +13,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMnist } from "../shared/data/mnist.ts";
 import { optimize } from "../shared/enkf/optimize.ts";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
 import { gpuKernel } from "../shared/kernels/gpu.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { prepareJob } from "../shared/workflow/steps.ts";

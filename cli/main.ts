@@ -1,6 +1,7 @@
 // The `enkf` command line: argument parsing and dispatch. Exit codes: 0 ok, 1 runtime failure,
 // 2 bad usage or invalid job, 130 interrupted.
 
+import { readConfig } from "../shared/config.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { jobJsonSchema } from "../shared/spec/jsonSchema.ts";
 import { CliError, type Io } from "./io.ts";
@@ -139,7 +140,16 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
     const msg = e instanceof Error ? e.message : String(e);
     io.stderr.write(`enkf: internal error: ${msg}\n`);
-    if (process.env.ENKF_DEBUG && e instanceof Error && e.stack) io.stderr.write(e.stack + "\n");
+    if (debugging() && e instanceof Error && e.stack) io.stderr.write(e.stack + "\n");
     return 1;
+  }
+}
+
+/** ENKF_DEBUG set (and not 0); a malformed environment never hides the error being reported. */
+function debugging(): boolean {
+  try {
+    return readConfig().debug;
+  } catch {
+    return false;
   }
 }

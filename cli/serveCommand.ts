@@ -2,9 +2,10 @@
 // listens and the bearer token (ENKF_TOKEN, or a fresh one), then serves until SIGINT/SIGTERM,
 // when running jobs stop where they are and resume on the next start.
 
+import { readConfig } from "../shared/config.ts";
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { startLocalServer } from "../functions/api/localServer.ts";
+import { startLocalServer } from "../local/server.ts";
 import { StoreError } from "../shared/store/blobStore.ts";
 import { CliError, type Io } from "./io.ts";
 
@@ -21,10 +22,11 @@ export interface ServeFlags {
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
-  const fromEnv = process.env.ENKF_TOKEN;
+  const config = readConfig();
+  const fromEnv = config.token;
   if (fromEnv !== undefined && fromEnv.length < 16) throw new CliError(2, "ENKF_TOKEN is shorter than 16 characters; use a longer secret");
   const token = fromEnv ?? randomBytes(24).toString("base64url");
-  const readToken = process.env.ENKF_READ_TOKEN || undefined;
+  const readToken = config.readToken;
   if (!LOOPBACK.has(flags.host)) io.stderr.write(`enkf: warning: listening on ${flags.host}, beyond this machine; anyone who has the token can run jobs here\n`);
   let server;
   try {

@@ -4,10 +4,12 @@
 // directory is read from disk; with --url the job is followed through the HTTP API (token in
 // ENKF_TOKEN).
 
+import { readConfig } from "../shared/config.ts";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { finishedStatus, jobProgress, JobService } from "../functions/api/service.ts";
+import { finishedStatus, jobProgress } from "../shared/service/jobStatus.ts";
+import { Service } from "../shared/service/service.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import type { JobView } from "../shared/spec/api.ts";
 import { CliError, type Io } from "./io.ts";
@@ -24,7 +26,7 @@ export interface WatchFlags {
 type Poll = () => Promise<JobView>;
 
 function fromApi(url: string, id: string): Poll {
-  const token = process.env.ENKF_TOKEN;
+  const token = readConfig().token;
   if (!token) throw new CliError(2, "--url needs the server's token in ENKF_TOKEN");
   return async () => {
     let res: Response;
@@ -67,9 +69,9 @@ function fromDisk(target: string, data: string): Poll {
   if (!existsSync(join(dir, "spec.json"))) throw new CliError(2, `no run directory "${target}" and no job "${target}" in ${data} (--data)`);
   if (!existsSync(join(dir, "spec.json.sha256"))) return fromPlainRun(dir);
   const id = dir.split(/[\\/]/).pop()!;
-  const service = new JobService({ location: join(dir, ".."), engine: { start: async () => undefined, stop: async () => undefined }, scheduler: { allowSeconds: true, arm: async () => undefined, disarm: async () => undefined } });
+  const service = new Service({ location: join(dir, ".."), engine: { start: async () => undefined, stop: async () => undefined }, scheduler: { allowSeconds: true, arm: async () => undefined, disarm: async () => undefined } });
   const store = localStore(dir);
-  return async () => service.view(id, { store });
+  return async () => service.jobs.view(id, { store });
 }
 
 function bar(fraction: number, width = 30): string {

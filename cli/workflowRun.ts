@@ -7,7 +7,7 @@ import { UnsupportedJobError } from "../shared/setup/jobSetup.ts";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
 import type { Dataset } from "../shared/data/types.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
 import { LimitError } from "../shared/spec/limits.ts";

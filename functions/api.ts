@@ -2,10 +2,11 @@
 // as `enkf serve`, with Step Functions as the engine, EventBridge Scheduler as the scheduler and
 // the jobs bucket as the store. API Gateway has already authenticated the caller (IAM or JWT).
 
-import { createApi, type Api } from "./api/app.ts";
-import { EventBridgeScheduler } from "./api/eventBridgeScheduler.ts";
-import { ApiError, errorResponse, type ApiRequest, type ApiResponse } from "./api/http.ts";
-import { StepFunctionsEngine } from "./api/sfnEngine.ts";
+import { readConfig, required } from "../shared/config.ts";
+import { createApi, type Api } from "../shared/api/app.ts";
+import { EventBridgeScheduler } from "../shared/service/eventBridgeScheduler.ts";
+import { ApiError, errorResponse, type ApiRequest, type ApiResponse } from "../shared/api/http.ts";
+import { StepFunctionsEngine } from "../shared/service/stepFunctionsEngine.ts";
 
 interface HttpApiEvent {
   rawPath: string;
@@ -28,15 +29,12 @@ const BODY_LIMIT = 6_000_000;
 
 let api: Api | undefined;
 function build(): Api {
-  const env = (name: string) => {
-    const v = process.env[name];
-    if (!v) throw new Error(`the function's environment lacks ${name}`);
-    return v;
-  };
+  const config = readConfig();
+  const env = (key: "bucket" | "stateMachineArn" | "scheduleGroup" | "schedulerRoleArn") => required(config, key);
   return createApi({
-    location: `s3://${env("ENKF_BUCKET")}/`,
-    engine: new StepFunctionsEngine(env("ENKF_STATE_MACHINE_ARN")),
-    scheduler: new EventBridgeScheduler({ group: env("ENKF_SCHEDULE_GROUP"), stateMachineArn: env("ENKF_STATE_MACHINE_ARN"), roleArn: env("ENKF_SCHEDULER_ROLE_ARN") }),
+    location: `s3://${env("bucket")}/`,
+    engine: new StepFunctionsEngine(env("stateMachineArn")),
+    scheduler: new EventBridgeScheduler({ group: env("scheduleGroup"), stateMachineArn: env("stateMachineArn"), roleArn: env("schedulerRoleArn") }),
     authenticate: () => undefined,
     auth: "sigv4",
     onError: (id, e) => console.error(`error ${id}:`, e),

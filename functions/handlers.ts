@@ -1,93 +1,11 @@
-// The state machine's task handlers, one per Task state: each parses its payload (zod), opens the
-// job's store and calls the step in shared/workflow. The Lambda entry points (functions/*.ts) and
-// the local engine use these same functions.
+// The workflow's task handlers as the deployed functions run them (Lambda and the GPU container):
+// built once per cold start from the function's environment, with no fault injection.
 
-import { z } from "zod";
-import { INLINE_MAP_LIMIT, rolloverRounds } from "../infra/workflowDefinition.ts";
-import { openStore } from "../shared/store/openStore.ts";
-import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep, resumePoint, WorkflowError } from "../shared/workflow/steps.ts";
+import { readConfig, type Config } from "../shared/config.ts";
+import { workflowHandlers } from "../shared/workflow/handlers.ts";
 
-const Job = z.strictObject({
-  /** the job's id: names its executions (continue-as-new starts "<id>-r<round>"); Init fills it in */
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-  /** "s3://bucket/prefix" or a directory */
-  store: z.string().min(1),
-  /** an S3-compatible endpoint for s3:// stores */
-  endpoint: z.string().url().optional(),
-});
-const Cursor = z.object({
-  job: Job,
-  round: z.int().min(0),
-  shards: z.array(z.int().min(0)).min(1),
-  done: z.boolean(),
-  /** fan out through the Distributed Map (more than 40 shards) */
-  distributed: z.boolean(),
-  /** fan out as AWS Batch jobs in the GPU container (compute.backend "gpu") */
-  gpu: z.boolean(),
-  /** hand over to a fresh execution now (continue-as-new) */
-  rollover: z.boolean(),
-  /** the round this execution started with, and how many rounds an execution runs */
-  startRound: z.int().min(0),
-  rolloverEvery: z.int().min(1),
-  startedAt: z.number(),
-  /** progress: iterations finished and the last Φ */
-  iterations: z.int().min(0).optional(),
-  objective: z.number().optional(),
-});
-const Start = z.object({ job: Job, startedAt: z.number().optional(), rolloverEvery: z.int().min(1).optional() });
-const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });
-const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
-
-export type ExecutionCursor = z.infer<typeof Cursor>;
-export type JobRef = z.infer<typeof Job>;
-
-const store = (job: JobRef) => openStore(job.store, { endpoint: job.endpoint });
-
-/** A job without an id is named after its store's last path part (an execution-name-safe form). */
-export function jobId(job: JobRef): string {
-  if (job.id) return job.id;
-  const base = job.store.replace(/\/+$/, "").split(/[\\/]/).pop() ?? "";
-  return base.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "job";
+export function deployedHandlers(config: Config = readConfig()) {
+  return workflowHandlers({ gpuOption: config.gpuOption !== "off" });
 }
 
-/** The execution input that continues an interrupted job from its last completed round
- *  (`Start?` sends it to Fan out, or to Finalize when that round ended the optimization);
- *  null when Init never finished, so the job starts over. */
-export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<ExecutionCursor | null> {
-  const at = await resumePoint(store(job));
-  if (!at) return null;
-  return {
-    job: { ...job, id: jobId(job) }, ...at, distributed: at.shards.length > INLINE_MAP_LIMIT, rollover: false,
-    startRound: at.round, rolloverEvery: rolloverEvery ?? rolloverRounds(at.shards.length, at.gpu), startedAt: Date.now(),
-  };
-}
-const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
-
-export const handlers = {
-  async init(event: unknown): Promise<ExecutionCursor> {
-    const e = Start.parse(event);
-    const cursor = await initJob(store(e.job));
-    // a deployment without the GPU option has no Batch branch (infra: -c gpu=true adds it)
-    if (cursor.gpu && process.env.ENKF_GPU_OPTION === "off") throw new WorkflowError('compute.backend "gpu" needs the GPU option, which this deployment does not have: deploy with `npx cdk deploy -c gpu=true`, or choose another backend');
-    return { job: { ...e.job, id: jobId(e.job) }, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length, cursor.gpu), startedAt: e.startedAt ?? Date.now() };
-  },
-  async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
-    const e = Shard.parse(event);
-    return evaluateStep(store(e.job), e.round, e.shard);
-  },
-  async reduce(event: unknown): Promise<ExecutionCursor> {
-    const e = Cursor.parse(event);
-    const next = await reduceStep(store(e.job), e.round, e.shards.length, seconds(e.startedAt));
-    return { ...e, ...next, rollover: !next.done && next.round - e.startRound >= e.rolloverEvery };
-  },
-  async finalize(event: unknown): Promise<{ job: JobRef; status: string }> {
-    const e = Cursor.parse(event);
-    const r = await finalizeJob(store(e.job), e.round, seconds(e.startedAt));
-    return { job: e.job, status: r.status };
-  },
-  async recordFailure(event: unknown): Promise<{ job: JobRef; status: "failed" }> {
-    const e = Failure.parse(event);
-    await recordFailure(store(e.job), e.error ?? {});
-    return { job: e.job, status: "failed" };
-  },
-};
+export const handlers = deployedHandlers();

@@ -1,15 +1,15 @@
 // Lambda entry point of the state machine's Launch state: a schedule's firing creates and
-// prepares its job (JobService.launch), then the execution goes on to Init.
+// prepares its job (shared/service/launch.ts), then the execution goes on to Init.
 
-import { JobService } from "./api/service.ts";
+import { readConfig, required } from "../shared/config.ts";
+import { Service } from "../shared/service/service.ts";
 
-let service: JobService | undefined;
+let service: Service | undefined;
 
 export async function handler(event: unknown): Promise<unknown> {
-  const bucket = process.env.ENKF_BUCKET;
-  if (!bucket) throw new Error("the function's environment lacks ENKF_BUCKET");
+  const bucket = required(readConfig(), "bucket");
   // Launch never starts or schedules anything: the execution it runs in is the job's
-  service ??= new JobService({
+  service ??= new Service({
     location: `s3://${bucket}/`,
     engine: { start: async () => undefined, stop: async () => undefined },
     scheduler: { allowSeconds: false, arm: async () => undefined, disarm: async () => undefined },

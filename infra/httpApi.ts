@@ -4,6 +4,7 @@
 // machine through a role that may do only that; schedules declared here (deploy time) use the
 // same group, role and Launch input.
 
+import { ENV } from "../shared/config.ts";
 import { ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
@@ -87,10 +88,10 @@ export class EnkfHttpApi extends Construct {
     // the router: reads and writes the service's objects, starts, lists and stops executions,
     // and manages the schedules of its group
     const r = props.router;
-    r.addEnvironment("ENKF_BUCKET", props.bucket.bucketName);
-    r.addEnvironment("ENKF_STATE_MACHINE_ARN", props.stateMachine.stateMachineArn);
-    r.addEnvironment("ENKF_SCHEDULE_GROUP", this.scheduleGroup.scheduleGroupName);
-    r.addEnvironment("ENKF_SCHEDULER_ROLE_ARN", this.schedulerRole.roleArn);
+    r.addEnvironment(ENV.bucket, props.bucket.bucketName);
+    r.addEnvironment(ENV.stateMachineArn, props.stateMachine.stateMachineArn);
+    r.addEnvironment(ENV.scheduleGroup, this.scheduleGroup.scheduleGroupName);
+    r.addEnvironment(ENV.schedulerRoleArn, this.schedulerRole.roleArn);
     const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => r.addToRolePolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
     allow(["s3:GetObject"], [props.bucket.arnForObjects("*")]);
     allow(["s3:ListBucket"], [props.bucket.bucketArn]);

@@ -1,8 +1,9 @@
 // The service's AWS resources: the jobs bucket, one Lambda function per Task state, an ONNX
 // Runtime layer holding only the Linux arm64 binary, and the Standard state machine built from
-// workflowDefinition.ts (the definition the local engine runs). Topology only: the code the
+// shared/workflow/definition.ts (the definition the local engine runs too). Topology only: the code the
 // functions run is functions/ and shared/.
 
+import { ENV } from "../shared/config.ts";
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ArnFormat, CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
@@ -16,7 +17,7 @@ import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { GpuBatch, type GpuBatchProps } from "./gpuBatch.ts";
 import { EnkfHttpApi, type DeclaredSchedule } from "./httpApi.ts";
-import { workflowDefinition } from "./workflowDefinition.ts";
+import { workflowDefinition } from "../shared/workflow/definition.ts";
 
 const root = join(import.meta.dirname, "..");
 
@@ -104,7 +105,7 @@ export class EnkfStack extends Stack {
         // reduce evaluates a shard again when its partial is missing or corrupt
         layers: name === "evaluate" || name === "reduce" ? [layer] : [],
         // init refuses gpu jobs when the deployment has no Batch branch
-        environment: name === "init" ? { ENKF_GPU_OPTION: props.gpu ? "on" : "off" } : {},
+        environment: name === "init" ? { [ENV.gpuOption]: props.gpu ? "on" : "off" } : {},
         logGroup,
         bundling: {
           format: nodejs.OutputFormat.ESM,
@@ -146,7 +147,7 @@ export class EnkfStack extends Stack {
       allow(f, ["s3:GetObject"], objects("*"));
       allow(f, ["s3:ListBucket"], [this.bucket.bucketArn]);
     }
-    this.functions.launch.addEnvironment("ENKF_BUCKET", this.bucket.bucketName);
+    this.functions.launch.addEnvironment(ENV.bucket, this.bucket.bucketName);
     allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*"));
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
     allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));

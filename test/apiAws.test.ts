@@ -4,10 +4,10 @@
 // firing into a job (and a retried firing into a duplicate), run on the local engine.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApi, type Api } from "../functions/api/app.ts";
-import { LocalRunner } from "../functions/api/localRunner.ts";
+import { createApi, type Api } from "../shared/api/app.ts";
+import { LocalRunner } from "../local/runner.ts";
 import { toRequest, toResult } from "../functions/api.ts";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
 import { encodeShards } from "../shared/data/shards.ts";
 import { decodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { startS3Server, type S3Server } from "./support/s3server.ts";
@@ -96,20 +96,20 @@ describe("the API on an S3 store, through the Lambda adapter", () => {
 
 describe("the Launch state (a schedule's firing on AWS)", () => {
   it("creates and runs the firing's job; a retried firing ends as a duplicate", async () => {
-    const s = await api.service.createSchedule({ name: "hourly", expression: "rate(1 hour)", template: spec((await api.service.datasets())[0].id) as never });
+    const s = await api.service.schedules.create({ name: "hourly", expression: "rate(1 hour)", template: spec((await api.service.datasets.list())[0].id) as never });
     const launch = (event: unknown) => api.service.launch(event);
     const input = { launch: { schedule: s.id, at: "2026-11-24T23:00:00Z" } };
     const states: string[] = [];
     const first = await runLocalWorkflow({ job: { store: "unused" }, input, launch, onEvent: (e) => { if (e.type === "StateEntered" && e.state) states.push(e.state.name); } });
     expect(first.status).toBe("max_iterations");
     expect(states.slice(0, 4)).toEqual(["Start?", "Launch", "Launched?", "Init"]);
-    const jobs = (await api.service.list(100)).jobs.filter((j) => j.name === "s3-job" && j.status === "succeeded");
+    const jobs = (await api.service.jobs.list(100)).jobs.filter((j) => j.name === "s3-job" && j.status === "succeeded");
     expect(jobs.length).toBe(2);
     states.length = 0;
     const again = await runLocalWorkflow({ job: { store: "unused" }, input, launch, onEvent: (e) => { if (e.type === "StateEntered" && e.state) states.push(e.state.name); } });
     expect(states).toEqual(["Start?", "Launch", "Launched?", "Duplicate firing"]);
     expect(again.status).toBe("unknown");
-    expect((await api.service.list(100)).jobs.length).toBe(2);
-    expect((await api.service.schedules())[0].firings).toBe(1);
+    expect((await api.service.jobs.list(100)).jobs.length).toBe(2);
+    expect((await api.service.schedules.list())[0].firings).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
 import { loadDataset } from "../shared/data/load.ts";
 import { JobSpec } from "../shared/spec/job.ts";
 import { localStore } from "../shared/store/localStore.ts";

@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { handlers } from "../functions/handlers.ts";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
-import { rolloverRounds } from "../infra/workflowDefinition.ts";
+import { deployedHandlers, handlers } from "../functions/handlers.ts";
+import { readConfig } from "../shared/config.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
+import { rolloverRounds } from "../shared/workflow/definition.ts";
 import { decodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { decodePartial } from "../shared/distributed/shardPartial.ts";
@@ -53,13 +54,9 @@ describe("the state machine's GPU branch", () => {
 
   it("a deployment without the GPU option refuses a gpu job at Init with a clear message", async () => {
     const dir = await prepared("gpu", 2);
-    const saved = process.env.ENKF_GPU_OPTION;
-    process.env.ENKF_GPU_OPTION = "off";
-    try {
-      await expect(handlers.init({ job: { store: dir } })).rejects.toThrow(/needs the GPU option.*-c gpu=true/);
-    } finally {
-      if (saved === undefined) delete process.env.ENKF_GPU_OPTION; else process.env.ENKF_GPU_OPTION = saved;
-    }
+    // the deployed functions' handlers, built from an environment with ENKF_GPU_OPTION=off
+    await expect(deployedHandlers(readConfig({ ENKF_GPU_OPTION: "off" })).init({ job: { store: dir } })).rejects.toThrow(/needs the GPU option.*-c gpu=true/);
+    await expect(deployedHandlers(readConfig({ ENKF_GPU_OPTION: "on" })).init({ job: { store: dir } })).resolves.toMatchObject({ gpu: true });
     // a Batch task adds an event per shard, so a gpu execution hands over sooner
     expect(rolloverRounds(4, true)).toBe(Math.floor(24_000 / (8 * 4 + 11)));
     expect(rolloverRounds(4, true)).toBeLessThan(rolloverRounds(4));

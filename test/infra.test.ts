@@ -5,7 +5,7 @@ import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
 import { EnkfStack } from "../infra/stack.ts";
-import { localDefinition, localGpu } from "../functions/localEngine.ts";
+import { localDefinition, localGpu } from "../local/engine.ts";
 
 const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
 const stack = new EnkfStack(app, "Test", { maxConcurrency: 12 });

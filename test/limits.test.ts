@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { startLocalServer } from "../functions/api/localServer.ts";
+import { startLocalServer } from "../local/server.ts";
 import { LIMITS, limitProblems } from "../shared/spec/limits.ts";
 
 const root = join(import.meta.dirname, "..");

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { startLocalServer } from "../functions/api/localServer.ts";
+import { startLocalServer } from "../local/server.ts";
 import { estimateCost, lambdaVcpus, PRICES } from "../shared/plan/costModel.ts";
 
 const root = join(import.meta.dirname, "..");

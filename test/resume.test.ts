@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { handlers } from "../functions/handlers.ts";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { keys } from "../shared/workflow/jobStore.ts";
 import { prepareJob } from "../shared/workflow/steps.ts";

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLocalWorkflow } from "../functions/localEngine.ts";
+import { runLocalWorkflow } from "../local/engine.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { decodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { referenceKernel } from "../shared/kernels/reference.ts";
@@ -157,7 +157,7 @@ describe("continue-as-new", () => {
   });
 
   it("derives the rounds per execution from the events a round costs", async () => {
-    const { rolloverRounds } = await import("../infra/workflowDefinition.ts");
+    const { rolloverRounds } = await import("../shared/workflow/definition.ts");
     expect(rolloverRounds(1)).toBe(Math.floor(24_000 / 18));
     expect(rolloverRounds(40)).toBe(82);
     // the events of N rounds plus the margin stay under the 25,000-event history limit

@@ -5,14 +5,18 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { threadId } from "node:worker_threads";
-import { crashPoint } from "../faults.ts";
 import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
 
 const SUM = ".sha256";
 const TMP = ".tmp-";
 let counter = 0;
 
-export function localStore(root: string): BlobStore {
+export interface LocalStoreOptions {
+  /** called with each key once its bytes are in place and before its checksum is (crash tests) */
+  afterBytes?: (key: string) => void;
+}
+
+export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStore {
   const location = root;
   const path = (key: string) => { checkKey(key); return join(root, ...key.split("/")); };
   const fail = (key: string, e: unknown): never => {
@@ -39,7 +43,7 @@ export function localStore(root: string): BlobStore {
         // the old checksum goes first, so a crash mid-overwrite leaves no matching pair behind
         await rm(file + SUM, { force: true });
         await writeAtomic(file, bytes);
-        crashPoint("write", key); // fault injection only (ENKF_CRASH_AT): the bytes without their checksum
+        opts.afterBytes?.(key); // fault injection only: the bytes without their checksum
         await writeAtomic(file + SUM, sum);
       } catch (e) {
         // a missing file here is a write that failed, not an absent object

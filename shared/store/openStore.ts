@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   /** S3-compatible endpoint URL for s3:// locations */
   endpoint?: string;
   region?: string;
+  /** directory stores: called between an object's bytes and its checksum (crash tests) */
+  afterBytes?: (key: string) => void;
 }
 
 export function openStore(location: string, opts: OpenStoreOptions = {}): BlobStore {
@@ -22,5 +24,5 @@ export function openStore(location: string, opts: OpenStoreOptions = {}): BlobSt
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new StoreError(`unsupported store "${location}": use s3://bucket/prefix or a directory`);
   if (opts.endpoint) throw new StoreError(`--endpoint applies to s3:// stores, not the directory "${location}"`);
-  return localStore(location);
+  return localStore(location, opts.afterBytes ? { afterBytes: opts.afterBytes } : {});
 }

@@ -11,7 +11,7 @@ import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../dis
 import { modifiedEnkf, type EnkfState } from "../enkf/modifiedEnkf.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
 import { decodePartial, encodePartial, PARTIAL_PHASES, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
-import { crashPoint } from "../faults.ts";
+import { noCrash, type CrashHook } from "./hooks.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { availableParallelism } from "node:os";
@@ -128,7 +128,7 @@ function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => P
   return async (problem) => (await jobKernel(job, problem, warnOnce, { threads: 1, rngWorkers: 0 }))!;
 }
 
-export async function evaluateStep(store: BlobStore, round: number, shard: number, opts: { force?: boolean } = {}): Promise<{ round: number; shard: number }> {
+export async function evaluateStep(store: BlobStore, round: number, shard: number, opts: { force?: boolean; crash?: CrashHook } = {}): Promise<{ round: number; shard: number }> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
   // idempotent: a shard whose partial (and trial share) for this round are already whole is done;
@@ -138,7 +138,7 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
   const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: algorithm(job).draw(plan), k, kernel });
-  crashPoint("evaluate", round);
+  (opts.crash ?? noCrash)("evaluate", round);
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
   if (plan.trialIteration !== undefined) {
     // a failed trial's Φ (NaN) stays NaN: plain JSON would write null, which sums as 0
@@ -148,7 +148,7 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
 }
 
 /** Reduces round r's partials, decides, and writes round r+1's state and plan. */
-export async function reduceStep(store: BlobStore, round: number, shards: number, elapsedSeconds: number): Promise<RoundCursor> {
+export async function reduceStep(store: BlobStore, round: number, shards: number, elapsedSeconds: number, crash: CrashHook = noCrash): Promise<RoundCursor> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
   const state = await loadState(store, round);
@@ -161,7 +161,7 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
     const checked = await checkedShard(store, round, s, k, plan.trialIteration !== undefined);
     if (!checked) {
       // missing or corrupt: this shard is evaluated again (it writes the same statistics), never used as is
-      await evaluateStep(store, round, s, { force: true });
+      await evaluateStep(store, round, s, { force: true, crash });
     }
     const again = checked ?? (await checkedShard(store, round, s, k, plan.trialIteration !== undefined));
     if (!again) throw new WorkflowError(`round ${round}: shard ${s}'s partial is still unreadable after evaluating it again`);
@@ -178,7 +178,7 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
   timings.io = (timings.io ?? 0) + readSeconds;
   next.state.timings = timings;
-  crashPoint("reduce", round);
+  crash("reduce", round);
   // idempotent: a rerun keeps the state an earlier run wrote (its history holds that run's clock)
   // and writes the plan again, byte for byte the same
   const written = await loadState(store, round + 1).catch(() => null);
@@ -239,7 +239,7 @@ export async function resumePoint(store: BlobStore): Promise<RoundCursor | null>
 }
 
 /** Writes result.json, theta.npy and history.csv from the final state. */
-export async function finalizeJob(store: BlobStore, round: number, seconds: number): Promise<{ status: string }> {
+export async function finalizeJob(store: BlobStore, round: number, seconds: number, crash: CrashHook = noCrash): Promise<{ status: string }> {
   const job = await loadJob(store);
   const state = await loadState(store, round);
   const last = state.history[state.history.length - 1];
@@ -256,7 +256,7 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
   };
   const files = { theta: keys.theta, history: keys.history, spec: keys.spec };
   await store.put(keys.theta, encodeNpyFloat64(result.theta));
-  crashPoint("finalize");
+  crash("finalize");
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
   const environment = {
     engine: "workflow", rounds: round, backend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),

@@ -3,7 +3,8 @@
 // (node:http) both translate to and from these, so the routes run unchanged on either.
 
 import type { z } from "zod";
-import { specProblems } from "../../shared/spec/errors.ts";
+import { ServiceError, type ServiceErrorKind } from "../service/errors.ts";
+import { specProblems } from "../spec/errors.ts";
 
 export interface ApiRequest {
   method: string;
@@ -35,8 +36,24 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (message: string, details: Detail[] = []) => new ApiError(400, "bad_request", message, details);
-export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
-export const conflict = (message: string) => new ApiError(409, "conflict", message);
+
+/** The one map from the service's domain errors to HTTP statuses and default codes. */
+const STATUS: Record<ServiceErrorKind, [number, string]> = {
+  invalid: [400, "bad_request"],
+  not_found: [404, "not_found"],
+  conflict: [409, "conflict"],
+  busy: [429, "too_many_requests"],
+};
+
+/** The HTTP form of an error a client should see (ApiError, or a domain error); null for a fault of ours. */
+export function apiErrorOf(e: unknown): ApiError | null {
+  if (e instanceof ApiError) return e;
+  if (e instanceof ServiceError) {
+    const [status, code] = STATUS[e.kind];
+    return new ApiError(status, e.code ?? code, e.message, e.details);
+  }
+  return null;
+}
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { status, headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(value) + "\n" };

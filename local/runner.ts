@@ -4,11 +4,11 @@
 // completed round (runLocalWorkflow's resume), so its θ is the uninterrupted run's.
 
 import { availableParallelism } from "node:os";
-import { openStore } from "../../shared/store/openStore.ts";
-import { preparedJob, recordFailure } from "../../shared/workflow/steps.ts";
-import type { JobRef } from "../handlers.ts";
-import { CancelledError, runLocalWorkflow } from "../localEngine.ts";
-import type { Engine } from "./service.ts";
+import { openStore } from "../shared/store/openStore.ts";
+import { preparedJob, recordFailure } from "../shared/workflow/steps.ts";
+import type { JobRef } from "../shared/workflow/handlers.ts";
+import { CancelledError, runLocalWorkflow } from "./engine.ts";
+import type { Engine } from "../shared/service/ports.ts";
 
 export interface LocalRunnerOptions {
   /** jobs run at once (default 1) */
@@ -93,7 +93,7 @@ export class LocalRunner implements Engine {
       const out = await runLocalWorkflow({ job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards) });
       log(`job ${job.id}: ${out.status}`);
       try {
-        const { writeRunPlots } = await import("../../shared/report/runReport.ts");
+        const { writeRunPlots } = await import("../shared/report/runReport.ts");
         await writeRunPlots((name) => store.get(name), (name, bytes, type) => store.put(name, bytes, type));
       } catch (e) {
         log(`job ${job.id}: could not draw the plots: ${(e as Error).message.split("\n")[0]}`);

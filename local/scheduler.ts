@@ -2,8 +2,8 @@
 // submits the schedule's template with an idempotency key of (schedule, firing time), so a
 // firing is one job even if it is retried. Firings missed while the server was down are skipped.
 
-import { nextFiring, parseSchedule } from "../../shared/schedule/expression.ts";
-import type { Scheduler, ScheduleRecord } from "./service.ts";
+import { nextFiring, parseSchedule } from "../shared/schedule/expression.ts";
+import type { Scheduler, ScheduleRecord } from "../shared/service/ports.ts";
 
 export class LocalScheduler implements Scheduler {
   readonly allowSeconds = true;

@@ -6,14 +6,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openStore } from "../../shared/store/openStore.ts";
-import { keys } from "../../shared/workflow/jobStore.ts";
-import { recordFailure } from "../../shared/workflow/steps.ts";
-import { createApi, type Api } from "./app.ts";
-import { ApiError, errorResponse, type ApiRequest, type ApiResponse } from "./http.ts";
-import { LocalRunner } from "./localRunner.ts";
-import { LocalScheduler } from "./localScheduler.ts";
-import type { Authenticate } from "./router.ts";
+import { openStore } from "../shared/store/openStore.ts";
+import { keys } from "../shared/workflow/jobStore.ts";
+import { recordFailure } from "../shared/workflow/steps.ts";
+import { createApi, type Api } from "../shared/api/app.ts";
+import { ApiError, apiErrorOf, errorResponse, type ApiRequest, type ApiResponse } from "../shared/api/http.ts";
+import { LocalRunner } from "./runner.ts";
+import { LocalScheduler } from "./scheduler.ts";
+import type { Authenticate } from "../shared/api/router.ts";
 
 export interface LocalServerOptions {
   /** the service's directory (or s3:// prefix with `endpoint`) */
@@ -91,11 +91,11 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
     authenticate: bearer(opts.token, opts.readToken), auth: "bearer",
     onError: (id, e) => log(`error ${id}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
-  scheduler.onFire((id, at) => api.service.fire(id, at));
+  scheduler.onFire((id, at) => api.service.schedules.fire(id, at));
 
   // jobs a previous run left unfinished resume from their last completed round
-  for (const id of await api.service.unfinished()) {
-    const ref = api.service.jobRef(id);
+  for (const id of await api.service.jobs.unfinished()) {
+    const ref = api.service.jobs.jobRef(id);
     const store = openStore(ref.store, { endpoint: ref.endpoint });
     if (!(await store.has(keys.spec))) {
       await recordFailure(store, { Error: "Interrupted", Cause: "the server stopped while preparing this job; submit it again" });
@@ -105,7 +105,7 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
     log(`job ${id}: resuming`);
     await runner.start(ref);
   }
-  for (const s of await api.service.scheduleRecords()) await scheduler.arm(s);
+  for (const s of await api.service.schedules.records()) await scheduler.arm(s);
 
   const jsonLimit = opts.jsonLimit ?? 1 << 20;
   const uploadLimit = opts.uploadLimit ?? 64 << 20;
@@ -128,7 +128,8 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
       const request: ApiRequest = { method: req.method ?? "GET", path: rawPath, query, headers, body };
       send(res, await api.router.handle(request));
     } catch (e) {
-      if (e instanceof ApiError) send(res, errorResponse(e), closeAfter);
+      const client = apiErrorOf(e);
+      if (client) send(res, errorResponse(client), closeAfter);
       else {
         log(`error: ${e instanceof Error ? e.stack : String(e)}`);
         send(res, errorResponse(new ApiError(500, "internal", "the server failed on this request")), true);

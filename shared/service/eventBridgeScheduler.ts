@@ -3,7 +3,7 @@
 // then creates the firing's job from the template stored under schedules/<id>.json.
 
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
-import type { Scheduler, ScheduleRecord } from "./service.ts";
+import type { Scheduler, ScheduleRecord } from "./ports.ts";
 
 export interface EventBridgeSchedulerOptions {
   group: string;

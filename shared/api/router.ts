@@ -5,7 +5,7 @@
 // route table of our own does all three in about a hundred lines and no dependency.
 
 import type { z } from "zod";
-import { ApiError, badRequest, errorResponse, json, type ApiRequest, type ApiResponse } from "./http.ts";
+import { ApiError, apiErrorOf, badRequest, errorResponse, json, type ApiRequest, type ApiResponse } from "./http.ts";
 
 export interface RouteDoc {
   summary: string;
@@ -79,7 +79,8 @@ export function router(routes: readonly Route[], authenticate: Authenticate, onE
         if (allowed.length) throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${allowed.join(" or ")}`, [], { allow: allowed.join(", ") });
         throw new ApiError(404, "not_found", `no route ${req.method} ${req.path.slice(0, 200)}`);
       } catch (e) {
-        if (e instanceof ApiError) return errorResponse(e);
+        const client = apiErrorOf(e);
+        if (client) return errorResponse(client);
         const id = Math.random().toString(36).slice(2, 10);
         onError(id, e);
         return json(500, { error: { code: "internal", message: `the server failed on this request (error id ${id}); the operator's log has the details`, details: [] } });

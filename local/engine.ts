@@ -3,11 +3,13 @@
 // the Lambda function would run. The store is a local directory or an s3:// location.
 
 import { StateMachine } from "aws-local-stepfunctions";
-import { workflowDefinition } from "../infra/workflowDefinition.ts";
-import { crashPoint, evaluateFault, faultPlan } from "../shared/faults.ts";
-import { batchEvent, overrideEnvironment } from "./batchEvaluate.ts";
+import { workflowDefinition } from "../shared/workflow/definition.ts";
+import { evaluateFault, faultPlan } from "./faults.ts";
+import { localCrash, localHandlers as handlers } from "./handlers.ts";
+import { readConfig } from "../shared/config.ts";
+import { batchEvent, overrideEnvironment } from "../shared/workflow/batchEvent.ts";
 import { evaluatePool } from "./evaluatePool.ts";
-import { handlers, resumeInput, type JobRef } from "./handlers.ts";
+import { resumeInput, type JobRef } from "../shared/workflow/handlers.ts";
 
 /** The run was stopped through its AbortSignal; the rounds it completed stay in the store. */
 export class CancelledError extends Error {
@@ -73,11 +75,11 @@ export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string;
 }
 
 /**
- * The evaluate handler with ENKF_FAULTS' injected failures (shared/faults.ts): a transient one is
+ * The evaluate handler with ENKF_FAULTS' injected failures (faults.ts): a transient one is
  * a Lambda service error the state machine's Retry matches, a permanent one matches none.
  */
 function withFaults(evaluate: (event: unknown) => Promise<{ round: number; shard: number }>) {
-  const plan = faultPlan();
+  const plan = faultPlan(readConfig().faults);
   const attempts = new Map<string, number>();
   let injected = 0;
   const wrapped = async (event: unknown) => {
@@ -116,7 +118,7 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
           "Evaluate (gpu, distributed)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
           Reduce: async (event) => {
             const out = await handlers.reduce(event);
-            crashPoint("between", (event as { round: number }).round);
+            localCrash("between", (event as { round: number }).round);
             return out;
           },
           Finalize: handlers.finalize,

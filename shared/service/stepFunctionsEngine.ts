@@ -3,8 +3,8 @@
 // are named "<id>-r<round>" (workflowDefinition.ts), so cancel finds and stops whichever runs.
 
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
-import type { JobRef } from "../handlers.ts";
-import type { Engine } from "./service.ts";
+import type { JobRef } from "../workflow/handlers.ts";
+import type { Engine } from "./ports.ts";
 
 export class StepFunctionsEngine implements Engine {
   constructor(private readonly stateMachineArn: string, private readonly client = new SFNClient({})) {}

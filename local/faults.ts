@@ -1,5 +1,5 @@
-// Fault injection, for tests and chaos runs only: nothing happens unless these variables are set
-// (the Lambda functions and a plain `enkf run` never set them).
+// Fault injection, for tests and chaos runs only: nothing happens unless these variables are set.
+// Only the local runtime injects them (local/handlers.ts, local/engine.ts); deployed functions never do.
 //   ENKF_CRASH_AT="<point>[:<match>]"  SIGKILLs this process when it passes that point:
 //     evaluate:<round> (a shard's partial computed, not yet written), reduce:<round> (partials
 //     read, state not yet written), write:<key part> (an object's bytes in place, its checksum
@@ -11,9 +11,8 @@
 
 import { createHash } from "node:crypto";
 
-/** SIGKILLs the process if ENKF_CRASH_AT names this point (and match). */
-export function crashPoint(point: string, match?: string | number): void {
-  const spec = process.env.ENKF_CRASH_AT;
+/** SIGKILLs the process if `spec` (ENKF_CRASH_AT's value) names this point (and match). */
+export function crashPoint(spec: string | undefined, point: string, match?: string | number): void {
   if (!spec) return;
   const [p, m] = spec.split(/:(.*)/s, 2);
   if (p !== point) return;
@@ -31,9 +30,8 @@ export interface FaultPlan {
   permanentRound?: number;
 }
 
-/** The evaluate faults ENKF_FAULTS asks for, or null. */
-export function faultPlan(env: Record<string, string | undefined> = process.env): FaultPlan | null {
-  const text = env.ENKF_FAULTS;
+/** The evaluate faults `text` (ENKF_FAULTS's value) asks for, or null. */
+export function faultPlan(text: string | undefined): FaultPlan | null {
   if (!text) return null;
   const fields = Object.fromEntries(text.split(",").map((f) => f.split("=", 2).map((s) => s.trim())));
   const ev = fields.evaluate;

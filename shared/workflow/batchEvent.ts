@@ -3,11 +3,12 @@
 // functions/gpu/main.ts, which calls batchEvaluate. The local engine maps the Batch task to the
 // same function, with the environment the state machine's parameters produce.
 
-import { handlers } from "./handlers.ts";
+import { ENV } from "../config.ts";
+import type { WorkflowHandlers } from "./handlers.ts";
 
 /** The evaluate event a Batch job carries in its environment. */
 export function batchEvent(env: Record<string, string | undefined>): unknown {
-  const text = env.ENKF_EVENT;
+  const text = env[ENV.event];
   if (!text) throw new Error("ENKF_EVENT is not set: the Batch job's container override carries the evaluate event");
   try {
     return JSON.parse(text);
@@ -22,6 +23,6 @@ export function overrideEnvironment(params: unknown): Record<string, string> {
   return Object.fromEntries(list.map((e) => [e.Name, e.Value]));
 }
 
-export async function batchEvaluate(env: Record<string, string | undefined>): Promise<{ round: number; shard: number }> {
+export async function batchEvaluate(env: Record<string, string | undefined>, handlers: Pick<WorkflowHandlers, "evaluate">): Promise<{ round: number; shard: number }> {
   return handlers.evaluate(batchEvent(env));
 }

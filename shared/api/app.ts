@@ -5,15 +5,16 @@
 import { openApiDocument } from "./openapi.ts";
 import { apiRoutes } from "./routes.ts";
 import { router, type Authenticate, type Router } from "./router.ts";
-import { JobService, type ServiceOptions } from "./service.ts";
+import { Service } from "../service/service.ts";
+import type { ServiceOptions } from "../service/ports.ts";
 
 export interface Api {
-  service: JobService;
+  service: Service;
   router: Router;
 }
 
 export function createApi(opts: ServiceOptions & { authenticate: Authenticate; auth: "bearer" | "sigv4"; onError: (id: string, e: unknown) => void }): Api {
-  const service = new JobService(opts);
+  const service = new Service(opts);
   let doc: unknown;
   const routes = apiRoutes(service, () => (doc ??= openApiDocument(routes, { auth: opts.auth })));
   return { service, router: router(routes, opts.authenticate, opts.onError) };

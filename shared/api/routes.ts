@@ -4,11 +4,11 @@
 import { z } from "zod";
 import {
   DatasetList, DatasetRegistration, DatasetUpload, DatasetView, JobAccepted, JobHistory, JobList, JobResult, JobView, ScheduleCreate, ScheduleList, ScheduleView,
-} from "../../shared/spec/api.ts";
-import { JobSpec } from "../../shared/spec/job.ts";
+} from "../spec/api.ts";
+import { JobSpec } from "../spec/job.ts";
 import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
 import type { Route } from "./router.ts";
-import type { JobService } from "./service.ts";
+import type { Service } from "../service/service.ts";
 
 const DryRun = z.object({ dryRun: z.literal(true), shards: z.int(), memoryMb: z.int(), estimate: z.record(z.string(), z.unknown()) }).meta({ id: "DryRun" });
 
@@ -16,7 +16,7 @@ const RegistrationBody = DatasetRegistration.extend({
   files: z.array(z.strictObject({ path: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(2).max(10_000),
 });
 
-export function apiRoutes(service: JobService, openapi: () => unknown): Route[] {
+export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
   const idempotencyKey = (req: ApiRequest) => req.headers["idempotency-key"];
   return [
     {
@@ -32,53 +32,53 @@ export function apiRoutes(service: JobService, openapi: () => unknown): Route[] 
         const body = parseJson(req.body);
         if (req.query.dryRun !== undefined && req.query.dryRun !== "false") {
           if (req.query.dryRun !== "true") throw badRequest("dryRun is true or false", [{ path: "dryRun", message: `got "${req.query.dryRun.slice(0, 20)}"` }]);
-          return json(200, await service.plan(body, intParam(req, "memory", 3008, 128, 10_240)));
+          return json(200, await service.jobs.plan(body, intParam(req, "memory", 3008, 128, 10_240)));
         }
-        const { id, created } = await service.submit(body, idempotencyKey(req));
-        const { status } = await service.status(id);
+        const { id, created } = await service.jobs.submit(body, idempotencyKey(req));
+        const { status } = await service.jobs.status(id);
         // a repeat with the same key and body answers as the first submit did, marked as a replay
-        return json(202, { id, status, links: service.jobLinks(id) }, { location: `/jobs/${id}`, ...(created ? {} : { "idempotent-replayed": "true" }) });
+        return json(202, { id, status, links: service.jobs.links(id) }, { location: `/jobs/${id}`, ...(created ? {} : { "idempotent-replayed": "true" }) });
       },
     },
     {
       method: "GET", path: "/jobs", mutates: false,
       doc: { summary: "List jobs, newest first.", query: { limit: "1–100 (default 20)", cursor: "nextCursor of the previous page" }, responses: { 200: JobList } },
       async handler(req) {
-        return json(200, await service.list(intParam(req, "limit", 20, 1, 100), req.query.cursor || undefined));
+        return json(200, await service.jobs.list(intParam(req, "limit", 20, 1, 100), req.query.cursor || undefined));
       },
     },
     {
       method: "GET", path: "/jobs/{id}", mutates: false,
       doc: { summary: "A job's status, iteration, latest metrics, progress and ETA.", responses: { 200: JobView } },
-      handler: async (_req, p) => json(200, await service.view(p.id)),
+      handler: async (_req, p) => json(200, await service.jobs.view(p.id)),
     },
     {
       method: "GET", path: "/jobs/{id}/history", mutates: false,
       doc: { summary: "The job's history: one row per completed iteration.", responses: { 200: JobHistory } },
-      handler: async (_req, p) => json(200, await service.history(p.id)),
+      handler: async (_req, p) => json(200, await service.jobs.history(p.id)),
     },
     {
       method: "GET", path: "/jobs/{id}/result", mutates: false,
       doc: { summary: "result.json and where to fetch θ (.npy): a path on this server, or a presigned S3 URL. 409 until the job has succeeded.", responses: { 200: JobResult } },
-      handler: async (_req, p) => json(200, { id: p.id, ...(await service.result(p.id, `/jobs/${p.id}/theta.npy`)) }),
+      handler: async (_req, p) => json(200, { id: p.id, ...(await service.jobs.result(p.id, `/jobs/${p.id}/theta.npy`)) }),
     },
     {
       method: "GET", path: "/jobs/{id}/theta.npy", mutates: false,
       doc: { summary: "θ as a float64 .npy file (application/octet-stream).", responses: { 200: null } },
       async handler(_req, p) {
-        const bytes = await service.theta(p.id);
+        const bytes = await service.jobs.theta(p.id);
         return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.id}-theta.npy"` }, body: bytes };
       },
     },
     {
       method: "GET", path: "/jobs/{id}/report", mutates: false,
       doc: { summary: "The run report as one self-contained HTML page (text/html): plots, spec, final metrics, timing, environment. 409 until the job has succeeded.", responses: { 200: null } },
-      handler: async (_req, p) => ({ status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: await service.report(p.id) }),
+      handler: async (_req, p) => ({ status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: await service.jobs.report(p.id) }),
     },
     {
       method: "DELETE", path: "/jobs/{id}", mutates: true,
       doc: { summary: "Cancel the job: its execution stops, completed iterations are kept, and its status becomes cancelled. 409 once it has finished.", responses: { 200: JobView } },
-      handler: async (_req, p) => json(200, await service.cancel(p.id)),
+      handler: async (_req, p) => json(200, await service.jobs.cancel(p.id)),
     },
     {
       method: "POST", path: "/datasets", mutates: true,
@@ -107,41 +107,41 @@ export function apiRoutes(service: JobService, openapi: () => unknown): Route[] 
           } catch {
             throw badRequest("the CSV is not UTF-8 text");
           }
-          const view = await service.uploadCsv(text, { name, label, kind: kind as "classification", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) });
+          const view = await service.datasets.uploadCsv(text, { name, label, kind: kind as "classification", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) });
           return json(201, view, { location: `/datasets/${view.id}` });
         }
         const body = jsonBody(req, RegistrationBody);
-        return json(201, await service.registerUpload(body));
+        return json(201, await service.datasets.registerUpload(body));
       },
     },
     {
       method: "GET", path: "/datasets", mutates: false,
       doc: { summary: "List registered datasets.", responses: { 200: DatasetList } },
-      handler: async () => json(200, { datasets: await service.datasets() }),
+      handler: async () => json(200, { datasets: await service.datasets.list() }),
     },
     {
       method: "GET", path: "/datasets/{id}", mutates: false,
       doc: { summary: "A registered dataset: pending until its files are uploaded, then ready.", responses: { 200: DatasetView } },
-      handler: async (_req, p) => json(200, await service.dataset(p.id)),
+      handler: async (_req, p) => json(200, await service.datasets.get(p.id)),
     },
     {
       method: "POST", path: "/schedules", mutates: true,
       doc: { summary: "Schedule a job template on a rate or cron expression.", body: { schema: ScheduleCreate }, responses: { 201: ScheduleView } },
       async handler(req) {
-        const view = await service.createSchedule(jsonBody(req, ScheduleCreate));
+        const view = await service.schedules.create(jsonBody(req, ScheduleCreate));
         return json(201, view, { location: `/schedules/${view.id}` });
       },
     },
     {
       method: "GET", path: "/schedules", mutates: false,
       doc: { summary: "List schedules.", responses: { 200: ScheduleList } },
-      handler: async () => json(200, { schedules: await service.schedules() }),
+      handler: async () => json(200, { schedules: await service.schedules.list() }),
     },
     {
       method: "DELETE", path: "/schedules/{id}", mutates: true,
       doc: { summary: "Delete a schedule (jobs it submitted are not touched).", responses: { 204: null } },
       async handler(_req, p) {
-        await service.deleteSchedule(p.id);
+        await service.schedules.delete(p.id);
         return { status: 204, headers: {}, body: "" };
       },
     },

@@ -2,7 +2,7 @@
 // sent and answers with its output or its error message.
 
 import { parentPort } from "node:worker_threads";
-import { handlers } from "./handlers.ts";
+import { localHandlers as handlers } from "./handlers.ts";
 
 parentPort!.on("message", async ({ id, event }: { id: number; event: unknown }) => {
   try {

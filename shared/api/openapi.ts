@@ -2,7 +2,7 @@
 // (JSON Schema 2020-12, OpenAPI 3.1's dialect), so the description cannot drift from the code.
 
 import { z } from "zod";
-import { ErrorBody } from "../../shared/spec/api.ts";
+import { ErrorBody } from "../spec/api.ts";
 import type { Route } from "./router.ts";
 
 type Json = Record<string, unknown>;

@@ -1,0 +1,154 @@
+// Registered datasets: CSV uploads stored in the sharded format, or sharded files the client
+// uploads itself through presigned URLs; and the data a submitted job trains on. Layout under the
+// service's store: datasets/<id>/dataset.json (the record), datasets/<id>/manifest.json + files.
+
+import { csvDataset } from "../data/csv.ts";
+import { DataError } from "../data/errors.ts";
+import { loadDataset } from "../data/load.ts";
+import { decodeShards, encodeShards, parseManifest } from "../data/shards.ts";
+import type { Dataset } from "../data/types.ts";
+import type { DatasetView } from "../spec/api.ts";
+import type { JobSpec } from "../spec/job.ts";
+import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
+import { invalid, notFound } from "./errors.ts";
+import { newId } from "./idempotency.ts";
+
+interface DatasetRecord {
+  id: string;
+  name: string;
+  kind: "classification" | "regression";
+  createdAt: string;
+  /** files still to be uploaded through presigned URLs (AWS registration) */
+  files?: { path: string; sha256: string }[];
+}
+
+export interface CsvUpload {
+  name: string;
+  label: string;
+  kind: "classification" | "regression";
+  testFraction: number;
+  seed: number;
+}
+
+export interface Registration {
+  name: string;
+  kind: "classification" | "regression";
+  files: { path: string; sha256: string }[];
+}
+
+const validId = (id: string) => /^[a-z0-9][a-z0-9-]{0,63}$/.test(id);
+
+export class DatasetService {
+  constructor(private readonly root: BlobStore, private readonly now: () => number, private readonly presignSeconds: number) {}
+
+  private file(id: string, path: string): string {
+    return `datasets/${id}/${path}`;
+  }
+
+  private async record(id: string): Promise<DatasetRecord | null> {
+    if (!validId(id)) return null;
+    try {
+      return (await getJson(this.root, this.file(id, "dataset.json"))) as DatasetRecord;
+    } catch (e) {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    }
+  }
+
+  private async ready(rec: DatasetRecord): Promise<boolean> {
+    if (!rec.files) return true;
+    for (const f of rec.files) if (!(await this.root.has(this.file(rec.id, f.path)))) return false;
+    return true;
+  }
+
+  private async view(rec: DatasetRecord): Promise<DatasetView> {
+    const ready = await this.ready(rec);
+    let shape = {};
+    if (ready) {
+      try {
+        const m = parseManifest(new TextDecoder().decode(await this.root.get(this.file(rec.id, "manifest.json"))), `dataset ${rec.id}`);
+        shape = { rows: { train: m.splits.train.rows, test: m.splits.test.rows }, features: m.features, outputs: m.outputs };
+      } catch (e) {
+        if (!(e instanceof DataError) && !(e instanceof NotFoundError)) throw e;
+      }
+    }
+    return { id: rec.id, name: rec.name, kind: rec.kind, status: ready ? "ready" : "pending", createdAt: rec.createdAt, ...shape, links: { self: `/datasets/${rec.id}` } };
+  }
+
+  /** Registers a CSV upload: parsed, standardized, split and stored in the sharded format. */
+  async uploadCsv(text: string, opts: CsvUpload): Promise<DatasetView> {
+    let ds: Dataset;
+    try {
+      ds = csvDataset(text, "the upload", { label: opts.label, kind: opts.kind, standardize: true, testFraction: opts.testFraction, seed: opts.seed });
+    } catch (e) {
+      if (e instanceof DataError) throw invalid(e.message, [{ path: "", message: e.message }]);
+      throw e;
+    }
+    const rec: DatasetRecord = { id: newId("d"), name: opts.name, kind: opts.kind, createdAt: new Date(this.now()).toISOString() };
+    const encoded = encodeShards(ds, 1);
+    for (const f of encoded.files) await this.root.put(this.file(rec.id, f.path), f.bytes);
+    await putJson(this.root, this.file(rec.id, "manifest.json"), encoded.manifest);
+    await putJson(this.root, this.file(rec.id, "dataset.json"), rec);
+    return this.view(rec);
+  }
+
+  /** Registers a dataset whose sharded files the client uploads itself, through presigned URLs. */
+  async registerUpload(body: Registration): Promise<{ dataset: DatasetView; uploads: { path: string; url: string; method: "PUT"; headers: Record<string, string> }[]; expiresInSeconds: number }> {
+    if (!this.root.presign) throw invalid("this server's store takes no direct uploads; POST the data as text/csv");
+    if (!body.files.some((f) => f.path === "manifest.json")) throw invalid("the files include manifest.json (the sharded format's index, as enkf data writes it)", [{ path: "files", message: "no manifest.json" }]);
+    const rec: DatasetRecord = { id: newId("d"), name: body.name, kind: body.kind, createdAt: new Date(this.now()).toISOString(), files: body.files };
+    await putJson(this.root, this.file(rec.id, "dataset.json"), rec);
+    const seconds = this.presignSeconds;
+    const uploads = [];
+    for (const f of body.files) uploads.push({ path: f.path, method: "PUT" as const, ...(await this.root.presign(this.file(rec.id, f.path), "put", seconds, f.sha256)) });
+    return { dataset: await this.view(rec), uploads, expiresInSeconds: seconds };
+  }
+
+  async list(): Promise<DatasetView[]> {
+    const out: DatasetView[] = [];
+    for (const k of await this.root.list("datasets/")) {
+      if (!k.endsWith("/dataset.json")) continue;
+      const rec = await this.record(k.split("/")[1]);
+      if (rec) out.push(await this.view(rec));
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<DatasetView> {
+    const rec = await this.record(id);
+    if (!rec) throw notFound(`dataset ${id.slice(0, 80)}`);
+    return this.view(rec);
+  }
+
+  /** The dataset a job trains on: mnist or a registered dataset; files on the server are refused. */
+  async forJob(spec: JobSpec): Promise<Dataset> {
+    if (spec.problem.type !== "classification" && spec.problem.type !== "regression") {
+      throw invalid(`the service trains networks (problem.type "classification" or "regression"); "${spec.problem.type}" runs with enkf run`, [{ path: "problem.type", message: "not served over HTTP" }]);
+    }
+    const data = spec.problem.data;
+    if (data.source !== "mnist" && data.source !== "dataset") {
+      throw invalid(`data source "${data.source}" reads files on the server; register the data with POST /datasets and use {"source": "dataset", "id": …}`, [{ path: "problem.data.source", message: "use \"dataset\" or \"mnist\"" }]);
+    }
+    try {
+      return await loadDataset(data, spec.problem.type, "/", (id) => this.read(id));
+    } catch (e) {
+      if (e instanceof DataError) throw invalid(e.message, [{ path: "problem.data", message: e.message }]);
+      throw e;
+    }
+  }
+
+  private async read(id: string): Promise<Dataset> {
+    const rec = await this.record(id);
+    if (!rec) throw new DataError(`no dataset "${id}": register it with POST /datasets`);
+    if (!(await this.ready(rec))) throw new DataError(`dataset ${id} is still waiting for its files to be uploaded`);
+    const read = (path: string) => this.root.get(this.file(id, path));
+    try {
+      const manifest = parseManifest(new TextDecoder().decode(await read("manifest.json")), `dataset ${id}`);
+      return await decodeShards(manifest, read, `dataset ${id}`);
+    } catch (e) {
+      // an upload whose bytes do not match the sha256 it was registered with
+      if (e instanceof IntegrityError) throw new DataError(`dataset ${id}: ${e.message}; upload that file again`);
+      throw e;
+    }
+  }
+}

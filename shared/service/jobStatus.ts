@@ -1,0 +1,47 @@
+// A job's status and history as its store shows them, so they are the same whichever process
+// asks (the service, enkf watch): result.json → its result's status (converged, max_iterations,
+// … → succeeded), failure.json → failed, cancel.json → cancelled, a state → running, else queued.
+
+import type { JobStatus } from "../spec/api.ts";
+import { getJson, NotFoundError, type BlobStore } from "../store/blobStore.ts";
+import { keys } from "../workflow/jobStore.ts";
+
+/** A finished run's job status from its result's status (converged, max_iterations, … → succeeded). */
+export function finishedStatus(resultStatus: string | undefined): JobStatus {
+  return resultStatus === "failed" ? "failed" : resultStatus === "cancelled" ? "cancelled" : "succeeded";
+}
+
+/** Progress (1 once succeeded) and the ETA at the pace so far (while queued or running). */
+export function jobProgress(status: JobStatus, iteration: number, maxIterations: number, lastSeconds: unknown): { progress: number; etaSeconds: number | null } {
+  const active = status === "running" || status === "queued";
+  return {
+    progress: status === "succeeded" ? 1 : Math.min(1, iteration / maxIterations),
+    etaSeconds: active && typeof lastSeconds === "number" && iteration > 0 ? (lastSeconds / iteration) * Math.max(0, maxIterations - iteration) : null,
+  };
+}
+
+export async function storeStatus(store: BlobStore): Promise<{ status: JobStatus; message?: string }> {
+  if (await store.has(keys.result)) {
+    const r = (await getJson(store, keys.result)) as { message?: string; status?: string };
+    return { status: finishedStatus(r.status), ...(r.message ? { message: r.message } : {}) };
+  }
+  if (await store.has(keys.failure)) {
+    const f = (await getJson(store, keys.failure)) as { cause?: string; error?: string };
+    return { status: "failed", message: f.cause || f.error || "failed" };
+  }
+  if (await store.has("cancel.json")) return { status: "cancelled", message: "cancelled; the completed iterations are kept in the job's store" };
+  return { status: (await store.list("state/")).length > 0 ? "running" : "queued" };
+}
+
+/** The history so far: from result.json once finished, else from the latest state. */
+export async function storeHistory(store: BlobStore, status?: JobStatus): Promise<unknown[]> {
+  if ((status ?? (await storeStatus(store)).status) === "succeeded") return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
+  const states = (await store.list("state/")).filter((k) => /^state\/\d{6}\.json$/.test(k));
+  if (states.length === 0) return [];
+  try {
+    return ((await getJson(store, states[states.length - 1])) as { history: unknown[] }).history;
+  } catch (e) {
+    if (e instanceof NotFoundError) return [];
+    throw e;
+  }
+}

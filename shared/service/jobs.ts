@@ -1,0 +1,221 @@
+// Jobs: submit (validated, prepared in the job's own store, started on the engine), read back
+// (status, view, history, result, report, θ), list and cancel. Layout under the service's store:
+//   jobs/<id>/job.json         the job's record (name, creation time, idempotency, body hash)
+//   jobs/<id>/…                the job's own store (shared/workflow/jobStore.ts)
+//   jobs/<id>/cancel.json      written by a cancel
+//   index/<inverted time>-<id> empty markers that list jobs newest first
+
+import type { Dataset } from "../data/types.ts";
+import type { JobStatus, JobView } from "../spec/api.ts";
+import type { JobSpec } from "../spec/job.ts";
+import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
+import { openStore } from "../store/openStore.ts";
+import type { JobRef } from "../workflow/handlers.ts";
+import { keys } from "../workflow/jobStore.ts";
+import { prepareJob } from "../workflow/steps.ts";
+import type { DatasetService } from "./datasets.ts";
+import { busy, conflict, invalid, notFound, ServiceError } from "./errors.ts";
+import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
+import { jobProgress, storeHistory, storeStatus } from "./jobStatus.ts";
+import type { ServiceOptions } from "./ports.ts";
+import { jobRefused, parseSpec } from "./submission.ts";
+
+interface JobRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+  bodySha256: string;
+  idempotencyKey?: string;
+  schedule?: string;
+  /** the execution that launched it (a schedule's firing on AWS), for cancel */
+  execution?: string;
+}
+
+export interface SubmitOptions {
+  /** the schedule whose firing made it */
+  schedule?: string;
+  execution?: string;
+  /** false: prepare only (the Launch state runs it in its own execution) */
+  start?: boolean;
+}
+
+const INVERT = 10 ** 13;
+const join = (location: string, ...parts: string[]) => [location.replace(/\/+$/, ""), ...parts].join("/");
+
+export class JobService {
+  private readonly lock = new KeyedLock();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ServiceOptions, private readonly root: BlobStore, private readonly datasets: DatasetService) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  jobRef(id: string): JobRef {
+    return { id, store: join(this.opts.location, "jobs", id), ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}) };
+  }
+
+  jobStore(id: string): BlobStore {
+    return openStore(this.jobRef(id).store, { endpoint: this.opts.endpoint });
+  }
+
+  /** Validates, prepares and starts a job; with an idempotency key, a repeat returns the first job. */
+  async submit(body: unknown, idempotencyKey?: string, opts: SubmitOptions = {}): Promise<{ id: string; created: boolean }> {
+    const spec = parseSpec(body);
+    const bodySha256 = sha256(JSON.stringify(spec));
+    if (idempotencyKey !== undefined && !validKey(idempotencyKey)) throw invalid("Idempotency-Key must be 1 to 255 visible ASCII characters", [{ path: "Idempotency-Key", message: "invalid header" }]);
+    const id = idempotencyKey !== undefined ? keyedId(idempotencyKey) : newId("j");
+    return this.lock.run(id, async () => {
+      const store = this.jobStore(id);
+      if (idempotencyKey !== undefined && (await store.has("job.json"))) {
+        const rec = (await getJson(store, "job.json")) as JobRecord;
+        if (rec.bodySha256 !== bodySha256) throw conflict(`Idempotency-Key "${idempotencyKey.slice(0, 80)}" was used for job ${id} with a different body`);
+        return { id, created: false };
+      }
+      if (this.opts.engine.full?.()) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
+      const dataset = await this.datasets.forJob(spec);
+      await prepareJob(store, spec, dataset, this.shards(spec, dataset)).catch(jobRefused);
+      const createdAt = new Date(this.now()).toISOString();
+      const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}) };
+      await putJson(store, "job.json", rec);
+      await this.root.put(`index/${String(INVERT - this.now()).padStart(13, "0")}-${id}`, new Uint8Array(0));
+      if (opts.start !== false) await this.opts.engine.start(this.jobRef(id));
+      return { id, created: true };
+    });
+  }
+
+  /** A dry run: what the job would cost on AWS (shared/plan), nothing started. */
+  async plan(body: unknown, memoryMb: number): Promise<unknown> {
+    const spec = parseSpec(body);
+    if (spec.optimizer.method !== "modified-enkf") throw invalid("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
+    const dataset = await this.datasets.forJob(spec);
+    const shards = this.shards(spec, dataset);
+    const { planJob } = await import("../plan/calibrate.ts");
+    return { dryRun: true, shards, memoryMb, estimate: await planJob(spec, dataset, shards, memoryMb).catch(jobRefused) };
+  }
+
+  /** compute.shards, or the service's default (at most one per training row). */
+  private shards(spec: JobSpec, dataset: Dataset): number {
+    return spec.compute.shards ?? Math.min(this.opts.shards ?? 4, Math.max(1, dataset.train.rows));
+  }
+
+  private async record(id: string): Promise<JobRecord> {
+    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw notFound(`job ${id.slice(0, 80)}`);
+    try {
+      return (await getJson(this.jobStore(id), "job.json")) as JobRecord;
+    } catch (e) {
+      if (e instanceof NotFoundError) throw notFound(`job ${id}`);
+      throw e;
+    }
+  }
+
+  status(id: string, store: BlobStore = this.jobStore(id)): Promise<{ status: JobStatus; message?: string }> {
+    return storeStatus(store);
+  }
+
+  /** `store`: a job store of its own, e.g. the run directory of `enkf run` with compute.shards
+   *  (no job.json; `id` is the directory's name). */
+  async view(id: string, opts: { store?: BlobStore } = {}): Promise<JobView> {
+    const store = opts.store ?? this.jobStore(id);
+    const rec = opts.store && !(await store.has("job.json"))
+      ? { id, name: ((await getJson(store, keys.spec)) as { name: string }).name, createdAt: new Date(this.now()).toISOString(), bodySha256: "" }
+      : await this.record(id);
+    const spec = (await getJson(store, keys.spec)) as { stop: { maxIterations: number } };
+    const { status, message } = await storeStatus(store);
+    const history = await storeHistory(store, status);
+    // once finished, the full-split metrics too (train and test loss and accuracy)
+    const final = status === "succeeded" ? ((await getJson(store, keys.result)) as { metrics?: Record<string, number> }).metrics ?? {} : {};
+    const last = history[history.length - 1] as Record<string, unknown> | undefined;
+    const iteration = history.length;
+    const max = spec.stop.maxIterations;
+    const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+    return {
+      id, name: rec.name, status, createdAt: rec.createdAt,
+      iteration, maxIterations: max,
+      ...jobProgress(status, iteration, max, last?.seconds),
+      metrics: { objective: num(last?.objective), batchAccuracy: num(last?.batchAccuracy), ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])) },
+      ...(message ? { message } : {}),
+      links: this.links(id),
+    };
+  }
+
+  links(id: string): Record<string, string> {
+    return { self: `/jobs/${id}`, history: `/jobs/${id}/history`, result: `/jobs/${id}/result`, report: `/jobs/${id}/report` };
+  }
+
+  async history(id: string): Promise<{ id: string; history: unknown[] }> {
+    await this.record(id);
+    return { id, history: await storeHistory(this.jobStore(id)) };
+  }
+
+  async list(limit: number, cursor?: string): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
+    if (cursor !== undefined && !/^\d{13}-[a-z0-9-]{1,64}$/.test(cursor)) throw invalid("cursor is not one this API returned", [{ path: "cursor", message: "invalid" }]);
+    const all = await this.root.list("index/");
+    const start = cursor ? all.findIndex((k) => k > `index/${cursor}`) : 0;
+    const page = start < 0 ? [] : all.slice(start, start + limit);
+    const jobs: JobView[] = [];
+    for (const k of page) {
+      try {
+        jobs.push(await this.view(k.slice(k.indexOf("-") + 1)));
+      } catch (e) {
+        if (!(e instanceof ServiceError && e.kind === "not_found")) throw e; // a job whose record is gone is skipped
+      }
+    }
+    const more = start >= 0 && start + limit < all.length;
+    return { jobs, nextCursor: more ? page[page.length - 1].slice("index/".length) : null };
+  }
+
+  /** The succeeded job's store, or a conflict saying what it is instead. */
+  private async finished(id: string, what: string): Promise<BlobStore> {
+    await this.record(id);
+    const store = this.jobStore(id);
+    const { status } = await storeStatus(store);
+    if (status !== "succeeded") throw conflict(`job ${id} is ${status}; its ${what} exists once it has succeeded`);
+    return store;
+  }
+
+  async result(id: string, thetaPath: string): Promise<{ result: unknown; theta: { url: string; bytes: number; expiresInSeconds?: number } }> {
+    const store = await this.finished(id, "result");
+    const result = await getJson(store, keys.result);
+    const theta = await store.get(keys.theta);
+    if (store.presign) {
+      const seconds = this.opts.presignSeconds ?? 900;
+      return { result, theta: { url: (await store.presign(keys.theta, "get", seconds)).url, bytes: theta.length, expiresInSeconds: seconds } };
+    }
+    return { result, theta: { url: thetaPath, bytes: theta.length } };
+  }
+
+  /** The run report (shared/report): one self-contained HTML page. */
+  async report(id: string): Promise<string> {
+    const store = await this.finished(id, "report");
+    const { runReportHtml } = await import("../report/runReport.ts");
+    return runReportHtml((name) => store.get(name));
+  }
+
+  async theta(id: string): Promise<Uint8Array> {
+    await this.record(id);
+    if ((await storeStatus(this.jobStore(id))).status !== "succeeded") throw conflict(`job ${id} has no result yet`);
+    return this.jobStore(id).get(keys.theta);
+  }
+
+  async cancel(id: string): Promise<JobView> {
+    const rec = await this.record(id);
+    const { status } = await storeStatus(this.jobStore(id));
+    if (status === "succeeded" || status === "failed") throw conflict(`job ${id} has already ${status === "succeeded" ? "succeeded" : "failed"}`);
+    if (status !== "cancelled") {
+      await putJson(this.jobStore(id), "cancel.json", { cancelledAt: new Date(this.now()).toISOString() });
+      await this.opts.engine.stop(id, rec.execution);
+    }
+    return this.view(id);
+  }
+
+  /** Jobs neither finished, failed nor cancelled (the local server resumes them on start). */
+  async unfinished(): Promise<string[]> {
+    const out: string[] = [];
+    for (const k of await this.root.list("index/")) {
+      const id = k.slice(k.indexOf("-") + 1);
+      const { status } = await storeStatus(this.jobStore(id));
+      if (status === "queued" || status === "running") out.push(id);
+    }
+    return out;
+  }
+}

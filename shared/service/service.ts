@@ -1,0 +1,32 @@
+// The service behind the HTTP API: jobs, datasets and schedules over one store (a directory or an
+// S3 prefix), with an engine that runs jobs and a scheduler that fires schedules (ports.ts). Each
+// concept has its module; this one wires them together. Errors are domain errors (errors.ts).
+
+import { openStore } from "../store/openStore.ts";
+import type { BlobStore } from "../store/blobStore.ts";
+import type { JobRef } from "../workflow/handlers.ts";
+import { DatasetService } from "./datasets.ts";
+import { JobService } from "./jobs.ts";
+import { launchJob } from "./launch.ts";
+import type { ServiceOptions } from "./ports.ts";
+import { ScheduleService } from "./schedules.ts";
+
+export class Service {
+  readonly root: BlobStore;
+  readonly jobs: JobService;
+  readonly datasets: DatasetService;
+  readonly schedules: ScheduleService;
+
+  constructor(readonly opts: ServiceOptions) {
+    const now = opts.now ?? Date.now;
+    this.root = openStore(opts.location, { endpoint: opts.endpoint });
+    this.datasets = new DatasetService(this.root, now, opts.presignSeconds ?? 900);
+    this.jobs = new JobService(opts, this.root, this.datasets);
+    this.schedules = new ScheduleService(this.root, opts.scheduler, this.jobs, this.datasets, now);
+  }
+
+  /** The state machine's Launch state (launch.ts). */
+  launch(event: unknown): Promise<{ job: JobRef; duplicate: boolean }> {
+    return launchJob(this.jobs, this.schedules, event);
+  }
+}
