@@ -1,0 +1,125 @@
+// The cost estimate before launch (enkf plan, POST /jobs?dryRun=true) and following a job while it
+// runs (enkf watch), over real processes and real HTTP.
+import { runCli, spawnCli } from "../support/cli.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startLocalServer } from "../../local/server.ts";
+import { estimateCost, lambdaVcpus, PRICES } from "../../shared/plan/costModel.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const tmp = mkdtempSync(join(tmpdir(), "plan-"));
+
+const enkf = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: tmp, env });
+
+const job = (iterations: number, extra: object = {}) => ({
+  name: "planned", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [8] } },
+  optimizer: { method: "modified-enkf", ensembleSize: 12, batchSize: 120 }, stop: { maxIterations: iterations }, ...extra,
+});
+
+beforeAll(() => {
+  let s = 5;
+  const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  writeFileSync(join(tmp, "d.csv"), "a,b,c,y\n" + Array.from({ length: 400 }, () => { const a = r(), b = r(), c = r(); return `${a},${b},${c},${a - b + c > 0 ? 1 : 0}`; }).join("\n") + "\n");
+  writeFileSync(join(tmp, "job.json"), JSON.stringify(job(200)));
+});
+
+describe("the cost model", () => {
+  it("adds up Lambda GB-seconds, transitions and requests at the stated prices, and Lambda's vCPUs scale with memory", () => {
+    expect(lambdaVcpus(1769)).toBe(1);
+    expect(lambdaVcpus(20_000)).toBe(6);
+    const e = estimateCost({ iterations: 100, shards: 4, ensembleSize: 10, maxConcurrency: 10, memoryMb: 1024, localShardSeconds: 0.5, localReduceSeconds: 0.1 });
+    const rounds = 126, slow = 1769 / 1024, evaluate = 0.5 * slow + 0.15, reduce = 0.1 * slow + 0.15 + 0.08;
+    expect(e.rounds).toBe(rounds);
+    expect(e.lambda.gbSeconds).toBeCloseTo(rounds * (4 * evaluate + reduce) + 2, 9);
+    expect(e.lambda.invocations).toBe(rounds * 5 + 2);
+    expect(e.stepFunctions.transitions).toBe(rounds * 12 + 3);
+    expect(e.dollars).toBeCloseTo(e.lambda.gbSeconds * PRICES.lambdaGbSecond + e.lambda.invocations * 2e-7 + e.stepFunctions.transitions * 2.5e-5 + e.s3.gets * 4e-7 + e.s3.puts * 5e-6, 12);
+    // more memory past one vCPU buys no speed for the one-threaded kernel, only cost
+    const big = estimateCost({ iterations: 100, shards: 4, ensembleSize: 10, maxConcurrency: 10, memoryMb: 3538, localShardSeconds: 0.5, localReduceSeconds: 0.1 });
+    expect(big.wallSeconds).toBeLessThan(e.wallSeconds);
+    expect(big.lambda.gbSeconds).toBeGreaterThan(e.lambda.gbSeconds);
+    expect(e.assumptions.join(" ")).toMatch(/one per 1,769 MB, at most 6/);
+  });
+
+  it("the calibration times real evaluate tasks: the kernel's own phases fit inside the measured task", async () => {
+    const { calibrate } = await import("../../shared/plan/calibrate.ts");
+    const { loadDataset } = await import("../../shared/data/load.ts");
+    const { JobSpec } = await import("../../shared/spec/job.ts");
+    const spec = JobSpec.parse({ ...job(10), compute: { shards: 2, backend: "reference" } });
+    if (spec.problem.type !== "classification") throw new Error("test job");
+    const cal = await calibrate(spec, await loadDataset(spec.problem.data, "classification", tmp), 2, 12);
+    expect(cal.kernelSeconds).toBeGreaterThan(0);
+    expect(cal.kernelSeconds).toBeLessThanOrEqual(cal.localShardSeconds);
+    expect(cal.localReduceSeconds).toBeGreaterThan(0);
+  });
+
+  it("enkf plan calibrates on the job itself and prints every item, its prices and assumptions", () => {
+    const r = enkf(["plan", "job.json", "--shards", "4", "--memory", "2048"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/calibrating: timing one shard's evaluate task here/);
+    for (const item of ["Lambda", "GB-s", "Step Functions", "state transitions", "S3", "GET", "PUT", "total", "wall time", "prices (us-east-1, as of", "assumptions:", "1.16 vCPU at 2048 MB"]) expect(r.stdout).toContain(item);
+    const json = JSON.parse(enkf(["plan", "job.json", "--json"]).stdout);
+    expect(json.rounds).toBe(251);
+    expect(json.lambda.evaluateSecondsEach).toBeGreaterThan(0.15);
+    expect(enkf(["plan", "job.json", "--memory", "64"]).code).toBe(2);
+  });
+
+  it("POST /jobs?dryRun=true answers the same estimate and starts nothing", async () => {
+    const server = await startLocalServer({ location: join(tmp, "svc"), port: 0, token: "plan-token-0123456789", workers: 1 });
+    try {
+      const h = { authorization: "Bearer plan-token-0123456789" };
+      const up = (await (await fetch(`${server.url}/datasets?name=d&label=y`, { method: "POST", headers: { ...h, "content-type": "text/csv" }, body: (await import("node:fs")).readFileSync(join(tmp, "d.csv")) })).json()) as { id: string };
+      const spec = { ...job(200), problem: { ...job(200).problem, data: { source: "dataset", id: up.id } }, compute: { shards: 4 } };
+      const res = await fetch(`${server.url}/jobs?dryRun=true&memory=2048`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify(spec) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { dryRun: boolean; shards: number; estimate: { rounds: number; dollars: number; prices: { region: string } } };
+      expect(body.dryRun).toBe(true);
+      expect(body.estimate.rounds).toBe(251);
+      expect(body.estimate.dollars).toBeGreaterThan(0);
+      expect(body.estimate.prices.region).toBe("us-east-1");
+      const list = (await (await fetch(`${server.url}/jobs`, { headers: h })).json()) as { jobs: unknown[] };
+      expect(list.jobs).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("enkf watch", () => {
+  it("follows a running job from its directory to the end, in plain lines when not on a terminal", async () => {
+    writeFileSync(join(tmp, "w.json"), JSON.stringify(job(120, { compute: { shards: 2, backend: "reference" } })));
+    const dir = join(tmp, "watched");
+    const run = spawnCli(["run", "w.json", "--out", dir, "--quiet"], { cwd: tmp, stdio: "ignore" });
+    const ran = new Promise((r) => run.once("exit", r));
+    await new Promise((r) => setTimeout(r, 1500));
+    const w = enkf(["watch", dir, "--interval", "0.3"]);
+    await ran;
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toMatch(/watched: succeeded: reached the iteration limit \(120\)/);
+    const lines = w.stderr.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.some((l) => /^running\s+\d+\/120\s+objective .* eta /.test(l))).toBe(true);
+    expect(lines[lines.length - 1]).toMatch(/^succeeded 120\/120/);
+    expect(w.stderr).not.toMatch(/\r|\x1b\[/);
+  });
+
+  it("follows a job through the API with --url", async () => {
+    const server = await startLocalServer({ location: join(tmp, "svc2"), port: 0, token: "watch-token-0123456789", workers: 1 });
+    try {
+      const h = { authorization: "Bearer watch-token-0123456789" };
+      const up = (await (await fetch(`${server.url}/datasets?name=d&label=y`, { method: "POST", headers: { ...h, "content-type": "text/csv" }, body: (await import("node:fs")).readFileSync(join(tmp, "d.csv")) })).json()) as { id: string };
+      const spec = { ...job(60), problem: { ...job(60).problem, data: { source: "dataset", id: up.id } }, compute: { shards: 2, backend: "reference" } };
+      const sub = (await (await fetch(`${server.url}/jobs`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify(spec) })).json()) as { id: string };
+      const child = spawnCli(["watch", sub.id, "--url", server.url, "--interval", "0.2"], { env: { ENKF_TOKEN: "watch-token-0123456789" } });
+      let out = "";
+      child.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
+      const code = await new Promise((r) => child.once("exit", r));
+      expect(code).toBe(0);
+      expect(out).toContain(`${sub.id}: succeeded`);
+    } finally {
+      await server.close();
+    }
+  });
+});

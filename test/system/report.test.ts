@@ -1,0 +1,111 @@
+// Plots and the report: every run writes its plots as SVG and PNG with labelled axes; `enkf
+// report` writes one self-contained HTML page, which a real headless Chromium (Debian's chromium)
+// renders: a screenshot shows ink inside every plot's area. GET /jobs/{id}/report serves the page.
+import { runCli } from "../support/cli.ts";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startLocalServer } from "../../local/server.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const tmp = mkdtempSync(join(tmpdir(), "report-"));
+const out = join(tmp, "run");
+
+const enkf = (...args: string[]) => runCli(args, { cwd: tmp });
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const chromeArgs = (profile: string) => ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${join(tmp, profile)}`, "--window-size=1200,2600", "--hide-scrollbars"];
+
+beforeAll(() => {
+  let s = 11;
+  const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const lines = ["a,b,c,y"];
+  for (let i = 0; i < 300; i++) { const a = r(), b = r(), c = r(); lines.push(`${a},${b},${c},${a + b - c > 0 ? 1 : 0}`); }
+  writeFileSync(join(tmp, "d.csv"), lines.join("\n") + "\n");
+  writeFileSync(join(tmp, "job.json"), JSON.stringify({
+    name: "plotted", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [6] } },
+    optimizer: { method: "modified-enkf", ensembleSize: 10, batchSize: 100 }, stop: { maxIterations: 25, evaluateEvery: 5 },
+  }));
+  const run = enkf("run", "job.json", "--out", out, "--quiet");
+  expect(run.code, run.stderr).toBe(0);
+});
+
+describe("plots", () => {
+  it("a run writes each plot as SVG and PNG, with its axes labelled and their units", () => {
+    for (const name of ["objective", "accuracy", "schedules", "failed-members"]) {
+      const svg = readFileSync(join(out, "plots", `${name}.svg`), "utf8");
+      expect(svg.startsWith("<svg")).toBe(true);
+      const png = PNG.sync.read(readFileSync(join(out, "plots", `${name}.png`)));
+      expect(png.width).toBeGreaterThan(300);
+    }
+    const objective = readFileSync(join(out, "plots", "objective.svg"), "utf8");
+    expect(objective).toContain("wall time (s)");
+    expect(objective).toContain("iteration");
+    expect(objective).toContain("Φ (loss, dimensionless)");
+    const accuracy = readFileSync(join(out, "plots", "accuracy.svg"), "utf8");
+    for (const label of ["accuracy (fraction correct)", "train (batch)", "test"]) expect(accuracy).toContain(label);
+    const schedules = readFileSync(join(out, "plots", "schedules.svg"), "utf8");
+    for (const label of ["σ (perturbation scale, θ units)", "γ (regularization, Φ units)", "accepted step length η"]) expect(schedules).toContain(label);
+    expect(readFileSync(join(out, "plots", "failed-members.svg"), "utf8")).toContain("failed members (fraction of K)");
+  });
+});
+
+describe("the report", () => {
+  it("is one self-contained HTML file that Chromium renders with ink in every plot", () => {
+    const r = enkf("report", out);
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(out, "report.html");
+    const html = readFileSync(file, "utf8");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src="http|url\(http/);
+    for (const section of ["Final metrics", "Where the time went", "Environment", "Job spec", "forward passes", "testAccuracy", "backend", "cores"]) expect(html).toContain(section);
+    expect(CHROMIUM, "Debian's chromium package (apt-get install chromium)").toBeDefined();
+    const shot = join(tmp, "shot.png");
+    const s = spawnSync(CHROMIUM!, [...chromeArgs("p1"), `--screenshot=${shot}`, `file://${file}`], { encoding: "utf8", timeout: 60_000 });
+    expect(existsSync(shot), s.stderr).toBe(true);
+    const dom = spawnSync(CHROMIUM!, [...chromeArgs("p2"), "--dump-dom", `file://${file}`], { encoding: "utf8", timeout: 60_000 });
+    const attr = /data-plots="([^"]*)"/.exec(dom.stdout);
+    expect(attr, dom.stderr.slice(0, 500)).not.toBeNull();
+    const rects = JSON.parse(attr![1].replaceAll("&quot;", '"')) as { id: string; x: number; y: number; w: number; h: number }[];
+    expect(rects.map((p) => p.id)).toEqual(["plot-objective", "plot-accuracy", "plot-schedules", "plot-failed-members"]);
+    const png = PNG.sync.read(readFileSync(shot));
+    for (const p of rects) {
+      expect(p.w * p.h).toBeGreaterThan(10_000);
+      let ink = 0, colored = 0, total = 0;
+      for (let y = Math.floor(p.y); y < Math.min(png.height, p.y + p.h); y++) {
+        for (let x = Math.floor(p.x); x < Math.min(png.width, p.x + p.w); x++) {
+          const i = 4 * (y * png.width + x);
+          const [rr, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+          total++;
+          if (rr < 200 || g < 200 || b < 200) ink++;
+          if (Math.max(rr, g, b) - Math.min(rr, g, b) > 60) colored++;
+        }
+      }
+      // axes and labels in grey and black, and the data in colour
+      expect(ink / total, p.id).toBeGreaterThan(0.005);
+      expect(colored, p.id).toBeGreaterThan(50);
+    }
+  });
+
+  it("is served by GET /jobs/{id}/report", async () => {
+    const server = await startLocalServer({ location: join(tmp, "svc"), port: 0, token: "report-token-0123456789", workers: 1 });
+    try {
+      const h = { authorization: "Bearer report-token-0123456789" };
+      const up = (await (await fetch(`${server.url}/datasets?name=d&label=y`, { method: "POST", headers: { ...h, "content-type": "text/csv" }, body: readFileSync(join(tmp, "d.csv")) })).json()) as { id: string };
+      const job = { name: "served", problem: { type: "classification", data: { source: "dataset", id: up.id }, model: { type: "mlp", hidden: [4] } }, optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 80 }, stop: { maxIterations: 5 }, compute: { shards: 2, backend: "reference" } };
+      const sub = (await (await fetch(`${server.url}/jobs`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify(job) })).json()) as { id: string };
+      expect((await fetch(`${server.url}/jobs/${sub.id}/report`, { headers: h })).status).toBe(409);
+      await server.runner.idle();
+      const res = await fetch(`${server.url}/jobs/${sub.id}/report`, { headers: h });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html.match(/<figure class="plot"/g)?.length).toBe(4);
+      expect(existsSync(join(tmp, "svc", "jobs", sub.id, "plots", "objective.png"))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
