@@ -1,4 +1,4 @@
-// `enkf serve`: the HTTP API on this machine (functions/api/localServer.ts). Prints where it
+// `enkf serve`: the HTTP API on this machine (local/server.ts). Prints where it
 // listens and the bearer token (ENKF_TOKEN, or a fresh one), then serves until SIGINT/SIGTERM,
 // when running jobs stop where they are and resume on the next start.
 

@@ -1,5 +1,5 @@
 // `enkf run` for a job with compute.shards (or --store): the job's state machine, the definition
-// the CDK app deploys, run on this machine (functions/localEngine.ts). The store is a directory
+// the CDK app deploys, run on this machine (local/engine.ts). The store is a directory
 // (default: the run's output directory) or s3://bucket/prefix with --endpoint for S3-compatible
 // servers; result.json, theta.npy and history.csv end up in it.
 

@@ -1,4 +1,4 @@
-// Runs a job's state machine (infra/workflowDefinition.ts, the definition the CDK app deploys) in
+// Runs a job's state machine (shared/workflow/definition.ts, the definition the CDK app deploys) in
 // this process with aws-local-stepfunctions: each Task state is mapped, by name, to the handler
 // the Lambda function would run. The store is a local directory or an s3:// location.
 

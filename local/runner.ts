@@ -1,5 +1,5 @@
 // The local server's engine: runs prepared jobs through the local state machine
-// (../localEngine.ts), a few at a time, first come first served. A stopped server leaves its jobs
+// (engine.ts), a few at a time, first come first served. A stopped server leaves its jobs
 // resumable: on start the server hands them back here, and each continues from its last
 // completed round (runLocalWorkflow's resume), so its θ is the uninterrupted run's.
 

@@ -1,4 +1,4 @@
-// The GPU container's command: evaluates the shard named in ENKF_EVENT (batchEvaluate.ts) and
+// The GPU container's command: evaluates the shard named in ENKF_EVENT (shared/workflow/batchEvent.ts) and
 // exits 0, or prints why and exits 1 so that Batch marks the job failed (and Step Functions
 // retries it or routes the job to RecordFailure).
 

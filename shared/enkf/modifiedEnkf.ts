@@ -1,6 +1,6 @@
 // The modified EnKF (Haber, Lucka, Ruthotto 2018, "Never look back"), the project's one
 // implementation, as a pure ask/tell state: the state says what to evaluate next, a driver
-// evaluates it and tells the answers back. Iteration k (the paper's §3, eqs. (3.3)–(3.6)):
+// evaluates it and tells the answers back. Iteration k, the paper's modified EnKF update written out:
 //   1. a fresh Ω_k = σ_k Z_k (n×K) from the counter-based RNG; old ensembles are never reused;
 //   2. Q_j = F(θ_k + ω_j) − F(θ_k)  (forward passes only);
 //   3. (QᵀWQ + γI) s = −Qᵀg  — the Gauss–Newton step restricted to span(Ω_k), with W = ∇²_F L

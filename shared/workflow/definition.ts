@@ -85,7 +85,7 @@ const retry = [{
 }];
 /**
  * The GPU branch's task: an AWS Batch job per shard that runs the evaluate handler in the GPU
- * container (functions/batchEvaluate.ts), the shard's event passed as ENKF_EVENT. `.sync` waits
+ * container (batchEvent.ts, functions/gpu/main.ts), the shard's event passed as ENKF_EVENT. `.sync` waits
  * for the job; the job definition retries Spot reclaims itself, and Step Functions retries Batch's
  * throttling and service errors.
  */
