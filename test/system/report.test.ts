@@ -17,6 +17,10 @@ const out = join(tmp, "run");
 const enkf = (...args: string[]) => runCli(args, { cwd: tmp });
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+// a fresh machine may lack the browser: the rendering test is then skipped with one line saying
+// so; CI (CI=true, where .ci/run installs it) always runs it and fails without it
+const RENDER = CHROMIUM !== undefined || process.env.CI === "true";
+if (!RENDER) console.warn("report test: skipped rendering the report in Chromium: Debian's chromium is not installed (apt-get install chromium; CI=true bash .ci/run installs it and always runs this test)");
 const chromeArgs = (profile: string) => ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${join(tmp, profile)}`, "--window-size=1200,2600", "--hide-scrollbars"];
 
 beforeAll(() => {
@@ -54,13 +58,17 @@ describe("plots", () => {
 });
 
 describe("the report", () => {
-  it("is one self-contained HTML file that Chromium renders with ink in every plot", () => {
+  it("is one self-contained HTML file with every section", () => {
     const r = enkf("report", out);
     expect(r.code, r.stderr).toBe(0);
-    const file = join(out, "report.html");
-    const html = readFileSync(file, "utf8");
+    const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src="http|url\(http/);
     for (const section of ["Final metrics", "Where the time went", "Environment", "Job spec", "forward passes", "testAccuracy", "backend", "cores"]) expect(html).toContain(section);
+  });
+
+  it.skipIf(!RENDER)("renders in Chromium with ink in every plot", () => {
+    const file = join(out, "report.html");
+    if (!existsSync(file)) expect(enkf("report", out).code).toBe(0);
     expect(CHROMIUM, "Debian's chromium package (apt-get install chromium)").toBeDefined();
     const shot = join(tmp, "shot.png");
     const s = spawnSync(CHROMIUM!, [...chromeArgs("p1"), `--screenshot=${shot}`, `file://${file}`], { encoding: "utf8", timeout: 60_000 });
