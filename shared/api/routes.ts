@@ -110,6 +110,7 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
           const view = await service.datasets.uploadCsv(text, { name, label, kind: kind as "classification", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) });
           return json(201, view, { location: `/datasets/${view.id}` });
         }
+        if (type !== "application/json") throw new ApiError(415, "unsupported_media_type", `send the data as text/csv (a CSV upload, with name and label in the query) or application/json (a registration of sharded files)${type ? `; got ${type}` : "; the request has no Content-Type"}`);
         const body = jsonBody(req, RegistrationBody);
         return json(201, await service.datasets.registerUpload(body));
       },

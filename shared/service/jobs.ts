@@ -201,10 +201,9 @@ export class JobService {
     const rec = await this.record(id);
     const { status } = await storeStatus(this.jobStore(id));
     if (status === "succeeded" || status === "failed") throw conflict(`job ${id} has already ${status === "succeeded" ? "succeeded" : "failed"}`);
-    if (status !== "cancelled") {
-      await putJson(this.jobStore(id), "cancel.json", { cancelledAt: new Date(this.now()).toISOString() });
-      await this.opts.engine.stop(id, rec.execution);
-    }
+    if (status === "cancelled") throw conflict(`job ${id} is already cancelled`);
+    await putJson(this.jobStore(id), "cancel.json", { cancelledAt: new Date(this.now()).toISOString() });
+    await this.opts.engine.stop(id, rec.execution);
     return this.view(id);
   }
 

@@ -112,10 +112,12 @@ describe("a job's lifecycle over HTTP", () => {
     expect(after.body.status).toBe("cancelled");
     expect(after.body.iteration).toBeGreaterThanOrEqual(running.iteration);
     expect((await call(server, "GET", `/jobs/${sub.body.id}/history`)).body.history.length).toBe(after.body.iteration);
-    // it does not move any more, and a second cancel is harmless
+    // it does not move any more, and a second cancel is refused (409, as the docs say), changing nothing
     await new Promise((r) => setTimeout(r, 400));
     expect((await call(server, "GET", `/jobs/${sub.body.id}`)).body.iteration).toBe(after.body.iteration);
-    expect((await call(server, "DELETE", `/jobs/${sub.body.id}`)).body.status).toBe("cancelled");
+    const again = await call(server, "DELETE", `/jobs/${sub.body.id}`);
+    expect([again.status, again.body.error.message]).toEqual([409, `job ${sub.body.id} is already cancelled`]);
+    expect((await call(server, "GET", `/jobs/${sub.body.id}`)).body.status).toBe("cancelled");
     expect((await call(server, "GET", `/jobs/${sub.body.id}/result`)).status).toBe(409);
   });
 
@@ -200,6 +202,10 @@ describe("authentication, limits and errors", () => {
     const big = await call(server, "POST", "/jobs", { body: JSON.stringify({ name: "x", pad: "x".repeat(70_000) }), type: "application/json" });
     expect(big.status).toBe(413);
     expect((await call(server, "POST", "/jobs", { body: "name=x", type: "application/x-www-form-urlencoded" })).status).toBe(415);
+    // a dataset upload without a media type is told both forms the route takes
+    const bare = await call(server, "POST", "/datasets?name=d&label=y", { body: new TextEncoder().encode("a,y\n1,0\n") });
+    expect(bare.status).toBe(415);
+    expect(bare.body.error.message).toMatch(/text\/csv.*application\/json/);
     expect((await call(server, "GET", "/nothing/here")).status).toBe(404);
     expect((await call(server, "GET", "/jobs/jdoesnotexist")).status).toBe(404);
     const put = await call(server, "PUT", "/jobs");
