@@ -116,9 +116,10 @@ export class JobService {
    *  (no job.json; `id` is the directory's name). */
   async view(id: string, opts: { store?: BlobStore } = {}): Promise<JobView> {
     const store = opts.store ?? this.jobStore(id);
-    const rec = opts.store && !(await store.has("job.json"))
-      ? { id, name: ((await getJson(store, keys.spec)) as { name: string }).name, createdAt: new Date(this.now()).toISOString(), bodySha256: "" }
-      : await this.record(id);
+    // a store of its own carries its record, if it has one (a job of the service read from disk)
+    const rec = !opts.store ? await this.record(id)
+      : (await store.has("job.json")) ? ((await getJson(store, "job.json")) as JobRecord)
+      : { id, name: ((await getJson(store, keys.spec)) as { name: string }).name, createdAt: new Date(this.now()).toISOString(), bodySha256: "" };
     const spec = (await getJson(store, keys.spec)) as { stop: { maxIterations: number } };
     const { status, message } = await storeStatus(store);
     const history = await storeHistory(store, status);

@@ -118,6 +118,10 @@ describe("enkf watch", () => {
       const code = await new Promise((r) => child.once("exit", r));
       expect(code).toBe(0);
       expect(out).toContain(`${sub.id}: succeeded`);
+      // the same job by its id in the server's data directory, with no server asked
+      const local = enkf(["watch", sub.id, "--data", join(tmp, "svc2")]);
+      expect(local.code, local.stderr).toBe(0);
+      expect(local.stdout).toContain(`${sub.id}: succeeded`);
     } finally {
       await server.close();
     }
