@@ -4,7 +4,7 @@
 // file, the line and the column. Pure: text in, Dataset out.
 
 import { DataError } from "./errors.ts";
-import { sortClassNames, splitTable } from "./split.ts";
+import { checkClassCount, sortClassNames, splitTable } from "./split.ts";
 import type { Dataset } from "./types.ts";
 
 
@@ -95,6 +95,7 @@ export function csvDataset(text: string, file: string, opts: CsvOptions): Datase
   if (opts.kind === "classification") {
     const names = sortClassNames(labelText);
     if (names.length < 2) throw new DataError(`${file}: column "${opts.label}" has only one class (${names[0]})`);
+    checkClassCount(names.length, rows, file, opts.label);
     const lookup = new Map(names.map((c, i) => [c, i]));
     return splitTable({ raw, rows, features: d, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } }, opts, file);
   }

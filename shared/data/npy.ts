@@ -4,7 +4,7 @@
 
 import type { NpyArray } from "../formats/npy.ts";
 import { DataError } from "./errors.ts";
-import { sortClassNames, splitTable, type SplitOptions } from "./split.ts";
+import { checkClassCount, sortClassNames, splitTable, type SplitOptions } from "./split.ts";
 import type { Dataset } from "./types.ts";
 
 export function npyDataset(features: NpyArray, labels: NpyArray, files: { features: string; labels: string }, kind: "classification" | "regression", opts: SplitOptions): Dataset {
@@ -25,6 +25,7 @@ export function npyDataset(features: NpyArray, labels: NpyArray, files: { featur
     if (labels.shape.length !== 1) throw new DataError(`${files.labels}: class labels must have shape (rows,), got (${labels.shape.join(", ")})`);
     const text = Array.from(values, String);
     const names = sortClassNames(text);
+    checkClassCount(names.length, rows, files.labels, "labels");
     const lookup = new Map(names.map((c, i) => [c, i]));
     return splitTable({ raw, rows, features: d, labels: { index: Int32Array.from(text, (t) => lookup.get(t)!), names } }, opts, source);
   }

@@ -71,6 +71,16 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
   };
 }
 
+/**
+ * Refuses a label column that cannot be classes: more than 20 distinct values and more than one
+ * for every 5 rows (a continuous column read as labels would make a class of nearly every row).
+ */
+export function checkClassCount(classes: number, rows: number, where: string, column: string): void {
+  if (classes > 20 && classes * 5 > rows) {
+    throw new DataError(`${where}: column "${column}" has ${classes} distinct values in ${rows} rows; that looks like a continuous target, not class labels: use problem.type "regression" (or a column of class labels)`);
+  }
+}
+
 /** Class names in a stable order: numerically when every name is a number, else lexicographically. */
 export function sortClassNames(names: Iterable<string>): string[] {
   const all = [...new Set(names)];

@@ -37,6 +37,15 @@ describe("csvDataset", () => {
     expect(csvDataset(table(40), "t.csv", { ...opts, seed: 4 }).test.x).not.toEqual(ds.test.x);
   });
 
+  it("refuses a continuous label column for classification, naming the column and suggesting regression", () => {
+    const lines = ["a,price"];
+    for (let i = 0; i < 800; i++) lines.push(`${i % 7},${(i * 1.37).toFixed(2)}`);
+    expect(() => csvDataset(lines.join("\n"), "houses.csv", { ...opts, label: "price" })).toThrow(/houses\.csv: column "price" has 800 distinct values in 800 rows.*problem\.type "regression"/);
+    // the same column as a regression target is fine, and ten classes in 800 rows are classes
+    expect(csvDataset(lines.join("\n"), "houses.csv", { ...opts, label: "price", kind: "regression" }).train.rows).toBe(600);
+    expect(csvDataset(lines.map((l, i) => (i === 0 ? l : `${l.split(",")[1]},${i % 10}`)).join("\n"), "d.csv", { ...opts, label: "price" }).names).toHaveLength(10);
+  });
+
   it("standardizes with training statistics only", () => {
     for (let j = 0; j < 2; j++) {
       let s = 0, s2 = 0;
