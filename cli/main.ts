@@ -56,6 +56,16 @@ commands:
       show this text
 `;
 
+/** One command's part of the usage (its synopsis and description), or null for an unknown command. */
+export function commandHelp(command: string): string | null {
+  const lines = USAGE.split("\n");
+  const start = lines.findIndex((l) => l === `  ${command}` || l.startsWith(`  ${command} `));
+  if (start < 0) return null;
+  let end = start + 1;
+  while (end < lines.length && lines[end].startsWith("      ")) end++;
+  return `usage: enkf ${lines[start].trim()}\n\n${lines.slice(start + 1, end).map((l) => l.slice(4)).join("\n")}\n`;
+}
+
 /** A command's flags, parsed; `positional` names its one positional argument (null: none). */
 function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(command: string, args: string[], options: O, positional: string | null) {
   let parsed;
@@ -77,6 +87,12 @@ function intFlag(name: string, raw: string, min: number, max: number): number {
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
+  // `enkf <command> --help`: that command's usage on stdout, whatever else was given
+  const help = command !== undefined && (rest.includes("--help") || rest.includes("-h")) ? commandHelp(command) : null;
+  if (help !== null) {
+    io.stdout.write(help);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case "help":

@@ -25,6 +25,20 @@ const good = {
   stop: { maxIterations: 60 },
 };
 
+describe("enkf <command> --help", () => {
+  it("prints that command's own usage on stdout and exits 0, with no error first", () => {
+    for (const command of ["run", "resume", "plan", "watch", "report", "data", "serve", "schema"]) {
+      const r = enkf(command, "--help");
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(r.stdout).toMatch(new RegExp(`^usage: enkf ${command}\\b`));
+      // its own part only, not the whole list of commands
+      expect(r.stdout.match(/^usage:/gm)).toHaveLength(1);
+      expect(r.stdout).not.toContain("commands:");
+    }
+    expect(enkf("run", "-h").stdout).toMatch(/^usage: enkf run <job\.json>/);
+  });
+});
+
 describe("enkf run", () => {
   it("writes result.json, theta.npy, history.csv and spec.json", () => {
     const out = join(tmp, "run-a");
