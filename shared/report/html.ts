@@ -37,6 +37,9 @@ export function reportHtml(r: ReportInput): string {
     timing = `${note}<table class="timing"><tr><th>phase</th><th>seconds</th><th>share</th><th></th></tr>${Object.entries(r.timings).map(([k, v]) =>
       `<tr><th>${esc(PHASES[k] ?? k)}</th><td>${v.toFixed(3)}</td><td>${((100 * v) / total).toFixed(1)}%</td><td><span class="bar" style="width:${((200 * v) / total).toFixed(0)}px"></span></td></tr>`).join("")}</table>`;
   }
+  // the headline: how the run ended and the numbers a reader looks for first
+  const acc = r.metrics.testAccuracy;
+  const headline = [`${r.iterations} iterations`, `${num(r.seconds)} s`, ...(acc !== undefined ? [`test accuracy ${num(acc)}`] : []), `objective ${num(r.objective)}`].join(" · ");
   const plots = r.plots.map((p) => `<figure class="plot" id="plot-${esc(p.name)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.name)}: enkf run report</title>
@@ -47,18 +50,19 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 td{font-variant-numeric:tabular-nums} .bar{display:inline-block;height:10px;background:#4c78a8}
 figure.plot{margin:12px 0 24px;display:block} figcaption{font-weight:bold;font-size:14px;margin-bottom:4px}
 pre{background:#f6f8fa;padding:12px;font-size:12px;overflow:auto} .note{color:#777;font-size:13px}
-.grid{display:flex;gap:40px;flex-wrap:wrap}
+.grid{display:flex;gap:40px;flex-wrap:wrap} .headline{font-size:17px;margin:6px 0}
 </style></head>
 <body>
 <h1>${esc(r.name)}</h1>
+<div class="headline">${esc(headline)}</div>
 <div class="status">${esc(r.status)}: ${esc(r.message)} · report generated ${esc(r.generatedAt)}</div>
-<h2>Plots</h2>
-${plots}
 <div class="grid">
 <div><h2>Final metrics</h2><table>${metrics}</table></div>
 <div><h2>Where the time went</h2>${timing}</div>
 <div><h2>Environment</h2><table>${env}</table></div>
 </div>
+<h2>Plots</h2>
+${plots}
 <h2>Job spec</h2>
 <pre>${esc(JSON.stringify(r.spec, null, 2))}</pre>
 <script>

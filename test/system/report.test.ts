@@ -64,6 +64,10 @@ describe("the report", () => {
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src="http|url\(http/);
     for (const section of ["Final metrics", "Where the time went", "Environment", "Job spec", "forward passes", "testAccuracy", "backend", "cores"]) expect(html).toContain(section);
+    // the headline numbers come first, above the plots
+    const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
+    expect(html).toMatch(new RegExp(`class="headline">25 iterations · [0-9.]+ s · test accuracy ${Number(result.metrics.testAccuracy.toPrecision(6))}`));
+    expect(html.indexOf("Final metrics")).toBeLessThan(html.indexOf('<figure class="plot"'));
   });
 
   it.skipIf(!RENDER)("renders in Chromium with ink in every plot", () => {
