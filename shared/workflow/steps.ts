@@ -209,10 +209,20 @@ async function checkedShard(store: BlobStore, round: number, shard: number, k: n
 }
 
 /** Loss and accuracy of θ on the full train and test splits, as an in-process run reports them. */
-async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<Record<string, number>> {
+async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<{ metrics: Record<string, number>; kernel: string }> {
   const manifest = await loadManifest(store);
   const dataset = await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
-  return jobProblem(job, dataset).evaluate!(theta);
+  const problem = jobProblem(job, dataset);
+  return { metrics: await problem.evaluate!(theta), kernel: await workerKernel(job, problem as NetworkProblem) };
+}
+
+/** The kernel the workers' compute.backend resolves to ("auto" → onnx, wasm or reference, as
+ *  createKernel chooses on this runtime); gpu jobs ran in the GPU container, which this step is not. */
+async function workerKernel(job: NetworkJob, problem: NetworkProblem): Promise<string> {
+  if (job.compute.backend === "gpu") return "gpu";
+  const kernel = await shardKernel(job)(problem, job.optimizer.ensembleSize);
+  await kernel.dispose();
+  return kernel.name;
 }
 
 /**
@@ -252,14 +262,16 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
     seconds,
     theta: state.theta,
     history: state.history,
-    metrics: await splitMetrics(store, job, state.theta),
+    metrics: {},
   };
+  const evaluated = await splitMetrics(store, job, state.theta);
+  result.metrics = evaluated.metrics;
   const files = { theta: keys.theta, history: keys.history, spec: keys.spec };
   await store.put(keys.theta, encodeNpyFloat64(result.theta));
   crash("finalize");
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
   const environment = {
-    engine: "workflow", rounds: round, backend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
+    engine: "workflow", rounds: round, backend: evaluated.kernel, requestedBackend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
     // summed over every worker (CPU-seconds, so they may exceed the wall time) and the reducer
     ...(state.timings ? { timings: state.timings } : {}),
   };

@@ -90,8 +90,8 @@ describe("the local state machine", () => {
     expect(Array.from(thetas[0])).toEqual(Array.from(local.theta));
   });
 
-  it("with the onnx kernel and 1 shard, takes the in-process onnx run's steps (d = Ωs from float32 members there, regenerated here)", async () => {
-    const spec = jobSpec(10, { compute: { backend: "onnx", threads: 1 } });
+  it("with backend auto (the onnx kernel) and 1 shard, takes the in-process onnx run's steps (d = Ωs from float32 members there, regenerated here)", async () => {
+    const spec = jobSpec(10, { compute: { backend: "auto", threads: 1 } });
     const dir = mkdtempSync(join(tmpdir(), "wf-onnx-"));
     await prepareJob(localStore(dir), spec, ds, 1);
     expect((await runLocalWorkflow({ job: { store: dir } })).status).toBe("max_iterations");
@@ -102,6 +102,8 @@ describe("the local state machine", () => {
     const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel });
     await kernel.dispose();
     const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    // the result names the kernel that ran, not the "auto" the spec asked for
+    expect(result.environment).toMatchObject({ backend: "onnx", requestedBackend: "auto" });
     expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(local.history.map((h) => [h.accepted, h.backtracks]));
     // the in-process kernel combines its float32-packed members, the reducer float64 Ω: the steps agree to float32 rounding
     expect(relDiff(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))), local.theta)).toBeLessThan(1e-4); // measured 1.0e-5 over 10 iterations
