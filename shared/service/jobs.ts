@@ -19,6 +19,8 @@ import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
 import { jobProgress, storeHistory, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
 import { jobRefused, parseSpec } from "./submission.ts";
+import { partialResult, type PartialResult } from "./partialResult.ts";
+import { encodeNpyFloat64 } from "../formats/npy.ts";
 
 interface JobRecord {
   id: string;
@@ -165,17 +167,20 @@ export class JobService {
     return { jobs, nextCursor: more ? page[page.length - 1].slice("index/".length) : null };
   }
 
-  /** The succeeded job's store, or a conflict saying what it is instead. */
-  private async finished(id: string, what: string): Promise<BlobStore> {
+  /** The succeeded job's store, or a cancelled job's partial result, or a conflict saying what it is instead. */
+  private async finished(id: string, what: string): Promise<{ store: BlobStore; partial: PartialResult | null }> {
     await this.record(id);
     const store = this.jobStore(id);
     const { status } = await storeStatus(store);
-    if (status !== "succeeded") throw conflict(`job ${id} is ${status}; its ${what} exists once it has succeeded`);
-    return store;
+    if (status === "succeeded") return { store, partial: null };
+    const partial = status === "cancelled" && !(await store.has(keys.result)) ? await partialResult(store) : null;
+    if (!partial) throw conflict(`job ${id} is ${status}; its ${what} exists once it has succeeded${status === "cancelled" ? " or completed an iteration" : ""}`);
+    return { store, partial };
   }
 
   async result(id: string, thetaPath: string): Promise<{ result: unknown; theta: { url: string; bytes: number; expiresInSeconds?: number } }> {
-    const store = await this.finished(id, "result");
+    const { store, partial } = await this.finished(id, "result");
+    if (partial) return { result: partial.doc, theta: { url: thetaPath, bytes: encodeNpyFloat64(partial.theta).length } };
     const result = await getJson(store, keys.result);
     const theta = await store.get(keys.theta);
     if (store.presign) {
@@ -187,15 +192,16 @@ export class JobService {
 
   /** The run report (shared/report): one self-contained HTML page. */
   async report(id: string): Promise<string> {
-    const store = await this.finished(id, "report");
+    const { store, partial } = await this.finished(id, "report");
     const { runReportHtml } = await import("../report/runReport.ts");
-    return runReportHtml((name) => store.get(name));
+    // a cancelled job's report is drawn from its partial result (its status line says so)
+    const resultJson = partial ? new TextEncoder().encode(JSON.stringify(partial.doc)) : null;
+    return runReportHtml((name) => (resultJson && name === keys.result ? Promise.resolve(resultJson) : store.get(name)));
   }
 
   async theta(id: string): Promise<Uint8Array> {
-    await this.record(id);
-    if ((await storeStatus(this.jobStore(id))).status !== "succeeded") throw conflict(`job ${id} has no result yet`);
-    return this.jobStore(id).get(keys.theta);
+    const { store, partial } = await this.finished(id, "θ");
+    return partial ? encodeNpyFloat64(partial.theta) : store.get(keys.theta);
   }
 
   async cancel(id: string): Promise<JobView> {

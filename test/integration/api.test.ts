@@ -118,7 +118,15 @@ describe("a job's lifecycle over HTTP", () => {
     const again = await call(server, "DELETE", `/jobs/${sub.body.id}`);
     expect([again.status, again.body.error.message]).toEqual([409, `job ${sub.body.id} is already cancelled`]);
     expect((await call(server, "GET", `/jobs/${sub.body.id}`)).body.status).toBe("cancelled");
-    expect((await call(server, "GET", `/jobs/${sub.body.id}/result`)).status).toBe(409);
+    // what it reached is served, marked partial: result, θ and the report
+    const result = await call(server, "GET", `/jobs/${sub.body.id}/result`);
+    expect(result.status).toBe(200);
+    expect(result.body.result).toMatchObject({ status: "cancelled", partial: true, iterations: after.body.iteration });
+    const theta = await call(server, "GET", `/jobs/${sub.body.id}/theta.npy`);
+    expect([theta.status, theta.bytes.length]).toEqual([200, result.body.theta.bytes]);
+    const report = await call(server, "GET", `/jobs/${sub.body.id}/report`);
+    expect(report.status).toBe(200);
+    expect(new TextDecoder().decode(report.bytes)).toMatch(/cancelled: cancelled after \d+ iterations; a partial result/);
   });
 
   it("an Idempotency-Key returns the same job for the same body, and 409 for another body", async () => {

@@ -1,0 +1,35 @@
+// A cancelled job's partial result: the θ and history of its last completed round, laid out as
+// result.json would hold them and marked `partial`, so /result, /theta.npy and /report can serve
+// what the job reached instead of refusing.
+
+import { getJson, type BlobStore } from "../store/blobStore.ts";
+import { keys, loadState } from "../workflow/jobStore.ts";
+
+export interface PartialResult {
+  doc: Record<string, unknown>;
+  theta: Float64Array;
+}
+
+/** The last readable state's θ and history, or null when the job never completed a round. */
+export async function partialResult(store: BlobStore): Promise<PartialResult | null> {
+  const rounds = (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
+  for (const r of rounds) {
+    let state;
+    try {
+      state = await loadState(store, r);
+    } catch {
+      continue; // a write cut short: the round before
+    }
+    const spec = (await getJson(store, keys.spec)) as { name: string };
+    const last = state.history[state.history.length - 1];
+    const doc = {
+      name: spec.name, status: "cancelled", partial: true,
+      message: `cancelled after ${state.history.length} iterations; a partial result: θ and history of the last completed iteration`,
+      iterations: state.history.length, objective: last?.objective ?? state.startObjective, evaluations: state.evaluations, seconds: last?.seconds ?? 0,
+      metrics: {}, files: { theta: keys.theta }, environment: { engine: "workflow", rounds: r, ...(state.timings ? { timings: state.timings } : {}) },
+      spec, history: state.history,
+    };
+    return { doc, theta: state.theta };
+  }
+  return null;
+}
