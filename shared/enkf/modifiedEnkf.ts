@@ -87,6 +87,11 @@ export interface EnkfState extends RunProgress {
   timings?: Record<string, number>;
 }
 
+/** Φ at the current estimate: the last iteration's, or the start's before any. */
+export function currentObjective(state: Pick<EnkfState, "history" | "startObjective">): number {
+  return state.history.length ? state.history[state.history.length - 1].objective : state.startObjective;
+}
+
 export interface ModifiedEnkfOptions {
   /** a classification network: history rows carry the batch accuracy */
   classification: boolean;

@@ -14,7 +14,7 @@ import type { ModifiedEnkfSpec, OptimizerSpec, StopSpec } from "../spec/job.ts";
 import { eki } from "./eki.ts";
 import { gradientDescent } from "./gradientDescent.ts";
 import { kernelAnswers } from "./kernelAnswers.ts";
-import { modifiedEnkf } from "./modifiedEnkf.ts";
+import { currentObjective, modifiedEnkf, type Ask } from "./modifiedEnkf.ts";
 import { recordIteration, type RunProgress, type StopDecision } from "./stopping.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
 import { referenceKernel } from "../kernels/reference.ts";
@@ -37,11 +37,12 @@ function enkfDriver(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec, al
   // the kernel holds Ω of its last statistics, which are the ones the step is solved from
   const machine = modifiedEnkf(spec, stop, { classification, speculate: false, direction: (_draw, s, out) => kernel.direction(s, out) });
   const answer = kernelAnswers(problem, kernel, alpha, machine.draw);
-  let { state, ask } = machine.start(theta0);
-  let current: typeof ask | null = ask;
+  const first = machine.start(theta0);
+  let state = first.state;
+  let current: Ask | null = first.ask;
   return {
     get theta() { return state.theta; },
-    get objective() { return state.history.length ? state.history[state.history.length - 1].objective : state.startObjective; },
+    get objective() { return currentObjective(state); },
     get evaluations() { return state.evaluations; },
     get progress() { return state; },
     async next(elapsed) {

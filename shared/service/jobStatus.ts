@@ -4,7 +4,7 @@
 
 import type { JobStatus } from "../spec/api.ts";
 import { getJson, NotFoundError, type BlobStore } from "../store/blobStore.ts";
-import { keys } from "../workflow/jobStore.ts";
+import { keys, stateRounds } from "../workflow/jobStore.ts";
 
 /** A finished run's job status from its result's status (converged, max_iterations, … → succeeded). */
 export function finishedStatus(resultStatus: string | undefined): JobStatus {
@@ -36,10 +36,10 @@ export async function storeStatus(store: BlobStore): Promise<{ status: JobStatus
 /** The history so far: from result.json once finished, else from the latest state. */
 export async function storeHistory(store: BlobStore, status?: JobStatus): Promise<unknown[]> {
   if ((status ?? (await storeStatus(store)).status) === "succeeded") return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
-  const states = (await store.list("state/")).filter((k) => /^state\/\d{6}\.json$/.test(k));
-  if (states.length === 0) return [];
+  const [latest] = await stateRounds(store);
+  if (latest === undefined) return [];
   try {
-    return ((await getJson(store, states[states.length - 1])) as { history: unknown[] }).history;
+    return ((await getJson(store, keys.state(latest))) as { history: unknown[] }).history;
   } catch (e) {
     if (e instanceof NotFoundError) return [];
     throw e;

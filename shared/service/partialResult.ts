@@ -3,7 +3,8 @@
 // what the job reached instead of refusing.
 
 import { getJson, type BlobStore } from "../store/blobStore.ts";
-import { keys, loadState } from "../workflow/jobStore.ts";
+import { currentObjective } from "../enkf/modifiedEnkf.ts";
+import { keys, loadState, stateRounds } from "../workflow/jobStore.ts";
 
 export interface PartialResult {
   doc: Record<string, unknown>;
@@ -12,8 +13,7 @@ export interface PartialResult {
 
 /** The last readable state's θ and history, or null when the job never completed a round. */
 export async function partialResult(store: BlobStore): Promise<PartialResult | null> {
-  const rounds = (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
-  for (const r of rounds) {
+  for (const r of await stateRounds(store)) {
     let state;
     try {
       state = await loadState(store, r);
@@ -21,11 +21,11 @@ export async function partialResult(store: BlobStore): Promise<PartialResult | n
       continue; // a write cut short: the round before
     }
     const spec = (await getJson(store, keys.spec)) as { name: string };
-    const last = state.history[state.history.length - 1];
+    const last = state.history.at(-1);
     const doc = {
       name: spec.name, status: "cancelled", partial: true,
       message: `cancelled after ${state.history.length} iterations; a partial result: θ and history of the last completed iteration`,
-      iterations: state.history.length, objective: last?.objective ?? state.startObjective, evaluations: state.evaluations, seconds: last?.seconds ?? 0,
+      iterations: state.history.length, objective: currentObjective(state), evaluations: state.evaluations, seconds: last?.seconds ?? 0,
       metrics: {}, files: { theta: keys.theta }, environment: { engine: "workflow", rounds: r, ...(state.timings ? { timings: state.timings } : {}) },
       spec, history: state.history,
     };

@@ -69,6 +69,11 @@ export async function saveState(store: BlobStore, round: number, state: EnkfStat
   await putJsonExact(store, keys.state(round), { ...rest, pending: pending ? { ...pending, direction: null } : null });
 }
 
+/** The rounds whose state was written, newest first (a state may still be cut short: loadState says). */
+export async function stateRounds(store: BlobStore): Promise<number[]> {
+  return (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
+}
+
 export async function loadState(store: BlobStore, round: number): Promise<EnkfState> {
   type Stored = Omit<EnkfState, "theta" | "pending"> & { pending: Omit<PendingTrial, "direction"> | null };
   const raw = (await getJsonExact(store, keys.state(round))) as Stored;

@@ -8,7 +8,7 @@ import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../
 import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
-import { modifiedEnkf, type EnkfState } from "../enkf/modifiedEnkf.ts";
+import { currentObjective, modifiedEnkf, type EnkfState } from "../enkf/modifiedEnkf.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
 import { decodePartial, encodePartial, PARTIAL_PHASES, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
@@ -23,7 +23,7 @@ import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { JobSpec } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
-import { getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState } from "./jobStore.ts";
+import { getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState, stateRounds } from "./jobStore.ts";
 
 /** What every step passes on: which round comes next, and the job's progress. */
 export interface RoundCursor {
@@ -231,8 +231,7 @@ async function workerKernel(job: NetworkJob, problem: NetworkProblem): Promise<s
  * idempotent, so redoing that round gives the θ an uninterrupted run gives.
  */
 export async function resumePoint(store: BlobStore): Promise<RoundCursor | null> {
-  const rounds = (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
-  for (const r of rounds) {
+  for (const r of await stateRounds(store)) {
     let state: EnkfState;
     try {
       state = await loadState(store, r);
@@ -252,12 +251,11 @@ export async function resumePoint(store: BlobStore): Promise<RoundCursor | null>
 export async function finalizeJob(store: BlobStore, round: number, seconds: number, crash: CrashHook = noCrash): Promise<{ status: string }> {
   const job = await loadJob(store);
   const state = await loadState(store, round);
-  const last = state.history[state.history.length - 1];
   const result: RunResult = {
     status: state.done?.status ?? "failed",
     message: state.done?.message ?? "the workflow ended before the stopping rule",
     iterations: state.history.length,
-    objective: last?.objective ?? state.startObjective,
+    objective: currentObjective(state),
     evaluations: state.evaluations,
     seconds,
     theta: state.theta,
