@@ -22,7 +22,7 @@ export async function planCommand(file: string, flags: PlanFlags, io: Io): Promi
   }
   const dataset = (await loadJobDataset(job, file))!;
   const shards = flags.shards ?? job.compute.shards ?? 4;
-  if (!flags.json) io.stderr.write(`calibrating: timing one shard's evaluate task here (${shards} shards, K = ${job.optimizer.ensembleSize})…\n`);
+  if (!flags.json) io.stderr.write(`calibrating: timing one shard's evaluate task here (${shards} shards, K = ${job.optimizer.ensembleSize}) and running the job's first iterations to count its rounds…\n`);
   let estimate: PlanEstimate;
   try {
     estimate = await planJob(job, dataset, shards, flags.memory);

@@ -72,7 +72,7 @@ function tables(s: Schema, path: string, title: string, out: Table[]): void {
   for (const [key, p] of Object.entries(s.properties)) {
     if (key === "$schema") continue;
     const required = s.required?.includes(key) && p.default === undefined;
-    table.rows.push(`| \`${key}\` | ${cell(typeOf(p))} | ${required ? "required" : p.default !== undefined ? cell(show(p.default)) : ""} | ${cell(p.description ?? "")} |`);
+    table.rows.push(`| \`${key}\` | ${cell(typeOf(p))} | ${required ? "required" : p.description?.includes("Default: ") ? "by problem" : p.default !== undefined ? cell(show(p.default)) : ""} | ${cell(p.description ?? "")} |`);
     const inner = p.type === "array" && p.items ? p.items : p;
     if (inner.properties || (inner.oneOf ?? inner.anyOf)?.some((v) => v.properties)) nested.push([inner, `${path}${path ? "." : ""}${key}`]);
   }

@@ -9,6 +9,7 @@ import type { EnsembleKernel } from "../kernels/types.ts";
 import type { NetworkModel } from "../models/model.ts";
 import { batchIndices, networkProblem, type NetworkProblem } from "../problems/network.ts";
 import { kernelPartial, type ShardPartial } from "./shardPartial.ts";
+import { trialPoint } from "../math/vector.ts";
 
 export interface ShardSlice {
   index: number;
@@ -99,16 +100,26 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   }
 }
 
+/** A line search's rungs: Φ at base + η d for each η, on iteration `iteration`'s batch. */
+export interface TrialRungs {
+  iteration: number;
+  base: Float64Array;
+  direction: Float64Array;
+  etas: readonly number[];
+}
+
 /**
- * Σ over the shard's rows of iteration `iteration`'s batch of the loss at θ (a line-search
- * trial), and how many rows, through the same kernel as the statistics (its single-member forward).
+ * Σ over the shard's rows of the trial's batch of the loss at each rung θ + η_j d of a line-search
+ * ladder, and how many rows, through the same kernel as the statistics (its single-member forward).
  */
-export async function shardObjective(e: ShardData, theta: Float64Array, iteration: number, k: number, kernel: ShardEvaluation["kernel"]): Promise<{ rows: number; phi: number }> {
-  const { problem, rows } = shardProblem(e, iteration);
-  if (!problem) return { rows: 0, phi: 0 };
+export async function shardObjectives(e: ShardData, ladder: TrialRungs, k: number, kernel: ShardEvaluation["kernel"]): Promise<{ rows: number; phis: number[] }> {
+  const { problem, rows } = shardProblem(e, ladder.iteration);
+  if (!problem) return { rows: 0, phis: ladder.etas.map(() => 0) };
   const kern = await kernel(problem, k);
   try {
-    return { rows, phi: await kern.objective(theta) };
+    const phis: number[] = [];
+    for (const eta of ladder.etas) phis.push(await kern.objective(trialPoint(ladder.base, ladder.direction, eta)));
+    return { rows, phis };
   } finally {
     await kern.dispose();
   }

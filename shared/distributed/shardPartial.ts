@@ -123,3 +123,8 @@ export function reduceTrial(shares: readonly { rows: number; phi: number }[], po
   if (rows === 0) throw new RangeError("the trial's batch has no rows in any shard");
   return phi / rows + regularizationTerm(point, alpha);
 }
+
+/** Φ at every rung of a ladder from the shards' shares (rung j's sums in phis[j]), each as reduceTrial. */
+export function reduceLadder(shares: readonly { rows: number; phis: readonly number[] }[], points: readonly Float64Array[], alpha: number): number[] {
+  return points.map((point, j) => reduceTrial(shares.map((s) => ({ rows: s.rows, phi: s.phis[j] })), point, alpha));
+}

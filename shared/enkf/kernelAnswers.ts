@@ -6,6 +6,7 @@
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { kernelPartial, reducePartials, reduceTrial } from "../distributed/shardPartial.ts";
 import type { Problem } from "../problems/types.ts";
+import { trialPoint } from "../math/vector.ts";
 import type { Answer, Ask, ModifiedEnkf } from "./modifiedEnkf.ts";
 
 export function kernelAnswers(problem: Problem, kernel: EnsembleKernel, alpha: number, draw: ModifiedEnkf["draw"]): (ask: Ask) => Promise<Answer> {
@@ -13,9 +14,14 @@ export function kernelAnswers(problem: Problem, kernel: EnsembleKernel, alpha: n
   const rows = problem.lossRows ?? 1;
   return async (ask) => {
     const answer: Answer = {};
-    if (ask.trialIteration !== undefined) {
-      problem.setIteration?.(ask.trialIteration);
-      answer.trialPhi = reduceTrial([{ rows, phi: await kernel.objective(ask.point) }], ask.point, alpha);
+    if (ask.trial) {
+      const { iteration, base, direction, etas } = ask.trial;
+      problem.setIteration?.(iteration);
+      answer.trialPhis = [];
+      for (const eta of etas) {
+        const point = trialPoint(base, direction, eta);
+        answer.trialPhis.push(reduceTrial([{ rows, phi: await kernel.objective(point) }], point, alpha));
+      }
     }
     if (ask.statistics) {
       problem.setIteration?.(ask.iteration);

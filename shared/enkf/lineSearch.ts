@@ -42,10 +42,26 @@ export type TrialVerdict =
   /** the last backtrack failed (or, with the search off, Φ was not finite) */
   | { kind: "reject" };
 
+/** The next rung of the backtracking ladder: η shrunk once. */
+export function backtracked(params: LineSearchParams, t: Trial): Trial {
+  return { ...t, eta: t.eta * params.shrink, backtracks: t.backtracks + 1 };
+}
+
+/**
+ * The step lengths the search may still try from `t` on, in order: η, shrink·η, … down to the
+ * last backtrack (one rung with the search off). The workflow evaluates them all in one round.
+ */
+export function remainingLadder(params: LineSearchParams | null, t: Trial): number[] {
+  const etas = [t.eta];
+  if (params === null) return etas;
+  for (let r = t; r.backtracks < params.maxBacktracks; ) { r = backtracked(params, r); etas.push(r.eta); }
+  return etas;
+}
+
 /** What Φ at the trial point decides. */
 export function judgeTrial(params: LineSearchParams | null, t: Trial, phi: number): TrialVerdict {
   const sufficient = Number.isFinite(phi) && (params === null || phi <= t.phi0 + params.c1 * t.eta * t.slope);
   if (sufficient) return { kind: "accept" };
-  if (params !== null && t.backtracks < params.maxBacktracks) return { kind: "backtrack", next: { ...t, eta: t.eta * params.shrink, backtracks: t.backtracks + 1 } };
+  if (params !== null && t.backtracks < params.maxBacktracks) return { kind: "backtrack", next: backtracked(params, t) };
   return { kind: "reject" };
 }

@@ -9,26 +9,49 @@
 //   then σ and γ follow their schedules (schedules.ts); a rejected step keeps θ_k. Failed members,
 //   redraws and a non-finite Φ follow the failure policy (failurePolicy.ts).
 //
-// An ask names a point P and what to evaluate there: the ensemble statistics of iteration i
-// (Ω_i, batch i) and/or Φ(P) on the batch of the pending trial's iteration. Two drivers answer:
-//   - in process (optimize.ts), one kernel answers, one question at a time (speculate: false);
-//   - the workflow's reducer (shared/workflow) answers with the reduced shard partials, and each
-//     round carries both questions (speculate: true): the statistics at a trial point are those
-//     of the next iteration if the trial is accepted, the only case in which they are used.
-// Both take exactly the same steps: the same θ, Ω, batches and accept/reject decisions. States
-// are used linearly: tell() returns the next state, which may share the history array of the one
-// it was given; never tell the same state twice.
+// An ask names what to evaluate: the ensemble statistics of iteration i (Ω_i, batch i) at a point,
+// and/or Φ on the pending trial's batch at the rungs θ + η_j d of its backtracking ladder (the
+// trial's ladder: base θ, direction d and the step lengths η_j). Two drivers answer:
+//   - in process (optimize.ts), one kernel answers, one question at a time (speculate: false):
+//     a ladder of one rung per ask, so no Φ is evaluated that the search does not need;
+//   - the workflow's reducer (shared/workflow) answers with the reduced shard partials, one round
+//     per ask (speculate: true): a round carries the whole remaining ladder (single-member
+//     forwards, cheap next to the K+1 of the statistics), and the next iteration's statistics at
+//     one rung, the one the previous accepted step took (the speculated rung). When the search
+//     accepts that rung, the next iteration starts from the same round; otherwise the next round
+//     evaluates the statistics at the accepted point. So an iteration costs one round, or two.
+// Both take exactly the same steps: the same θ, Ω, batches and accept/reject decisions, because
+// the rungs are judged in order by the same test (judgeTrial) and every trial point comes from
+// trialPoint() (math/vector.ts). `evaluations` counts the forwards the search needed, not the rungs a round
+// evaluated beyond the accepted one. States are used linearly: tell() returns the next state,
+// which may share the history array of the one it was given; never tell the same state twice.
 
 import type { EnsembleDraw } from "../math/perturbation.ts";
+import { trialPoint } from "../math/vector.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
 import { failurePolicy } from "./failurePolicy.ts";
-import { firstTrial, judgeTrial, lineSearchParams } from "./lineSearch.ts";
+import { firstTrial, judgeTrial, lineSearchParams, remainingLadder, type Trial } from "./lineSearch.ts";
 import { sigmaSchedule } from "./schedules.ts";
 import { recordIteration, type RunProgress } from "./stopping.ts";
 import type { StepRecord } from "./types.ts";
 
-/** What to evaluate next, around one point. */
+/** The pending trial's rungs to evaluate: Φ(base + η d) for each η of `etas`, on `iteration`'s batch. */
+export interface TrialLadder {
+  /** the trial's iteration (its batch) */
+  iteration: number;
+  /** θ, the last accepted point */
+  base: Float64Array;
+  /** d = Ω s */
+  direction: Float64Array;
+  /** step lengths, in the order the search tries them */
+  etas: number[];
+  /** with statistics: the rung whose point `point` is */
+  statisticsRung?: number;
+}
+
+/** What to evaluate next. */
 export interface Ask {
+  /** where the statistics are evaluated (with only a trial: its first rung) */
   point: Float64Array;
   /** the ensemble's iteration (its Ω and batch) and the schedule's σ */
   iteration: number;
@@ -37,8 +60,8 @@ export interface Ask {
   attempt?: number;
   /** the ensemble statistics at `point` for `iteration` (false: only the trial's Φ) */
   statistics: boolean;
-  /** when set, Φ(point) on this iteration's batch: the pending trial's line-search value */
-  trialIteration?: number;
+  /** when set, Φ at these rungs of the pending trial's line search */
+  trial?: TrialLadder;
 }
 
 /** Statistics at the point, as means over the batch (the loss's and the ½α‖θ‖² term's). */
@@ -55,8 +78,8 @@ export interface Statistics {
 
 export interface Answer {
   stats?: Statistics;
-  /** Φ(point) on the trial's batch, with the ½α‖θ‖² term */
-  trialPhi?: number;
+  /** Φ at each rung of the ask's ladder, in its order, on the trial's batch, with the ½α‖θ‖² term */
+  trialPhis?: number[];
 }
 
 export interface PendingTrial {
@@ -125,12 +148,24 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, opts: Modif
     return state.done ? { state, ask: null } : next();
   }
 
-  /** The trial point of the pending step; with speculation, also the next iteration's statistics there. */
+  /** Where the previous accepted step was taken on its ladder (0 before any). */
+  function lastAcceptedRung(state: EnkfState): number {
+    for (let i = state.history.length - 1; i >= 0; i--) if (state.history[i].accepted) return state.history[i].backtracks;
+    return 0;
+  }
+
+  /** σ of the next iteration when the pending trial is accepted after `backtracks` backtracks. */
+  const acceptedSigma = (t: PendingTrial, backtracks: number) => schedule.next(t.sigma, t.iteration + 1, { accepted: true, backtracks });
+
+  /** The pending step's ladder: its next rung in process; with speculation every rung left, and
+   *  the next iteration's statistics at the speculated rung. */
   function trialAsk(state: EnkfState): Ask {
     const t = state.pending!;
-    const point = Float64Array.from(state.theta, (v, i) => v + t.eta * t.direction[i]);
-    const sigma = schedule.next(t.sigma, t.iteration + 1, { accepted: true, backtracks: t.backtracks });
-    return { point, iteration: t.iteration + 1, sigma, statistics: opts.speculate, trialIteration: t.iteration };
+    const etas = opts.speculate ? remainingLadder(ls, t) : [t.eta];
+    const rung = opts.speculate ? Math.min(etas.length - 1, Math.max(0, lastAcceptedRung(state) - t.backtracks)) : 0;
+    const trial: TrialLadder = { iteration: t.iteration, base: state.theta, direction: t.direction, etas, ...(opts.speculate ? { statisticsRung: rung } : {}) };
+    const point = trialPoint(state.theta, t.direction, etas[rung]);
+    return { point, iteration: t.iteration + 1, sigma: acceptedSigma(t, t.backtracks + rung), statistics: opts.speculate, trial };
   }
 
   /** The statistics of `ask.iteration` at θ (the accepted point) are in: solve and propose a
@@ -185,32 +220,40 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, opts: Modif
         }
         return begin(state, ask, answer.stats, elapsed);
       }
-      if (answer.trialPhi === undefined) throw new Error(`the answer for iteration ${ask.iteration} lacks the line-search value of its trial`);
-      state.evaluations += 1;
-      const verdict = judgeTrial(ls, t, answer.trialPhi);
+      const ladder = ask.trial;
+      const phis = answer.trialPhis;
+      if (!ladder || !phis || phis.length !== ladder.etas.length) throw new Error(`the answer for iteration ${ask.iteration} lacks the line-search values of its trial (${ladder?.etas.length ?? 0} rungs)`);
       const accuracy = opts.classification ? { batchAccuracy: t.batchAccuracy } : {};
       const members = { failedMembers: t.failedMembers, retries: t.attempt };
-      const evaluations = (k + 1) * (t.attempt + 1) + t.backtracks + 1;
-      if (verdict.kind === "accept") {
-        state.theta = ask.point;
+      let trial: Trial = t;
+      for (let j = 0; j < phis.length; j++) {
+        state.evaluations += 1;
+        const verdict = judgeTrial(ls, trial, phis[j]);
+        const evaluations = (k + 1) * (t.attempt + 1) + trial.backtracks + 1;
+        if (verdict.kind === "accept") {
+          state.theta = trialPoint(ladder.base, ladder.direction, trial.eta);
+          state.pending = null;
+          const rec: StepRecord = { objective: phis[j], sigma: t.drawSigma, gamma: t.gamma, step: trial.eta, accepted: true, backtracks: trial.backtracks, evaluations, solver: t.solver, ...accuracy, ...members };
+          const backtracks = trial.backtracks;
+          return finish(state, rec, t.iteration, elapsed, () => {
+            // speculation hit: the answer's statistics are those of the next iteration at the new θ
+            if (ask.statistics && j === ladder.statisticsRung) {
+              if (!answer.stats) throw new Error(`the answer for iteration ${ask.iteration} lacks the ensemble statistics it asked for`);
+              return begin(state, ask, answer.stats, elapsed);
+            }
+            return { state, ask: statisticsAsk(state.theta, t.iteration + 1, acceptedSigma(t, backtracks)) };
+          });
+        }
+        if (verdict.kind === "backtrack") { trial = verdict.next; continue; }
         state.pending = null;
-        const rec: StepRecord = { objective: answer.trialPhi, sigma: t.drawSigma, gamma: t.gamma, step: t.eta, accepted: true, backtracks: t.backtracks, evaluations, solver: t.solver, ...accuracy, ...members };
-        return finish(state, rec, t.iteration, elapsed, () => {
-          // speculation: the answer's statistics are those of the next iteration at the new θ
-          if (!ask.statistics) return { state, ask: statisticsAsk(state.theta, ask.iteration, ask.sigma) };
-          if (!answer.stats) throw new Error(`the answer for iteration ${ask.iteration} lacks the ensemble statistics it asked for`);
-          return begin(state, ask, answer.stats, elapsed);
-        });
+        const rec: StepRecord = { objective: t.phi0, sigma: t.drawSigma, gamma: t.gamma, step: 0, accepted: false, backtracks: trial.backtracks, evaluations, solver: t.solver, ...accuracy, ...members };
+        return finish(state, rec, t.iteration, elapsed, () => ({
+          state, ask: statisticsAsk(state.theta, t.iteration + 1, schedule.next(t.sigma, t.iteration + 1, { accepted: false, backtracks: trial.backtracks })),
+        }));
       }
-      if (verdict.kind === "backtrack") {
-        state.pending = { ...t, eta: verdict.next.eta, backtracks: verdict.next.backtracks };
-        return { state, ask: trialAsk(state) };
-      }
-      state.pending = null;
-      const rec: StepRecord = { objective: t.phi0, sigma: t.drawSigma, gamma: t.gamma, step: 0, accepted: false, backtracks: t.backtracks, evaluations, solver: t.solver, ...accuracy, ...members };
-      return finish(state, rec, t.iteration, elapsed, () => ({
-        state, ask: statisticsAsk(state.theta, t.iteration + 1, schedule.next(t.sigma, t.iteration + 1, { accepted: false, backtracks: t.backtracks })),
-      }));
+      // the rungs asked for are spent and the search goes on: the next rung
+      state.pending = { ...t, eta: trial.eta, backtracks: trial.backtracks };
+      return { state, ask: trialAsk(state) };
     },
   };
 }

@@ -1,4 +1,5 @@
-// Small dense-vector helpers over Float64Array used by the optimizers (no allocation inside).
+// Small dense-vector helpers over Float64Array used by the optimizers (no allocation inside, but
+// in trialPoint, which returns a new point).
 
 export function dot(a: Float64Array, b: Float64Array, n = a.length): number {
   let s = 0;
@@ -33,4 +34,12 @@ export function distance(a: Float64Array, b: Float64Array): number {
 export function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
+}
+
+/** The line-search trial point θ + ηd: the one expression every driver and worker evaluates it by,
+ *  so an accepted point is bitwise the one whose Φ was judged. */
+export function trialPoint(base: Float64Array, direction: Float64Array, eta: number): Float64Array {
+  const out = new Float64Array(base.length);
+  for (let i = 0; i < base.length; i++) out[i] = base[i] + eta * direction[i];
+  return out;
 }

@@ -1,6 +1,7 @@
 // Calibrates the cost model on this machine: prepares the job in a temporary store, runs shard 0's
 // evaluate task three times (the first warms the caches, the next two are timed, as a warm Lambda
-// function would run them) and times a K×K solve for the reducer.
+// function would run them), times a K×K solve for the reducer, and runs the job's first
+// iterations in process to observe its rounds per iteration (pilot.ts).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,8 @@ import { keys } from "../workflow/jobStore.ts";
 import { localStore } from "../store/localStore.ts";
 import { evaluateStep, initJob, prepareJob } from "../workflow/steps.ts";
 import { networkJob } from "../setup/jobSetup.ts";
+import { lineSearchParams } from "../enkf/lineSearch.ts";
+import { pilotRounds, type PilotLimits } from "./pilot.ts";
 
 export interface Calibration {
   localShardSeconds: number;
@@ -22,12 +25,23 @@ export interface Calibration {
   kernelSeconds: number;
 }
 
-/** The AWS estimate for a modified-EnKF network job on `shards` shards at `memoryMb`, calibrated here. */
-export async function planJob(spec: JobSpec, dataset: Dataset, shards: number, memoryMb: number): Promise<PlanEstimate> {
-  const k = networkJob(spec).optimizer.ensembleSize;
+/** The AWS estimate for a modified-EnKF network job on `shards` shards at `memoryMb`, calibrated
+ *  here: a shard's evaluate task timed, and the rounds per iteration observed over a pilot of the
+ *  job's first iterations (pilot.ts). */
+export async function planJob(spec: JobSpec, dataset: Dataset, shards: number, memoryMb: number, limits?: PilotLimits): Promise<PlanEstimate> {
+  const job = networkJob(spec);
+  const k = job.optimizer.ensembleSize;
   const cal = await calibrate({ ...spec, compute: { ...spec.compute, shards } }, dataset, shards, k);
+  const pilot = await pilotRounds(job, dataset, limits);
+  const ls = lineSearchParams(job.optimizer.lineSearch);
   return estimateCost({
-    iterations: spec.stop.maxIterations, shards, ensembleSize: k, memoryMb, ...cal,
+    iterations: pilot.finished ? pilot.iterations : spec.stop.maxIterations,
+    roundsPerIteration: pilot.roundsPerIteration,
+    roundsSource: pilot.finished
+      ? `the whole run, run here first: it ends after ${pilot.iterations} iterations`
+      : `observed over the job's first ${pilot.iterations} iterations, run here first in ${pilot.seconds.toFixed(1)} s`,
+    ladderRungs: ls ? ls.maxBacktracks + 1 : 1,
+    shards, ensembleSize: k, memoryMb, ...cal,
     // above 40 shards a round fans out through the Distributed Map, all at once
     maxConcurrency: shards > 40 ? shards : spec.compute.maxConcurrency,
   });

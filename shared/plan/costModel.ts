@@ -21,6 +21,11 @@ export const lambdaVcpus = (memoryMb: number) => Math.min(6, memoryMb / 1769);
 
 export interface PlanInput {
   iterations: number;
+  /** rounds per iteration (a pilot's observation, pilot.ts) and where the number comes from */
+  roundsPerIteration: number;
+  roundsSource: string;
+  /** the line-search ladder's rungs per round (single-member forwards next to the K+1 of the statistics) */
+  ladderRungs: number;
   shards: number;
   /** K */
   ensembleSize: number;
@@ -36,6 +41,7 @@ export interface PlanInput {
 
 export interface PlanEstimate {
   rounds: number;
+  roundsPerIteration: number;
   lambda: { invocations: number; gbSeconds: number; dollars: number; evaluateSecondsEach: number };
   stepFunctions: { transitions: number; dollars: number };
   s3: { gets: number; puts: number; dollars: number };
@@ -45,19 +51,19 @@ export interface PlanEstimate {
   assumptions: string[];
 }
 
-/** Rounds per iteration: one, plus the line search's backtracks (each backtrack is a round). */
-const ROUNDS_PER_ITERATION = 1.25;
 /** per evaluate task: its S3 requests' latency and the invocation's own overhead (warm) */
 const TASK_OVERHEAD_S = 0.15;
 /** per round: Step Functions' transitions between Map, Reduce and the Choice */
 const ROUND_OVERHEAD_S = 0.4;
 
 export function estimateCost(p: PlanInput): PlanEstimate {
-  const rounds = Math.ceil(p.iterations * ROUNDS_PER_ITERATION) + 1;
+  const rounds = Math.ceil(p.iterations * p.roundsPerIteration) + 1;
   const S = p.shards;
   // the kernel runs on one thread: below one vCPU Lambda slows it in proportion, above it no faster
   const slow = Math.max(1, 1 / lambdaVcpus(p.memoryMb));
-  const evaluateSeconds = p.localShardSeconds * slow + TASK_OVERHEAD_S;
+  // a round's ladder: one single-member forward per rung, taken as 1/(K+1) of the statistics' time
+  const ladder = 1 + p.ladderRungs / (p.ensembleSize + 1);
+  const evaluateSeconds = p.localShardSeconds * ladder * slow + TASK_OVERHEAD_S;
   const reduceSeconds = p.localReduceSeconds * slow + TASK_OVERHEAD_S + 0.02 * S;
   const gb = p.memoryMb / 1024;
   const invocations = rounds * (S + 1) + 2; // evaluates and a reduce per round; Init and Finalize
@@ -66,15 +72,17 @@ export function estimateCost(p: PlanInput): PlanEstimate {
   // per round: Fan out, the Map, 2 per shard (its iteration and Evaluate), Reduce, Next?; plus Start?, Init, Finalize
   const transitions = rounds * (2 * S + 4) + 3;
   const sfnDollars = transitions * PRICES.stateTransition;
-  // per shard and round: spec, plan, point and manifest read, partial and trial written;
-  // the reducer reads spec, plan, point, state (3) and every partial and trial, and writes 5
-  const gets = rounds * (4 * S + 7 + 2 * S);
+  // per shard and round: spec, plan, point, manifest and the ladder's base and direction read,
+  // partial and trial written; the reducer reads spec, plan, point, base, direction, state (3) and
+  // every partial and trial, and writes 5
+  const gets = rounds * (6 * S + 9 + 2 * S);
   const puts = rounds * (2 * S + 5) + S * 2 + 10;
   const s3Dollars = gets * PRICES.s3Get + puts * PRICES.s3Put;
   const waves = Math.ceil(S / Math.max(1, p.maxConcurrency));
   const wallSeconds = rounds * (waves * evaluateSeconds + reduceSeconds + ROUND_OVERHEAD_S);
   return {
     rounds,
+    roundsPerIteration: p.roundsPerIteration,
     lambda: { invocations, gbSeconds, dollars: lambdaDollars, evaluateSecondsEach: evaluateSeconds },
     stepFunctions: { transitions, dollars: sfnDollars },
     s3: { gets, puts, dollars: s3Dollars },
@@ -83,7 +91,7 @@ export function estimateCost(p: PlanInput): PlanEstimate {
     prices: PRICES,
     assumptions: [
       `Lambda gives ${(p.memoryMb / 1769).toFixed(2)} vCPU at ${p.memoryMb} MB (one per 1,769 MB, at most 6); the kernel uses one thread, so a Lambda vCPU is taken as fast as one core of this machine${slow > 1 ? `, and ${slow.toFixed(2)}× slower below one vCPU` : ""}`,
-      `${ROUNDS_PER_ITERATION} rounds per iteration (the line search's backtracks ride on later rounds), ${rounds} rounds in all`,
+      `${p.roundsPerIteration.toFixed(2)} rounds per iteration (${p.roundsSource}), ${p.iterations} iterations, ${rounds} rounds in all; a round evaluates the whole line-search ladder (${p.ladderRungs} rungs, counted as ${p.ladderRungs} of the K + 1 = ${p.ensembleSize + 1} forwards)`,
       `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ${ROUND_OVERHEAD_S} s per round for Step Functions`,
       `shards run ${Math.min(S, p.maxConcurrency)} at a time (${waves} wave${waves === 1 ? "" : "s"} per round)`,
       `list prices for ${PRICES.region} as of ${PRICES.asOf}; free tiers, data transfer and CloudWatch logs are not counted`,
@@ -96,7 +104,7 @@ export function formatEstimate(e: PlanEstimate, title: string): string {
   const time = (s: number) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
   return [
     `${title}`,
-    `  rounds                 ${e.rounds}`,
+    `  rounds                 ${e.rounds} (${e.roundsPerIteration.toFixed(2)} per iteration; see the assumptions)`,
     `  Lambda                 ${e.lambda.invocations.toLocaleString("en-US")} invocations, ${e.lambda.gbSeconds.toFixed(1)} GB-s (evaluate ≈ ${e.lambda.evaluateSecondsEach.toFixed(2)} s each)   ${usd(e.lambda.dollars)}`,
     `  Step Functions         ${e.stepFunctions.transitions.toLocaleString("en-US")} state transitions   ${usd(e.stepFunctions.dollars)}`,
     `  S3                     ${e.s3.gets.toLocaleString("en-US")} GET, ${e.s3.puts.toLocaleString("en-US")} PUT   ${usd(e.s3.dollars)}`,

@@ -138,6 +138,15 @@ export const Gamma = z.union([nonNegative, z.strictObject({ relative: positive.d
   error: "expected a non-negative number or an object { relative: number }",
 }).describe("Tikhonov shift γ of the K×K system: fixed, or relative to trace(QᵀWQ)/K");
 
+/**
+ * γ where a modified-EnKF job gives none, by problem (measured in bench/gammaStudy.ts; docs/method.md).
+ * A network's Gauss–Newton matrix is nearly singular (softmax's W has a zero direction per row,
+ * and separable data drive the loss towards 0), so a tiny shift makes the first steps enormous and
+ * the line search rejects them; a shift relative to trace(QᵀWQ)/K keeps the first step at full
+ * length. The built-in least-squares problems want the undamped step.
+ */
+export const DEFAULT_GAMMA = { classification: { relative: 0.1 }, regression: { relative: 0.01 }, builtIn: 1e-10 } as const;
+
 export const LineSearch = z.union([
   z.boolean(),
   z.strictObject({
@@ -152,7 +161,7 @@ export const ModifiedEnkfOptimizer = z.strictObject({
   method: z.literal("modified-enkf"),
   ensembleSize: z.int().min(2).max(100_000).describe("K, perturbations per iteration"),
   sigma: Sigma.default(0.01),
-  gamma: Gamma.default(1e-10),
+  gamma: Gamma.default(DEFAULT_GAMMA.builtIn).describe("Tikhonov shift γ of the K×K system: fixed, or relative to trace(QᵀWQ)/K. Default: { relative: 0.1 } for classification, { relative: 0.01 } for regression, 1e-10 for the built-in problems (bench/gammaStudy.ts)"),
   stepSize: positive.default(1).describe("initial step length η"),
   lineSearch: LineSearch.default(true),
   perturbation: z.enum(["gaussian", "rademacher"]).default("gaussian"),
@@ -201,7 +210,17 @@ export const ComputeSpec = z.strictObject({
   maxConcurrency: z.int().min(1).max(40).default(10).describe("evaluate tasks the state machine runs at once"),
 });
 
-export const JobSpec = z.strictObject({
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Fills the network default of γ into a modified-EnKF job that gives none (input as written). */
+function networkGammaDefault(raw: unknown): unknown {
+  if (!isRecord(raw) || !isRecord(raw.problem) || !isRecord(raw.optimizer)) return raw;
+  const type = raw.problem.type;
+  if (raw.optimizer.method !== "modified-enkf" || raw.optimizer.gamma !== undefined || (type !== "classification" && type !== "regression")) return raw;
+  return { ...raw, optimizer: { ...raw.optimizer, gamma: DEFAULT_GAMMA[type] } };
+}
+
+export const JobFields = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
   description: z.string().max(2000).optional(),
@@ -211,8 +230,11 @@ export const JobSpec = z.strictObject({
   compute: ComputeSpec.prefault({}),
 });
 
+/** A job as written, validated, with every default filled in (γ's by problem). */
+export const JobSpec = z.preprocess(networkGammaDefault, JobFields);
+
 export type JobSpec = z.infer<typeof JobSpec>;
-export type JobSpecInput = z.input<typeof JobSpec>;
+export type JobSpecInput = z.input<typeof JobFields>;
 export type ProblemSpec = z.infer<typeof ProblemSpec>;
 export type OptimizerSpec = z.infer<typeof OptimizerSpec>;
 export type ModifiedEnkfSpec = z.infer<typeof ModifiedEnkfOptimizer>;

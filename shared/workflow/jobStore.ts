@@ -2,18 +2,20 @@
 // under the job's prefix):
 //   spec.json                                  the job, defaults filled in
 //   dataset/manifest.json, dataset/<files>     the sharded dataset (../data/manifest.ts)
-//   rounds/<r>/plan.json, rounds/<r>/point.f64 what round r evaluates: iteration, σ, trial; the point
+//   rounds/<r>/plan.json, rounds/<r>/point.f64 what round r evaluates: iteration, σ, the trial's
+//                                              ladder (its iteration and step lengths); the point
 //   rounds/<r>/partials/<s>.bin                shard s's partial statistics (../distributed/shardPartial.ts)
-//   rounds/<r>/trials/<s>.json                 shard s's share of the trial's Φ, when a trial is pending
+//   rounds/<r>/trials/<s>.json                 shard s's shares of Φ at every rung, when a trial is pending
 //   state/<r>.json, state/<r>.theta.f64, state/<r>.direction.f64
-//                                              the reducer's state before round r (θ, pending trial, history)
+//                                              the reducer's state before round r (θ, pending trial, history);
+//                                              θ and d are also the base and direction of round r's ladder
 //   result.json, theta.npy, history.csv        the result, written by finalize
 //   failure.json                               why the job failed, written by the failure step
 // <r> and <s> are zero-padded to 6 digits so keys sort in order. Everything is sized by n, K or
 // the shard, never by the number of workers in one object, and the state machine's payloads carry
 // only the job's location and counters.
 
-import type { Ask, EnkfState, PendingTrial } from "../enkf/modifiedEnkf.ts";
+import type { Ask, EnkfState, PendingTrial, TrialLadder } from "../enkf/modifiedEnkf.ts";
 import { getJson, putJson, type BlobStore } from "../store/blobStore.ts";
 
 const pad = (i: number) => String(i).padStart(6, "0");
@@ -51,15 +53,23 @@ export async function getJsonExact(store: BlobStore, key: string): Promise<unkno
   return JSON.parse(JSON.stringify(await getJson(store, key)), revive);
 }
 
+/** Writes round r's plan. Its ladder's base and direction are not written again: they are θ and
+ *  the pending trial's d of the state before round r, which saveState wrote first. */
 export async function savePlan(store: BlobStore, round: number, plan: Ask): Promise<void> {
   await store.put(keys.point(round), f64Bytes(plan.point));
-  const { point: _point, ...rest } = plan;
-  await putJsonExact(store, keys.plan(round), rest);
+  const { point: _point, trial, ...rest } = plan;
+  const ladder = trial ? { iteration: trial.iteration, etas: trial.etas, ...(trial.statisticsRung !== undefined ? { statisticsRung: trial.statisticsRung } : {}) } : undefined;
+  await putJsonExact(store, keys.plan(round), { ...rest, ...(ladder ? { trial: ladder } : {}) });
 }
 
 export async function loadPlan(store: BlobStore, round: number): Promise<Ask> {
-  const rest = (await getJsonExact(store, keys.plan(round))) as Omit<Ask, "point">;
-  return { ...rest, point: bytesF64(await store.get(keys.point(round))) };
+  const rest = (await getJsonExact(store, keys.plan(round))) as Omit<Ask, "point" | "trial"> & { trial?: Omit<TrialLadder, "base" | "direction"> };
+  const point = bytesF64(await store.get(keys.point(round)));
+  if (!rest.trial) return { ...rest, point } as Ask;
+  const base = bytesF64(await store.get(keys.stateTheta(round)));
+  const direction = bytesF64(await store.get(keys.stateDirection(round)));
+  if (base.length !== point.length || direction.length !== point.length) throw new RangeError(`round ${round}: the trial's base (${base.length}) or direction (${direction.length}) does not match the point's ${point.length} parameters`);
+  return { ...rest, point, trial: { ...rest.trial, base, direction } };
 }
 
 export async function saveState(store: BlobStore, round: number, state: EnkfState): Promise<void> {

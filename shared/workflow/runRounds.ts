@@ -1,5 +1,6 @@
 // Runs the rounds of a sharded job in this process, without a store: each round evaluates every
-// shard (its partial statistics and, when a trial is pending, its share of the trial's Φ),
+// shard (its partial statistics and, when a trial is pending, its shares of Φ at every rung of the
+// trial's line-search ladder),
 // reduces them in shard order and tells the modified EnKF (../enkf/modifiedEnkf.ts), speculating
 // as the workflow does. Tests and benchmarks use it; a deployed job does the same through its
 // state machine (steps.ts).
@@ -9,8 +10,9 @@ import type { EnsembleKernel } from "../kernels/types.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
-import { evaluateShard, shardObjective, type ShardData } from "../distributed/evaluateShard.ts";
-import { reducePartials, reduceTrial } from "../distributed/shardPartial.ts";
+import { evaluateShard, shardObjectives, type ShardData } from "../distributed/evaluateShard.ts";
+import { reduceLadder, reducePartials } from "../distributed/shardPartial.ts";
+import { trialPoint } from "../math/vector.ts";
 
 export interface ShardedRun {
   spec: ModifiedEnkfSpec;
@@ -37,9 +39,11 @@ export async function runRounds(run: ShardedRun): Promise<{ state: EnkfState; ro
     const draw = machine.draw(current);
     const parts = await Promise.all(shards.map((sh) => evaluateShard({ ...sh, iteration: current.iteration, theta: current.point, draw, k: spec.ensembleSize, kernel: run.kernel })));
     const stats = reducePartials(parts, shards.length, alpha > 0 ? { alpha, theta: current.point, draw } : undefined);
-    const trial = current.trialIteration;
-    const trialPhi = trial === undefined ? undefined : reduceTrial(await Promise.all(shards.map((sh) => shardObjective(sh, current.point, trial, spec.ensembleSize, run.kernel))), current.point, alpha);
-    ({ state, ask } = machine.tell(state, current, { stats, trialPhi }, now() - t0));
+    const trial = current.trial;
+    const trialPhis = trial && reduceLadder(
+      await Promise.all(shards.map((sh) => shardObjectives(sh, trial, spec.ensembleSize, run.kernel))),
+      trial.etas.map((eta) => trialPoint(trial.base, trial.direction, eta)), alpha);
+    ({ state, ask } = machine.tell(state, current, { stats, ...(trialPhis ? { trialPhis } : {}) }, now() - t0));
     count++;
   }
   return { state, rounds: count };

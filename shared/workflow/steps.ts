@@ -7,10 +7,11 @@
 import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../data/shards.ts";
 import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
-import { evaluateShard, shardObjective, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
+import { evaluateShard, shardObjectives, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
 import { currentObjective, modifiedEnkf, type EnkfState } from "../enkf/modifiedEnkf.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
-import { decodePartial, encodePartial, PARTIAL_PHASES, reducePartials, reduceTrial, type ShardPartial } from "../distributed/shardPartial.ts";
+import { decodePartial, encodePartial, PARTIAL_PHASES, reduceLadder, reducePartials, type ShardPartial } from "../distributed/shardPartial.ts";
+import { trialPoint } from "../math/vector.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
@@ -117,7 +118,6 @@ async function shardData(store: BlobStore, job: NetworkJob, shard: number): Prom
   };
 }
 
-/** One shard's work in round r: its partial statistics, and its share of a pending trial's Φ. */
 /** Warnings already printed by this worker (a kernel fallback would otherwise repeat every round). */
 const warned = new Set<string>();
 const warnOnce = (line: string) => { if (!warned.has(line)) { warned.add(line); console.warn(`enkf: warning: ${line}`); } };
@@ -128,21 +128,22 @@ function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => P
   return async (problem) => (await jobKernel(job, problem, warnOnce, { threads: 1, rngWorkers: 0 }))!;
 }
 
+/** One shard's work in round r: its partial statistics, and its shares of Φ at every rung of a pending trial's ladder. */
 export async function evaluateStep(store: BlobStore, round: number, shard: number, opts: { force?: boolean; crash?: CrashHook } = {}): Promise<{ round: number; shard: number }> {
   const job = await loadJob(store);
   const plan = await loadPlan(store, round);
   // idempotent: a shard whose partial (and trial share) for this round are already whole is done;
   // a rerun writes nothing (the statistics would be the same; only the timings would differ).
   // `force`: the caller knows they are not (the reducer), or wants the work timed (calibration).
-  if (!opts.force && (await checkedShard(store, round, shard, job.optimizer.ensembleSize, plan.trialIteration !== undefined, true))) return { round, shard };
+  if (!opts.force && (await checkedShard(store, round, shard, job.optimizer.ensembleSize, rungsOf(plan), true))) return { round, shard };
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
   const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: algorithm(job).draw(plan), k, kernel });
   (opts.crash ?? noCrash)("evaluate", round);
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
-  if (plan.trialIteration !== undefined) {
+  if (plan.trial) {
     // a failed trial's Φ (NaN) stays NaN: plain JSON would write null, which sums as 0
-    await putJsonExact(store, keys.trial(round, shard), await shardObjective(data, plan.point, plan.trialIteration, k, kernel), PARTIAL_TAGS);
+    await putJsonExact(store, keys.trial(round, shard), await shardObjectives(data, plan.trial, k, kernel), PARTIAL_TAGS);
   }
   return { round, shard };
 }
@@ -156,23 +157,25 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const k = job.optimizer.ensembleSize;
   const t0 = performance.now();
   const parts = [];
-  const shares: { rows: number; phi: number }[] = [];
+  const shares: { rows: number; phis: number[] }[] = [];
+  const rungs = rungsOf(plan);
   for (let s = 0; s < shards; s++) {
-    const checked = await checkedShard(store, round, s, k, plan.trialIteration !== undefined);
+    const checked = await checkedShard(store, round, s, k, rungs);
     if (!checked) {
       // missing or corrupt: this shard is evaluated again (it writes the same statistics), never used as is
       await evaluateStep(store, round, s, { force: true, crash });
     }
-    const again = checked ?? (await checkedShard(store, round, s, k, plan.trialIteration !== undefined));
+    const again = checked ?? (await checkedShard(store, round, s, k, rungs));
     if (!again) throw new WorkflowError(`round ${round}: shard ${s}'s partial is still unreadable after evaluating it again`);
     parts.push(again.partial);
     if (again.trial) shares.push(again.trial);
   }
   const machine = algorithm(job);
   const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: machine.draw(plan) } : undefined);
-  const trialPhi = plan.trialIteration !== undefined ? reduceTrial(shares, plan.point, alpha) : undefined;
+  const trial = plan.trial;
+  const trialPhis = trial && reduceLadder(shares, trial.etas.map((eta) => trialPoint(trial.base, trial.direction, eta)), alpha);
   const readSeconds = (performance.now() - t0) / 1000;
-  const next = machine.tell(state, plan, { stats, trialPhi }, elapsedSeconds);
+  const next = machine.tell(state, plan, { stats, ...(trialPhis ? { trialPhis } : {}) }, elapsedSeconds);
   // the workers' kernel phases and the reducer's reads, summed over the run (for the report)
   const timings: Record<string, number> = { ...(state.timings ?? {}) };
   for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
@@ -189,15 +192,19 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.ask === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
 }
 
-/** A shard's partial (and trial share) for a round if both read back whole, with the right shape; else null. */
-async function checkedShard(store: BlobStore, round: number, shard: number, k: number, trial: boolean, quiet = false): Promise<{ partial: ShardPartial; trial?: { rows: number; phi: number } } | null> {
+/** How many rungs of a trial's ladder a round evaluates (0 without a trial). */
+const rungsOf = (plan: { trial?: { etas: readonly number[] } }) => plan.trial?.etas.length ?? 0;
+
+/** A shard's partial (and, with `rungs` > 0, its ladder shares) for a round if both read back whole, with the right shape; else null. */
+async function checkedShard(store: BlobStore, round: number, shard: number, k: number, rungs: number, quiet = false): Promise<{ partial: ShardPartial; trial?: { rows: number; phis: number[] } } | null> {
   try {
     const partial = decodePartial(await store.get(keys.partial(round, shard)), `${store.location}${keys.partial(round, shard)}`);
     if (partial.shard !== shard || partial.k !== k) return null;
-    if (!trial) return { partial };
-    const share = (await getJsonExact(store, keys.trial(round, shard))) as { rows?: unknown; phi?: unknown };
-    if (typeof share.rows !== "number" || typeof share.phi !== "number") return null;
-    return { partial, trial: { rows: share.rows, phi: share.phi } };
+    if (rungs === 0) return { partial };
+    const share = (await getJsonExact(store, keys.trial(round, shard))) as { rows?: unknown; phis?: unknown };
+    const phis = share.phis;
+    if (typeof share.rows !== "number" || !Array.isArray(phis) || phis.length !== rungs || !phis.every((v) => typeof v === "number")) return null;
+    return { partial, trial: { rows: share.rows, phis: phis as number[] } };
   } catch (e) {
     if (e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError) {
       if (quiet && e instanceof NotFoundError) return null;

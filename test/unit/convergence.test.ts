@@ -6,7 +6,7 @@ import { eki } from "../../shared/enkf/eki.ts";
 import { fitLine } from "../../shared/math/stats.ts";
 import { buildProblem } from "../../shared/problems/build.ts";
 import { objectiveGradient, gradientWorkspace } from "../../shared/problems/objective.ts";
-import { JobSpec, Sigma, type JobSpecInput } from "../../shared/spec/job.ts";
+import { JobFields, JobSpec, Sigma, type JobSpecInput } from "../../shared/spec/job.ts";
 import type { z } from "zod";
 
 type SigmaInput = z.input<typeof Sigma>;
@@ -101,7 +101,7 @@ describe("oscillatory, 10 dimensions, from c + 3.2", () => {
 
   it("gradient descent with the exact gradient stops in a local minimum far above the global one", async () => {
     const r = await run({ name: "gd", problem: problemSpec, optimizer: { method: "gradient-descent" }, stop: { maxIterations: 2000 } });
-    const problem = buildProblem(JobSpec.shape.problem.parse(problemSpec));
+    const problem = buildProblem(JobFields.shape.problem.parse(problemSpec));
     const g = new Float64Array(10);
     objectiveGradient(problem, r.theta, g, gradientWorkspace(problem));
     expect(Math.hypot(...g)).toBeLessThan(1e-3); // a stationary point …

@@ -1,5 +1,5 @@
-// The sharded rounds (workers evaluate shards, the reducer decides, the line search rides on the
-// next round) take the same steps as the in-process optimizer: bitwise with one shard, to
+// The sharded rounds (workers evaluate shards and every rung of a pending line search, the
+// reducer decides) take the same steps as the in-process optimizer: bitwise with one shard, to
 // rounding with four (the sums over shards are added in another order).
 import { describe, expect, it } from "vitest";
 import { shardPlan, type ShardData } from "../../shared/distributed/evaluateShard.ts";
@@ -44,9 +44,18 @@ describe("sharded rounds = the in-process modified EnKF", () => {
         expect(state.history.map((h) => h.objective)).toEqual(local.history.map((h) => h.objective));
       }
       state.history.forEach((h, i) => expect(Math.abs(h.objective - local.history[i].objective) / Math.abs(local.history[i].objective)).toBeLessThan(1e-9));
-      // one round per trial plus one per rejection-without-trial, none for the line search itself
-      const trials = local.history.reduce((n, h) => n + (h.evaluations - 9), 0);
-      expect(rounds).toBeLessThanOrEqual(1 + trials + local.history.filter((h) => !h.accepted).length);
+      // the whole ladder in one round: an iteration costs one round when the step is taken at the
+      // speculated rung (the one the previous accepted step took), two otherwise; one when it is
+      // rejected untried (no descent); each redraw of the ensemble one more; after the last
+      // iteration no statistics are asked for
+      let expected = 1, rung = 0;
+      local.history.forEach((h, i) => {
+        const untried = !h.accepted && h.evaluations === 9 * ((h.retries ?? 0) + 1);
+        const last = i === local.history.length - 1;
+        expected += (h.retries ?? 0) + (untried || last || (h.accepted && h.backtracks === rung) ? 1 : 2);
+        if (h.accepted) rung = h.backtracks;
+      });
+      expect(rounds).toBe(expected);
     }
   });
 });

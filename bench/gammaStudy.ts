@@ -1,0 +1,100 @@
+// `npx tsx bench/gammaStudy.ts`: the study behind the modified EnKF's default γ (and σ). Every
+// problem runs in process with each candidate γ, every other setting the spec's default, and the
+// table shows what a newcomer would see: whether the first step is taken at full length, how many
+// steps are rejected, the median accepted step length η, the rounds per iteration the workflow
+// would take (built-in problems do not run through it; the number still says how often the line
+// search leaves the speculated rung), and where the run ends. Writes bench/gamma-study.json.
+// GAMMA_STUDY_QUICK=1 runs fewer iterations.
+
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadDataset } from "../shared/data/load.ts";
+import { fillGaussian, Stream } from "../shared/math/rng.ts";
+import { optimizeAll } from "../shared/enkf/optimize.ts";
+import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
+import { JobSpec } from "../shared/spec/job.ts";
+import { halfMoons } from "../scripts/halfMoons.ts";
+
+const root = join(import.meta.dirname, "..");
+const quick = process.env.GAMMA_STUDY_QUICK === "1";
+const dir = mkdtempSync(join(tmpdir(), "enkf-gamma-"));
+
+/** A CSV of `rows` rows from the seeded RNG: columns f1..fd and a label column. */
+function syntheticCsv(name: string, rows: number, d: number, label: (x: Float64Array) => string): string {
+  const z = new Float64Array(rows * d);
+  fillGaussian(z, { seed: 11, stream: Stream.data, iteration: 0, member: d });
+  const lines = [[...Array.from({ length: d }, (_, j) => `f${j + 1}`), "y"].join(",")];
+  for (let i = 0; i < rows; i++) {
+    const x = z.subarray(i * d, (i + 1) * d);
+    lines.push([...Array.from(x, (v) => v.toFixed(5)), label(x)].join(","));
+  }
+  const path = join(dir, `${name}.csv`);
+  writeFileSync(path, lines.join("\n") + "\n");
+  return path;
+}
+
+writeFileSync(join(dir, "moons.csv"), halfMoons(600, 0.15, 7));
+// 30 features, a binary label from a noisy linear score of the first ten (a "breast cancer"-sized table)
+const tabular = syntheticCsv("tabular", 400, 30, (x) => {
+  let s = 0;
+  for (let j = 0; j < 10; j++) s += x[j] * (j % 2 ? 1 : -0.7);
+  return s + 0.5 * x[29] * x[28] > 0 ? "yes" : "no";
+});
+// a smooth regression target of 3 inputs
+const regression = syntheticCsv("regression", 500, 3, (x) => (Math.sin(2 * x[0]) + 0.5 * x[1] * x[1] - x[2]).toFixed(5));
+
+interface Case { name: string; job: unknown; iterations: number }
+const iters = (n: number) => (quick ? Math.min(n, 60) : n);
+const cases: Case[] = [
+  { name: "half-moons (2-64-2)", iterations: iters(300), job: { problem: { type: "classification", data: { source: "csv", path: join(dir, "moons.csv"), label: "moon" }, model: { type: "mlp" } }, optimizer: { method: "modified-enkf", ensembleSize: 50 } } },
+  { name: "tabular 30 features (30-16-2)", iterations: iters(200), job: { problem: { type: "classification", data: { source: "csv", path: tabular, label: "y" }, model: { type: "mlp", hidden: [16] } }, optimizer: { method: "modified-enkf", ensembleSize: 50 } } },
+  { name: "regression 3 inputs (3-32-1)", iterations: iters(300), job: { problem: { type: "regression", data: { source: "csv", path: regression, label: "y" }, model: { type: "mlp", hidden: [32] } }, optimizer: { method: "modified-enkf", ensembleSize: 50 } } },
+  { name: "mnist 784-32-10, batch 500", iterations: iters(100), job: { problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [32] } }, optimizer: { method: "modified-enkf", ensembleSize: 50, batchSize: 500 } } },
+  { name: "quadratic n=100", iterations: iters(500), job: { problem: { type: "quadratic", dimension: 100 }, optimizer: { method: "modified-enkf", ensembleSize: 20 } } },
+  { name: "rosenbrock n=10", iterations: iters(300), job: { problem: { type: "rosenbrock", dimension: 10 }, optimizer: { method: "modified-enkf", ensembleSize: 20 } } },
+];
+const gammas: unknown[] = [1e-10, { relative: 1e-4 }, { relative: 1e-3 }, { relative: 1e-2 }, { relative: 1e-1 }];
+const label = (g: unknown) => (typeof g === "number" ? `γ=${g}` : `γ=${(g as { relative: number }).relative}·tr/K`);
+
+const rows: Record<string, unknown>[] = [];
+for (const c of cases) {
+  for (const gamma of gammas) {
+    const raw = c.job as { problem: unknown; optimizer: Record<string, unknown> };
+    const job = JobSpec.parse({ name: "gamma-study", ...raw, optimizer: { ...raw.optimizer, gamma }, stop: { maxIterations: c.iterations } });
+    const p = job.problem;
+    const dataset = p.type === "classification" || p.type === "regression" ? await loadDataset(p.data, p.type, root) : undefined;
+    const problem = jobProblem(job, dataset);
+    const kernel = await jobKernel(job, problem, () => {}, { threads: 2 });
+    const t0 = performance.now();
+    const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: (p as { regularization?: number }).regularization ?? 0, kernel });
+    await kernel?.dispose();
+    const h = r.history;
+    const accepted = h.filter((x) => x.accepted);
+    const steps = accepted.map((x) => x.step).sort((a, b) => a - b);
+    // the workflow's rounds (shared/enkf/modifiedEnkf.ts): one per iteration, a second where the
+    // step is not taken at the speculated rung (the one the previous accepted step took), none
+    // after the last iteration; a step rejected untried and each redraw cost one
+    const k = (job.optimizer as { ensembleSize: number }).ensembleSize;
+    let rounds = 1, rung = 0;
+    h.forEach((x, i) => {
+      const untried = !x.accepted && x.evaluations === (k + 1) * ((x.retries ?? 0) + 1);
+      rounds += (x.retries ?? 0) + (untried || i === h.length - 1 || (x.accepted && x.backtracks === rung) ? 1 : 2);
+      if (x.accepted) rung = x.backtracks;
+    });
+    const row = {
+      problem: c.name, gamma: label(gamma), status: r.status, iterations: h.length,
+      firstStepFull: h[0]?.accepted === true && h[0].backtracks === 0,
+      rejected: h.length ? (h.length - accepted.length) / h.length : 0,
+      medianStep: steps.length ? steps[Math.floor(steps.length / 2)] : 0,
+      roundsPerIteration: h.length ? rounds / h.length : 0,
+      objective: r.objective,
+      ...(r.metrics.testAccuracy !== undefined ? { testAccuracy: r.metrics.testAccuracy } : {}),
+      ...(r.metrics.testLoss !== undefined ? { testLoss: r.metrics.testLoss } : {}),
+      seconds: (performance.now() - t0) / 1000,
+    };
+    rows.push(row);
+    console.log([row.problem.padEnd(30), row.gamma.padEnd(16), row.status.padEnd(15), String(row.iterations).padStart(4), row.firstStepFull ? "full " : "short", `rej ${(row.rejected * 100).toFixed(0).padStart(3)}%`, `η̃ ${row.medianStep.toExponential(1)}`, `r/it ${row.roundsPerIteration.toFixed(2)}`, `Φ ${row.objective.toExponential(3)}`, row.testAccuracy !== undefined ? `acc ${(row.testAccuracy as number).toFixed(4)}` : row.testLoss !== undefined ? `test ${(row.testLoss as number).toExponential(3)}` : "", `${row.seconds.toFixed(1)} s`].join("  "));
+  }
+}
+writeFileSync(join(root, "bench", "gamma-study.json"), JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2) + "\n");
