@@ -7,7 +7,7 @@
 // plain seed), at most `retries` times. A non-finite Φ at the mean rejects the iteration.
 
 import { solveSymmetric } from "../math/linalg.ts";
-import type { EnsembleDraw } from "../math/perturbation.ts";
+import { factoredBlocks, type EnsembleDraw, type FactoredBlock } from "../math/perturbation.ts";
 import type { ModifiedEnkfSpec } from "../spec/job.ts";
 import { gammaValue } from "./schedules.ts";
 
@@ -82,11 +82,14 @@ export interface FailurePolicy {
   solve(stats: { gram: Float64Array; rhs: Float64Array }, kept: Extract<EnsembleVerdict, { kind: "ok" }>): Solution;
 }
 
-export function failurePolicy(spec: ModifiedEnkfSpec): FailurePolicy {
+/** `matrices`: the model's dense weight matrices, which a low-rank perturbation factors. */
+export function failurePolicy(spec: ModifiedEnkfSpec, matrices: readonly FactoredBlock[] = []): FailurePolicy {
   const k = spec.ensembleSize;
   const { tolerance, retries } = spec.failedMembers;
+  const p = spec.perturbation;
+  const shape = typeof p === "string" ? { kind: p } : { kind: "gaussian" as const, lowRank: { rank: p.rank, blocks: factoredBlocks(matrices, p.rank) } };
   return {
-    draw: (sigma, iteration, attempt) => ({ sigma: sigma * 0.5 ** attempt, kind: spec.perturbation, seed: retrySeed(spec.seed, attempt), iteration }),
+    draw: (sigma, iteration, attempt) => ({ sigma: sigma * 0.5 ** attempt, ...shape, seed: retrySeed(spec.seed, attempt), iteration }),
     judge(stats, attempt) {
       if (!Number.isFinite(stats.phi)) return { kind: "bad-mean" };
       const { mask, valid } = validMembers(stats.gram, stats.rhs, k);

@@ -26,7 +26,7 @@
 // evaluated beyond the accepted one. States are used linearly: tell() returns the next state,
 // which may share the history array of the one it was given; never tell the same state twice.
 
-import type { EnsembleDraw } from "../math/perturbation.ts";
+import type { EnsembleDraw, FactoredBlock } from "../math/perturbation.ts";
 import { trialPoint } from "../math/vector.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
 import { failurePolicy } from "./failurePolicy.ts";
@@ -122,6 +122,8 @@ export interface ModifiedEnkfOptions {
   speculate: boolean;
   /** out ← Ω s for the ensemble `draw` (a kernel's stored Ω, or Ω regenerated from the seed) */
   direction(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void;
+  /** the model's dense weight matrices, which low-rank perturbations factor (none: full draws only) */
+  matrices?: readonly FactoredBlock[];
 }
 
 export interface ModifiedEnkf {
@@ -136,7 +138,7 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, opts: Modif
   const k = spec.ensembleSize;
   const schedule = sigmaSchedule(spec.sigma);
   const ls = lineSearchParams(spec.lineSearch);
-  const policy = failurePolicy(spec);
+  const policy = failurePolicy(spec, opts.matrices);
   const draw = (a: Pick<Ask, "iteration" | "sigma" | "attempt">) => policy.draw(a.sigma, a.iteration, a.attempt ?? 0);
 
   type Next = { state: EnkfState; ask: Ask | null };

@@ -18,6 +18,7 @@ import { currentObjective, modifiedEnkf, type Ask } from "./modifiedEnkf.ts";
 import { recordIteration, type RunProgress, type StopDecision } from "./stopping.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
 import { referenceKernel } from "../kernels/reference.ts";
+import { denseMatrices } from "../models/model.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 
 /** One method's iterations as the run loop sees them. */
@@ -35,7 +36,10 @@ function enkfDriver(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec, al
   if (kernel.k !== spec.ensembleSize) throw new Error(`kernel built for K = ${kernel.k}, optimizer wants ${spec.ensembleSize}`);
   const classification = isNetworkProblem(problem) && problem.kind === "classification";
   // the kernel holds Ω of its last statistics, which are the ones the step is solved from
-  const machine = modifiedEnkf(spec, stop, { classification, speculate: false, direction: (_draw, s, out) => kernel.direction(s, out) });
+  const machine = modifiedEnkf(spec, stop, {
+    classification, speculate: false, direction: (_draw, s, out) => kernel.direction(s, out),
+    matrices: isNetworkProblem(problem) ? denseMatrices(problem.model) : [],
+  });
   const answer = kernelAnswers(problem, kernel, alpha, machine.draw);
   const first = machine.start(theta0);
   let state = first.state;

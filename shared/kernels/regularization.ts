@@ -1,9 +1,8 @@
 // The ½α‖θ‖² term of a fast kernel's statistics, G += αΩᵀΩ and b += αΩᵀθ, with Ω regenerated
 // from the seed in slices of parameters (K × SLICE values at a time), so Ω is never held whole.
 
-import type { EnsembleDraw } from "../math/perturbation.ts";
+import { perturbationRange, type EnsembleDraw } from "../math/perturbation.ts";
 import { accumulateGram, accumulateProjection } from "../math/gram.ts";
-import { fillPerturbation, Stream } from "../math/rng.ts";
 
 const SLICE = 4096;
 
@@ -14,7 +13,7 @@ export function addRegeneratedRegularization(draw: EnsembleDraw, k: number, n: n
   for (let i0 = 0; i0 < n; i0 += len) {
     const count = Math.min(len, n - i0);
     for (let j = 0; j < k; j++) {
-      fillPerturbation(draw.kind, slice, { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member: j }, draw.sigma, i0, count, j * count);
+      perturbationRange(draw, j, i0, count, slice, j * count);
     }
     const rows = slice.subarray(0, k * count);
     accumulateGram(rows, k, count, null, gram, alpha);

@@ -1,19 +1,88 @@
 // The perturbation draw of one ensemble: ω_j = σ·z_j for iteration k, member j, regenerated
 // from the seed with the counter-based RNG, so Ω never has to be stored or sent. Also d = Ωs with
 // Ω regenerated member by member (the workflow's reducer, which holds no kernel).
+//
+// Low-rank draws (EGGROLL, "Evolution Strategies at the Hyperscale", 2025): each factored block, a
+// dense weight matrix W (rows × cols, row-major at θ[offset + i·cols + o]) with min(rows, cols) > r,
+// is perturbed by
+//   ω_j[W] = σ · A_j B_jᵀ / √r,   A_j: rows × r,  B_j: cols × r,  entries N(0, 1),
+// so that each entry has variance σ² (E[vec(ABᵀ)vec(ABᵀ)ᵀ] = r·I), as a full Gaussian draw has;
+// every other parameter (biases, convolution kernels, small matrices) keeps its full Gaussian
+// draw, element i of the perturbation stream as before. A_j then B_j are elements
+// [base_b, base_b + r·(rows + cols)) of member j's low-rank stream, base_b the factor counts of
+// the blocks before block b: pure functions of (seed, iteration, member, block, index).
 
-import { fillPerturbation, Stream, type PerturbationKind } from "./rng.ts";
+import { fillGaussian, fillPerturbation, Stream, type PerturbationKind } from "./rng.ts";
+
+/** A dense weight matrix of θ that low-rank draws factor. */
+export interface FactoredBlock {
+  offset: number;
+  rows: number;
+  cols: number;
+}
 
 export interface EnsembleDraw {
   sigma: number;
+  /** the full draws' kind (low-rank draws use "gaussian" outside their blocks) */
   kind: PerturbationKind;
   seed: number;
   iteration: number;
+  /** rank-r factors for these blocks (absent: every parameter drawn in full) */
+  lowRank?: { rank: number; blocks: readonly FactoredBlock[] };
+}
+
+/** The blocks a rank-r draw factors: every dense weight matrix with min(rows, cols) > r. */
+export function factoredBlocks(matrices: readonly FactoredBlock[], rank: number): FactoredBlock[] {
+  return matrices.filter((m) => Math.min(m.rows, m.cols) > rank);
+}
+
+/** Member j's factors of every block, [A_b (rows×r) | B_b (cols×r)] block after block. */
+export function lowRankFactors(draw: EnsembleDraw, member: number): Float64Array {
+  const { rank, blocks } = draw.lowRank!;
+  let total = 0;
+  for (const b of blocks) total += rank * (b.rows + b.cols);
+  const f = new Float64Array(total);
+  fillGaussian(f, { seed: draw.seed, stream: Stream.lowRank, iteration: draw.iteration, member });
+  return f;
+}
+
+/**
+ * Writes elements [start, start + count) of ω_j into out[offset ..]. Slices of a member agree
+ * bitwise with the whole member: every element is a function of its index alone.
+ */
+export function perturbationRange(draw: EnsembleDraw, member: number, start: number, count: number, out: Float64Array, offset = 0): void {
+  const coords = { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member };
+  if (!draw.lowRank) { fillPerturbation(draw.kind, out, coords, draw.sigma, start, count, offset); return; }
+  const { rank, blocks } = draw.lowRank;
+  const end = start + count;
+  const scale = draw.sigma / Math.sqrt(rank);
+  let factors: Float64Array | null = null;
+  let at = start, base = 0;
+  const sorted = [...blocks].map((b, i) => ({ b, i })).sort((x, y) => x.b.offset - y.b.offset);
+  const bases = new Array<number>(blocks.length);
+  for (let i = 0; i < blocks.length; i++) { bases[i] = base; base += rank * (blocks[i].rows + blocks[i].cols); }
+  for (const { b, i } of sorted) {
+    const bEnd = b.offset + b.rows * b.cols;
+    if (bEnd <= at || b.offset >= end) continue;
+    // the full Gaussian draw up to the block
+    if (b.offset > at) fillGaussian(out, coords, at, b.offset - at, offset + at - start, draw.sigma);
+    factors ??= lowRankFactors(draw, member);
+    const a0 = bases[i], b0 = a0 + rank * b.rows;
+    const from = Math.max(at, b.offset), to = Math.min(end, bEnd);
+    for (let e = from; e < to; e++) {
+      const row = Math.floor((e - b.offset) / b.cols), col = (e - b.offset) - row * b.cols;
+      let s = 0;
+      for (let q = 0; q < rank; q++) s += factors[a0 + row * rank + q] * factors[b0 + col * rank + q];
+      out[offset + e - start] = scale * s;
+    }
+    at = to;
+  }
+  if (at < end) fillGaussian(out, coords, at, end - at, offset + at - start, draw.sigma);
 }
 
 /** Writes ω_j = σ·z_j of iteration `draw.iteration` into `out` (length n). */
 export function perturbation(draw: EnsembleDraw, member: number, out: Float64Array): void {
-  fillPerturbation(draw.kind, out, { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member }, draw.sigma);
+  perturbationRange(draw, member, 0, out.length, out, 0);
 }
 
 /** out ← Ω s = Σ_j s_j ω_j, members in order (the same sums as combining stored rows). */

@@ -19,6 +19,7 @@ export const Stream = {
   batch: 3,
   init: 4,
   data: 5,
+  lowRank: 6,
 } as const;
 
 export type PerturbationKind = "gaussian" | "rademacher";

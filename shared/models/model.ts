@@ -2,6 +2,7 @@
 
 import { cnnForward, cnnLayout, initCnn, type CnnSpec } from "./cnn.ts";
 import { initMlp, mlpForward, mlpLayout, type MlpSpec } from "./mlp.ts";
+import type { FactoredBlock } from "../math/perturbation.ts";
 
 export type NetworkModel = ({ type: "mlp" } & MlpSpec) | ({ type: "cnn" } & CnnSpec);
 
@@ -11,6 +12,13 @@ export function modelInputs(m: NetworkModel): number {
 
 export function parameterCount(m: NetworkModel): number {
   return m.type === "mlp" ? mlpLayout(m).parameterCount : cnnLayout(m).parameterCount;
+}
+
+/** The model's dense weight matrices (X·W layouts), the blocks low-rank perturbations factor. */
+export function denseMatrices(m: NetworkModel): FactoredBlock[] {
+  if (m.type === "mlp") return mlpLayout(m).layers.map((l) => ({ offset: l.weightOffset, rows: l.inputs, cols: l.outputs }));
+  const d = cnnLayout(m).dense;
+  return [{ offset: d.weightOffset, rows: d.inputs, cols: d.outputs }];
 }
 
 export function initModel(m: NetworkModel, seed: number): Float64Array {

@@ -7,6 +7,8 @@ import type { Dataset } from "../data/types.ts";
 import { kernelAnswers } from "../enkf/kernelAnswers.ts";
 import { modifiedEnkf, type Ask } from "../enkf/modifiedEnkf.ts";
 import { jobKernel, jobProblem, type NetworkJob } from "../setup/jobSetup.ts";
+import { denseMatrices } from "../models/model.ts";
+import type { NetworkProblem } from "../problems/network.ts";
 
 export interface Pilot {
   iterations: number;
@@ -27,7 +29,7 @@ export interface PilotLimits {
 export async function pilotRounds(job: NetworkJob, dataset: Dataset, limits: PilotLimits = { maxIterations: 200, seconds: 10 }): Promise<Pilot> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const problem = jobProblem(job, dataset);
+  const problem = jobProblem(job, dataset) as NetworkProblem;
   const kernel = (await jobKernel(job, problem, () => {}))!;
   try {
     const stop = { ...job.stop, maxIterations: Math.min(job.stop.maxIterations, limits.maxIterations), timeLimit: undefined };
@@ -35,6 +37,7 @@ export async function pilotRounds(job: NetworkJob, dataset: Dataset, limits: Pil
       classification: job.problem.type === "classification", speculate: true,
       // the kernel holds Ω of its last statistics, those the step is solved from
       direction: (_draw, s, out) => kernel.direction(s, out),
+      matrices: denseMatrices(problem.model),
     });
     const answer = kernelAnswers(problem, kernel, job.problem.regularization, machine.draw);
     let { state, ask } = machine.start(problem.initial()) as { state: ReturnType<typeof machine.start>["state"]; ask: Ask | null };

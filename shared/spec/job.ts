@@ -164,7 +164,11 @@ export const ModifiedEnkfOptimizer = z.strictObject({
   gamma: Gamma.default(DEFAULT_GAMMA.builtIn).describe("Tikhonov shift γ of the K×K system: fixed, or relative to trace(QᵀWQ)/K. Default: { relative: 0.1 } for classification, { relative: 0.01 } for regression, 1e-10 for the built-in problems (bench/gammaStudy.ts)"),
   stepSize: positive.default(1).describe("initial step length η"),
   lineSearch: LineSearch.default(true),
-  perturbation: z.enum(["gaussian", "rademacher"]).default("gaussian"),
+  perturbation: z.union([
+    z.enum(["gaussian", "rademacher"]),
+    z.strictObject({ type: z.literal("low-rank"), rank: z.int().min(1).max(1024).describe("r of the factors A (d_in × r) and B (d_out × r)") }),
+  ], { error: 'expected "gaussian", "rademacher" or { "type": "low-rank", "rank": r }' }).default("gaussian")
+    .describe("ω_j: full Gaussian or ±1 draws, or (network problems) σ·A_j B_jᵀ/√r on every dense weight matrix with min(d_in, d_out) > r, full Gaussian draws elsewhere"),
   batchSize: z.int().min(1).optional().describe("rows per iteration (seeded random mini-batch); default: the whole training set"),
   seed: seed.default(0),
   failedMembers: z.strictObject({
@@ -228,6 +232,11 @@ export const JobFields = z.strictObject({
   optimizer: OptimizerSpec,
   stop: StopSpec.prefault({}),
   compute: ComputeSpec.prefault({}),
+}).superRefine((job, ctx) => {
+  const p = job.optimizer.method === "modified-enkf" ? job.optimizer.perturbation : "gaussian";
+  if (typeof p !== "string" && job.problem.type !== "classification" && job.problem.type !== "regression") {
+    ctx.addIssue({ code: "custom", path: ["optimizer", "perturbation"], message: `low-rank perturbations factor a network's dense weight matrices; problem "${job.problem.type}" has none (use "gaussian" or "rademacher")` });
+  }
 });
 
 /** A job as written, validated, with every default filled in (γ's by problem). */

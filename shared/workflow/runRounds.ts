@@ -8,6 +8,7 @@
 import { modifiedEnkf, type Ask, type EnkfState } from "../enkf/modifiedEnkf.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
+import { denseMatrices } from "../models/model.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
 import { evaluateShard, shardObjectives, type ShardData } from "../distributed/evaluateShard.ts";
@@ -29,7 +30,7 @@ export async function runRounds(run: ShardedRun): Promise<{ state: EnkfState; ro
   const now = run.now ?? (() => performance.now() / 1000);
   const t0 = now();
   const { spec, alpha, shards } = run;
-  const machine = modifiedEnkf(spec, run.stop, { classification: shards[0].kind === "classification", speculate: true, direction: regeneratedDirection });
+  const machine = modifiedEnkf(spec, run.stop, { classification: shards[0].kind === "classification", speculate: true, direction: regeneratedDirection, matrices: denseMatrices(shards[0].model) });
   const first = machine.start(run.theta0);
   let state = first.state;
   let ask: Ask | null = first.ask;

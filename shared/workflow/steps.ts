@@ -17,7 +17,7 @@ import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { availableParallelism } from "node:os";
 import type { EnsembleKernel } from "../kernels/types.ts";
-import { initModel, parameterCount, type NetworkModel } from "../models/model.ts";
+import { denseMatrices, initModel, parameterCount, type NetworkModel } from "../models/model.ts";
 import { jobKernel, jobModel, jobProblem, networkJob, type NetworkJob } from "../setup/jobSetup.ts";
 import { checkLimits } from "../spec/limits.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
@@ -42,10 +42,11 @@ export class WorkflowError extends Error {
   override name = "WorkflowError";
 }
 
-/** The modified EnKF as the workflow runs it: every round also evaluates the next iteration's
- *  statistics at its trial point (speculation), and the reducer regenerates Ω for d = Ωs. */
-function algorithm(job: NetworkJob) {
-  return modifiedEnkf(job.optimizer, job.stop, { classification: job.problem.type === "classification", speculate: true, direction: regeneratedDirection });
+/** The modified EnKF as the workflow runs it: every round evaluates the whole line-search ladder
+ *  and the next iteration's statistics at one rung (speculation), and the reducer regenerates Ω
+ *  for d = Ωs. */
+function algorithm(job: NetworkJob, model: NetworkModel) {
+  return modifiedEnkf(job.optimizer, job.stop, { classification: job.problem.type === "classification", speculate: true, direction: regeneratedDirection, matrices: denseMatrices(model) });
 }
 
 async function loadJob(store: BlobStore): Promise<NetworkJob> {
@@ -82,7 +83,7 @@ export async function initJob(store: BlobStore): Promise<RoundCursor> {
   const job = await loadJob(store);
   const manifest = await loadManifest(store);
   const model = jobModel(job, manifest);
-  const start = algorithm(job).start(initModel(model, job.problem.seed));
+  const start = algorithm(job, model).start(initModel(model, job.problem.seed));
   await saveState(store, 0, start.state);
   await savePlan(store, 0, start.ask);
   return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu" };
@@ -138,7 +139,7 @@ export async function evaluateStep(store: BlobStore, round: number, shard: numbe
   if (!opts.force && (await checkedShard(store, round, shard, job.optimizer.ensembleSize, rungsOf(plan), true))) return { round, shard };
   const data = await shardData(store, job, shard);
   const kernel = shardKernel(job), k = job.optimizer.ensembleSize;
-  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: algorithm(job).draw(plan), k, kernel });
+  const part = await evaluateShard({ ...data, iteration: plan.iteration, theta: plan.point, draw: algorithm(job, data.model).draw(plan), k, kernel });
   (opts.crash ?? noCrash)("evaluate", round);
   await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
   if (plan.trial) {
@@ -170,7 +171,7 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
     parts.push(again.partial);
     if (again.trial) shares.push(again.trial);
   }
-  const machine = algorithm(job);
+  const machine = algorithm(job, jobModel(job, await loadManifest(store)));
   const stats = reducePartials(parts, shards, alpha > 0 ? { alpha, theta: plan.point, draw: machine.draw(plan) } : undefined);
   const trial = plan.trial;
   const trialPhis = trial && reduceLadder(shares, trial.etas.map((eta) => trialPoint(trial.base, trial.direction, eta)), alpha);

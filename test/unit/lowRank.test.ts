@@ -1,0 +1,119 @@
+// Low-rank perturbations (shared/math/perturbation.ts): the factored blocks have the second moments
+// of a full Gaussian draw and rank r, the rest is the full draw itself, slices agree with whole
+// members, and a low-rank job takes the same steps in process and through the sharded rounds.
+import { describe, expect, it } from "vitest";
+import { shardPlan, type ShardData } from "../../shared/distributed/evaluateShard.ts";
+import { optimizeAll } from "../../shared/enkf/optimize.ts";
+import { onnxKernel } from "../../shared/kernels/onnx.ts";
+import { referenceKernel } from "../../shared/kernels/reference.ts";
+import { factoredBlocks, perturbation, perturbationRange, type EnsembleDraw } from "../../shared/math/perturbation.ts";
+import { denseMatrices } from "../../shared/models/model.ts";
+import { networkProblem } from "../../shared/problems/network.ts";
+import { JobSpec, ModifiedEnkfOptimizer, StopSpec } from "../../shared/spec/job.ts";
+import { runRounds } from "../../shared/workflow/runRounds.ts";
+import { randomClassification, relDiff } from "../support/synthetic.ts";
+
+// an MLP 6-5-4-3: W0 (6×5), W1 (5×4) and W2 (4×3) are factored at ranks 1 and 2; the biases are drawn in full
+const model = { type: "mlp" as const, inputs: 6, hidden: [5, 4], outputs: 3, activation: "tanh" as const };
+const matrices = denseMatrices(model);
+const n = 6 * 5 + 5 + 5 * 4 + 4 + 4 * 3 + 3;
+const draw = (rank: number, iteration = 3): EnsembleDraw => ({ sigma: 0.3, kind: "gaussian", seed: 5, iteration, lowRank: { rank, blocks: factoredBlocks(matrices, rank) } });
+const full = (iteration = 3): EnsembleDraw => ({ sigma: 0.3, kind: "gaussian", seed: 5, iteration });
+
+describe("low-rank draws", () => {
+  it("factor exactly the dense weight matrices with min(d_in, d_out) > r", () => {
+    expect(matrices.map((m) => [m.offset, m.rows, m.cols])).toEqual([[0, 6, 5], [35, 5, 4], [59, 4, 3]]);
+    expect(factoredBlocks(matrices, 3).map((m) => m.offset)).toEqual([0, 35]);
+    expect(factoredBlocks(matrices, 4).map((m) => m.offset)).toEqual([0]);
+    expect(factoredBlocks(matrices, 5)).toEqual([]);
+  });
+
+  it("keep the full Gaussian draw outside the blocks, bit for bit, and give a block of rank r", () => {
+    const w = new Float64Array(n), g = new Float64Array(n);
+    for (const rank of [1, 2]) {
+      for (let j = 0; j < 5; j++) {
+        perturbation(draw(rank), j, w);
+        perturbation(full(), j, g);
+        for (const m of matrices) {
+          for (let o = 0; o < m.cols; o++) expect(w[m.offset + m.rows * m.cols + o]).toBe(g[m.offset + m.rows * m.cols + o]);
+        }
+        // rank 1: every 2×2 minor of a block vanishes; rank 2: every 3×3 minor
+        const W = (i: number, o: number) => w[i * 5 + o];
+        if (rank === 1) expect(Math.abs(W(0, 0) * W(2, 3) - W(0, 3) * W(2, 0))).toBeLessThan(1e-14);
+        const det3 = (r: number[], c: number[]) =>
+          W(r[0], c[0]) * (W(r[1], c[1]) * W(r[2], c[2]) - W(r[1], c[2]) * W(r[2], c[1]))
+          - W(r[0], c[1]) * (W(r[1], c[0]) * W(r[2], c[2]) - W(r[1], c[2]) * W(r[2], c[0]))
+          + W(r[0], c[2]) * (W(r[1], c[0]) * W(r[2], c[1]) - W(r[1], c[1]) * W(r[2], c[0]));
+        expect(Math.abs(det3([0, 2, 5], [1, 3, 4]))).toBeLessThan(1e-13);
+        expect(Math.abs(W(0, 0) * W(2, 3) - W(0, 3) * W(2, 0))).toBeGreaterThan(rank === 1 ? -1 : 1e-8);
+      }
+    }
+  });
+
+  it("have the second moments of a full Gaussian draw: variance σ² per entry, uncorrelated entries", () => {
+    const members = 6000, w = new Float64Array(n);
+    for (const rank of [1, 3]) {
+      let s00 = 0, s01 = 0, s11 = 0, sBias = 0;
+      for (let j = 0; j < members; j++) {
+        perturbation(draw(rank), j, w);
+        // W0[0,0], W0[0,1] (same row: they share A's row) and a bias
+        s00 += w[0] * w[0]; s01 += w[0] * w[1]; s11 += w[1] * w[1]; sBias += w[30] * w[30];
+      }
+      const v = 0.3 * 0.3;
+      expect(Math.abs(s00 / members / v - 1)).toBeLessThan(0.08);
+      expect(Math.abs(s11 / members / v - 1)).toBeLessThan(0.08);
+      expect(Math.abs(sBias / members / v - 1)).toBeLessThan(0.08);
+      expect(Math.abs(s01 / Math.sqrt(s00 * s11))).toBeLessThan(0.06);
+    }
+  });
+
+  it("give the same bits in slices as whole (the regularization's slices, the workers' members)", () => {
+    const whole = new Float64Array(n), parts = new Float64Array(n);
+    perturbation(draw(2), 7, whole);
+    for (let i0 = 0; i0 < n; i0 += 11) perturbationRange(draw(2), 7, i0, Math.min(11, n - i0), parts, i0);
+    expect(Array.from(parts)).toEqual(Array.from(whole));
+  });
+
+  it("are refused for a built-in problem, which has no weight matrices", () => {
+    const r = JobSpec.safeParse({ name: "q", problem: { type: "quadratic", dimension: 10 }, optimizer: { method: "modified-enkf", ensembleSize: 4, perturbation: { type: "low-rank", rank: 1 } } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0].path).toEqual(["optimizer", "perturbation"]);
+    expect(r.error!.issues[0].message).toMatch(/dense weight matrices; problem "quadratic" has none/);
+  });
+});
+
+describe("a low-rank job", () => {
+  const ds = randomClassification(200, 6, 3, 20, 9, 0);
+  const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 80, batchSeed: 4, initSeed: 1, lossScale: 1 });
+
+  it("gets the reference kernel's statistics from the onnx kernel on the same low-rank draw, to float32 tolerance", async () => {
+    problem.setIteration!(2);
+    const ref = referenceKernel(problem, 9), fast = await onnxKernel(problem, 9, 0, { threads: 1 });
+    const theta = problem.initial();
+    const a = await ref.statistics(theta, draw(1, 2));
+    const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
+    const b = await fast.statistics(theta, draw(1, 2));
+    expect(relDiff(b.gram, gram)).toBeLessThan(1e-3);
+    expect(relDiff(b.rhs, rhs)).toBeLessThan(1e-3);
+    await fast.dispose();
+  });
+
+  it("takes the in-process steps through the sharded rounds: bitwise with 1 shard, to rounding with 4, with regularization", async () => {
+    const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: 8, gamma: { relative: 0.1 }, seed: 3, batchSize: 80, perturbation: { type: "low-rank", rank: 1 } });
+    const stop = StopSpec.parse({ maxIterations: 15 });
+    const local = await optimizeAll({ problem, optimizer: spec, stop, regularization: 0.01, kernel: referenceKernel(problem, 8) });
+    expect(local.history.length).toBe(15);
+    expect(local.history.filter((h) => h.accepted).length).toBeGreaterThan(10);
+    const shards = (count: number): ShardData[] => shardPlan(ds.train.rows, count).map((slice) => ({
+      model, loss: "cross-entropy", kind: "classification", outputs: 3, slice, trainRows: ds.train.rows, batchSize: 80, batchSeed: 4,
+      rows: { x: ds.train.x.subarray(slice.start * 6, slice.end * 6), labels: ds.train.labels!.subarray(slice.start, slice.end), rows: slice.end - slice.start },
+    }));
+    const one = await runRounds({ spec, stop, alpha: 0.01, shards: shards(1), theta0: problem.initial(), kernel: async (p, k) => referenceKernel(p, k) });
+    expect(Array.from(one.state.theta)).toEqual(Array.from(local.theta));
+    const four = await runRounds({ spec, stop, alpha: 0.01, shards: shards(4), theta0: problem.initial(), kernel: async (p, k) => referenceKernel(p, k) });
+    expect(relDiff(four.state.theta, local.theta)).toBeLessThan(1e-9);
+    // and not the full Gaussian run: the draw really changed
+    const gaussian = await optimizeAll({ problem, optimizer: { ...spec, perturbation: "gaussian" }, stop, regularization: 0.01, kernel: referenceKernel(problem, 8) });
+    expect(relDiff(gaussian.theta, local.theta)).toBeGreaterThan(1e-3);
+  });
+});
