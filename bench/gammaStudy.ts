@@ -2,8 +2,9 @@
 // problem runs in process with each candidate γ, every other setting the spec's default, and the
 // table shows what a newcomer would see: whether the first step is taken at full length, how many
 // steps are rejected, the median accepted step length η, the rounds per iteration the workflow
-// would take (built-in problems do not run through it; the number still says how often the line
-// search leaves the speculated rung), and where the run ends. Writes bench/gamma-study.json.
+// would take (each run is asked as the workflow asks, so its asks are the rounds; built-in problems
+// do not run through the workflow, the number still says how often the line search leaves the
+// speculated rung), and where the run ends. Writes bench/gamma-study.json.
 // GAMMA_STUDY_QUICK=1 runs fewer iterations.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -11,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDataset } from "../shared/data/load.ts";
 import { fillGaussian, Stream } from "../shared/math/rng.ts";
-import { optimizeAll } from "../shared/enkf/optimize.ts";
+import { enkfDriver } from "../shared/enkf/optimize.ts";
 import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
-import { JobSpec } from "../shared/spec/job.ts";
+import { JobSpec, type ModifiedEnkfSpec } from "../shared/spec/job.ts";
 import { halfMoons } from "../scripts/halfMoons.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -67,21 +68,16 @@ for (const c of cases) {
     const problem = jobProblem(job, dataset);
     const kernel = await jobKernel(job, problem, () => {}, { threads: 2 });
     const t0 = performance.now();
-    const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: (p as { regularization?: number }).regularization ?? 0, kernel });
+    // asked as the workflow asks (the same steps), so its asks are the workflow's rounds
+    const driver = enkfDriver(problem, job.optimizer as ModifiedEnkfSpec, job.stop, (p as { regularization?: number }).regularization ?? 0, kernel!, problem.initial(), true);
+    while (!driver.progress.done) await driver.next(() => (performance.now() - t0) / 1000);
+    const metrics: Record<string, number> = problem.evaluate ? await problem.evaluate(driver.theta) : {};
     await kernel?.dispose();
-    const h = r.history;
+    const h = driver.progress.history;
     const accepted = h.filter((x) => x.accepted);
     const steps = accepted.map((x) => x.step).sort((a, b) => a - b);
-    // the workflow's rounds (shared/enkf/modifiedEnkf.ts): one per iteration, a second where the
-    // step is not taken at the speculated rung (the one the previous accepted step took), none
-    // after the last iteration; a step rejected untried and each redraw cost one
-    const k = (job.optimizer as { ensembleSize: number }).ensembleSize;
-    let rounds = 1, rung = 0;
-    h.forEach((x, i) => {
-      const untried = !x.accepted && x.evaluations === (k + 1) * ((x.retries ?? 0) + 1);
-      rounds += (x.retries ?? 0) + (untried || i === h.length - 1 || (x.accepted && x.backtracks === rung) ? 1 : 2);
-      if (x.accepted) rung = x.backtracks;
-    });
+    const r = { status: driver.progress.done!.status, objective: driver.objective, metrics };
+    const rounds = driver.asks;
     const row = {
       problem: c.name, gamma: label(gamma), status: r.status, iterations: h.length,
       firstStepFull: h[0]?.accepted === true && h[0].backtracks === 0,

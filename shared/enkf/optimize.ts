@@ -22,7 +22,7 @@ import { denseMatrices } from "../models/model.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 
 /** One method's iterations as the run loop sees them. */
-interface Driver {
+export interface Driver {
   readonly theta: Float64Array;
   readonly objective: number;
   readonly evaluations: number;
@@ -31,27 +31,36 @@ interface Driver {
   next(elapsed: () => number): Promise<HistoryRow[]>;
 }
 
-/** The modified EnKF answered by one kernel, one question at a time. */
-function enkfDriver(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec, alpha: number, kernel: EnsembleKernel, theta0: Float64Array): Driver {
+/**
+ * The modified EnKF answered by one kernel, one question at a time. `speculate`: ask as the
+ * workflow asks (whole ladders, speculative statistics; the same steps), so that `asks` counts the
+ * rounds the workflow would take (enkf plan's pilot).
+ */
+export function enkfDriver(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec, alpha: number, kernel: EnsembleKernel, theta0: Float64Array, speculate = false): Driver & { readonly asks: number } {
   if (kernel.k !== spec.ensembleSize) throw new Error(`kernel built for K = ${kernel.k}, optimizer wants ${spec.ensembleSize}`);
   const classification = isNetworkProblem(problem) && problem.kind === "classification";
   // the kernel holds Ω of its last statistics, which are the ones the step is solved from
   const machine = modifiedEnkf(spec, stop, {
-    classification, speculate: false, direction: (_draw, s, out) => kernel.direction(s, out),
+    classification, speculate, direction: (_draw, s, out) => kernel.direction(s, out),
     matrices: isNetworkProblem(problem) ? denseMatrices(problem.model) : [],
   });
   const answer = kernelAnswers(problem, kernel, alpha, machine.draw);
   const first = machine.start(theta0);
   let state = first.state;
   let current: Ask | null = first.ask;
+  let asks = 0;
   return {
+    get asks() { return asks; },
     get theta() { return state.theta; },
     get objective() { return currentObjective(state); },
     get evaluations() { return state.evaluations; },
     get progress() { return state; },
     async next(elapsed) {
       const before = state.history.length;
-      while (current && state.history.length === before) ({ state, ask: current } = machine.tell(state, current, await answer(current), elapsed()));
+      while (current && state.history.length === before) {
+        ({ state, ask: current } = machine.tell(state, current, await answer(current), elapsed()));
+        asks++;
+      }
       return state.history.slice(before);
     },
   };

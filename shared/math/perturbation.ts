@@ -48,32 +48,34 @@ export function lowRankFactors(draw: EnsembleDraw, member: number): Float64Array
 
 /**
  * Writes elements [start, start + count) of ω_j into out[offset ..]. Slices of a member agree
- * bitwise with the whole member: every element is a function of its index alone.
+ * bitwise with the whole member: every element is a function of its index alone. The blocks are
+ * in ascending offset order (as denseMatrices lists them).
  */
 export function perturbationRange(draw: EnsembleDraw, member: number, start: number, count: number, out: Float64Array, offset = 0): void {
   const coords = { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member };
   if (!draw.lowRank) { fillPerturbation(draw.kind, out, coords, draw.sigma, start, count, offset); return; }
   const { rank, blocks } = draw.lowRank;
-  const end = start + count;
-  const scale = draw.sigma / Math.sqrt(rank);
+  const end = start + count, scale = draw.sigma / Math.sqrt(rank);
   let factors: Float64Array | null = null;
   let at = start, base = 0;
-  const sorted = [...blocks].map((b, i) => ({ b, i })).sort((x, y) => x.b.offset - y.b.offset);
-  const bases = new Array<number>(blocks.length);
-  for (let i = 0; i < blocks.length; i++) { bases[i] = base; base += rank * (blocks[i].rows + blocks[i].cols); }
-  for (const { b, i } of sorted) {
-    const bEnd = b.offset + b.rows * b.cols;
-    if (bEnd <= at || b.offset >= end) continue;
-    // the full Gaussian draw up to the block
+  for (const b of blocks) {
+    const a0 = base, b0 = base + rank * b.rows;
+    base += rank * (b.rows + b.cols);
+    const to = Math.min(end, b.offset + b.rows * b.cols);
+    if (to <= at || b.offset >= end) continue;
+    // the full Gaussian draw up to the block, then the block's entries σ·(A Bᵀ)[row, col]/√r
     if (b.offset > at) fillGaussian(out, coords, at, b.offset - at, offset + at - start, draw.sigma);
     factors ??= lowRankFactors(draw, member);
-    const a0 = bases[i], b0 = a0 + rank * b.rows;
-    const from = Math.max(at, b.offset), to = Math.min(end, bEnd);
-    for (let e = from; e < to; e++) {
-      const row = Math.floor((e - b.offset) / b.cols), col = (e - b.offset) - row * b.cols;
-      let s = 0;
-      for (let q = 0; q < rank; q++) s += factors[a0 + row * rank + q] * factors[b0 + col * rank + q];
-      out[offset + e - start] = scale * s;
+    for (let e = Math.max(at, b.offset); e < to; ) {
+      const row = Math.floor((e - b.offset) / b.cols);
+      const col0 = e - b.offset - row * b.cols, cols = Math.min(b.cols - col0, to - e);
+      const a = a0 + row * rank;
+      for (let c = 0; c < cols; c++, e++) {
+        const bc = b0 + (col0 + c) * rank;
+        let sum = 0;
+        for (let q = 0; q < rank; q++) sum += factors[a + q] * factors[bc + q];
+        out[offset + e - start] = scale * sum;
+      }
     }
     at = to;
   }

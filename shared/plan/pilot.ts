@@ -4,11 +4,8 @@
 // shared/enkf/modifiedEnkf.ts). The steps are the workflow's own, so each ask is one of its rounds.
 
 import type { Dataset } from "../data/types.ts";
-import { kernelAnswers } from "../enkf/kernelAnswers.ts";
-import { modifiedEnkf, type Ask } from "../enkf/modifiedEnkf.ts";
+import { enkfDriver } from "../enkf/optimize.ts";
 import { jobKernel, jobProblem, type NetworkJob } from "../setup/jobSetup.ts";
-import { denseMatrices } from "../models/model.ts";
-import type { NetworkProblem } from "../problems/network.ts";
 
 export interface Pilot {
   iterations: number;
@@ -29,29 +26,17 @@ export interface PilotLimits {
 export async function pilotRounds(job: NetworkJob, dataset: Dataset, limits: PilotLimits = { maxIterations: 200, seconds: 10 }): Promise<Pilot> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const problem = jobProblem(job, dataset) as NetworkProblem;
+  const problem = jobProblem(job, dataset);
   const kernel = (await jobKernel(job, problem, () => {}))!;
   try {
     const stop = { ...job.stop, maxIterations: Math.min(job.stop.maxIterations, limits.maxIterations), timeLimit: undefined };
-    const machine = modifiedEnkf(job.optimizer, stop, {
-      classification: job.problem.type === "classification", speculate: true,
-      // the kernel holds Ω of its last statistics, those the step is solved from
-      direction: (_draw, s, out) => kernel.direction(s, out),
-      matrices: denseMatrices(problem.model),
-    });
-    const answer = kernelAnswers(problem, kernel, job.problem.regularization, machine.draw);
-    let { state, ask } = machine.start(problem.initial()) as { state: ReturnType<typeof machine.start>["state"]; ask: Ask | null };
-    // rounds up to the last whole iteration
-    let rounds = 0, counted = 0;
-    while (ask && elapsed() < limits.seconds) {
-      const before = state.history.length;
-      ({ state, ask } = machine.tell(state, ask, await answer(ask), elapsed()));
-      rounds++;
-      if (state.history.length > before) counted = rounds;
-    }
-    const iterations = state.history.length;
-    const finished = state.done !== null && (state.done.status !== "max_iterations" || stop.maxIterations === job.stop.maxIterations);
-    return { iterations, rounds: counted, roundsPerIteration: iterations > 0 ? (counted - 1) / iterations : 1, finished, seconds: elapsed() };
+    const driver = enkfDriver(problem, job.optimizer, stop, job.problem.regularization, kernel, problem.initial(), true);
+    // whole iterations only: next() returns once an iteration is recorded
+    while (!driver.progress.done && elapsed() < limits.seconds) await driver.next(elapsed);
+    const iterations = driver.progress.history.length, rounds = driver.asks;
+    const done = driver.progress.done;
+    const finished = done !== null && (done.status !== "max_iterations" || stop.maxIterations === job.stop.maxIterations);
+    return { iterations, rounds, roundsPerIteration: iterations > 0 ? (rounds - 1) / iterations : 1, finished, seconds: elapsed() };
   } finally {
     await kernel.dispose();
   }
