@@ -92,9 +92,11 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   if (!problem) return empty;
   const kernel = await e.kernel(problem, k);
   try {
+    // the kernel may be a warm one whose timings sum over earlier rounds: this call's share
+    const t0 = { ...kernel.timings };
     const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw));
     const t = kernel.timings;
-    return { ...part, timings: Float64Array.from([t.rng, t.pack, t.forward, t.gram, t.update]) };
+    return { ...part, timings: Float64Array.from([t.rng - t0.rng, t.pack - t0.pack, t.forward - t0.forward, t.gram - t0.gram, t.update - t0.update]) };
   } finally {
     await kernel.dispose();
   }

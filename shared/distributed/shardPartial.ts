@@ -102,12 +102,17 @@ export function reducePartials(parts: readonly ShardPartial[], shards: number, r
   for (const p of byShard as ShardPartial[]) {
     if (p.k !== k) throw new RangeError(`shard ${p.shard} has K = ${p.k}, shard 0 has K = ${k}`);
     rows += p.rows; phi += p.phi; correct += p.correct;
-    for (let i = 0; i < k * k; i++) gram[i] += p.gram[i];
-    for (let i = 0; i < k; i++) rhs[i] += p.rhs[i];
   }
   if (rows === 0) throw new RangeError("the batch has no rows in any shard");
-  for (let i = 0; i < k * k; i++) gram[i] /= rows;
-  for (let i = 0; i < k; i++) rhs[i] /= rows;
+  // the sums over shards in shard order, then the division by the batch's rows
+  const sum = (out: Float64Array, pick: (p: ShardPartial) => Float64Array) => {
+    const [first, ...rest] = byShard as ShardPartial[];
+    out.set(pick(first));
+    for (const p of rest) { const v = pick(p); for (let i = 0; i < out.length; i++) out[i] += v[i]; }
+    for (let i = 0; i < out.length; i++) out[i] /= rows;
+  };
+  sum(gram, (p) => p.gram);
+  sum(rhs, (p) => p.rhs);
   phi /= rows;
   if (reg && reg.alpha > 0) {
     addRegeneratedRegularization(reg.draw, k, reg.theta.length, reg.theta, reg.alpha, gram, rhs);

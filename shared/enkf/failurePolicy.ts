@@ -61,9 +61,10 @@ export function solveValid(gram: Float64Array, rhs: Float64Array, k: number, mas
   for (const j of idx) trace += gram[j * k + j];
   const gamma = gammaValue(spec.gamma, trace, valid);
   const system = new Float64Array(valid * valid), b = new Float64Array(valid);
+  if (valid === k) system.set(gram);
   for (let a = 0; a < valid; a++) {
     b[a] = rhs[idx[a]];
-    for (let c = 0; c < valid; c++) system[a * valid + c] = gram[idx[a] * k + idx[c]];
+    if (valid < k) for (let c = 0; c < valid; c++) system[a * valid + c] = gram[idx[a] * k + idx[c]];
     system[a * valid + a] += gamma;
   }
   const solved = solveSymmetric(system, b, valid);

@@ -58,7 +58,8 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
       continue;
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
-    return onnxKernel(problem, k, 0, { threads: compute.threads, engine, ort, rngWorkers });
+    const p = optimizer.perturbation;
+    return onnxKernel(problem, k, 0, { threads: compute.threads, engine, ort, rngWorkers, rank: typeof p === "object" ? p.rank : 0 });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);
   warn(`${failures.join("; ")}; using the reference kernel`);

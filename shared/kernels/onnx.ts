@@ -1,11 +1,14 @@
 // The onnx kernel: ONNX Runtime runs one graph (onnxGraph.ts) over all K + 1 members per
 // iteration: θ and θ + ω_j, with ω_j regenerated from the seed. Member 0 gives F(θ); the graph
-// itself forms Q_j = F(θ+ω_j) − F(θ) in float64 and returns only Φ, QᵀWQ and Qᵀg (natively; the
-// WebAssembly engine returns logits and the loss forms the statistics in JS). The same code
-// serves the native engine (onnxruntime-node) and the portable one (onnxruntime-web's WebAssembly
-// backend). Ω is not kept: the update d = Σ s_j δ_j is formed from the packed members themselves
-// (δ_j = member j − member 0, the perturbations the forward evaluated), and the ½α‖θ‖² terms
-// regenerate Ω in slices.
+// itself forms Q_j = F(θ+ω_j) − F(θ) and returns only the statistics: QᵀWQ as the float32 GEMM's
+// blocks on and above the diagonal, summed over sample chunks here in float64, and Qᵀg and Φ in
+// float64 (natively; the WebAssembly engine, slow at float64, returns Qᵀg in float32 and Φ is
+// formed here from F(θ)). The same code serves the native engine (onnxruntime-node) and the
+// portable one (onnxruntime-web's WebAssembly backend). With low-rank draws (options.rank) an
+// MLP's layer 0 is fed as factors, X·W0 + (X·A)·S, not as K dense copies. Ω is not kept: the
+// update d = Σ s_j δ_j is formed from the packed members themselves (δ_j = member j − member 0,
+// or the factors, the perturbations the forward evaluated), and the ½α‖θ‖² terms come from the
+// draw (regularization.ts).
 
 import type { EnsembleDraw } from "../math/perturbation.ts";
 import { perturbationPool } from "./perturbationPool.ts";
@@ -14,9 +17,10 @@ import type { NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 import { addRegeneratedRegularization } from "./regularization.ts";
 import { modelInputs } from "../models/model.ts";
-import { onnxAdapter } from "./onnxModels.ts";
+import { factoredRank, onnxAdapter } from "./onnxModels.ts";
 import type { PackedLayer } from "./pack.ts";
-import { gatherChunk, logitStatistics } from "./logitStatistics.ts";
+import { gatherChunk } from "./logitStatistics.ts";
+import { gramBlockRanges } from "./onnxGraph.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
 /** The part of the ONNX Runtime API the kernel uses; onnxruntime-node and onnxruntime-web both have it. */
@@ -33,6 +37,8 @@ export interface OnnxKernelOptions {
   rngWorkers?: number;
   /** bytes of activations one ONNX run may hold; larger batches run in sample chunks (default 256 MiB) */
   memoryBudgetBytes?: number;
+  /** the rank of the job's low-rank draws (optimizer.perturbation), 0 or absent for full draws */
+  rank?: number;
 }
 
 /** Loads the ONNX Runtime module of an engine (throws if it cannot be loaded here). */
@@ -47,10 +53,12 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const engine = opts.engine ?? "native";
   const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
   const model = problem.model;
-  const adapter = onnxAdapter(model);
+  const rank = factoredRank(model, opts.rank ?? 0);
+  const adapter = onnxAdapter(model, rank);
   const n = problem.dimension, J = k + 1, c = model.outputs, d = modelInputs(model);
+  const packedValues = adapter.allocate(J, false).reduce((sum, p) => sum + p.weights.length + p.bias.length + (p.factors ? p.factors.a.length + p.factors.s.length : 0), 0);
   // the packed members (float32), twice where worker threads fill a shared copy
-  checkWorkspace("the onnx ensemble workspace (the K + 1 packed members in float32)", J * n, "reduce optimizer.ensembleSize or the model size");
+  checkWorkspace("the onnx ensemble workspace (the K + 1 packed members in float32)", packedValues, "reduce optimizer.ensembleSize or the model size");
   const sessionOptions = engine === "wasm"
     ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" as const }
     : {
@@ -64,7 +72,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   // WebAssembly build is slow at float64, so there the graph returns logits and JS forms the
   // statistics. The forward-only graph serves line-search trials.
   const inGraph = engine === "native";
-  const statsSession = await ort.InferenceSession.create(adapter.graph(J, inGraph ? problem.loss.name : undefined), sessionOptions);
+  const statsSession = await ort.InferenceSession.create(adapter.graph(J, { loss: problem.loss.name, k, doubles: inGraph }), sessionOptions);
   const forwardSession = await ort.InferenceSession.create(adapter.graph(1), sessionOptions);
   // sample chunks keep a run's activations inside the memory budget (about 3 live copies per layer)
   const budget = opts.memoryBudgetBytes ?? 256 * 2 ** 20;
@@ -76,8 +84,10 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const single = adapter.allocate(1, false);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  const blocks = gramBlockRanges(k);
   // the statistics graph also yields all members' logits; fetching only these saves copying them
-  const statisticsOutputs = ["gram", "rhs", "phi", "theta_logits"];
+  const statisticsOutputs = [...blocks.map((_, a) => `gram_${a}`), "rhs", ...(inGraph ? ["phi"] : []), "theta_logits"];
+  const scaleFeed = inGraph ? new ort.Tensor("float64", Float64Array.of(problem.lossScale), []) : new ort.Tensor("float32", Float32Array.of(problem.lossScale), []);
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
 
@@ -86,8 +96,12 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   function paramFeeds(packed: PackedLayer[]): Feeds {
     const params: Feeds = {};
     packed.forEach((p, l) => {
-      params[adapter.inputNames[1 + 2 * l]] = new ort.Tensor("float32", p.weights, p.weightDims);
-      params[adapter.inputNames[2 + 2 * l]] = new ort.Tensor("float32", p.bias, p.biasDims);
+      params[`W${l}`] = new ort.Tensor("float32", p.weights, p.weightDims);
+      params[`B${l}`] = new ort.Tensor("float32", p.bias, p.biasDims);
+      if (p.factors) {
+        params[`A${l}`] = new ort.Tensor("float32", p.factors.a, p.factors.aDims);
+        params[`S${l}`] = new ort.Tensor("float32", p.factors.s, p.factors.sDims);
+      }
     });
     return params;
   }
@@ -96,13 +110,12 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void, fetches?: string[]): Promise<number> {
     const { x, rows: total, targets } = problem.batch();
     const params = paramFeeds(packed);
-    const scale = new ort.Tensor("float64", Float64Array.of(problem.lossScale), []);
     for (let r0 = 0; r0 < total; r0 += chunkRows) {
       const rows = Math.min(chunkRows, total - r0);
       const f: Feeds = { ...params, X: new ort.Tensor("float32", x.subarray(r0 * d, (r0 + rows) * d), adapter.xDims(rows)) };
       if (withTargets) {
         f.Y = new ort.Tensor("float32", targets.subarray(r0 * c, (r0 + rows) * c), [rows, c]);
-        f.scale = scale;
+        f.scale = scaleFeed;
       }
       const t = now();
       const out = fetches ? await session.run(f, fetches) : await session.run(f);
@@ -113,20 +126,40 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   }
 
   const gather = (all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number) => gatherChunk(all, chunk, members, c, r0, rows, total);
-  const fromLogits = inGraph ? undefined : logitStatistics(k, Math.min(chunkRows, problem.batch().rows) * c);
+  /** gram += one chunk's float32 Gram blocks (rows [a0, a1), columns [a0, K)), mirrored below the diagonal */
+  function addGramBlocks(out: Feeds): void {
+    blocks.forEach(([a0, a1], a) => {
+      const blk = out[`gram_${a}`].data as Float32Array, width = k - a0;
+      for (let i = a0; i < a1; i++) {
+        const src = (i - a0) * width - a0, row = i * k;
+        for (let col = a0; col < k; col++) {
+          const v = blk[src + col];
+          gram[row + col] += v;
+          if (col >= a1) gram[col * k + i] += v;
+        }
+      }
+    });
+  }
 
   return {
     name: engine === "wasm" ? "wasm" : "onnx",
     k,
+    rebindable: true,
     timings,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
+      if (rank > 0 && draw.lowRank?.rank !== rank) throw new Error(`this onnx kernel was built for rank-${rank} draws; the draw is ${draw.lowRank ? `rank ${draw.lowRank.rank}` : "full"}`);
       // Ω and the K perturbed members are generated and packed together (on the pool's threads)
       let t = now();
       await pool.fill(draw, k, { model, theta, packed: ensemble });
       timings.rng += now() - t;
       if (ensembleFeed !== ensemble) {
         t = now();
-        ensembleFeed.forEach((p, l) => { p.weights.set(ensemble[l].weights); p.bias.set(ensemble[l].bias); });
+        ensembleFeed.forEach((p, l) => {
+          const from = ensemble[l];
+          p.weights.set(from.weights);
+          p.bias.set(from.bias);
+          if (p.factors) { p.factors.a.set(from.factors!.a); p.factors.s.set(from.factors!.s); }
+        });
         timings.pack += now() - t;
       }
       let phi = 0;
@@ -134,22 +167,16 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       rhs.fill(0);
       // F(θ) over the batch, for the accuracy
       const f0 = new Float64Array(problem.batch().rows * c);
-      if (inGraph) {
-        await runChunks(statsSession, ensembleFeed, true, (out, r0, chunk, total) => {
-          const g = out.gram.data as Float64Array, b = out.rhs.data as Float64Array;
-          for (let i = 0; i < g.length; i++) gram[i] += g[i];
-          for (let i = 0; i < b.length; i++) rhs[i] += b[i];
-          phi += (out.phi.data as Float64Array)[0];
-          f0.set(out.theta_logits.data as Float32Array, r0 * c);
-        }, statisticsOutputs);
-      } else {
-        // each sample chunk's logits [J, rows, C] give that chunk's share of the statistics
-        await runChunks(statsSession, ensembleFeed, false, (out, r0, chunk) => {
-          const t = now();
-          phi += fromLogits!.accumulate(problem.rowsLoss(r0, chunk), out.logits.data as Float32Array, chunk * c, f0.subarray(r0 * c), gram, rhs);
-          timings.gram += now() - t;
-        });
-      }
+      await runChunks(statsSession, ensembleFeed, true, (out, r0, chunk) => {
+        const t = now();
+        addGramBlocks(out);
+        const b = out.rhs.data as Float64Array | Float32Array;
+        for (let i = 0; i < k; i++) rhs[i] += b[i];
+        const theta0 = f0.subarray(r0 * c, (r0 + chunk) * c);
+        theta0.set(out.theta_logits.data as Float32Array);
+        phi += inGraph ? (out.phi.data as Float64Array)[0] : problem.rowsLoss(r0, chunk).value(theta0);
+        timings.gram += now() - t;
+      }, statisticsOutputs);
       const accuracy = problem.batchAccuracy(f0);
       if (alpha > 0) {
         addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);

@@ -89,59 +89,136 @@ export function mlpEnsembleInputNames(spec: MlpSpec): string[] {
   return names;
 }
 
+/** How many row blocks the Gram of K members is computed in: only blocks on or above the
+ *  diagonal are multiplied, so 4 blocks cost 10/16 of the full product (blocks of at least 192
+ *  members keep each GEMM efficient). */
+export function gramBlocks(k: number): number {
+  return Math.max(1, Math.min(4, Math.floor(k / 192)));
+}
+
+/** The Gram GEMM's precision on the native engine: float64 while it is cheap (K < 384, one block:
+ *  about 6 ms at K = 200 for the MNIST batch), float32 beyond, where it is most of the forward
+ *  (bench: "what the float32 Gram does to the solve"). The WebAssembly engine is float32 throughout. */
+export function statisticsPrecision(k: number): "float32" | "float64" {
+  return gramBlocks(k) === 1 ? "float64" : "float32";
+}
+
+/** The member ranges [a0, a1) of the Gram's row blocks. */
+export function gramBlockRanges(k: number): [number, number][] {
+  const b = gramBlocks(k), size = Math.ceil(k / b), out: [number, number][] = [];
+  for (let a0 = 0; a0 < k; a0 += size) out.push([a0, Math.min(k, a0 + size)]);
+  return out;
+}
+
 /**
- * The sufficient statistics in float64, inside the graph (inputs Y[m, C]: one-hot labels or
- * targets, and scale = 1/m): member 0 is θ, Q = F(θ+ω) − F(θ) for members 1…K, and
- *   cross-entropy:  P = softmax(F0), g = s(P − Y), QᵀWQ = (Q√(sP))(Q√(sP))ᵀ − (√s·ΣcQP)(√s·ΣcQP)ᵀ,
- *                   Φ = −s·Σ Y ⊙ logsoftmax(F0);
- *   least squares:  QᵀWQ = s·QQᵀ, Qᵀg = s·Q(F0 − Y), Φ = ½s·‖F0 − Y‖².
- * Outputs "gram" [K, K], "rhs" [K], "phi" [] (all double); finish() adds "theta_logits" [1, m, C].
+ * The sufficient statistics inside the graph (inputs Y[m, C]: one-hot labels or targets, and
+ * scale = 1/m): member 0 is θ, Q = F(θ+ω) − F(θ) for members 1…K (float32: the difference of two
+ * nearby float32 logits is exact), and
+ *   cross-entropy:  P = softmax(F0), v = Σ_c Q⊙P, Qc = (Q − v)⊙√(sP), so QᵀWQ = Qc Qcᵀ (W = diag(P) − PPᵀ
+ *                   per sample, as Σ_c P = 1), g = s(P − Y), Φ = −s·Σ Y ⊙ logsoftmax(F0);
+ *   least squares:  Qc = √s·Q, QᵀWQ = Qc Qcᵀ, Qᵀg = s·Q(F0 − Y), Φ = ½s·‖F0 − Y‖².
+ * The Gram is the GEMM of Qc, one output "gram_a" [a1 − a0, K − a0] per row block a
+ * (gramBlockRanges): the blocks on and right of the diagonal, mirrored by the caller, which sums
+ * the sample chunks in float64. With `doubles` (the native engine), Qc, Qᵀg and Φ are float64
+ * ("rhs" [K], "phi" []) and the GEMM is float64 or, at large K, float32 (statisticsPrecision);
+ * without (the WebAssembly engine, slow at float64), everything is float32, Φ is left to the
+ * caller (from "theta_logits"), and the scale input is float32.
  */
-function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares"): void {
+function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares", k: number, doubles: boolean): string[] {
   const toDouble = onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: DOUBLE });
-  const l64 = g.op("Cast", ["logits"], [toDouble]);
-  const y64 = g.op("Cast", ["Y"], [toDouble]);
-  const f0 = g.op("Slice", [l64, g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])]);
-  const fk = g.op("Slice", [l64, g.ints("i64_one", [1]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
+  const toFloat = onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT });
+  const f0 = g.op("Slice", ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])]);
+  const fk = g.op("Slice", ["logits", g.ints("i64_one", [1]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
   const q = g.op("Sub", [fk, f0]);
   const flat = g.ints("i64_flat", [0, -1]);
   const column = g.ints("i64_column", [-1, 1]);
   const vector = g.ints("i64_vector", [-1]);
-  const qf = g.op("Reshape", [q, flat]);
-  const gramOf = (a: string) => g.op("MatMul", [a, g.op("Transpose", [a])]);
-  if (loss === "cross-entropy") {
-    const p = g.op("Softmax", [f0], [attrInt("axis", 2)]);
-    const grad = g.op("Mul", [g.op("Sub", [p, y64]), "scale"]);
-    const qw = g.op("Reshape", [g.op("Mul", [q, g.op("Sqrt", [g.op("Mul", [p, "scale"])])]), flat]);
-    const v = g.op("ReduceSum", [g.op("Mul", [q, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 0)]);
-    const vs = g.op("Mul", [v, g.op("Sqrt", ["scale"])]);
-    g.op("Sub", [gramOf(qw), gramOf(vs)], [], "gram");
-    g.op("Reshape", [g.op("MatMul", [qf, g.op("Reshape", [grad, column])]), vector], [], "rhs");
-    const ll = g.op("ReduceSum", [g.op("Mul", [y64, g.op("LogSoftmax", [f0], [attrInt("axis", 2)])])], [attrInt("keepdims", 0)]);
-    g.op("Neg", [g.op("Mul", [ll, "scale"])], [], "phi");
+  const float64 = doubles ? statisticsPrecision(k) === "float64" : false;
+  let qcf: string, residual32 = "";
+  if (doubles) {
+    // Q_c in float64 from the float32 Q (exact), then the GEMM in float64 or float32
+    const q64 = g.op("Cast", [q], [toDouble]);
+    let qc: string;
+    if (loss === "cross-entropy") {
+      const p = g.op("Softmax", [g.op("Cast", [f0], [toDouble])], [attrInt("axis", 2)]);
+      const v = g.op("ReduceSum", [g.op("Mul", [q64, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 1)]);
+      qc = g.op("Mul", [g.op("Sub", [q64, v]), g.op("Sqrt", [g.op("Mul", [p, "scale"])])]);
+    } else {
+      qc = g.op("Mul", [q64, g.op("Sqrt", ["scale"])]);
+    }
+    qcf = g.op("Reshape", [qc, flat]);
+    if (!float64) qcf = g.op("Cast", [qcf], [toFloat]);
   } else {
-    const r = g.op("Sub", [f0, y64]);
-    g.op("Mul", [gramOf(qf), "scale"], [], "gram");
-    g.op("Mul", [g.op("Reshape", [g.op("MatMul", [qf, g.op("Reshape", [r, column])]), vector]), "scale"], [], "rhs");
-    const ss = g.op("ReduceSum", [g.op("Mul", [r, r])], [attrInt("keepdims", 0)]);
-    g.op("Mul", [g.op("Mul", [ss, "scale"]), g.constant64("half64", 0.5)], [], "phi");
+    let qc: string;
+    if (loss === "cross-entropy") {
+      const p = g.op("Softmax", [f0], [attrInt("axis", 2)]);
+      const v = g.op("ReduceSum", [g.op("Mul", [q, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 1)]);
+      qc = g.op("Mul", [g.op("Sub", [q, v]), g.op("Sqrt", [g.op("Mul", [p, "scale"])])]);
+      residual32 = g.op("Sub", [p, "Y"]);
+    } else {
+      qc = g.op("Mul", [q, g.op("Sqrt", ["scale"])]);
+      residual32 = g.op("Sub", [f0, "Y"]);
+    }
+    qcf = g.op("Reshape", [qc, flat]);
   }
+  const outputs: string[] = [];
+  gramBlockRanges(k).forEach(([a0, a1], a) => {
+    const rows = g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints(`i64_gram_${a1}`, [a1]), g.ints("i64_zero", [0])]);
+    const right = a0 === 0 ? qcf : g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
+    outputs.push(g.op("MatMul", [rows, g.op("Transpose", [right])], [], `gram_${a}`));
+  });
+  if (doubles) {
+    const l64 = g.op("Cast", [f0], [toDouble]);
+    const y64 = g.op("Cast", ["Y"], [toDouble]);
+    const q64 = g.op("Reshape", [g.op("Cast", [q], [toDouble]), flat]);
+    if (loss === "cross-entropy") {
+      const grad = g.op("Mul", [g.op("Sub", [g.op("Softmax", [l64], [attrInt("axis", 2)]), y64]), "scale"]);
+      g.op("Reshape", [g.op("MatMul", [q64, g.op("Reshape", [grad, column])]), vector], [], "rhs");
+      const ll = g.op("ReduceSum", [g.op("Mul", [y64, g.op("LogSoftmax", [l64], [attrInt("axis", 2)])])], [attrInt("keepdims", 0)]);
+      g.op("Neg", [g.op("Mul", [ll, "scale"])], [], "phi");
+    } else {
+      const r = g.op("Sub", [l64, y64]);
+      g.op("Mul", [g.op("Reshape", [g.op("MatMul", [q64, g.op("Reshape", [r, column])]), vector]), "scale"], [], "rhs");
+      const ss = g.op("ReduceSum", [g.op("Mul", [r, r])], [attrInt("keepdims", 0)]);
+      g.op("Mul", [g.op("Mul", [ss, "scale"]), g.constant64("half64", 0.5)], [], "phi");
+    }
+    outputs.push("rhs", "phi");
+  } else {
+    const grad = g.op("Mul", [residual32, "scale"]);
+    g.op("Reshape", [g.op("MatMul", [g.op("Reshape", [q, flat]), g.op("Reshape", [grad, column])]), vector], [], "rhs");
+    outputs.push("rhs");
+  }
+  return outputs;
 }
 
 type LossName = "cross-entropy" | "least-squares";
 const membersFirst = onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2] });
 const attrInts = (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
 
+/** What the statistics part of an ensemble graph needs: the loss, K, and the float64 outputs' engine. */
+export interface StatisticsGraph {
+  loss: LossName;
+  /** K, the perturbed members (the Gram's row blocks are static) */
+  k: number;
+  /** Qᵀg and Φ in float64 (native engine) or Qᵀg in float32 (WebAssembly) */
+  doubles: boolean;
+}
+
 /** Adds the "logits" output, the statistics when asked, and encodes the model. */
-function finish(g: GraphBuilder, name: string, inputs: ReturnType<typeof valueInfo>[], logits: string, outputsPerSample: number, statistics?: LossName): Uint8Array {
+function finish(g: GraphBuilder, name: string, inputs: ReturnType<typeof valueInfo>[], logits: string, outputsPerSample: number, statistics?: StatisticsGraph): Uint8Array {
   g.op("Identity", [logits], [], "logits");
   const outputs = [valueInfo("logits", ["J", "m", outputsPerSample])];
   if (statistics) {
-    inputs.push(valueInfo("Y", ["m", outputsPerSample]), valueInfo("scale", [], DOUBLE));
-    addStatistics(g, statistics);
+    const { loss, k, doubles } = statistics;
+    inputs.push(valueInfo("Y", ["m", outputsPerSample]), valueInfo("scale", [], doubles ? DOUBLE : onnx.TensorProto.DataType.FLOAT));
+    addStatistics(g, loss, k, doubles);
+    const gramType = doubles && statisticsPrecision(k) === "float64" ? DOUBLE : onnx.TensorProto.DataType.FLOAT;
+    gramBlockRanges(k).forEach(([a0, a1], a) => outputs.push(valueInfo(`gram_${a}`, [a1 - a0, k - a0], gramType)));
+    outputs.push(valueInfo("rhs", [k], doubles ? DOUBLE : onnx.TensorProto.DataType.FLOAT));
+    if (doubles) outputs.push(valueInfo("phi", [], DOUBLE));
     // F(θ) itself (member 0), for the batch accuracy
     g.op("Slice", ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])], [], "theta_logits");
-    outputs.push(valueInfo("gram", ["K", "K"], DOUBLE), valueInfo("rhs", ["K"], DOUBLE), valueInfo("phi", [], DOUBLE), valueInfo("theta_logits", [1, "m", outputsPerSample]));
+    outputs.push(valueInfo("theta_logits", [1, "m", outputsPerSample]));
   }
   const graph = onnx.GraphProto.create({ name, input: inputs, output: outputs, initializer: g.initializers, node: g.nodes });
   const model = onnx.ModelProto.create({
@@ -153,18 +230,42 @@ function finish(g: GraphBuilder, name: string, inputs: ReturnType<typeof valueIn
   return onnx.ModelProto.encode(model).finish();
 }
 
-export function mlpEnsembleModel(spec: MlpSpec, statistics?: LossName): Uint8Array {
+/**
+ * The MLP ensemble. With `rank` r > 0, layer 0 takes member j's low-rank perturbation
+ * σ·A_j B_jᵀ/√r as factors instead of J dense copies:
+ *   inputs  W0[D, H0] (θ's), A0[D, J·r] (member j's A_j in columns j·r…j·r+r−1), S0[J, r, H0]
+ *           (σ/√r · B_jᵀ), B0[J, 1, H0]; member 0 (θ) has zero factors;
+ *   layer 0 X·W0 once, X·A0 for all members in one GEMM, reshaped to [J, m, r] and given a
+ *           column of ones, then one batched MatMul with [S0; B0] (the rank-r products and the
+ *           biases), plus X·W0.
+ * Later layers are batched per member as in the dense graph.
+ */
+export function mlpEnsembleModel(spec: MlpSpec, statistics?: StatisticsGraph, rank = 0): Uint8Array {
   const sizes = [spec.inputs, ...spec.hidden, spec.outputs];
   const layers = sizes.length - 1;
   const g = new GraphBuilder();
   const inputs = [valueInfo("X", ["m", spec.inputs])];
-  const splitMembers = g.ints("members_shape", [0, -1, sizes[1]]);
-
-  // layer 0 over the shared input
-  inputs.push(valueInfo("W0", [spec.inputs, `J_x_${sizes[1]}`]), valueInfo("B0", [`J_x_${sizes[1]}`]));
-  let z = g.op("Add", [g.op("MatMul", ["X", "W0"]), "B0"]);
-  if (layers > 1) z = activation(g, spec.activation, z);
-  let h = g.op("Transpose", [g.op("Reshape", [z, splitMembers])], [membersFirst]);
+  let z: string, h: string;
+  if (rank > 0) {
+    inputs.push(valueInfo("W0", [spec.inputs, sizes[1]]), valueInfo("A0", [spec.inputs, `J_x_${rank}`]), valueInfo("S0", ["J", rank, sizes[1]]), valueInfo("B0", ["J", 1, sizes[1]]));
+    const xw = g.op("MatMul", ["X", "W0"]);
+    const xa = g.op("Transpose", [g.op("Reshape", [g.op("MatMul", ["X", "A0"]), g.ints("rank_shape", [0, -1, rank])])], [membersFirst]);
+    // [X·A_j | 1] · [S_j ; b_j]: the rank-r product and the member's bias in one batched MatMul
+    const shape = g.op("Shape", [xa]);
+    const onesShape = g.op("Concat", [g.op("Slice", [shape, g.ints("i64_zero", [0]), g.ints("i64_two", [2])]), g.ints("i64_one", [1])], [attrInt("axis", 0)]);
+    const one = onnx.TensorProto.create({ dataType: onnx.TensorProto.DataType.FLOAT, dims: [1], floatData: [1] });
+    const ones = g.op("ConstantOfShape", [onesShape], [onnx.AttributeProto.create({ name: "value", type: onnx.AttributeProto.AttributeType.TENSOR, t: one })]);
+    const xa1 = g.op("Concat", [xa, ones], [attrInt("axis", 2)]);
+    z = g.op("Add", [g.op("MatMul", [xa1, g.op("Concat", ["S0", "B0"], [attrInt("axis", 1)])]), xw]);
+    h = layers > 1 ? activation(g, spec.activation, z) : z;
+  } else {
+    const splitMembers = g.ints("members_shape", [0, -1, sizes[1]]);
+    // layer 0 over the shared input
+    inputs.push(valueInfo("W0", [spec.inputs, `J_x_${sizes[1]}`]), valueInfo("B0", [`J_x_${sizes[1]}`]));
+    z = g.op("Add", [g.op("MatMul", ["X", "W0"]), "B0"]);
+    if (layers > 1) z = activation(g, spec.activation, z);
+    h = g.op("Transpose", [g.op("Reshape", [z, splitMembers])], [membersFirst]);
+  }
   // later layers, batched over members
   for (let l = 1; l < layers; l++) {
     inputs.push(valueInfo(`W${l}`, ["J", sizes[l], sizes[l + 1]]), valueInfo(`B${l}`, ["J", 1, sizes[l + 1]]));
@@ -187,7 +288,7 @@ export function cnnEnsembleInputNames(spec: CnnSpec): string[] {
  *   conv l:  grouped Conv (group = J) with Wl[J·c_{l+1}, c_l, k, k], each followed by act and max pool,
  *   dense:   reshape to [m, J, F], transpose to [J, m, F], batched MatMul with Wd[J, F, C] + Bd[J, 1, C].
  */
-export function cnnEnsembleModel(spec: CnnSpec, members: number, statistics?: LossName): Uint8Array {
+export function cnnEnsembleModel(spec: CnnSpec, members: number, statistics?: StatisticsGraph): Uint8Array {
   const layout = cnnLayout(spec);
   const g = new GraphBuilder();
   const k = spec.kernel, p = spec.pool;

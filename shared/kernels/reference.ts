@@ -4,7 +4,7 @@
 
 import { addRegularization, combineRows } from "../math/gram.ts";
 import { checkWorkspace } from "../math/memory.ts";
-import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
+import { perturbation, regeneratedDirection, type EnsembleDraw } from "../math/perturbation.ts";
 import { isNetworkProblem } from "../problems/network.ts";
 import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
@@ -66,12 +66,14 @@ export function referenceKernel(problem: Problem, k: number, alpha = 0): Ensembl
   const f0 = new Float64Array(problem.outputSize);
   const f = new Float64Array(problem.outputSize);
   const timings = emptyTimings();
+  let last: EnsembleDraw | null = null;
   return {
     name: "reference",
     k,
     // the reference kernel interleaves the phases; it reports its whole time as forward
     timings,
     async statistics(theta, draw) {
+      last = draw;
       const t = performance.now();
       const phi = objective(problem, theta, f0, alpha);
       const evaluations = 1 + ensembleStatistics(problem, theta, f0, draw, alpha, ws);
@@ -80,7 +82,9 @@ export function referenceKernel(problem: Problem, k: number, alpha = 0): Ensembl
       return { phi, gram: ws.gram, rhs: ws.rhs, evaluations, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
-      combineRows(ws.omega, k, n, s, out);
+      // low-rank draws: from the factors, as the workflow's reducer forms it (the same sums)
+      if (last?.lowRank) regeneratedDirection(last, s, out);
+      else combineRows(ws.omega, k, n, s, out);
     },
     async objective(theta) {
       return objective(problem, theta, f, alpha);

@@ -47,6 +47,9 @@ export interface EnsembleKernel {
   direction(s: Float64Array, out: Float64Array): void;
   /** Φ(θ) on the current data */
   objective(theta: Float64Array): Promise<number>;
+  /** reads the problem's current batch at every call (nothing sized by it), so one kernel serves
+   *  successive batches of the same model and K (the workflow's warm workers keep it) */
+  readonly rebindable?: boolean;
   /** the model's outputs at θ for any rows (fast kernels; full-split evaluation uses it) */
   predict?: Predictor;
   dispose(): Promise<void>;

@@ -22,21 +22,59 @@ export interface SolveResult {
 
 /** In-place lower Cholesky factor of A (row-major). Returns false if A is not numerically positive definite. */
 export function choleskyInPlace(a: Float64Array, k: number): boolean {
-  for (let j = 0; j < k; j++) {
-    const rj = j * k;
+  // columns j and j + 1 together, four rows per pass: each row's prefix is loaded once for four
+  // dot products (the same sums in the same order as one column and one row at a time)
+  let j = 0;
+  for (; j + 1 < k; j += 2) {
+    const rj = j * k, rn = rj + k;
     let d = a[rj + j];
     for (let p = 0; p < j; p++) d -= a[rj + p] * a[rj + p];
     if (!(d > 0) || !Number.isFinite(d)) return false;
     const ljj = Math.sqrt(d);
     a[rj + j] = ljj;
-    for (let i = j + 1; i < k; i++) {
-      const ri = i * k;
-      let s = a[ri + j];
-      for (let p = 0; p < j; p++) s -= a[ri + p] * a[rj + p];
-      a[ri + j] = s / ljj;
+    // row j + 1, column j
+    let s = a[rn + j];
+    for (let p = 0; p < j; p++) s -= a[rn + p] * a[rj + p];
+    const lnj = s / ljj;
+    a[rn + j] = lnj;
+    let d2 = a[rn + j + 1];
+    for (let p = 0; p <= j; p++) d2 -= a[rn + p] * a[rn + p];
+    if (!(d2 > 0) || !Number.isFinite(d2)) return false;
+    const lnn = Math.sqrt(d2);
+    a[rn + j + 1] = lnn;
+    let i = j + 2;
+    for (; i + 3 < k; i += 4) {
+      const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+      let s0 = a[r0 + j], s1 = a[r1 + j], s2 = a[r2 + j], s3 = a[r3 + j];
+      let t0 = a[r0 + j + 1], t1 = a[r1 + j + 1], t2 = a[r2 + j + 1], t3 = a[r3 + j + 1];
+      for (let p = 0; p < j; p++) {
+        const x = a[rj + p], y = a[rn + p];
+        const u0 = a[r0 + p], u1 = a[r1 + p], u2 = a[r2 + p], u3 = a[r3 + p];
+        s0 -= u0 * x; s1 -= u1 * x; s2 -= u2 * x; s3 -= u3 * x;
+        t0 -= u0 * y; t1 -= u1 * y; t2 -= u2 * y; t3 -= u3 * y;
+      }
+      s0 /= ljj; s1 /= ljj; s2 /= ljj; s3 /= ljj;
+      a[r0 + j] = s0; a[r1 + j] = s1; a[r2 + j] = s2; a[r3 + j] = s3;
+      a[r0 + j + 1] = (t0 - s0 * lnj) / lnn; a[r1 + j + 1] = (t1 - s1 * lnj) / lnn;
+      a[r2 + j + 1] = (t2 - s2 * lnj) / lnn; a[r3 + j + 1] = (t3 - s3 * lnj) / lnn;
     }
-    for (let i = j + 1; i < k; i++) a[rj + i] = 0;
+    for (; i < k; i++) {
+      const ri = i * k;
+      let s0 = a[ri + j], t0 = a[ri + j + 1];
+      for (let p = 0; p < j; p++) { const u = a[ri + p]; s0 -= u * a[rj + p]; t0 -= u * a[rn + p]; }
+      s0 /= ljj;
+      a[ri + j] = s0;
+      a[ri + j + 1] = (t0 - s0 * lnj) / lnn;
+    }
   }
+  for (; j < k; j++) {
+    const rj = j * k;
+    let d = a[rj + j];
+    for (let p = 0; p < j; p++) d -= a[rj + p] * a[rj + p];
+    if (!(d > 0) || !Number.isFinite(d)) return false;
+    a[rj + j] = Math.sqrt(d);
+  }
+  for (let r = 0; r < k; r++) for (let c = r + 1; c < k; c++) a[r * k + c] = 0;
   return true;
 }
 

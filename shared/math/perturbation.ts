@@ -12,6 +12,7 @@
 // [base_b, base_b + r·(rows + cols)) of member j's low-rank stream, base_b the factor counts of
 // the blocks before block b: pure functions of (seed, iteration, member, block, index).
 
+import { addProduct } from "./product.ts";
 import { fillGaussian, fillPerturbation, Stream, type PerturbationKind } from "./rng.ts";
 
 /** A dense weight matrix of θ that low-rank draws factor. */
@@ -49,14 +50,15 @@ export function lowRankFactors(draw: EnsembleDraw, member: number): Float64Array
 /**
  * Writes elements [start, start + count) of ω_j into out[offset ..]. Slices of a member agree
  * bitwise with the whole member: every element is a function of its index alone. The blocks are
- * in ascending offset order (as denseMatrices lists them).
+ * in ascending offset order (as denseMatrices lists them). `memberFactors`: member j's
+ * lowRankFactors, when the caller already has them.
  */
-export function perturbationRange(draw: EnsembleDraw, member: number, start: number, count: number, out: Float64Array, offset = 0): void {
+export function perturbationRange(draw: EnsembleDraw, member: number, start: number, count: number, out: Float64Array, offset = 0, memberFactors?: Float64Array): void {
   const coords = { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member };
   if (!draw.lowRank) { fillPerturbation(draw.kind, out, coords, draw.sigma, start, count, offset); return; }
   const { rank, blocks } = draw.lowRank;
   const end = start + count, scale = draw.sigma / Math.sqrt(rank);
-  let factors: Float64Array | null = null;
+  let factors: Float64Array | null = memberFactors ?? null;
   let at = start, base = 0;
   for (const b of blocks) {
     const a0 = base, b0 = base + rank * b.rows;
@@ -87,8 +89,14 @@ export function perturbation(draw: EnsembleDraw, member: number, out: Float64Arr
   perturbationRange(draw, member, 0, out.length, out, 0);
 }
 
-/** out ← Ω s = Σ_j s_j ω_j, members in order (the same sums as combining stored rows). */
+/**
+ * out ← Ω s = Σ_j s_j ω_j, members in order (the same sums as combining stored rows). For
+ * low-rank draws each factored block is Σ_j s_j σ·A_j B_jᵀ/√r = A·T, one rows × (K·r) by
+ * (K·r) × cols product (A = [A_1 … A_K], T = [s_j σ/√r B_jᵀ]), never a dense member; the
+ * full-draw entries between the blocks are combined member by member.
+ */
 export function regeneratedDirection(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void {
+  if (draw.lowRank) { lowRankDirection(draw, s, out); return; }
   const n = out.length, w = new Float64Array(n);
   out.fill(0);
   for (let j = 0; j < s.length; j++) {
@@ -96,4 +104,38 @@ export function regeneratedDirection(draw: EnsembleDraw, s: Float64Array, out: F
     const sj = s[j];
     for (let i = 0; i < n; i++) out[i] += sj * w[i];
   }
+}
+
+function lowRankDirection(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void {
+  const { rank, blocks } = draw.lowRank!;
+  const n = out.length, k = s.length, width = k * rank, scale = draw.sigma / Math.sqrt(rank);
+  // the ranges of θ outside the blocks, which keep their full Gaussian draws
+  const gaps: [number, number][] = [];
+  let at = 0;
+  for (const b of blocks) {
+    if (b.offset > at) gaps.push([at, b.offset - at]);
+    at = b.offset + b.rows * b.cols;
+  }
+  if (at < n) gaps.push([at, n - at]);
+  const w = new Float64Array(Math.max(0, ...gaps.map(([, count]) => count)));
+  const as = blocks.map((b) => new Float64Array(b.rows * width));
+  const ts = blocks.map((b) => new Float64Array(width * b.cols));
+  out.fill(0);
+  for (let j = 0; j < k; j++) {
+    const coords = { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member: j };
+    const sj = s[j];
+    for (const [start, count] of gaps) {
+      fillGaussian(w, coords, start, count, 0, draw.sigma);
+      for (let t = 0; t < count; t++) out[start + t] += sj * w[t];
+    }
+    const f = lowRankFactors(draw, j);
+    let base = 0;
+    blocks.forEach((b, bi) => {
+      const a = as[bi], t = ts[bi], b0 = base + rank * b.rows;
+      for (let i = 0; i < b.rows; i++) for (let q = 0; q < rank; q++) a[i * width + j * rank + q] = f[base + i * rank + q];
+      for (let q = 0; q < rank; q++) for (let c = 0; c < b.cols; c++) t[(j * rank + q) * b.cols + c] = sj * scale * f[b0 + c * rank + q];
+      base += rank * (b.rows + b.cols);
+    });
+  }
+  blocks.forEach((b, bi) => addProduct(as[bi], ts[bi], b.rows, width, b.cols, out, b.offset));
 }

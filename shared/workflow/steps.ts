@@ -19,6 +19,7 @@ import { availableParallelism } from "node:os";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { denseMatrices, initModel, parameterCount, type NetworkModel } from "../models/model.ts";
 import { jobKernel, jobModel, jobProblem, networkJob, type NetworkJob } from "../setup/jobSetup.ts";
+import { warmKernel } from "../distributed/warmKernels.ts";
 import { checkLimits } from "../spec/limits.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import type { NetworkProblem } from "../problems/network.ts";
@@ -126,7 +127,9 @@ const warnOnce = (line: string) => { if (!warned.has(line)) { warned.add(line); 
 /** The job's ensemble kernel for one shard's problem: its compute.backend, one ONNX thread and no
  *  RNG threads of its own (the workflow already runs one evaluate task per core). */
 function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => Promise<EnsembleKernel> {
-  return async (problem) => (await jobKernel(job, problem, warnOnce, { threads: 1, rngWorkers: 0 }))!;
+  const build = async (problem: NetworkProblem) => (await jobKernel(job, problem, warnOnce, { threads: 1, rngWorkers: 0 }))!;
+  // kept warm across this job's rounds on this worker (warmKernels.ts)
+  return (problem, k) => warmKernel(JSON.stringify(job), problem, k, build);
 }
 
 /** One shard's work in round r: its partial statistics, and its shares of Φ at every rung of a pending trial's ladder. */

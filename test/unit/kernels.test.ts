@@ -123,11 +123,14 @@ describe("onnx kernels for the CNN, and sample chunks", () => {
     const a = await whole.statistics(theta, draw);
     const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
     // a budget of 4 rows (J = 6 members × 3 channels × 8×8 activations each) forces 10 chunks per
-    // run; the wasm engine then forms the statistics chunk by chunk, holding Q for 4 rows only
+    // run; each chunk's statistics are summed here in float64. Natively they are float64 at this K
+    // (statisticsPrecision); the wasm engine's are float32, so its chunked sums differ from the
+    // whole batch's at float32 rounding
     const chunked = await onnxKernel(problem, 5, 0, { threads: 1, engine, memoryBudgetBytes: 4 * (3 * 4 * 6 * 3 * 64) });
     const b = await chunked.statistics(theta, draw);
-    expect(relDiff(b.gram, gram)).toBeLessThan(1e-12);
-    expect(relDiff(b.rhs, rhs)).toBeLessThan(1e-12);
+    const tolerance = engine === "native" ? 1e-12 : 1e-5;
+    expect(relDiff(b.gram, gram)).toBeLessThan(tolerance);
+    expect(relDiff(b.rhs, rhs)).toBeLessThan(tolerance);
     expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-12);
     expect(b.accuracy).toBe(a.accuracy);
     expect(Math.abs((await chunked.objective(theta)) - (await whole.objective(theta)))).toBeLessThan(1e-12);

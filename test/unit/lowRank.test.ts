@@ -6,7 +6,8 @@ import { shardPlan, type ShardData } from "../../shared/distributed/evaluateShar
 import { optimizeAll } from "../../shared/enkf/optimize.ts";
 import { onnxKernel } from "../../shared/kernels/onnx.ts";
 import { referenceKernel } from "../../shared/kernels/reference.ts";
-import { factoredBlocks, perturbation, perturbationRange, type EnsembleDraw } from "../../shared/math/perturbation.ts";
+import { factoredBlocks, perturbation, perturbationRange, regeneratedDirection, type EnsembleDraw } from "../../shared/math/perturbation.ts";
+import { combineRows } from "../../shared/math/gram.ts";
 import { denseMatrices } from "../../shared/models/model.ts";
 import { networkProblem } from "../../shared/problems/network.ts";
 import { JobSpec, ModifiedEnkfOptimizer, StopSpec } from "../../shared/spec/job.ts";
@@ -79,6 +80,60 @@ describe("low-rank draws", () => {
     expect(r.success).toBe(false);
     expect(r.error!.issues[0].path).toEqual(["optimizer", "perturbation"]);
     expect(r.error!.issues[0].message).toMatch(/dense weight matrices; problem "quadratic" has none/);
+  });
+});
+
+describe("the low-rank update", () => {
+  it("forms d = Ωs from the factors as the dense members would, at ranks 1 and 2", () => {
+    for (const rank of [1, 2]) {
+      const k = 7, s = Float64Array.from({ length: k }, (_, j) => Math.cos(3 * j + 1));
+      const omega = new Float64Array(k * n);
+      for (let j = 0; j < k; j++) perturbation(draw(rank), j, omega.subarray(j * n, (j + 1) * n));
+      const dense = new Float64Array(n), factored = new Float64Array(n);
+      combineRows(omega, k, n, s, dense);
+      regeneratedDirection(draw(rank), s, factored);
+      expect(relDiff(factored, dense)).toBeLessThan(1e-13);
+      // and the full-draw entries (the last bias) are exactly the dense sums' entries
+      expect(Array.from(factored.subarray(n - 3))).toEqual(Array.from(dense.subarray(n - 3)));
+    }
+  });
+});
+
+describe("the factored onnx kernel", () => {
+  // one hidden layer, so layer 0 (6×5) is fed as factors and layer 1 (5×3) densely from its factors
+  const net = { type: "mlp" as const, inputs: 6, hidden: [5], outputs: 3, activation: "tanh" as const };
+  const ds = randomClassification(300, 6, 3, 20, 9, 0);
+  const problem = networkProblem({ model: net, dataset: ds, loss: "cross-entropy", batchSize: 120, batchSeed: 4, initSeed: 1, lossScale: 1 });
+  const lowRank = (k: number): EnsembleDraw => ({ sigma: 0.2, kind: "gaussian", seed: 8, iteration: 2, lowRank: { rank: 1, blocks: factoredBlocks(denseMatrices(net), 1) } });
+
+  it.each(["native", "wasm"] as const)("%s: equals the reference kernel on the dense members built from the same factors, with the Gram in row blocks (K = 400)", async (engine) => {
+    problem.setIteration!(2);
+    const k = 400, theta = problem.initial();
+    const ref = referenceKernel(problem, k);
+    const a = await ref.statistics(theta, lowRank(k));
+    const fast = await onnxKernel(problem, k, 0, { threads: 1, engine, rank: 1, memoryBudgetBytes: 2 ** 20 });
+    const b = await fast.statistics(theta, lowRank(k));
+    expect(relDiff(b.gram, a.gram)).toBeLessThan(1e-4);
+    expect(relDiff(b.rhs, a.rhs)).toBeLessThan(1e-4);
+    expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-6);
+    // the mirrored lower triangle is the upper one
+    for (const [i, j] of [[0, 399], [250, 10], [399, 200]]) expect(b.gram[i * k + j]).toBe(b.gram[j * k + i]);
+    const s = Float64Array.from({ length: k }, (_, j) => Math.sin(j + 0.5));
+    const dRef = new Float64Array(theta.length), dFast = new Float64Array(theta.length);
+    ref.direction(s, dRef);
+    fast.direction(s, dFast);
+    expect(relDiff(dFast, dRef)).toBeLessThan(1e-6);
+    // bitwise the same on a second kernel
+    const again = await onnxKernel(problem, k, 0, { threads: 1, engine, rank: 1, memoryBudgetBytes: 2 ** 20 });
+    const c = await again.statistics(theta, lowRank(k));
+    expect(Array.from(c.gram)).toEqual(Array.from(b.gram));
+    await Promise.all([fast.dispose(), again.dispose()]);
+  });
+
+  it("refuses a draw of another rank", async () => {
+    const fast = await onnxKernel(problem, 4, 0, { threads: 1, rank: 1 });
+    await expect(fast.statistics(problem.initial(), { sigma: 0.2, kind: "gaussian", seed: 8, iteration: 2 })).rejects.toThrow(/built for rank-1 draws; the draw is full/);
+    await fast.dispose();
   });
 });
 
