@@ -17,6 +17,7 @@ import type { NetworkProblem } from "../problems/network.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 import { addRegeneratedRegularization } from "./regularization.ts";
 import { modelInputs } from "../models/model.ts";
+import { mlpLayout } from "../models/mlp.ts";
 import { factoredRank, onnxAdapter } from "./onnxModels.ts";
 import type { PackedLayer } from "./pack.ts";
 import { gatherChunk } from "./logitStatistics.ts";
@@ -56,7 +57,9 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const rank = factoredRank(model, opts.rank ?? 0);
   const adapter = onnxAdapter(model, rank);
   const n = problem.dimension, J = k + 1, c = model.outputs, d = modelInputs(model);
-  const packedValues = adapter.allocate(J, false).reduce((sum, p) => sum + p.weights.length + p.bias.length + (p.factors ? p.factors.a.length + p.factors.s.length : 0), 0);
+  // float32 values of the packed members: J dense copies, or layer 0 as θ's W0 plus J members' factors
+  const l0 = model.type === "mlp" ? mlpLayout(model).layers[0] : null;
+  const packedValues = rank > 0 && l0 ? J * (n - l0.inputs * l0.outputs) + l0.inputs * l0.outputs + J * rank * (l0.inputs + l0.outputs) : J * n;
   // the packed members (float32), twice where worker threads fill a shared copy
   checkWorkspace("the onnx ensemble workspace (the K + 1 packed members in float32)", packedValues, "reduce optimizer.ensembleSize or the model size");
   const sessionOptions = engine === "wasm"
