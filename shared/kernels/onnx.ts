@@ -1,9 +1,9 @@
 // The onnx kernel: ONNX Runtime runs one graph (onnxGraph.ts) over all K + 1 members per
 // iteration: θ and θ + ω_j, with ω_j regenerated from the seed. Member 0 gives F(θ); the graph
-// itself forms Q_j = F(θ+ω_j) − F(θ) and returns only the statistics: QᵀWQ as the float32 GEMM's
-// blocks on and above the diagonal, summed over sample chunks here in float64, and Qᵀg and Φ in
-// float64 (natively; the WebAssembly engine, slow at float64, returns Qᵀg in float32 and Φ is
-// formed here from F(θ)). The same code serves the native engine (onnxruntime-node) and the
+// itself forms Q_j = F(θ+ω_j) − F(θ) and returns only the statistics: QᵀWQ as the GEMM's blocks on
+// and above the diagonal (float64, or float32 at large K: statisticsPrecision), summed over sample
+// chunks here in float64, and Qᵀg and Φ in float64 (natively; the WebAssembly engine, slow at
+// float64, returns the Gram and Qᵀg in float32 and Φ is formed here from F(θ)). The same code serves the native engine (onnxruntime-node) and the
 // portable one (onnxruntime-web's WebAssembly backend). With low-rank draws (options.rank) an
 // MLP's layer 0 is fed as factors, X·W0 + (X·A)·S, not as K dense copies. Ω is not kept: the
 // update d = Σ s_j δ_j is formed from the packed members themselves (δ_j = member j − member 0,
@@ -71,9 +71,8 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       // no spin-waiting between runs: the cores go to the RNG workers
       extra: { session: { intra_op: { allow_spinning: "0" } } },
     };
-  // Natively the ensemble graph returns the statistics (float64 GEMMs are fast there); the
-  // WebAssembly build is slow at float64, so there the graph returns logits and JS forms the
-  // statistics. The forward-only graph serves line-search trials.
+  // The ensemble graph returns the statistics, in float64 natively and in float32 on the
+  // WebAssembly build (slow at float64). The forward-only graph serves line-search trials.
   const inGraph = engine === "native";
   const statsSession = await ort.InferenceSession.create(adapter.graph(J, { loss: problem.loss.name, k, doubles: inGraph }), sessionOptions);
   const forwardSession = await ort.InferenceSession.create(adapter.graph(1), sessionOptions);
@@ -129,10 +128,10 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   }
 
   const gather = (all: Float32Array, chunk: Float32Array, members: number, r0: number, rows: number, total: number) => gatherChunk(all, chunk, members, c, r0, rows, total);
-  /** gram += one chunk's float32 Gram blocks (rows [a0, a1), columns [a0, K)), mirrored below the diagonal */
+  /** gram += one chunk's Gram blocks (rows [a0, a1), columns [a0, K)), mirrored below the diagonal */
   function addGramBlocks(out: Feeds): void {
     blocks.forEach(([a0, a1], a) => {
-      const blk = out[`gram_${a}`].data as Float32Array, width = k - a0;
+      const blk = out[`gram_${a}`].data as Float32Array | Float64Array, width = k - a0;
       for (let i = a0; i < a1; i++) {
         const src = (i - a0) * width - a0, row = i * k;
         for (let col = a0; col < k; col++) {

@@ -82,13 +82,6 @@ function activation(g: GraphBuilder, kind: Activation, x: string): string {
   }
 }
 
-/** Input names, in order: X, then W0, B0, W1, B1, …; output "logits". */
-export function mlpEnsembleInputNames(spec: MlpSpec): string[] {
-  const names = ["X"];
-  for (let l = 0; l <= spec.hidden.length; l++) names.push(`W${l}`, `B${l}`);
-  return names;
-}
-
 /** How many row blocks the Gram of K members is computed in: only blocks on or above the
  *  diagonal are multiplied, so 4 blocks cost 10/16 of the full product (blocks of at least 192
  *  members keep each GEMM efficient). */
@@ -124,71 +117,41 @@ export function gramBlockRanges(k: number): [number, number][] {
  * without (the WebAssembly engine, slow at float64), everything is float32, Φ is left to the
  * caller (from "theta_logits"), and the scale input is float32.
  */
-function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares", k: number, doubles: boolean): string[] {
-  const toDouble = onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: DOUBLE });
-  const toFloat = onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT });
+function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares", k: number, doubles: boolean): void {
+  const cast = (to: number) => onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: to });
+  // natively everything after Q is float64 (Q, F0 and Y cast once); in wasm it stays float32
+  const wide = (x: string) => (doubles ? g.op("Cast", [x], [cast(DOUBLE)]) : x);
   const f0 = g.op("Slice", ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])]);
   const fk = g.op("Slice", ["logits", g.ints("i64_one", [1]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
-  const q = g.op("Sub", [fk, f0]);
+  const q = wide(g.op("Sub", [fk, f0])), theta = wide(f0), y = wide("Y");
   const flat = g.ints("i64_flat", [0, -1]);
-  const column = g.ints("i64_column", [-1, 1]);
-  const vector = g.ints("i64_vector", [-1]);
-  const float64 = doubles ? statisticsPrecision(k) === "float64" : false;
-  let qcf: string, residual32 = "";
-  if (doubles) {
-    // Q_c in float64 from the float32 Q (exact), then the GEMM in float64 or float32
-    const q64 = g.op("Cast", [q], [toDouble]);
-    let qc: string;
-    if (loss === "cross-entropy") {
-      const p = g.op("Softmax", [g.op("Cast", [f0], [toDouble])], [attrInt("axis", 2)]);
-      const v = g.op("ReduceSum", [g.op("Mul", [q64, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 1)]);
-      qc = g.op("Mul", [g.op("Sub", [q64, v]), g.op("Sqrt", [g.op("Mul", [p, "scale"])])]);
-    } else {
-      qc = g.op("Mul", [q64, g.op("Sqrt", ["scale"])]);
-    }
-    qcf = g.op("Reshape", [qc, flat]);
-    if (!float64) qcf = g.op("Cast", [qcf], [toFloat]);
+  let qc: string, residual: string;
+  if (loss === "cross-entropy") {
+    const p = g.op("Softmax", [theta], [attrInt("axis", 2)]);
+    const v = g.op("ReduceSum", [g.op("Mul", [q, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 1)]);
+    qc = g.op("Mul", [g.op("Sub", [q, v]), g.op("Sqrt", [g.op("Mul", [p, "scale"])])]);
+    residual = g.op("Sub", [p, y]);
   } else {
-    let qc: string;
-    if (loss === "cross-entropy") {
-      const p = g.op("Softmax", [f0], [attrInt("axis", 2)]);
-      const v = g.op("ReduceSum", [g.op("Mul", [q, p]), g.ints("i64_axis2", [2])], [attrInt("keepdims", 1)]);
-      qc = g.op("Mul", [g.op("Sub", [q, v]), g.op("Sqrt", [g.op("Mul", [p, "scale"])])]);
-      residual32 = g.op("Sub", [p, "Y"]);
-    } else {
-      qc = g.op("Mul", [q, g.op("Sqrt", ["scale"])]);
-      residual32 = g.op("Sub", [f0, "Y"]);
-    }
-    qcf = g.op("Reshape", [qc, flat]);
+    qc = g.op("Mul", [q, g.op("Sqrt", ["scale"])]);
+    residual = g.op("Sub", [theta, y]);
   }
-  const outputs: string[] = [];
+  let qcf = g.op("Reshape", [qc, flat]);
+  if (doubles && statisticsPrecision(k) === "float32") qcf = g.op("Cast", [qcf], [cast(onnx.TensorProto.DataType.FLOAT)]);
   gramBlockRanges(k).forEach(([a0, a1], a) => {
     const rows = g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints(`i64_gram_${a1}`, [a1]), g.ints("i64_zero", [0])]);
     const right = a0 === 0 ? qcf : g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
-    outputs.push(g.op("MatMul", [rows, g.op("Transpose", [right])], [], `gram_${a}`));
+    g.op("MatMul", [rows, g.op("Transpose", [right])], [], `gram_${a}`);
   });
-  if (doubles) {
-    const l64 = g.op("Cast", [f0], [toDouble]);
-    const y64 = g.op("Cast", ["Y"], [toDouble]);
-    const q64 = g.op("Reshape", [g.op("Cast", [q], [toDouble]), flat]);
-    if (loss === "cross-entropy") {
-      const grad = g.op("Mul", [g.op("Sub", [g.op("Softmax", [l64], [attrInt("axis", 2)]), y64]), "scale"]);
-      g.op("Reshape", [g.op("MatMul", [q64, g.op("Reshape", [grad, column])]), vector], [], "rhs");
-      const ll = g.op("ReduceSum", [g.op("Mul", [y64, g.op("LogSoftmax", [l64], [attrInt("axis", 2)])])], [attrInt("keepdims", 0)]);
-      g.op("Neg", [g.op("Mul", [ll, "scale"])], [], "phi");
-    } else {
-      const r = g.op("Sub", [l64, y64]);
-      g.op("Mul", [g.op("Reshape", [g.op("MatMul", [q64, g.op("Reshape", [r, column])]), vector]), "scale"], [], "rhs");
-      const ss = g.op("ReduceSum", [g.op("Mul", [r, r])], [attrInt("keepdims", 0)]);
-      g.op("Mul", [g.op("Mul", [ss, "scale"]), g.constant64("half64", 0.5)], [], "phi");
-    }
-    outputs.push("rhs", "phi");
+  const grad = g.op("Mul", [residual, "scale"]);
+  g.op("Reshape", [g.op("MatMul", [g.op("Reshape", [q, flat]), g.op("Reshape", [grad, g.ints("i64_column", [-1, 1])])]), g.ints("i64_vector", [-1])], [], "rhs");
+  if (!doubles) return;
+  if (loss === "cross-entropy") {
+    const ll = g.op("ReduceSum", [g.op("Mul", [y, g.op("LogSoftmax", [theta], [attrInt("axis", 2)])])], [attrInt("keepdims", 0)]);
+    g.op("Neg", [g.op("Mul", [ll, "scale"])], [], "phi");
   } else {
-    const grad = g.op("Mul", [residual32, "scale"]);
-    g.op("Reshape", [g.op("MatMul", [g.op("Reshape", [q, flat]), g.op("Reshape", [grad, column])]), vector], [], "rhs");
-    outputs.push("rhs");
+    const ss = g.op("ReduceSum", [g.op("Mul", [residual, residual])], [attrInt("keepdims", 0)]);
+    g.op("Mul", [g.op("Mul", [ss, "scale"]), g.constant64("half64", 0.5)], [], "phi");
   }
-  return outputs;
 }
 
 type LossName = "cross-entropy" | "least-squares";
@@ -273,13 +236,6 @@ export function mlpEnsembleModel(spec: MlpSpec, statistics?: StatisticsGraph, ra
     h = l < layers - 1 ? activation(g, spec.activation, z) : z;
   }
   return finish(g, "mlp_ensemble", inputs, h, spec.outputs, statistics);
-}
-
-/** Input names, in order: X, then W0, B0, … for each conv layer and the dense layer. */
-export function cnnEnsembleInputNames(spec: CnnSpec): string[] {
-  const names = ["X"];
-  for (let l = 0; l <= spec.channels.length; l++) names.push(`W${l}`, `B${l}`);
-  return names;
 }
 
 /**

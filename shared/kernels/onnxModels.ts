@@ -10,8 +10,6 @@ import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
 import { mlpLayout } from "../models/mlp.ts";
 
 export interface OnnxModelAdapter {
-  /** rank of layer 0's factors in the ensemble graph (0: every member dense) */
-  readonly rank: number;
   /** the ensemble graph for J members (J = 1: always dense), with the in-graph statistics when `statistics` is given */
   graph(members: number, statistics?: StatisticsGraph): Uint8Array;
   /** the tensors of J members (J = 1: always dense) */
@@ -47,12 +45,12 @@ function packDense(pack: OnnxModelAdapter["pack"]): OnnxModelAdapter["packPertur
 export function onnxAdapter(model: NetworkModel, rank = 0): OnnxModelAdapter {
   if (model.type === "mlp") {
     const pack: OnnxModelAdapter["pack"] = (packed, members, j, params, delta) => packMember(model, packed, members, j, params, delta);
+    const dense = packDense(pack);
     return {
-      rank,
       graph: (members, statistics) => mlpEnsembleModel(model, statistics, members > 1 ? rank : 0),
       allocate: (members, shared) => allocatePacked(model, members, shared, members > 1 ? rank : 0),
       pack,
-      packPerturbed: (packed, members, j, theta, draw, w) => packed[0].factors ? packLowRankMember(model, packed, members, j + 1, theta, draw, j, w) : packDense(pack)(packed, members, j, theta, draw, w),
+      packPerturbed: (packed, members, j, theta, draw, w) => packed[0].factors ? packLowRankMember(model, packed, members, j + 1, theta, draw, j, w) : dense(packed, members, j, theta, draw, w),
       direction: (packed, members, s, out) => packedDirection(model, packed, members, s, out),
       xDims: (rows) => [rows, model.inputs],
       activationsPerRow: (members) => members * Math.max(model.outputs, ...model.hidden, rank),
@@ -61,7 +59,6 @@ export function onnxAdapter(model: NetworkModel, rank = 0): OnnxModelAdapter {
   const first = cnnLayout(model).convs[0];
   const pack: OnnxModelAdapter["pack"] = (packed, _members, j, params, delta) => packCnnMember(model, packed, j, params, delta);
   return {
-    rank: 0,
     graph: (members, statistics) => cnnEnsembleModel(model, members, statistics),
     allocate: (members, shared) => allocatePackedCnn(model, members, shared),
     pack,
