@@ -37,21 +37,22 @@ const reference = join(root, "..", "shared", "reference");
 const ITERS = Number(process.env.BENCH_ITERS ?? 15);
 const THREADS = Number(process.env.BENCH_THREADS ?? Math.min(2, availableParallelism()));
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 
 type Engine = "native" | "wasm" | "gpu";
 interface Ours { K: number; rank: number; engine: string; secondsPerIteration: number; minSecondsPerIteration: number; forwardGflops: number; breakdown: Record<string, number>; peakRssMb: number; testAccuracyAfter: number }
 
-async function ours(K: number, engine: Engine = "native", iters = ITERS, rank = 0): Promise<Ours> {
+async function ours(K: number, engine: Engine = "native", iters = ITERS, rank = 0, seed = 0): Promise<Ours> {
   const ds = loadMnist();
   const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   // the loss in sum form, divided at the reduction, as jobs run it
-  const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0, lossScale: 1 });
+  const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: seed, initSeed: seed, lossScale: 1 });
   const rngWorkers = THREADS >= 2 ? THREADS : 0;
   const kernel = engine === "gpu"
     ? await gpuKernel(problem, K, 0, { rngWorkers })
     : await onnxKernel(problem, K, 0, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers, rank });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
-  const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}) });
+  const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, seed, ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}) });
   // warm-up: the JIT in the worker threads takes about five iterations to settle
   const WARMUP = 5;
   const run = optimize({ problem, optimizer: spec, stop: StopSpec.parse({ maxIterations: WARMUP + iters, tolerance: 0 }), kernel });
@@ -190,11 +191,14 @@ if (process.env.BENCH_GPU === "1") {
     console.log(`gpu   K=${K} (${r.engine}): ${fmt(r.secondsPerIteration)} s/iter over ${iters}, forward ${r.forwardGflops.toFixed(1)} GFLOP/s, gram ${fmt(r.breakdown.gram)} s (${(r.secondsPerIteration / native.secondsPerIteration).toFixed(2)}× the native onnx kernel)`);
   }
 }
-// low-rank accuracy: K = 1000, rank 1, 100 iterations, as the reference's table
+// low-rank accuracy: K = 1000, rank 1, test accuracy at iteration 100, over three seeds (the
+// seed moves it by ±0.01 on both sides); the reference's runs are in the torch section below
+const ACCURACY_SEEDS = [0, 1, 2];
 if (process.env.BENCH_ACCURACY !== "0") {
-  const r = await ours(1000, "native", 95, 1);
-  results.lowRankChecks.testAccuracyAt100 = r.testAccuracyAfter;
-  console.log(`low-rank K=1000 rank 1: test accuracy ${r.testAccuracyAfter.toFixed(4)} at iteration 100 (target ≥ 0.935)`);
+  const accs: number[] = [];
+  for (const seed of ACCURACY_SEEDS) accs.push((await ours(1000, "native", 95, 1, seed)).testAccuracyAfter);
+  results.lowRankChecks.testAccuracyAt100 = { seeds: ACCURACY_SEEDS, ours: accs, oursMean: mean(accs) };
+  console.log(`low-rank K=1000 rank 1: test accuracy at iteration 100, seeds ${ACCURACY_SEEDS.join(", ")}: ${accs.map((a) => a.toFixed(4)).join(", ")} (mean ${mean(accs).toFixed(4)}; target ≥ 0.935)`);
 }
 // low-rank memory: K = 4096, rank 1, in a process of its own so that its peak RSS is its own
 if (process.env.BENCH_MEMORY !== "0") {
@@ -252,7 +256,7 @@ if (process.env.BENCH_WORKFLOW !== "0") {
         },
       });
       const steady = reduceExits.slice(1).map((t, r) => t - reduceExits[r]);
-      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length / 1000;
+      const seconds = (a: number[]) => mean(a) / 1000;
       // the kernel's compute per task, from the partials' timings (rounds after the first)
       const kernel: number[] = [];
       for (let r = 1; r < reduceExits.length; r++) {
@@ -261,8 +265,8 @@ if (process.env.BENCH_WORKFLOW !== "0") {
           if (p.timings) kernel.push(1000 * p.timings.reduce((a, b) => a + b, 0));
         }
       }
-      const round = mean(steady), evaluate = mean(maps.slice(1)), reduce = mean(reduces.slice(1));
-      perWorkers[workers] = { round, evaluate, kernel: mean(kernel), reduce, engine: round - evaluate - reduce };
+      const round = seconds(steady), evaluate = seconds(maps.slice(1)), reduce = seconds(reduces.slice(1));
+      perWorkers[workers] = { round, evaluate, kernel: seconds(kernel), reduce, engine: round - evaluate - reduce };
       const b = perWorkers[workers];
       console.log(`workflow ${c.label}, ${workers} worker${workers > 1 ? "s" : ""}: ${fmt(b.round)} s/round = evaluate map ${fmt(b.evaluate)} (kernel compute ${fmt(b.kernel)} per task) + reduce ${fmt(b.reduce)} + engine ${fmt(b.engine)}`);
     }
@@ -290,6 +294,20 @@ else {
     const o = results.lowRank.find((x) => x.K === K)!;
     results.ratio[`lowRankK${K}`] = o.secondsPerIteration / t.secondsPerIteration;
     console.log(`torch enkf_lowrank.py K=${K} rank 1: ${t.secondsPerIteration.toFixed(3)} s/iter, peak RSS ${t.peakRssMb.toFixed(0)} MiB  →  ours/torch = ${results.ratio[`lowRankK${K}`].toFixed(2)} (target ≤ 1.0)`);
+  }
+}
+// the reference's accuracy at the same point, on the same seeds (its own init and batches)
+if (setup && process.env.BENCH_ACCURACY !== "0") {
+  const accs: number[] = [];
+  for (const seed of ACCURACY_SEEDS) {
+    const r = spawnSync(setup.python, [join(reference, "enkf_lowrank.py"), "--data", setup.data, "--K", "1000", "--rank", "1", "--iters", "100", "--every", "100", "--seed", String(seed)], { encoding: "utf8", cwd: reference });
+    if (r.status !== 0) { console.log(`torch low-rank reference failed: ${r.stderr.trim().split("\n").pop()}`); break; }
+    accs.push(JSON.parse(r.stdout.trim().split("\n")[0]).test_acc);
+  }
+  if (accs.length === ACCURACY_SEEDS.length) {
+    const at100 = results.lowRankChecks.testAccuracyAt100 as { torch?: number[]; torchMean?: number };
+    at100.torch = accs; at100.torchMean = mean(accs);
+    console.log(`torch enkf_lowrank.py K=1000 rank 1: test accuracy at iteration 100, seeds ${ACCURACY_SEEDS.join(", ")}: ${accs.map((a) => a.toFixed(4)).join(", ")} (mean ${mean(accs).toFixed(4)})`);
   }
 }
 writeFileSync(join(root, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");

@@ -84,6 +84,18 @@ export function perturbationRange(draw: EnsembleDraw, member: number, start: num
   if (at < end) fillGaussian(out, coords, at, end - at, offset + at - start, draw.sigma);
 }
 
+/** The [start, count) ranges of θ (length n) outside the factored blocks: they keep full Gaussian draws. */
+export function fullDrawRanges(blocks: readonly FactoredBlock[], n: number): [number, number][] {
+  const gaps: [number, number][] = [];
+  let at = 0;
+  for (const b of blocks) {
+    if (b.offset > at) gaps.push([at, b.offset - at]);
+    at = b.offset + b.rows * b.cols;
+  }
+  if (at < n) gaps.push([at, n - at]);
+  return gaps;
+}
+
 /** Writes ω_j = σ·z_j of iteration `draw.iteration` into `out` (length n). */
 export function perturbation(draw: EnsembleDraw, member: number, out: Float64Array): void {
   perturbationRange(draw, member, 0, out.length, out, 0);
@@ -109,14 +121,7 @@ export function regeneratedDirection(draw: EnsembleDraw, s: Float64Array, out: F
 function lowRankDirection(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void {
   const { rank, blocks } = draw.lowRank!;
   const n = out.length, k = s.length, width = k * rank, scale = draw.sigma / Math.sqrt(rank);
-  // the ranges of θ outside the blocks, which keep their full Gaussian draws
-  const gaps: [number, number][] = [];
-  let at = 0;
-  for (const b of blocks) {
-    if (b.offset > at) gaps.push([at, b.offset - at]);
-    at = b.offset + b.rows * b.cols;
-  }
-  if (at < n) gaps.push([at, n - at]);
+  const gaps = fullDrawRanges(blocks, n);
   const w = new Float64Array(Math.max(0, ...gaps.map(([, count]) => count)));
   const as = blocks.map((b) => new Float64Array(b.rows * width));
   const ts = blocks.map((b) => new Float64Array(width * b.cols));

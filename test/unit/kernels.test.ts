@@ -176,4 +176,23 @@ describe("the ½α‖θ‖² terms from Ω regenerated in slices", () => {
     // and the terms are really there: G − 1 ≈ 0.7·σ²·n on the diagonal
     expect(g2[0] - 1).toBeGreaterThan(0.5 * 0.7 * 0.09 * n);
   });
+
+  it.each([1, 3])("low-rank rank %i: the factored blocks' terms from the factors equal those of the dense members", (rank) => {
+    const k = 6;
+    // two factored blocks (9 × 7 and 7 × 5) with full-draw ranges before, between and after them
+    const blocks = [{ offset: 3, rows: 9, cols: 7 }, { offset: 70, rows: 7, cols: 5 }];
+    const n = 70 + 35 + 4;
+    const draw = { sigma: 0.3, kind: "gaussian" as const, seed: 8, iteration: 2, lowRank: { rank, blocks } };
+    const omega = new Float64Array(k * n);
+    for (let j = 0; j < k; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
+    const theta = new Float64Array(n);
+    fillGaussian(theta, { seed: 3, stream: Stream.init, iteration: 0, member: 0 });
+    const g1 = new Float64Array(k * k).fill(1), b1 = new Float64Array(k).fill(-1);
+    const g2 = Float64Array.from(g1), b2 = Float64Array.from(b1);
+    addRegularization(omega, k, n, theta, 0.7, g1, b1);
+    addRegeneratedRegularization(draw, k, n, theta, 0.7, g2, b2);
+    expect(relDiff(g2, g1)).toBeLessThan(1e-12);
+    expect(relDiff(b2, b1)).toBeLessThan(1e-12);
+    expect(g2[1] - 1).not.toBe(0);
+  });
 });
