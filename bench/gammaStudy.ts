@@ -11,39 +11,25 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDataset } from "../shared/data/load.ts";
-import { fillGaussian, Stream } from "../shared/math/rng.ts";
 import { enkfDriver } from "../shared/enkf/optimize.ts";
 import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../shared/spec/job.ts";
 import { halfMoons } from "../scripts/halfMoons.ts";
+import { syntheticCsv } from "./syntheticData.ts";
 
 const root = join(import.meta.dirname, "..");
 const quick = process.env.GAMMA_STUDY_QUICK === "1";
 const dir = mkdtempSync(join(tmpdir(), "enkf-gamma-"));
 
-/** A CSV of `rows` rows from the seeded RNG: columns f1..fd and a label column. */
-function syntheticCsv(name: string, rows: number, d: number, label: (x: Float64Array) => string): string {
-  const z = new Float64Array(rows * d);
-  fillGaussian(z, { seed: 11, stream: Stream.data, iteration: 0, member: d });
-  const lines = [[...Array.from({ length: d }, (_, j) => `f${j + 1}`), "y"].join(",")];
-  for (let i = 0; i < rows; i++) {
-    const x = z.subarray(i * d, (i + 1) * d);
-    lines.push([...Array.from(x, (v) => v.toFixed(5)), label(x)].join(","));
-  }
-  const path = join(dir, `${name}.csv`);
-  writeFileSync(path, lines.join("\n") + "\n");
-  return path;
-}
-
 writeFileSync(join(dir, "moons.csv"), halfMoons(600, 0.15, 7));
 // 30 features, a binary label from a noisy linear score of the first ten (a "breast cancer"-sized table)
-const tabular = syntheticCsv("tabular", 400, 30, (x) => {
+const tabular = syntheticCsv(dir, "tabular", 400, 30, (x) => {
   let s = 0;
   for (let j = 0; j < 10; j++) s += x[j] * (j % 2 ? 1 : -0.7);
   return s + 0.5 * x[29] * x[28] > 0 ? "yes" : "no";
 });
 // a smooth regression target of 3 inputs
-const regression = syntheticCsv("regression", 500, 3, (x) => (Math.sin(2 * x[0]) + 0.5 * x[1] * x[1] - x[2]).toFixed(5));
+const regression = syntheticCsv(dir, "regression", 500, 3, (x) => (Math.sin(2 * x[0]) + 0.5 * x[1] * x[1] - x[2]).toFixed(5));
 
 interface Case { name: string; job: unknown; iterations: number }
 const iters = (n: number) => (quick ? Math.min(n, 60) : n);

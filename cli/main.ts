@@ -21,7 +21,8 @@ commands:
       and spec.json into DIR (default runs/<name>-<timestamp>). A job with
       compute.shards, or given --store (a directory or s3://bucket/prefix,
       with --endpoint for S3-compatible servers), runs through the job's
-      state machine, with its state and results in that store (default DIR)
+      state machine, with its state and results in that store (default DIR;
+      with both --store and --out, the results are copied to DIR as well)
   resume <runDir | jobId> [--data DIR] [--endpoint URL] [--quiet]
       continue a job run through the state machine (compute.shards, --store,
       or enkf serve) from its last completed round; the final θ is the one
@@ -40,6 +41,17 @@ commands:
       one self-contained HTML page for a finished run: plots, spec, final
       metrics, the timing breakdown and the environment (default FILE:
       report.html in the run's directory)
+  predict <runDir | jobId> <rows.csv | rows.npy> [--out FILE] [--probabilities] [--data DIR]
+      apply a trained model (the run's model.json and theta.npy, the best θ) to
+      raw rows: CSV columns by name in any order (the label column may stay),
+      or a .npy (rows, features) in model.json's order; the training
+      standardization is applied. Writes a CSV of labels in the class names
+      (with --probabilities, p_<class> columns) or of the targets, to FILE or
+      stdout
+  export <runDir | jobId> [--out FILE] [--data DIR]
+      the trained model as a standalone ONNX file (default model.onnx in the
+      run's directory): input x [batch, features] of raw rows, standardization
+      inside; outputs logits, probabilities and label, or output (regression)
   data <job.json> [--out DIR] [--shards N] [--force]
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
@@ -67,14 +79,14 @@ export function commandHelp(command: string): string | null {
 }
 
 /** A command's flags, parsed; `positional` names its one positional argument (null: none). */
-function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(command: string, args: string[], options: O, positional: string | null) {
+function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(command: string, args: string[], options: O, positional: string | null, count = 1) {
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: positional !== null, strict: true });
   } catch (e) {
     throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
   }
-  if (positional !== null && parsed.positionals.length !== 1) throw new CliError(2, `${command} takes exactly one ${positional}\n${USAGE}`);
+  if (positional !== null && parsed.positionals.length !== count) throw new CliError(2, `${command} takes ${count === 1 ? `exactly one ${positional}` : positional}\n${USAGE}`);
   return parsed;
 }
 
@@ -129,6 +141,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       // Lambda's memory range
       const memory = intFlag("memory", values.memory, 128, 10_240);
       return planCommand(positionals[0], { shards, memory, json: values.json ?? false }, io);
+    }
+    case "predict": {
+      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, probabilities: { type: "boolean" }, data: { type: "string", default: "runs/service" }, quiet: { type: "boolean", short: "q" } }, "a run directory (or job id) and a rows file", 2);
+      const { predictCommand } = await import("./predictCommand.ts");
+      return predictCommand(positionals[0], positionals[1], { data: values.data, out: values.out, probabilities: values.probabilities ?? false, quiet: values.quiet ?? false }, io);
+    }
+    case "export": {
+      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, data: { type: "string", default: "runs/service" }, quiet: { type: "boolean", short: "q" } }, "run directory or job id");
+      const { exportCommand } = await import("./exportCommand.ts");
+      return exportCommand(positionals[0], { data: values.data, out: values.out, quiet: values.quiet ?? false }, io);
     }
     case "report": {
       const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, data: { type: "string", default: "runs/service" }, quiet: { type: "boolean", short: "q" } }, "run directory or job id");

@@ -17,8 +17,15 @@ export interface PlanFlags {
 
 export async function planCommand(file: string, flags: PlanFlags, io: Io): Promise<number> {
   const job = await loadJob(file);
-  if (job.optimizer.method !== "modified-enkf" || (job.problem.type !== "classification" && job.problem.type !== "regression")) {
-    throw new CliError(2, "enkf plan estimates jobs the AWS workflow runs: network problems with the modified EnKF");
+  const network = job.problem.type === "classification" || job.problem.type === "regression";
+  if (job.optimizer.method !== "modified-enkf" || !network) {
+    // nothing for AWS to run: say where the job runs instead (exit 0: this is an answer, not an error)
+    const what = network ? `method "${job.optimizer.method}"` : `problem "${job.problem.type}" is built in (no data) and`;
+    const where = network
+      ? `the AWS workflow runs the modified EnKF only; this job runs in process on this machine: enkf run ${file}`
+      : `runs in process on this machine, usually in seconds: enkf run ${file}`;
+    io.stdout.write(`${job.name}: ${what} ${where}\nnothing to estimate on AWS (enkf plan prices the workflow's network jobs).\n`);
+    return 0;
   }
   const dataset = (await loadJobDataset(job, file))!;
   const shards = flags.shards ?? job.compute.shards ?? 4;

@@ -41,7 +41,10 @@ export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, 
     ];
     if (row.distance !== undefined) parts.push(`rel.dist ${fmt(row.distance)}`);
     if (row.batchAccuracy !== undefined) parts.push(`batch acc ${row.batchAccuracy.toFixed(3)}`);
-    if (row.evaluation?.testAccuracy !== undefined) parts.push(`test acc ${row.evaluation.testAccuracy.toFixed(4)}`);
+    const e = row.evaluation;
+    if (e?.validationAccuracy !== undefined) parts.push(`val acc ${e.validationAccuracy.toFixed(4)}`);
+    else if (e?.validationLoss !== undefined) parts.push(`val loss ${e.validationLoss.toExponential(3)}`);
+    if (e?.testAccuracy !== undefined) parts.push(`test acc ${e.testAccuracy.toFixed(4)}`);
     parts.push(`elapsed ${duration(row.seconds)}`, `eta ${duration(eta(row, maxIterations, timeLimit))}`);
     return parts.join("  ");
   }

@@ -17,6 +17,9 @@ import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts"
 import { parseJobText } from "../shared/spec/parse.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
 import type { Problem } from "../shared/problems/types.ts";
+import { isNetworkProblem } from "../shared/problems/network.ts";
+import type { NetworkModel } from "../shared/models/model.ts";
+import { modelCard } from "../shared/predict/modelCard.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
@@ -80,10 +83,10 @@ export async function loadJobDataset(job: JobSpec, file: string): Promise<Datase
 }
 
 /** Loads the data a network problem names and builds the problem. */
-async function prepareProblem(job: JobSpec, file: string): Promise<Problem> {
+async function prepareProblem(job: JobSpec, file: string): Promise<{ problem: Problem; dataset?: Dataset }> {
   const dataset = await loadJobDataset(job, file);
   try {
-    return jobProblem(job, dataset);
+    return { problem: jobProblem(job, dataset), ...(dataset ? { dataset } : {}) };
   } catch (e) {
     throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
   }
@@ -127,10 +130,12 @@ async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | 
   }
 }
 
-async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string, kernel: EnsembleKernel | undefined): Promise<void> {
-  const files = { theta: "theta.npy", history: "history.csv", spec: "spec.json" };
+async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string, kernel: EnsembleKernel | undefined, network?: { model: NetworkModel; dataset: Dataset }): Promise<void> {
+  const files: Record<string, string> = { theta: "theta.npy", ...(result.last ? { thetaLast: "theta-last.npy" } : {}), ...(network ? { model: "model.json" } : {}), history: "history.csv", spec: "spec.json" };
   const t0 = performance.now();
   await writeAtomic(join(outDir, files.theta), encodeNpyFloat64(result.theta));
+  if (network) await writeAtomic(join(outDir, files.model), toJson(modelCard(network.model, network.dataset, result.best?.iteration ?? result.iterations, result.metrics)));
+  if (result.last) await writeAtomic(join(outDir, files.thetaLast), encodeNpyFloat64(result.last.theta));
   await writeAtomic(join(outDir, files.history), historyCsv(result.history));
   const io = (performance.now() - t0) / 1000;
   // where the time went: the kernel's phases, the writes, and the rest (line search bookkeeping, data, …)
@@ -155,7 +160,7 @@ async function writePlots(outDir: string, io: Io, quiet: boolean): Promise<void>
   }
 }
 
-function summary(result: RunResult, outDir: string): string {
+function summary(result: RunResult, outDir: string, model: boolean): string {
   const rd = result.metrics.relativeDistance;
   const acc = result.metrics.testAccuracy;
   return `${result.status}: ${result.message}\n` +
@@ -163,7 +168,18 @@ function summary(result: RunResult, outDir: string): string {
     (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
     (acc !== undefined ? `, test accuracy ${acc.toFixed(4)}` : "") +
     `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
-    `  wrote ${outDir}/{result.json,theta.npy,history.csv,spec.json,plots/}\n`;
+    bestLine(result) +
+    `  wrote ${outDir}/{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}${model ? "model.json," : ""}history.csv,spec.json,plots/}\n`;
+}
+
+/** Which θ theta.npy holds, when a validation split chose it. */
+export function bestLine(result: { iterations: number; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> } }): string {
+  if (!result.best) return "";
+  const m = result.best.metrics;
+  const score = m.validationAccuracy !== undefined ? `validation accuracy ${m.validationAccuracy.toFixed(4)}` : `validation loss ${m.validationLoss?.toExponential(4)}`;
+  return result.last
+    ? `  theta.npy: the best θ, iteration ${result.best.iteration} (${score}); theta-last.npy: iteration ${result.iterations}` + (result.last.metrics.testAccuracy !== undefined ? ` (test accuracy ${result.last.metrics.testAccuracy.toFixed(4)})` : "") + "\n"
+    : `  theta.npy: the last θ is the best one (${score})\n`;
 }
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
@@ -173,10 +189,11 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
   }
   if (job.compute.shards !== undefined || flags.store !== undefined) {
-    return runWorkflow(job, await loadJobDataset(job, file), { store: flags.store, endpoint: flags.endpoint, outDir, quiet: flags.quiet, force: flags.force }, io);
+    const copyTo = flags.store !== undefined && flags.out !== undefined ? outDir : undefined;
+    return runWorkflow(job, await loadJobDataset(job, file), { store: flags.store, endpoint: flags.endpoint, outDir, ...(copyTo ? { copyTo } : {}), quiet: flags.quiet, force: flags.force }, io);
   }
   if (flags.endpoint !== undefined) throw new CliError(2, "--endpoint goes with --store s3://bucket/prefix");
-  const problem = await prepareProblem(job, file);
+  const { problem, dataset } = await prepareProblem(job, file);
   const ensemble = job.optimizer.method === "gradient-descent" ? undefined : job.optimizer.ensembleSize;
   try {
     checkLimits({ ensembleSize: ensemble, parameters: problem.dimension, timeLimit: job.stop.timeLimit });
@@ -197,13 +214,13 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     result = await iterate(job, problem, kernel, flags, io, () => cancelled, outDir);
     // the gpu kernel also names the gpu.js backend that ran it (headlessgl, webasm, cpu, …)
     const gpuBackend = kernel && "backend" in kernel ? `:${String(kernel.backend)}` : "";
-    await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend, kernel);
+    await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend, kernel, isNetworkProblem(problem) && dataset ? { model: problem.model, dataset } : undefined);
     await writePlots(outDir, io, flags.quiet);
   } finally {
     process.off("SIGINT", onSigint);
     await kernel?.dispose();
   }
-  if (!flags.quiet) io.stdout.write(summary(result, outDir));
+  if (!flags.quiet) io.stdout.write(summary(result, outDir, isNetworkProblem(problem) && dataset !== undefined));
   if (result.status === "failed") throw new CliError(1, `run failed: ${result.message} (partial results in ${outDir})`);
   return result.status === "cancelled" ? 130 : 0;
 }

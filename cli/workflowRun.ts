@@ -14,12 +14,16 @@ import { LimitError } from "../shared/spec/limits.ts";
 import { getJson, StoreError, type BlobStore } from "../shared/store/blobStore.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { prepareJob, WorkflowError } from "../shared/workflow/steps.ts";
+import { writeAtomic } from "./files.ts";
+import { bestLine } from "./runCommand.ts";
 import { CliError, type Io } from "./io.ts";
 
 export interface WorkflowFlags {
   store?: string;
   endpoint?: string;
   outDir: string;
+  /** --out given with --store: the results are copied there too */
+  copyTo?: string;
   quiet: boolean;
   force: boolean;
 }
@@ -44,7 +48,21 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;
   }
-  return executeWorkflow(store, location, job, shards, flags, io, false);
+  const code = await executeWorkflow(store, location, job, shards, flags, io, false);
+  if (flags.copyTo) await copyResults(store, flags.copyTo, flags.quiet, io);
+  return code;
+}
+
+/** The run's result files, from the store into a directory (enkf run --store … --out DIR). */
+async function copyResults(store: BlobStore, dir: string, quiet: boolean, io: Io): Promise<void> {
+  const names = ["result.json", "theta.npy", "theta-last.npy", "model.json", "history.csv", "spec.json", ...(await store.list("plots/"))];
+  const copied: string[] = [];
+  for (const name of names) {
+    if (!(await store.has(name))) continue;
+    await writeAtomic(join(dir, ...name.split("/")), await store.get(name));
+    copied.push(name);
+  }
+  if (!quiet) io.stdout.write(`  copied ${copied.filter((n) => !n.startsWith("plots/")).join(", ")} and plots/ to ${dir}\n`);
 }
 
 /** Runs (or resumes) the prepared job in `store` on the local state machine and reports. */
@@ -85,8 +103,8 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
   } catch (e) {
     if (!flags.quiet) io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
   }
-  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number> };
+  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number>; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> } };
   const acc = result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
-  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,history.csv,plots/}\n`);
+  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n${bestLine(result)}  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}history.csv,plots/}\n`);
   return 0;
 }

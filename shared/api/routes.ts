@@ -9,6 +9,18 @@ import { JobSpec } from "../spec/job.ts";
 import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
 import type { Route } from "./router.ts";
 import type { Service } from "../service/service.ts";
+import { DataError } from "../data/errors.ts";
+import { exportOnnx } from "../predict/onnxExport.ts";
+import { predict, predictionsJson, rowsFromCsv, rowsFromObjects, type Rows } from "../predict/predict.ts";
+
+const PredictBody = z.strictObject({
+  rows: z.array(z.record(z.string(), z.unknown())).min(1).max(100_000).describe("one object per row: the feature columns by name"),
+  probabilities: z.boolean().optional(),
+}).meta({ id: "PredictRows" });
+const PredictAnswer = z.object({
+  id: z.string(), kind: z.enum(["classification", "regression"]), outputs: z.array(z.string()), iteration: z.int(),
+  predictions: z.array(z.record(z.string(), z.unknown())).describe("per row: { label, probabilities? } or the targets by name"),
+}).meta({ id: "Predictions" });
 
 const DryRun = z.object({ dryRun: z.literal(true), shards: z.int(), memoryMb: z.int(), estimate: z.record(z.string(), z.unknown()) }).meta({ id: "DryRun" });
 
@@ -68,6 +80,51 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       async handler(_req, p) {
         const bytes = await service.jobs.theta(p.id);
         return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.id}-theta.npy"` }, body: bytes };
+      },
+    },
+    {
+      method: "POST", path: "/jobs/{id}/predict", mutates: false,
+      doc: {
+        summary: "Apply the job's trained model (model.json, theta.npy: the best θ) to raw rows: application/json { rows: [{ column: value, … }], probabilities? } or text/csv with a header (columns by name, in any order; the label column may stay). The training standardization is applied. Answers the labels in the class names (with probabilities: per class) or the targets. 400 names the bad row and column; 409 until the job has succeeded.",
+        body: { schema: PredictBody, type: "application/json" },
+        query: { probabilities: "true: also the class probabilities (classification)" },
+        responses: { 200: PredictAnswer },
+      },
+      async handler(req, p) {
+        const { card, theta } = await service.jobs.model(p.id);
+        const type = mediaType(req);
+        let rows: Rows;
+        let probabilities = req.query.probabilities === "true";
+        try {
+          if (type === "text/csv") {
+            let text: string;
+            try {
+              text = new TextDecoder("utf-8", { fatal: true }).decode(req.body);
+            } catch {
+              throw badRequest("the CSV is not UTF-8 text");
+            }
+            rows = rowsFromCsv(card, text, "the CSV");
+          } else if (type === "application/json") {
+            const body = jsonBody(req, PredictBody);
+            probabilities ||= body.probabilities ?? false;
+            rows = rowsFromObjects(card, body.rows, "rows");
+          } else {
+            throw new ApiError(415, "unsupported_media_type", `send the rows as application/json ({ "rows": [ … ] }) or text/csv${type ? `; got ${type}` : "; the request has no Content-Type"}`);
+          }
+        } catch (e) {
+          if (e instanceof DataError) throw badRequest(e.message, [{ path: "rows", message: e.message }]);
+          throw e;
+        }
+        const predictions = predictionsJson(card, predict(card, theta, rows), probabilities);
+        return json(200, { id: p.id, kind: card.kind, outputs: card.outputs, iteration: card.iteration, predictions });
+      },
+    },
+    {
+      method: "GET", path: "/jobs/{id}/model.onnx", mutates: false,
+      doc: { summary: "The trained model as a standalone ONNX file (application/octet-stream), as enkf export writes it: input x [batch, features] of raw rows (standardized inside), outputs logits, probabilities and label, or output (regression). 409 until the job has succeeded.", responses: { 200: null } },
+      async handler(_req, p) {
+        const { card, theta } = await service.jobs.model(p.id);
+        return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.id}-model.onnx"` }, body: exportOnnx(card, theta) };
       },
     },
     {

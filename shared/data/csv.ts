@@ -75,6 +75,7 @@ export function csvDataset(text: string, file: string, opts: CsvOptions): Datase
   if (rows < 2) throw new DataError(`${file}: needs at least two data rows, found ${rows}`);
 
   const d = featureCols.length;
+  const columns = { features: featureCols.map((c) => header[c]), label: opts.label };
   const raw = new Float64Array(rows * d);
   const labelText: string[] = new Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -97,7 +98,7 @@ export function csvDataset(text: string, file: string, opts: CsvOptions): Datase
     if (names.length < 2) throw new DataError(`${file}: column "${opts.label}" has only one class (${names[0]})`);
     checkClassCount(names.length, rows, file, opts.label);
     const lookup = new Map(names.map((c, i) => [c, i]));
-    return splitTable({ raw, rows, features: d, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } }, opts, file);
+    return splitTable({ raw, rows, features: d, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names }, columns }, opts, file);
   }
-  return splitTable({ raw, rows, features: d, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } }, opts, file);
+  return splitTable({ raw, rows, features: d, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] }, columns }, opts, file);
 }

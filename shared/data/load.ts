@@ -10,6 +10,7 @@ import { npyDataset } from "./npy.ts";
 import { readShardDirectory } from "./shardDirectory.ts";
 import { loadMnist } from "./mnist.ts";
 import type { Dataset } from "./types.ts";
+import { withValidation } from "./validation.ts";
 
 async function readData(baseDir: string, file: string): Promise<{ path: string; bytes: Buffer }> {
   const path = isAbsolute(file) ? file : resolve(baseDir, file);
@@ -24,7 +25,13 @@ async function readData(baseDir: string, file: string): Promise<{ path: string; 
 /** Finds a dataset registered with the service (the `dataset` source); absent outside the service. */
 export type DatasetResolver = (id: string) => Promise<Dataset>;
 
+/** The dataset a job names, with its validation split carved from the training rows (validation.ts). */
 export async function loadDataset(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
+  const ds = await loadSource(spec, kind, baseDir, registered);
+  return withValidation(ds, spec.validationFraction, spec.source === "mnist" ? "mnist" : spec.source === "dataset" ? `dataset ${spec.id}` : `data (${spec.source})`);
+}
+
+async function loadSource(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
   switch (spec.source) {
     case "dataset": {
       if (!registered) throw new DataError(`data source "dataset" names a dataset registered with the service (POST /datasets); enkf run reads files: use "csv", "npy" or "shards"`);

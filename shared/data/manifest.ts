@@ -32,7 +32,9 @@ export const DatasetManifest = z.strictObject({
   features: z.int().min(1),
   outputs: z.int().min(1),
   names: z.array(z.string()),
-  splits: z.strictObject({ train: SplitManifest, test: SplitManifest }),
+  columns: z.strictObject({ features: z.array(z.string()), label: z.string().optional() }).optional(),
+  standardization: z.strictObject({ mean: z.array(z.number()), scale: z.array(z.number()) }).optional(),
+  splits: z.strictObject({ train: SplitManifest, validation: SplitManifest.optional(), test: SplitManifest }),
 });
 
 export type DatasetManifest = z.infer<typeof DatasetManifest>;

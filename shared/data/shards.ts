@@ -36,9 +36,9 @@ export function encodeShards(ds: Dataset, shards: number): EncodedDataset {
     files.push({ path, bytes });
     return { path, dtype: data instanceof Int32Array ? "int32" : "float32", shape, sha256: sha256(bytes) };
   };
-  const split = (name: "train" | "test", s: Split) => ({
+  const split = (name: "train" | "validation" | "test", s: Split, count = shards) => ({
     rows: s.rows,
-    shards: shardRanges(s.rows, shards).map(([a, b], i) => {
+    shards: shardRanges(s.rows, count).map(([a, b], i) => {
       const id = `${name}-${String(i).padStart(5, "0")}`;
       const y = s.labels
         ? file(`${id}.y.i32`, s.labels.subarray(a, b), [b - a])
@@ -48,7 +48,9 @@ export function encodeShards(ds: Dataset, shards: number): EncodedDataset {
   });
   const manifest: DatasetManifest = {
     format: "enkf-dataset", version: 1, kind: ds.kind, features: ds.features, outputs: ds.outputs, names: ds.names,
-    splits: { train: split("train", ds.train), test: split("test", ds.test) },
+    ...(ds.columns ? { columns: ds.columns } : {}), ...(ds.standardization ? { standardization: ds.standardization } : {}),
+    // the validation split is read whole by whoever evaluates: one file pair, whatever the training shards
+    splits: { train: split("train", ds.train), ...(ds.validation ? { validation: split("validation", ds.validation, 1) } : {}), test: split("test", ds.test) },
   };
   return { manifest, files };
 }
@@ -102,8 +104,8 @@ export async function decodeTrainShard(m: DatasetManifest, index: number, read: 
 
 /** Reassembles a Dataset, reading each file through `read(path)` and verifying it. */
 export async function decodeShards(m: DatasetManifest, read: (path: string) => Promise<Uint8Array>, where: string): Promise<Dataset> {
-  const split = async (name: "train" | "test"): Promise<Split> => {
-    const sm = m.splits[name];
+  const split = async (name: "train" | "validation" | "test"): Promise<Split> => {
+    const sm = m.splits[name]!;
     const x = new Float32Array(sm.rows * m.features);
     const labels = m.kind === "classification" ? new Int32Array(sm.rows) : undefined;
     const targets = m.kind === "regression" ? new Float32Array(sm.rows * m.outputs) : undefined;
@@ -119,5 +121,5 @@ export async function decodeShards(m: DatasetManifest, read: (path: string) => P
     if (row !== sm.rows) throw new DataError(`${where}: the ${name} shards hold ${row} rows, the manifest says ${sm.rows}`);
     return { x, labels, targets, rows: sm.rows };
   };
-  return { kind: m.kind, features: m.features, outputs: m.outputs, names: m.names, train: await split("train"), test: await split("test") };
+  return { kind: m.kind, features: m.features, outputs: m.outputs, names: m.names, ...(m.columns ? { columns: m.columns } : {}), ...(m.standardization ? { standardization: m.standardization } : {}), train: await split("train"), ...(m.splits.validation ? { validation: await split("validation") } : {}), test: await split("test") };
 }

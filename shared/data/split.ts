@@ -14,6 +14,8 @@ export interface Table {
   labels?: { index: Int32Array; names: string[] };
   /** rows × targets, row-major, with the target names */
   targets?: { values: Float64Array; names: string[] };
+  /** the feature columns' names, and the label column's */
+  columns?: { features: string[]; label?: string };
 }
 
 export interface SplitOptions {
@@ -50,12 +52,16 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
     for (let j = 0; j < d; j++) x[i * d + j] = (raw[r * d + j] - mean[j]) * scale[j];
   }
 
+  const meta = {
+    ...(t.columns ? { columns: t.columns } : {}),
+    ...(opts.standardize ? { standardization: { mean: Array.from(mean), scale: Array.from(scale) } } : {}),
+  };
   if (t.labels) {
     const { index, names } = t.labels;
     if (names.length < 2) throw new DataError(`${source}: the labels hold only one class (${names[0]})`);
     const labels = Int32Array.from(order, (r) => index[r]);
     return {
-      kind: "classification", features: d, outputs: names.length, names,
+      kind: "classification", features: d, outputs: names.length, names, ...meta,
       train: { x: x.subarray(0, nTrain * d), labels: labels.subarray(0, nTrain), rows: nTrain },
       test: { x: x.subarray(nTrain * d), labels: labels.subarray(nTrain), rows: nTest },
     };
@@ -65,7 +71,7 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
   const targets = new Float32Array(rows * k);
   for (let i = 0; i < rows; i++) for (let c = 0; c < k; c++) targets[i * k + c] = t.targets.values[order[i] * k + c];
   return {
-    kind: "regression", features: d, outputs: k, names: t.targets.names,
+    kind: "regression", features: d, outputs: k, names: t.targets.names, ...meta,
     train: { x: x.subarray(0, nTrain * d), targets: targets.subarray(0, nTrain * k), rows: nTrain },
     test: { x: x.subarray(nTrain * d), targets: targets.subarray(nTrain * k), rows: nTest },
   };

@@ -18,5 +18,11 @@ export interface Dataset {
   /** class names in label order (classification) or target column names (regression) */
   names: string[];
   train: Split;
+  /** the raw rows' column names: the features in order, and the label or target column */
+  columns?: { features: string[]; label?: string };
+  /** x_std = (x − mean)·scale per feature, from the training rows (tabular sources that standardize) */
+  standardization?: { mean: number[]; scale: number[] };
+  /** held out from the training rows for model selection (validation.ts); never trained on */
+  validation?: Split;
   test: Split;
 }

@@ -34,6 +34,7 @@ import { firstTrial, judgeTrial, lineSearchParams, remainingLadder, type Trial }
 import { sigmaSchedule } from "./schedules.ts";
 import { recordIteration, type RunProgress } from "./stopping.ts";
 import type { StepRecord } from "./types.ts";
+import type { SelectionState } from "./selection.ts";
 
 /** The pending trial's rungs to evaluate: Φ(base + η d) for each η of `etas`, on `iteration`'s batch. */
 export interface TrialLadder {
@@ -108,6 +109,8 @@ export interface EnkfState extends RunProgress {
   evaluations: number;
   /** seconds spent per phase over all workers and the reducer (the workflow's report; never used to decide) */
   timings?: Record<string, number>;
+  /** the workflow's model selection on the validation split (selection.ts; in process, optimize.ts keeps it) */
+  selection?: SelectionState;
 }
 
 /** Φ at the current estimate: the last iteration's, or the start's before any. */

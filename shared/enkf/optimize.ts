@@ -16,6 +16,7 @@ import { gradientDescent } from "./gradientDescent.ts";
 import { kernelAnswers } from "./kernelAnswers.ts";
 import { currentObjective, modifiedEnkf, type Ask } from "./modifiedEnkf.ts";
 import { recordIteration, type RunProgress, type StopDecision } from "./stopping.ts";
+import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, observeEvaluation, type SelectionState } from "./selection.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
 import { referenceKernel } from "../kernels/reference.ts";
 import { denseMatrices } from "../models/model.ts";
@@ -151,16 +152,29 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
     return { status: "failed", message: errorMessage(e), iterations: 0, objective: NaN, evaluations: 0, seconds: now() - t0, theta: start, history: [], metrics: {} };
   }
   const { history } = driver.progress;
+  const evaluate = problem.evaluate && ((theta: Float64Array) => problem.evaluate!(theta, setup.kernel?.predict));
+  // the best θ by the validation metric, and the stops that look at the data (selection.ts)
+  let selection: SelectionState = emptySelection();
+  let bestTheta: Float64Array | null = null;
+  const level = isNetworkProblem(problem) && problem.kind === "regression" ? discrepancyLevel(stop, problem.model.outputs) : null;
   let status: RunStatus = "max_iterations";
   let message = "";
   for (;;) {
     if (opts.cancelled?.()) { status = "cancelled"; message = `cancelled after ${history.length} iterations`; break; }
     let rows: HistoryRow[];
+    let dataStop: StopDecision | null = null;
     try {
       rows = await driver.next(() => now() - t0);
       for (const row of rows) {
         if (hasSolution) row.distance = d0 > 0 ? distance(driver.theta, problem.solution!) / d0 : 0;
-        if (problem.evaluate && stop.evaluateEvery !== undefined && row.iteration % stop.evaluateEvery === 0) row.evaluation = await problem.evaluate(driver.theta, setup.kernel?.predict);
+        dataStop ??= discrepancyStop(level, row.objective);
+        if (evaluate && evaluationDue(stop, row.iteration)) {
+          row.evaluation = await evaluate(driver.theta);
+          const seen = observeEvaluation(selection, stop, row.iteration, row.evaluation);
+          selection = seen.selection;
+          if (seen.improved) bestTheta = Float64Array.from(driver.theta);
+          dataStop ??= seen.done;
+        }
       }
     } catch (e) {
       status = "failed";
@@ -168,23 +182,25 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
       break;
     }
     for (const row of rows) yield row;
-    const decision: StopDecision | null = driver.progress.done;
+    const decision: StopDecision | null = driver.progress.done ?? dataStop;
     if (decision) { status = decision.status; message = decision.message; break; }
   }
   const theta = Float64Array.from(driver.theta);
   const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, driver.objective, history) : {};
-  if (problem.evaluate && status !== "failed") Object.assign(metrics, await problem.evaluate(theta, setup.kernel?.predict));
-  return {
-    status,
-    message,
-    iterations: history.length,
-    objective: driver.objective,
-    evaluations: driver.evaluations,
-    seconds: now() - t0,
-    theta,
-    history,
-    metrics,
-  };
+  if (evaluate && status !== "failed") {
+    Object.assign(metrics, await evaluate(theta));
+    // the last θ is a candidate too when its iteration was not evaluated during the run
+    const k = history.length;
+    if (stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(stop, k)) {
+      const seen = observeEvaluation(selection, stop, k, metrics);
+      selection = seen.selection;
+      if (seen.improved) bestTheta = theta;
+    }
+  }
+  const base = { status, message, iterations: history.length, objective: driver.objective, evaluations: driver.evaluations, seconds: now() - t0, history };
+  const best = selection.best;
+  if (!best || !bestTheta || best.iteration === history.length) return { ...base, theta, metrics, ...(best ? { best } : {}) };
+  return { ...base, theta: bestTheta, metrics: best.metrics, best, last: { theta, metrics } };
 }
 
 /** Runs a job to completion. */

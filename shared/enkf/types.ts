@@ -1,6 +1,6 @@
 // Records shared by the optimizers, the driver and the writers.
 
-export type RunStatus = "converged" | "max_iterations" | "stagnated" | "time_limit" | "failed" | "cancelled";
+export type RunStatus = "converged" | "max_iterations" | "stagnated" | "time_limit" | "early_stopped" | "failed" | "cancelled";
 
 /** What one optimizer iteration reports. */
 export interface StepRecord {
@@ -53,7 +53,13 @@ export interface RunResult {
   objective: number;
   evaluations: number;
   seconds: number;
+  /** the result: the best θ by the validation metric where there is one, else the last θ */
   theta: Float64Array;
   history: HistoryRow[];
+  /** metrics of `theta` on the full splits */
   metrics: Record<string, number>;
+  /** the best evaluation (iteration and metrics), when a validation split chose one */
+  best?: { iteration: number; metrics: Record<string, number> };
+  /** the last θ and its metrics, when it is not `theta` */
+  last?: { theta: Float64Array; metrics: Record<string, number> };
 }

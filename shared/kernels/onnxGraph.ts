@@ -15,7 +15,7 @@ import type { Activation } from "../models/activations.ts";
 const { onnx } = onnxProto;
 type Dim = number | string;
 
-function valueInfo(name: string, dims: Dim[], elemType: number = onnx.TensorProto.DataType.FLOAT) {
+export function valueInfo(name: string, dims: Dim[], elemType: number = onnx.TensorProto.DataType.FLOAT) {
   return onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({
@@ -33,9 +33,9 @@ const int64s = (name: string, values: number[]) => onnx.TensorProto.create({ nam
 const scalar = (name: string, value: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [value] });
 const scalar64 = (name: string, value: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.DOUBLE, dims: [], doubleData: [value] });
 const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
-const attrInt = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+export const attrInt = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   private count = 0;
@@ -65,9 +65,13 @@ class GraphBuilder {
   ints(name: string, values: number[]): string {
     return this.initializer(name, `i64:${values.join(",")}`, () => int64s(name, values));
   }
+  /** A float32 tensor initializer (trained weights); its name must be unique. */
+  floats(name: string, dims: number[], values: ArrayLike<number>): string {
+    return this.initializer(name, `f32[]:${name}`, () => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims, floatData: Array.from(values, Math.fround) }));
+  }
 }
 
-function activation(g: GraphBuilder, kind: Activation, x: string): string {
+export function activation(g: GraphBuilder, kind: Activation, x: string): string {
   switch (kind) {
     case "tanh": return g.op("Tanh", [x]);
     case "relu": return g.op("Relu", [x]);
@@ -156,7 +160,7 @@ function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares",
 
 type LossName = "cross-entropy" | "least-squares";
 const membersFirst = onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2] });
-const attrInts = (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
+export const attrInts = (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
 
 /** What the statistics part of an ensemble graph needs: the loss, K, and the float64 outputs' engine. */
 export interface StatisticsGraph {

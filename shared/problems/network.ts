@@ -151,11 +151,13 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
       return true;
     },
     async evaluate(theta, predict) {
-      const tr = await evaluateSplit(ds.train, theta, predict);
-      const te = await evaluateSplit(ds.test, theta, predict);
-      const out: Record<string, number> = { trainLoss: tr.loss, testLoss: te.loss };
-      if (tr.accuracy !== undefined) out.trainAccuracy = tr.accuracy;
-      if (te.accuracy !== undefined) out.testAccuracy = te.accuracy;
+      const out: Record<string, number> = {};
+      for (const [name, split] of [["train", ds.train], ["validation", ds.validation], ["test", ds.test]] as const) {
+        if (!split || split.rows === 0) continue;
+        const r = await evaluateSplit(split, theta, predict);
+        out[`${name}Loss`] = r.loss;
+        if (r.accuracy !== undefined) out[`${name}Accuracy`] = r.accuracy;
+      }
       return out;
     },
   };

@@ -49,7 +49,7 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
   const acc: Record<string, unknown>[] = [];
   history.forEach((h, i) => {
     if (finite(h.batchAccuracy) !== null) acc.push({ ...base[i], series: "train (batch)", accuracy: h.batchAccuracy });
-    for (const [key, label] of [["trainAccuracy", "train (full split)"], ["testAccuracy", "test"]] as const) {
+    for (const [key, label] of [["trainAccuracy", "train (full split)"], ["validationAccuracy", "validation"], ["testAccuracy", "test"]] as const) {
       const v = finite(h.evaluation?.[key]);
       if (v !== null) acc.push({ ...base[i], series: label, accuracy: v });
     }

@@ -20,7 +20,8 @@ import { jobProgress, storeHistory, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
 import { jobRefused, parseSpec } from "./submission.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
-import { encodeNpyFloat64 } from "../formats/npy.ts";
+import { decodeNpyFloat64, encodeNpyFloat64 } from "../formats/npy.ts";
+import { parseModelCard, type ModelCard } from "../predict/modelCard.ts";
 
 interface JobRecord {
   id: string;
@@ -197,6 +198,14 @@ export class JobService {
     // a cancelled job's report is drawn from its partial result (its status line says so)
     const resultJson = partial ? new TextEncoder().encode(JSON.stringify(partial.doc)) : null;
     return runReportHtml((name) => (resultJson && name === keys.result ? Promise.resolve(resultJson) : store.get(name)));
+  }
+
+  /** The trained model: model.json and θ (theta.npy, the best θ) of a job that succeeded. */
+  async model(id: string): Promise<{ card: ModelCard; theta: Float64Array }> {
+    const { store, partial } = await this.finished(id, "model");
+    if (partial || !(await store.has(keys.model))) throw conflict(`job ${id} has no trained model: a model exists once a network job has succeeded`);
+    const card = parseModelCard(new TextDecoder().decode(await store.get(keys.model)), `job ${id}: model.json`);
+    return { card, theta: decodeNpyFloat64(await store.get(keys.theta)) };
   }
 
   async theta(id: string): Promise<Uint8Array> {

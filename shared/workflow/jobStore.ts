@@ -9,7 +9,10 @@
 //   state/<r>.json, state/<r>.theta.f64, state/<r>.direction.f64
 //                                              the reducer's state before round r (θ, pending trial, history);
 //                                              θ and d are also the base and direction of round r's ladder
-//   result.json, theta.npy, history.csv        the result, written by finalize
+//   best.theta.f64                             the best θ so far by the validation metric (the reducer's evaluations)
+//   result.json, theta.npy, history.csv        the result, written by finalize (theta.npy the best θ,
+//   theta-last.npy, model.json                 theta-last.npy the last one when they differ; model.json
+//                                              what applying the model needs, ../predict/modelCard.ts)
 //   failure.json                               why the job failed, written by the failure step
 // <r> and <s> are zero-padded to 6 digits so keys sort in order. Everything is sized by n, K or
 // the shard, never by the number of workers in one object, and the state machine's payloads carry
@@ -35,6 +38,9 @@ export const keys = {
   stateDirection: (r: number) => `state/${pad(r)}.direction.f64`,
   result: "result.json",
   theta: "theta.npy",
+  thetaLast: "theta-last.npy",
+  model: "model.json",
+  bestTheta: "best.theta.f64",
   history: "history.csv",
   failure: "failure.json",
 };
@@ -89,5 +95,5 @@ export async function loadState(store: BlobStore, round: number): Promise<EnkfSt
   const raw = (await getJsonExact(store, keys.state(round))) as Stored;
   const theta = bytesF64(await store.get(keys.stateTheta(round)));
   const pending: PendingTrial | null = raw.pending ? { ...raw.pending, direction: bytesF64(await store.get(keys.stateDirection(round))) } : null;
-  return { history: raw.history, rejections: raw.rejections, startObjective: raw.startObjective, evaluations: raw.evaluations, done: raw.done, theta, pending, ...(raw.timings ? { timings: raw.timings } : {}) };
+  return { history: raw.history, rejections: raw.rejections, startObjective: raw.startObjective, evaluations: raw.evaluations, done: raw.done, theta, pending, ...(raw.timings ? { timings: raw.timings } : {}), ...(raw.selection ? { selection: raw.selection } : {}) };
 }

@@ -14,6 +14,8 @@ import { decodePartial, encodePartial, PARTIAL_PHASES, reduceLadder, reduceParti
 import { trialPoint } from "../math/vector.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 import type { RunResult } from "../enkf/types.ts";
+import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, observeEvaluation } from "../enkf/selection.ts";
+import type { StopDecision } from "../enkf/stopping.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { availableParallelism } from "node:os";
 import type { EnsembleKernel } from "../kernels/types.ts";
@@ -21,11 +23,12 @@ import { denseMatrices, initModel, parameterCount, type NetworkModel } from "../
 import { jobKernel, jobModel, jobProblem, networkJob, type NetworkJob } from "../setup/jobSetup.ts";
 import { warmKernel } from "../distributed/warmKernels.ts";
 import { checkLimits } from "../spec/limits.ts";
+import { modelCard } from "../predict/modelCard.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { JobSpec } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
-import { getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState, stateRounds } from "./jobStore.ts";
+import { bytesF64, f64Bytes, getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState, stateRounds } from "./jobStore.ts";
 
 /** What every step passes on: which round comes next, and the job's progress. */
 export interface RoundCursor {
@@ -179,7 +182,9 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   const trial = plan.trial;
   const trialPhis = trial && reduceLadder(shares, trial.etas.map((eta) => trialPoint(trial.base, trial.direction, eta)), alpha);
   const readSeconds = (performance.now() - t0) / 1000;
+  const before = state.history.length; // tell may extend this history array in place
   const next = machine.tell(state, plan, { stats, ...(trialPhis ? { trialPhis } : {}) }, elapsedSeconds);
+  await selectOnData(store, job, next, before);
   // the workers' kernel phases and the reducer's reads, summed over the run (for the report)
   const timings: Record<string, number> = { ...(state.timings ?? {}) };
   for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
@@ -194,6 +199,31 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   if (next.ask) await savePlan(store, round + 1, next.ask);
   const last = next.state.history[next.state.history.length - 1];
   return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.ask === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
+}
+
+/**
+ * The new rows' evaluations on the full splits, the best θ by the validation metric and the stops
+ * that look at the data (selection.ts), as optimize.ts applies them in process: the row of an
+ * iteration that stop.evaluateEvery names gets its metrics, a new best θ is written to the store,
+ * and early stopping or the discrepancy principle ends the run.
+ */
+async function selectOnData(store: BlobStore, job: NetworkJob, next: { state: EnkfState; ask: unknown }, before: number): Promise<void> {
+  const { state } = next;
+  const rows = state.history.slice(before);
+  if (rows.length === 0 || state.done) return;
+  const manifest = await loadManifest(store);
+  const level = manifest.kind === "regression" ? discrepancyLevel(job.stop, manifest.outputs) : null;
+  let decision: StopDecision | null = null;
+  for (const row of rows) decision ??= discrepancyStop(level, row.objective);
+  const last = rows[rows.length - 1];
+  if (evaluationDue(job.stop, last.iteration)) {
+    last.evaluation = await fullMetrics(store, job, state.theta);
+    const seen = observeEvaluation(state.selection ?? emptySelection(), job.stop, last.iteration, last.evaluation);
+    state.selection = seen.selection;
+    if (seen.improved) await store.put(keys.bestTheta, f64Bytes(state.theta));
+    decision ??= seen.done;
+  }
+  if (decision) { state.done = decision; next.ask = null; }
 }
 
 /** How many rungs of a trial's ladder a round evaluates (0 without a trial). */
@@ -219,12 +249,27 @@ async function checkedShard(store: BlobStore, round: number, shard: number, k: n
   }
 }
 
-/** Loss and accuracy of θ on the full train and test splits, as an in-process run reports them. */
-async function splitMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<{ metrics: Record<string, number>; kernel: string }> {
+/** The whole dataset, decoded once per store and manifest (the reducer evaluates every few rounds). */
+let wholeDataset: { key: string; dataset: Dataset } | null = null;
+
+async function jobDataset(store: BlobStore): Promise<Dataset> {
   const manifest = await loadManifest(store);
-  const dataset = await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
-  const problem = jobProblem(job, dataset);
-  return { metrics: await problem.evaluate!(theta), kernel: await workerKernel(job, problem as NetworkProblem) };
+  const key = `${store.location}|${JSON.stringify(manifest)}`;
+  if (wholeDataset?.key !== key) wholeDataset = { key, dataset: await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`) };
+  return wholeDataset.dataset;
+}
+
+/** Loss and accuracy of θ on the full train, validation and test splits, as an in-process run
+ *  reports them: through the workers' kernel's forward where it has one (onnx, wasm), as enkf run's. */
+async function fullMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<Record<string, number>> {
+  const problem = jobProblem(job, await jobDataset(store)) as NetworkProblem;
+  if (job.compute.backend === "gpu") return problem.evaluate!(theta);
+  const kernel = await shardKernel(job)(problem, job.optimizer.ensembleSize);
+  try {
+    return await problem.evaluate!(theta, kernel.predict);
+  } finally {
+    await kernel.dispose();
+  }
 }
 
 /** The kernel the workers' compute.backend resolves to ("auto" → onnx, wasm or reference, as
@@ -258,29 +303,42 @@ export async function resumePoint(store: BlobStore): Promise<RoundCursor | null>
   return null;
 }
 
-/** Writes result.json, theta.npy and history.csv from the final state. */
+/** Writes result.json, theta.npy (the best θ), theta-last.npy (when it differs) and history.csv from the final state. */
 export async function finalizeJob(store: BlobStore, round: number, seconds: number, crash: CrashHook = noCrash): Promise<{ status: string }> {
   const job = await loadJob(store);
   const state = await loadState(store, round);
-  const result: RunResult = {
+  const base = {
     status: state.done?.status ?? "failed",
     message: state.done?.message ?? "the workflow ended before the stopping rule",
     iterations: state.history.length,
     objective: currentObjective(state),
     evaluations: state.evaluations,
     seconds,
-    theta: state.theta,
     history: state.history,
-    metrics: {},
   };
-  const evaluated = await splitMetrics(store, job, state.theta);
-  result.metrics = evaluated.metrics;
-  const files = { theta: keys.theta, history: keys.history, spec: keys.spec };
+  const metrics = await fullMetrics(store, job, state.theta);
+  // the last θ is a candidate too when its iteration was not evaluated during the run (optimize.ts)
+  let selection = state.selection ?? emptySelection();
+  const k = state.history.length;
+  let lastIsBest = false;
+  if (job.stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(job.stop, k)) {
+    const seen = observeEvaluation(selection, job.stop, k, metrics);
+    selection = seen.selection;
+    lastIsBest = seen.improved;
+  }
+  const best = selection.best;
+  const result: RunResult = !best || lastIsBest || best.iteration === k
+    ? { ...base, theta: state.theta, metrics, ...(best ? { best } : {}) }
+    : { ...base, theta: bytesF64(await store.get(keys.bestTheta)), metrics: best.metrics, best, last: { theta: state.theta, metrics } };
+  const files: Record<string, string> = { theta: keys.theta, ...(result.last ? { thetaLast: keys.thetaLast } : {}), model: keys.model, history: keys.history, spec: keys.spec };
   await store.put(keys.theta, encodeNpyFloat64(result.theta));
+  const manifest = await loadManifest(store);
+  await store.put(keys.model, new TextEncoder().encode(toJson(modelCard(jobModel(job, manifest), manifest, result.best?.iteration ?? result.iterations, result.metrics))), "application/json");
+  if (result.last) await store.put(keys.thetaLast, encodeNpyFloat64(result.last.theta));
   crash("finalize");
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
   const environment = {
-    engine: "workflow", rounds: round, backend: evaluated.kernel, requestedBackend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
+    engine: "workflow", rounds: round, backend: await workerKernel(job, jobProblem(job, await jobDataset(store)) as NetworkProblem), requestedBackend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
     // summed over every worker (CPU-seconds, so they may exceed the wall time) and the reducer
     ...(state.timings ? { timings: state.timings } : {}),
   };

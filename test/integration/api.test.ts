@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../local/server.ts";
 import { runLocalWorkflow } from "../../local/engine.ts";
 import { decodeShards, parseManifest } from "../../shared/data/shards.ts";
+import { withValidation } from "../../shared/data/validation.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { prepareJob } from "../../shared/workflow/steps.ts";
 
@@ -91,7 +92,8 @@ describe("a job's lifecycle over HTTP", () => {
     // the same spec and data, prepared and run without the API
     const ds = join(dir, "datasets", dataset);
     const manifest = parseManifest(readFileSync(join(ds, "manifest.json"), "utf8"), "test");
-    const data = await decodeShards(manifest, async (p) => new Uint8Array(readFileSync(join(ds, p))), "test");
+    // with the validation split the service carves as enkf run does (data/load.ts)
+    const data = withValidation(await decodeShards(manifest, async (p) => new Uint8Array(readFileSync(join(ds, p))), "test"), 0.1, "test");
     const direct = mkdtempSync(join(tmpdir(), "api-direct-"));
     await prepareJob(localStore(direct), spec, data, 2);
     await runLocalWorkflow({ job: { store: direct } });

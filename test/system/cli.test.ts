@@ -281,3 +281,24 @@ describe("enkf schema", () => {
     for (const m of ["modified-enkf", "enkf", "gradient-descent"]) expect(methods).toContain(`"${m}"`);
   });
 });
+
+describe("the smaller things a new user hits", () => {
+  it("enkf run --store DIR --out OUT runs through the state machine and copies the results to OUT", () => {
+    const file = join(root, "examples", "half-moons.json");
+    const spec = JSON.parse(readFileSync(file, "utf8"));
+    const job = jobFile("moons-store", { ...spec, problem: { ...spec.problem, data: { ...spec.problem.data, path: join(root, "examples", spec.problem.data.path) } }, stop: { maxIterations: 20 } });
+    const r = enkf("run", job, "--store", join(tmp, "moons-store"), "--out", join(tmp, "moons-out"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/copied result\.json, theta\.npy, .*model\.json.* to /);
+    for (const f of ["result.json", "theta.npy", "history.csv", "model.json"]) {
+      expect(readFileSync(join(tmp, "moons-out", f))).toEqual(readFileSync(join(tmp, "moons-store", f)));
+    }
+  });
+
+  it("enkf plan on a built-in problem says where it runs instead, and exits 0", () => {
+    const r = enkf("plan", join(root, "examples", "rosenbrock.json"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/problem "rosenbrock" is built in .* runs in process on this machine, usually in seconds: enkf run .*rosenbrock\.json/);
+    expect(r.stdout).toMatch(/nothing to estimate on AWS/);
+  });
+});

@@ -116,7 +116,8 @@ describe("enkf data and the shards source", () => {
     const run = (...args: string[]) => runCli(args, { cwd: dir });
     const conv = run("data", "csv.json", "--out", "d-shards", "--shards", "3");
     expect(conv.code, conv.stderr).toBe(0);
-    expect(conv.stdout).toMatch(/96 train rows in 3 shards/);
+    // 120 rows: 24 test, and 10% of the other 96 held out for validation
+    expect(conv.stdout).toMatch(/86 train rows in 3 shards, 10 validation rows, 24 test rows/);
     expect(run("run", "csv.json", "--out", "a", "--quiet").code).toBe(0);
     expect(run("run", "shards.json", "--out", "b", "--quiet").code).toBe(0);
     expect(Buffer.compare(readFileSync(join(dir, "a", "theta.npy")), readFileSync(join(dir, "b", "theta.npy")))).toBe(0);

@@ -4,7 +4,7 @@ import type { Dataset } from "../../shared/data/types.ts";
 import { randomClassification, relDiff } from "../support/synthetic.ts";
 import { onnxKernel } from "../../shared/kernels/onnx.ts";
 import { addRegeneratedRegularization } from "../../shared/kernels/regularization.ts";
-import { perturbation } from "../../shared/math/perturbation.ts";
+import { perturbation, type EnsembleDraw } from "../../shared/math/perturbation.ts";
 import { addRegularization } from "../../shared/math/gram.ts";
 import { referenceKernel } from "../../shared/kernels/reference.ts";
 import { fillGaussian, Stream } from "../../shared/math/rng.ts";
@@ -160,9 +160,8 @@ describe("full-split evaluation through the onnx forward", () => {
 });
 
 describe("the ½α‖θ‖² terms from Ω regenerated in slices", () => {
-  it.each(["gaussian", "rademacher"] as const)("%s: equal αΩᵀΩ and αΩᵀθ from the whole Ω to rounding", (kind) => {
-    const k = 5, n = 9001; // three slices, the last partial
-    const draw = { sigma: 0.3, kind, seed: 8, iteration: 2 };
+  /** αΩᵀΩ and αΩᵀθ from the whole dense Ω against the regenerated ones (G starts at 1, b at −1). */
+  function bothWays(draw: EnsembleDraw, k: number, n: number): { g1: Float64Array; b1: Float64Array; g2: Float64Array; b2: Float64Array } {
     const omega = new Float64Array(k * n);
     for (let j = 0; j < k; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
     const theta = new Float64Array(n);
@@ -171,6 +170,12 @@ describe("the ½α‖θ‖² terms from Ω regenerated in slices", () => {
     const g2 = Float64Array.from(g1), b2 = Float64Array.from(b1);
     addRegularization(omega, k, n, theta, 0.7, g1, b1);
     addRegeneratedRegularization(draw, k, n, theta, 0.7, g2, b2);
+    return { g1, b1, g2, b2 };
+  }
+
+  it.each(["gaussian", "rademacher"] as const)("%s: equal αΩᵀΩ and αΩᵀθ from the whole Ω to rounding", (kind) => {
+    const n = 9001; // three slices, the last partial
+    const { g1, b1, g2, b2 } = bothWays({ sigma: 0.3, kind, seed: 8, iteration: 2 }, 5, n);
     expect(relDiff(g2, g1)).toBeLessThan(1e-12);
     expect(relDiff(b2, b1)).toBeLessThan(1e-12);
     // and the terms are really there: G − 1 ≈ 0.7·σ²·n on the diagonal
@@ -178,19 +183,9 @@ describe("the ½α‖θ‖² terms from Ω regenerated in slices", () => {
   });
 
   it.each([1, 3])("low-rank rank %i: the factored blocks' terms from the factors equal those of the dense members", (rank) => {
-    const k = 6;
     // two factored blocks (9 × 7 and 7 × 5) with full-draw ranges before, between and after them
     const blocks = [{ offset: 3, rows: 9, cols: 7 }, { offset: 70, rows: 7, cols: 5 }];
-    const n = 70 + 35 + 4;
-    const draw = { sigma: 0.3, kind: "gaussian" as const, seed: 8, iteration: 2, lowRank: { rank, blocks } };
-    const omega = new Float64Array(k * n);
-    for (let j = 0; j < k; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
-    const theta = new Float64Array(n);
-    fillGaussian(theta, { seed: 3, stream: Stream.init, iteration: 0, member: 0 });
-    const g1 = new Float64Array(k * k).fill(1), b1 = new Float64Array(k).fill(-1);
-    const g2 = Float64Array.from(g1), b2 = Float64Array.from(b1);
-    addRegularization(omega, k, n, theta, 0.7, g1, b1);
-    addRegeneratedRegularization(draw, k, n, theta, 0.7, g2, b2);
+    const { g1, b1, g2, b2 } = bothWays({ sigma: 0.3, kind: "gaussian", seed: 8, iteration: 2, lowRank: { rank, blocks } }, 6, 70 + 35 + 4);
     expect(relDiff(g2, g1)).toBeLessThan(1e-12);
     expect(relDiff(b2, b1)).toBeLessThan(1e-12);
     expect(g2[1] - 1).not.toBe(0);

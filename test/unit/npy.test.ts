@@ -65,7 +65,7 @@ np.save('x.npy', rng.normal(size=(50, 2, 3)).astype(np.float32))
 np.save('y.npy', np.array([3, 7, 11, 7, 3] * 10, dtype=np.int64))
 np.save('t.npy', rng.normal(size=(50, 2)))
 `);
-    const ds = await loadDataset({ source: "npy", features: "x.npy", labels: "y.npy", standardize: false, testFraction: 0.2, seed: 0 }, "classification", tmp);
+    const ds = await loadDataset({ source: "npy", features: "x.npy", labels: "y.npy", standardize: false, testFraction: 0.2, seed: 0, validationFraction: 0 }, "classification", tmp);
     expect(ds.features).toBe(6);
     expect(ds.names).toEqual(["3", "7", "11"]);
     expect(ds.train.rows + ds.test.rows).toBe(50);
@@ -78,7 +78,7 @@ np.save('t.npy', rng.normal(size=(50, 2)))
     for (const split of [ds.train, ds.test]) {
       for (let i = 0; i < split.rows; i++) expect(ds.names[split.labels![i]]).toBe(String(labelOf.get(key(split.x.subarray(i * 6, i * 6 + 6)))));
     }
-    const reg = await loadDataset({ source: "npy", features: "x.npy", labels: "t.npy", standardize: true, testFraction: 0.2, seed: 0 }, "regression", tmp);
+    const reg = await loadDataset({ source: "npy", features: "x.npy", labels: "t.npy", standardize: true, testFraction: 0.2, seed: 0, validationFraction: 0 }, "regression", tmp);
     expect(reg.outputs).toBe(2);
     expect(reg.train.targets).toHaveLength(40 * 2);
   });
@@ -94,8 +94,8 @@ np.save('y5.npy', np.array([0, 1, 0, 1, 1]))
     const files = { features: "nan.npy", labels: "y4.npy" };
     expect(() => npyDataset(read("nan.npy"), read("y4.npy"), files, "classification", opts)).toThrow(/nan\.npy: row 2, feature 1: NaN is not a finite number/);
     expect(() => npyDataset(read("nan.npy"), read("y5.npy"), { ...files, labels: "y5.npy" }, "classification", opts)).toThrow(DataError);
-    await expect(loadDataset({ source: "npy", features: "nope.npy", labels: "y4.npy", standardize: false, testFraction: 0, seed: 0 }, "classification", tmp)).rejects.toThrow(/cannot read data file .*nope\.npy: no such file/);
+    await expect(loadDataset({ source: "npy", features: "nope.npy", labels: "y4.npy", standardize: false, testFraction: 0, seed: 0, validationFraction: 0 }, "classification", tmp)).rejects.toThrow(/cannot read data file .*nope\.npy: no such file/);
     writeFileSync(join(tmp, "text.npy"), "not numpy");
-    await expect(loadDataset({ source: "npy", features: "text.npy", labels: "y4.npy", standardize: false, testFraction: 0, seed: 0 }, "classification", tmp)).rejects.toThrow(/text\.npy: not a \.npy file/);
+    await expect(loadDataset({ source: "npy", features: "text.npy", labels: "y4.npy", standardize: false, testFraction: 0, seed: 0, validationFraction: 0 }, "classification", tmp)).rejects.toThrow(/text\.npy: not a \.npy file/);
   });
 });
