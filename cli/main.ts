@@ -16,13 +16,16 @@ import { serveCommand } from "./serveCommand.ts";
 const USAGE = `usage: enkf <command> [options]
 
 commands:
-  run <job.json> [--out DIR] [--quiet] [--force] [--store LOCATION] [--endpoint URL]
+  run <job.json> [--out DIR] [--quiet] [--force] [--store LOCATION] [--endpoint URL] [--init-from RUN]
       run a job on this machine; writes result.json, theta.npy, history.csv
       and spec.json into DIR (default runs/<name>-<timestamp>). A job with
       compute.shards, or given --store (a directory or s3://bucket/prefix,
       with --endpoint for S3-compatible servers), runs through the job's
       state machine, with its state and results in that store (default DIR;
-      with both --store and --out, the results are copied to DIR as well)
+      with both --store and --out, the results are copied to DIR as well).
+      --init-from RUN warm-starts a network from a finished run directory
+      (or an enkf serve job id): θ₀ is its theta.npy, when its model.json
+      describes the same network
   resume <runDir | jobId> [--data DIR] [--endpoint URL] [--quiet]
       continue a job run through the state machine (compute.shards, --store,
       or enkf serve) from its last completed round; the final θ is the one
@@ -117,8 +120,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       io.stdout.write(JSON.stringify(jobJsonSchema(), null, 2) + "\n");
       return 0;
     case "run": {
-      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" }, store: { type: "string" }, endpoint: { type: "string" } }, "job file");
-      return runCommand(positionals[0], { out: values.out, quiet: values.quiet ?? false, force: values.force ?? false, store: values.store, endpoint: values.endpoint }, io);
+      const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" }, force: { type: "boolean" }, store: { type: "string" }, endpoint: { type: "string" }, "init-from": { type: "string" } }, "job file");
+      return runCommand(positionals[0], { out: values.out, quiet: values.quiet ?? false, force: values.force ?? false, store: values.store, endpoint: values.endpoint, initFrom: values["init-from"] }, io);
     }
     case "data": {
       const { values, positionals } = flags(command, rest, { out: { type: "string", short: "o" }, shards: { type: "string", default: "4" }, force: { type: "boolean" }, quiet: { type: "boolean", short: "q" } }, "job file");

@@ -20,6 +20,9 @@ import type { Problem } from "../shared/problems/types.ts";
 import { isNetworkProblem } from "../shared/problems/network.ts";
 import type { NetworkModel } from "../shared/models/model.ts";
 import { modelCard } from "../shared/predict/modelCard.ts";
+import { warmStartTheta, WarmStartError } from "../shared/predict/warmStart.ts";
+import { networkModel } from "../shared/problems/build.ts";
+import { trainedModel } from "./predictCommand.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
 import { CliError, type Io } from "./io.ts";
@@ -48,6 +51,24 @@ export interface RunFlags {
   store?: string;
   /** S3-compatible endpoint for an s3:// store */
   endpoint?: string;
+  /** warm start from this run directory or enkf serve job id (runs/service) */
+  initFrom?: string;
+}
+
+/** A warm start's θ₀: --init-from, or problem.initial.fromJob read from enkf serve's runs/service. */
+async function warmStart(job: JobSpec, dataset: Dataset | undefined, flags: RunFlags): Promise<Float64Array | undefined> {
+  const p = job.problem;
+  const network = p.type === "classification" || p.type === "regression";
+  const from = flags.initFrom ?? (network && p.initial ? p.initial.fromJob : undefined);
+  if (from === undefined) return undefined;
+  if (!network || !dataset) throw new CliError(2, `--init-from warm-starts a network; problem "${p.type}" is built in`);
+  const { card, theta, dir } = await trainedModel(from, "runs/service");
+  try {
+    return warmStartTheta(card, theta, networkModel(p.model, dataset), dataset, dir);
+  } catch (e) {
+    if (e instanceof WarmStartError) throw new CliError(2, e.message);
+    throw e;
+  }
 }
 
 function timestamp(d: Date): string {
@@ -83,10 +104,11 @@ export async function loadJobDataset(job: JobSpec, file: string): Promise<Datase
 }
 
 /** Loads the data a network problem names and builds the problem. */
-async function prepareProblem(job: JobSpec, file: string): Promise<{ problem: Problem; dataset?: Dataset }> {
+async function prepareProblem(job: JobSpec, file: string, flags: RunFlags): Promise<{ problem: Problem; dataset?: Dataset }> {
   const dataset = await loadJobDataset(job, file);
+  const theta0 = await warmStart(job, dataset, flags);
   try {
-    return { problem: jobProblem(job, dataset), ...(dataset ? { dataset } : {}) };
+    return { problem: jobProblem(job, dataset, theta0), ...(dataset ? { dataset } : {}) };
   } catch (e) {
     throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
   }
@@ -190,10 +212,12 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   }
   if (job.compute.shards !== undefined || flags.store !== undefined) {
     const copyTo = flags.store !== undefined && flags.out !== undefined ? outDir : undefined;
-    return runWorkflow(job, await loadJobDataset(job, file), { store: flags.store, endpoint: flags.endpoint, outDir, ...(copyTo ? { copyTo } : {}), quiet: flags.quiet, force: flags.force }, io);
+    const data = await loadJobDataset(job, file);
+    const theta0 = await warmStart(job, data, flags);
+    return runWorkflow(job, data, { store: flags.store, endpoint: flags.endpoint, outDir, ...(copyTo ? { copyTo } : {}), ...(theta0 ? { theta0 } : {}), quiet: flags.quiet, force: flags.force }, io);
   }
   if (flags.endpoint !== undefined) throw new CliError(2, "--endpoint goes with --store s3://bucket/prefix");
-  const { problem, dataset } = await prepareProblem(job, file);
+  const { problem, dataset } = await prepareProblem(job, file, flags);
   const ensemble = job.optimizer.method === "gradient-descent" ? undefined : job.optimizer.ensembleSize;
   try {
     checkLimits({ ensembleSize: ensemble, parameters: problem.dimension, timeLimit: job.stop.timeLimit });

@@ -24,6 +24,8 @@ export interface WorkflowFlags {
   outDir: string;
   /** --out given with --store: the results are copied there too */
   copyTo?: string;
+  /** a warm start's θ₀ */
+  theta0?: Float64Array;
   quiet: boolean;
   force: boolean;
 }
@@ -42,7 +44,7 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
     throw new CliError(2, `${location} already holds a run (result.json); choose another --out/--store or pass --force`);
   }
   try {
-    await prepareJob(store, job, dataset, shards);
+    await prepareJob(store, job, dataset, shards, flags.theta0);
   } catch (e) {
     if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError || e instanceof LimitError) throw new CliError(2, e.message);
     if (e instanceof StoreError) throw new CliError(1, e.message);

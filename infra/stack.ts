@@ -102,8 +102,9 @@ export class EnkfStack extends Stack {
         architecture: lambda.Architecture.ARM_64,
         memorySize: memory,
         timeout: Duration.seconds(timeout),
-        // reduce evaluates a shard again when its partial is missing or corrupt
-        layers: name === "evaluate" || name === "reduce" ? [layer] : [],
+        // reduce evaluates a shard again when its partial is missing or corrupt, and evaluates the
+        // model on the full splits every stop.evaluateEvery iterations, as finalize does at the end
+        layers: name === "evaluate" || name === "reduce" || name === "finalize" ? [layer] : [],
         // init refuses gpu jobs when the deployment has no Batch branch
         environment: name === "init" ? { [ENV.gpuOption]: props.gpu ? "on" : "off" } : {},
         logGroup,
@@ -151,9 +152,9 @@ export class EnkfStack extends Stack {
     allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*"));
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
     allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
-    allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
+    allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64", "*/best.theta.f64"));
     allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
-    allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/history.csv"));
+    allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
 
     if (props.gpu) this.gpu = new GpuBatch(this, "Gpu", { bucket: this.bucket, ...(props.gpu === true ? {} : props.gpu) });

@@ -16,6 +16,8 @@ export interface BuildContext {
   optimizer?: OptimizerSpec;
   /** network problems: the loss as a sum over the batch rows (the modified EnKF divides at its reduction) */
   sumForm?: boolean;
+  /** network problems: a warm start's θ₀ */
+  theta0?: Float64Array;
 }
 
 /** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
@@ -48,6 +50,7 @@ export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem
         batchSeed: ctx.optimizer?.seed ?? 0,
         initSeed: spec.seed,
         ...(ctx.sumForm ? { lossScale: 1 } : {}),
+        ...(ctx.theta0 ? { theta0: ctx.theta0 } : {}),
       });
     }
   }

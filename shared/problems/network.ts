@@ -22,6 +22,8 @@ export interface NetworkProblemOptions {
   batchSeed: number;
   /** seed for the initial weights */
   initSeed: number;
+  /** a warm start: θ₀ itself (shared/predict/warmStart.ts checked it fits the model), instead of the seeded init */
+  theta0?: Float64Array;
   /** weight of each row in the loss (default 1/batch rows: the mean); 1 gives the sum, as a data
    *  shard's partial statistics need */
   lossScale?: number;
@@ -132,7 +134,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     dimension: parameterCount,
     outputSize: m * c,
     get loss() { return loss; },
-    initial: () => initModel(model, opts.initSeed),
+    initial: () => (opts.theta0 ? Float64Array.from(opts.theta0) : initModel(model, opts.initSeed)),
     forward(theta, out) {
       modelForward(model, theta, xb, m, out);
     },

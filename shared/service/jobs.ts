@@ -22,6 +22,8 @@ import { jobRefused, parseSpec } from "./submission.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
 import { decodeNpyFloat64, encodeNpyFloat64 } from "../formats/npy.ts";
 import { parseModelCard, type ModelCard } from "../predict/modelCard.ts";
+import { warmStartTheta, WarmStartError } from "../predict/warmStart.ts";
+import { networkModel } from "../problems/build.ts";
 
 interface JobRecord {
   id: string;
@@ -76,7 +78,8 @@ export class JobService {
       }
       if (this.opts.engine.full?.()) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
       const dataset = await this.datasets.forJob(spec);
-      await prepareJob(store, spec, dataset, this.shards(spec, dataset)).catch(jobRefused);
+      const theta0 = await this.warmStart(spec, dataset);
+      await prepareJob(store, spec, dataset, this.shards(spec, dataset), theta0).catch(jobRefused);
       const createdAt = new Date(this.now()).toISOString();
       const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}) };
       await putJson(store, "job.json", rec);
@@ -84,6 +87,23 @@ export class JobService {
       if (opts.start !== false) await this.opts.engine.start(this.jobRef(id));
       return { id, created: true };
     });
+  }
+
+  /** A warm start's θ₀ (problem.initial.fromJob): that job's model, checked against this job's network. */
+  private async warmStart(spec: JobSpec, dataset: Dataset | undefined): Promise<Float64Array | undefined> {
+    const p = spec.problem;
+    if ((p.type !== "classification" && p.type !== "regression") || !p.initial || !dataset) return undefined;
+    const from = p.initial.fromJob;
+    const path = [{ path: "problem.initial.fromJob", message: "" }];
+    const { card, theta } = await this.model(from).catch((e: unknown) => {
+      throw e instanceof ServiceError ? invalid(`problem.initial.fromJob: ${e.message}`, [{ ...path[0], message: e.message }]) : e;
+    });
+    try {
+      return warmStartTheta(card, theta, networkModel(p.model, dataset), dataset, `job ${from}`);
+    } catch (e) {
+      if (e instanceof WarmStartError) throw invalid(e.message, [{ ...path[0], message: e.message }]);
+      throw e;
+    }
   }
 
   /** A dry run: what the job would cost on AWS (shared/plan), nothing started. */

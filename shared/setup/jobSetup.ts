@@ -27,8 +27,8 @@ export function networkJob(job: JobSpec): NetworkJob {
 }
 
 /** The job's problem over its loaded data (network problems) or the built-in it names. */
-export function jobProblem(job: JobSpec, dataset?: Dataset): Problem {
-  return buildProblem(job.problem, { dataset, optimizer: job.optimizer, sumForm: job.optimizer.method === "modified-enkf" });
+export function jobProblem(job: JobSpec, dataset?: Dataset, theta0?: Float64Array): Problem {
+  return buildProblem(job.problem, { dataset, optimizer: job.optimizer, sumForm: job.optimizer.method === "modified-enkf", ...(theta0 ? { theta0 } : {}) });
 }
 
 /** The data's shape: all a model needs to be sized. */

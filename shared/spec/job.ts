@@ -98,12 +98,18 @@ export const CnnModel = z.strictObject({
 
 export const ModelSpec = z.discriminatedUnion("type", [MlpModel, CnnModel]);
 
+/** A warm start (shared/predict/warmStart.ts): θ₀ from a finished job whose network is this one. */
+const initial = z.strictObject({
+  fromJob: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, "a job id").describe("a finished job of this service (enkf serve's, or on AWS): its model.json must describe the same network (layers, activation, feature columns, outputs); enkf run reads the job from runs/service (or use --init-from DIR)"),
+}).optional().describe("warm start: θ₀ from a trained model instead of the seeded initialization (problem.seed)");
+
 export const ClassificationProblem = z.strictObject({
   type: z.literal("classification"),
   data: DataSpec,
   model: ModelSpec,
   loss: z.enum(["cross-entropy", "least-squares"]).default("cross-entropy"),
   seed: seed.default(0).describe("seed of the initial weights"),
+  initial,
   regularization,
 }).describe("train a network on labelled data");
 
@@ -113,6 +119,7 @@ export const RegressionProblem = z.strictObject({
   model: ModelSpec,
   loss: z.literal("least-squares").default("least-squares"),
   seed: seed.default(0).describe("seed of the initial weights"),
+  initial,
   regularization,
 }).describe("fit a network to real-valued targets");
 

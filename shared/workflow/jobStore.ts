@@ -1,6 +1,7 @@
 // A job's objects in its store, and how the workflow's state travels through them. Layout (keys
 // under the job's prefix):
 //   spec.json                                  the job, defaults filled in
+//   init.theta.f64                             a warm start's θ₀ (absent: the seeded initialization)
 //   dataset/manifest.json, dataset/<files>     the sharded dataset (../data/manifest.ts)
 //   rounds/<r>/plan.json, rounds/<r>/point.f64 what round r evaluates: iteration, σ, the trial's
 //                                              ladder (its iteration and step lengths); the point
@@ -27,6 +28,7 @@ export const PARTIAL_TAGS = { "enkf-kind": "partial" };
 
 export const keys = {
   spec: "spec.json",
+  initTheta: "init.theta.f64",
   manifest: "dataset/manifest.json",
   datasetFile: (path: string) => `dataset/${path}`,
   plan: (r: number) => `rounds/${pad(r)}/plan.json`,

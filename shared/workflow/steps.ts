@@ -57,8 +57,9 @@ async function loadJob(store: BlobStore): Promise<NetworkJob> {
   return networkJob(JobSpec.parse(await getJson(store, keys.spec)));
 }
 
-/** The client's part: writes the job and its dataset, cut into `shards` training shards, to the store. */
-export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number): Promise<void> {
+/** The client's part: writes the job and its dataset, cut into `shards` training shards, to the
+ *  store; `theta0`, a warm start's θ₀ (shared/predict/warmStart.ts checked that it fits). */
+export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number, theta0?: Float64Array): Promise<void> {
   const job = networkJob(JobSpec.parse(spec));
   // the service's limits (shared/spec/limits.ts), before anything is written
   checkLimits({
@@ -66,6 +67,9 @@ export async function prepareJob(store: BlobStore, spec: unknown, dataset: Datas
     shards: { count: shards, trainRows: dataset.train.rows, valuesPerRow: dataset.features + (dataset.kind === "classification" ? 1 : dataset.outputs) },
   });
   shardPlan(dataset.train.rows, shards);
+  const n = parameterCount(jobModel(job, dataset));
+  if (theta0 && theta0.length !== n) throw new WorkflowError(`the warm start's θ has ${theta0.length} parameters; this job's network has ${n}`);
+  if (theta0) await store.put(keys.initTheta, f64Bytes(theta0));
   await putJson(store, keys.spec, job);
   const encoded = encodeShards(dataset, shards);
   for (const f of encoded.files) await store.put(keys.datasetFile(f.path), f.bytes);
@@ -87,7 +91,8 @@ export async function initJob(store: BlobStore): Promise<RoundCursor> {
   const job = await loadJob(store);
   const manifest = await loadManifest(store);
   const model = jobModel(job, manifest);
-  const start = algorithm(job, model).start(initModel(model, job.problem.seed));
+  const theta0 = (await store.has(keys.initTheta)) ? bytesF64(await store.get(keys.initTheta)) : initModel(model, job.problem.seed);
+  const start = algorithm(job, model).start(theta0);
   await saveState(store, 0, start.state);
   await savePlan(store, 0, start.ask);
   return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu" };
