@@ -5,7 +5,7 @@ import { z } from "zod";
 import {
   DatasetList, DatasetRegistration, DatasetUpload, DatasetView, JobAccepted, JobHistory, JobList, JobResult, JobView, ScheduleCreate, ScheduleList, ScheduleView,
 } from "../spec/api.ts";
-import { JobSpec } from "../spec/job.ts";
+import { DATASET_NAME, JobSpec } from "../spec/job.ts";
 import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
 import type { Route } from "./router.ts";
 import type { Service } from "../service/service.ts";
@@ -27,6 +27,27 @@ const DryRun = z.object({ dryRun: z.literal(true), shards: z.int(), memoryMb: z.
 const RegistrationBody = DatasetRegistration.extend({
   files: z.array(z.strictObject({ path: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(2).max(10_000),
 });
+
+const DatasetVersionView = z.object({ name: z.string(), version: z.int(), dataset: DatasetView }).meta({ id: "DatasetVersion" });
+const DatasetVersionList = z.object({ name: z.string(), versions: z.array(DatasetVersionView) }).meta({ id: "DatasetVersionList" });
+
+/** A CSV upload's body and query (label, kind, testFraction, seed); 400 names every bad parameter. */
+function csvUpload(req: ApiRequest, problems: { path: string; message: string }[]): { text: string; opts: { label: string; kind: "classification" | "regression"; testFraction: number; seed: number } } {
+  const label = req.query.label ?? "";
+  const kind = req.query.kind ?? "classification";
+  if (label === "") problems.push({ path: "label", message: "the label column's name" });
+  if (kind !== "classification" && kind !== "regression") problems.push({ path: "kind", message: "classification or regression" });
+  const testFraction = req.query.testFraction === undefined ? 0.2 : Number(req.query.testFraction);
+  if (!(testFraction >= 0 && testFraction < 1)) problems.push({ path: "testFraction", message: "a number in [0, 1)" });
+  if (problems.length) throw badRequest("the upload's query parameters are not valid", problems);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(req.body);
+  } catch {
+    throw badRequest("the CSV is not UTF-8 text");
+  }
+  return { text, opts: { label, kind: kind as "classification" | "regression", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) } };
+}
 
 export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
   const idempotencyKey = (req: ApiRequest) => req.headers["idempotency-key"];
@@ -149,28 +170,34 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
         const type = mediaType(req);
         if (type === "text/csv") {
           const name = req.query.name ?? "";
-          const label = req.query.label ?? "";
-          const kind = req.query.kind ?? "classification";
-          const problems = [];
-          if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) problems.push({ path: "name", message: "1–64 letters, digits, '.', '_' or '-'" });
-          if (label === "") problems.push({ path: "label", message: "the label column's name" });
-          if (kind !== "classification" && kind !== "regression") problems.push({ path: "kind", message: "classification or regression" });
-          const testFraction = req.query.testFraction === undefined ? 0.2 : Number(req.query.testFraction);
-          if (!(testFraction >= 0 && testFraction < 1)) problems.push({ path: "testFraction", message: "a number in [0, 1)" });
-          if (problems.length) throw badRequest("the upload's query parameters are not valid", problems);
-          let text: string;
-          try {
-            text = new TextDecoder("utf-8", { fatal: true }).decode(req.body);
-          } catch {
-            throw badRequest("the CSV is not UTF-8 text");
-          }
-          const view = await service.datasets.uploadCsv(text, { name, label, kind: kind as "classification", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) });
+          const { text, opts } = csvUpload(req, DATASET_NAME.test(name) ? [] : [{ path: "name", message: "1–64 letters, digits, '.', '_' or '-'" }]);
+          const { label, kind, testFraction, seed } = opts;
+          const view = await service.datasets.uploadCsv(text, { name, label, kind, testFraction, seed });
           return json(201, view, { location: `/datasets/${view.id}` });
         }
         if (type !== "application/json") throw new ApiError(415, "unsupported_media_type", `send the data as text/csv (a CSV upload, with name and label in the query) or application/json (a registration of sharded files)${type ? `; got ${type}` : "; the request has no Content-Type"}`);
         const body = jsonBody(req, RegistrationBody);
         return json(201, await service.datasets.registerUpload(body));
       },
+    },
+    {
+      method: "POST", path: "/datasets/{name}/versions", mutates: true,
+      doc: {
+        summary: "Add a version to the named dataset {name} (created by its first version): text/csv, with label, kind, testFraction and seed in the query as for POST /datasets. A version is immutable; one whose columns differ from version 1's is refused (400, naming the columns). Jobs name it with { source: dataset, name, version: latest | n }.",
+        query: { label: "the label column", kind: "classification (default) or regression", testFraction: "held-out fraction (default 0.2)", seed: "split seed (default 0)" },
+        responses: { 201: DatasetVersionView },
+      },
+      async handler(req, p) {
+        if (mediaType(req) !== "text/csv") throw new ApiError(415, "unsupported_media_type", "send the version as text/csv, with the label column in the query");
+        const { text, opts } = csvUpload(req, []);
+        const v = await service.datasets.addVersion(p.name, text, opts);
+        return json(201, v, { location: `/datasets/${p.name}/versions` });
+      },
+    },
+    {
+      method: "GET", path: "/datasets/{name}/versions", mutates: false,
+      doc: { summary: "The versions of a named dataset, oldest first: each its number and its dataset.", responses: { 200: DatasetVersionList } },
+      handler: async (_req, p) => json(200, { name: p.name, versions: await service.datasets.versions(p.name) }),
     },
     {
       method: "GET", path: "/datasets", mutates: false,

@@ -28,13 +28,14 @@ export type DatasetResolver = (id: string) => Promise<Dataset>;
 /** The dataset a job names, with its validation split carved from the training rows (validation.ts). */
 export async function loadDataset(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
   const ds = await loadSource(spec, kind, baseDir, registered);
-  return withValidation(ds, spec.validationFraction, spec.source === "mnist" ? "mnist" : spec.source === "dataset" ? `dataset ${spec.id}` : `data (${spec.source})`);
+  return withValidation(ds, spec.validationFraction, spec.source === "mnist" ? "mnist" : spec.source === "dataset" ? `dataset ${spec.id ?? spec.name}` : `data (${spec.source})`);
 }
 
 async function loadSource(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
   switch (spec.source) {
     case "dataset": {
       if (!registered) throw new DataError(`data source "dataset" names a dataset registered with the service (POST /datasets); enkf run reads files: use "csv", "npy" or "shards"`);
+      if (spec.id === undefined) throw new DataError(`dataset "${spec.name}" is a named dataset of the service; its version resolves when the service creates the job`);
       const ds = await registered(spec.id);
       if (ds.kind !== kind) throw new DataError(`dataset ${spec.id} is a ${ds.kind} dataset, but the problem is ${kind}`);
       return ds;

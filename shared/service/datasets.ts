@@ -1,6 +1,8 @@
 // Registered datasets: CSV uploads stored in the sharded format, or sharded files the client
-// uploads itself through presigned URLs; and the data a submitted job trains on. Layout under the
-// service's store: datasets/<id>/dataset.json (the record), datasets/<id>/manifest.json + files.
+// uploads itself through presigned URLs; named datasets with versions; and the data a submitted job
+// trains on. Layout under the service's store: datasets/<id>/dataset.json (the record),
+// datasets/<id>/manifest.json + files; dataset-names/<name>.json (a named dataset: its columns and
+// its versions, each a dataset id, immutable once written).
 
 import { csvDataset } from "../data/csv.ts";
 import { DataError } from "../data/errors.ts";
@@ -11,7 +13,8 @@ import type { DatasetView } from "../spec/api.ts";
 import type { JobSpec } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { invalid, notFound } from "./errors.ts";
-import { newId } from "./idempotency.ts";
+import { KeyedLock, newId } from "./idempotency.ts";
+import { DATASET_NAME } from "../spec/job.ts";
 
 interface DatasetRecord {
   id: string;
@@ -38,8 +41,86 @@ export interface Registration {
 
 const validId = (id: string) => /^[a-z0-9][a-z0-9-]{0,63}$/.test(id);
 
+/** A named dataset: the columns its first version set, and every version in order. */
+interface NameRecord {
+  name: string;
+  kind: "classification" | "regression";
+  columns: { features: string[]; label?: string };
+  versions: { version: number; id: string; createdAt: string }[];
+}
+
+export interface DatasetVersionView {
+  name: string;
+  version: number;
+  dataset: DatasetView;
+}
+
 export class DatasetService {
+  private readonly names = new KeyedLock();
   constructor(private readonly root: BlobStore, private readonly now: () => number, private readonly presignSeconds: number) {}
+
+  private nameKey(name: string): string {
+    return `dataset-names/${name}.json`;
+  }
+
+  private async nameRecord(name: string): Promise<NameRecord | null> {
+    if (!DATASET_NAME.test(name)) return null;
+    try {
+      return (await getJson(this.root, this.nameKey(name))) as NameRecord;
+    } catch (e) {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    }
+  }
+
+  /** A new version of the named dataset `name` from a CSV upload: its columns must be the first version's. */
+  async addVersion(name: string, text: string, opts: Omit<CsvUpload, "name">): Promise<DatasetVersionView> {
+    if (!DATASET_NAME.test(name)) throw invalid("a dataset name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", [{ path: "name", message: "invalid name" }]);
+    const ds = this.parseCsv(text, opts);
+    // one version at a time per name, so two uploads never take the same number
+    return this.names.run(name, async () => {
+      const rec = await this.nameRecord(name);
+      const columns = ds.columns ?? { features: [] };
+      if (rec) {
+        if (rec.kind !== opts.kind) throw invalid(`dataset "${name}" is a ${rec.kind} dataset; this version is ${opts.kind}`, [{ path: "kind", message: `expected ${rec.kind}` }]);
+        const missing = rec.columns.features.filter((c) => !columns.features.includes(c)), extra = columns.features.filter((c) => !rec.columns.features.includes(c));
+        const problems = [
+          ...(missing.length ? [`missing ${missing.map((c) => `"${c}"`).join(", ")}`] : []),
+          ...(extra.length ? [`new ${extra.map((c) => `"${c}"`).join(", ")}`] : []),
+          ...(!missing.length && !extra.length && rec.columns.features.join(",") !== columns.features.join(",") ? ["the same columns in another order"] : []),
+          ...(rec.columns.label !== columns.label ? [`label "${columns.label}" where version 1 has "${rec.columns.label}"`] : []),
+        ];
+        if (problems.length) throw invalid(`this version's columns do not match version 1 of dataset "${name}" (${rec.columns.features.join(", ")}; label ${rec.columns.label}): ${problems.join("; ")}`, [{ path: "columns", message: problems.join("; ") }]);
+      }
+      const view = await this.storeDataset(ds, { name, kind: opts.kind });
+      const version = (rec?.versions.length ?? 0) + 1;
+      const next: NameRecord = { name, kind: opts.kind, columns: rec?.columns ?? columns, versions: [...(rec?.versions ?? []), { version, id: view.id, createdAt: view.createdAt }] };
+      await putJson(this.root, this.nameKey(name), next);
+      return { name, version, dataset: view };
+    });
+  }
+
+  /** The versions of a named dataset, oldest first. */
+  async versions(name: string): Promise<DatasetVersionView[]> {
+    const rec = await this.nameRecord(name);
+    if (!rec) throw notFound(`dataset "${name.slice(0, 80)}"`);
+    const out: DatasetVersionView[] = [];
+    for (const v of rec.versions) out.push({ name, version: v.version, dataset: await this.get(v.id) });
+    return out;
+  }
+
+  /** The job with a named dataset pinned: `version` ("latest" by default) resolved to a number and its dataset id. */
+  async resolve(spec: JobSpec): Promise<JobSpec> {
+    const p = spec.problem;
+    if ((p.type !== "classification" && p.type !== "regression") || p.data.source !== "dataset" || p.data.name === undefined) return spec;
+    const name = p.data.name;
+    const rec = await this.nameRecord(name);
+    if (!rec) throw invalid(`no dataset named "${name}": upload a version with POST /datasets/${name}/versions`, [{ path: "problem.data.name", message: "unknown dataset" }]);
+    const want = p.data.version ?? "latest";
+    const v = want === "latest" ? rec.versions[rec.versions.length - 1] : rec.versions.find((x) => x.version === want);
+    if (!v) throw invalid(`dataset "${name}" has versions 1 to ${rec.versions.length}; there is no version ${want}`, [{ path: "problem.data.version", message: "no such version" }]);
+    return { ...spec, problem: { ...p, data: { ...p.data, version: v.version, id: v.id } } } as JobSpec;
+  }
 
   private file(id: string, path: string): string {
     return `datasets/${id}/${path}`;
@@ -75,15 +156,21 @@ export class DatasetService {
     return { id: rec.id, name: rec.name, kind: rec.kind, status: ready ? "ready" : "pending", createdAt: rec.createdAt, ...shape, links: { self: `/datasets/${rec.id}` } };
   }
 
-  /** Registers a CSV upload: parsed, standardized, split and stored in the sharded format. */
-  async uploadCsv(text: string, opts: CsvUpload): Promise<DatasetView> {
-    let ds: Dataset;
+  private parseCsv(text: string, opts: Omit<CsvUpload, "name">): Dataset {
     try {
-      ds = csvDataset(text, "the upload", { label: opts.label, kind: opts.kind, standardize: true, testFraction: opts.testFraction, seed: opts.seed });
+      return csvDataset(text, "the upload", { label: opts.label, kind: opts.kind, standardize: true, testFraction: opts.testFraction, seed: opts.seed });
     } catch (e) {
       if (e instanceof DataError) throw invalid(e.message, [{ path: "", message: e.message }]);
       throw e;
     }
+  }
+
+  /** Registers a CSV upload: parsed, standardized, split and stored in the sharded format. */
+  async uploadCsv(text: string, opts: CsvUpload): Promise<DatasetView> {
+    return this.storeDataset(this.parseCsv(text, opts), opts);
+  }
+
+  private async storeDataset(ds: Dataset, opts: { name: string; kind: "classification" | "regression" }): Promise<DatasetView> {
     const rec: DatasetRecord = { id: newId("d"), name: opts.name, kind: opts.kind, createdAt: new Date(this.now()).toISOString() };
     const encoded = encodeShards(ds, 1);
     for (const f of encoded.files) await this.root.put(this.file(rec.id, f.path), f.bytes);

@@ -77,9 +77,11 @@ export class JobService {
         return { id, created: false };
       }
       if (this.opts.engine.full?.()) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
-      const dataset = await this.datasets.forJob(spec);
-      const theta0 = await this.warmStart(spec, dataset);
-      await prepareJob(store, spec, dataset, this.shards(spec, dataset), theta0).catch(jobRefused);
+      // a named dataset's "latest" resolves now; the job's spec.json records the version
+      const pinned = await this.datasets.resolve(spec);
+      const dataset = await this.datasets.forJob(pinned);
+      const theta0 = await this.warmStart(pinned, dataset);
+      await prepareJob(store, pinned, dataset, this.shards(pinned, dataset), theta0).catch(jobRefused);
       const createdAt = new Date(this.now()).toISOString();
       const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}) };
       await putJson(store, "job.json", rec);
@@ -110,7 +112,7 @@ export class JobService {
   async plan(body: unknown, memoryMb: number): Promise<unknown> {
     const spec = parseSpec(body);
     if (spec.optimizer.method !== "modified-enkf") throw invalid("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
-    const dataset = await this.datasets.forJob(spec);
+    const dataset = await this.datasets.forJob(await this.datasets.resolve(spec));
     const shards = this.shards(spec, dataset);
     const { planJob } = await import("../plan/calibrate.ts");
     return { dryRun: true, shards, memoryMb, estimate: await planJob(spec, dataset, shards, memoryMb).catch(jobRefused) };

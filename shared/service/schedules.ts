@@ -32,7 +32,8 @@ export class ScheduleService {
       throw e;
     }
     // the template must be a job this service can run, now rather than at the first firing
-    await this.datasets.forJob(body.template as JobSpec);
+    // (a named dataset's "latest" is resolved again at every firing)
+    await this.datasets.forJob(await this.datasets.resolve(body.template as JobSpec));
     const s: ScheduleRecord = { id: newId("s"), name: body.name, expression: body.expression, template: body.template, createdAt: new Date(this.now()).toISOString() };
     await putJson(this.root, `schedules/${s.id}.json`, s);
     await this.scheduler.arm(s);

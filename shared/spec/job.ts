@@ -72,9 +72,13 @@ export const ShardsData = z.strictObject({
   validationFraction: validationFraction.describe("as for the other sources; a directory that holds a validation split keeps it"),
 });
 
+export const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const RegisteredData = z.strictObject({
   source: z.literal("dataset"),
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a dataset id as POST /datasets returned it").describe("a dataset registered with the service (POST /datasets); the way jobs submitted over HTTP name their data"),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a dataset id as POST /datasets returned it").optional().describe("a dataset registered with the service (POST /datasets); the way jobs submitted over HTTP name their data"),
+  name: z.string().regex(DATASET_NAME, "a dataset name (POST /datasets/{name}/versions)").optional().describe("a named dataset with versions (POST /datasets/{name}/versions), instead of id"),
+  version: z.union([z.literal("latest"), z.int().min(1)]).optional().describe("with name: the version, or \"latest\" (the default), resolved when the job is created or a schedule fires; the job records the version it resolved to"),
   validationFraction,
 });
 
@@ -278,6 +282,14 @@ export const JobFields = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["optimizer", "perturbation"], message: `low-rank perturbations factor a network's dense weight matrices; problem "${job.problem.type}" has none (use "gaussian" or "rademacher")` });
   }
   const network = job.problem.type === "classification" || job.problem.type === "regression";
+  const prob = job.problem;
+  if ((prob.type === "classification" || prob.type === "regression") && prob.data.source === "dataset") {
+    const d = prob.data;
+    // a job the service created carries both: the name, the version it resolved to and that version's id
+    const pinned = d.name !== undefined && typeof d.version === "number";
+    if (d.id === undefined ? d.name === undefined : d.name !== undefined && !pinned) ctx.addIssue({ code: "custom", path: ["problem", "data"], message: "a registered dataset is named by id (POST /datasets) or by name (POST /datasets/{name}/versions), one of the two" });
+    if (d.version !== undefined && d.name === undefined) ctx.addIssue({ code: "custom", path: ["problem", "data", "version"], message: "version goes with name" });
+  }
   if (job.stop.earlyStopping && !network) {
     ctx.addIssue({ code: "custom", path: ["stop", "earlyStopping"], message: `early stopping watches a validation split; problem "${job.problem.type}" has no data (use tolerance or targetObjective)` });
   }
