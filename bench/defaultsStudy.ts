@@ -16,22 +16,16 @@ import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { JobSpec } from "../shared/spec/job.ts";
 import { halfMoons } from "../scripts/halfMoons.ts";
-import { syntheticCsv } from "./syntheticData.ts";
+import { syntheticCsv, tabularCsv } from "./syntheticData.ts";
 
 const root = join(import.meta.dirname, "..");
 const quick = process.env.DEFAULTS_STUDY_QUICK === "1";
 const dir = mkdtempSync(join(tmpdir(), "enkf-defaults-"));
 
 writeFileSync(join(dir, "moons.csv"), halfMoons(600, 0.15, 7));
-// 30 features, binary, a noisy linear score of the first ten (the issue's "new user" table)
-const tabular = syntheticCsv(dir, "tabular", 400, 30, (x) => {
-  let s = 0;
-  for (let j = 0; j < 10; j++) s += x[j] * (j % 2 ? 1 : -0.7);
-  return s + 0.5 * x[29] * x[28] > 0 ? "yes" : "no";
-});
-// three interleaved spirals in 2-D (the radius and angle from the two normals' ranks of a uniform)
-const spirals = syntheticCsv(dir, "spirals", 600, 2, (x, i) => String(i % 3), 2);
-// spirals need their own coordinates: rewrite the features from the row index
+const tabular = tabularCsv(dir);
+// three interleaved spirals in 2-D, from the row index (the arm, and the radius along it)
+const spirals = join(dir, "spirals.csv");
 {
   const lines = ["f1,f2,y"];
   for (let i = 0; i < 600; i++) {

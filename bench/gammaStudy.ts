@@ -15,19 +15,14 @@ import { enkfDriver } from "../shared/enkf/optimize.ts";
 import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../shared/spec/job.ts";
 import { halfMoons } from "../scripts/halfMoons.ts";
-import { syntheticCsv } from "./syntheticData.ts";
+import { syntheticCsv, tabularCsv } from "./syntheticData.ts";
 
 const root = join(import.meta.dirname, "..");
 const quick = process.env.GAMMA_STUDY_QUICK === "1";
 const dir = mkdtempSync(join(tmpdir(), "enkf-gamma-"));
 
 writeFileSync(join(dir, "moons.csv"), halfMoons(600, 0.15, 7));
-// 30 features, a binary label from a noisy linear score of the first ten (a "breast cancer"-sized table)
-const tabular = syntheticCsv(dir, "tabular", 400, 30, (x) => {
-  let s = 0;
-  for (let j = 0; j < 10; j++) s += x[j] * (j % 2 ? 1 : -0.7);
-  return s + 0.5 * x[29] * x[28] > 0 ? "yes" : "no";
-});
+const tabular = tabularCsv(dir);
 // a smooth regression target of 3 inputs
 const regression = syntheticCsv(dir, "regression", 500, 3, (x) => (Math.sin(2 * x[0]) + 0.5 * x[1] * x[1] - x[2]).toFixed(5));
 

@@ -19,3 +19,13 @@ export function syntheticCsv(dir: string, name: string, rows: number, d: number,
   writeFileSync(path, lines.join("\n") + "\n");
   return path;
 }
+
+/** 400 rows of 30 features, a binary label from a noisy linear score of the first ten (a "breast
+ *  cancer"-sized table, the issue's new user's job); the studies' common tabular case. */
+export function tabularCsv(dir: string): string {
+  return syntheticCsv(dir, "tabular", 400, 30, (x) => {
+    let s = 0;
+    for (let j = 0; j < 10; j++) s += x[j] * (j % 2 ? 1 : -0.7);
+    return s + 0.5 * x[29] * x[28] > 0 ? "yes" : "no";
+  });
+}

@@ -16,7 +16,7 @@ import { gradientDescent } from "./gradientDescent.ts";
 import { kernelAnswers } from "./kernelAnswers.ts";
 import { currentObjective, modifiedEnkf, type Ask } from "./modifiedEnkf.ts";
 import { recordIteration, type RunProgress, type StopDecision } from "./stopping.ts";
-import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, observeEvaluation, type SelectionState } from "./selection.ts";
+import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, finalChoice, observeEvaluation, type SelectionState } from "./selection.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
 import { referenceKernel } from "../kernels/reference.ts";
 import { denseMatrices } from "../models/model.ts";
@@ -187,19 +187,10 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
   }
   const theta = Float64Array.from(driver.theta);
   const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, driver.objective, history) : {};
-  if (evaluate && status !== "failed") {
-    Object.assign(metrics, await evaluate(theta));
-    // the last θ is a candidate too when its iteration was not evaluated during the run
-    const k = history.length;
-    if (stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(stop, k)) {
-      const seen = observeEvaluation(selection, stop, k, metrics);
-      selection = seen.selection;
-      if (seen.improved) bestTheta = theta;
-    }
-  }
+  if (evaluate && status !== "failed") Object.assign(metrics, await evaluate(theta));
   const base = { status, message, iterations: history.length, objective: driver.objective, evaluations: driver.evaluations, seconds: now() - t0, history };
-  const best = selection.best;
-  if (!best || !bestTheta || best.iteration === history.length) return { ...base, theta, metrics, ...(best ? { best } : {}) };
+  const { best, lastIsResult } = evaluate && status !== "failed" ? finalChoice(selection, stop, history.length, metrics) : { best: selection.best, lastIsResult: !bestTheta };
+  if (lastIsResult || !best || !bestTheta) return { ...base, theta, metrics, ...(best ? { best } : {}) };
   return { ...base, theta: bestTheta, metrics: best.metrics, best, last: { theta, metrics } };
 }
 

@@ -61,6 +61,18 @@ export function observeEvaluation(sel: SelectionState, stop: StopSpec, iteration
   return { selection, improved, done: { status: "early_stopped", message: `${key} has not improved for ${es.patience} evaluations${where}` } };
 }
 
+/**
+ * The end of a run (both drivers): the last θ, iteration k with `lastMetrics`, is a candidate too
+ * when its iteration was not evaluated during the run. Says whether the result is the last θ (no
+ * best, or the last is the best) or the kept best one.
+ */
+export function finalChoice(sel: SelectionState, stop: StopSpec, k: number, lastMetrics: Record<string, number>): { best: BestModel | null; lastIsResult: boolean } {
+  let selection = sel, improved = false;
+  if (stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(stop, k)) ({ selection, improved } = observeEvaluation(sel, stop, k, lastMetrics));
+  const best = selection.best;
+  return { best, lastIsResult: !best || improved || best.iteration === k };
+}
+
 const formatMetric = (v: number | undefined) => (v === undefined ? "?" : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(4));
 
 /** The misfit a noise level η leaves in Φ = ½·mean over rows of ‖F − y‖² with c targets per row. */

@@ -14,7 +14,7 @@ import { decodePartial, encodePartial, PARTIAL_PHASES, reduceLadder, reduceParti
 import { trialPoint } from "../math/vector.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 import type { RunResult } from "../enkf/types.ts";
-import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, observeEvaluation } from "../enkf/selection.ts";
+import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, finalChoice, observeEvaluation } from "../enkf/selection.ts";
 import type { StopDecision } from "../enkf/stopping.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { availableParallelism } from "node:os";
@@ -216,13 +216,15 @@ async function selectOnData(store: BlobStore, job: NetworkJob, next: { state: En
   const { state } = next;
   const rows = state.history.slice(before);
   if (rows.length === 0 || state.done) return;
-  const manifest = await loadManifest(store);
-  const level = manifest.kind === "regression" ? discrepancyLevel(job.stop, manifest.outputs) : null;
   let decision: StopDecision | null = null;
-  for (const row of rows) decision ??= discrepancyStop(level, row.objective);
+  // the manifest (the targets per row) only when there is a noise level to compare with
+  if (job.stop.discrepancy && job.problem.type === "regression") {
+    const level = discrepancyLevel(job.stop, (await loadManifest(store)).outputs);
+    for (const row of rows) decision ??= discrepancyStop(level, row.objective);
+  }
   const last = rows[rows.length - 1];
   if (evaluationDue(job.stop, last.iteration)) {
-    last.evaluation = await fullMetrics(store, job, state.theta);
+    last.evaluation = (await fullMetrics(store, job, state.theta)).metrics;
     const seen = observeEvaluation(state.selection ?? emptySelection(), job.stop, last.iteration, last.evaluation);
     state.selection = seen.selection;
     if (seen.improved) await store.put(keys.bestTheta, f64Bytes(state.theta));
@@ -265,25 +267,18 @@ async function jobDataset(store: BlobStore): Promise<Dataset> {
 }
 
 /** Loss and accuracy of θ on the full train, validation and test splits, as an in-process run
- *  reports them: through the workers' kernel's forward where it has one (onnx, wasm), as enkf run's. */
-async function fullMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<Record<string, number>> {
+ *  reports them: through the workers' kernel's forward where it has one (onnx, wasm), as enkf run's.
+ *  Also names that kernel ("auto" → onnx, wasm or reference, as createKernel chooses on this
+ *  runtime); gpu jobs ran in the GPU container, which this step is not. */
+async function fullMetrics(store: BlobStore, job: NetworkJob, theta: Float64Array): Promise<{ metrics: Record<string, number>; kernel: string }> {
   const problem = jobProblem(job, await jobDataset(store)) as NetworkProblem;
-  if (job.compute.backend === "gpu") return problem.evaluate!(theta);
+  if (job.compute.backend === "gpu") return { metrics: await problem.evaluate!(theta), kernel: "gpu" };
   const kernel = await shardKernel(job)(problem, job.optimizer.ensembleSize);
   try {
-    return await problem.evaluate!(theta, kernel.predict);
+    return { metrics: await problem.evaluate!(theta, kernel.predict), kernel: kernel.name };
   } finally {
     await kernel.dispose();
   }
-}
-
-/** The kernel the workers' compute.backend resolves to ("auto" → onnx, wasm or reference, as
- *  createKernel chooses on this runtime); gpu jobs ran in the GPU container, which this step is not. */
-async function workerKernel(job: NetworkJob, problem: NetworkProblem): Promise<string> {
-  if (job.compute.backend === "gpu") return "gpu";
-  const kernel = await shardKernel(job)(problem, job.optimizer.ensembleSize);
-  await kernel.dispose();
-  return kernel.name;
 }
 
 /**
@@ -321,18 +316,9 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
     seconds,
     history: state.history,
   };
-  const metrics = await fullMetrics(store, job, state.theta);
-  // the last θ is a candidate too when its iteration was not evaluated during the run (optimize.ts)
-  let selection = state.selection ?? emptySelection();
-  const k = state.history.length;
-  let lastIsBest = false;
-  if (job.stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(job.stop, k)) {
-    const seen = observeEvaluation(selection, job.stop, k, metrics);
-    selection = seen.selection;
-    lastIsBest = seen.improved;
-  }
-  const best = selection.best;
-  const result: RunResult = !best || lastIsBest || best.iteration === k
+  const { metrics, kernel } = await fullMetrics(store, job, state.theta);
+  const { best, lastIsResult } = finalChoice(state.selection ?? emptySelection(), job.stop, state.history.length, metrics);
+  const result: RunResult = lastIsResult || !best
     ? { ...base, theta: state.theta, metrics, ...(best ? { best } : {}) }
     : { ...base, theta: bytesF64(await store.get(keys.bestTheta)), metrics: best.metrics, best, last: { theta: state.theta, metrics } };
   const files: Record<string, string> = { theta: keys.theta, ...(result.last ? { thetaLast: keys.thetaLast } : {}), model: keys.model, history: keys.history, spec: keys.spec };
@@ -343,7 +329,7 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
   crash("finalize");
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
   const environment = {
-    engine: "workflow", rounds: round, backend: await workerKernel(job, jobProblem(job, await jobDataset(store)) as NetworkProblem), requestedBackend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
+    engine: "workflow", rounds: round, backend: kernel, requestedBackend: job.compute.backend, node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
     // summed over every worker (CPU-seconds, so they may exceed the wall time) and the reducer
     ...(state.timings ? { timings: state.timings } : {}),
   };
