@@ -3,7 +3,7 @@
 // … → succeeded), failure.json → failed, cancel.json → cancelled, a state → running, else queued.
 
 import type { JobStatus } from "../spec/api.ts";
-import { getJson, NotFoundError, type BlobStore } from "../store/blobStore.ts";
+import { getJson, IntegrityError, NotFoundError, type BlobStore } from "../store/blobStore.ts";
 import { keys, stateRounds } from "../workflow/jobStore.ts";
 
 /** A finished run's job status from its result's status (converged, max_iterations, … → succeeded). */
@@ -22,8 +22,14 @@ export function jobProgress(status: JobStatus, iteration: number, maxIterations:
 
 export async function storeStatus(store: BlobStore): Promise<{ status: JobStatus; message?: string }> {
   if (await store.has(keys.result)) {
-    const r = (await getJson(store, keys.result)) as { message?: string; status?: string };
-    return { status: finishedStatus(r.status), ...(r.message ? { message: r.message } : {}) };
+    try {
+      const r = (await getJson(store, keys.result)) as { message?: string; status?: string };
+      return { status: finishedStatus(r.status), ...(r.message ? { message: r.message } : {}) };
+    } catch (e) {
+      // finalize is writing it right now: the job is still running
+      if (!(e instanceof IntegrityError)) throw e;
+      return { status: "running" };
+    }
   }
   if (await store.has(keys.failure)) {
     const f = (await getJson(store, keys.failure)) as { cause?: string; error?: string };
@@ -36,12 +42,14 @@ export async function storeStatus(store: BlobStore): Promise<{ status: JobStatus
 /** The history so far: from result.json once finished, else from the latest state. */
 export async function storeHistory(store: BlobStore, status?: JobStatus): Promise<unknown[]> {
   if ((status ?? (await storeStatus(store)).status) === "succeeded") return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
-  const [latest] = await stateRounds(store);
-  if (latest === undefined) return [];
-  try {
-    return ((await getJson(store, keys.state(latest))) as { history: unknown[] }).history;
-  } catch (e) {
-    if (e instanceof NotFoundError) return [];
-    throw e;
+  // newest first; a state whose write has not finished yet (no checksum beside it) is skipped, as
+  // the reducer may be writing it while a watcher reads
+  for (const r of await stateRounds(store)) {
+    try {
+      return ((await getJson(store, keys.state(r))) as { history: unknown[] }).history;
+    } catch (e) {
+      if (!(e instanceof NotFoundError) && !(e instanceof IntegrityError)) throw e;
+    }
   }
+  return [];
 }
