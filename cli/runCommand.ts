@@ -31,6 +31,8 @@ import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { checkLimits, LimitError } from "../shared/spec/limits.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
 import { runWorkflow } from "./workflowRun.ts";
+import { readChampion } from "../shared/service/models.ts";
+import { localStore } from "../shared/store/localStore.ts";
 
 /** Writes a run file; a file-system failure becomes a one-line error naming the path. */
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -55,11 +57,16 @@ export interface RunFlags {
   initFrom?: string;
 }
 
-/** A warm start's θ₀: --init-from, or problem.initial.fromJob read from enkf serve's runs/service. */
+/** A warm start's θ₀: --init-from, or problem.initial (fromJob, or fromModel's champion) read from enkf serve's runs/service. */
 async function warmStart(job: JobSpec, dataset: Dataset | undefined, flags: RunFlags): Promise<Float64Array | undefined> {
   const p = job.problem;
   const network = p.type === "classification" || p.type === "regression";
-  const from = flags.initFrom ?? (network && p.initial ? p.initial.fromJob : undefined);
+  let from = flags.initFrom ?? (network && p.initial && "fromJob" in p.initial ? p.initial.fromJob : undefined);
+  if (from === undefined && network && p.initial && "fromModel" in p.initial) {
+    const c = await readChampion(localStore("runs/service"), p.initial.fromModel);
+    if (!c) throw new CliError(2, `problem.initial.fromModel: ${c === undefined ? `no model named "${p.initial.fromModel}" in runs/service (enkf serve's store)` : `model "${p.initial.fromModel}" has no champion yet`}`);
+    from = c.job;
+  }
   if (from === undefined) return undefined;
   if (!network || !dataset) throw new CliError(2, `--init-from warm-starts a network; problem "${p.type}" is built in`);
   const { card, theta, dir } = await trainedModel(from, "runs/service");

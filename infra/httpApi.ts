@@ -95,7 +95,7 @@ export class EnkfHttpApi extends Construct {
     const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => r.addToRolePolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
     allow(["s3:GetObject"], [props.bucket.arnForObjects("*")]);
     allow(["s3:ListBucket"], [props.bucket.bucketArn]);
-    allow(["s3:PutObject"], ["jobs/*", "index/*", "datasets/*", "schedules/*", "schedule-firings/*"].map((p) => props.bucket.arnForObjects(p)));
+    allow(["s3:PutObject"], ["jobs/*", "index/*", "datasets/*", "dataset-names/*", "schedules/*", "schedule-firings/*", "models/*"].map((p) => props.bucket.arnForObjects(p)));
     allow(["s3:DeleteObject"], [props.bucket.arnForObjects("schedules/*")]);
     allow(["states:StartExecution", "states:ListExecutions"], [props.stateMachine.stateMachineArn]);
     allow(["states:StopExecution"], [stack.formatArn({ service: "states", resource: "execution", resourceName: `${props.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]);

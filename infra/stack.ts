@@ -7,6 +7,7 @@ import { ENV } from "../shared/config.ts";
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ArnFormat, CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
@@ -70,7 +71,9 @@ export class EnkfStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly stateMachine: sfn.StateMachine;
   readonly gpu?: GpuBatch;
-  readonly functions: Record<"launch" | "init" | "evaluate" | "reduce" | "finalize" | "recordFailure" | "api", nodejs.NodejsFunction>;
+  readonly functions: Record<"launch" | "init" | "evaluate" | "reduce" | "finalize" | "recordFailure" | "outcome" | "api", nodejs.NodejsFunction>;
+  /** every job's outcome (source "enkf", detail-type "enkf job outcome"): hang rules on it */
+  readonly outcomes: events.EventBus;
   readonly httpApi: EnkfHttpApi;
 
   constructor(scope: Construct, id: string, props: EnkfStackProps = {}) {
@@ -135,6 +138,8 @@ export class EnkfStack extends Stack {
       reduce: fn("reduce", props.evaluateMemory ?? 3008, props.evaluateTimeout ?? 300),
       finalize: fn("finalize", memory, 60),
       recordFailure: fn("recordFailure", 256, 30),
+      // evaluates the champion and the challenger on the job's validation split
+      outcome: fn("outcome", memory, 120),
       // API Gateway waits 30 s for an answer
       api: fn("api", memory, 29),
     };
@@ -142,7 +147,7 @@ export class EnkfStack extends Stack {
     // least privilege: every function reads the job's objects; each writes only its own keys
     const objects = (...patterns: string[]) => patterns.map((p) => this.bucket.arnForObjects(p));
     const allow = (f: lambda.IFunction, actions: string[], resources: string[]) => f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const workflowFns = [this.functions.launch, this.functions.init, this.functions.evaluate, this.functions.reduce, this.functions.finalize];
+    const workflowFns = [this.functions.launch, this.functions.init, this.functions.evaluate, this.functions.reduce, this.functions.finalize, this.functions.outcome];
     // ListBucket lets a read of a missing key answer 404 (without it S3 answers 403)
     for (const f of workflowFns) {
       allow(f, ["s3:GetObject"], objects("*"));
@@ -156,12 +161,17 @@ export class EnkfStack extends Stack {
     allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
     allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
+    // the outcome, and the model registry's pointer documents (conditional writes)
+    this.functions.outcome.addEnvironment(ENV.bucket, this.bucket.bucketName);
+    allow(this.functions.outcome, ["s3:PutObject"], objects("jobs/*/outcome.json", "models/*"));
 
     if (props.gpu) this.gpu = new GpuBatch(this, "Gpu", { bucket: this.bucket, ...(props.gpu === true ? {} : props.gpu) });
     const f = this.functions;
+    this.outcomes = new events.EventBus(this, "JobOutcomes", { eventBusName: `${this.stackName}-outcomes` });
     const definition = workflowDefinition(
       {
         launch: f.launch.functionArn, init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn,
+        outcome: f.outcome.functionArn, eventBus: this.outcomes.eventBusName,
         ...(this.gpu ? { gpu: { jobQueue: this.gpu.jobQueue.jobQueueArn, jobDefinition: this.gpu.jobDefinition.jobDefinitionArn } } : {}),
       },
       { maxConcurrency: props.maxConcurrency ?? 40 },
@@ -174,7 +184,9 @@ export class EnkfStack extends Stack {
       tracingEnabled: true,
       logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    for (const fun of [f.launch, f.init, f.evaluate, f.reduce, f.finalize, f.recordFailure]) fun.grantInvoke(this.stateMachine);
+    for (const fun of [f.launch, f.init, f.evaluate, f.reduce, f.finalize, f.recordFailure, f.outcome]) fun.grantInvoke(this.stateMachine);
+    // Publish outcome: PutEvents on this bus only
+    this.outcomes.grantPutEventsTo(this.stateMachine);
     this.gpu?.grantSubmit(this.stateMachine);
     // continue-as-new and the Distributed Map start executions of this machine (named: its ARN
     // would be circular), and the Distributed Map watches and stops its child executions
@@ -192,6 +204,7 @@ export class EnkfStack extends Stack {
     new CfnOutput(this, "ApiUrl", { value: this.httpApi.api.apiEndpoint });
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, "OutcomeEventBus", { value: this.outcomes.eventBusName });
 
     // cdk-nag AwsSolutions findings that are accepted, each with its reason
     NagSuppressions.addStackSuppressions(this, [

@@ -34,7 +34,7 @@ export const localGpu = { jobQueue: "arn:aws:batch:us-east-1:000000000000:job-qu
 
 /** The deployed definition with placeholder ARNs; `gpu` includes the GPU option's Batch branch. */
 export function localDefinition(maxConcurrency = 4, gpu = true): Record<string, unknown> {
-  return workflowDefinition({ launch: local("launch"), init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure"), ...(gpu ? { gpu: localGpu } : {}) }, { maxConcurrency });
+  return workflowDefinition({ launch: local("launch"), init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure"), outcome: local("outcome"), eventBus: "enkf-local", ...(gpu ? { gpu: localGpu } : {}) }, { maxConcurrency });
 }
 
 export interface LocalRun {
@@ -50,6 +50,10 @@ export interface LocalRun {
   signal?: AbortSignal;
   /** the Launch state's handler (a schedule's firing creates its job); the service supplies it */
   launch?: (event: unknown) => Promise<unknown>;
+  /** the Outcome state's handler (the service's: it promotes); default: status and metrics only */
+  outcome?: (event: unknown) => Promise<unknown>;
+  /** receives the outcome event's detail (Publish outcome; EventBridge on AWS) */
+  publish?: (detail: unknown) => void | Promise<void>;
   /** the execution input instead of a new job's (e.g. a schedule's {launch}) */
   input?: unknown;
   /** receives every execution event (state entered/exited with its input and output, …) */
@@ -123,6 +127,12 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
           },
           Finalize: handlers.finalize,
           RecordFailure: handlers.recordFailure,
+          Outcome: (run.outcome as ((input: unknown) => Promise<never>) | undefined) ?? (handlers.outcome as (input: unknown) => Promise<never>),
+          // PutEvents: locally the detail goes to the caller's publish
+          "Publish outcome": async (params) => {
+            for (const entry of (params as { Entries: { Detail: unknown }[] }).Entries) await run.publish?.(entry.Detail);
+            return { FailedEntryCount: 0 } as never;
+          },
           // StartExecution of this machine: locally the engine starts the next execution itself
           Rollover: async (params) => ({ continueAs: (params as { Input: { [key: string]: never } }).Input }),
         },
@@ -136,7 +146,7 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
     const events = run.onEvent
       ? (async () => { for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]); })()
       : Promise.resolve();
-    let out: { status?: string; continueAs?: unknown };
+    let out: { status?: string; result?: string; continueAs?: unknown };
     try {
       out = (await execution.result) as typeof out;
     } catch (e) {
@@ -146,7 +156,8 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
       run.signal?.removeEventListener("abort", abort);
       await events.catch(() => undefined);
     }
-    if (out.continueAs === undefined) return { status: out.status ?? "unknown", executions };
+    // the run's stop reason (converged, max_iterations, …), as Finalize reported it
+    if (out.continueAs === undefined) return { status: out.result ?? out.status ?? "unknown", executions };
     input = out.continueAs;
   }
 }

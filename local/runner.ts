@@ -19,6 +19,10 @@ export interface LocalRunnerOptions {
   maxJobs?: number;
   /** a line per job event (started, finished, failed) */
   log?: (line: string) => void;
+  /** the Outcome state's handler (the service's, which promotes) */
+  outcome?: (event: unknown) => Promise<unknown>;
+  /** the outcome event's detail (Publish outcome) */
+  publish?: (detail: unknown) => void | Promise<void>;
 }
 
 export class LocalRunner implements Engine {
@@ -90,7 +94,10 @@ export class LocalRunner implements Engine {
     try {
       const { job: spec, shards } = await preparedJob(store);
       log(`job ${job.id}: running`);
-      const out = await runLocalWorkflow({ job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards) });
+      const out = await runLocalWorkflow({
+        job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards),
+        ...(this.opts.outcome ? { outcome: this.opts.outcome } : {}), ...(this.opts.publish ? { publish: this.opts.publish } : {}),
+      });
       log(`job ${job.id}: ${out.status}`);
       try {
         const { writeRunPlots } = await import("../shared/report/runReport.ts");

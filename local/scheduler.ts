@@ -1,6 +1,7 @@
 // The local server's scheduler: one timer per schedule, re-armed after each firing. A firing
 // submits the schedule's template with an idempotency key of (schedule, firing time), so a
 // firing is one job even if it is retried. Firings missed while the server was down are skipped.
+// Disarming waits for a firing in flight, so no job appears after a schedule's deletion answered.
 
 import { nextFiring, parseSchedule } from "../shared/schedule/expression.ts";
 import type { Scheduler, ScheduleRecord } from "../shared/service/ports.ts";
@@ -8,6 +9,7 @@ import type { Scheduler, ScheduleRecord } from "../shared/service/ports.ts";
 export class LocalScheduler implements Scheduler {
   readonly allowSeconds = true;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private fire: (id: string, at: number) => Promise<unknown> = async () => undefined;
 
   constructor(private readonly log: (line: string) => void = () => undefined, private readonly now: () => number = Date.now) {}
@@ -27,11 +29,12 @@ export class LocalScheduler implements Scheduler {
       const delay = Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1));
       const timer = setTimeout(async () => {
         if (this.now() + 5 < at) return schedule(after);
-        try {
-          await this.fire(s.id, at);
-        } catch (e) {
+        const firing = this.fire(s.id, at).catch((e: unknown) => {
           this.log(`schedule ${s.id}: the firing at ${new Date(at).toISOString()} failed: ${(e as Error).message.split("\n")[0]}`);
-        }
+        });
+        this.inFlight.set(s.id, firing);
+        await firing;
+        if (this.inFlight.get(s.id) === firing) this.inFlight.delete(s.id);
         if (this.timers.get(s.id) === timer) schedule(at);
       }, delay);
       timer.unref();
@@ -42,6 +45,7 @@ export class LocalScheduler implements Scheduler {
 
   async disarm(id: string): Promise<void> {
     this.clear(id);
+    await this.inFlight.get(id);
   }
 
   close(): void {

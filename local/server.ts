@@ -14,6 +14,8 @@ import { ApiError, apiErrorOf, errorResponse, type ApiRequest, type ApiResponse 
 import { LocalRunner } from "./runner.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import type { Authenticate } from "../shared/api/router.ts";
+import type { Service } from "../shared/service/service.ts";
+import type { JobOutcome } from "../shared/workflow/steps.ts";
 
 export interface LocalServerOptions {
   /** the service's directory (or s3:// prefix with `endpoint`) */
@@ -35,6 +37,8 @@ export interface LocalServerOptions {
   jsonLimit?: number;
   uploadLimit?: number;
   log?: (line: string) => void;
+  /** each job's outcome event (the detail EventBridge carries on AWS) */
+  onOutcome?: (detail: JobOutcome) => void;
 }
 
 export interface LocalServer {
@@ -84,13 +88,23 @@ function send(res: ServerResponse, r: ApiResponse, closeAfter = false): void {
 
 export async function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
   const log = opts.log ?? (() => undefined);
-  const runner = new LocalRunner({ concurrency: opts.concurrency, workers: opts.workers, maxJobs: opts.maxJobs, log });
+  let service: Service | undefined;
+  const runner = new LocalRunner({
+    concurrency: opts.concurrency, workers: opts.workers, maxJobs: opts.maxJobs, log,
+    outcome: (event) => service!.outcome(event),
+    publish: (detail) => {
+      const d = detail as JobOutcome;
+      log(`job ${d.id}: outcome ${d.status}${d.promotion ? `; model ${d.promotion.model}: ${d.promotion.decision}` : ""}`);
+      opts.onOutcome?.(d);
+    },
+  });
   const scheduler = new LocalScheduler(log);
   const api = createApi({
     location: opts.location, endpoint: opts.endpoint, engine: runner, scheduler,
     authenticate: bearer(opts.token, opts.readToken), auth: "bearer",
     onError: (id, e) => log(`error ${id}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
+  service = api.service;
   scheduler.onFire((id, at) => api.service.schedules.fire(id, at));
 
   // jobs a previous run left unfinished resume from their last completed round

@@ -3,7 +3,8 @@
 
 import { z } from "zod";
 import {
-  DatasetList, DatasetRegistration, DatasetUpload, DatasetView, JobAccepted, JobHistory, JobList, JobResult, JobView, ScheduleCreate, ScheduleList, ScheduleView,
+  DatasetList, DatasetRegistration, DatasetUpload, DatasetView, JobAccepted, JobHistory, JobList, JobResult, JobView, ModelList, ModelVersion, ModelVersionList, ModelView, PromoteRequest,
+  ScheduleCreate, ScheduleList, ScheduleView,
 } from "../spec/api.ts";
 import { DATASET_NAME, JobSpec } from "../spec/job.ts";
 import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
@@ -208,6 +209,40 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       method: "GET", path: "/datasets/{id}", mutates: false,
       doc: { summary: "A registered dataset: pending until its files are uploaded, then ready.", responses: { 200: DatasetView } },
       handler: async (_req, p) => json(200, await service.datasets.get(p.id)),
+    },
+    {
+      method: "GET", path: "/models", mutates: false,
+      doc: { summary: "List models: each a named pointer to its champion job, created by its first promotion.", responses: { 200: ModelList } },
+      handler: async () => json(200, { models: await service.models.list() }),
+    },
+    {
+      method: "GET", path: "/models/{name}", mutates: false,
+      doc: { summary: "A model: its champion (job, dataset version, metrics, when and by whom promoted) and how many decisions it has.", responses: { 200: ModelView } },
+      handler: async (_req, p) => json(200, await service.models.get(p.name)),
+    },
+    {
+      method: "GET", path: "/models/{name}/versions", mutates: false,
+      doc: { summary: "Every decision about the model, oldest first: the job, its dataset version, both models' metrics on the job's validation split, promoted or not and why, when and by whom.", responses: { 200: ModelVersionList } },
+      handler: async (_req, p) => json(200, await service.models.versions(p.name)),
+    },
+    {
+      method: "GET", path: "/models/{name}/model.onnx", mutates: false,
+      doc: { summary: "The champion as a standalone ONNX file (as GET /jobs/{id}/model.onnx writes it). 409 while the model has no champion.", responses: { 200: null } },
+      async handler(_req, p) {
+        const { card, theta, version } = await service.models.championModel(p.name);
+        return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.name}-v${version}.onnx"` }, body: exportOnnx(card, theta) };
+      },
+    },
+    {
+      method: "POST", path: "/models/{name}/promote", mutates: true,
+      doc: {
+        summary: "Make a succeeded job the model's champion by hand (the model is created if it does not exist). Both models are measured on the job's validation split and the numbers recorded; the pointer is replaced by a conditional write, so racing promotions are each recorded. 400 when the job's model has other features or outputs, 404 for an unknown job, 409 when the job has not succeeded.",
+        body: { schema: PromoteRequest }, responses: { 200: ModelVersion },
+      },
+      async handler(req, p) {
+        const body = jsonBody(req, PromoteRequest);
+        return json(200, await service.models.promote(p.name, body.job, { rule: null, by: "POST /models/{name}/promote" }));
+      },
     },
     {
       method: "POST", path: "/schedules", mutates: true,

@@ -6,7 +6,7 @@
 //   index/<inverted time>-<id> empty markers that list jobs newest first
 
 import type { Dataset } from "../data/types.ts";
-import type { JobStatus, JobView } from "../spec/api.ts";
+import type { JobStatus, JobView, PromotionRule } from "../spec/api.ts";
 import type { JobSpec } from "../spec/job.ts";
 import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { openStore } from "../store/openStore.ts";
@@ -34,7 +34,14 @@ interface JobRecord {
   schedule?: string;
   /** the execution that launched it (a schedule's firing on AWS), for cancel */
   execution?: string;
+  /** the schedule's promotion rule: the final state promotes the job if it succeeds and wins */
+  promote?: PromotionRule;
+  /** where θ₀ came from (problem.initial), resolved when the job was created */
+  warmStart?: { job: string; model?: string; version?: number };
 }
+
+/** A model's champion job (models.ts), for problem.initial.fromModel. */
+export type ChampionLookup = (model: string, field: string) => Promise<{ job: string; version: number }>;
 
 export interface SubmitOptions {
   /** the schedule whose firing made it */
@@ -42,6 +49,8 @@ export interface SubmitOptions {
   execution?: string;
   /** false: prepare only (the Launch state runs it in its own execution) */
   start?: boolean;
+  /** the schedule's promotion rule, kept in the job's record for its final state */
+  promote?: PromotionRule;
 }
 
 const INVERT = 10 ** 13;
@@ -51,7 +60,7 @@ export class JobService {
   private readonly lock = new KeyedLock();
   private readonly now: () => number;
 
-  constructor(private readonly opts: ServiceOptions, private readonly root: BlobStore, private readonly datasets: DatasetService) {
+  constructor(private readonly opts: ServiceOptions, private readonly root: BlobStore, private readonly datasets: DatasetService, private readonly champion: ChampionLookup) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -80,10 +89,13 @@ export class JobService {
       // a named dataset's "latest" resolves now; the job's spec.json records the version
       const pinned = await this.datasets.resolve(spec);
       const dataset = await this.datasets.forJob(pinned);
-      const theta0 = await this.warmStart(pinned, dataset);
-      await prepareJob(store, pinned, dataset, this.shards(pinned, dataset), theta0).catch(jobRefused);
+      const warm = await this.warmStart(pinned, dataset);
+      await prepareJob(store, pinned, dataset, this.shards(pinned, dataset), warm?.theta).catch(jobRefused);
       const createdAt = new Date(this.now()).toISOString();
-      const rec: JobRecord = { id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}) };
+      const rec: JobRecord = {
+        id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}),
+        ...(opts.promote ? { promote: opts.promote } : {}), ...(warm ? { warmStart: warm.from } : {}),
+      };
       await putJson(store, "job.json", rec);
       await this.root.put(`index/${String(INVERT - this.now()).padStart(13, "0")}-${id}`, new Uint8Array(0));
       if (opts.start !== false) await this.opts.engine.start(this.jobRef(id));
@@ -91,19 +103,27 @@ export class JobService {
     });
   }
 
-  /** A warm start's θ₀ (problem.initial.fromJob): that job's model, checked against this job's network. */
-  private async warmStart(spec: JobSpec, dataset: Dataset | undefined): Promise<Float64Array | undefined> {
+  /** Whether a job with this id has been created. */
+  exists(id: string): Promise<boolean> {
+    return this.jobStore(id).has("job.json");
+  }
+
+  /** A warm start's θ₀ (problem.initial): that job's model, or the model's champion, checked against this job's network. */
+  private async warmStart(spec: JobSpec, dataset: Dataset | undefined): Promise<{ theta: Float64Array; from: NonNullable<JobRecord["warmStart"]> } | undefined> {
     const p = spec.problem;
     if ((p.type !== "classification" && p.type !== "regression") || !p.initial || !dataset) return undefined;
-    const from = p.initial.fromJob;
-    const path = [{ path: "problem.initial.fromJob", message: "" }];
-    const { card, theta } = await this.model(from).catch((e: unknown) => {
-      throw e instanceof ServiceError ? invalid(`problem.initial.fromJob: ${e.message}`, [{ ...path[0], message: e.message }]) : e;
+    const field = "fromJob" in p.initial ? "problem.initial.fromJob" : "problem.initial.fromModel";
+    const from: NonNullable<JobRecord["warmStart"]> = "fromJob" in p.initial
+      ? { job: p.initial.fromJob }
+      : { model: p.initial.fromModel, ...(await this.champion(p.initial.fromModel, field)) };
+    const where = from.model !== undefined ? `model "${from.model}" (version ${from.version}, job ${from.job})` : `job ${from.job}`;
+    const { card, theta } = await this.model(from.job).catch((e: unknown) => {
+      throw e instanceof ServiceError ? invalid(`${field}: ${e.message}`, [{ path: field, message: e.message }]) : e;
     });
     try {
-      return warmStartTheta(card, theta, networkModel(p.model, dataset), dataset, `job ${from}`);
+      return { theta: warmStartTheta(card, theta, networkModel(p.model, dataset), dataset, where), from };
     } catch (e) {
-      if (e instanceof WarmStartError) throw invalid(e.message, [{ ...path[0], message: e.message }]);
+      if (e instanceof WarmStartError) throw invalid(e.message, [{ path: field, message: e.message }]);
       throw e;
     }
   }
@@ -123,7 +143,7 @@ export class JobService {
     return spec.compute.shards ?? Math.min(this.opts.shards ?? 4, Math.max(1, dataset.train.rows));
   }
 
-  private async record(id: string): Promise<JobRecord> {
+  async record(id: string): Promise<JobRecord> {
     if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw notFound(`job ${id.slice(0, 80)}`);
     try {
       return (await getJson(this.jobStore(id), "job.json")) as JobRecord;

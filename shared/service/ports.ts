@@ -3,6 +3,7 @@
 // Functions and EventBridge Scheduler (stepFunctionsEngine.ts, eventBridgeScheduler.ts).
 
 import type { JobRef } from "../workflow/handlers.ts";
+import type { PromotionRule } from "../spec/api.ts";
 
 /** Runs prepared jobs: the local state machine, or Step Functions. */
 export interface Engine {
@@ -29,6 +30,8 @@ export interface ScheduleRecord {
   expression: string;
   template: unknown;
   createdAt: string;
+  /** retrain a model: promote each firing's job when it wins (api.ts PromotionRule) */
+  promote?: PromotionRule;
 }
 
 export interface ServiceOptions {

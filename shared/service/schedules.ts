@@ -1,15 +1,21 @@
 // Schedules: a job template fired on a rate or cron expression (the scheduler port arms it).
 // Each firing submits the template once, whoever calls: the firing's time is part of the
-// idempotency key. Layout under the service's store: schedules/<id>.json (the schedule and its
-// template), schedule-firings/<id>/<time> (the job each firing made).
+// idempotency key. A schedule with a promotion rule (promote) retrains a model: each firing
+// starts from the model's champion (unless the template sets problem.initial), the job's final
+// state promotes it if it wins, and a firing while the previous firing's job has not reached its
+// outcome is skipped, so firings never overlap. Layout under the service's store:
+// schedules/<id>.json (the schedule and its template), schedule-firings/<id>/<time> (the job
+// each firing made).
 
 import { nextFiring, parseSchedule, ScheduleExpressionError } from "../schedule/expression.ts";
-import type { ScheduleCreate, ScheduleView } from "../spec/api.ts";
+import type { PromotionRule, ScheduleCreate, ScheduleView } from "../spec/api.ts";
 import type { JobSpec } from "../spec/job.ts";
 import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
+import { keys } from "../workflow/jobStore.ts";
+import { readChampion } from "./models.ts";
 import type { DatasetService } from "./datasets.ts";
 import { invalid, notFound } from "./errors.ts";
-import { newId } from "./idempotency.ts";
+import { keyedId, newId } from "./idempotency.ts";
 import type { JobService } from "./jobs.ts";
 import type { ScheduleRecord, Scheduler } from "./ports.ts";
 
@@ -33,8 +39,14 @@ export class ScheduleService {
     }
     // the template must be a job this service can run, now rather than at the first firing
     // (a named dataset's "latest" is resolved again at every firing)
-    await this.datasets.forJob(await this.datasets.resolve(body.template as JobSpec));
-    const s: ScheduleRecord = { id: newId("s"), name: body.name, expression: body.expression, template: body.template, createdAt: new Date(this.now()).toISOString() };
+    const template = body.template as JobSpec;
+    await this.datasets.forJob(await this.datasets.resolve(template));
+    const p = template.problem;
+    if (body.promote?.metric === "validationAccuracy" && p.type !== "classification") throw invalid("validationAccuracy decides between classifiers; this template is a regression", [{ path: "promote.metric", message: "use validationLoss" }]);
+    if ((p.type === "classification" || p.type === "regression") && p.initial && "fromModel" in p.initial && (await readChampion(this.root, p.initial.fromModel)) === undefined) {
+      throw invalid(`no model named "${p.initial.fromModel}": a model is created by its first promotion`, [{ path: "template.problem.initial.fromModel", message: "unknown model" }]);
+    }
+    const s: ScheduleRecord = { id: newId("s"), name: body.name, expression: body.expression, template: body.template, createdAt: new Date(this.now()).toISOString(), ...(body.promote ? { promote: body.promote } : {}) };
     await putJson(this.root, `schedules/${s.id}.json`, s);
     await this.scheduler.arm(s);
     return this.view(s);
@@ -58,9 +70,35 @@ export class ScheduleService {
     await this.root.delete(`schedules/${id}.json`);
   }
 
-  /** The template of a stored schedule. */
-  async template(id: string): Promise<unknown> {
-    return ((await getJson(this.root, `schedules/${id}.json`)) as ScheduleRecord).template;
+  /**
+   * What the firing of schedule `id` at `at` submits: its template (with the model's champion as
+   * problem.initial when the schedule promotes and warm-starts) and its promotion rule; the job
+   * a retried firing made already; or "skip" when a promoting schedule's previous job has not
+   * reached its outcome yet.
+   */
+  async firing(id: string, at: number): Promise<{ template: unknown; promote?: PromotionRule } | { job: string } | "skip"> {
+    const s = (await getJson(this.root, `schedules/${id}.json`)) as ScheduleRecord;
+    if (!s.promote) return { template: s.template };
+    // a retried firing finds its job (the champion may have changed since)
+    const job = keyedId(firingKey(id, at));
+    if (await this.jobs.exists(job)) return { job };
+    if (await this.busy(id)) return "skip";
+    const template = s.template as JobSpec;
+    const p = template.problem;
+    if (!s.promote.warmStart || (p.type !== "classification" && p.type !== "regression") || p.initial) return { template, promote: s.promote };
+    const champion = await readChampion(this.root, s.promote.model);
+    return { template: champion ? { ...template, problem: { ...p, initial: { fromModel: s.promote.model } } } : template, promote: s.promote };
+  }
+
+  /** Whether the schedule's latest firing's job is queued, running, or ended without its outcome yet. */
+  private async busy(id: string): Promise<boolean> {
+    const firings = await this.root.list(`schedule-firings/${id}/`);
+    const last = firings.sort((a, b) => Number(a.split("/").pop()) - Number(b.split("/").pop())).pop();
+    if (!last) return false;
+    const job = new TextDecoder().decode(await this.root.get(last));
+    const { status } = await this.jobs.status(job);
+    if (status === "queued" || status === "running") return true;
+    return status !== "cancelled" && !(await this.jobs.jobStore(job).has(keys.outcome));
   }
 
   /** Records which job a firing made. */
@@ -70,14 +108,16 @@ export class ScheduleService {
 
   /** A schedule's firing at `at` (ms): submits its template once per firing, whoever calls. */
   async fire(id: string, at: number): Promise<string | null> {
-    let template: unknown;
+    let f: Awaited<ReturnType<ScheduleService["firing"]>>;
     try {
-      template = await this.template(id);
+      f = await this.firing(id, at);
     } catch (e) {
       if (e instanceof NotFoundError) return null; // deleted meanwhile
       throw e;
     }
-    const { id: job } = await this.jobs.submit(template, firingKey(id, at), { schedule: id });
+    if (f === "skip") return null;
+    if ("job" in f) return f.job;
+    const { id: job } = await this.jobs.submit(f.template, firingKey(id, at), { schedule: id, ...(f.promote ? { promote: f.promote } : {}) });
     await this.recordFiring(id, at, job);
     return job;
   }

@@ -2,7 +2,7 @@
 // Schemas in GET /openapi.json. The job body itself is the job spec (./job.ts).
 
 import { z } from "zod";
-import { JobSpec } from "./job.ts";
+import { JobSpec, MODEL_NAME } from "./job.ts";
 
 export const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
@@ -92,10 +92,52 @@ export const DatasetRegistration = z.strictObject({
 export const ScheduleExpressionText = z.string().min(6).max(256)
   .describe("rate(N unit) with unit second(s) (local server only), minute(s), hour(s) or day(s); or cron(minutes hours day-of-month month day-of-week year) as EventBridge writes it, in UTC");
 
+/** Which metric decides a promotion, and by how much the challenger must win. */
+export const PromotionRule = z.strictObject({
+  model: z.string().regex(MODEL_NAME, "a model name").describe("the model whose champion the job challenges (created by its first promotion)"),
+  metric: z.enum(["validationLoss", "validationAccuracy"]).default("validationLoss").describe("measured for both on the new job's validation split; validationAccuracy for classification only"),
+  minImprovement: z.number().min(0).default(0).describe("the challenger replaces the champion when it is better by at least this much (0: when it is not worse)"),
+  warmStart: z.boolean().default(true).describe("each firing starts from the model's champion, when it has one and the template sets no problem.initial"),
+}).meta({ id: "PromotionRule" });
+
+const ValidationMetrics = z.record(z.string(), z.number());
+
+export const ModelVersion = z.object({
+  version: z.int().min(1),
+  job: z.string(),
+  dataset: z.object({ source: z.string(), name: z.string().optional(), version: z.int().optional(), id: z.string().optional() }).describe("the job's data: a named dataset's name and version, a dataset id, or mnist"),
+  promoted: z.boolean(),
+  decision: z.string().describe("why, in words, with both numbers"),
+  rule: z.object({ metric: z.enum(["validationLoss", "validationAccuracy"]), minImprovement: z.number() }).nullable().describe("the rule that decided; null: a manual promotion"),
+  comparedWith: z.int().nullable().describe("the champion's version it was measured against; null: the first version"),
+  metrics: z.object({ challenger: ValidationMetrics.nullable(), champion: ValidationMetrics.nullable() }).describe("both models on this job's validation split"),
+  by: z.string().describe("who decided: a schedule, or POST /models/{name}/promote"),
+  decidedAt: z.iso.datetime(),
+}).meta({ id: "ModelVersion" });
+
+export const ModelView = z.object({
+  name: z.string(),
+  kind: DatasetKind,
+  features: z.array(z.string()),
+  outputs: z.array(z.string()),
+  createdAt: z.iso.datetime(),
+  champion: ModelVersion.nullable(),
+  versions: z.int().describe("decisions recorded"),
+  links: Links,
+}).meta({ id: "Model" });
+
+export const ModelList = z.object({ models: z.array(ModelView) }).meta({ id: "ModelList" });
+export const ModelVersionList = z.object({ name: z.string(), champion: z.int().nullable(), versions: z.array(ModelVersion) }).meta({ id: "ModelVersionList" });
+export const PromoteRequest = z.strictObject({ job: z.string().min(1).max(128).describe("a succeeded job of this service whose model has the model's features and outputs") }).meta({ id: "PromoteRequest" });
+
+export type ModelVersion = z.infer<typeof ModelVersion>;
+export type ModelView = z.infer<typeof ModelView>;
+
 export const ScheduleCreate = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
   expression: ScheduleExpressionText,
   template: JobSpec.describe("the job each firing submits"),
+  promote: PromotionRule.optional().describe("after each firing's job succeeds, promote it to the model's champion when it is not worse on its validation split"),
 }).meta({ id: "ScheduleCreate" });
 
 export const ScheduleView = z.object({
@@ -115,3 +157,4 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export type DatasetView = z.infer<typeof DatasetView>;
 export type ScheduleView = z.infer<typeof ScheduleView>;
 export type ScheduleCreate = z.infer<typeof ScheduleCreate>;
+export type PromotionRule = z.infer<typeof PromotionRule>;

@@ -73,6 +73,8 @@ export const ShardsData = z.strictObject({
 });
 
 export const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A model's name (GET /models/{name}): the same rule as a dataset's. */
+export const MODEL_NAME = DATASET_NAME;
 
 export const RegisteredData = z.strictObject({
   source: z.literal("dataset"),
@@ -102,10 +104,15 @@ export const CnnModel = z.strictObject({
 
 export const ModelSpec = z.discriminatedUnion("type", [MlpModel, CnnModel]);
 
-/** A warm start (shared/predict/warmStart.ts): θ₀ from a finished job whose network is this one. */
-const initial = z.strictObject({
-  fromJob: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, "a job id").describe("a finished job of this service (enkf serve's, or on AWS): its model.json must describe the same network (layers, activation, feature columns, outputs); enkf run reads the job from runs/service (or use --init-from DIR)"),
-}).optional().describe("warm start: θ₀ from a trained model instead of the seeded initialization (problem.seed)");
+/** A warm start (shared/predict/warmStart.ts): θ₀ from a finished job, or a model's champion, whose network is this one. */
+const initial = z.union([
+  z.strictObject({
+    fromJob: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, "a job id").describe("a finished job of this service (enkf serve's, or on AWS): its model.json must describe the same network (layers, activation, feature columns, outputs); enkf run reads the job from runs/service (or use --init-from DIR)"),
+  }),
+  z.strictObject({
+    fromModel: z.string().regex(MODEL_NAME, "a model name").describe("a model of this service (GET /models): its champion, resolved when the job is created or a schedule fires; the same network rules as fromJob"),
+  }),
+]).optional().describe("warm start: θ₀ from a trained model instead of the seeded initialization (problem.seed)");
 
 export const ClassificationProblem = z.strictObject({
   type: z.literal("classification"),

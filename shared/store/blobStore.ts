@@ -18,6 +18,16 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** removes the object (no error if absent) */
   delete(key: string): Promise<void>;
+  /** the object with its version (an S3 ETag, a directory's sha256), or null when absent: the
+   *  `expected` of a later putIfMatch */
+  getVersioned(key: string): Promise<{ bytes: Uint8Array; version: string } | null>;
+  /**
+   * Writes the object only if its version is still `expected` (null: only if it does not exist):
+   * a compare-and-swap. Answers the new version, or null when the object changed meanwhile (the
+   * caller re-reads and decides again). On S3 a conditional PutObject (If-Match / If-None-Match);
+   * on a directory an exclusive lock file around the check and the rename.
+   */
+  putIfMatch(key: string, bytes: Uint8Array, expected: string | null, contentType?: string): Promise<string | null>;
   /**
    * A time-limited URL that reads the object, or writes it (`put`, with the sha256 the reader will
    * check; the uploader sends the returned headers). Only stores reachable over HTTP (S3) have it.
@@ -69,5 +79,19 @@ export async function getJson(store: BlobStore, key: string): Promise<unknown> {
     return JSON.parse(text);
   } catch (e) {
     throw new IntegrityError(`${store.location}: object "${key}" is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Reads again while the object is caught mid-write (IntegrityError: bytes without their new
+ *  checksum), as a reader of an object that conditional writes replace can be; gives up after
+ *  about a quarter of a second. */
+export async function readSettled<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (!(e instanceof IntegrityError) || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 }

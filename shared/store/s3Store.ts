@@ -2,11 +2,13 @@
 // s3rver, …): `endpoint` with path-style addressing. Against non-AWS endpoints the SDK's default
 // request checksums are turned off (WHEN_REQUIRED): with them, some servers store streamed bodies
 // with the SDK's chunk framing inside. Each object's sha256 is stored as user metadata and checked
-// on read.
+// on read. putIfMatch is a conditional PutObject: If-Match on the ETag read, or If-None-Match: *
+// for a new object; 412 (PreconditionFailed) or 409 (ConditionalRequestConflict, a concurrent
+// conditional write) means the object changed meanwhile.
 
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { checkKey, NotFoundError, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
+import { checkKey, NotFoundError, readSettled, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -43,8 +45,51 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
     throw new StoreError(`${location}${key}: ${err.name ?? "error"}: ${err.message ?? String(e)}`);
   };
 
-  return {
+  async function read(key: string): Promise<{ bytes: Uint8Array; etag: string }> {
+    let bytes: Uint8Array, sum: string | undefined, etag: string;
+    try {
+      const r = await client.send(new GetObjectCommand({ Bucket, Key: objectKey(key) }));
+      if (!r.Body) throw new StoreError(`${location}${key}: empty response body`);
+      bytes = await r.Body.transformToByteArray();
+      sum = r.Metadata?.sha256;
+      etag = r.ETag ?? "";
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      return fail(key, e);
+    }
+    verify(location, key, bytes, sum);
+    return { bytes, etag };
+  }
+
+  const store: BlobStore = {
     location,
+    async getVersioned(key) {
+      try {
+        // an S3-compatible server may show a write in progress (S3 itself never does)
+        const { bytes, etag } = await readSettled(() => read(key));
+        if (!etag) throw new StoreError(`${location}${key}: the server answered no ETag, which a conditional write needs`);
+        return { bytes, version: etag };
+      } catch (e) {
+        if (e instanceof NotFoundError) return null;
+        throw e;
+      }
+    },
+    async putIfMatch(key, bytes, expected, contentType = "application/octet-stream") {
+      const sum = sha256Hex(bytes);
+      try {
+        const r = await client.send(new PutObjectCommand({
+          Bucket, Key: objectKey(key), Body: bytes, ContentType: contentType, ContentLength: bytes.length, Metadata: { sha256: sum },
+          ...(expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
+        }));
+        return r.ETag ?? sum;
+      } catch (e) {
+        const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+        const status = err.$metadata?.httpStatusCode;
+        // 412: the condition failed; 409: another conditional write won; 404: deleted meanwhile
+        if (status === 412 || status === 409 || err.name === "PreconditionFailed" || err.name === "ConditionalRequestConflict" || (expected !== null && (status === 404 || err.name === "NoSuchKey"))) return null;
+        return fail(key, e);
+      }
+    },
     async presign(key, op, seconds, sha256): Promise<{ url: string; headers: Record<string, string> }> {
       if (op === "get") return { url: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: objectKey(key) }), { expiresIn: seconds }), headers: {} };
       if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) throw new StoreError(`presigning an upload of ${key} needs the file's sha256 (64 hex digits)`);
@@ -63,18 +108,7 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       return sum;
     },
     async get(key) {
-      let bytes: Uint8Array, sum: string | undefined;
-      try {
-        const r = await client.send(new GetObjectCommand({ Bucket, Key: objectKey(key) }));
-        if (!r.Body) throw new StoreError(`${location}${key}: empty response body`);
-        bytes = await r.Body.transformToByteArray();
-        sum = r.Metadata?.sha256;
-      } catch (e) {
-        if (e instanceof StoreError) throw e;
-        return fail(key, e);
-      }
-      verify(location, key, bytes, sum);
-      return bytes;
+      return (await read(key)).bytes;
     },
     async has(key) {
       try {
@@ -117,4 +151,5 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       }
     },
   };
+  return store;
 }

@@ -12,7 +12,9 @@
 //             handler in the GPU container; a Distributed Map above 40 shards) → Reduce
 //   Next? ─ done → Finalize;  rollover → Rollover (start a fresh execution of this machine with
 //           the cursor, then end);  otherwise → Round
-//   any failure → RecordFailure → Failed
+//   Finalize, or any failure → RecordFailure, → Outcome (status and metrics; the service promotes
+//   a scheduled job to its model's champion when it wins) → Publish outcome (an EventBridge event,
+//   detail-type "enkf job outcome") → Ended? → Done, or Failed
 //
 // Every payload is the job cursor {job, round, shards, done, rollover, startRound, rolloverEvery,
 // startedAt}: a few hundred bytes plus one integer per shard, whatever K, n or the data size.
@@ -25,6 +27,10 @@
 // N = ⌊24,000 / (7·S + 11)⌋ rounds (rolloverRounds), leaving 1,000 events for Init, Finalize and
 // retries: N = 2,181 rounds for 1 shard, 564 for 4, 82 for 40. A Batch task (`submitJob.sync`)
 // adds a TaskSubmitted event, 8·S + 11 per round: N = 558 rounds for 4 shards on the GPU branch.
+
+/** The outcome event's source and detail-type (an EventBridge rule matches on them). */
+export const OUTCOME_SOURCE = "enkf";
+export const OUTCOME_DETAIL_TYPE = "enkf job outcome";
 
 /** Events one round costs for S shards: 7 per shard (8 for a Batch job) and 11 per round. */
 export const roundEvents = (shards: number, gpu = false) => (gpu ? 8 : 7) * shards + 11;
@@ -42,6 +48,10 @@ export interface WorkflowResources {
   reduce: string;
   finalize: string;
   recordFailure: string;
+  /** the job's outcome and promotion (the service's outcome handler) */
+  outcome: string;
+  /** the EventBridge bus the outcome is published on (a name or ARN) */
+  eventBus: string;
   /** the GPU option: the AWS Batch job queue and job definition whose container runs evaluate */
   gpu?: { jobQueue: string; jobDefinition: string };
 }
@@ -174,8 +184,22 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Catch: toFailure,
         End: true,
       },
-      Finalize: { Type: "Task", Resource: r.finalize, Retry: retry, Catch: toFailure, End: true },
-      RecordFailure: { Type: "Task", Resource: r.recordFailure, Next: "Failed" },
+      Finalize: { Type: "Task", Resource: r.finalize, Retry: retry, Catch: toFailure, Next: "Outcome" },
+      RecordFailure: { Type: "Task", Resource: r.recordFailure, Next: "Outcome" },
+      // the job has ended either way; a failure from here on is the outcome's, never the job's
+      Outcome: { Type: "Task", Resource: r.outcome, Retry: retry, Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Outcome failed" }], Next: "Publish outcome" },
+      "Publish outcome": {
+        Type: "Task",
+        Resource: "arn:aws:states:::events:putEvents",
+        Parameters: { Entries: [{ "Detail.$": "$", DetailType: OUTCOME_DETAIL_TYPE, Source: OUTCOME_SOURCE, EventBusName: r.eventBus }] },
+        ResultPath: null,
+        Retry: [{ ErrorEquals: ["EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException", "States.Timeout"], IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: "FULL" }],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "Ended?" }],
+        Next: "Ended?",
+      },
+      "Ended?": { Type: "Choice", Choices: [{ Variable: "$.status", StringEquals: "failed", Next: "Failed" }], Default: "Done" },
+      Done: { Type: "Succeed" },
+      "Outcome failed": { Type: "Fail", Error: "OutcomeFailed", Cause: "the job ended, but recording its outcome or promoting it failed: see the execution's Outcome state" },
       Failed: { Type: "Fail", Error: "JobFailed", Cause: "the job's failure.json in its store says why" },
     },
   };

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { INLINE_MAP_LIMIT, rolloverRounds } from "./definition.ts";
 import { openStore } from "../store/openStore.ts";
-import { evaluateStep, finalizeJob, initJob, recordFailure, reduceStep, resumePoint, WorkflowError } from "./steps.ts";
+import { evaluateStep, finalizeJob, initJob, recordFailure, recordOutcome, reduceStep, resumePoint, WorkflowError, type JobOutcome } from "./steps.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 
 const Job = z.strictObject({
@@ -39,6 +39,8 @@ const Cursor = z.object({
 const Start = z.object({ job: Job, startedAt: z.number().optional(), rolloverEvery: z.int().min(1).optional() });
 const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });
 const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+/** Finalize's or RecordFailure's output */
+export const OutcomeEvent = z.object({ job: Job, status: z.string() });
 
 export type ExecutionCursor = z.infer<typeof Cursor>;
 export type JobRef = z.infer<typeof Job>;
@@ -103,6 +105,11 @@ export function workflowHandlers(opts: HandlerOptions = {}) {
       const e = Failure.parse(event);
       await recordFailure(store(e.job), e.error ?? {});
       return { job: e.job, status: "failed" };
+    },
+    /** The Outcome state without a service (enkf run's store): status and metrics, no promotion. */
+    async outcome(event: unknown): Promise<JobOutcome & { job: JobRef }> {
+      const e = OutcomeEvent.parse(event);
+      return { job: e.job, ...(await recordOutcome(store(e.job), jobId(e.job), e.status)) };
     },
   };
 }

@@ -15,6 +15,8 @@
 //   theta-last.npy, model.json                 theta-last.npy the last one when they differ; model.json
 //                                              what applying the model needs, ../predict/modelCard.ts)
 //   failure.json                               why the job failed, written by the failure step
+//   outcome.json                               the job's outcome (status, metrics, promotion), written by the
+//                                              Outcome state and published as the EventBridge event
 // <r> and <s> are zero-padded to 6 digits so keys sort in order. Everything is sized by n, K or
 // the shard, never by the number of workers in one object, and the state machine's payloads carry
 // only the job's location and counters.
@@ -45,6 +47,7 @@ export const keys = {
   bestTheta: "best.theta.f64",
   history: "history.csv",
   failure: "failure.json",
+  outcome: "outcome.json",
 };
 
 export const f64Bytes = (a: Float64Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));

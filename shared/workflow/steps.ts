@@ -259,7 +259,8 @@ async function checkedShard(store: BlobStore, round: number, shard: number, k: n
 /** The whole dataset, decoded once per store and manifest (the reducer evaluates every few rounds). */
 let wholeDataset: { key: string; dataset: Dataset } | null = null;
 
-async function jobDataset(store: BlobStore): Promise<Dataset> {
+/** The prepared job's whole dataset (train, validation and test), decoded once per store and manifest. */
+export async function jobDataset(store: BlobStore): Promise<Dataset> {
   const manifest = await loadManifest(store);
   const key = `${store.location}|${JSON.stringify(manifest)}`;
   if (wholeDataset?.key !== key) wholeDataset = { key, dataset: await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`) };
@@ -340,4 +341,53 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
 /** Records why the job failed (the state machine's Catch routes here). */
 export async function recordFailure(store: BlobStore, error: { Error?: string; Cause?: string }): Promise<void> {
   await putJson(store, keys.failure, { status: "failed", error: error.Error ?? "Error", cause: error.Cause ?? "" });
+}
+
+/** What a job's promotion decided (the service's models.ts), as its outcome reports it. */
+export interface PromotionOutcome {
+  model: string;
+  promoted: boolean;
+  version?: number;
+  decision: string;
+  metrics?: { challenger: Record<string, number> | null; champion: Record<string, number> | null };
+}
+
+/** The job's outcome: the Outcome state's output, written to outcome.json and published as the event's detail. */
+export interface JobOutcome {
+  id: string;
+  /** succeeded, or failed (a cancelled job's execution is stopped before this state) */
+  status: "succeeded" | "failed";
+  /** why the run stopped (converged, max_iterations, early_stopped, …) or why it failed */
+  result: string;
+  metrics: Record<string, number>;
+  promotion: PromotionOutcome | null;
+}
+
+/**
+ * The Outcome state: the job's status and final metrics, and, where `promote` is given (the
+ * service, for a job whose schedule carries a promotion rule), its promotion, which only a
+ * succeeded job attempts. A retried state answers the outcome it wrote.
+ */
+export async function recordOutcome(store: BlobStore, id: string, runStatus: string, promote?: (status: JobOutcome["status"]) => Promise<PromotionOutcome | null>): Promise<JobOutcome> {
+  if (await store.has(keys.outcome)) {
+    try {
+      return (await getJson(store, keys.outcome)) as JobOutcome;
+    } catch (e) {
+      if (!(e instanceof IntegrityError)) throw e; // a write cut short: decide again (promotion is idempotent)
+    }
+  }
+  const failed = runStatus === "failed" || !(await store.has(keys.result));
+  const status: JobOutcome["status"] = failed ? "failed" : "succeeded";
+  let result = runStatus, metrics: Record<string, number> = {};
+  if (failed) {
+    const f = (await store.has(keys.failure)) ? ((await getJson(store, keys.failure)) as { error?: string; cause?: string }) : {};
+    result = [f.error, f.cause].filter(Boolean).join(": ").slice(0, 1000) || "failed";
+  } else {
+    const r = (await getJson(store, keys.result)) as { status: string; metrics?: Record<string, number> };
+    result = r.status;
+    metrics = Object.fromEntries(Object.entries(r.metrics ?? {}).filter(([, v]) => typeof v === "number" && Number.isFinite(v)));
+  }
+  const outcome: JobOutcome = { id, status, result, metrics, promotion: promote ? await promote(status) : null };
+  await putJson(store, keys.outcome, outcome);
+  return outcome;
 }

@@ -22,12 +22,13 @@ const gpuTemplate = Template.fromStack(gpuStack);
 /** The deployed definition's text with every ARN token replaced by the local engine's placeholder. */
 function deployedDefinition(t: Template): string {
   const [machine] = Object.values(t.findResources("AWS::StepFunctions::StateMachine")) as { Properties: { DefinitionString: { "Fn::Join": [string, unknown[]] } } }[];
-  const names: Record<string, string> = { launch: "launch", init: "init", evaluate: "evaluate", reduce: "reduce", finalize: "finalize", recordFailure: "record-failure" };
+  const names: Record<string, string> = { launch: "launch", init: "init", evaluate: "evaluate", reduce: "reduce", finalize: "finalize", recordFailure: "record-failure", outcome: "outcome" };
   return machine.Properties.DefinitionString["Fn::Join"][1].map((p) => {
     if (typeof p === "string") return p;
     const id = (p as { Ref?: string }).Ref ?? (p as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
     if (id.startsWith("GpuQueue")) return localGpu.jobQueue;
     if (id.startsWith("GpuEvaluate")) return localGpu.jobDefinition;
+    if (id.startsWith("JobOutcomes")) return "enkf-local";
     const fn = Object.keys(names).find((n) => id.startsWith(n));
     return `arn:aws:lambda:us-east-1:000000000000:function:enkf-${names[fn!]}`;
   }).join("");
@@ -57,7 +58,7 @@ describe("the CDK app", () => {
 
   it("runs every task on Node.js 22, arm64, with the ONNX Runtime layer on evaluate", () => {
     const fns = template.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs22.x" } });
-    expect(Object.keys(fns).length).toBe(7);
+    expect(Object.keys(fns).length).toBe(8);
     for (const f of Object.values(fns)) expect((f as { Properties: { Architectures: string[] } }).Properties.Architectures).toEqual(["arm64"]);
     template.hasResourceProperties("AWS::Lambda::Function", { MemorySize: 3008, Timeout: 300, Layers: [Match.anyValue()] });
     template.hasResourceProperties("AWS::Lambda::LayerVersion", { CompatibleArchitectures: ["arm64"], CompatibleRuntimes: ["nodejs22.x"] });
@@ -79,7 +80,7 @@ describe("the CDK app", () => {
   });
 
   it("gives each function least privilege: named actions only, evaluate writes only partials", () => {
-    for (const prefix of ["launch", "init", "evaluate", "reduce", "finalize", "recordFailure", "api"]) {
+    for (const prefix of ["launch", "init", "evaluate", "reduce", "finalize", "recordFailure", "outcome", "api"]) {
       const statements = statementsOf(prefix);
       expect(statements.length).toBeGreaterThan(0);
       for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
@@ -88,13 +89,33 @@ describe("the CDK app", () => {
     expect(JSON.stringify(evaluateWrites)).toMatch(/rounds\/\*\/partials\/\*/);
     expect(JSON.stringify(evaluateWrites)).not.toMatch(/state\/|result\.json/);
     expect(statementsOf("recordFailure").flatMap((s) => [s.Action].flat())).toEqual(["s3:PutObject"]);
+    // the outcome writes its outcome.json and the model registry, nothing of a job's run
+    const outcomeWrites = JSON.stringify(statementsOf("outcome").filter((s) => [s.Action].flat().includes("s3:PutObject")));
+    expect(outcomeWrites).toContain("/jobs/*/outcome.json");
+    expect(outcomeWrites).toContain("/models/*");
+    expect(outcomeWrites).not.toMatch(/state\/|result\.json|theta/);
     // the API's router writes the service's prefixes, never a job's state or result objects alone
     const api = statementsOf("api");
     const apiWrites = JSON.stringify(api.filter((s) => [s.Action].flat().includes("s3:PutObject")));
-    for (const prefix of ["jobs", "index", "datasets", "schedules"]) expect(apiWrites).toContain(`/${prefix}/*`);
+    for (const prefix of ["jobs", "index", "datasets", "dataset-names", "schedules", "models"]) expect(apiWrites).toContain(`/${prefix}/*`);
     const passRole = api.find((s) => [s.Action].flat().includes("iam:PassRole")) as Statement & { Condition?: unknown };
     expect(passRole.Condition).toEqual({ StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } });
     expect(JSON.stringify(api.find((s) => [s.Action].flat().includes("scheduler:CreateSchedule"))?.Resource)).toContain("-schedules/*");
+  });
+
+  it("publishes each job's outcome on its own EventBridge bus, which only the state machine may put events on", () => {
+    template.hasResourceProperties("AWS::Events::EventBus", { Name: "Test-outcomes" });
+    const text = deployedDefinition(template);
+    const def = JSON.parse(text) as { States: Record<string, { Type: string; Resource?: string; Next?: string; Parameters?: { Entries: { Source: string; DetailType: string; EventBusName: string }[] } }> };
+    expect(def.States["Publish outcome"].Resource).toBe("arn:aws:states:::events:putEvents");
+    expect(def.States["Publish outcome"].Parameters!.Entries[0]).toMatchObject({ Source: "enkf", DetailType: "enkf job outcome", EventBusName: "enkf-local" });
+    expect(def.States.Finalize.Next).toBe("Outcome");
+    expect(def.States.RecordFailure.Next).toBe("Outcome");
+    const puts = Object.values(template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp("^WorkflowRole") }] } }))
+      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement)
+      .filter((s) => [s.Action].flat().includes("events:PutEvents"));
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0].Resource)).toContain("JobOutcomes");
   });
 
   it("serves the HTTP API through one router function, IAM-authorized except the OpenAPI document, with access logs", () => {

@@ -92,6 +92,46 @@ describe.each(kinds)("BlobStore: %s", (_name, make) => {
     expect(err.message).toMatch(/"theta\.bin" is corrupt/);
   });
 
+  it("writes conditionally: create-only, then only over the version read; a stale version is refused and changes nothing", async () => {
+    const { store } = make();
+    expect(await store.getVersioned("pointer.json")).toBeNull();
+    const v1 = await store.putIfMatch("pointer.json", pattern(64, 1), null);
+    expect(v1).not.toBeNull();
+    // create-only again: the object exists now
+    expect(await store.putIfMatch("pointer.json", pattern(64, 2), null)).toBeNull();
+    const read1 = await store.getVersioned("pointer.json");
+    expect(read1!.version).toBe(v1);
+    expect(Buffer.from(read1!.bytes).equals(Buffer.from(pattern(64, 1)))).toBe(true);
+    const v2 = await store.putIfMatch("pointer.json", pattern(64, 3), read1!.version);
+    expect(v2).not.toBeNull();
+    expect(v2).not.toBe(v1);
+    // a writer still holding version 1 loses, and the object stays version 2
+    expect(await store.putIfMatch("pointer.json", pattern(64, 4), v1)).toBeNull();
+    const read2 = await store.getVersioned("pointer.json");
+    expect(read2!.version).toBe(v2);
+    expect(Buffer.from(read2!.bytes).equals(Buffer.from(pattern(64, 3)))).toBe(true);
+    expect(await store.list("")).toEqual(["pointer.json"]);
+  });
+
+  it("lets exactly one of many racing conditional writes over the same version through, and loses no update when the losers retry", async () => {
+    const { store } = make();
+    await store.putIfMatch("counter.json", new TextEncoder().encode("[]"), null);
+    const first = await store.getVersioned("counter.json");
+    const race = await Promise.all(Array.from({ length: 8 }, (_, i) => store.putIfMatch("counter.json", new TextEncoder().encode(JSON.stringify([i])), first!.version)));
+    expect(race.filter((v) => v !== null)).toHaveLength(1);
+    // read-modify-write with retries: every writer's entry ends up in the list
+    const append = async (i: number) => {
+      for (;;) {
+        const cur = (await store.getVersioned("counter.json"))!;
+        const list = JSON.parse(new TextDecoder().decode(cur.bytes)) as number[];
+        if ((await store.putIfMatch("counter.json", new TextEncoder().encode(JSON.stringify([...list, i])), cur.version)) !== null) return;
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, (_, i) => append(100 + i)));
+    const final = JSON.parse(new TextDecoder().decode((await store.getVersioned("counter.json"))!.bytes)) as number[];
+    expect(final.slice(1).sort()).toEqual([100, 101, 102, 103, 104, 105]);
+  });
+
   it("stores JSON and refuses bad keys", async () => {
     const { store } = make();
     await putJson(store, "spec.json", { name: "x", k: [1, 2] });

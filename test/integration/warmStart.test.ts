@@ -2,7 +2,7 @@
 // (problem.initial.fromJob over HTTP) whose network is this job's; a warm-started job reaches the
 // cold-started job's best validation loss in fewer iterations; a mismatched network or an unknown
 // job is refused, naming the field and what differs, with nothing started.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,5 +102,32 @@ describe("warm starts over HTTP (problem.initial.fromJob)", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.message).toMatch(/problem\.initial\.fromJob: .*jnope.* not found/);
     expect((await call("GET", "/jobs")).body.jobs.length).toBe(before);
+
+    // a model's champion: problem.initial.fromModel over HTTP, and in enkf run from runs/service
+    const promoted = await call("POST", "/models/warm-model/promote", { job: cold.body.id });
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    expect(promoted.body).toMatchObject({ version: 1, job: cold.body.id, promoted: true, by: "POST /models/{name}/promote" });
+    const fromModel = await call("POST", "/jobs", spec([16], { initial: { fromModel: "warm-model" } }));
+    expect(fromModel.status, JSON.stringify(fromModel.body)).toBe(202);
+    const theta1 = new Float64Array(new Uint8Array(readFileSync(join(jobs, fromModel.body.id, "init.theta.f64"))).buffer);
+    expect(Array.from(theta1)).toEqual(Array.from(theta0));
+    await done(fromModel.body.id);
+    const cwd = join(tmp, "cli");
+    mkdirSync(join(cwd, "runs"), { recursive: true });
+    symlinkSync(join(tmp, "service"), join(cwd, "runs", "service"));
+    writeFileSync(join(cwd, "data.csv"), csv());
+    const short = (extra: Record<string, unknown>) => ({ ...job([16], extra), stop: { maxIterations: 10, evaluateEvery: 5, earlyStopping: false } });
+    writeFileSync(join(cwd, "model.json"), JSON.stringify(short({ initial: { fromModel: "warm-model" } })));
+    writeFileSync(join(cwd, "plain.json"), JSON.stringify(short({})));
+    const a = runCli(["run", "model.json", "--out", "a", "--quiet"], { cwd });
+    expect(a.code, a.stderr).toBe(0);
+    const b = runCli(["run", "plain.json", "--out", "b", "--quiet", "--init-from", cold.body.id], { cwd });
+    expect(b.code, b.stderr).toBe(0);
+    const untimed = (h: History) => h.map((r) => ({ ...r, seconds: 0 }));
+    expect(untimed(result(join(cwd, "a")).history)).toEqual(untimed(result(join(cwd, "b")).history));
+    writeFileSync(join(cwd, "nomodel.json"), JSON.stringify(short({ initial: { fromModel: "nope" } })));
+    const none = runCli(["run", "nomodel.json", "--out", "c", "--quiet"], { cwd });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/problem\.initial\.fromModel: no model named "nope"/);
   }, 240_000);
 });

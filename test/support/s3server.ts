@@ -1,5 +1,7 @@
 // A real S3-compatible server for integration tests: s3rver (npm) in its own process on
-// 127.0.0.1, a fresh data directory, one bucket; stopped and removed by stop().
+// 127.0.0.1, a fresh data directory, one bucket; stopped and removed by stop(). s3rverMain.cjs
+// runs it with S3's conditional writes (If-Match / If-None-Match on PutObject), which s3rver
+// 3.7.1 lacks.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,8 +31,8 @@ async function freePort(): Promise<number> {
 export async function startS3Server(bucket = "enkf-test"): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), "s3rver-"));
   const port = await freePort();
-  const bin = join(import.meta.dirname, "..", "..", "node_modules", "s3rver", "bin", "s3rver.js");
-  const child: ChildProcess = spawn(process.execPath, [bin, "-d", dir, "-a", "127.0.0.1", "-p", String(port), "--configure-bucket", bucket], { stdio: ["ignore", "pipe", "pipe"] });
+  const main = join(import.meta.dirname, "s3rverMain.cjs");
+  const child: ChildProcess = spawn(process.execPath, [main, dir, String(port), bucket], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within 20 s:\n${log}`)), 20_000);

@@ -1,0 +1,17 @@
+// The service as the state machine's Launch and Outcome functions build it: the jobs bucket from
+// the environment, and an engine and scheduler that do nothing (the execution they run in is the
+// job's, and they never schedule), built once per cold start.
+
+import { readConfig, required } from "../shared/config.ts";
+import { Service } from "../shared/service/service.ts";
+
+let service: Service | undefined;
+
+export function workflowService(): Service {
+  service ??= new Service({
+    location: `s3://${required(readConfig(), "bucket")}/`,
+    engine: { start: async () => undefined, stop: async () => undefined },
+    scheduler: { allowSeconds: false, arm: async () => undefined, disarm: async () => undefined },
+  });
+  return service;
+}
