@@ -29,7 +29,14 @@ const RegistrationBody = DatasetRegistration.extend({
   files: z.array(z.strictObject({ path: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(2).max(10_000),
 });
 
+const VersionRegistration = z.strictObject({
+  kind: z.enum(["classification", "regression"]),
+  columns: z.strictObject({ features: z.array(z.string()).min(1), label: z.string().optional() }).describe("the columns of the manifest being uploaded (as enkf data writes them); checked against version 1's now, and against the manifest when the version is read"),
+  files: RegistrationBody.shape.files,
+}).meta({ id: "DatasetVersionRegistration" });
+
 const DatasetVersionView = z.object({ name: z.string(), version: z.int(), dataset: DatasetView }).meta({ id: "DatasetVersion" });
+const DatasetVersionUpload = z.object({ name: z.string(), version: z.int(), dataset: DatasetView, uploads: DatasetUpload.shape.uploads, expiresInSeconds: z.int() }).meta({ id: "DatasetVersionUpload" });
 const DatasetVersionList = z.object({ name: z.string(), versions: z.array(DatasetVersionView) }).meta({ id: "DatasetVersionList" });
 
 /** A CSV upload's body and query (label, kind, testFraction, seed); 400 names every bad parameter. */
@@ -184,12 +191,17 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
     {
       method: "POST", path: "/datasets/{name}/versions", mutates: true,
       doc: {
-        summary: "Add a version to the named dataset {name} (created by its first version): text/csv, with label, kind, testFraction and seed in the query as for POST /datasets. A version is immutable; one whose columns differ from version 1's is refused (400, naming the columns). Jobs name it with { source: dataset, name, version: latest | n }.",
+        summary: "Add a version to the named dataset {name} (created by its first version): text/csv, with label, kind, testFraction and seed in the query as for POST /datasets; or, on S3 stores, application/json { kind, columns, files } answered with presigned upload URLs as POST /datasets answers (\"latest\" skips a version until its files are uploaded). A version is immutable; one whose columns differ from version 1's is refused (400, naming the columns). Jobs name it with { source: dataset, name, version: latest | n }.",
+        body: { schema: VersionRegistration, type: "application/json" },
         query: { label: "the label column", kind: "classification (default) or regression", testFraction: "held-out fraction (default 0.2)", seed: "split seed (default 0)" },
-        responses: { 201: DatasetVersionView },
+        responses: { 201: z.union([DatasetVersionView, DatasetVersionUpload]) },
       },
       async handler(req, p) {
-        if (mediaType(req) !== "text/csv") throw new ApiError(415, "unsupported_media_type", "send the version as text/csv, with the label column in the query");
+        if (mediaType(req) === "application/json") {
+          const v = await service.datasets.registerVersion(p.name, jsonBody(req, VersionRegistration));
+          return json(201, v, { location: `/datasets/${p.name}/versions` });
+        }
+        if (mediaType(req) !== "text/csv") throw new ApiError(415, "unsupported_media_type", "send the version as text/csv, with the label column in the query, or as application/json { kind, columns, files } for presigned uploads (S3 stores)");
         const { text, opts } = csvUpload(req, []);
         const v = await service.datasets.addVersion(p.name, text, opts);
         return json(201, v, { location: `/datasets/${p.name}/versions` });

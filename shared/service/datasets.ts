@@ -23,7 +23,11 @@ interface DatasetRecord {
   createdAt: string;
   /** files still to be uploaded through presigned URLs (AWS registration) */
   files?: { path: string; sha256: string }[];
+  /** a named dataset's version registered for upload: the columns its manifest must have */
+  columns?: { features: string[]; label?: string };
 }
+
+type Upload = { path: string; url: string; method: "PUT"; headers: Record<string, string> };
 
 export interface CsvUpload {
   name: string;
@@ -73,31 +77,49 @@ export class DatasetService {
     }
   }
 
-  /** A new version of the named dataset `name` from a CSV upload: its columns must be the first version's. */
-  async addVersion(name: string, text: string, opts: Omit<CsvUpload, "name">): Promise<DatasetVersionView> {
+  /** Why `columns` cannot be a version of the named dataset (empty: they can). */
+  private columnProblems(name: string, rec: NameRecord, kind: "classification" | "regression", columns: { features: string[]; label?: string }): void {
+    if (rec.kind !== kind) throw invalid(`dataset "${name}" is a ${rec.kind} dataset; this version is ${kind}`, [{ path: "kind", message: `expected ${rec.kind}` }]);
+    const missing = rec.columns.features.filter((c) => !columns.features.includes(c)), extra = columns.features.filter((c) => !rec.columns.features.includes(c));
+    const problems = [
+      ...(missing.length ? [`missing ${missing.map((c) => `"${c}"`).join(", ")}`] : []),
+      ...(extra.length ? [`new ${extra.map((c) => `"${c}"`).join(", ")}`] : []),
+      ...(!missing.length && !extra.length && rec.columns.features.join(",") !== columns.features.join(",") ? ["the same columns in another order"] : []),
+      ...(rec.columns.label !== columns.label ? [`label "${columns.label}" where version 1 has "${rec.columns.label}"`] : []),
+    ];
+    if (problems.length) throw invalid(`this version's columns do not match version 1 of dataset "${name}" (${rec.columns.features.join(", ")}; label ${rec.columns.label}): ${problems.join("; ")}`, [{ path: "columns", message: problems.join("; ") }]);
+  }
+
+  /** Appends a version to the named dataset, one at a time per name, after checking its columns against version 1's. */
+  private appendVersion<T extends { dataset: DatasetView }>(name: string, kind: "classification" | "regression", columns: { features: string[]; label?: string }, store: () => Promise<T>): Promise<T & { name: string; version: number }> {
     if (!DATASET_NAME.test(name)) throw invalid("a dataset name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", [{ path: "name", message: "invalid name" }]);
-    const ds = this.parseCsv(text, opts);
     // one version at a time per name, so two uploads never take the same number
     return this.names.run(name, async () => {
       const rec = await this.nameRecord(name);
-      const columns = ds.columns ?? { features: [] };
-      if (rec) {
-        if (rec.kind !== opts.kind) throw invalid(`dataset "${name}" is a ${rec.kind} dataset; this version is ${opts.kind}`, [{ path: "kind", message: `expected ${rec.kind}` }]);
-        const missing = rec.columns.features.filter((c) => !columns.features.includes(c)), extra = columns.features.filter((c) => !rec.columns.features.includes(c));
-        const problems = [
-          ...(missing.length ? [`missing ${missing.map((c) => `"${c}"`).join(", ")}`] : []),
-          ...(extra.length ? [`new ${extra.map((c) => `"${c}"`).join(", ")}`] : []),
-          ...(!missing.length && !extra.length && rec.columns.features.join(",") !== columns.features.join(",") ? ["the same columns in another order"] : []),
-          ...(rec.columns.label !== columns.label ? [`label "${columns.label}" where version 1 has "${rec.columns.label}"`] : []),
-        ];
-        if (problems.length) throw invalid(`this version's columns do not match version 1 of dataset "${name}" (${rec.columns.features.join(", ")}; label ${rec.columns.label}): ${problems.join("; ")}`, [{ path: "columns", message: problems.join("; ") }]);
-      }
-      const view = await this.storeDataset(ds, { name, kind: opts.kind });
+      if (rec) this.columnProblems(name, rec, kind, columns);
+      const stored = await store();
       const version = (rec?.versions.length ?? 0) + 1;
-      const next: NameRecord = { name, kind: opts.kind, columns: rec?.columns ?? columns, versions: [...(rec?.versions ?? []), { version, id: view.id, createdAt: view.createdAt }] };
+      const next: NameRecord = { name, kind, columns: rec?.columns ?? columns, versions: [...(rec?.versions ?? []), { version, id: stored.dataset.id, createdAt: stored.dataset.createdAt }] };
       await putJson(this.root, this.nameKey(name), next);
-      return { name, version, dataset: view };
+      return { ...stored, name, version };
     });
+  }
+
+  /** A new version of the named dataset `name` from a CSV upload: its columns must be the first version's. */
+  async addVersion(name: string, text: string, opts: Omit<CsvUpload, "name">): Promise<DatasetVersionView> {
+    const ds = this.parseCsv(text, opts);
+    const v = await this.appendVersion(name, opts.kind, ds.columns ?? { features: [] }, async () => ({ dataset: await this.storeDataset(ds, { name, kind: opts.kind }) }));
+    return { name: v.name, version: v.version, dataset: v.dataset };
+  }
+
+  /**
+   * A new version whose sharded files the client uploads through presigned URLs (S3 stores): the
+   * declared columns are checked against version 1's now, and the uploaded manifest's against the
+   * declared ones when the version is read. "latest" means the latest version that is ready.
+   */
+  async registerVersion(name: string, body: Omit<Registration, "name"> & { columns: { features: string[]; label?: string } }): Promise<DatasetVersionView & { uploads: Upload[]; expiresInSeconds: number }> {
+    const v = await this.appendVersion(name, body.kind, body.columns, () => this.registerUpload({ name, kind: body.kind, files: body.files }, body.columns));
+    return { name: v.name, version: v.version, dataset: v.dataset, uploads: v.uploads, expiresInSeconds: v.expiresInSeconds };
   }
 
   /** The versions of a named dataset, oldest first. */
@@ -117,8 +139,18 @@ export class DatasetService {
     const rec = await this.nameRecord(name);
     if (!rec) throw invalid(`no dataset named "${name}": upload a version with POST /datasets/${name}/versions`, [{ path: "problem.data.name", message: "unknown dataset" }]);
     const want = p.data.version ?? "latest";
-    const v = want === "latest" ? rec.versions[rec.versions.length - 1] : rec.versions.find((x) => x.version === want);
-    if (!v) throw invalid(`dataset "${name}" has versions 1 to ${rec.versions.length}; there is no version ${want}`, [{ path: "problem.data.version", message: "no such version" }]);
+    let v: NameRecord["versions"][number] | undefined;
+    if (want === "latest") {
+      // the latest version whose files are all uploaded
+      for (let i = rec.versions.length - 1; i >= 0 && !v; i--) {
+        const r = await this.record(rec.versions[i].id);
+        if (r && (await this.ready(r))) v = rec.versions[i];
+      }
+      if (!v) throw invalid(`dataset "${name}" has no version whose files are all uploaded yet`, [{ path: "problem.data.name", message: "no ready version" }]);
+    } else {
+      v = rec.versions.find((x) => x.version === want);
+      if (!v) throw invalid(`dataset "${name}" has versions 1 to ${rec.versions.length}; there is no version ${want}`, [{ path: "problem.data.version", message: "no such version" }]);
+    }
     return { ...spec, problem: { ...p, data: { ...p.data, version: v.version, id: v.id } } } as JobSpec;
   }
 
@@ -180,10 +212,10 @@ export class DatasetService {
   }
 
   /** Registers a dataset whose sharded files the client uploads itself, through presigned URLs. */
-  async registerUpload(body: Registration): Promise<{ dataset: DatasetView; uploads: { path: string; url: string; method: "PUT"; headers: Record<string, string> }[]; expiresInSeconds: number }> {
+  async registerUpload(body: Registration, columns?: { features: string[]; label?: string }): Promise<{ dataset: DatasetView; uploads: Upload[]; expiresInSeconds: number }> {
     if (!this.root.presign) throw invalid("this server's store takes no direct uploads; POST the data as text/csv");
     if (!body.files.some((f) => f.path === "manifest.json")) throw invalid("the files include manifest.json (the sharded format's index, as enkf data writes it)", [{ path: "files", message: "no manifest.json" }]);
-    const rec: DatasetRecord = { id: newId("d"), name: body.name, kind: body.kind, createdAt: new Date(this.now()).toISOString(), files: body.files };
+    const rec: DatasetRecord = { id: newId("d"), name: body.name, kind: body.kind, createdAt: new Date(this.now()).toISOString(), files: body.files, ...(columns ? { columns } : {}) };
     await putJson(this.root, this.file(rec.id, "dataset.json"), rec);
     const seconds = this.presignSeconds;
     const uploads = [];
@@ -231,6 +263,9 @@ export class DatasetService {
     const read = (path: string) => this.root.get(this.file(id, path));
     try {
       const manifest = parseManifest(new TextDecoder().decode(await read("manifest.json")), `dataset ${id}`);
+      if (rec.columns && JSON.stringify(manifest.columns ?? null) !== JSON.stringify(rec.columns)) {
+        throw new DataError(`dataset ${id}: the uploaded manifest's columns ${JSON.stringify(manifest.columns ?? null)} are not the ${JSON.stringify(rec.columns)} this version was registered with`);
+      }
       return await decodeShards(manifest, read, `dataset ${id}`);
     } catch (e) {
       // an upload whose bytes do not match the sha256 it was registered with

@@ -8,11 +8,11 @@
 import type { Dataset } from "../data/types.ts";
 import type { JobStatus, JobView, PromotionRule } from "../spec/api.ts";
 import type { JobSpec } from "../spec/job.ts";
-import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
+import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { openStore } from "../store/openStore.ts";
 import type { JobRef } from "../workflow/handlers.ts";
 import { keys } from "../workflow/jobStore.ts";
-import { prepareJob } from "../workflow/steps.ts";
+import { prepareJob, type JobOutcome } from "../workflow/steps.ts";
 import type { DatasetService } from "./datasets.ts";
 import { busy, conflict, invalid, notFound, ServiceError } from "./errors.ts";
 import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
@@ -180,8 +180,22 @@ export class JobService {
       ...jobProgress(status, iteration, max, last?.seconds),
       metrics: { objective: num(last?.objective), batchAccuracy: num(last?.batchAccuracy), ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])) },
       ...(message ? { message } : {}),
+      ...(rec.warmStart ? { warmStart: rec.warmStart } : {}),
+      ...(await this.promotion(store)),
       links: this.links(id),
     };
+  }
+
+  /** The promotion its outcome.json records, once the Outcome state has run. */
+  private async promotion(store: BlobStore): Promise<{ promotion?: JobView["promotion"] }> {
+    if (!(await store.has(keys.outcome))) return {};
+    try {
+      const p = ((await getJson(store, keys.outcome)) as JobOutcome).promotion;
+      return { promotion: p ? { model: p.model, promoted: p.promoted, ...(p.version !== undefined ? { version: p.version } : {}), decision: p.decision } : null };
+    } catch (e) {
+      if (e instanceof IntegrityError) return {}; // being written
+      throw e;
+    }
   }
 
   links(id: string): Record<string, string> {

@@ -9,6 +9,8 @@ import { LocalRunner } from "../../local/runner.ts";
 import { toRequest, toResult } from "../../functions/api.ts";
 import { runLocalWorkflow } from "../../local/engine.ts";
 import { encodeShards } from "../../shared/data/shards.ts";
+import { csvDataset } from "../../shared/data/csv.ts";
+import { getJson } from "../../shared/store/blobStore.ts";
 import { decodeNpyFloat64 } from "../../shared/formats/npy.ts";
 import { startS3Server, type S3Server } from "../support/s3server.ts";
 import { randomClassification } from "../support/synthetic.ts";
@@ -94,6 +96,51 @@ describe("the API on an S3 store, through the Lambda adapter", () => {
   });
 });
 
+describe("named dataset versions uploaded through presigned URLs", () => {
+  it("checks the declared columns against version 1, skips a version for latest until its files are uploaded, and uses it then", async () => {
+    const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+    const version = (rows: number, seed: number, header = "a,b,y") => {
+      const lines = [header];
+      for (let i = 0; i < rows; i++) lines.push(`${(i * 0.37 + seed) % 1},${(i * 0.61) % 1},${i % 2 ? "p" : "q"}`);
+      const encoded = encodeShards(csvDataset(lines.join("\n") + "\n", "v", { label: "y", kind: "classification", standardize: true, testFraction: 0.2, seed }), 1);
+      const files = [...encoded.files, { path: "manifest.json", bytes: new TextEncoder().encode(JSON.stringify(encoded.manifest)) }];
+      return { files, body: { kind: "classification", columns: encoded.manifest.columns, files: files.map((f) => ({ path: f.path, sha256: sha(f.bytes) })) } };
+    };
+    const uploadAll = async (reg: { uploads: { path: string; url: string; headers: Record<string, string> }[] }, files: { path: string; bytes: Uint8Array }[]) => {
+      for (const f of files) {
+        const up = reg.uploads.find((u) => u.path === f.path)!;
+        expect((await fetch(up.url, { method: "PUT", headers: up.headers, body: f.bytes })).status).toBe(200);
+      }
+    };
+    const job = { ...spec("unused"), name: "presigned-job", problem: { ...spec("unused").problem, data: { source: "dataset", name: "presigned" } } };
+    const specOf = async (id: string) => (await getJson(api.service.jobs.jobStore(id), "spec.json")) as { problem: { data: { version: number } } };
+
+    const v1 = version(100, 1);
+    const r1 = await lambda("POST", "/datasets/presigned/versions", v1.body);
+    expect(r1.status, JSON.stringify(r1.body)).toBe(201);
+    expect(r1.body).toMatchObject({ name: "presigned", version: 1, dataset: { status: "pending" } });
+    const early = await lambda("POST", "/jobs", job);
+    expect(early.status).toBe(400);
+    expect(early.body.error.message).toMatch(/no version whose files are all uploaded yet/);
+    await uploadAll(r1.body, v1.files);
+    const j1 = await lambda("POST", "/jobs", job);
+    expect(j1.status, JSON.stringify(j1.body)).toBe(202);
+    expect((await specOf(j1.body.id)).problem.data.version).toBe(1);
+
+    const other = await lambda("POST", "/datasets/presigned/versions", version(80, 2, "a,c,y").body);
+    expect(other.status).toBe(400);
+    expect(other.body.error.details[0].path).toBe("columns");
+    const v2 = version(120, 3);
+    const r2 = await lambda("POST", "/datasets/presigned/versions", v2.body);
+    expect(r2.body.version).toBe(2);
+    // still uploading: latest is version 1
+    expect((await specOf((await lambda("POST", "/jobs", job)).body.id)).problem.data.version).toBe(1);
+    await uploadAll(r2.body, v2.files);
+    expect((await specOf((await lambda("POST", "/jobs", job)).body.id)).problem.data.version).toBe(2);
+    expect((await lambda("GET", "/datasets/presigned/versions")).body.versions.map((v: { version: number; dataset: { status: string } }) => [v.version, v.dataset.status])).toEqual([[1, "ready"], [2, "ready"]]);
+  }, 60_000);
+});
+
 describe("the Launch state (a schedule's firing on AWS)", () => {
   it("creates and runs the firing's job; a retried firing ends as a duplicate", async () => {
     const s = await api.service.schedules.create({ name: "hourly", expression: "rate(1 hour)", template: spec((await api.service.datasets.list())[0].id) as never });
@@ -109,7 +156,7 @@ describe("the Launch state (a schedule's firing on AWS)", () => {
     const again = await runLocalWorkflow({ job: { store: "unused" }, input, launch, onEvent: (e) => { if (e.type === "StateEntered" && e.state) states.push(e.state.name); } });
     expect(states).toEqual(["Start?", "Launch", "Launched?", "Duplicate firing"]);
     expect(again.status).toBe("unknown");
-    expect((await api.service.jobs.list(100)).jobs.length).toBe(2);
+    expect((await api.service.jobs.list(100)).jobs.filter((j) => j.name === "s3-job").length).toBe(2);
     expect((await api.service.schedules.list())[0].firings).toBe(1);
   });
 });

@@ -66,6 +66,8 @@ describe("scheduled retraining with promotion (enkf serve)", () => {
     expect(m2.challenger!.validationLoss).toBeLessThanOrEqual(m2.champion!.validationLoss);
     const run2 = (await call("GET", `/jobs/${second.id}/result`)).body.result.metrics;
     expect(Math.abs(m2.challenger!.validationLoss - run2.validationLoss)).toBeLessThan(1e-4 * run2.validationLoss);
+    const view2 = (await call("GET", `/jobs/${second.id}`)).body;
+    expect(view2).toMatchObject({ warmStart: { model: "signs-model", version: 1, job: first.id }, promotion: { model: "signs-model", promoted: true, version: 2 } });
     const leftovers = (await jobsNamed("retrain")).filter((j) => j.id !== first.id && j.id !== second.id);
     expect(leftovers, "no firing after the schedule was deleted").toEqual([]);
 
