@@ -15,7 +15,7 @@ import type { RunResult } from "../shared/enkf/types.ts";
 import { encodeNpyFloat64 } from "../shared/formats/npy.ts";
 import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts";
 import { parseJobText } from "../shared/spec/parse.ts";
-import type { JobSpec } from "../shared/spec/job.ts";
+import { problemRegularization, type JobSpec } from "../shared/spec/job.ts";
 import type { Problem } from "../shared/problems/types.ts";
 import { isNetworkProblem } from "../shared/problems/network.ts";
 import type { NetworkModel } from "../shared/models/model.ts";
@@ -32,6 +32,8 @@ import { checkLimits, LimitError } from "../shared/spec/limits.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
 import { runWorkflow } from "./workflowRun.ts";
 import { readChampion } from "../shared/service/models.ts";
+import { loadObservations } from "../shared/setup/observations.ts";
+import { InverseProblemError } from "../shared/problems/inverse.ts";
 import { localStore } from "../shared/store/localStore.ts";
 
 /** Writes a run file; a file-system failure becomes a one-line error naming the path. */
@@ -115,8 +117,11 @@ async function prepareProblem(job: JobSpec, file: string, flags: RunFlags): Prom
   const dataset = await loadJobDataset(job, file);
   const theta0 = await warmStart(job, dataset, flags);
   try {
-    return { problem: jobProblem(job, dataset, theta0), ...(dataset ? { dataset } : {}) };
+    const observations = job.problem.type === "inverse" ? await loadObservations(job.problem, dirname(resolve(file))) : undefined;
+    return { problem: jobProblem(job, dataset, theta0, observations), ...(dataset ? { dataset } : {}) };
   } catch (e) {
+    // a mistake in the problem's definition (observations, bounds, names) is bad input
+    if (e instanceof InverseProblemError) throw new CliError(2, `invalid problem in ${file}: ${e.message}`);
     throw new CliError(1, `cannot build problem: ${(e as Error).message}`);
   }
 }
@@ -134,7 +139,7 @@ async function prepareKernel(job: JobSpec, problem: Problem, io: Io): Promise<En
 /** Iterates the job with progress, yielding to the event loop now and then so signals get through. */
 async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | undefined, flags: RunFlags, io: Io, cancelled: () => boolean, outDir: string): Promise<RunResult> {
   const progress = flags.quiet ? null : progressSink(io.stderr, job.stop.maxIterations, job.stop.timeLimit);
-  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization, kernel }, { cancelled });
+  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel }, { cancelled });
   let lastYield = performance.now();
   // progress.json for `enkf watch`: the latest row, at most once a second
   let lastProgress = 0;
@@ -197,6 +202,7 @@ function summary(result: RunResult, outDir: string, model: boolean): string {
     (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
     (acc !== undefined ? `, test accuracy ${acc.toFixed(4)}` : "") +
     `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
+    (result.parameters ? `  parameters: ${Object.entries(result.parameters).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(", ")}\n` : "") +
     bestLine(result) +
     `  wrote ${outDir}/{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}${model ? "model.json," : ""}history.csv,spec.json,plots/}\n`;
 }

@@ -15,7 +15,7 @@ export interface Rule {
   why: string;
 }
 
-const PURE = "shared/(math|spec|losses|models|formats|schedule)/";
+const PURE = "shared/(math|spec|losses|models|formats|schedule|simulators)/";
 const IO = /^(node:)?(fs|fs\/promises|net|http|https|child_process|worker_threads|dgram)$|^@aws-sdk\/|^aws-local-stepfunctions$|^onnxruntime/;
 
 export const RULES: Rule[] = [
@@ -23,7 +23,7 @@ export const RULES: Rule[] = [
   { from: /^(functions|infra)\//, to: /^(local|cli)\//, why: "deployed code never imports the local runtime or the CLI" },
   { from: /^infra\//, to: /^functions\//, why: "infra declares topology; it names the functions' entry files, never imports them" },
   { from: /^local\//, to: /^(cli|functions)\//, why: "the local runtime runs shared/workflow's handlers, not the deployed entry points" },
-  { from: new RegExp(`^${PURE}`), to: /^shared\/(?!(math|spec|losses|models|formats|schedule)\/)/, why: "the math and the schema depend on nothing above them" },
+  { from: new RegExp(`^${PURE}`), to: /^shared\/(?!(math|spec|losses|models|formats|schedule|simulators)\/)/, why: "the math and the schema depend on nothing above them" },
   { from: new RegExp(`^(${PURE}|shared/enkf/)`), to: IO, why: "the math imports no I/O" },
   { from: /^shared\/(kernels|problems|data|distributed)\//, to: /^shared\/(enkf|workflow|service|api|setup|store|plan)\//, why: "kernels, problems, data and shard evaluation sit below the algorithm and the workflow" },
   { from: /^shared\/enkf\//, to: /^shared\/(workflow|service|api|setup|store|plan|report|output)\//, why: "the algorithm knows nothing of the workflow, the store or the service" },

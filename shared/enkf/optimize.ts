@@ -190,8 +190,9 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
   if (evaluate && status !== "failed") Object.assign(metrics, await evaluate(theta));
   const base = { status, message, iterations: history.length, objective: driver.objective, evaluations: driver.evaluations, seconds: now() - t0, history };
   const { best, lastIsResult } = evaluate && status !== "failed" ? finalChoice(selection, stop, history.length, metrics) : { best: selection.best, lastIsResult: !bestTheta };
-  if (lastIsResult || !best || !bestTheta) return { ...base, theta, metrics, ...(best ? { best } : {}) };
-  return { ...base, theta: bestTheta, metrics: best.metrics, best, last: { theta, metrics } };
+  const named = (t: Float64Array) => (problem.parameters ? { parameters: problem.parameters(t) } : {});
+  if (lastIsResult || !best || !bestTheta) return { ...base, theta, metrics, ...(best ? { best } : {}), ...named(theta) };
+  return { ...base, theta: bestTheta, metrics: best.metrics, best, last: { theta, metrics }, ...named(bestTheta) };
 }
 
 /** Runs a job to completion. */

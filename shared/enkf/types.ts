@@ -62,4 +62,6 @@ export interface RunResult {
   best?: { iteration: number; metrics: Record<string, number> };
   /** the last θ and its metrics, when it is not `theta` */
   last?: { theta: Float64Array; metrics: Record<string, number> };
+  /** an inverse problem's parameters at `theta`, by name, in their own units */
+  parameters?: Record<string, number>;
 }

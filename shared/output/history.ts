@@ -45,6 +45,7 @@ export function resultDocument(result: RunResult, ctx: ResultDocumentContext): R
     evaluations: result.evaluations,
     seconds: result.seconds,
     metrics: result.metrics,
+    ...(result.parameters ? { parameters: result.parameters } : {}),
     ...(result.best ? { best: result.best } : {}),
     ...(result.last ? { last: { iteration: result.iterations, metrics: result.last.metrics } } : {}),
     files: ctx.files,

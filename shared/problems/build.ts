@@ -7,6 +7,7 @@ import { networkProblem } from "./network.ts";
 import { oscillatory } from "./oscillatory.ts";
 import { quadratic } from "./quadratic.ts";
 import { rosenbrock } from "./rosenbrock.ts";
+import { inverseProblem, type Observations } from "./inverse.ts";
 import type { Problem } from "./types.ts";
 
 export interface BuildContext {
@@ -18,6 +19,8 @@ export interface BuildContext {
   sumForm?: boolean;
   /** network problems: a warm start's θ₀ */
   theta0?: Float64Array;
+  /** inverse problems: the observations and noise, files read (observations.ts) */
+  observations?: Observations;
 }
 
 /** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
@@ -38,6 +41,10 @@ export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem
     case "quadratic": return quadratic(spec);
     case "oscillatory": return oscillatory(spec);
     case "rosenbrock": return rosenbrock(spec);
+    case "inverse": {
+      if (!ctx.observations) throw new Error('problem "inverse" needs its observations loaded');
+      return inverseProblem(spec, ctx.observations);
+    }
     case "classification":
     case "regression": {
       if (!ctx.dataset) throw new Error(`problem "${spec.type}" needs its dataset loaded`);

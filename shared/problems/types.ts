@@ -38,4 +38,6 @@ export interface Problem {
    * given, computes the model's outputs for a block of rows (a fast kernel's forward pass).
    */
   evaluate?(theta: Float64Array, predict?: Predictor): Promise<Record<string, number>>;
+  /** the parameters θ stands for, by name and in their own units (inverse problems) */
+  parameters?(theta: Float64Array): Record<string, number>;
 }

@@ -134,7 +134,44 @@ export const RegressionProblem = z.strictObject({
   regularization,
 }).describe("fit a network to real-valued targets");
 
-export const ProblemSpec = z.discriminatedUnion("type", [QuadraticProblem, OscillatoryProblem, RosenbrockProblem, ClassificationProblem, RegressionProblem]);
+const NumbersOrFile = z.union([
+  z.array(z.number()).min(1).max(10_000_000),
+  z.string().regex(/\.npy$/, "a .npy file").describe("a .npy file of float64 or float32 numbers, relative to the job file"),
+]);
+
+const Bound = z.number().nullable();
+export const InverseParameter = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a parameter name (letters, digits, _)").describe("the forward model's parameter this one sets"),
+  prior: z.strictObject({ mean: z.number(), std: z.number().gt(0) }).describe("in the parameter's own (constrained) units; θ₀ is its mean"),
+  bounds: z.tuple([Bound, Bound]).default([null, null]).describe("[lower, upper], null for none: optimized through a log (one bound) or logit (two) transform"),
+}).superRefine((p, ctx) => {
+  const [lo, hi] = p.bounds;
+  if (lo !== null && hi !== null && !(lo < hi)) ctx.addIssue({ code: "custom", path: ["bounds"], message: `the lower bound ${lo} is not below the upper bound ${hi}` });
+  else if ((lo !== null && !(p.prior.mean > lo)) || (hi !== null && !(p.prior.mean < hi))) ctx.addIssue({ code: "custom", path: ["prior", "mean"], message: `the prior's mean ${p.prior.mean} is not strictly inside the bounds` });
+});
+
+export const Lorenz96Forward = z.strictObject({
+  type: z.literal("lorenz96"),
+  variables: z.int().min(4).max(10_000).default(40).describe("N, the ring's variables"),
+  dt: z.number().gt(0).max(1).default(0.01).describe("the Runge–Kutta step"),
+  spinup: z.int().min(0).max(10_000_000).default(500).describe("steps discarded before averaging"),
+  steps: z.int().min(1).max(10_000_000).default(2000).describe("steps averaged over"),
+  forcing: z.number().default(8).describe("F where it is not a calibrated parameter"),
+  coupling: z.number().default(1).describe("α where it is not a calibrated parameter"),
+}).describe("the built-in Lorenz-96 ring dx_i/dt = α(x_{i+1} − x_{i−2})x_{i−1} − x_i + F, observed through 4 time- and ring-averaged moments ⟨x⟩, ⟨x²⟩, ⟨x_i x_{i+1}⟩, ⟨x_i x_{i+2}⟩; its parameters are forcing and coupling");
+
+export const InverseProblem = z.strictObject({
+  type: z.literal("inverse"),
+  forward: z.discriminatedUnion("type", [Lorenz96Forward]).describe("the forward model G (for now the built-in lorenz96; onnx, http and lambda forwards are issue 16's next steps)"),
+  observations: z.strictObject({
+    values: NumbersOrFile.describe("y, as long as G's output"),
+    noise: z.strictObject({ std: z.union([z.number().gt(0), NumbersOrFile]).describe("the observation noise's standard deviation: one for all, or one per value") }),
+  }),
+  parameters: z.array(InverseParameter).min(1).max(1000).describe("the unknowns, in θ's order"),
+  prior: z.boolean().default(true).describe("add the prior term ½Σ((θ − μ)/σ)² (in the unconstrained parameters) to Φ"),
+}).describe("calibrate a forward model's parameters to observations: Φ(θ) = ½‖Γ^{-1/2}(G(u(θ)) − y)‖² + the prior term");
+
+export const ProblemSpec = z.discriminatedUnion("type", [QuadraticProblem, OscillatoryProblem, RosenbrockProblem, ClassificationProblem, RegressionProblem, InverseProblem]);
 
 // ---------------------------------------------------------------- optimizer pieces
 export const SigmaSchedule = z.discriminatedUnion("schedule", [
@@ -325,3 +362,7 @@ export type ModelSpec = z.infer<typeof ModelSpec>;
 export type SigmaSpec = z.infer<typeof Sigma>;
 export type GammaSpec = z.infer<typeof Gamma>;
 export type LineSearchSpec = z.infer<typeof LineSearch>;
+
+/** The problem's ½α‖θ‖² weight (0 where it has none: an inverse problem has its prior instead). */
+export const problemRegularization = (p: ProblemSpec): number => ("regularization" in p ? p.regularization : 0);
+export type InverseProblem = z.infer<typeof InverseProblem>;

@@ -10,7 +10,7 @@ import { optimizeAll } from "../../shared/enkf/optimize.ts";
 import { decodeNpyFloat64 } from "../../shared/formats/npy.ts";
 import { referenceKernel } from "../../shared/kernels/reference.ts";
 import { jobKernel, jobProblem } from "../../shared/setup/jobSetup.ts";
-import { JobSpec } from "../../shared/spec/job.ts";
+import { JobSpec, problemRegularization } from "../../shared/spec/job.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { openStore } from "../../shared/store/openStore.ts";
 import { getJson } from "../../shared/store/blobStore.ts";
@@ -33,7 +33,7 @@ async function inProcess(spec: object, dataset = ds) {
   const job = JobSpec.parse(spec);
   if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
   const problem = jobProblem(job, dataset);
-  return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization, kernel: referenceKernel(problem, job.optimizer.ensembleSize) });
+  return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel: referenceKernel(problem, job.optimizer.ensembleSize) });
 }
 
 let server: S3Server;

@@ -6,7 +6,7 @@ import { eki } from "../../shared/enkf/eki.ts";
 import { fitLine } from "../../shared/math/stats.ts";
 import { buildProblem } from "../../shared/problems/build.ts";
 import { objectiveGradient, gradientWorkspace } from "../../shared/problems/objective.ts";
-import { JobFields, JobSpec, Sigma, type JobSpecInput } from "../../shared/spec/job.ts";
+import { JobFields, JobSpec, problemRegularization, Sigma, type JobSpecInput } from "../../shared/spec/job.ts";
 import type { z } from "zod";
 
 type SigmaInput = z.input<typeof Sigma>;
@@ -15,7 +15,7 @@ import { fillGaussian, Stream } from "../../shared/math/rng.ts";
 
 function run(input: JobSpecInput): Promise<RunResult> {
   const job = JobSpec.parse(input);
-  return optimizeAll({ problem: buildProblem(job.problem), optimizer: job.optimizer, stop: job.stop, regularization: job.problem.regularization });
+  return optimizeAll({ problem: buildProblem(job.problem), optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem) });
 }
 
 const quad = { type: "quadratic", dimension: 100, condition: 100, seed: 1 } as const;
