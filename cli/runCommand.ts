@@ -32,7 +32,7 @@ import { checkLimits, LimitError } from "../shared/spec/limits.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
 import { runWorkflow } from "./workflowRun.ts";
 import { readChampion } from "../shared/service/models.ts";
-import { loadObservations } from "../shared/setup/observations.ts";
+import { loadForward, loadObservations } from "../shared/setup/inverseInputs.ts";
 import { InverseProblemError } from "../shared/problems/inverse.ts";
 import { localStore } from "../shared/store/localStore.ts";
 
@@ -117,8 +117,9 @@ async function prepareProblem(job: JobSpec, file: string, flags: RunFlags): Prom
   const dataset = await loadJobDataset(job, file);
   const theta0 = await warmStart(job, dataset, flags);
   try {
-    const observations = job.problem.type === "inverse" ? await loadObservations(job.problem, dirname(resolve(file))) : undefined;
-    return { problem: jobProblem(job, dataset, theta0, observations), ...(dataset ? { dataset } : {}) };
+    const base = dirname(resolve(file));
+    const inverse = job.problem.type === "inverse" ? { observations: await loadObservations(job.problem, base), forward: await loadForward(job.problem, base) } : undefined;
+    return { problem: jobProblem(job, dataset, theta0, inverse), ...(dataset ? { dataset } : {}) };
   } catch (e) {
     // a mistake in the problem's definition (observations, bounds, names) is bad input
     if (e instanceof InverseProblemError) throw new CliError(2, `invalid problem in ${file}: ${e.message}`);

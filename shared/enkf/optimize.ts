@@ -19,6 +19,7 @@ import { recordIteration, type RunProgress, type StopDecision } from "./stopping
 import { discrepancyLevel, discrepancyStop, emptySelection, evaluationDue, finalChoice, observeEvaluation, type SelectionState } from "./selection.ts";
 import type { HistoryRow, Optimizer, RunResult, RunStatus } from "./types.ts";
 import { referenceKernel } from "../kernels/reference.ts";
+import { batchedKernel } from "../kernels/batched.ts";
 import { denseMatrices } from "../models/model.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 
@@ -87,7 +88,7 @@ function stepDriver(opt: Optimizer, stop: StopSpec): Driver {
 /** Builds the optimizer a job names; the modified EnKF evaluates through `kernel` (default: reference). */
 async function createDriver(problem: Problem, spec: OptimizerSpec, stop: StopSpec, alpha: number, theta0: Float64Array, kernel?: EnsembleKernel): Promise<Driver> {
   switch (spec.method) {
-    case "modified-enkf": return enkfDriver(problem, spec, stop, alpha, kernel ?? referenceKernel(problem, spec.ensembleSize), theta0);
+    case "modified-enkf": return enkfDriver(problem, spec, stop, alpha, kernel ?? (problem.forwardBatch ? batchedKernel(problem, spec.ensembleSize) : referenceKernel(problem, spec.ensembleSize)), theta0);
     case "enkf": return stepDriver(eki(problem, spec, alpha, theta0), stop);
     case "gradient-descent": return stepDriver(gradientDescent(problem, spec, alpha, theta0), stop);
   }

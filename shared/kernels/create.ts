@@ -9,6 +9,7 @@ import type { ComputeSpec, OptimizerSpec } from "../spec/job.ts";
 import { gpuKernel, type GpuEnsembleKernel } from "./gpu.ts";
 import { loadOrt, onnxKernel, type Ort } from "./onnx.ts";
 import { referenceKernel } from "./reference.ts";
+import { batchedKernel } from "./batched.ts";
 import type { EnsembleKernel } from "./types.ts";
 
 export class BackendError extends Error {
@@ -26,6 +27,11 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
     return undefined;
   }
   const k = optimizer.ensembleSize;
+  // a forward that only runs in batches (an ONNX graph of the user's) is its own backend
+  if (problem.forwardBatch) {
+    if (backend !== "auto" && backend !== "reference") throw new BackendError(`compute.backend "${backend}" runs the service's own networks; this problem's forward evaluates itself (use "auto")`);
+    return batchedKernel(problem, k);
+  }
   if (backend === "reference") return referenceKernel(problem, k);
   // Ω is generated on one worker thread per core (bits do not depend on the split), unless the
   // caller already runs one kernel per core (the workflow's evaluate workers)

@@ -7,7 +7,7 @@ import { networkProblem } from "./network.ts";
 import { oscillatory } from "./oscillatory.ts";
 import { quadratic } from "./quadratic.ts";
 import { rosenbrock } from "./rosenbrock.ts";
-import { inverseProblem, type Observations } from "./inverse.ts";
+import { inverseProblem, type BatchForward, type Observations } from "./inverse.ts";
 import type { Problem } from "./types.ts";
 
 export interface BuildContext {
@@ -19,8 +19,9 @@ export interface BuildContext {
   sumForm?: boolean;
   /** network problems: a warm start's θ₀ */
   theta0?: Float64Array;
-  /** inverse problems: the observations and noise, files read (observations.ts) */
+  /** inverse problems: the observations and noise, files read, and a loaded onnx forward (setup/inverseInputs.ts) */
   observations?: Observations;
+  forward?: BatchForward;
 }
 
 /** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
@@ -43,7 +44,7 @@ export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem
     case "rosenbrock": return rosenbrock(spec);
     case "inverse": {
       if (!ctx.observations) throw new Error('problem "inverse" needs its observations loaded');
-      return inverseProblem(spec, ctx.observations);
+      return inverseProblem(spec, ctx.observations, ctx.forward);
     }
     case "classification":
     case "regression": {

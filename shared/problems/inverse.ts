@@ -5,7 +5,8 @@
 // the prior (μ_j, σ_j) is the user's prior in constrained units carried into θ. The prior term is
 // part of F, as extra outputs θ_j with targets μ_j and weights 1/σ_j², so both ensemble methods see
 // one least-squares problem. θ₀ is the prior mean. Results name the parameters in their units.
-// The forward models so far: the built-in Lorenz-96 (../simulators/lorenz96.ts).
+// The forward models so far: the built-in Lorenz-96 (../simulators/lorenz96.ts), a linear map,
+// and an ONNX graph of the user's (run in batches, asynchronously: forwardBatch).
 
 import { leastSquares } from "../losses/leastSquares.ts";
 import { constrain, constrainedGaussian, BoundsError, type Bounds } from "../math/constrain.ts";
@@ -30,35 +31,73 @@ export interface Observations {
 export interface InverseProblem extends Problem {
   /** u(θ) by name, in the parameters' own units */
   parameters(theta: Float64Array): Record<string, number>;
-  /** ½‖Γ^{-1/2}(G(u(θ)) − y)‖² alone, and per observation (misfit / m ≈ ½ at the noise level) */
-  misfit(theta: Float64Array): number;
+  /** ½‖Γ^{-1/2}(G(u(θ)) − y)‖² alone */
+  misfit(theta: Float64Array): Promise<number>;
   /** G's output length m */
   readonly observed: number;
 }
 
 type Spec = InverseProblemSpec;
 
-/** G(u) for the forward the spec names, and its output length. */
-function forwardModel(spec: Spec): { outputs: number; names: readonly string[]; run: (u: Map<string, number>, out: Float64Array) => void } {
-  const f = spec.forward;
-  const names = ["forcing", "coupling"] as const;
-  const opts = { variables: f.variables, dt: f.dt, spinup: f.spinup, steps: f.steps };
-  return {
-    outputs: LORENZ96_OBSERVED,
-    names,
-    run(u, out) {
-      const p: Lorenz96Parameters = { forcing: u.get("forcing") ?? f.forcing, coupling: u.get("coupling") ?? f.coupling };
-      lorenz96Statistics(p, opts, out);
-    },
-  };
+/** A forward that runs on batches, asynchronously (an ONNX graph loaded by ../setup/inverseInputs.ts). */
+export interface BatchForward {
+  /** m, its outputs per point */
+  readonly outputs: number;
+  /** points it takes per call at most */
+  readonly batch: number;
+  /** out (count × m) ← G at `count` points u (count × n, member-major) */
+  run(u: Float64Array, count: number, out: Float64Array): Promise<void>;
 }
 
-export function inverseProblem(spec: Spec, obs: Observations): InverseProblem {
-  const g = forwardModel(spec);
+/** G in the constrained parameters: one point at a time (the built-ins) or in batches. */
+type Forward =
+  | { outputs: number; names: readonly string[] | null; run: (u: Float64Array, out: Float64Array) => void }
+  | { outputs: number; names: null; batch: BatchForward };
+
+/** G for the forward the spec names; `names` are its parameters (null: any, in θ's order). */
+function forwardModel(spec: Spec, loaded: BatchForward | undefined): Forward {
+  const f = spec.forward;
+  const n = spec.parameters.length;
+  if (f.type === "lorenz96") {
+    const opts = { variables: f.variables, dt: f.dt, spinup: f.spinup, steps: f.steps };
+    const index = { forcing: -1, coupling: -1 };
+    spec.parameters.forEach((p, j) => { if (p.name === "forcing" || p.name === "coupling") index[p.name] = j; });
+    return {
+      outputs: LORENZ96_OBSERVED,
+      names: ["forcing", "coupling"],
+      run(u, out) {
+        const p: Lorenz96Parameters = { forcing: index.forcing >= 0 ? u[index.forcing] : f.forcing, coupling: index.coupling >= 0 ? u[index.coupling] : f.coupling };
+        lorenz96Statistics(p, opts, out);
+      },
+    };
+  }
+  if (f.type === "linear") {
+    const m = f.matrix.length;
+    f.matrix.forEach((row, r) => { if (row.length !== n) throw new InverseProblemError(`problem.forward.matrix[${r}]`, `${row.length} columns for ${n} parameters`); });
+    if (f.offset && f.offset.length !== m) throw new InverseProblemError("problem.forward.offset", `${f.offset.length} values for the matrix's ${m} rows`);
+    const A = Float64Array.from(f.matrix.flat()), b = f.offset ? Float64Array.from(f.offset) : new Float64Array(m);
+    return {
+      outputs: m,
+      names: null,
+      run(u, out) {
+        for (let r = 0; r < m; r++) {
+          let s = b[r];
+          for (let j = 0; j < n; j++) s += A[r * n + j] * u[j];
+          out[r] = s;
+        }
+      },
+    };
+  }
+  if (!loaded) throw new Error("an onnx forward is loaded before the problem is built (setup/inverseInputs.ts)");
+  return { outputs: loaded.outputs, names: null, batch: loaded };
+}
+
+export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForward): InverseProblem {
+  const g = forwardModel(spec, loaded);
   const m = g.outputs, n = spec.parameters.length;
   const seen = new Set<string>();
   spec.parameters.forEach((p, j) => {
-    if (!g.names.includes(p.name)) throw new InverseProblemError(`problem.parameters[${j}].name`, `"${p.name}" is not a parameter of the ${spec.forward.type} forward model (${g.names.join(", ")})`);
+    if (g.names && !g.names.includes(p.name)) throw new InverseProblemError(`problem.parameters[${j}].name`, `"${p.name}" is not a parameter of the ${spec.forward.type} forward model (${g.names!.join(", ")})`);
     if (seen.has(p.name)) throw new InverseProblemError(`problem.parameters[${j}].name`, `"${p.name}" is named twice`);
     seen.add(p.name);
   });
@@ -85,9 +124,15 @@ export function inverseProblem(spec: Spec, obs: Observations): InverseProblem {
     weights[r] = 1 / (s * s);
   }
   if (withPrior) for (let j = 0; j < n; j++) { target[m + j] = prior[j].mean; weights[m + j] = 1 / (prior[j].std * prior[j].std); }
-  const u = new Map<string, number>();
+  const u = new Float64Array(n);
   const gOut = new Float64Array(m);
-  const setU = (theta: Float64Array) => { spec.parameters.forEach((p, j) => u.set(p.name, constrain(theta[j], bounds[j]))); };
+  const setU = (theta: Float64Array) => { for (let j = 0; j < n; j++) u[j] = constrain(theta[j], bounds[j]); };
+  /** G at one θ into gOut */
+  const single = async (theta: Float64Array) => {
+    setU(theta);
+    if ("run" in g) g.run(u, gOut);
+    else await g.batch.run(u, 1, gOut);
+  };
 
   const problem: InverseProblem = {
     kind: "inverse",
@@ -97,6 +142,7 @@ export function inverseProblem(spec: Spec, obs: Observations): InverseProblem {
     loss: leastSquares(target, { weights }),
     initial: () => Float64Array.from(prior, (p) => p.mean),
     forward(theta, out) {
+      if (!("run" in g)) throw new Error(`the ${spec.forward.type} forward runs in batches: evaluate it through forwardBatch (the modified EnKF does)`);
       setU(theta);
       g.run(u, gOut);
       out.set(gOut);
@@ -105,17 +151,32 @@ export function inverseProblem(spec: Spec, obs: Observations): InverseProblem {
     parameters(theta) {
       return Object.fromEntries(spec.parameters.map((p, j) => [p.name, constrain(theta[j], bounds[j])]));
     },
-    misfit(theta) {
-      setU(theta);
-      g.run(u, gOut);
+    async misfit(theta) {
+      await single(theta);
       let phi = 0;
       for (let r = 0; r < m; r++) { const e = gOut[r] - target[r]; phi += 0.5 * weights[r] * e * e; }
       return phi;
     },
     async evaluate(theta) {
-      const misfit = problem.misfit(theta);
+      const misfit = await problem.misfit(theta);
       return { misfit, misfitPerObservation: misfit / m };
     },
   };
+  if (!("run" in g)) {
+    const B = g.batch.batch;
+    const uB = new Float64Array(B * n), gB = new Float64Array(B * m);
+    problem.forwardBatch = async (points, count, out) => {
+      for (let c0 = 0; c0 < count; c0 += B) {
+        const rows = Math.min(B, count - c0);
+        for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) uB[i * n + j] = constrain(points[(c0 + i) * n + j], bounds[j]);
+        await g.batch.run(uB.subarray(0, rows * n), rows, gB.subarray(0, rows * m));
+        for (let i = 0; i < rows; i++) {
+          const o = out.subarray((c0 + i) * size, (c0 + i + 1) * size);
+          o.set(gB.subarray(i * m, (i + 1) * m));
+          if (withPrior) for (let j = 0; j < n; j++) o[m + j] = points[(c0 + i) * n + j];
+        }
+      }
+    };
+  }
   return problem;
 }

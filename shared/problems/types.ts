@@ -20,8 +20,14 @@ export interface Problem {
   readonly lossRows?: number;
   /** a fresh copy of the start point θ₀ */
   initial(): Float64Array;
-  /** out ← F(θ) */
+  /** out ← F(θ) (a problem with only a batched forward throws here: use forwardBatch) */
   forward(theta: Float64Array, out: Float64Array): void;
+  /**
+   * out ← F at `count` points at once (member-major: point j is points[j·n, (j+1)·n), its outputs
+   * out[j·M, (j+1)·M)), asynchronously: forwards that run elsewhere or in batches (an ONNX graph).
+   * Where present, the modified EnKF evaluates through it (kernels/batched.ts).
+   */
+  forwardBatch?(points: Float64Array, count: number, out: Float64Array): Promise<void>;
   /** out ← J(θ)ᵀ v, the exact vector–Jacobian product, where the problem has one (baselines, tests) */
   vjp?(theta: Float64Array, v: Float64Array, out: Float64Array): void;
   /** the known global minimiser θ*, for built-ins */

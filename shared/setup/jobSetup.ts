@@ -5,7 +5,7 @@
 // data shard's partial is; its kernels leave out the ½α‖θ‖² term, which the reduction adds.
 
 import type { Dataset } from "../data/types.ts";
-import type { Observations } from "../problems/inverse.ts";
+import type { BatchForward, Observations } from "../problems/inverse.ts";
 import { createKernel } from "../kernels/create.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import type { NetworkModel } from "../models/model.ts";
@@ -28,8 +28,8 @@ export function networkJob(job: JobSpec): NetworkJob {
 }
 
 /** The job's problem over its loaded data (network problems) or the built-in it names. */
-export function jobProblem(job: JobSpec, dataset?: Dataset, theta0?: Float64Array, observations?: Observations): Problem {
-  return buildProblem(job.problem, { dataset, optimizer: job.optimizer, sumForm: job.optimizer.method === "modified-enkf", ...(theta0 ? { theta0 } : {}), ...(observations ? { observations } : {}) });
+export function jobProblem(job: JobSpec, dataset?: Dataset, theta0?: Float64Array, inverse?: { observations: Observations; forward?: BatchForward }): Problem {
+  return buildProblem(job.problem, { dataset, optimizer: job.optimizer, sumForm: job.optimizer.method === "modified-enkf", ...(theta0 ? { theta0 } : {}), ...(inverse ?? {}) });
 }
 
 /** The data's shape: all a model needs to be sized. */

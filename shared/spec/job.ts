@@ -160,9 +160,21 @@ export const Lorenz96Forward = z.strictObject({
   coupling: z.number().default(1).describe("α where it is not a calibrated parameter"),
 }).describe("the built-in Lorenz-96 ring dx_i/dt = α(x_{i+1} − x_{i−2})x_{i−1} − x_i + F, observed through 4 time- and ring-averaged moments ⟨x⟩, ⟨x²⟩, ⟨x_i x_{i+1}⟩, ⟨x_i x_{i+2}⟩; its parameters are forcing and coupling");
 
+export const LinearForward = z.strictObject({
+  type: z.literal("linear"),
+  matrix: z.array(z.array(z.number()).min(1)).min(1).describe("A, one row per observation and one column per parameter"),
+  offset: z.array(z.number()).optional().describe("b (default 0)"),
+}).describe("G(u) = A·u + b: the linear-Gaussian inverse problem, whose posterior is known in closed form");
+
+export const OnnxForward = z.strictObject({
+  type: z.literal("onnx"),
+  path: z.string().regex(/\.onnx$/, "an .onnx file").describe("relative to the job file: a graph with one input theta [B, n] (float32 or float64) and one output [B, m]"),
+  batch: z.int().min(1).max(100_000).default(64).describe("members evaluated per run of the graph"),
+}).describe("your own forward model as an ONNX graph; the parameters are its inputs in order");
+
 export const InverseProblem = z.strictObject({
   type: z.literal("inverse"),
-  forward: z.discriminatedUnion("type", [Lorenz96Forward]).describe("the forward model G (for now the built-in lorenz96; onnx, http and lambda forwards are issue 16's next steps)"),
+  forward: z.discriminatedUnion("type", [Lorenz96Forward, LinearForward, OnnxForward]).describe("the forward model G: the built-in lorenz96, a linear map, or an ONNX graph (http and lambda forwards are issue 16's next steps)"),
   observations: z.strictObject({
     values: NumbersOrFile.describe("y, as long as G's output"),
     noise: z.strictObject({ std: z.union([z.number().gt(0), NumbersOrFile]).describe("the observation noise's standard deviation: one for all, or one per value") }),

@@ -1,0 +1,89 @@
+// What an inverse problem reads before it is built, relative to the job file's directory: its
+// observations and noise (numbers inline, or float32/float64 .npy of any shape, flattened), and
+// an onnx forward's graph, opened with ONNX Runtime and probed once at the prior mean for its
+// output length. Errors name the field.
+
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import { decodeNpy } from "../formats/npy.ts";
+import { InverseProblemError, type BatchForward, type Observations } from "../problems/inverse.ts";
+import { loadOrt } from "../kernels/onnx.ts";
+import type { InverseProblem } from "../spec/job.ts";
+
+async function numbers(v: number | number[] | string, field: string, base: string): Promise<Float64Array> {
+  if (typeof v === "number") return Float64Array.of(v);
+  if (Array.isArray(v)) return Float64Array.from(v);
+  const path = isAbsolute(v) ? v : join(base, v);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InverseProblemError(field, `cannot read ${v}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  try {
+    const a = decodeNpy(bytes, v);
+    if (typeof a.data[0] === "bigint") throw new Error(`${v}: 64-bit integers; save the numbers as float64 or float32`);
+    return Float64Array.from(a.data as ArrayLike<number>);
+  } catch (e) {
+    throw new InverseProblemError(field, (e as Error).message);
+  }
+}
+
+export async function loadObservations(p: InverseProblem, base: string): Promise<Observations> {
+  return {
+    values: await numbers(p.observations.values, "problem.observations.values", base),
+    std: await numbers(p.observations.noise.std, "problem.observations.noise.std", base),
+  };
+}
+
+/** The onnx forward's graph as a BatchForward: input theta [B, n], output [B, m]. */
+export async function loadForward(p: InverseProblem, base: string): Promise<BatchForward | undefined> {
+  const f = p.forward;
+  if (f.type !== "onnx") return undefined;
+  const field = "problem.forward.path";
+  const path = isAbsolute(f.path) ? f.path : join(base, f.path);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InverseProblemError(field, `cannot read ${f.path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  const ort = await loadOrt("native");
+  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  try {
+    session = await ort.InferenceSession.create(bytes);
+  } catch (e) {
+    throw new InverseProblemError(field, `${f.path} is not an ONNX model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (session.inputNames.length !== 1 || session.inputNames[0] !== "theta") throw new InverseProblemError(field, `${f.path} has inputs ${JSON.stringify(session.inputNames)}; an onnx forward has one input, theta [B, n]`);
+  if (session.outputNames.length < 1) throw new InverseProblemError(field, `${f.path} has no output`);
+  const meta = session.inputMetadata[0] as { isTensor?: boolean; type?: string };
+  const type = meta.type === "float64" ? "float64" : "float32";
+  const n = p.parameters.length, output = session.outputNames[0];
+  const call = async (u: Float64Array, count: number): Promise<Float64Array> => {
+    const data = type === "float64" ? Float64Array.from(u.subarray(0, count * n)) : Float32Array.from(u.subarray(0, count * n));
+    const r = await session.run({ theta: new ort.Tensor(type, data, [count, n]) });
+    const t = r[output];
+    if (t.dims.length !== 2 || t.dims[0] !== count) throw new InverseProblemError(field, `${f.path}'s output ${output} has shape [${t.dims.join(", ")}] for ${count} points; an onnx forward answers [B, m]`);
+    return Float64Array.from(t.data as ArrayLike<number>);
+  };
+  // one run at the prior mean: the graph takes n parameters and says m
+  const prior = Float64Array.from(p.parameters, (q) => q.prior.mean);
+  let probe: Float64Array;
+  try {
+    probe = await call(prior, 1);
+  } catch (e) {
+    if (e instanceof InverseProblemError) throw e;
+    throw new InverseProblemError(field, `${f.path} does not run on theta [1, ${n}] (the ${n} parameters): ${(e as Error).message.split("\n")[0]}`);
+  }
+  const m = probe.length;
+  return {
+    outputs: m,
+    batch: f.batch,
+    async run(u, count, out) {
+      out.set((await call(u, count)).subarray(0, count * m));
+    },
+  };
+}
