@@ -17,7 +17,7 @@ import type { Optimizer, StepRecord } from "./types.ts";
 export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float64Array): Optimizer {
   if (problem.loss.name !== "least-squares") throw new Error(`method "enkf" needs a least-squares loss; this problem uses ${problem.loss.name}`);
   if (alpha > 0) throw new Error(`method "enkf" does not support problem.regularization; use "modified-enkf"`);
-  if (problem.forwardBatch) throw new Error(`method "enkf" evaluates its particles one by one; this problem's forward runs in batches (an onnx forward): use "modified-enkf"`);
+  if (problem.forwardBatch) throw new Error(`method "enkf" evaluates its particles one by one; this problem's forward runs in batches (an onnx or http forward): use "modified-enkf"`);
   const n = problem.dimension, m = problem.outputSize, J = spec.ensembleSize, h = spec.stepSize;
   checkWorkspace("the EKI ensemble (particles, outputs and deviations, 2J×(n+M))", 2 * J * (n + m) + 2 * J * J, "reduce optimizer.ensembleSize or the problem size");
   const start = theta0 ? Float64Array.from(theta0) : problem.initial();

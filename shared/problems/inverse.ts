@@ -88,7 +88,7 @@ function forwardModel(spec: Spec, loaded: BatchForward | undefined): Forward {
       },
     };
   }
-  if (!loaded) throw new Error("an onnx forward is loaded before the problem is built (setup/inverseInputs.ts)");
+  if (!loaded) throw new Error(`the ${f.type} forward is loaded before the problem is built (setup/inverseInputs.ts)`);
   return { outputs: loaded.outputs, names: null, batch: loaded };
 }
 

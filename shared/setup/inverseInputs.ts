@@ -37,10 +37,61 @@ export async function loadObservations(p: InverseProblem, base: string): Promise
   };
 }
 
-/** The onnx forward's graph as a BatchForward: input theta [B, n], output [B, m]. */
+/** The forward that runs elsewhere or in batches (onnx, http), ready to run; undefined for the built-ins. */
 export async function loadForward(p: InverseProblem, base: string): Promise<BatchForward | undefined> {
-  const f = p.forward;
-  if (f.type !== "onnx") return undefined;
+  if (p.forward.type === "http") return httpForward(p);
+  if (p.forward.type === "onnx") return onnxForward(p, base);
+  return undefined;
+}
+
+/**
+ * The http forward: `batch` members per POST, each request with a timeout and `retries` more
+ * attempts (network errors, 5xx, timeouts, malformed answers); a member answered null, or every
+ * member of a request that keeps failing, comes back NaN: a failed member for the failure policy.
+ * One request at the prior mean first checks the service is there and tells m.
+ */
+async function httpForward(p: InverseProblem): Promise<BatchForward> {
+  const f = p.forward as Extract<InverseProblem["forward"], { type: "http" }>;
+  const names = p.parameters.map((q) => q.name), n = names.length;
+  let m = -1;
+  /** one request's outputs (null per failed member), or the reason it failed */
+  async function post(u: Float64Array, count: number): Promise<(number[] | null)[] | string> {
+    const theta = Array.from({ length: count }, (_, i) => Array.from(u.subarray(i * n, (i + 1) * n)));
+    try {
+      const res = await fetch(f.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ parameters: names, theta }), signal: AbortSignal.timeout(f.timeoutMs) });
+      const text = await res.text();
+      if (!res.ok) return `HTTP ${res.status}`;
+      const body = JSON.parse(text) as { outputs?: unknown };
+      if (!Array.isArray(body.outputs) || body.outputs.length !== count) return `the answer has no outputs for ${count} members`;
+      return body.outputs.map((o) => (Array.isArray(o) && o.every((v) => typeof v === "number") && (m < 0 || o.length === m) ? (o as number[]) : null));
+    } catch (e) {
+      const err = e as Error;
+      return err.name === "TimeoutError" ? `no answer within ${f.timeoutMs} ms` : err.message;
+    }
+  }
+  const probe = await post(Float64Array.from(p.parameters, (q) => q.prior.mean), 1);
+  if (typeof probe === "string" || !probe[0]) throw new InverseProblemError("problem.forward.url", `${f.url} did not answer a forward at the prior mean: ${typeof probe === "string" ? probe : "its output was null"}`);
+  m = probe[0].length;
+  return {
+    outputs: m,
+    batch: f.batch,
+    async run(u, count, out) {
+      let answer: (number[] | null)[] | string = "";
+      for (let attempt = 0; attempt <= f.retries; attempt++) {
+        answer = await post(u, count);
+        if (typeof answer !== "string") break;
+      }
+      for (let i = 0; i < count; i++) {
+        const o = typeof answer === "string" ? null : answer[i];
+        for (let r = 0; r < m; r++) out[i * m + r] = o ? o[r] : NaN;
+      }
+    },
+  };
+}
+
+/** The onnx forward's graph as a BatchForward: input theta [B, n], output [B, m]. */
+async function onnxForward(p: InverseProblem, base: string): Promise<BatchForward> {
+  const f = p.forward as Extract<InverseProblem["forward"], { type: "onnx" }>;
   const field = "problem.forward.path";
   const path = isAbsolute(f.path) ? f.path : join(base, f.path);
   let bytes: Uint8Array;

@@ -172,9 +172,17 @@ export const OnnxForward = z.strictObject({
   batch: z.int().min(1).max(100_000).default(64).describe("members evaluated per run of the graph"),
 }).describe("your own forward model as an ONNX graph; the parameters are its inputs in order");
 
+export const HttpForward = z.strictObject({
+  type: z.literal("http"),
+  url: z.url().describe("POSTed { parameters: [names], theta: [[u…] per member] } as JSON; answers { outputs: [[G…] or null per member] }"),
+  batch: z.int().min(1).max(10_000).default(16).describe("members per request"),
+  timeoutMs: z.int().min(1).max(3_600_000).default(30_000).describe("a request that takes longer is abandoned (and retried)"),
+  retries: z.int().min(0).max(10).default(2).describe("attempts after the first for a request that fails (network error, 5xx, timeout); then its members count as failed"),
+}).describe("a forward model served over HTTP by your own process; a member answered null, or a request that keeps failing, is a failed member (the failure policy's)");
+
 export const InverseProblem = z.strictObject({
   type: z.literal("inverse"),
-  forward: z.discriminatedUnion("type", [Lorenz96Forward, LinearForward, OnnxForward]).describe("the forward model G: the built-in lorenz96, a linear map, or an ONNX graph (http and lambda forwards are issue 16's next steps)"),
+  forward: z.discriminatedUnion("type", [Lorenz96Forward, LinearForward, OnnxForward, HttpForward]).describe("the forward model G: the built-in lorenz96, a linear map, an ONNX graph, or your own HTTP service (the lambda forward is issue 16's next step)"),
   observations: z.strictObject({
     values: NumbersOrFile.describe("y, as long as G's output"),
     noise: z.strictObject({ std: z.union([z.number().gt(0), NumbersOrFile]).describe("the observation noise's standard deviation: one for all, or one per value") }),

@@ -79,3 +79,42 @@ describe("an onnx forward model", () => {
     expect(miss.stderr).toMatch(/problem\.forward\.path: cannot read nope\.onnx: no such file/);
   }, 120_000);
 });
+
+describe("an http forward model served by another process", () => {
+  it("completes with slow, failing and failed members recorded, and never hangs; an unreachable URL is refused before any work", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [join(import.meta.dirname, "..", "support", "simulatorServer.mjs"), JSON.stringify({ A, b, slowMs: 3000 })], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout!.on("data", (d: Buffer) => { const m = /listening (\d+)/.exec(d.toString()); if (m) resolve(Number(m[1])); });
+        child.once("exit", (code) => reject(new Error(`the simulator exited with ${code}`)));
+      });
+      const dir = mkdtempSync(join(tmpdir(), "enkf-http-forward-"));
+      // one member of every request is answered null: a quarter of K = 4, tolerated here
+      const base = job({ type: "http", url: `http://127.0.0.1:${port}/forward`, batch: 3, timeoutMs: 300, retries: 2 });
+      writeFileSync(join(dir, "http.json"), JSON.stringify({ ...base, optimizer: { ...base.optimizer, failedMembers: { tolerance: 0.5 } }, stop: { maxIterations: 8 } }));
+      const t0 = Date.now();
+      const r = runCli(["run", "http.json", "--out", "h", "--quiet"], { cwd: dir });
+      const seconds = (Date.now() - t0) / 1000;
+      expect(r.code, r.stderr).toBe(0);
+      const { readFileSync } = await import("node:fs");
+      const res = JSON.parse(readFileSync(join(dir, "h", "result.json"), "utf8")) as { parameters: Record<string, number>; history: { failedMembers: number }[]; status: string };
+      const failed = res.history.reduce((s, h) => s + h.failedMembers, 0);
+      console.log(`http forward: ${res.history.length} iterations, ${failed} failed members, ${seconds.toFixed(1)} s, status ${res.status}`);
+      expect(failed).toBeGreaterThan(0);
+      expect(res.history.length).toBeGreaterThan(0);
+      // slow requests were abandoned at the timeout, not waited for (a 3 s answer per 4th request)
+      expect(seconds).toBeLessThan(60);
+      const exact = posteriorMean();
+      for (let j = 0; j < n; j++) expect(Number.isFinite(res.parameters[`u${j}`])).toBe(true);
+      expect(Math.hypot(...exact.map((x, j) => x - res.parameters[`u${j}`]))).toBeLessThan(Math.hypot(...exact.map((x, j) => x - prior[j].mean)));
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const dir = mkdtempSync(join(tmpdir(), "enkf-http-down-"));
+    writeFileSync(join(dir, "down.json"), JSON.stringify(job({ type: "http", url: "http://127.0.0.1:9/forward", timeoutMs: 500 })));
+    const down = runCli(["run", "down.json", "--out", "never", "--quiet"], { cwd: dir });
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/problem\.forward\.url: http:\/\/127\.0\.0\.1:9\/forward did not answer a forward at the prior mean/);
+  }, 120_000);
+});
