@@ -3,21 +3,27 @@
 //   θ_j ← θ_j + C^{θF}(C^{FF} + Γ/h)⁻¹(y − G_j),  C^{θF} = ABᵀ/J,  C^{FF} = BBᵀ/J,  Γ = W⁻¹.
 // By the Woodbury identity this is θ_j ← θ_j − h·A(J·I + h·BᵀWB)⁻¹Bᵀg_j with g_j = W(G_j − y),
 // a J×J solve. Every particle stays in θ̄₀ + span{θ_j⁰ − θ̄₀}: the ensemble cannot leave
-// the span of its initial deviations. Requires a least-squares loss (W independent of F).
+// the span of its initial deviations. Requires a least-squares loss (W independent of F). The J
+// particles are evaluated in one call where the problem's forward runs in batches (onnx, http).
 
 import { choleskyInPlace, choleskySolve } from "../math/linalg.ts";
 import { accumulateProjection } from "../math/gram.ts";
 import { fillGaussian, Stream } from "../math/rng.ts";
-import { objective } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import type { EnkfSpec } from "../spec/job.ts";
 import { checkWorkspace } from "../math/memory.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
 
-export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float64Array): Optimizer {
+/** F at `count` points (member-major): in one call where the problem's forward runs in batches (onnx, http), else point by point. */
+async function forwardAll(problem: Problem, points: Float64Array, count: number, out: Float64Array): Promise<void> {
+  if (problem.forwardBatch) return problem.forwardBatch(points, count, out);
+  const n = problem.dimension, m = problem.outputSize;
+  for (let j = 0; j < count; j++) problem.forward(points.subarray(j * n, (j + 1) * n), out.subarray(j * m, (j + 1) * m));
+}
+
+export async function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float64Array): Promise<Optimizer> {
   if (problem.loss.name !== "least-squares") throw new Error(`method "enkf" needs a least-squares loss; this problem uses ${problem.loss.name}`);
   if (alpha > 0) throw new Error(`method "enkf" does not support problem.regularization; use "modified-enkf"`);
-  if (problem.forwardBatch) throw new Error(`method "enkf" evaluates its particles one by one; this problem's forward runs in batches (an onnx or http forward): use "modified-enkf"`);
   const n = problem.dimension, m = problem.outputSize, J = spec.ensembleSize, h = spec.stepSize;
   checkWorkspace("the EKI ensemble (particles, outputs and deviations, 2J×(n+M))", 2 * J * (n + m) + 2 * J * J, "reduce optimizer.ensembleSize or the problem size");
   const start = theta0 ? Float64Array.from(theta0) : problem.initial();
@@ -49,8 +55,13 @@ export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float6
     for (let j = 0; j < J; j++) for (let i = 0; i < n; i++) { const d = particles[j * n + i] - mean[i]; s += d * d; }
     return Math.sqrt(s / (J * n));
   }
+  /** Φ at the ensemble mean (fMean receives F there) */
+  const meanObjective = async () => {
+    await forwardAll(problem, mean, 1, fMean);
+    return problem.loss.value(fMean);
+  };
   updateMean();
-  let phi = objective(problem, mean, fMean, alpha);
+  let phi = await meanObjective();
   let evaluations = 1;
 
   return {
@@ -60,7 +71,7 @@ export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float6
     get evaluations() { return evaluations; },
     async step(iteration: number): Promise<StepRecord> {
       problem.setIteration?.(iteration);
-      for (let j = 0; j < J; j++) problem.forward(particles.subarray(j * n, (j + 1) * n), outputs.subarray(j * m, (j + 1) * m));
+      await forwardAll(problem, particles, J, outputs);
       meanF.fill(0);
       for (let j = 0; j < J; j++) for (let r = 0; r < m; r++) meanF[r] += outputs[j * m + r];
       for (let r = 0; r < m; r++) meanF[r] /= J;
@@ -87,7 +98,7 @@ export function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float6
         }
       }
       updateMean();
-      phi = objective(problem, mean, fMean, alpha);
+      phi = await meanObjective();
       evaluations += J + 1;
       return { objective: phi, sigma: spread(), gamma: 0, step: h, accepted: Number.isFinite(phi), backtracks: 0, evaluations: J + 1, solver: "cholesky" };
     },

@@ -89,7 +89,7 @@ function stepDriver(opt: Optimizer, stop: StopSpec): Driver {
 async function createDriver(problem: Problem, spec: OptimizerSpec, stop: StopSpec, alpha: number, theta0: Float64Array, kernel?: EnsembleKernel): Promise<Driver> {
   switch (spec.method) {
     case "modified-enkf": return enkfDriver(problem, spec, stop, alpha, kernel ?? (problem.forwardBatch ? batchedKernel(problem, spec.ensembleSize) : referenceKernel(problem, spec.ensembleSize)), theta0);
-    case "enkf": return stepDriver(eki(problem, spec, alpha, theta0), stop);
+    case "enkf": return stepDriver(await eki(problem, spec, alpha, theta0), stop);
     case "gradient-descent": return stepDriver(gradientDescent(problem, spec, alpha, theta0), stop);
   }
 }

@@ -69,10 +69,17 @@ describe("an onnx forward model", () => {
       expect(Math.abs(rc.parameters[`u${j}`] - exact[j])).toBeLessThan(1e-6);
     }
 
-    // EKI evaluates one particle at a time, and says so; a missing graph is refused naming the field
-    writeFileSync(join(dir, "eki.json"), JSON.stringify(job({ type: "onnx", path: "linear.onnx" }, "enkf")));
+    // the EKI baseline on the same graph: its particles in one batched call per iteration, the same
+    // path as on the built-in linear forward
+    writeFileSync(join(dir, "eki.json"), JSON.stringify(job({ type: "onnx", path: "linear.onnx", batch: 3 }, "enkf")));
+    writeFileSync(join(dir, "eki-builtin.json"), JSON.stringify(job({ type: "linear", matrix: A, offset: b }, "enkf")));
     const e = runCli(["run", "eki.json", "--out", "e", "--quiet"], { cwd: dir });
-    expect(e.stderr).toMatch(/method "enkf" evaluates its particles one by one; this problem's forward runs in batches/);
+    expect(e.code, e.stderr).toBe(0);
+    const eb = runCli(["run", "eki-builtin.json", "--out", "eb", "--quiet"], { cwd: dir });
+    expect(eb.code, eb.stderr).toBe(0);
+    const re = JSON.parse(readFileSync(join(dir, "e", "result.json"), "utf8")) as Result, reb = JSON.parse(readFileSync(join(dir, "eb", "result.json"), "utf8")) as Result;
+    for (let j = 0; j < n; j++) expect(Math.abs(re.parameters[`u${j}`] - reb.parameters[`u${j}`])).toBeLessThan(1e-9);
+    // a missing graph is refused naming the field
     writeFileSync(join(dir, "missing.json"), JSON.stringify(job({ type: "onnx", path: "nope.onnx" })));
     const miss = runCli(["run", "missing.json", "--out", "x", "--quiet"], { cwd: dir });
     expect(miss.code).toBe(2);

@@ -59,7 +59,7 @@ describe("quadratic, n = 100, condition 100, K = 25 < n", () => {
     const job = JobSpec.parse({ name: "e", problem: { ...quad, dimension: 30 }, optimizer: { method: "enkf", ensembleSize: 6, sigma: 1, seed: 2 } });
     const problem = buildProblem(job.problem);
     if (job.optimizer.method !== "enkf") throw new Error("unreachable");
-    const opt = eki(problem, job.optimizer);
+    const opt = await eki(problem, job.optimizer);
     const mean0 = Float64Array.from(opt.theta);
     for (let k = 0; k < 50; k++) await opt.step(k);
     // θ̄_k − θ̄_0 must be a combination of the J initial deviations (particles are θ₀ + σ·z_j,
