@@ -7,7 +7,9 @@ import { formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
 import { LimitError } from "../shared/spec/limits.ts";
 import { WorkflowError } from "../shared/workflow/steps.ts";
 import { CliError, type Io } from "./io.ts";
-import { loadJob, loadJobDataset } from "./runCommand.ts";
+import { loadJob, loadJobDataset, prepareProblem } from "./runCommand.ts";
+import type { JobSpec } from "../shared/spec/job.ts";
+import { optimizeAll } from "../shared/enkf/optimize.ts";
 
 export interface PlanFlags {
   shards?: number;
@@ -15,8 +17,32 @@ export interface PlanFlags {
   json: boolean;
 }
 
+/**
+ * An inverse job runs in process: its cost is its forward evaluations. A pilot of its first
+ * iterations here counts them (θ and its members, line-search trials, redrawn ensembles) and
+ * times them; the estimate extrapolates both to stop.maxIterations.
+ */
+async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io): Promise<number> {
+  const { problem } = await prepareProblem(job, file, { quiet: true, force: false });
+  const iterations = job.stop.maxIterations, pilot = Math.min(3, iterations);
+  if (!flags.json) io.stderr.write(`calibrating: running the job's first ${pilot} iterations here to count and time its forward evaluations…\n`);
+  const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: { ...job.stop, maxIterations: pilot } });
+  const done = Math.max(1, r.iterations);
+  const perIteration = r.evaluations / done, secondsPerEvaluation = r.seconds / Math.max(1, r.evaluations);
+  const evaluations = Math.round(perIteration * iterations);
+  const estimate = { kind: "inverse", runs: "in process (enkf run)", method: job.optimizer.method, iterations, pilotIterations: r.iterations, evaluationsPerIteration: perIteration, evaluations, secondsPerEvaluation, seconds: evaluations * secondsPerEvaluation };
+  const forward = job.problem.type === "inverse" ? job.problem.forward.type : "";
+  io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n"
+    : `${job.name}: an inverse problem (${forward} forward) with ${job.optimizer.method}, run in process: enkf run ${file}\n` +
+      `  about ${evaluations} forward evaluations: ${iterations} iterations × ${perIteration.toFixed(1)} (measured over the first ${r.iterations}: θ, the ensemble, line-search trials)\n` +
+      `  ${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here: about ${(evaluations * secondsPerEvaluation).toFixed(1)} s in all\n` +
+      `  the state machine and AWS do not run inverse jobs yet, so there is no AWS price.\n`);
+  return 0;
+}
+
 export async function planCommand(file: string, flags: PlanFlags, io: Io): Promise<number> {
   const job = await loadJob(file);
+  if (job.problem.type === "inverse") return planInverse(job, file, flags, io);
   const network = job.problem.type === "classification" || job.problem.type === "regression";
   if (job.optimizer.method !== "modified-enkf" || !network) {
     // nothing for AWS to run: say where the job runs instead (exit 0: this is an answer, not an error)

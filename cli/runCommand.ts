@@ -113,7 +113,7 @@ export async function loadJobDataset(job: JobSpec, file: string): Promise<Datase
 }
 
 /** Loads the data a network problem names and builds the problem. */
-async function prepareProblem(job: JobSpec, file: string, flags: RunFlags): Promise<{ problem: Problem; dataset?: Dataset }> {
+export async function prepareProblem(job: JobSpec, file: string, flags: RunFlags): Promise<{ problem: Problem; dataset?: Dataset }> {
   const dataset = await loadJobDataset(job, file);
   const theta0 = await warmStart(job, dataset, flags);
   try {

@@ -1,7 +1,7 @@
 // The cost estimate before launch (enkf plan, POST /jobs?dryRun=true) and following a job while it
 // runs (enkf watch), over real processes and real HTTP.
 import { runCli, spawnCli } from "../support/cli.ts";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +69,20 @@ describe("the cost model", () => {
     expect(json.rounds).toBe(Math.ceil(200 * json.roundsPerIteration) + 1);
     expect(json.lambda.evaluateSecondsEach).toBeGreaterThan(0.15);
     expect(enkf(["plan", "job.json", "--memory", "64"]).code).toBe(2);
+  });
+
+  it("enkf plan counts an inverse job's forward evaluations from a pilot of its first iterations, and the run agrees", () => {
+    const plan = enkf(["plan", join(root, "examples", "lorenz96.json"), "--json"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const e = JSON.parse(plan.stdout) as { kind: string; iterations: number; evaluations: number; evaluationsPerIteration: number; seconds: number };
+    expect(e.kind).toBe("inverse");
+    // at least θ and its K = 8 members every iteration
+    expect(e.evaluationsPerIteration).toBeGreaterThanOrEqual(9);
+    expect(Number.isFinite(e.seconds) && e.seconds > 0).toBe(true);
+    const run = enkf(["run", join(root, "examples", "lorenz96.json"), "--out", "l96", "--quiet"]);
+    expect(run.code, run.stderr).toBe(0);
+    const actual = (JSON.parse(readFileSync(join(tmp, "l96", "result.json"), "utf8")) as { evaluations: number }).evaluations;
+    expect(Math.abs(actual - e.evaluations) / actual).toBeLessThan(0.5);
   });
 
   it("POST /jobs?dryRun=true answers the same estimate and starts nothing", async () => {
