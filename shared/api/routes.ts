@@ -57,6 +57,9 @@ function csvUpload(req: ApiRequest, problems: { path: string; message: string }[
   return { text, opts: { label, kind: kind as "classification" | "regression", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) } };
 }
 
+/** A model's ONNX file as a download. */
+const onnxFile = (filename: string, body: Uint8Array) => ({ status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${filename}"` }, body });
+
 export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
   const idempotencyKey = (req: ApiRequest) => req.headers["idempotency-key"];
   return [
@@ -153,7 +156,7 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       doc: { summary: "The trained model as a standalone ONNX file (application/octet-stream), as enkf export writes it: input x [batch, features] of raw rows (standardized inside), outputs logits, probabilities and label, or output (regression). 409 until the job has succeeded.", responses: { 200: null } },
       async handler(_req, p) {
         const { card, theta } = await service.jobs.model(p.id);
-        return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.id}-model.onnx"` }, body: exportOnnx(card, theta) };
+        return onnxFile(`${p.id}-model.onnx`, exportOnnx(card, theta));
       },
     },
     {
@@ -242,7 +245,7 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       doc: { summary: "The champion as a standalone ONNX file (as GET /jobs/{id}/model.onnx writes it). 409 while the model has no champion.", responses: { 200: null } },
       async handler(_req, p) {
         const { card, theta, version } = await service.models.championModel(p.name);
-        return { status: 200, headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${p.name}-v${version}.onnx"` }, body: exportOnnx(card, theta) };
+        return onnxFile(`${p.name}-v${version}.onnx`, exportOnnx(card, theta));
       },
     },
     {

@@ -188,12 +188,11 @@ export class JobService {
 
   /** The promotion its outcome.json records, once the Outcome state has run. */
   private async promotion(store: BlobStore): Promise<{ promotion?: JobView["promotion"] }> {
-    if (!(await store.has(keys.outcome))) return {};
     try {
       const p = ((await getJson(store, keys.outcome)) as JobOutcome).promotion;
       return { promotion: p ? { model: p.model, promoted: p.promoted, ...(p.version !== undefined ? { version: p.version } : {}), decision: p.decision } : null };
     } catch (e) {
-      if (e instanceof IntegrityError) return {}; // being written
+      if (e instanceof NotFoundError || e instanceof IntegrityError) return {}; // not yet, or being written
       throw e;
     }
   }

@@ -26,13 +26,18 @@ interface ModelRecord {
   versions: ModelVersion[];
 }
 
-/** The champion of model `name` in a service store (null: no such model, or no champion yet). */
-export async function readChampion(root: BlobStore, name: string): Promise<{ job: string; version: number } | null | undefined> {
-  if (!MODEL_NAME.test(name)) return undefined;
+/** Model `name`'s document and the version a conditional write must match (null: no such model). */
+async function readModel(root: BlobStore, name: string): Promise<{ rec: ModelRecord; version: string } | null> {
+  if (!MODEL_NAME.test(name)) return null;
   const r = await root.getVersioned(`models/${name}.json`);
+  return r ? { rec: JSON.parse(new TextDecoder().decode(r.bytes)) as ModelRecord, version: r.version } : null;
+}
+
+/** The champion of model `name` in a service store (undefined: no such model; null: no champion yet). */
+export async function readChampion(root: BlobStore, name: string): Promise<{ job: string; version: number } | null | undefined> {
+  const r = await readModel(root, name);
   if (!r) return undefined;
-  const rec = JSON.parse(new TextDecoder().decode(r.bytes)) as ModelRecord;
-  const v = rec.versions.find((x) => x.version === rec.champion);
+  const v = r.rec.versions.find((x) => x.version === r.rec.champion);
   return v ? { job: v.job, version: v.version } : null;
 }
 
@@ -47,10 +52,8 @@ export class ModelService {
     return `models/${name}.json`;
   }
 
-  private async read(name: string): Promise<{ rec: ModelRecord; version: string } | null> {
-    if (!MODEL_NAME.test(name)) return null;
-    const r = await this.root.getVersioned(this.key(name));
-    return r ? { rec: JSON.parse(new TextDecoder().decode(r.bytes)) as ModelRecord, version: r.version } : null;
+  private read(name: string): Promise<{ rec: ModelRecord; version: string } | null> {
+    return readModel(this.root, name);
   }
 
   private async record(name: string): Promise<ModelRecord> {

@@ -10,17 +10,20 @@ import { InverseProblemError, type BatchForward, type Observations } from "../pr
 import { loadOrt } from "../kernels/onnx.ts";
 import type { InverseProblem } from "../spec/job.ts";
 
+/** The bytes of a file the job names (relative to its directory); a failure names the field. */
+async function inputFile(name: string, base: string, field: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(isAbsolute(name) ? name : join(base, name)));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InverseProblemError(field, `cannot read ${name}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+}
+
 async function numbers(v: number | number[] | string, field: string, base: string): Promise<Float64Array> {
   if (typeof v === "number") return Float64Array.of(v);
   if (Array.isArray(v)) return Float64Array.from(v);
-  const path = isAbsolute(v) ? v : join(base, v);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InverseProblemError(field, `cannot read ${v}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
+  const bytes = await inputFile(v, base, field);
   try {
     const a = decodeNpy(bytes, v);
     if (typeof a.data[0] === "bigint") throw new Error(`${v}: 64-bit integers; save the numbers as float64 or float32`);
@@ -93,14 +96,7 @@ async function httpForward(p: InverseProblem): Promise<BatchForward> {
 async function onnxForward(p: InverseProblem, base: string): Promise<BatchForward> {
   const f = p.forward as Extract<InverseProblem["forward"], { type: "onnx" }>;
   const field = "problem.forward.path";
-  const path = isAbsolute(f.path) ? f.path : join(base, f.path);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InverseProblemError(field, `cannot read ${f.path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
+  const bytes = await inputFile(f.path, base, field);
   const ort = await loadOrt("native");
   let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   try {

@@ -369,12 +369,11 @@ export interface JobOutcome {
  * succeeded job attempts. A retried state answers the outcome it wrote.
  */
 export async function recordOutcome(store: BlobStore, id: string, runStatus: string, promote?: (status: JobOutcome["status"]) => Promise<PromotionOutcome | null>): Promise<JobOutcome> {
-  if (await store.has(keys.outcome)) {
-    try {
-      return (await getJson(store, keys.outcome)) as JobOutcome;
-    } catch (e) {
-      if (!(e instanceof IntegrityError)) throw e; // a write cut short: decide again (promotion is idempotent)
-    }
+  try {
+    return (await getJson(store, keys.outcome)) as JobOutcome;
+  } catch (e) {
+    // none yet, or a write cut short: decide (again: promotion is idempotent)
+    if (!(e instanceof NotFoundError) && !(e instanceof IntegrityError)) throw e;
   }
   const failed = runStatus === "failed" || !(await store.has(keys.result));
   const status: JobOutcome["status"] = failed ? "failed" : "succeeded";
