@@ -1,8 +1,13 @@
-// The S3-compatible server of the integration tests: s3rver 3.7.1 in this process, plus the
-// conditional writes S3 has had since 2024 (PutObject with If-None-Match: * or If-Match: <ETag>,
-// answered 412 PreconditionFailed when the condition fails), which s3rver ignores on writes. The
-// check and the write run under one lock per key, so two racing conditional writes are ordered
-// as S3 orders them: one succeeds, the other gets 412. Everything else is s3rver's own.
+// The S3-compatible server of the integration tests: s3rver 3.7.1 in this process, plus two
+// things S3 guarantees and s3rver does not:
+// - conditional writes (PutObject with If-None-Match: * or If-Match: <ETag>, answered 412
+//   PreconditionFailed when the condition fails), which s3rver ignores;
+// - atomic reads: s3rver streams an object's file after its handler returns, and a write that
+//   replaces the file meanwhile aborts the reader's response ("Error: aborted").
+// Every request on one object (GET, HEAD, PUT, DELETE) runs under one lock per key, with a GET's
+// body read whole inside it, so racing requests are ordered as S3 orders them: a reader sees the
+// old object or the new one, and of two racing conditional writes one succeeds and the other gets
+// 412. Everything else is s3rver's own.
 // Usage: node s3rverMain.cjs <directory> <port> <bucket>
 
 "use strict";
@@ -23,21 +28,30 @@ function withLock(key, fn) {
 }
 const unquote = (s) => s.replace(/"/g, "");
 
+async function readWhole(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
 server.middleware.unshift(async (ctx, next) => {
-  const ifMatch = ctx.get("if-match"), ifNoneMatch = ctx.get("if-none-match");
-  const plainPut = ctx.method === "PUT" && !ctx.get("x-amz-copy-source") && !/(^|&)(uploadId|partNumber|tagging|acl)=/.test(ctx.querystring);
-  if (!plainPut || (!ifMatch && !ifNoneMatch)) return next();
   const [b, ...rest] = ctx.path.slice(1).split("/");
   const key = decodeURIComponent(rest.join("/"));
+  if (!b || !key || !["GET", "HEAD", "PUT", "DELETE"].includes(ctx.method)) return next();
+  const ifMatch = ctx.get("if-match"), ifNoneMatch = ctx.get("if-none-match");
+  const conditionalPut = ctx.method === "PUT" && (ifMatch || ifNoneMatch) && !ctx.get("x-amz-copy-source") && !/(^|&)(uploadId|partNumber|tagging|acl)=/.test(ctx.querystring);
   return withLock(`${b}/${key}`, async () => {
-    const exists = await server.store.existsObject(b, key);
-    if (ifNoneMatch === "*" && exists) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
-    if (ifMatch) {
-      if (!exists) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: key });
-      const etag = (await server.store.getMetadata(b, key)).etag;
-      if (unquote(etag) !== unquote(ifMatch)) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
+    if (conditionalPut) {
+      const exists = await server.store.existsObject(b, key);
+      if (ifNoneMatch === "*" && exists) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
+      if (ifMatch) {
+        if (!exists) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: key });
+        const etag = (await server.store.getMetadata(b, key)).etag;
+        if (unquote(etag) !== unquote(ifMatch)) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
+      }
     }
     await next();
+    if (ctx.method === "GET" && ctx.body && typeof ctx.body.pipe === "function") ctx.body = await readWhole(ctx.body);
   });
 });
 
