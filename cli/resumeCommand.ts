@@ -10,6 +10,7 @@ import { keys } from "../shared/workflow/jobStore.ts";
 import { preparedJob } from "../shared/workflow/steps.ts";
 import { CliError, type Io } from "./io.ts";
 import { executeWorkflow } from "./workflowRun.ts";
+import { isMemberJob } from "../shared/workflow/memberSteps.ts";
 
 export interface ResumeFlags {
   /** enkf serve's data directory, for a job id */
@@ -31,7 +32,8 @@ export async function resumeCommand(target: string, flags: ResumeFlags, io: Io):
     throw new CliError(2, (e as Error).message);
   }
   try {
-    if (!(await store.has(keys.spec)) || !(await store.has(keys.manifest))) {
+    const member = (await store.has(keys.spec)) && (await isMemberJob(store));
+    if (!(await store.has(keys.spec)) || (!member && !(await store.has(keys.manifest)))) {
       throw new CliError(2, `${location} holds no job run through the state machine (no spec.json and dataset); only those can be resumed (give the job compute.shards or --store)`);
     }
     if (await store.has(keys.result)) {

@@ -32,7 +32,7 @@ import { checkLimits, LimitError } from "../shared/spec/limits.ts";
 import type { EnsembleKernel } from "../shared/kernels/types.ts";
 import { runWorkflow } from "./workflowRun.ts";
 import { readChampion } from "../shared/service/models.ts";
-import { loadForward, loadObservations } from "../shared/setup/inverseInputs.ts";
+import { fileInputs, loadForward, loadObservations } from "../shared/setup/inverseInputs.ts";
 import { InverseProblemError } from "../shared/problems/inverse.ts";
 import { localStore } from "../shared/store/localStore.ts";
 
@@ -118,7 +118,8 @@ export async function prepareProblem(job: JobSpec, file: string, flags: RunFlags
   const theta0 = await warmStart(job, dataset, flags);
   try {
     const base = dirname(resolve(file));
-    const inverse = job.problem.type === "inverse" ? { observations: await loadObservations(job.problem, base), forward: await loadForward(job.problem, base) } : undefined;
+    const read = fileInputs(base);
+    const inverse = job.problem.type === "inverse" ? { observations: await loadObservations(job.problem, read), forward: await loadForward(job.problem, read) } : undefined;
     return { problem: jobProblem(job, dataset, theta0, inverse), ...(dataset ? { dataset } : {}) };
   } catch (e) {
     // a mistake in the problem's definition (observations, bounds, names) is bad input
@@ -218,19 +219,24 @@ export function bestLine(result: { iterations: number; best?: { iteration: numbe
     : `  theta.npy: the last θ is the best one (${score})\n`;
 }
 
+const lambdaOnAws = "problem.forward: a lambda forward is invoked by the deployed state machine on AWS (POST the job to the deployment's API); on this machine, serve the same function over HTTP and use { \"type\": \"http\", \"url\": … }";
+
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
   const job = await loadJob(file);
   const outDir = resolve(flags.out ?? join("runs", `${job.name}-${timestamp(new Date())}`));
   if (!flags.force && existsSync(join(outDir, "result.json"))) {
     throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
   }
-  if (job.compute.shards !== undefined || flags.store !== undefined) {
+  if (job.compute.shards !== undefined || job.compute.memberBlocks !== undefined || flags.store !== undefined) {
     const copyTo = flags.store !== undefined && flags.out !== undefined ? outDir : undefined;
     const data = await loadJobDataset(job, file);
     const theta0 = await warmStart(job, data, flags);
-    return runWorkflow(job, data, { store: flags.store, endpoint: flags.endpoint, outDir, ...(copyTo ? { copyTo } : {}), ...(theta0 ? { theta0 } : {}), quiet: flags.quiet, force: flags.force }, io);
+    const input = data ? { dataset: data } : job.problem.type === "inverse" ? { read: fileInputs(dirname(resolve(file))) } : undefined;
+    if (job.problem.type === "inverse" && job.problem.forward.type === "lambda") throw new CliError(2, lambdaOnAws);
+    return runWorkflow(job, input, { store: flags.store, endpoint: flags.endpoint, outDir, ...(copyTo ? { copyTo } : {}), ...(theta0 ? { theta0 } : {}), quiet: flags.quiet, force: flags.force }, io);
   }
   if (flags.endpoint !== undefined) throw new CliError(2, "--endpoint goes with --store s3://bucket/prefix");
+  if (job.problem.type === "inverse" && job.problem.forward.type === "lambda") throw new CliError(2, lambdaOnAws);
   const { problem, dataset } = await prepareProblem(job, file, flags);
   const ensemble = job.optimizer.method === "gradient-descent" ? undefined : job.optimizer.ensembleSize;
   try {

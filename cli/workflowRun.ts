@@ -14,6 +14,9 @@ import { LimitError } from "../shared/spec/limits.ts";
 import { getJson, StoreError, type BlobStore } from "../shared/store/blobStore.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { prepareJob, WorkflowError } from "../shared/workflow/steps.ts";
+import { prepareMemberJob } from "../shared/workflow/memberSteps.ts";
+import { InverseProblemError } from "../shared/problems/inverse.ts";
+import type { InputReader } from "../shared/setup/inverseInputs.ts";
 import { writeAtomic } from "./files.ts";
 import { bestLine } from "./runCommand.ts";
 import { CliError, type Io } from "./io.ts";
@@ -30,10 +33,14 @@ export interface WorkflowFlags {
   force: boolean;
 }
 
-export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, flags: WorkflowFlags, io: Io): Promise<number> {
-  if (!dataset || job.optimizer.method !== "modified-enkf") throw new CliError(2, "compute.shards and --store run the state machine, which trains networks with the modified EnKF; this job runs without them");
+/** What the state machine runs: a network on data shards, or an inverse problem on member blocks
+ *  (its input files read through `read`, relative to the job file). */
+export type WorkflowInput = { dataset: Dataset } | { read: InputReader };
+
+export async function runWorkflow(job: JobSpec, input: WorkflowInput | undefined, flags: WorkflowFlags, io: Io): Promise<number> {
+  if (!input || job.optimizer.method !== "modified-enkf") throw new CliError(2, "compute.shards, compute.memberBlocks and --store run the state machine, which runs the modified EnKF on networks and inverse problems; this job runs without them");
   const location = flags.store ?? flags.outDir;
-  const shards = job.compute.shards ?? 4;
+  const shards = "dataset" in input ? job.compute.shards ?? 4 : job.compute.memberBlocks ?? 1;
   let store: BlobStore;
   try {
     store = openStore(location.startsWith("s3://") ? location : resolve(location), { endpoint: flags.endpoint });
@@ -44,8 +51,10 @@ export async function runWorkflow(job: JobSpec, dataset: Dataset | undefined, fl
     throw new CliError(2, `${location} already holds a run (result.json); choose another --out/--store or pass --force`);
   }
   try {
-    await prepareJob(store, job, dataset, shards, flags.theta0);
+    if ("dataset" in input) await prepareJob(store, job, input.dataset, shards, flags.theta0);
+    else await prepareMemberJob(store, job, input.read, flags.theta0);
   } catch (e) {
+    if (e instanceof InverseProblemError) throw new CliError(2, `invalid problem: ${e.message}`);
     if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError || e instanceof LimitError) throw new CliError(2, e.message);
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;
@@ -71,6 +80,7 @@ async function copyResults(store: BlobStore, dir: string, quiet: boolean, io: Io
 export async function executeWorkflow(store: BlobStore, location: string, job: JobSpec, shards: number, flags: { endpoint?: string; quiet: boolean }, io: Io, resume: boolean): Promise<number> {
   let last = 0;
   const t0 = performance.now();
+  const items = `${shards} ${job.problem.type === "inverse" ? "member block" : "shard"}${shards === 1 ? "" : "s"}`;
   let failed: Error | null = null;
   try {
     await runLocalWorkflow({
@@ -86,7 +96,7 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
         last = now;
         const c = (e.state.output ?? {}) as { round?: number; iterations?: number; objective?: number };
         const objective = c.objective !== undefined ? `  objective ${c.objective.toExponential(4)}` : "";
-        io.stderr.write(`iter ${c.iterations ?? 0}/${job.stop.maxIterations}${objective}  round ${c.round ?? 0}  shards ${shards}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`);
+        io.stderr.write(`iter ${c.iterations ?? 0}/${job.stop.maxIterations}${objective}  round ${c.round ?? 0}  ${items}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`);
       },
     });
   } catch (e) {
@@ -105,8 +115,9 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
   } catch (e) {
     if (!flags.quiet) io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
   }
-  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number>; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> } };
+  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number>; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> }; parameters?: Record<string, number> };
+  const parameters = result.parameters ? `  parameters: ${Object.entries(result.parameters).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(", ")}\n` : "";
   const acc = result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
-  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${shards} shards, ${((performance.now() - t0) / 1000).toFixed(2)} s\n${bestLine(result)}  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}history.csv,plots/}\n`);
+  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${items}, ${((performance.now() - t0) / 1000).toFixed(2)} s\n${parameters}${bestLine(result)}  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}history.csv,plots/}\n`);
   return 0;
 }

@@ -54,6 +54,8 @@ export interface LocalRun {
   outcome?: (event: unknown) => Promise<unknown>;
   /** receives the outcome event's detail (Publish outcome; EventBridge on AWS) */
   publish?: (detail: unknown) => void | Promise<void>;
+  /** stands in for Lambda's Invoke of a lambda forward (tests; on AWS the state machine invokes the function) */
+  invokeForward?: (functionArn: string, payload: unknown) => Promise<unknown>;
   /** the execution input instead of a new job's (e.g. a schedule's {launch}) */
   input?: unknown;
   /** receives every execution event (state entered/exited with its input and output, …) */
@@ -70,7 +72,7 @@ export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string;
   const resumed = run.resume ? await resumeInput(run.job, run.rolloverEvery) : null;
   const input: unknown = run.input ?? resumed ?? { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
   const pool = run.workers ? evaluatePool(run.workers) : null;
-  const evaluate = withFaults(pool ? (event: unknown) => pool.run(event) as Promise<{ round: number; shard: number }> : handlers.evaluate);
+  const evaluate = withFaults(pool ? (event: unknown) => pool.run(event) : handlers.evaluate);
   try {
     return { ...(await executeAll(machine, input, run, evaluate)), faults: evaluate.injected() };
   } finally {
@@ -82,20 +84,20 @@ export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string;
  * The evaluate handler with ENKF_FAULTS' injected failures (faults.ts): a transient one is
  * a Lambda service error the state machine's Retry matches, a permanent one matches none.
  */
-function withFaults(evaluate: (event: unknown) => Promise<{ round: number; shard: number }>) {
+function withFaults(evaluate: (event: unknown) => Promise<unknown>) {
   const plan = faultPlan(readConfig().faults);
   const attempts = new Map<string, number>();
   let injected = 0;
   const wrapped = async (event: unknown) => {
     if (plan) {
-      const e = event as { round: number; shard: number };
-      const key = `${e.round}/${e.shard}`;
+      const e = event as { round: number; shard?: number; block?: number };
+      const key = `${e.round}/${e.shard ?? `b${e.block}`}`;
       const attempt = attempts.get(key) ?? 0;
       attempts.set(key, attempt + 1);
-      const kind = evaluateFault(plan, e.round, e.shard, attempt);
+      const kind = evaluateFault(plan, e.round, e.shard ?? e.block ?? 0, attempt);
       if (kind) {
         injected++;
-        const err = new Error(`injected ${kind} fault: round ${e.round}, shard ${e.shard}, attempt ${attempt + 1}`);
+        const err = new Error(`injected ${kind} fault: round ${e.round}, ${e.shard !== undefined ? `shard ${e.shard}` : `member block ${e.block}`}, attempt ${attempt + 1}`);
         err.name = kind === "transient" ? "Lambda.ServiceException" : "InjectedFault";
         throw err;
       }
@@ -105,9 +107,10 @@ function withFaults(evaluate: (event: unknown) => Promise<{ round: number; shard
   return Object.assign(wrapped, { injected: () => injected, active: plan !== null });
 }
 
-async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, evaluate: ((event: unknown) => Promise<{ round: number; shard: number }>) & { active: boolean }): Promise<{ status: string; executions: number }> {
+async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, evaluate: ((event: unknown) => Promise<unknown>) & { active: boolean }): Promise<{ status: string; executions: number }> {
   // injected faults are retried at once rather than after the deployed backoff
-  const retryIntervalOverrides = evaluate.active ? Object.fromEntries(["Evaluate", "Evaluate (distributed)", "Evaluate (gpu)", "Evaluate (gpu, distributed)"].map((n) => [n, 5])) : undefined;
+  const retryIntervalOverrides = evaluate.active ? Object.fromEntries(["Evaluate", "Evaluate (distributed)", "Evaluate (gpu)", "Evaluate (gpu, distributed)", "Evaluate members"].map((n) => [n, 5])) : undefined;
+  const task = evaluate as unknown as (input: unknown) => Promise<never>;
   let input = first;
   for (let executions = 1; ; executions++) {
     const execution = machine.run(input as Parameters<typeof machine.run>[0], {
@@ -115,11 +118,21 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
         taskResourceLocalHandlers: {
           Launch: (run.launch as ((input: unknown) => Promise<never>) | undefined) ?? (async () => { throw new Error("this engine was started without a Launch handler (schedules launch jobs through the service)"); }),
           Init: handlers.init,
-          Evaluate: evaluate,
-          "Evaluate (distributed)": evaluate,
+          Evaluate: task,
+          "Evaluate (distributed)": task,
+          // an inverse job's member blocks; a lambda forward's blocks: request, invocation, store
+          "Evaluate members": task,
+          "Block request": task,
+          "Forward (lambda)": async (params) => {
+            const p = params as { FunctionName: string; Payload: unknown };
+            if (!run.invokeForward) throw new Error(`a lambda forward (${p.FunctionName}) is invoked by the deployed state machine on AWS; this local engine was started without one`);
+            return { Payload: await run.invokeForward(p.FunctionName, p.Payload) } as never;
+          },
+          "Store block": task,
+          "Store failed block": task,
           // the GPU branch's Batch jobs: the container's event from the submitJob parameters
-          "Evaluate (gpu)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
-          "Evaluate (gpu, distributed)": (params) => evaluate(batchEvent(overrideEnvironment(params))),
+          "Evaluate (gpu)": (params) => task(batchEvent(overrideEnvironment(params))),
+          "Evaluate (gpu, distributed)": (params) => task(batchEvent(overrideEnvironment(params))),
           Reduce: async (event) => {
             const out = await handlers.reduce(event);
             localCrash("between", (event as { round: number }).round);

@@ -35,6 +35,11 @@ export interface InverseProblem extends Problem {
   misfit(theta: Float64Array): Promise<number>;
   /** G's output length m */
   readonly observed: number;
+  /** u(θ) at `count` points (count × n, member-major): what a remote forward is sent */
+  constrained(points: Float64Array, count: number): Float64Array;
+  /** out (count × M) ← F at the points from G's outputs there (count × m; a non-finite or
+   *  missing row is a failed member), with the prior term's outputs θ appended */
+  outputs(points: Float64Array, count: number, g: Float64Array, out: Float64Array): void;
 }
 
 type Spec = InverseProblemSpec;
@@ -52,10 +57,12 @@ export interface BatchForward {
 /** G in the constrained parameters: one point at a time (the built-ins) or in batches. */
 type Forward =
   | { outputs: number; names: readonly string[] | null; run: (u: Float64Array, out: Float64Array) => void }
-  | { outputs: number; names: null; batch: BatchForward };
+  | { outputs: number; names: null; batch: BatchForward }
+  /** evaluated outside this process (the state machine invokes a lambda forward) */
+  | { outputs: number; names: null; remote: string };
 
 /** G for the forward the spec names; `names` are its parameters (null: any, in θ's order). */
-function forwardModel(spec: Spec, loaded: BatchForward | undefined): Forward {
+function forwardModel(spec: Spec, loaded: BatchForward | undefined, observed: number): Forward {
   const f = spec.forward;
   const n = spec.parameters.length;
   if (f.type === "lorenz96") {
@@ -88,12 +95,14 @@ function forwardModel(spec: Spec, loaded: BatchForward | undefined): Forward {
       },
     };
   }
+  // G's outputs are the observations' length; the outputs a block stores are checked against it
+  if (f.type === "lambda") return { outputs: observed, names: null, remote: f.functionArn };
   if (!loaded) throw new Error(`the ${f.type} forward is loaded before the problem is built (setup/inverseInputs.ts)`);
   return { outputs: loaded.outputs, names: null, batch: loaded };
 }
 
 export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForward): InverseProblem {
-  const g = forwardModel(spec, loaded);
+  const g = forwardModel(spec, loaded, obs.values.length);
   const m = g.outputs, n = spec.parameters.length;
   const seen = new Set<string>();
   spec.parameters.forEach((p, j) => {
@@ -131,8 +140,10 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
   const single = async (theta: Float64Array) => {
     setU(theta);
     if ("run" in g) g.run(u, gOut);
-    else await g.batch.run(u, 1, gOut);
+    else if ("batch" in g) await g.batch.run(u, 1, gOut);
+    else throw new Error(remoteOnly);
   };
+  const remoteOnly = `the ${spec.forward.type} forward is invoked by the deployed state machine, not in this process`;
 
   const problem: InverseProblem = {
     kind: "inverse",
@@ -141,8 +152,21 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
     observed: m,
     loss: leastSquares(target, { weights }),
     initial: () => Float64Array.from(prior, (p) => p.mean),
+    constrained(points, count) {
+      const us = new Float64Array(count * n);
+      for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) us[i * n + j] = constrain(points[i * n + j], bounds[j]);
+      return us;
+    },
+    outputs(points, count, gs, out) {
+      for (let i = 0; i < count; i++) {
+        const o = out.subarray(i * size, (i + 1) * size);
+        if ((i + 1) * m <= gs.length) o.set(gs.subarray(i * m, (i + 1) * m));
+        else o.fill(NaN, 0, m);
+        if (withPrior) for (let j = 0; j < n; j++) o[m + j] = points[i * n + j];
+      }
+    },
     forward(theta, out) {
-      if (!("run" in g)) throw new Error(`the ${spec.forward.type} forward runs in batches: evaluate it through forwardBatch (the modified EnKF does)`);
+      if (!("run" in g)) throw new Error("batch" in g ? `the ${spec.forward.type} forward runs in batches: evaluate it through forwardBatch (the modified EnKF does)` : remoteOnly);
       setU(theta);
       g.run(u, gOut);
       out.set(gOut);
@@ -162,19 +186,15 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
       return { misfit, misfitPerObservation: misfit / m };
     },
   };
-  if (!("run" in g)) {
+  if ("batch" in g) {
     const B = g.batch.batch;
-    const uB = new Float64Array(B * n), gB = new Float64Array(B * m);
+    const gB = new Float64Array(B * m);
     problem.forwardBatch = async (points, count, out) => {
       for (let c0 = 0; c0 < count; c0 += B) {
         const rows = Math.min(B, count - c0);
-        for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) uB[i * n + j] = constrain(points[(c0 + i) * n + j], bounds[j]);
-        await g.batch.run(uB.subarray(0, rows * n), rows, gB.subarray(0, rows * m));
-        for (let i = 0; i < rows; i++) {
-          const o = out.subarray((c0 + i) * size, (c0 + i + 1) * size);
-          o.set(gB.subarray(i * m, (i + 1) * m));
-          if (withPrior) for (let j = 0; j < n; j++) o[m + j] = points[(c0 + i) * n + j];
-        }
+        const block = points.subarray(c0 * n, (c0 + rows) * n);
+        await g.batch.run(problem.constrained(block, rows), rows, gB.subarray(0, rows * m));
+        problem.outputs(block, rows, gB.subarray(0, rows * m), out.subarray(c0 * size, (c0 + rows) * size));
       }
     };
   }

@@ -242,7 +242,7 @@ export class DatasetService {
   /** The dataset a job trains on: mnist or a registered dataset; files on the server are refused. */
   async forJob(spec: JobSpec): Promise<Dataset> {
     if (spec.problem.type !== "classification" && spec.problem.type !== "regression") {
-      throw invalid(`the service trains networks (problem.type "classification" or "regression"); "${spec.problem.type}" runs with enkf run`, [{ path: "problem.type", message: "not served over HTTP" }]);
+      throw invalid(`the service trains networks (problem.type "classification" or "regression") and calibrates inverse problems; "${spec.problem.type}" runs with enkf run`, [{ path: "problem.type", message: "not served over HTTP" }]);
     }
     const data = spec.problem.data;
     if (data.source !== "mnist" && data.source !== "dataset") {

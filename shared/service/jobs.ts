@@ -18,7 +18,8 @@ import { busy, conflict, invalid, notFound, ServiceError } from "./errors.ts";
 import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
 import { jobProgress, storeHistory, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
-import { jobRefused, parseSpec } from "./submission.ts";
+import { checkForwardFunction, httpInputs, jobRefused, parseSpec } from "./submission.ts";
+import { isInverseJob, prepareMemberJob } from "../workflow/memberSteps.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
 import { decodeNpyFloat64, encodeNpyFloat64 } from "../formats/npy.ts";
 import { parseModelCard, type ModelCard } from "../predict/modelCard.ts";
@@ -88,9 +89,16 @@ export class JobService {
       if (this.opts.engine.full?.()) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
       // a named dataset's "latest" resolves now; the job's spec.json records the version
       const pinned = await this.datasets.resolve(spec);
-      const dataset = await this.datasets.forJob(pinned);
-      const warm = await this.warmStart(pinned, dataset);
-      await prepareJob(store, pinned, dataset, this.shards(pinned, dataset), warm?.theta).catch(jobRefused);
+      let warm: Awaited<ReturnType<JobService["warmStart"]>>;
+      if (isInverseJob(pinned)) {
+        // an inverse job fans out over member blocks; its forward is probed here, before it is accepted
+        checkForwardFunction(pinned, this.opts.forwardFunctions ?? []);
+        await prepareMemberJob(store, pinned, httpInputs).catch(jobRefused);
+      } else {
+        const dataset = await this.datasets.forJob(pinned);
+        warm = await this.warmStart(pinned, dataset);
+        await prepareJob(store, pinned, dataset, this.shards(pinned, dataset), warm?.theta).catch(jobRefused);
+      }
       const createdAt = new Date(this.now()).toISOString();
       const rec: JobRecord = {
         id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}),
@@ -169,7 +177,8 @@ export class JobService {
     const { status, message } = await storeStatus(store);
     const history = await storeHistory(store, status);
     // once finished, the full-split metrics too (train and test loss and accuracy)
-    const final = status === "succeeded" ? ((await getJson(store, keys.result)) as { metrics?: Record<string, number> }).metrics ?? {} : {};
+    const result = status === "succeeded" ? ((await getJson(store, keys.result)) as { metrics?: Record<string, number>; parameters?: Record<string, number> }) : {};
+    const final = result.metrics ?? {};
     const last = history[history.length - 1] as Record<string, unknown> | undefined;
     const iteration = history.length;
     const max = spec.stop.maxIterations;
@@ -180,6 +189,8 @@ export class JobService {
       ...jobProgress(status, iteration, max, last?.seconds),
       metrics: { objective: num(last?.objective), batchAccuracy: num(last?.batchAccuracy), ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])) },
       ...(message ? { message } : {}),
+      // an inverse job's calibrated parameters, by name, in their units
+      ...(result.parameters ? { parameters: result.parameters } : {}),
       ...(rec.warmStart ? { warmStart: rec.warmStart } : {}),
       ...(await this.promotion(store)),
       links: this.links(id),

@@ -42,6 +42,8 @@ export interface ServiceOptions {
   scheduler: Scheduler;
   /** training shards of each job unless its spec says compute.shards (default 4) */
   shards?: number;
+  /** the Lambda functions a lambda forward may name: those the deployment's state machine may invoke */
+  forwardFunctions?: readonly string[];
   /** lifetime of presigned URLs in seconds (default 900) */
   presignSeconds?: number;
   now?: () => number;

@@ -1,29 +1,44 @@
-// What an inverse problem reads before it is built, relative to the job file's directory: its
-// observations and noise (numbers inline, or float32/float64 .npy of any shape, flattened), and
-// an onnx forward's graph, opened with ONNX Runtime and probed once at the prior mean for its
-// output length. Errors name the field.
+// What an inverse problem reads before it is built: its observations and noise (numbers inline,
+// or float32/float64 .npy of any shape, flattened), and an onnx forward's graph, opened with ONNX
+// Runtime and probed once at the prior mean for its output length. The files come through an
+// InputReader: relative to the job file's directory (fileInputs), or from a prepared job's store
+// (the workflow). Errors name the field.
 
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { decodeNpy } from "../formats/npy.ts";
-import { InverseProblemError, type BatchForward, type Observations } from "../problems/inverse.ts";
+import { inverseProblem, InverseProblemError, type BatchForward, type InverseProblem as InverseProblemModel, type Observations } from "../problems/inverse.ts";
 import { loadOrt } from "../kernels/onnx.ts";
 import type { InverseProblem } from "../spec/job.ts";
 
-/** The bytes of a file the job names (relative to its directory); a failure names the field. */
-async function inputFile(name: string, base: string, field: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(isAbsolute(name) ? name : join(base, name)));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InverseProblemError(field, `cannot read ${name}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
+/** The bytes of a file the job names; a failure is an InverseProblemError naming the field. */
+export type InputReader = (name: string, field: string) => Promise<Uint8Array>;
+
+/** Files relative to the job file's directory `base`. */
+export function fileInputs(base: string): InputReader {
+  return async (name, field) => {
+    try {
+      return new Uint8Array(await readFile(isAbsolute(name) ? name : join(base, name)));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InverseProblemError(field, `cannot read ${name}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    }
+  };
 }
 
-async function numbers(v: number | number[] | string, field: string, base: string): Promise<Float64Array> {
+/** The files an inverse problem names, by field: observations, noise and an onnx graph. */
+export function inputFiles(p: InverseProblem): { field: string; name: string }[] {
+  const named: { field: string; name: string }[] = [];
+  if (typeof p.observations.values === "string") named.push({ field: "problem.observations.values", name: p.observations.values });
+  if (typeof p.observations.noise.std === "string") named.push({ field: "problem.observations.noise.std", name: p.observations.noise.std });
+  if (p.forward.type === "onnx") named.push({ field: "problem.forward.path", name: p.forward.path });
+  return named;
+}
+
+async function numbers(v: number | number[] | string, field: string, read: InputReader): Promise<Float64Array> {
   if (typeof v === "number") return Float64Array.of(v);
   if (Array.isArray(v)) return Float64Array.from(v);
-  const bytes = await inputFile(v, base, field);
+  const bytes = await read(v, field);
   try {
     const a = decodeNpy(bytes, v);
     if (typeof a.data[0] === "bigint") throw new Error(`${v}: 64-bit integers; save the numbers as float64 or float32`);
@@ -33,18 +48,24 @@ async function numbers(v: number | number[] | string, field: string, base: strin
   }
 }
 
-export async function loadObservations(p: InverseProblem, base: string): Promise<Observations> {
+export async function loadObservations(p: InverseProblem, read: InputReader): Promise<Observations> {
   return {
-    values: await numbers(p.observations.values, "problem.observations.values", base),
-    std: await numbers(p.observations.noise.std, "problem.observations.noise.std", base),
+    values: await numbers(p.observations.values, "problem.observations.values", read),
+    std: await numbers(p.observations.noise.std, "problem.observations.noise.std", read),
   };
 }
 
-/** The forward that runs elsewhere or in batches (onnx, http), ready to run; undefined for the built-ins. */
-export async function loadForward(p: InverseProblem, base: string): Promise<BatchForward | undefined> {
+/** The forward that runs elsewhere or in batches (onnx, http), ready to run; undefined for the
+ *  built-ins and for a lambda forward (the deployed state machine invokes it). */
+export async function loadForward(p: InverseProblem, read: InputReader): Promise<BatchForward | undefined> {
   if (p.forward.type === "http") return httpForward(p);
-  if (p.forward.type === "onnx") return onnxForward(p, base);
+  if (p.forward.type === "onnx") return onnxForward(p, read);
   return undefined;
+}
+
+/** The inverse problem a job names, its files read through `read` and its forward loaded (and probed). */
+export async function loadInverseProblem(p: InverseProblem, read: InputReader): Promise<InverseProblemModel> {
+  return inverseProblem(p, await loadObservations(p, read), await loadForward(p, read));
 }
 
 /**
@@ -93,10 +114,10 @@ async function httpForward(p: InverseProblem): Promise<BatchForward> {
 }
 
 /** The onnx forward's graph as a BatchForward: input theta [B, n], output [B, m]. */
-async function onnxForward(p: InverseProblem, base: string): Promise<BatchForward> {
+async function onnxForward(p: InverseProblem, read: InputReader): Promise<BatchForward> {
   const f = p.forward as Extract<InverseProblem["forward"], { type: "onnx" }>;
   const field = "problem.forward.path";
-  const bytes = await inputFile(f.path, base, field);
+  const bytes = await read(f.path, field);
   const ort = await loadOrt("native");
   let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   try {

@@ -34,6 +34,7 @@ export const JobView = z.object({
   etaSeconds: z.number().nullable().describe("remaining time at the pace so far; null before the first iteration or once finished"),
   metrics: Metrics,
   message: z.string().optional().describe("why the job ended (the stopping rule, the failure, or the cancel)"),
+  parameters: z.record(z.string(), z.number()).optional().describe("an inverse job, once succeeded: the calibrated parameters by name, in their own units"),
   warmStart: z.object({ job: z.string(), model: z.string().optional(), version: z.int().optional() }).optional().describe("where θ₀ came from (problem.initial), resolved when the job was created"),
   promotion: z.object({ model: z.string(), promoted: z.boolean(), version: z.int().optional(), decision: z.string() }).nullable().optional()
     .describe("once the job has ended: what its schedule's promotion rule decided (null: it had none)"),

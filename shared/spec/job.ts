@@ -180,9 +180,16 @@ export const HttpForward = z.strictObject({
   retries: z.int().min(0).max(10).default(2).describe("attempts after the first for a request that fails (network error, 5xx, timeout); then its members count as failed"),
 }).describe("a forward model served over HTTP by your own process; a member answered null, or a request that keeps failing, is a failed member (the failure policy's)");
 
+export const LambdaForward = z.strictObject({
+  type: z.literal("lambda"),
+  functionArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/, "a Lambda function's ARN (arn:aws:lambda:<region>:<account>:function:<name>)")
+    .describe("your function, which the deployment names (-c forwardFunctions=…): invoked by the state machine with { parameters: [names], theta: [[u…] per member] }, it returns { outputs: [[G…] or null per member] }"),
+  batch: z.int().min(1).max(1000).default(16).describe("members per invocation"),
+}).describe("your own forward model as an AWS Lambda function (on AWS; each member block is one invocation)");
+
 export const InverseProblem = z.strictObject({
   type: z.literal("inverse"),
-  forward: z.discriminatedUnion("type", [Lorenz96Forward, LinearForward, OnnxForward, HttpForward]).describe("the forward model G: the built-in lorenz96, a linear map, an ONNX graph, or your own HTTP service (the lambda forward is issue 16's next step)"),
+  forward: z.discriminatedUnion("type", [Lorenz96Forward, LinearForward, OnnxForward, HttpForward, LambdaForward]).describe("the forward model G: the built-in lorenz96, a linear map, an ONNX graph, your own HTTP service, or your own AWS Lambda function"),
   observations: z.strictObject({
     values: NumbersOrFile.describe("y, as long as G's output"),
     noise: z.strictObject({ std: z.union([z.number().gt(0), NumbersOrFile]).describe("the observation noise's standard deviation: one for all, or one per value") }),
@@ -306,6 +313,7 @@ export const ComputeSpec = z.strictObject({
     .describe("ensemble kernel of the modified EnKF: onnx (native ONNX Runtime), wasm (ONNX Runtime's WebAssembly build), gpu (gpu.js: WebGL through headless-gl, else its CPU fallbacks; MLP only), reference (plain TypeScript); auto = onnx, else wasm, for network problems"),
   threads: z.int().min(1).max(1024).optional().describe("threads for the onnx/wasm kernels (default: ONNX Runtime's choice for onnx, 1 for wasm)"),
   shards: z.int().min(1).max(10_000).optional().describe("run through the job's state machine with the training data cut into this many shards, one evaluate task per shard per round (network problems, modified EnKF)"),
+  memberBlocks: z.int().min(1).max(40).optional().describe("run through the job's state machine with each round's forward evaluations (θ, its K members and the line search's rungs) cut into this many blocks, one evaluate task per block per round (inverse problems, modified EnKF; over HTTP and on AWS the default is 1)"),
   maxConcurrency: z.int().min(1).max(40).default(10).describe("evaluate tasks the state machine runs at once"),
 });
 
@@ -359,6 +367,12 @@ export const JobFields = z.strictObject({
   }
   if (job.stop.earlyStopping && job.stop.evaluateEvery === undefined) {
     ctx.addIssue({ code: "custom", path: ["stop", "evaluateEvery"], message: "early stopping needs evaluations: set stop.evaluateEvery" });
+  }
+  if (job.compute.memberBlocks !== undefined && (job.problem.type !== "inverse" || job.optimizer.method !== "modified-enkf")) {
+    ctx.addIssue({ code: "custom", path: ["compute", "memberBlocks"], message: "member blocks fan out an inverse problem's forward evaluations for the modified EnKF (network problems fan out over data: compute.shards)" });
+  }
+  if (job.compute.shards !== undefined && job.problem.type === "inverse") {
+    ctx.addIssue({ code: "custom", path: ["compute", "shards"], message: "an inverse problem has no data to shard: fan its members out with compute.memberBlocks" });
   }
   if (job.stop.discrepancy && job.problem.type !== "regression") {
     ctx.addIssue({ code: "custom", path: ["stop", "discrepancy"], message: `the discrepancy principle compares a least-squares misfit with the targets' noise level; it needs problem.type "regression" (this is "${job.problem.type}")` });

@@ -23,6 +23,6 @@ export function overrideEnvironment(params: unknown): Record<string, string> {
   return Object.fromEntries(list.map((e) => [e.Name, e.Value]));
 }
 
-export async function batchEvaluate(env: Record<string, string | undefined>, handlers: Pick<WorkflowHandlers, "evaluate">): Promise<{ round: number; shard: number }> {
+export async function batchEvaluate(env: Record<string, string | undefined>, handlers: Pick<WorkflowHandlers, "evaluate">): Promise<unknown> {
   return handlers.evaluate(batchEvent(env));
 }

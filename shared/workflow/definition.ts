@@ -10,14 +10,18 @@
 //                                 above 40 shards) → Reduce → Next?
 //   Fan out ─ compute.backend "gpu" → Round (gpu) (Map: an AWS Batch job per shard, the evaluate
 //             handler in the GPU container; a Distributed Map above 40 shards) → Reduce
+//           ├ an inverse job → Round (members) (Map: Evaluate members, one task per member block:
+//           │  θ, its K members and the line search's rungs, cut into blocks) → Reduce
+//           └ its forward a Lambda function → Round (members, lambda) (Map per block: Block request
+//              → Forward (lambda), the user's function invoked → Store block) → Reduce
 //   Next? ─ done → Finalize;  rollover → Rollover (start a fresh execution of this machine with
 //           the cursor, then end);  otherwise → Round
 //   Finalize, or any failure → RecordFailure, → Outcome (status and metrics; the service promotes
 //   a scheduled job to its model's champion when it wins) → Publish outcome (an EventBridge event,
 //   detail-type "enkf job outcome") → Ended? → Done, or Failed
 //
-// Every payload is the job cursor {job, round, shards, done, rollover, startRound, rolloverEvery,
-// startedAt}: a few hundred bytes plus one integer per shard, whatever K, n or the data size.
+// Every payload is the job cursor {job, round, shards, done, members, lambda, rollover, startRound,
+// rolloverEvery, startedAt}: a few hundred bytes plus one integer per shard, whatever K, n or the data size.
 // Statistics travel through the store.
 //
 // Continue-as-new: an execution's history is capped at 25,000 events. A round costs about
@@ -32,12 +36,13 @@
 export const OUTCOME_SOURCE = "enkf";
 export const OUTCOME_DETAIL_TYPE = "enkf job outcome";
 
-/** Events one round costs for S shards: 7 per shard (8 for a Batch job) and 11 per round. */
-export const roundEvents = (shards: number, gpu = false) => (gpu ? 8 : 7) * shards + 11;
+/** Events one round costs for S shards (or member blocks): 7 per shard (8 for a Batch job, 17
+ *  for a lambda forward's block: its iteration's 2 and three tasks' 5 each) and 11 per round. */
+export const roundEvents = (shards: number, gpu = false, lambda = false) => (lambda ? 17 : gpu ? 8 : 7) * shards + 11;
 
 /** Rounds per execution for S shards (see the header). */
-export function rolloverRounds(shards: number, gpu = false): number {
-  return Math.max(1, Math.floor(24_000 / roundEvents(shards, gpu)));
+export function rolloverRounds(shards: number, gpu = false, lambda = false): number {
+  return Math.max(1, Math.floor(24_000 / roundEvents(shards, gpu, lambda)));
 }
 
 export interface WorkflowResources {
@@ -66,21 +71,49 @@ export interface WorkflowOptions {
 /** Shards above which a round fans out through the Distributed Map. */
 export const INLINE_MAP_LIMIT = 40;
 
-/** One round's fan-out: an Evaluate task per shard; the partials go to the store, the cursor passes through. */
-function fanOut(evaluate: Record<string, unknown>, task: string, processor: Record<string, string>, concurrency: number): Record<string, unknown> {
+/** One round's fan-out: an Evaluate task per shard (or member block: `item` "block"); the partials
+ *  go to the store, the cursor passes through. `states`: the iteration's states when it is more
+ *  than the one task (a lambda forward's block). */
+function fanOut(evaluate: Record<string, unknown>, task: string, processor: Record<string, string>, concurrency: number, item = "shard", states?: Record<string, unknown>): Record<string, unknown> {
   return {
     Type: "Map",
     ItemsPath: "$.shards",
     MaxConcurrency: concurrency,
-    ItemSelector: { "job.$": "$.job", "round.$": "$.round", "shard.$": "$$.Map.Item.Value" },
+    ItemSelector: { "job.$": "$.job", "round.$": "$.round", [`${item}.$`]: "$$.Map.Item.Value" },
     ItemProcessor: {
       ProcessorConfig: processor,
       StartAt: task,
-      States: { [task]: { Type: "Task", ...evaluate, End: true } },
+      States: states ?? { [task]: { Type: "Task", ...evaluate, End: true } },
     },
     ResultPath: null,
     Catch: toFailure,
     Next: "Reduce",
+  };
+}
+
+/**
+ * A lambda forward's member block: the evaluate function writes the block's request (the
+ * constrained points), the state machine invokes the user's function with it (lambda:invoke; the
+ * role may invoke only the functions the deployment names), and the evaluate function stores the
+ * answer. An invocation that keeps failing stores no outputs: its members are failed members,
+ * under the job's failure policy, rather than a failed job.
+ */
+function lambdaBlock(evaluate: Record<string, unknown>): Record<string, unknown> {
+  const store = (outputs: string | null) => ({ Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "block.$": "$.block", ...(outputs ? { "outputs.$": outputs } : { outputs: null }) }, End: true });
+  return {
+    "Block request": { Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "block.$": "$.block", request: true }, Next: "Forward (lambda)" },
+    "Forward (lambda)": {
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke",
+      Parameters: { "FunctionName.$": "$.request.FunctionName", "Payload.$": "$.request.Payload" },
+      ResultSelector: { "outputs.$": "$.Payload.outputs" },
+      ResultPath: "$.response",
+      Retry: retry,
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.forwardError", Next: "Store failed block" }],
+      Next: "Store block",
+    },
+    "Store block": store("$.response.outputs"),
+    "Store failed block": store(null),
   };
 }
 
@@ -143,6 +176,9 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
       "Fan out": {
         Type: "Choice",
         Choices: [
+          // an inverse job fans out over member blocks, not data shards
+          { And: [{ Variable: "$.members", BooleanEquals: true }, { Variable: "$.lambda", BooleanEquals: true }], Next: "Round (members, lambda)" },
+          { Variable: "$.members", BooleanEquals: true, Next: "Round (members)" },
           ...(gpu ? [
             { And: [{ Variable: "$.gpu", BooleanEquals: true }, { Variable: "$.distributed", BooleanEquals: true }], Next: "Round (gpu, distributed)" },
             { Variable: "$.gpu", BooleanEquals: true, Next: "Round (gpu)" },
@@ -154,6 +190,8 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
       // state names are unique across the machine, so the Maps' tasks are named apart
       Round: fanOut(lambdaEvaluate, "Evaluate", { Mode: "INLINE" }, opts.maxConcurrency),
       "Round (distributed)": fanOut(lambdaEvaluate, "Evaluate (distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
+      "Round (members)": fanOut(lambdaEvaluate, "Evaluate members", { Mode: "INLINE" }, opts.maxConcurrency, "block"),
+      "Round (members, lambda)": fanOut(lambdaEvaluate, "Block request", { Mode: "INLINE" }, opts.maxConcurrency, "block", lambdaBlock(lambdaEvaluate)),
       ...(gpu ? {
         "Round (gpu)": fanOut(gpu, "Evaluate (gpu)", { Mode: "INLINE" }, opts.maxConcurrency),
         "Round (gpu, distributed)": fanOut(gpu, "Evaluate (gpu, distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
@@ -175,7 +213,7 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
           // named for the job and round, so the service finds (and can stop) a job's current execution
           "Name.$": "States.Format('{}-r{}', $.job.id, $.round)",
           Input: {
-            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", "gpu.$": "$.gpu", done: false, rollover: false,
+            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", "gpu.$": "$.gpu", "members.$": "$.members", "lambda.$": "$.lambda", done: false, rollover: false,
             "startRound.$": "$.round", "rolloverEvery.$": "$.rolloverEvery", "startedAt.$": "$.startedAt",
             "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
           },

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { INLINE_MAP_LIMIT, rolloverRounds } from "./definition.ts";
 import { openStore } from "../store/openStore.ts";
-import { evaluateStep, finalizeJob, initJob, recordFailure, recordOutcome, reduceStep, resumePoint, WorkflowError, type JobOutcome } from "./steps.ts";
+import { evaluateStep, finalizeJob, initJob, recordFailure, recordOutcome, reduceStep, resumePoint, shardItems, WorkflowError, type JobOutcome } from "./steps.ts";
+import { blockRequest, evaluateBlockStep, finalizeMembers, initMembers, isMemberJob, memberItems, reduceMembersStep, storeBlock } from "./memberSteps.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 
 const Job = z.strictObject({
@@ -20,8 +21,12 @@ const Job = z.strictObject({
 const Cursor = z.object({
   job: Job,
   round: z.int().min(0),
+  /** the round's items: data shards, or an inverse job's member blocks */
   shards: z.array(z.int().min(0)).min(1),
   done: z.boolean(),
+  /** an inverse job (the member branch), and whether its forward is a Lambda function the machine invokes */
+  members: z.boolean(),
+  lambda: z.boolean(),
   /** fan out through the Distributed Map (more than 40 shards) */
   distributed: z.boolean(),
   /** fan out as AWS Batch jobs in the GPU container (compute.backend "gpu") */
@@ -38,6 +43,9 @@ const Cursor = z.object({
 });
 const Start = z.object({ job: Job, startedAt: z.number().optional(), rolloverEvery: z.int().min(1).optional() });
 const Shard = z.object({ job: Job, round: z.int().min(0), shard: z.int().min(0) });
+/** a member block's task; `request`: a lambda forward's request; `outputs`: its answer to store
+ *  (null when the invocation failed: the block's members are failed members) */
+const Block = z.object({ job: Job, round: z.int().min(0), block: z.int().min(0), request: z.literal(true).optional(), outputs: z.unknown().optional() });
 const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
 /** Finalize's or RecordFailure's output */
 export const OutcomeEvent = z.object({ job: Job, status: z.string() });
@@ -58,11 +66,12 @@ export function jobId(job: JobRef): string {
  *  (`Start?` sends it to Fan out, or to Finalize when that round ended the optimization);
  *  null when Init never finished, so the job starts over. */
 export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<ExecutionCursor | null> {
-  const at = await resumePoint(openJob(job));
+  const store = openJob(job);
+  const at = await resumePoint(store, async () => ((await isMemberJob(store)) ? memberItems(store) : shardItems(store)));
   if (!at) return null;
   return {
     job: { ...job, id: jobId(job) }, ...at, distributed: at.shards.length > INLINE_MAP_LIMIT, rollover: false,
-    startRound: at.round, rolloverEvery: rolloverEvery ?? rolloverRounds(at.shards.length, at.gpu), startedAt: Date.now(),
+    startRound: at.round, rolloverEvery: rolloverEvery ?? rolloverRounds(at.shards.length, at.gpu, at.lambda), startedAt: Date.now(),
   };
 }
 const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
@@ -82,23 +91,32 @@ export function workflowHandlers(opts: HandlerOptions = {}) {
   return {
     async init(event: unknown): Promise<ExecutionCursor> {
       const e = Start.parse(event);
-      const cursor = await initJob(store(e.job));
+      const s = store(e.job);
+      const cursor = (await isMemberJob(s)) ? await initMembers(s) : await initJob(s);
       // a deployment without the GPU option has no Batch branch (infra: -c gpu=true adds it)
       if (cursor.gpu && opts.gpuOption === false) throw new WorkflowError('compute.backend "gpu" needs the GPU option, which this deployment does not have: deploy with `npx cdk deploy -c gpu=true`, or choose another backend');
-      return { job: { ...e.job, id: jobId(e.job) }, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length, cursor.gpu), startedAt: e.startedAt ?? Date.now() };
+      return { job: { ...e.job, id: jobId(e.job) }, ...cursor, distributed: cursor.shards.length > INLINE_MAP_LIMIT, rollover: false, startRound: 0, rolloverEvery: e.rolloverEvery ?? rolloverRounds(cursor.shards.length, cursor.gpu, cursor.lambda), startedAt: e.startedAt ?? Date.now() };
     },
-    async evaluate(event: unknown): Promise<{ round: number; shard: number }> {
+    /** A data shard's task, or a member block's (an event with `block`: its evaluation, or on the
+     *  lambda branch its request and the store of the function's answer). */
+    async evaluate(event: unknown): Promise<unknown> {
+      if (typeof event === "object" && event !== null && "block" in event) {
+        const e = Block.parse(event);
+        if (e.request) return { job: e.job, round: e.round, block: e.block, request: await blockRequest(store(e.job), e.round, e.block) };
+        if ("outputs" in e) return storeBlock(store(e.job), e.round, e.block, e.outputs);
+        return evaluateBlockStep(store(e.job), e.round, e.block, { crash });
+      }
       const e = Shard.parse(event);
       return evaluateStep(store(e.job), e.round, e.shard, { crash });
     },
     async reduce(event: unknown): Promise<ExecutionCursor> {
       const e = Cursor.parse(event);
-      const next = await reduceStep(store(e.job), e.round, e.shards.length, seconds(e.startedAt), crash);
+      const next = e.members ? await reduceMembersStep(store(e.job), e.round, seconds(e.startedAt), crash) : await reduceStep(store(e.job), e.round, e.shards.length, seconds(e.startedAt), crash);
       return { ...e, ...next, rollover: !next.done && next.round - e.startRound >= e.rolloverEvery };
     },
     async finalize(event: unknown): Promise<{ job: JobRef; status: string }> {
       const e = Cursor.parse(event);
-      const r = await finalizeJob(store(e.job), e.round, seconds(e.startedAt), crash);
+      const r = e.members ? await finalizeMembers(store(e.job), e.round, seconds(e.startedAt)) : await finalizeJob(store(e.job), e.round, seconds(e.startedAt), crash);
       return { job: e.job, status: r.status };
     },
     async recordFailure(event: unknown): Promise<{ job: JobRef; status: "failed" }> {

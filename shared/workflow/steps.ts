@@ -8,7 +8,7 @@ import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../
 import type { DatasetManifest } from "../data/manifest.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjectives, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
-import { currentObjective, modifiedEnkf, type EnkfState } from "../enkf/modifiedEnkf.ts";
+import { currentObjective, modifiedEnkf, type Ask, type EnkfState } from "../enkf/modifiedEnkf.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
 import { decodePartial, encodePartial, PARTIAL_PHASES, reduceLadder, reducePartials, type ShardPartial } from "../distributed/shardPartial.ts";
 import { trialPoint } from "../math/vector.ts";
@@ -37,6 +37,9 @@ export interface RoundCursor {
   done: boolean;
   /** evaluate on the GPU branch (compute.backend "gpu") */
   gpu: boolean;
+  /** an inverse job: `shards` are member blocks (memberSteps.ts), on the lambda branch when its forward is a Lambda function */
+  members: boolean;
+  lambda: boolean;
   /** iterations finished and the last one's Φ (for progress) */
   iterations?: number;
   objective?: number;
@@ -80,9 +83,12 @@ async function loadManifest(store: BlobStore) {
   return parseManifest(new TextDecoder().decode(await store.get(keys.manifest)), `${store.location}${keys.manifest}`);
 }
 
-/** A prepared job's spec and its number of training shards. */
+/** A prepared job's spec and its round's items: training shards, or an inverse job's member blocks
+ *  (which its stored spec always names: memberSteps.ts fills compute.memberBlocks in). */
 export async function preparedJob(store: BlobStore): Promise<{ job: JobSpec; shards: number }> {
-  return { job: await loadJob(store), shards: (await loadManifest(store)).splits.train.shards.length };
+  const job = JobSpec.parse(await getJson(store, keys.spec));
+  if (job.problem.type === "inverse") return { job, shards: job.compute.memberBlocks ?? 1 };
+  return { job: networkJob(job), shards: (await loadManifest(store)).splits.train.shards.length };
 }
 
 
@@ -95,7 +101,7 @@ export async function initJob(store: BlobStore): Promise<RoundCursor> {
   const start = algorithm(job, model).start(theta0);
   await saveState(store, 0, start.state);
   await savePlan(store, 0, start.ask);
-  return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu" };
+  return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu", members: false, lambda: false };
 }
 
 /**
@@ -195,15 +201,22 @@ export async function reduceStep(store: BlobStore, round: number, shards: number
   for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
   timings.io = (timings.io ?? 0) + readSeconds;
   next.state.timings = timings;
+  return { ...(await commitRound(store, round, next, crash)), shards: Array.from({ length: shards }, (_, s) => s), gpu: job.compute.backend === "gpu", members: false, lambda: false };
+}
+
+/**
+ * Writes the reducer's decision for round r (both branches): round r+1's state and plan, and the
+ * cursor's progress. Idempotent: a rerun keeps the state an earlier run wrote (its history holds
+ * that run's clock) and writes the plan again, byte for byte the same.
+ */
+export async function commitRound(store: BlobStore, round: number, next: { state: EnkfState; ask: Ask | null }, crash: CrashHook): Promise<Pick<RoundCursor, "round" | "done" | "iterations" | "objective">> {
   crash("reduce", round);
-  // idempotent: a rerun keeps the state an earlier run wrote (its history holds that run's clock)
-  // and writes the plan again, byte for byte the same
   const written = await loadState(store, round + 1).catch(() => null);
   if (written) next.state = written;
   else await saveState(store, round + 1, next.state);
   if (next.ask) await savePlan(store, round + 1, next.ask);
   const last = next.state.history[next.state.history.length - 1];
-  return { round: round + 1, shards: Array.from({ length: shards }, (_, s) => s), done: next.ask === null, gpu: job.compute.backend === "gpu", iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
+  return { round: round + 1, done: next.ask === null, iterations: next.state.history.length, ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}) };
 }
 
 /**
@@ -285,9 +298,10 @@ async function fullMetrics(store: BlobStore, job: NetworkJob, theta: Float64Arra
 /**
  * Where an interrupted job picks up: the last round whose state and plan were both written (or
  * whose state ended the optimization), or null when Init never finished. Evaluate and reduce are
- * idempotent, so redoing that round gives the θ an uninterrupted run gives.
+ * idempotent, so redoing that round gives the θ an uninterrupted run gives. Either branch; the
+ * cursor's items come from `items` (the data shards, or the member blocks).
  */
-export async function resumePoint(store: BlobStore): Promise<RoundCursor | null> {
+export async function resumePoint(store: BlobStore, items: () => Promise<Pick<RoundCursor, "shards" | "gpu" | "members" | "lambda">>): Promise<RoundCursor | null> {
   for (const r of await stateRounds(store)) {
     let state: EnkfState;
     try {
@@ -297,11 +311,16 @@ export async function resumePoint(store: BlobStore): Promise<RoundCursor | null>
     }
     const done = state.done !== null && state.done !== undefined;
     if (!done && !(await store.has(keys.plan(r)))) continue;
-    const job = await loadJob(store);
-    const manifest = await loadManifest(store);
-    return { round: r, shards: manifest.splits.train.shards.map((_, i) => i), done, gpu: job.compute.backend === "gpu", iterations: state.history.length };
+    return { round: r, done, iterations: state.history.length, ...(await items()) };
   }
   return null;
+}
+
+/** A prepared network job's round items: its training shards. */
+export async function shardItems(store: BlobStore): Promise<Pick<RoundCursor, "shards" | "gpu" | "members" | "lambda">> {
+  const job = await loadJob(store);
+  const manifest = await loadManifest(store);
+  return { shards: manifest.splits.train.shards.map((_, i) => i), gpu: job.compute.backend === "gpu", members: false, lambda: false };
 }
 
 /** Writes result.json, theta.npy (the best θ), theta-last.npy (when it differs) and history.csv from the final state. */
