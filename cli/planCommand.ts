@@ -10,6 +10,15 @@ import { CliError, type Io } from "./io.ts";
 import { loadJob, loadJobDataset, prepareProblem } from "./runCommand.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
+import { estimateCost } from "../shared/plan/costModel.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { runLocalWorkflow } from "../local/engine.ts";
+import { fileInputs } from "../shared/setup/inverseInputs.ts";
+import { localStore } from "../shared/store/localStore.ts";
+import { getJson } from "../shared/store/blobStore.ts";
+import { prepareMemberJob } from "../shared/workflow/memberSteps.ts";
 
 export interface PlanFlags {
   shards?: number;
@@ -18,26 +27,75 @@ export interface PlanFlags {
 }
 
 /**
- * An inverse job runs in process: its cost is its forward evaluations. A pilot of its first
- * iterations here counts them (θ and its members, line-search trials, redrawn ensembles) and
- * times them; the estimate extrapolates both to stop.maxIterations.
+ * An inverse job's cost is its forward evaluations. The modified EnKF's pilot runs the job's first
+ * iterations through the state machine here, on its compute.memberBlocks blocks (default 1), and
+ * counts the forward evaluations of every block of every round from the store (θ, its members and
+ * the line search's whole ladder, as the machine evaluates them); the estimate extrapolates them
+ * to stop.maxIterations and prices the rounds on AWS with the evaluations' time measured here. The
+ * EKI baseline runs in process only: its pilot counts and times its iterations there.
  */
 async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io): Promise<number> {
+  if (job.problem.type !== "inverse") throw new Error("not an inverse job");
+  if (job.problem.forward.type === "lambda") throw new CliError(2, "problem.forward: enkf plan times a pilot of the forward here, and a lambda forward runs only on AWS; plan the same job with an http forward serving your function");
   const { problem } = await prepareProblem(job, file, { quiet: true, force: false });
   const iterations = job.stop.maxIterations, pilot = Math.min(3, iterations);
-  if (!flags.json) io.stderr.write(`calibrating: running the job's first ${pilot} iterations here to count and time its forward evaluations…\n`);
-  const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: { ...job.stop, maxIterations: pilot } });
-  const done = Math.max(1, r.iterations);
-  const perIteration = r.evaluations / done, secondsPerEvaluation = r.seconds / Math.max(1, r.evaluations);
-  const evaluations = Math.round(perIteration * iterations);
-  const estimate = { kind: "inverse", runs: "in process (enkf run)", method: job.optimizer.method, iterations, pilotIterations: r.iterations, evaluationsPerIteration: perIteration, evaluations, secondsPerEvaluation, seconds: evaluations * secondsPerEvaluation };
-  const forward = job.problem.type === "inverse" ? job.problem.forward.type : "";
-  io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n"
-    : `${job.name}: an inverse problem (${forward} forward) with ${job.optimizer.method}, run in process: enkf run ${file}\n` +
-      `  about ${evaluations} forward evaluations: ${iterations} iterations × ${perIteration.toFixed(1)} (measured over the first ${r.iterations}: θ, the ensemble, line-search trials)\n` +
-      `  ${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here: about ${(evaluations * secondsPerEvaluation).toFixed(1)} s in all\n` +
-      `  the state machine and AWS do not run inverse jobs yet, so there is no AWS price.\n`);
-  return 0;
+  const forward = job.problem.forward.type;
+  if (job.optimizer.method !== "modified-enkf") {
+    if (!flags.json) io.stderr.write(`calibrating: running the job's first ${pilot} iterations here to count and time its forward evaluations…\n`);
+    const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: { ...job.stop, maxIterations: pilot } });
+    const perIteration = r.evaluations / Math.max(1, r.iterations), secondsPerEvaluation = r.seconds / Math.max(1, r.evaluations);
+    const evaluations = Math.round(perIteration * iterations);
+    const estimate = { kind: "inverse", runs: "in process (enkf run)", method: job.optimizer.method, iterations, pilotIterations: r.iterations, evaluationsPerIteration: perIteration, evaluations, secondsPerEvaluation, seconds: evaluations * secondsPerEvaluation };
+    io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n"
+      : `${job.name}: an inverse problem (${forward} forward) with ${job.optimizer.method}, run in process: enkf run ${file}\n` +
+        `  about ${evaluations} forward evaluations: ${iterations} iterations × ${perIteration.toFixed(1)} (measured over the first ${r.iterations})\n` +
+        `  ${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here: about ${(evaluations * secondsPerEvaluation).toFixed(1)} s in all\n` +
+        `  the state machine runs the modified EnKF only, so there is no AWS price for this method.\n`);
+    return 0;
+  }
+  const blocks = job.compute.memberBlocks ?? 1;
+  if (!flags.json) io.stderr.write(`calibrating: running the job's first ${pilot} iterations through the state machine here (${blocks} member block${blocks === 1 ? "" : "s"}) to count and time its forward evaluations…\n`);
+  const dir = mkdtempSync(join(tmpdir(), "enkf-plan-"));
+  try {
+    const store = localStore(dir);
+    await prepareMemberJob(store, { ...job, stop: { ...job.stop, maxIterations: pilot } }, fileInputs(dirname(resolve(file))));
+    const t0 = performance.now();
+    await runLocalWorkflow({ job: { store: dir }, maxConcurrency: Math.min(blocks, job.compute.maxConcurrency) });
+    const seconds = (performance.now() - t0) / 1000;
+    const result = (await getJson(store, "result.json")) as { iterations: number };
+    // every block's stored outputs: rows × M float64s
+    const perBlock: number[] = [];
+    let rounds = 0;
+    for (const key of await store.list("rounds/")) {
+      if (/\/blocks\/000000\.f64$/.test(key)) rounds++;
+      if (/\/blocks\/\d{6}\.f64$/.test(key)) perBlock.push((await store.get(key)).length / 8 / problem.outputSize);
+    }
+    const points = perBlock.reduce((a, b) => a + b, 0);
+    const done = Math.max(1, result.iterations);
+    const roundsPerIteration = rounds / done, pointsPerRound = points / Math.max(1, rounds);
+    const secondsPerEvaluation = seconds / Math.max(1, points);
+    const totalRounds = Math.ceil(iterations * roundsPerIteration) + 1;
+    const evaluations = Math.round(totalRounds * pointsPerRound);
+    const largestBlock = Math.max(...perBlock, 0);
+    const aws = estimateCost({
+      iterations, roundsPerIteration, roundsSource: `the pilot's ${rounds} rounds over ${result.iterations} iterations`, ladderRungs: 0, shards: blocks,
+      ensembleSize: job.optimizer.ensembleSize, maxConcurrency: job.compute.maxConcurrency, memoryMb: flags.memory,
+      localShardSeconds: largestBlock * secondsPerEvaluation, localReduceSeconds: 0.01,
+    });
+    const estimate = {
+      kind: "inverse", runs: "the state machine (enkf run with compute.memberBlocks, enkf serve, AWS)", method: job.optimizer.method, iterations, pilotIterations: result.iterations,
+      memberBlocks: blocks, rounds: totalRounds, roundsPerIteration, evaluationsPerRound: pointsPerRound, evaluationsPerBlock: { min: Math.min(...perBlock), max: largestBlock },
+      evaluations, evaluationsPerIteration: evaluations / iterations, secondsPerEvaluation, seconds: evaluations * secondsPerEvaluation, aws,
+    };
+    io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n"
+      : `${job.name}: an inverse problem (${forward} forward) with the modified EnKF on ${blocks} member block${blocks === 1 ? "" : "s"}\n` +
+        `  about ${evaluations} forward evaluations: ${totalRounds} rounds × ${pointsPerRound.toFixed(1)} (θ, K = ${job.optimizer.ensembleSize} members and the line search's rungs), ${Math.min(...perBlock)}–${largestBlock} per block and round\n` +
+        `  measured over the first ${result.iterations} iterations (${rounds} rounds): ${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here, about ${(evaluations * secondsPerEvaluation).toFixed(1)} s of forwards in all\n` +
+        formatEstimate(aws, `on AWS (${blocks} evaluate task${blocks === 1 ? "" : "s"} per round${forward === "http" ? "; your http service's own cost not included" : ""})`));
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function planCommand(file: string, flags: PlanFlags, io: Io): Promise<number> {

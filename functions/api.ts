@@ -33,6 +33,7 @@ function build(): Api {
   const env = (key: "bucket" | "stateMachineArn" | "scheduleGroup" | "schedulerRoleArn") => required(config, key);
   return createApi({
     location: `s3://${env("bucket")}/`,
+    forwardFunctions: config.forwardFunctions,
     engine: new StepFunctionsEngine(env("stateMachineArn")),
     scheduler: new EventBridgeScheduler({ group: env("scheduleGroup"), stateMachineArn: env("stateMachineArn"), roleArn: env("schedulerRoleArn") }),
     authenticate: () => undefined,

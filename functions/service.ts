@@ -8,8 +8,10 @@ import { Service } from "../shared/service/service.ts";
 let service: Service | undefined;
 
 export function workflowService(): Service {
+  const config = readConfig();
   service ??= new Service({
-    location: `s3://${required(readConfig(), "bucket")}/`,
+    location: `s3://${required(config, "bucket")}/`,
+    forwardFunctions: config.forwardFunctions,
     engine: { start: async () => undefined, stop: async () => undefined },
     scheduler: { allowSeconds: false, arm: async () => undefined, disarm: async () => undefined },
   });

@@ -1,6 +1,7 @@
 // The CDK app (`npx cdk synth`, offline, no credentials needed): the EnkfService stack, checked
 // by cdk-nag's AwsSolutions rules. Sizes come from context: -c evaluateMemory=3008 -c maxConcurrency=40;
-// -c gpu=true adds the GPU option (AWS Batch); -c jwtIssuer, -c jwtAudience and -c schedules below.
+// -c gpu=true adds the GPU option (AWS Batch); -c forwardFunctions, -c jwtIssuer, -c jwtAudience
+// and -c schedules below.
 
 import { readFileSync } from "node:fs";
 import { App, Aspects } from "aws-cdk-lib";
@@ -24,6 +25,8 @@ new EnkfStack(app, "EnkfService", {
   evaluateTimeout: num("evaluateTimeout"),
   maxConcurrency: num("maxConcurrency"),
   partialsDays: num("partialsDays"),
+  // -c forwardFunctions=arn:aws:lambda:…:function:sim,…: the functions inverse jobs may use as their forward
+  forwardFunctions: String(app.node.tryGetContext("forwardFunctions") ?? "").split(",").map((a) => a.trim()).filter(Boolean),
   // -c gpu=true adds the AWS Batch GPU option; -c gpuMaxvCpus=64 -c gpuInstanceTypes=g5.xlarge,g6.xlarge -c gpuSpot=true
   gpu: String(app.node.tryGetContext("gpu") ?? "false") === "true"
     ? { maxvCpus: num("gpuMaxvCpus"), instanceTypes: app.node.tryGetContext("gpuInstanceTypes")?.split(","), spot: String(app.node.tryGetContext("gpuSpot")) === "true" }

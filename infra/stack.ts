@@ -18,6 +18,7 @@ import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { GpuBatch, type GpuBatchProps } from "./gpuBatch.ts";
 import { EnkfHttpApi, type DeclaredSchedule } from "./httpApi.ts";
+import { LambdaForward } from "../shared/spec/job.ts";
 import { workflowDefinition } from "../shared/workflow/definition.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -39,6 +40,9 @@ export interface EnkfStackProps extends StackProps {
   schedules?: DeclaredSchedule[];
   /** the GPU option: AWS Batch on EC2 GPU instances for compute.backend "gpu" (off by default) */
   gpu?: boolean | Omit<GpuBatchProps, "bucket">;
+  /** the Lambda functions inverse jobs may name as their forward ({ type: "lambda", functionArn }):
+   *  the state machine may invoke these and no others (none by default) */
+  forwardFunctions?: string[];
 }
 
 /** The ONNX Runtime package with only the Linux arm64 binary (25 MB instead of 288 MB). */
@@ -156,9 +160,10 @@ export class EnkfStack extends Stack {
     this.functions.launch.addEnvironment(ENV.bucket, this.bucket.bucketName);
     allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*"));
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
-    allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
+    // shards' partials and trial shares; an inverse job's member blocks
+    allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"));
     allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64", "*/best.theta.f64"));
-    allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*"));
+    allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"));
     allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
     // the outcome, and the model registry's pointer documents (conditional writes)
@@ -188,6 +193,16 @@ export class EnkfStack extends Stack {
     // Publish outcome: PutEvents on this bus only
     this.outcomes.grantPutEventsTo(this.stateMachine);
     this.gpu?.grantSubmit(this.stateMachine);
+    // an inverse job's lambda forward: the state machine invokes the functions the deployment
+    // names, and only those; the API and Launch refuse jobs that name another
+    const forwardFunctions = props.forwardFunctions ?? [];
+    for (const arn of forwardFunctions) {
+      if (!LambdaForward.shape.functionArn.safeParse(arn).success) throw new Error(`forwardFunctions: "${arn}" is not a Lambda function's ARN (arn:aws:lambda:<region>:<account>:function:<name>)`);
+    }
+    if (forwardFunctions.length) {
+      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: forwardFunctions }));
+      for (const fun of [f.api, f.launch]) fun.addEnvironment(ENV.forwardFunctions, forwardFunctions.join(","));
+    }
     // continue-as-new and the Distributed Map start executions of this machine (named: its ARN
     // would be circular), and the Distributed Map watches and stops its child executions
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({

@@ -18,6 +18,9 @@ export const ENV = {
   stateMachineArn: "ENKF_STATE_MACHINE_ARN",
   scheduleGroup: "ENKF_SCHEDULE_GROUP",
   schedulerRoleArn: "ENKF_SCHEDULER_ROLE_ARN",
+  /** the API and Launch functions: the Lambda functions a lambda forward may name (comma-separated
+   *  ARNs: those the state machine's role may invoke, -c forwardFunctions) */
+  forwardFunctions: "ENKF_FORWARD_FUNCTIONS",
   /** the GPU container: the evaluate event of its Batch job */
   event: "ENKF_EVENT",
   /** fault injection for tests and chaos runs (local/faults.ts) */
@@ -37,6 +40,7 @@ const Config = z.object({
   stateMachineArn: text,
   scheduleGroup: text,
   schedulerRoleArn: text,
+  forwardFunctions: text.transform((v) => (v ?? "").split(",").map((a) => a.trim()).filter(Boolean)),
   event: text,
   crashAt: text,
   faults: text,

@@ -140,6 +140,7 @@ export class JobService {
   async plan(body: unknown, memoryMb: number): Promise<unknown> {
     const spec = parseSpec(body);
     if (spec.optimizer.method !== "modified-enkf") throw invalid("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
+    if (spec.problem.type === "inverse") throw invalid("an inverse job's estimate times a pilot of its forward model, which enkf plan runs on your machine (enkf plan job.json); the service's dry run prices network jobs", [{ path: "problem.type", message: "no dry run over HTTP" }]);
     const dataset = await this.datasets.forJob(await this.datasets.resolve(spec));
     const shards = this.shards(spec, dataset);
     const { planJob } = await import("../plan/calibrate.ts");

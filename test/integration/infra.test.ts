@@ -15,6 +15,7 @@ const gpuStack = new EnkfStack(app, "TestGpu", {
   maxConcurrency: 12, gpu: { maxvCpus: 32, instanceTypes: ["g5.xlarge", "g6.xlarge"] },
   jwt: { issuer: "https://issuer.example.com/", audience: ["enkf"] },
   schedules: [{ name: "nightly", expression: "cron(0 3 * * ? *)", template: template0 }],
+  forwardFunctions: ["arn:aws:lambda:eu-west-1:123456789012:function:lorenz96"],
 });
 const template = Template.fromStack(stack);
 const gpuTemplate = Template.fromStack(gpuStack);
@@ -183,6 +184,23 @@ describe("the GPU option (-c gpu=true)", () => {
     expect(submitJob.length).toBe(1);
     expect(JSON.stringify(submitJob[0].Resource)).toMatch(/GpuQueue.*GpuEvaluate|GpuEvaluate.*GpuQueue/);
     for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
+  });
+
+  it("lets the state machine invoke exactly the forward functions the deployment names, and tells the API and Launch which they are", () => {
+    const invokes = (t: Template) => Object.values(t.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp("^WorkflowRole") }] } }))
+      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement)
+      .filter((s) => [s.Action].flat().includes("lambda:InvokeFunction"))
+      .flatMap((s) => [s.Resource].flat())
+      .filter((r) => typeof r === "string");
+    expect(invokes(gpuTemplate)).toEqual(["arn:aws:lambda:eu-west-1:123456789012:function:lorenz96"]);
+    // without the context, the machine invokes only its own functions (Fn::GetAtt resources)
+    expect(invokes(template)).toEqual([]);
+    gpuTemplate.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ ENKF_FORWARD_FUNCTIONS: "arn:aws:lambda:eu-west-1:123456789012:function:lorenz96", ENKF_STATE_MACHINE_ARN: Match.anyValue() }) } });
+    expect(Object.keys(gpuTemplate.findResources("AWS::Lambda::Function", { Properties: { Environment: { Variables: Match.objectLike({ ENKF_FORWARD_FUNCTIONS: Match.anyValue() }) } } })).map((id) => id.replace(/[A-F0-9]{8}$/, "")).sort()).toEqual(["api", "launch"]);
+    // the member branch's states are in the deployed definition
+    const def = JSON.parse(deployedDefinition(gpuTemplate)) as { States: Record<string, { ItemProcessor?: { States: Record<string, { Resource?: string }> } }> };
+    expect(def.States["Round (members, lambda)"].ItemProcessor!.States["Forward (lambda)"].Resource).toBe("arn:aws:states:::lambda:invoke");
+    expect(() => new EnkfStack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Bad", { forwardFunctions: ["not-an-arn"] })).toThrow(/forwardFunctions: "not-an-arn" is not a Lambda function's ARN/);
   });
 
   it("gives the container's job role the evaluate function's rights: read the job, write partials", () => {

@@ -1,7 +1,7 @@
 // The cost estimate before launch (enkf plan, POST /jobs?dryRun=true) and following a job while it
 // runs (enkf watch), over real processes and real HTTP.
 import { runCli, spawnCli } from "../support/cli.ts";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -71,17 +71,25 @@ describe("the cost model", () => {
     expect(enkf(["plan", "job.json", "--memory", "64"]).code).toBe(2);
   });
 
-  it("enkf plan counts an inverse job's forward evaluations from a pilot of its first iterations, and the run agrees", () => {
-    const plan = enkf(["plan", join(root, "examples", "lorenz96.json"), "--json"]);
+  it("enkf plan counts an inverse job's forward evaluations per member block from a pilot through the state machine, and the run agrees", () => {
+    const spec = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
+    writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...spec, compute: { memberBlocks: 4 } }));
+    const plan = enkf(["plan", "l96.json", "--json"]);
     expect(plan.code, plan.stderr).toBe(0);
-    const e = JSON.parse(plan.stdout) as { kind: string; iterations: number; evaluations: number; evaluationsPerIteration: number; seconds: number };
+    const e = JSON.parse(plan.stdout) as { kind: string; memberBlocks: number; rounds: number; evaluations: number; evaluationsPerRound: number; evaluationsPerBlock: { min: number; max: number }; aws: { lambda: { invocations: number }; dollars: number } };
     expect(e.kind).toBe("inverse");
-    // at least θ and its K = 8 members every iteration
-    expect(e.evaluationsPerIteration).toBeGreaterThanOrEqual(9);
-    expect(Number.isFinite(e.seconds) && e.seconds > 0).toBe(true);
-    const run = enkf(["run", join(root, "examples", "lorenz96.json"), "--out", "l96", "--quiet"]);
+    expect(e.memberBlocks).toBe(4);
+    // at least θ and its K = 8 members a round, cut into 4 blocks of sizes one apart at most
+    expect(e.evaluationsPerRound).toBeGreaterThanOrEqual(9);
+    expect(e.evaluationsPerBlock.max).toBeLessThanOrEqual(Math.ceil(e.evaluationsPerRound * 2 / 4) + 1);
+    expect(e.aws.lambda.invocations).toBe(e.rounds * 5 + 2);
+    expect(e.aws.dollars).toBeGreaterThan(0);
+    // the run through the state machine: every block's outputs in its store, rows × (4 moments + 2 prior terms)
+    const run = enkf(["run", "l96.json", "--out", "l96", "--quiet"]);
     expect(run.code, run.stderr).toBe(0);
-    const actual = (JSON.parse(readFileSync(join(tmp, "l96", "result.json"), "utf8")) as { evaluations: number }).evaluations;
+    const blocks = readdirSync(join(tmp, "l96", "rounds")).flatMap((r) => readdirSync(join(tmp, "l96", "rounds", r, "blocks")).map((b) => statSync(join(tmp, "l96", "rounds", r, "blocks", b)).size / 8 / 6));
+    const actual = blocks.reduce((a, b) => a + b, 0);
+    // extrapolated from 3 iterations, whose early rejections take more rounds than later ones
     expect(Math.abs(actual - e.evaluations) / actual).toBeLessThan(0.5);
   });
 
