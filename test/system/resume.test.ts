@@ -1,6 +1,7 @@
 // Crash safety and resume: `enkf run` of a sharded job is SIGKILLed at five points (during an
 // evaluate, during a reduce, in the middle of a write, between iterations, during finalize) by
-// ENKF_CRASH_AT; `enkf resume` finishes each run with θ bitwise equal to an uninterrupted run.
+// ENKF_CRASH_AT; `enkf resume` finishes each run with θ bitwise equal to an uninterrupted run (and
+// so does an inverse job on member blocks, killed during a block's evaluate or a reduce).
 // Also: rerunning evaluate or reduce writes identical objects; the reducer re-evaluates a corrupt
 // or missing partial rather than use it; injected transient evaluate faults are healed by the
 // state machine's Retry; a permanent one fails the job loudly, keeping its completed iterations.
@@ -65,6 +66,24 @@ describe("enkf resume after SIGKILL", () => {
     const done = enkf(["resume", join(tmp, "ref")]);
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(/already finished/);
+  });
+});
+
+describe("enkf resume of an inverse job on member blocks", () => {
+  it.each([["during a member block's evaluate", "evaluate:3"], ["during a reduce", "reduce:4"]])("killed %s, it finishes with the uninterrupted run's θ, bit for bit", (_what, crashAt) => {
+    const job = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
+    writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...job, problem: { ...job.problem, forward: { ...job.problem.forward, spinup: 200, steps: 600 } }, stop: { maxIterations: 8 }, compute: { memberBlocks: 3 } }));
+    const ref = join(tmp, "l96-ref");
+    if (!existsSync(join(ref, "theta.npy"))) expect(enkf(["run", "l96.json", "--out", ref, "--quiet"]).code).toBe(0);
+    const dir = join(tmp, `l96-crash-${crashAt.replace(/[^a-z0-9]/gi, "-")}`);
+    const killed = enkf(["run", "l96.json", "--out", dir, "--quiet"], { ENKF_CRASH_AT: crashAt });
+    expect(killed.signal).toBe("SIGKILL");
+    const resumed = enkf(["resume", dir]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(join(dir, "theta.npy")).equals(readFileSync(join(ref, "theta.npy")))).toBe(true);
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    expect(result.iterations).toBe(8);
+    expect(result.parameters).toEqual(JSON.parse(readFileSync(join(ref, "result.json"), "utf8")).parameters);
   });
 });
 
