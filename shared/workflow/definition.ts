@@ -177,8 +177,9 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Type: "Choice",
         Choices: [
           // an inverse job fans out over member blocks, not data shards
-          { And: [{ Variable: "$.members", BooleanEquals: true }, { Variable: "$.lambda", BooleanEquals: true }], Next: "Round (members, lambda)" },
-          { Variable: "$.members", BooleanEquals: true, Next: "Round (members)" },
+          // (a cursor written before the member branch existed has no members field: a network job)
+          { And: [{ Variable: "$.members", IsPresent: true }, { Variable: "$.members", BooleanEquals: true }, { Variable: "$.lambda", BooleanEquals: true }], Next: "Round (members, lambda)" },
+          { And: [{ Variable: "$.members", IsPresent: true }, { Variable: "$.members", BooleanEquals: true }], Next: "Round (members)" },
           ...(gpu ? [
             { And: [{ Variable: "$.gpu", BooleanEquals: true }, { Variable: "$.distributed", BooleanEquals: true }], Next: "Round (gpu, distributed)" },
             { Variable: "$.gpu", BooleanEquals: true, Next: "Round (gpu)" },

@@ -25,8 +25,8 @@ const Cursor = z.object({
   shards: z.array(z.int().min(0)).min(1),
   done: z.boolean(),
   /** an inverse job (the member branch), and whether its forward is a Lambda function the machine invokes */
-  members: z.boolean(),
-  lambda: z.boolean(),
+  members: z.boolean().default(false),
+  lambda: z.boolean().default(false),
   /** fan out through the Distributed Map (more than 40 shards) */
   distributed: z.boolean(),
   /** fan out as AWS Batch jobs in the GPU container (compute.backend "gpu") */

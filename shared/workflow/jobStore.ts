@@ -7,6 +7,8 @@
 //                                              ladder (its iteration and step lengths); the point
 //   rounds/<r>/partials/<s>.bin                shard s's partial statistics (../distributed/shardPartial.ts)
 //   rounds/<r>/trials/<s>.json                 shard s's shares of Φ at every rung, when a trial is pending
+//   inputs/<name>                              an inverse job's files: observations.npy, noise-std.npy, forward.onnx
+//   rounds/<r>/blocks/<b>.f64                  an inverse job's member block b: F at its points (memberSteps.ts)
 //   state/<r>.json, state/<r>.theta.f64, state/<r>.direction.f64
 //                                              the reducer's state before round r (θ, pending trial, history);
 //                                              θ and d are also the base and direction of round r's ladder

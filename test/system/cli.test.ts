@@ -265,7 +265,7 @@ describe("enkf run through the state machine", () => {
   it("refuses shards for a problem the state machine does not run", () => {
     const r = enkf("run", jobFile("quad-sharded", { ...good, compute: { shards: 2 } }), "--out", join(tmp, "quad-sharded"), "--quiet");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/state machine, which trains networks with the modified EnKF/);
+    expect(r.stderr).toMatch(/state machine, which runs the modified EnKF on networks and inverse problems/);
   });
 });
 
