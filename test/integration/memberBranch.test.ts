@@ -45,9 +45,17 @@ async function throughMachine(job: ReturnType<typeof spec>, opts: Partial<Parame
   const dir = mkdtempSync(join(tmpdir(), "members-"));
   await prepareMemberJob(localStore(dir), job, fileInputs("/"));
   const events: string[] = [];
-  const out = await runLocalWorkflow({ job: { store: dir }, maxConcurrency: 4, onEvent: (e) => { if (e.type === "StateEntered" && e.state) events.push(e.state.name); }, ...opts });
+  // the largest state input or output, in bytes (Step Functions' limit is 256 KiB)
+  let payload = 0;
+  const out = await runLocalWorkflow({
+    job: { store: dir }, maxConcurrency: 4, ...opts,
+    onEvent: (e) => {
+      if (e.type === "StateEntered" && e.state) events.push(e.state.name);
+      if (e.state) payload = Math.max(payload, JSON.stringify(e.state.input ?? null).length, JSON.stringify(e.state.output ?? null).length);
+    },
+  });
   const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
-  return { out, dir, events, result, theta: decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))) };
+  return { out, dir, events, payload, result, theta: decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))) };
 }
 
 /** The user's Lambda function, run here: { parameters, theta: [[u…]] } → { outputs: [[G…]] }. */
@@ -106,6 +114,9 @@ describe("member blocks", () => {
       expect(run.result.parameters).toEqual(local.parameters);
       expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(local.history.map((h) => h.objective));
       expect(run.result.evaluations).toBe(local.evaluations);
+      // the cursor alone travels: a few hundred bytes plus one integer per block
+      expect(run.payload).toBeGreaterThan(100);
+      expect(run.payload).toBeLessThan(2048);
       // each round's Map ran one Evaluate members task per block
       const rounds = run.events.filter((e) => e === "Round (members)").length;
       expect(run.events.filter((e) => e === "Evaluate members").length).toBe(rounds * blocks);
@@ -127,6 +138,8 @@ describe("member blocks", () => {
     expect(run.out.status).toBe("max_iterations");
     expect(Array.from(run.theta)).toEqual(Array.from(local.theta));
     expect(new Set(fn.invoked)).toEqual(new Set([arn]));
+    // a block's points and answers travel in the payloads, far below the 256 KiB limit here
+    expect(run.payload).toBeLessThan(8192);
     expect(run.events.filter((e) => e === "Forward (lambda)").length).toBe(run.events.filter((e) => e === "Round (members, lambda)").length * 3);
     expect(run.result.parameters.forcing).toBeCloseTo(local.parameters!.forcing, 12);
   });

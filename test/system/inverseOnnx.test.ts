@@ -3,7 +3,7 @@
 // same map written as the built-in linear forward, evaluated in batches through the batched
 // kernel; and on this linear-Gaussian problem both reach the posterior mean known in closed form.
 // EKI refuses a batched forward, and a missing graph is refused naming the field.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
@@ -68,6 +68,16 @@ describe("an onnx forward model", () => {
       // Gauss–Newton on a quadratic: exact once K ≥ n
       expect(Math.abs(rc.parameters[`u${j}`] - exact[j])).toBeLessThan(1e-6);
     }
+
+    // the same graph through the state machine's member branch, 3 blocks: the graph travels in the
+    // run's store (inputs/forward.onnx), and the run takes the in-process steps
+    writeFileSync(join(dir, "onnx-blocks.json"), JSON.stringify({ ...job({ type: "onnx", path: "linear.onnx", batch: 2 }), compute: { memberBlocks: 3 } }));
+    const wb = runCli(["run", "onnx-blocks.json", "--out", "w", "--quiet"], { cwd: dir });
+    expect(wb.code, wb.stderr).toBe(0);
+    expect(existsSync(join(dir, "w", "inputs", "forward.onnx"))).toBe(true);
+    const rw = JSON.parse(readFileSync(join(dir, "w", "result.json"), "utf8")) as Result;
+    expect(rw.history.length).toBe(ra.history.length);
+    for (let j = 0; j < n; j++) expect(Math.abs(rw.parameters[`u${j}`] - ra.parameters[`u${j}`])).toBeLessThan(1e-9);
 
     // the EKI baseline on the same graph: its particles in one batched call per iteration, the same
     // path as on the built-in linear forward
