@@ -10,7 +10,7 @@
 // the cursor move between steps.
 
 import { blockRange, roundAnswer, roundPoints, type RoundPoints } from "../distributed/memberBlocks.ts";
-import { currentObjective, modifiedEnkf, type Ask } from "../enkf/modifiedEnkf.ts";
+import { modifiedEnkf, type Ask } from "../enkf/modifiedEnkf.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
@@ -22,7 +22,7 @@ import { JobSpec, type InverseProblem as InverseProblemSpec, type ModifiedEnkfSp
 import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 import { bytesF64, f64Bytes, keys, loadPlan, loadState, PARTIAL_TAGS, savePlan, saveState } from "./jobStore.ts";
-import { commitRound, WorkflowError, type RoundCursor } from "./steps.ts";
+import { commitRound, finalState, WorkflowError, type RoundCursor } from "./steps.ts";
 
 export type InverseJob = JobSpec & { problem: InverseProblemSpec; optimizer: ModifiedEnkfSpec };
 
@@ -243,13 +243,7 @@ export async function finalizeMembers(store: BlobStore, round: number, seconds: 
   // the misfit needs G at θ, which a lambda forward gives only through the state machine
   const metrics = job.problem.forward.type === "lambda" ? {} : await problem.evaluate!(state.theta);
   const result: RunResult = {
-    status: state.done?.status ?? "failed",
-    message: state.done?.message ?? "the workflow ended before the stopping rule",
-    iterations: state.history.length,
-    objective: currentObjective(state),
-    evaluations: state.evaluations,
-    seconds,
-    history: state.history,
+    ...finalState(state, seconds),
     theta: state.theta,
     metrics,
     parameters: problem.parameters(state.theta),

@@ -323,11 +323,9 @@ export async function shardItems(store: BlobStore): Promise<Pick<RoundCursor, "s
   return { shards: manifest.splits.train.shards.map((_, i) => i), gpu: job.compute.backend === "gpu", members: false, lambda: false };
 }
 
-/** Writes result.json, theta.npy (the best θ), theta-last.npy (when it differs) and history.csv from the final state. */
-export async function finalizeJob(store: BlobStore, round: number, seconds: number, crash: CrashHook = noCrash): Promise<{ status: string }> {
-  const job = await loadJob(store);
-  const state = await loadState(store, round);
-  const base = {
+/** What the result says of the run from its final state (both branches' finalize). */
+export function finalState(state: EnkfState, seconds: number): Pick<RunResult, "status" | "message" | "iterations" | "objective" | "evaluations" | "seconds" | "history"> {
+  return {
     status: state.done?.status ?? "failed",
     message: state.done?.message ?? "the workflow ended before the stopping rule",
     iterations: state.history.length,
@@ -336,6 +334,13 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
     seconds,
     history: state.history,
   };
+}
+
+/** Writes result.json, theta.npy (the best θ), theta-last.npy (when it differs) and history.csv from the final state. */
+export async function finalizeJob(store: BlobStore, round: number, seconds: number, crash: CrashHook = noCrash): Promise<{ status: string }> {
+  const job = await loadJob(store);
+  const state = await loadState(store, round);
+  const base = finalState(state, seconds);
   const { metrics, kernel } = await fullMetrics(store, job, state.theta);
   const { best, lastIsResult } = finalChoice(state.selection ?? emptySelection(), job.stop, state.history.length, metrics);
   const result: RunResult = lastIsResult || !best
