@@ -7,6 +7,7 @@
 // Q_j = F(θ + ω_j) − F(θ), then the loss's Gauss-Newton sums), so any number of blocks gives the
 // in-process θ bit for bit. Pure: no I/O.
 
+import { ensembleSystem } from "../losses/ensembleSystem.ts";
 import type { OutputLoss } from "../losses/types.ts";
 import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
 import { trialPoint } from "../math/vector.ts";
@@ -85,9 +86,8 @@ export function roundAnswer(loss: OutputLoss, ask: RoundAsk, draw: EnsembleDraw,
   }
   if (ask.statistics) {
     const f0 = outs.subarray(0, size), q = outs.slice(size, (k + 1) * size);
-    for (let j = 0; j < k; j++) for (let r = 0; r < size; r++) q[j * size + r] -= f0[r];
     const gram = new Float64Array(k * k), rhs = new Float64Array(k);
-    loss.gaussNewton(f0, q, k, gram, rhs);
+    ensembleSystem(loss, f0, q, k, gram, rhs);
     const part = kernelPartial(0, k, rows, { phi: loss.value(f0), gram, rhs, evaluations: k + 1 });
     answer.stats = reducePartials([part], 1, alpha > 0 ? { alpha, theta: ask.point, draw } : undefined);
   }

@@ -10,16 +10,10 @@ import { choleskyInPlace, choleskySolve } from "../math/linalg.ts";
 import { accumulateProjection } from "../math/gram.ts";
 import { fillGaussian, Stream } from "../math/rng.ts";
 import type { Problem } from "../problems/types.ts";
+import { forwardPoints } from "../problems/forwardPoints.ts";
 import type { EnkfSpec } from "../spec/job.ts";
 import { checkWorkspace } from "../math/memory.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
-
-/** F at `count` points (member-major): in one call where the problem's forward runs in batches (onnx, http), else point by point. */
-async function forwardAll(problem: Problem, points: Float64Array, count: number, out: Float64Array): Promise<void> {
-  if (problem.forwardBatch) return problem.forwardBatch(points, count, out);
-  const n = problem.dimension, m = problem.outputSize;
-  for (let j = 0; j < count; j++) problem.forward(points.subarray(j * n, (j + 1) * n), out.subarray(j * m, (j + 1) * m));
-}
 
 export async function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: Float64Array): Promise<Optimizer> {
   if (problem.loss.name !== "least-squares") throw new Error(`method "enkf" needs a least-squares loss; this problem uses ${problem.loss.name}`);
@@ -57,7 +51,7 @@ export async function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: 
   }
   /** Φ at the ensemble mean (fMean receives F there) */
   const meanObjective = async () => {
-    await forwardAll(problem, mean, 1, fMean);
+    await forwardPoints(problem, mean, 1, fMean);
     return problem.loss.value(fMean);
   };
   updateMean();
@@ -71,7 +65,7 @@ export async function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: 
     get evaluations() { return evaluations; },
     async step(iteration: number): Promise<StepRecord> {
       problem.setIteration?.(iteration);
-      await forwardAll(problem, particles, J, outputs);
+      await forwardPoints(problem, particles, J, outputs);
       meanF.fill(0);
       for (let j = 0; j < J; j++) for (let r = 0; r < m; r++) meanF[r] += outputs[j * m + r];
       for (let r = 0; r < m; r++) meanF[r] /= J;

@@ -3,6 +3,7 @@
 // and θ + ω_j are packed member-major and handed over in one call (the forward cuts them into its
 // own blocks); then Q, QᵀWQ and Qᵀg in float64 as the reference kernel forms them.
 
+import { ensembleSystem } from "../losses/ensembleSystem.ts";
 import { addRegularization, combineRows } from "../math/gram.ts";
 import { checkWorkspace } from "../math/memory.ts";
 import { perturbation, regeneratedDirection, type EnsembleDraw } from "../math/perturbation.ts";
@@ -39,11 +40,8 @@ export function batchedKernel(problem: Problem, k: number, alpha = 0): EnsembleK
       await forwardBatch(points, J, outs);
       timings.forward += (performance.now() - t) / 1000;
       t = performance.now();
-      const f0 = outs.subarray(0, m), q = outs.subarray(m);
-      for (let j = 0; j < k; j++) for (let r = 0; r < m; r++) q[j * m + r] -= f0[r];
-      gram.fill(0);
-      rhs.fill(0);
-      problem.loss.gaussNewton(f0, q, k, gram, rhs);
+      const f0 = outs.subarray(0, m);
+      ensembleSystem(problem.loss, f0, outs.subarray(m), k, gram, rhs);
       if (alpha > 0) addRegularization(omega, k, n, theta, alpha, gram, rhs);
       timings.gram += (performance.now() - t) / 1000;
       return { phi: problem.loss.value(f0) + regularizationTerm(theta, alpha), gram, rhs, evaluations: J };

@@ -2,6 +2,7 @@
 // obviously correct; the oracle the fast kernels are tested against, and the kernel of the
 // built-in problems. Holds Ω and Q (K×n and K×M): meant for problems where that fits in memory.
 
+import { ensembleSystem } from "../losses/ensembleSystem.ts";
 import { addRegularization, combineRows } from "../math/gram.ts";
 import { checkWorkspace } from "../math/memory.ts";
 import { perturbation, regeneratedDirection, type EnsembleDraw } from "../math/perturbation.ts";
@@ -48,13 +49,9 @@ export function ensembleStatistics(problem: Problem, theta: Float64Array, f0: Fl
     const omegaJ = ws.omega.subarray(j * n, (j + 1) * n);
     perturbation(draw, j, omegaJ);
     for (let i = 0; i < n; i++) ws.point[i] = theta[i] + omegaJ[i];
-    const qJ = ws.q.subarray(j * m, (j + 1) * m);
-    problem.forward(ws.point, qJ);
-    for (let r = 0; r < m; r++) qJ[r] -= f0[r];
+    problem.forward(ws.point, ws.q.subarray(j * m, (j + 1) * m));
   }
-  ws.gram.fill(0);
-  ws.rhs.fill(0);
-  problem.loss.gaussNewton(f0, ws.q, k, ws.gram, ws.rhs);
+  ensembleSystem(problem.loss, f0, ws.q, k, ws.gram, ws.rhs);
   if (alpha > 0) addRegularization(ws.omega, k, n, theta, alpha, ws.gram, ws.rhs);
   return k;
 }

@@ -10,11 +10,13 @@
 // the cursor move between steps.
 
 import { blockRange, roundAnswer, roundPoints, type RoundPoints } from "../distributed/memberBlocks.ts";
+import { lineSearchParams } from "../enkf/lineSearch.ts";
 import { modifiedEnkf, type Ask } from "../enkf/modifiedEnkf.ts";
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
 import { regeneratedDirection } from "../math/perturbation.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
+import { forwardPoints } from "../problems/forwardPoints.ts";
 import { InverseProblemError, type InverseProblem } from "../problems/inverse.ts";
 import { inputFiles, loadInverseProblem, type InputReader } from "../setup/inverseInputs.ts";
 import { checkLimits } from "../spec/limits.ts";
@@ -51,7 +53,7 @@ function inverseJob(job: JobSpec): InverseJob {
 
 const blocksOf = (job: InverseJob) => job.compute.memberBlocks ?? 1;
 /** The most points one round evaluates: θ, K members and the longest ladder. */
-const roundSize = (job: InverseJob) => job.optimizer.ensembleSize + 1 + (job.optimizer.lineSearch === false ? 1 : 1 + (job.optimizer.lineSearch === true ? 8 : job.optimizer.lineSearch.maxBacktracks));
+const roundSize = (job: InverseJob) => job.optimizer.ensembleSize + 1 + 1 + (lineSearchParams(job.optimizer.lineSearch)?.maxBacktracks ?? 0);
 
 /**
  * The client's part for an inverse job: builds its problem first (so every check, from the
@@ -177,8 +179,7 @@ export async function evaluateBlockStep(store: BlobStore, round: number, block: 
   if (w.job.problem.forward.type === "lambda") throw new WorkflowError(`round ${round}, member block ${block}: a lambda forward is invoked by the state machine (its Forward (lambda) state), not by this task`);
   const out = new Float64Array(rows * size);
   const points = pointsOf(w);
-  if (w.problem.forwardBatch) await w.problem.forwardBatch(points, rows, out);
-  else for (let i = 0; i < rows; i++) w.problem.forward(points.subarray(i * w.rp.n, (i + 1) * w.rp.n), out.subarray(i * size, (i + 1) * size));
+  await forwardPoints(w.problem, points, rows, out);
   (opts.crash ?? noCrash)("evaluate", round);
   await store.put(blockKey(round, block), f64Bytes(out), "application/octet-stream", PARTIAL_TAGS);
   return { round, block };
