@@ -119,9 +119,10 @@ export class EnkfStack extends Stack {
           format: nodejs.OutputFormat.ESM,
           target: "node22",
           minify: true,
-          // the runtime has the AWS SDK; ONNX Runtime comes from the layer; gpu.js runs in the GPU
-          // containers only; resvg (PNG plots) is native and not needed: the report is SVG
-          externalModules: ["@aws-sdk/*", "onnxruntime-node", "onnxruntime-web", "gpu.js", "@resvg/resvg-js"],
+          // the AWS SDK is bundled: the lockfile's version, the one the tests ran, not the runtime's.
+          // Left out, and imported only dynamically (npm run test:deployed loads every bundle):
+          // ONNX Runtime (the layer), gpu.js (the GPU containers), resvg (PNG plots, never drawn here)
+          externalModules: ["onnxruntime-node", "onnxruntime-web", "gpu.js", "@resvg/resvg-js"],
           banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
           // the functions that prepare jobs load the embedded MNIST digits (21 MB) at run time
           ...(name === "launch" || name === "api" ? {

@@ -2,6 +2,7 @@
 // this process with aws-local-stepfunctions: each Task state is mapped, by name, to the handler
 // the Lambda function would run. The store is a local directory or an s3:// location.
 
+import "./withResolvers.ts";
 import { StateMachine } from "aws-local-stepfunctions";
 import { workflowDefinition } from "../shared/workflow/definition.ts";
 import { evaluateFault, faultPlan } from "./faults.ts";
@@ -14,16 +15,6 @@ import { resumeInput, type JobRef } from "../shared/workflow/handlers.ts";
 /** The run was stopped through its AbortSignal; the rounds it completed stay in the store. */
 export class CancelledError extends Error {
   override name = "CancelledError";
-}
-
-// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks
-const P = Promise as unknown as { withResolvers?: () => unknown };
-if (typeof P.withResolvers !== "function") {
-  P.withResolvers = function withResolvers<T>() {
-    let resolve!: (v: T | PromiseLike<T>) => void, reject!: (e: unknown) => void;
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
-  };
 }
 
 /** Placeholder ARNs: locally every Task state runs its handler instead. */

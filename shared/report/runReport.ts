@@ -6,6 +6,7 @@ import { resultHistory } from "./resultHistory.ts";
 import { runCharts } from "./charts.ts";
 import { reportHtml, type ReportInput } from "./html.ts";
 import { chartSvg } from "./render.ts";
+import { svgPng } from "./png.ts";
 
 export type ReadFile = (name: string) => Promise<Uint8Array>;
 
@@ -22,11 +23,10 @@ async function readResult(read: ReadFile): Promise<ResultDoc> {
 
 /** The plots as SVG and PNG files (plots/<name>.svg, plots/<name>.png). */
 async function runPlots(history: Record<string, unknown>[], ensembleSize: number | undefined): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
-  const { svgPng } = await import("./png.ts");
   const out = [];
   for (const chart of runCharts(resultHistory(history), ensembleSize)) {
     const svg = await chartSvg(chart);
-    out.push({ name: chart.name, title: chart.title, svg, png: svgPng(svg) });
+    out.push({ name: chart.name, title: chart.title, svg, png: await svgPng(svg) });
   }
   return out;
 }
