@@ -59,6 +59,7 @@ commands:
       convert the job's dataset into the sharded binary format
       (manifest.json with sha256 per shard; default DIR <name>-data, N 4)
   serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--endpoint URL] [--concurrency N] [--max-jobs M]
+        [--memory MB] [--forward-hosts HOST[:PORT],…]
       the HTTP API on this machine: submit, watch, fetch and cancel jobs,
       register datasets, schedule jobs. Callers send Authorization: Bearer
       <token>: ENKF_TOKEN, or a fresh one printed at start (ENKF_READ_TOKEN:
@@ -160,10 +161,15 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return reportCommand(positionals[0], { data: values.data, out: values.out, quiet: values.quiet ?? false }, io);
     }
     case "serve": {
-      const { values } = flags(command, rest, { port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" }, concurrency: { type: "string", default: "1" }, "max-jobs": { type: "string", default: "32" } }, null);
+      const { values } = flags(command, rest, {
+        port: { type: "string", default: "8787" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string", default: "runs/service" }, endpoint: { type: "string" },
+        concurrency: { type: "string", default: "1" }, "max-jobs": { type: "string", default: "32" }, memory: { type: "string" }, "forward-hosts": { type: "string", default: "" },
+      }, null);
       return serveCommand({
         port: intFlag("port", values.port, 0, 65_535), host: values.host, data: values.data, endpoint: values.endpoint,
         concurrency: intFlag("concurrency", values.concurrency, 1, 64), maxJobs: intFlag("max-jobs", values["max-jobs"], 1, 10_000),
+        ...(values.memory !== undefined ? { memoryMb: intFlag("memory", values.memory, 64, 16 * 2 ** 20) } : {}),
+        forwardHosts: values["forward-hosts"].split(",").map((h) => h.trim()).filter(Boolean),
       }, io);
     }
     default:

@@ -6,13 +6,15 @@ import { planJob } from "../shared/plan/calibrate.ts";
 import { formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
 import { LimitError } from "../shared/spec/limits.ts";
 import { WorkflowError } from "../shared/workflow/steps.ts";
+import { datasetBytes, formatBytes, jobMemory } from "../shared/plan/memory.ts";
+import { networkModel } from "../shared/problems/build.ts";
 import { CliError, type Io } from "./io.ts";
 import { loadJob, loadJobDataset, prepareProblem } from "./runCommand.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { estimateCost } from "../shared/plan/costModel.ts";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { runLocalWorkflow } from "../local/engine.ts";
 import { fileInputs } from "../shared/setup/inverseInputs.ts";
@@ -58,7 +60,8 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
   const dir = mkdtempSync(join(tmpdir(), "enkf-plan-"));
   try {
     const store = localStore(dir);
-    await prepareMemberJob(store, { ...job, stop: { ...job.stop, maxIterations: pilot } }, fileInputs(dirname(resolve(file))));
+    // its rounds are kept: the pilot counts every block's outputs
+    await prepareMemberJob(store, { ...job, stop: { ...job.stop, maxIterations: pilot }, compute: { ...job.compute, keepRounds: true } }, fileInputs(dirname(resolve(file))));
     const t0 = performance.now();
     await runLocalWorkflow({ job: { store: dir }, maxConcurrency: Math.min(blocks, job.compute.maxConcurrency) });
     const seconds = (performance.now() - t0) / 1000;
@@ -121,6 +124,14 @@ export async function planCommand(file: string, flags: PlanFlags, io: Io): Promi
     if (e instanceof LimitError || e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError) throw new CliError(2, e.message);
     throw e;
   }
-  io.stdout.write(flags.json ? JSON.stringify(estimate, null, 2) + "\n" : formatEstimate(estimate, `${job.name}: ${job.stop.maxIterations} iterations, ${shards} shards, ${flags.memory} MB, on AWS (estimate, ${new Date().toISOString().slice(0, 10)})`));
+  // what the job needs on this machine (enkf run, enkf serve refuses a job above its --memory)
+  const here = jobMemory({
+    model: networkModel((job.problem as Extract<JobSpec["problem"], { type: "classification" }>).model, dataset), ensembleSize: job.optimizer.ensembleSize, shards, workers: Math.min(availableParallelism(), shards),
+    batchRows: Math.min(job.optimizer.batchSize ?? dataset.train.rows, dataset.train.rows), dataBytes: datasetBytes(dataset),
+  });
+  const local = { peakBytes: here.bytes, parts: here.parts.map((p) => ({ what: p.what, bytes: Math.round(p.bytes) })) };
+  io.stdout.write(flags.json ? JSON.stringify({ ...estimate, localMemory: local }, null, 2) + "\n"
+    : formatEstimate(estimate, `${job.name}: ${job.stop.maxIterations} iterations, ${shards} shards, ${flags.memory} MB, on AWS (estimate, ${new Date().toISOString().slice(0, 10)})`)
+      + `peak memory on this machine: about ${formatBytes(here.bytes)} (${here.parts.map((p) => `${p.what}: ${formatBytes(p.bytes)}`).join("; ")})\n`);
   return 0;
 }

@@ -34,6 +34,7 @@ function build(): Api {
   return createApi({
     location: `s3://${env("bucket")}/`,
     forwardFunctions: config.forwardFunctions,
+    forwardHosts: config.forwardHosts,
     engine: new StepFunctionsEngine(env("stateMachineArn")),
     scheduler: new EventBridgeScheduler({ group: env("scheduleGroup"), stateMachineArn: env("stateMachineArn"), roleArn: env("schedulerRoleArn") }),
     authenticate: () => undefined,

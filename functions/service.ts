@@ -12,6 +12,7 @@ export function workflowService(): Service {
   service ??= new Service({
     location: `s3://${required(config, "bucket")}/`,
     forwardFunctions: config.forwardFunctions,
+    forwardHosts: config.forwardHosts,
     engine: { start: async () => undefined, stop: async () => undefined },
     scheduler: { allowSeconds: false, arm: async () => undefined, disarm: async () => undefined },
   });

@@ -27,6 +27,8 @@ new EnkfStack(app, "EnkfService", {
   partialsDays: num("partialsDays"),
   // -c forwardFunctions=arn:aws:lambda:…:function:sim,…: the functions inverse jobs may use as their forward
   forwardFunctions: String(app.node.tryGetContext("forwardFunctions") ?? "").split(",").map((a) => a.trim()).filter(Boolean),
+  // -c forwardHosts=sim.example.com,10.0.0.5:8080: the hosts inverse jobs' http forwards may call (none by default)
+  forwardHosts: String(app.node.tryGetContext("forwardHosts") ?? "").split(",").map((a) => a.trim()).filter(Boolean),
   // -c gpu=true adds the AWS Batch GPU option; -c gpuMaxvCpus=64 -c gpuInstanceTypes=g5.xlarge,g6.xlarge -c gpuSpot=true
   gpu: String(app.node.tryGetContext("gpu") ?? "false") === "true"
     ? { maxvCpus: num("gpuMaxvCpus"), instanceTypes: app.node.tryGetContext("gpuInstanceTypes")?.split(","), spot: String(app.node.tryGetContext("gpuSpot")) === "true" }

@@ -95,7 +95,9 @@ export class EnkfHttpApi extends Construct {
     const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => r.addToRolePolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
     allow(["s3:GetObject"], [props.bucket.arnForObjects("*")]);
     allow(["s3:ListBucket"], [props.bucket.bucketArn]);
-    allow(["s3:PutObject"], ["jobs/*", "index/*", "datasets/*", "dataset-names/*", "schedules/*", "schedule-firings/*", "models/*"].map((p) => props.bucket.arnForObjects(p)));
+    allow(["s3:PutObject"], ["jobs/*", "index/*", "datasets/*", "dataset-index/*", "dataset-names/*", "schedules/*", "schedule-firings/*", "models/*", "blobs/*"].map((p) => props.bucket.arnForObjects(p)));
+    // a submission or an upload that fails removes what it wrote; a deleted schedule goes
+    allow(["s3:DeleteObject"], ["jobs/*", "index/*", "datasets/*", "dataset-index/*", "schedules/*"].map((p) => props.bucket.arnForObjects(p)));
     allow(["s3:DeleteObject"], [props.bucket.arnForObjects("schedules/*")]);
     allow(["states:StartExecution", "states:ListExecutions"], [props.stateMachine.stateMachineArn]);
     allow(["states:StopExecution"], [stack.formatArn({ service: "states", resource: "execution", resourceName: `${props.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]);

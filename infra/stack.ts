@@ -43,6 +43,8 @@ export interface EnkfStackProps extends StackProps {
   /** the Lambda functions inverse jobs may name as their forward ({ type: "lambda", functionArn }):
    *  the state machine may invoke these and no others (none by default) */
   forwardFunctions?: string[];
+  /** the hosts inverse jobs' http forwards may name ("host" or "host:port"; none by default) */
+  forwardHosts?: string[];
 }
 
 /** The ONNX Runtime package with only the Linux arm64 binary (25 MB instead of 288 MB). */
@@ -159,13 +161,17 @@ export class EnkfStack extends Stack {
       allow(f, ["s3:ListBucket"], [this.bucket.bucketArn]);
     }
     this.functions.launch.addEnvironment(ENV.bucket, this.bucket.bucketName);
-    allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*"));
+    // jobs' dataset files go once to the content-addressed blobs/; a submission that fails removes what it wrote
+    allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*", "blobs/*"));
+    allow(this.functions.launch, ["s3:DeleteObject"], objects("jobs/*", "index/*"));
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
     // shards' partials and trial shares; an inverse job's member blocks
     allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"));
     allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64", "*/best.theta.f64"));
     allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"));
     allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"));
+    // a finished job keeps its results and final state; its rounds' objects go
+    allow(this.functions.finalize, ["s3:DeleteObject"], objects("*/rounds/*", "*/state/*"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
     // the outcome, and the model registry's pointer documents (conditional writes)
     this.functions.outcome.addEnvironment(ENV.bucket, this.bucket.bucketName);
@@ -200,6 +206,7 @@ export class EnkfStack extends Stack {
     for (const arn of forwardFunctions) {
       if (!LambdaForward.shape.functionArn.safeParse(arn).success) throw new Error(`forwardFunctions: "${arn}" is not a Lambda function's ARN (arn:aws:lambda:<region>:<account>:function:<name>)`);
     }
+    if (props.forwardHosts?.length) for (const fun of [f.api, f.launch]) fun.addEnvironment(ENV.forwardHosts, props.forwardHosts.join(","));
     if (forwardFunctions.length) {
       this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: forwardFunctions }));
       for (const fun of [f.api, f.launch]) fun.addEnvironment(ENV.forwardFunctions, forwardFunctions.join(","));

@@ -8,14 +8,26 @@ import { openStore } from "../shared/store/openStore.ts";
 import { preparedJob, recordFailure } from "../shared/workflow/steps.ts";
 import type { JobRef } from "../shared/workflow/handlers.ts";
 import { CancelledError, runLocalWorkflow } from "./engine.ts";
-import type { Engine } from "../shared/service/ports.ts";
+import type { Engine, Reservation } from "../shared/service/ports.ts";
+import { StoreFullError, type BlobStore } from "../shared/store/blobStore.ts";
+
+/** How often a failure that could not be written is tried again. */
+const RECORD_RETRY_MS = 2_000;
+
+/** The error's message, or the full store's anywhere in its causes: what a user needs to know. */
+function reasonOf(e: unknown): { Error: string; Cause: string } {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    if (c instanceof StoreFullError) return { Error: "StorageFull", Cause: `the server's storage filled up while the job ran (${c.message}); submit it again once space is freed` };
+  }
+  return { Error: (e as Error).name ?? "Error", Cause: (e as Error).message ?? String(e) };
+}
 
 export interface LocalRunnerOptions {
   /** jobs run at once (default 1) */
   concurrency?: number;
   /** worker threads per job for the evaluate tasks (default: the cores over the concurrency) */
   workers?: number;
-  /** jobs queued or running at most; more are refused (default 32) */
+  /** jobs queued, running or being submitted (and dry runs) at most; more are refused (default 32) */
   maxJobs?: number;
   /** a line per job event (started, finished, failed) */
   log?: (line: string) => void;
@@ -29,19 +41,34 @@ export class LocalRunner implements Engine {
   private readonly queue: JobRef[] = [];
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private closed = false;
+  /** places taken by submissions being prepared and by dry runs */
+  private reserved = 0;
+  /** failures whose failure.json could not be written yet, with the store to write them to */
+  private readonly unrecorded = new Map<string, { store: BlobStore; reason: { Error: string; Cause: string } }>();
+  private retry: NodeJS.Timeout | undefined;
   private readonly concurrency: number;
-  private readonly workers: number;
+  /** evaluate threads each job runs */
+  readonly workers: number;
 
   constructor(private readonly opts: LocalRunnerOptions = {}) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.workers = opts.workers ?? Math.max(1, Math.floor(availableParallelism() / this.concurrency));
   }
 
-  async start(job: JobRef): Promise<void> {
+  async start(job: JobRef, reservation?: Reservation): Promise<void> {
+    reservation?.release();
     const id = job.id!;
     if (this.closed || this.running.has(id) || this.queue.some((j) => j.id === id)) return;
     this.queue.push(job);
     this.pump();
+  }
+
+  /** A place for one more job (or a dry run), taken at once: --max-jobs holds however many ask together. */
+  reserve(): Reservation | null {
+    if (this.closed || this.active + this.reserved >= (this.opts.maxJobs ?? 32)) return null;
+    this.reserved++;
+    let held = true;
+    return { release: () => { if (held) { held = false; this.reserved--; } } };
   }
 
   async stop(id: string): Promise<void> {
@@ -54,8 +81,8 @@ export class LocalRunner implements Engine {
     }
   }
 
-  full(): boolean {
-    return this.active >= (this.opts.maxJobs ?? 32);
+  unrecordedFailure(id: string): string | undefined {
+    return this.unrecorded.get(id)?.reason.Cause;
   }
 
   /** Jobs queued or running. */
@@ -71,6 +98,7 @@ export class LocalRunner implements Engine {
   /** Stops every job where it is (they stay resumable) and takes no more. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.retry);
     this.queue.length = 0;
     for (const r of this.running.values()) r.abort.abort();
     await Promise.all([...this.running.values()].map((r) => r.done));
@@ -110,11 +138,25 @@ export class LocalRunner implements Engine {
         log(`job ${job.id}: ${this.closed ? "stopped with the server; it resumes on the next start" : "cancelled"}`);
         return;
       }
-      // the state machine records its own failures; anything else (the engine itself) is recorded here
-      if (!(await store.has("failure.json").catch(() => false))) {
-        await recordFailure(store, { Error: (e as Error).name ?? "Error", Cause: (e as Error).message ?? String(e) }).catch(() => undefined);
-      }
+      // the state machine records its own failures; anything else (the engine itself, or a
+      // failure it could not write: a full disk) is recorded here, and retried until it is
+      if (!(await store.has("failure.json").catch(() => false))) await this.record(job.id!, store, reasonOf(e));
       log(`job ${job.id}: failed: ${((e as Error).message ?? String(e)).split("\n")[0]}`);
+    }
+  }
+
+  /** Writes the job's failure.json, or keeps it to try again every few seconds. */
+  private async record(id: string, store: BlobStore, reason: { Error: string; Cause: string }): Promise<void> {
+    try {
+      await recordFailure(store, reason);
+      this.unrecorded.delete(id);
+    } catch (e) {
+      if (!this.unrecorded.has(id)) (this.opts.log ?? (() => undefined))(`job ${id}: cannot record its failure yet (${(e as Error).message.split("\n")[0]}); retrying`);
+      this.unrecorded.set(id, { store, reason });
+      this.retry ??= setInterval(() => {
+        if (this.unrecorded.size === 0) { clearInterval(this.retry); this.retry = undefined; return; }
+        for (const [job, u] of this.unrecorded) void this.record(job, u.store, u.reason);
+      }, RECORD_RETRY_MS).unref();
     }
   }
 }

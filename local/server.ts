@@ -13,6 +13,12 @@ import { createApi, type Api } from "../shared/api/app.ts";
 import { ApiError, apiErrorOf, errorResponse, type ApiRequest, type ApiResponse } from "../shared/api/http.ts";
 import { LocalRunner } from "./runner.ts";
 import { LocalScheduler } from "./scheduler.ts";
+import { workerPlanner } from "./dryRun.ts";
+import { workerIngester } from "./ingest.ts";
+import { totalmem } from "node:os";
+
+/** enkf serve's default memory budget: a quarter of this machine's memory, in MiB. */
+export const defaultMemoryMb = () => Math.floor(totalmem() / 4 / 2 ** 20);
 import type { Authenticate } from "../shared/api/router.ts";
 import type { Service } from "../shared/service/service.ts";
 import type { JobOutcome } from "../shared/workflow/steps.ts";
@@ -29,12 +35,21 @@ export interface LocalServerOptions {
   readToken?: string;
   /** jobs run at once */
   concurrency?: number;
-  /** jobs queued or running at most (default 32); more answer 429 */
+  /** jobs queued, running or being submitted, and dry runs, at most (default 32); more answer 429 */
   maxJobs?: number;
+  /** the memory a job may need at its peak, in MiB (default: a quarter of this machine's); a job
+   *  estimated above it is refused (shared/plan/memory.ts) */
+  memoryMb?: number;
+  /** the hosts an inverse job's http forward may name ("host" or "host:port"; none by default) */
+  forwardHosts?: string[];
+  /** a dry run's calibration: at most this long (default 60 s) and this much heap (default 1024 MiB) */
+  dryRun?: { timeoutMs: number; heapMb: number };
   /** evaluate worker threads per job */
   workers?: number;
-  /** JSON bodies (bytes, default 1 MiB) and CSV uploads (default 64 MiB) */
+  /** bodies read whole: JSON (bytes, default 1 MiB) and CSV rows to predict on (default 64 MiB) */
   jsonLimit?: number;
+  csvLimit?: number;
+  /** CSV dataset uploads, streamed to disk (default 4 GiB) */
   uploadLimit?: number;
   log?: (line: string) => void;
   /** each job's outcome event (the detail EventBridge carries on AWS) */
@@ -65,6 +80,18 @@ function bearer(token: string, readToken: string | undefined): Authenticate {
     }
     throw new ApiError(401, "unauthorized", "the token is wrong", [], challenge);
   };
+}
+
+/** The request's body as it arrives, refused with 413 once it passes `limit`. */
+async function* limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > limit) throw new ApiError(413, "payload_too_large", `the body is ${declared} bytes; the limit here is ${limit}`);
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw new ApiError(413, "payload_too_large", `the body is over the limit of ${limit} bytes`);
+    yield chunk as Buffer;
+  }
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
@@ -101,6 +128,10 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
   const scheduler = new LocalScheduler(log);
   const api = createApi({
     location: opts.location, endpoint: opts.endpoint, engine: runner, scheduler,
+    forwardHosts: opts.forwardHosts ?? [],
+    memory: { budgetBytes: (opts.memoryMb ?? defaultMemoryMb()) * 2 ** 20, workers: runner.workers },
+    planner: workerPlanner(opts.dryRun ?? { timeoutMs: 60_000, heapMb: 1024 }),
+    ingest: workerIngester(),
     authenticate: bearer(opts.token, opts.readToken), auth: "bearer",
     onError: (id, e) => log(`error ${id}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
@@ -122,24 +153,34 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
   for (const s of await api.service.schedules.records()) await scheduler.arm(s);
 
   const jsonLimit = opts.jsonLimit ?? 1 << 20;
-  const uploadLimit = opts.uploadLimit ?? 64 << 20;
+  const csvLimit = opts.csvLimit ?? 64 << 20;
+  const uploadLimit = opts.uploadLimit ?? 4 * 2 ** 30;
   const server: Server = createServer(async (req, res) => {
     let closeAfter = false;
     try {
       const [rawPath, rawQuery = ""] = (req.url ?? "/").split(/\?(.*)/s, 2);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-      const limit = (headers["content-type"] ?? "").toLowerCase().startsWith("text/csv") ? uploadLimit : jsonLimit;
-      let body: Uint8Array;
+      const method = req.method ?? "GET";
+      const csv = (headers["content-type"] ?? "").toLowerCase().startsWith("text/csv");
+      const query: Record<string, string> = {};
+      for (const [k, v] of new URLSearchParams(rawQuery)) query[k] = v;
+      let request: ApiRequest;
+      if (csv && api.router.find(method, rawPath)?.streamsBody) {
+        // an upload streams into its worker as it arrives: its size is bounded by the disk, not memory
+        let ended = false;
+        req.once("end", () => { ended = true; });
+        request = { method, path: rawPath, query, headers, body: new Uint8Array(0), stream: limited(req, uploadLimit) };
+        const answer = await api.router.handle(request).catch((e: unknown) => { closeAfter = !ended; throw e; });
+        send(res, answer, !ended);
+        return;
+      }
       try {
-        body = await readBody(req, limit);
+        request = { method, path: rawPath, query, headers, body: await readBody(req, csv ? csvLimit : jsonLimit) };
       } catch (e) {
         closeAfter = true; // the rest of the body is not read
         throw e;
       }
-      const query: Record<string, string> = {};
-      for (const [k, v] of new URLSearchParams(rawQuery)) query[k] = v;
-      const request: ApiRequest = { method: req.method ?? "GET", path: rawPath, query, headers, body };
       send(res, await api.router.handle(request));
     } catch (e) {
       const client = apiErrorOf(e);

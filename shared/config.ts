@@ -21,6 +21,8 @@ export const ENV = {
   /** the API and Launch functions: the Lambda functions a lambda forward may name (comma-separated
    *  ARNs: those the state machine's role may invoke, -c forwardFunctions) */
   forwardFunctions: "ENKF_FORWARD_FUNCTIONS",
+  /** the API and Launch functions: the hosts an http forward may name (comma-separated host[:port]) */
+  forwardHosts: "ENKF_FORWARD_HOSTS",
   /** the GPU container: the evaluate event of its Batch job */
   event: "ENKF_EVENT",
   /** fault injection for tests and chaos runs (local/faults.ts) */
@@ -41,6 +43,7 @@ const Config = z.object({
   scheduleGroup: text,
   schedulerRoleArn: text,
   forwardFunctions: text.transform((v) => (v ?? "").split(",").map((a) => a.trim()).filter(Boolean)),
+  forwardHosts: text.transform((v) => (v ?? "").split(",").map((a) => a.trim()).filter(Boolean)),
   event: text,
   crashAt: text,
   faults: text,

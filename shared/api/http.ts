@@ -4,6 +4,7 @@
 
 import type { z } from "zod";
 import { ServiceError, type ServiceErrorKind } from "../service/errors.ts";
+import { StoreFullError } from "../store/blobStore.ts";
 import { specProblems } from "../spec/errors.ts";
 
 export interface ApiRequest {
@@ -14,6 +15,14 @@ export interface ApiRequest {
   /** header names in lower case */
   headers: Record<string, string>;
   body: Uint8Array;
+  /** the body as it arrives, for a route that streams it (Route.streamsBody); `body` is then empty */
+  stream?: AsyncIterable<Uint8Array>;
+}
+
+/** The request's body as pieces: its stream, or the whole body at once. */
+export async function* bodyPieces(req: ApiRequest): AsyncIterable<Uint8Array> {
+  if (req.stream) yield* req.stream;
+  else yield req.body;
 }
 
 export interface ApiResponse {
@@ -48,6 +57,10 @@ const STATUS: Record<ServiceErrorKind, [number, string]> = {
 /** The HTTP form of an error a client should see (ApiError, or a domain error); null for a fault of ours. */
 export function apiErrorOf(e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
+  // the server's own condition, stated: nothing was changed, and the same request works once there is room
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    if (c instanceof StoreFullError) return new ApiError(507, "insufficient_storage", "the server's storage is full, so nothing was changed; retry once space is freed");
+  }
   if (e instanceof ServiceError) {
     const [status, code] = STATUS[e.kind];
     return new ApiError(status, e.code ?? code, e.message, e.details);

@@ -26,12 +26,14 @@ export interface Route {
   mutates: boolean;
   /** served without credentials (the API's own description) */
   public?: boolean;
+  /** takes its body as it arrives (ApiRequest.stream), for uploads of any size */
+  streamsBody?: boolean;
   doc: RouteDoc;
   handler: (req: ApiRequest, params: Record<string, string>) => Promise<ApiResponse>;
 }
 
 /** Checks the caller: throws ApiError 401 (who are you?) or 403 (not allowed), or returns. */
-export type Authenticate = (req: ApiRequest, route: Route) => void;
+export type Authenticate = (req: ApiRequest, route: Pick<Route, "mutates">) => void;
 
 function segments(path: string): string[] | null {
   const parts = path.split("/").filter((s) => s !== "");
@@ -56,6 +58,8 @@ function match(template: string, parts: string[]): Record<string, string> | null
 
 export interface Router {
   routes: readonly Route[];
+  /** the route a request goes to, if any (before its body is read) */
+  find(method: string, path: string): Route | undefined;
   handle(req: ApiRequest): Promise<ApiResponse>;
 }
 
@@ -63,6 +67,10 @@ export interface Router {
 export function router(routes: readonly Route[], authenticate: Authenticate, onError: (id: string, e: unknown) => void): Router {
   return {
     routes,
+    find(method, path) {
+      const parts = segments(path);
+      return parts ? routes.find((r) => r.method === method.toUpperCase() && match(r.path, parts) !== null) : undefined;
+    },
     async handle(req) {
       try {
         const parts = segments(req.path);
@@ -75,6 +83,8 @@ export function router(routes: readonly Route[], authenticate: Authenticate, onE
           if (!route.public) authenticate(req, route);
           return await route.handler(req, params);
         }
+        // a caller who is not authenticated learns nothing of which routes exist
+        authenticate(req, { mutates: req.method.toUpperCase() !== "GET" });
         allowed = [...new Set(allowed)];
         if (allowed.length) throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${allowed.join(" or ")}`, [], { allow: allowed.join(", ") });
         throw new ApiError(404, "not_found", `no route ${req.method} ${req.path.slice(0, 200)}`);

@@ -7,7 +7,7 @@ import {
   ScheduleCreate, ScheduleList, ScheduleView,
 } from "../spec/api.ts";
 import { DATASET_NAME, JobSpec } from "../spec/job.ts";
-import { ApiError, badRequest, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
+import { ApiError, badRequest, bodyPieces, intParam, json, jsonBody, mediaType, parseJson, type ApiRequest } from "./http.ts";
 import type { Route } from "./router.ts";
 import type { Service } from "../service/service.ts";
 import { DataError } from "../data/errors.ts";
@@ -39,8 +39,8 @@ const DatasetVersionView = z.object({ name: z.string(), version: z.int(), datase
 const DatasetVersionUpload = z.object({ name: z.string(), version: z.int(), dataset: DatasetView, uploads: DatasetUpload.shape.uploads, expiresInSeconds: z.int() }).meta({ id: "DatasetVersionUpload" });
 const DatasetVersionList = z.object({ name: z.string(), versions: z.array(DatasetVersionView) }).meta({ id: "DatasetVersionList" });
 
-/** A CSV upload's body and query (label, kind, testFraction, seed); 400 names every bad parameter. */
-function csvUpload(req: ApiRequest, problems: { path: string; message: string }[]): { text: string; opts: { label: string; kind: "classification" | "regression"; testFraction: number; seed: number } } {
+/** A CSV upload's body (streamed) and query (label, kind, testFraction, seed); 400 names every bad parameter. */
+function csvUpload(req: ApiRequest, problems: { path: string; message: string }[]): { source: AsyncIterable<Uint8Array>; opts: { label: string; kind: "classification" | "regression"; testFraction: number; seed: number } } {
   const label = req.query.label ?? "";
   const kind = req.query.kind ?? "classification";
   if (label === "") problems.push({ path: "label", message: "the label column's name" });
@@ -48,13 +48,7 @@ function csvUpload(req: ApiRequest, problems: { path: string; message: string }[
   const testFraction = req.query.testFraction === undefined ? 0.2 : Number(req.query.testFraction);
   if (!(testFraction >= 0 && testFraction < 1)) problems.push({ path: "testFraction", message: "a number in [0, 1)" });
   if (problems.length) throw badRequest("the upload's query parameters are not valid", problems);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(req.body);
-  } catch {
-    throw badRequest("the CSV is not UTF-8 text");
-  }
-  return { text, opts: { label, kind: kind as "classification" | "regression", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) } };
+  return { source: bodyPieces(req), opts: { label, kind: kind as "classification" | "regression", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) } };
 }
 
 /** A model's ONNX file as a download. */
@@ -170,7 +164,7 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       handler: async (_req, p) => json(200, await service.jobs.cancel(p.id)),
     },
     {
-      method: "POST", path: "/datasets", mutates: true,
+      method: "POST", path: "/datasets", mutates: true, streamsBody: true,
       doc: {
         summary: "Register a dataset. text/csv: the upload itself (query name, label, kind, testFraction, seed), stored in the sharded format. application/json: a registration of the sharded format's files, answered with presigned upload URLs (S3 stores).",
         body: { schema: RegistrationBody, type: "application/json" },
@@ -181,9 +175,8 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
         const type = mediaType(req);
         if (type === "text/csv") {
           const name = req.query.name ?? "";
-          const { text, opts } = csvUpload(req, DATASET_NAME.test(name) ? [] : [{ path: "name", message: "1–64 letters, digits, '.', '_' or '-'" }]);
-          const { label, kind, testFraction, seed } = opts;
-          const view = await service.datasets.uploadCsv(text, { name, label, kind, testFraction, seed });
+          const { source, opts } = csvUpload(req, DATASET_NAME.test(name) ? [] : [{ path: "name", message: "1–64 letters, digits, '.', '_' or '-'" }]);
+          const view = await service.datasets.uploadCsv(source, { name, ...opts });
           return json(201, view, { location: `/datasets/${view.id}` });
         }
         if (type !== "application/json") throw new ApiError(415, "unsupported_media_type", `send the data as text/csv (a CSV upload, with name and label in the query) or application/json (a registration of sharded files)${type ? `; got ${type}` : "; the request has no Content-Type"}`);
@@ -192,7 +185,7 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       },
     },
     {
-      method: "POST", path: "/datasets/{name}/versions", mutates: true,
+      method: "POST", path: "/datasets/{name}/versions", mutates: true, streamsBody: true,
       doc: {
         summary: "Add a version to the named dataset {name} (created by its first version): text/csv, with label, kind, testFraction and seed in the query as for POST /datasets; or, on S3 stores, application/json { kind, columns, files } answered with presigned upload URLs as POST /datasets answers (\"latest\" skips a version until its files are uploaded). A version is immutable; one whose columns differ from version 1's is refused (400, naming the columns). Jobs name it with { source: dataset, name, version: latest | n }.",
         body: { schema: VersionRegistration, type: "application/json" },
@@ -205,8 +198,8 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
           return json(201, v, { location: `/datasets/${p.name}/versions` });
         }
         if (mediaType(req) !== "text/csv") throw new ApiError(415, "unsupported_media_type", "send the version as text/csv, with the label column in the query, or as application/json { kind, columns, files } for presigned uploads (S3 stores)");
-        const { text, opts } = csvUpload(req, []);
-        const v = await service.datasets.addVersion(p.name, text, opts);
+        const { source, opts } = csvUpload(req, []);
+        const v = await service.datasets.addVersion(p.name, source, opts);
         return json(201, v, { location: `/datasets/${p.name}/versions` });
       },
     },
@@ -217,8 +210,8 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
     },
     {
       method: "GET", path: "/datasets", mutates: false,
-      doc: { summary: "List registered datasets.", responses: { 200: DatasetList } },
-      handler: async () => json(200, { datasets: await service.datasets.list() }),
+      doc: { summary: "List registered datasets, oldest first, a page at a time.", query: { limit: "1–100 (default 20)", cursor: "nextCursor of the previous page" }, responses: { 200: DatasetList } },
+      handler: async (req) => json(200, await service.datasets.list(intParam(req, "limit", 20, 1, 100), req.query.cursor || undefined)),
     },
     {
       method: "GET", path: "/datasets/{id}", mutates: false,

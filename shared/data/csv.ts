@@ -1,12 +1,15 @@
 // CSV → Dataset: a header row names the columns; `label` is the class (classification) or the
-// target (regression); every other column is a numeric feature. Rows are split train/test by a
-// seeded shuffle (split.ts), and features are standardized with training statistics only. Errors name the
-// file, the line and the column. Pure: text in, Dataset out.
+// target (regression); every other column is a numeric feature (plain decimal notation). Rows are
+// split train/test by a seeded shuffle (split.ts), and features are standardized with training
+// statistics only. Errors name the file, the line and the column. CsvColumns checks the header
+// and each row; the whole-text reader here and the streaming one (csvIngest.ts) both use it.
 
+import { cellNumber, parseCsv, type CsvRecord } from "./csvRecords.ts";
 import { DataError } from "./errors.ts";
 import { checkClassCount, sortClassNames, splitTable } from "./split.ts";
 import type { Dataset } from "./types.ts";
 
+export { parseCsv } from "./csvRecords.ts";
 
 export interface CsvOptions {
   label: string;
@@ -16,89 +19,75 @@ export interface CsvOptions {
   seed: number;
 }
 
-interface Record_ { fields: string[]; line: number }
+/** A CSV's columns, from its header: the features and the label, and the checks of every row. */
+export class CsvColumns {
+  readonly names: string[];
+  readonly featureCols: number[];
+  readonly labelCol: number;
+  readonly columns: { features: string[]; label: string };
 
-/** RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines. */
-export function parseCsv(text: string, file: string): Record_[] {
-  const records: Record_[] = [];
-  let fields: string[] = [];
-  let field = "";
-  let line = 1, start = 1;
-  let quoted = false, wasQuoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
-      } else {
-        if (ch === "\n") line++;
-        field += ch;
-      }
-      continue;
+  constructor(header: CsvRecord, private readonly file: string, private readonly opts: Pick<CsvOptions, "label" | "kind">) {
+    this.names = header.fields.map((h) => h.trim());
+    const seen = new Set<string>();
+    for (const h of this.names) {
+      if (h === "") throw new DataError(`${file}: line 1: an empty column name`);
+      if (seen.has(h)) throw new DataError(`${file}: line 1: column "${h}" appears twice`);
+      seen.add(h);
     }
-    if (ch === '"') {
-      if (field.trim() !== "") throw new DataError(`${file}: line ${line}: a quote inside an unquoted field`);
-      quoted = true; wasQuoted = true; field = "";
-    } else if (ch === ",") {
-      fields.push(field); field = ""; wasQuoted = false;
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      fields.push(field);
-      if (!(fields.length === 1 && fields[0].trim() === "" && !wasQuoted)) records.push({ fields, line: start });
-      fields = []; field = ""; wasQuoted = false;
-      line++; start = line;
-    } else {
-      field += ch;
-    }
+    this.labelCol = this.names.indexOf(opts.label);
+    if (this.labelCol < 0) throw new DataError(`${file}: no column named "${opts.label}" (columns: ${this.names.slice(0, 20).join(", ")}${this.names.length > 20 ? ", …" : ""})`);
+    this.featureCols = this.names.map((_, i) => i).filter((i) => i !== this.labelCol);
+    if (this.featureCols.length === 0) throw new DataError(`${file}: no feature columns besides "${opts.label}"`);
+    this.columns = { features: this.featureCols.map((c) => this.names[c]), label: opts.label };
   }
-  if (quoted) throw new DataError(`${file}: line ${start}: unterminated quoted field`);
-  fields.push(field);
-  if (!(fields.length === 1 && fields[0].trim() === "" && !wasQuoted)) records.push({ fields, line: start });
-  return records;
+
+  get features(): number {
+    return this.featureCols.length;
+  }
+
+  /** Checks a data row, writes its features into `x` (at `offset`), and answers its label's text. */
+  row(rec: CsvRecord, x: Float64Array, offset: number): string {
+    const { fields, line } = rec;
+    if (fields.length !== this.names.length) throw new DataError(`${this.file}: line ${line}: expected ${this.names.length} columns, found ${fields.length}`);
+    const cols = this.featureCols;
+    for (let j = 0; j < cols.length; j++) {
+      const v = cellNumber(fields[cols[j]]);
+      if (typeof v === "string") throw new DataError(`${this.file}: line ${line}, column "${this.names[cols[j]]}": ${v}`);
+      x[offset + j] = v;
+    }
+    const lab = fields[this.labelCol].trim();
+    if (lab === "") throw new DataError(`${this.file}: line ${line}, column "${this.opts.label}": missing value`);
+    if (this.opts.kind === "regression") {
+      const v = cellNumber(lab);
+      if (typeof v === "string") throw new DataError(`${this.file}: line ${line}, column "${this.opts.label}": ${v}`);
+    }
+    return lab;
+  }
+
+  /** The sorted class names of a classification's labels, refusing one class or a continuous column. */
+  classNames(labels: Iterable<string>, rows: number): string[] {
+    const names = sortClassNames(labels);
+    if (names.length < 2) throw new DataError(`${this.file}: column "${this.opts.label}" has only one class (${names[0]})`);
+    checkClassCount(names.length, rows, this.file, this.opts.label);
+    return names;
+  }
 }
 
 export function csvDataset(text: string, file: string, opts: CsvOptions): Dataset {
   const records = parseCsv(text, file);
   if (records.length === 0) throw new DataError(`${file}: the file is empty`);
-  const header = records[0].fields.map((h) => h.trim());
-  const seen = new Set<string>();
-  for (const h of header) {
-    if (h === "") throw new DataError(`${file}: line 1: an empty column name`);
-    if (seen.has(h)) throw new DataError(`${file}: line 1: column "${h}" appears twice`);
-    seen.add(h);
-  }
-  const labelCol = header.indexOf(opts.label);
-  if (labelCol < 0) throw new DataError(`${file}: no column named "${opts.label}" (columns: ${header.join(", ")})`);
-  const featureCols = header.map((_, i) => i).filter((i) => i !== labelCol);
-  if (featureCols.length === 0) throw new DataError(`${file}: no feature columns besides "${opts.label}"`);
+  const cols = new CsvColumns(records[0], file, opts);
   const rows = records.length - 1;
   if (rows < 2) throw new DataError(`${file}: needs at least two data rows, found ${rows}`);
-
-  const d = featureCols.length;
-  const columns = { features: featureCols.map((c) => header[c]), label: opts.label };
+  const d = cols.features;
   const raw = new Float64Array(rows * d);
   const labelText: string[] = new Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const { fields, line } = records[r + 1];
-    if (fields.length !== header.length) throw new DataError(`${file}: line ${line}: expected ${header.length} columns, found ${fields.length}`);
-    featureCols.forEach((c, j) => {
-      const s = fields[c].trim();
-      const v = s === "" ? NaN : Number(s);
-      if (!Number.isFinite(v)) throw new DataError(`${file}: line ${line}, column "${header[c]}": ${s === "" ? "missing value" : `"${s}" is not a finite number`}`);
-      raw[r * d + j] = v;
-    });
-    const lab = fields[labelCol].trim();
-    if (lab === "") throw new DataError(`${file}: line ${line}, column "${opts.label}": missing value`);
-    if (opts.kind === "regression" && !Number.isFinite(Number(lab))) throw new DataError(`${file}: line ${line}, column "${opts.label}": "${lab}" is not a finite number`);
-    labelText[r] = lab;
-  }
-
+  for (let r = 0; r < rows; r++) labelText[r] = cols.row(records[r + 1], raw, r * d);
+  const base = { raw, rows, features: d, columns: cols.columns };
   if (opts.kind === "classification") {
-    const names = sortClassNames(labelText);
-    if (names.length < 2) throw new DataError(`${file}: column "${opts.label}" has only one class (${names[0]})`);
-    checkClassCount(names.length, rows, file, opts.label);
+    const names = cols.classNames(labelText, rows);
     const lookup = new Map(names.map((c, i) => [c, i]));
-    return splitTable({ raw, rows, features: d, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names }, columns }, opts, file);
+    return splitTable({ ...base, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } }, opts, file);
   }
-  return splitTable({ raw, rows, features: d, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] }, columns }, opts, file);
+  return splitTable({ ...base, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } }, opts, file);
 }

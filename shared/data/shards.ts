@@ -28,18 +28,27 @@ export function shardRanges(rows: number, shards: number): [number, number][] {
   return Array.from({ length: count }, (_, s) => [Math.floor((s * rows) / count), Math.floor(((s + 1) * rows) / count)] as [number, number]);
 }
 
+/** One shard file of the format: its manifest entry and its bytes. */
+export function shardFile(path: string, data: Float32Array | Int32Array, shape: number[]): { entry: ShardFile; bytes: Uint8Array } {
+  const bytes = bytesOf(data);
+  return { entry: { path, dtype: data instanceof Int32Array ? "int32" : "float32", shape, sha256: sha256(bytes) }, bytes };
+}
+
+/** A shard's file names: `<split>-<5-digit index>.x.f32` and `.y.i32` or `.y.f32`. */
+export const shardName = (split: string, i: number) => `${split}-${String(i).padStart(5, "0")}`;
+
 export function encodeShards(ds: Dataset, shards: number): EncodedDataset {
   if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`shards must be a positive integer, got ${shards}`);
   const files: EncodedDataset["files"] = [];
   const file = (path: string, data: Float32Array | Int32Array, shape: number[]): ShardFile => {
-    const bytes = bytesOf(data);
-    files.push({ path, bytes });
-    return { path, dtype: data instanceof Int32Array ? "int32" : "float32", shape, sha256: sha256(bytes) };
+    const f = shardFile(path, data, shape);
+    files.push({ path, bytes: f.bytes });
+    return f.entry;
   };
   const split = (name: "train" | "validation" | "test", s: Split, count = shards) => ({
     rows: s.rows,
     shards: shardRanges(s.rows, count).map(([a, b], i) => {
-      const id = `${name}-${String(i).padStart(5, "0")}`;
+      const id = shardName(name, i);
       const y = s.labels
         ? file(`${id}.y.i32`, s.labels.subarray(a, b), [b - a])
         : file(`${id}.y.f32`, s.targets!.subarray(a * ds.outputs, b * ds.outputs), [b - a, ds.outputs]);

@@ -24,8 +24,8 @@ export interface SplitOptions {
   seed: number;
 }
 
-export function splitTable(t: Table, opts: SplitOptions, source: string): Dataset {
-  const { rows, features: d, raw } = t;
+/** The seeded shuffle of `rows` rows: the first `train` of `order` are the training rows. */
+export function splitOrder(rows: number, opts: SplitOptions, source: string): { order: Int32Array; train: number; test: number } {
   if (rows < 2) throw new DataError(`${source}: needs at least two rows, found ${rows}`);
   const order = Int32Array.from({ length: rows }, (_, i) => i);
   const u = new Float64Array(rows);
@@ -34,18 +34,31 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
     const j = Math.floor(u[i] * (i + 1));
     const tmp = order[i]; order[i] = order[j]; order[j] = tmp;
   }
-  const nTest = Math.round(rows * opts.testFraction);
-  const nTrain = rows - nTest;
-  if (nTrain < 1) throw new DataError(`${source}: testFraction ${opts.testFraction} leaves no training rows`);
+  const test = Math.round(rows * opts.testFraction);
+  const train = rows - test;
+  if (train < 1) throw new DataError(`${source}: testFraction ${opts.testFraction} leaves no training rows`);
+  return { order, train, test };
+}
 
+/**
+ * The training statistics: mean and 1/sd per feature over the training rows, summed in the
+ * shuffled order (`row(r, into)` copies raw row r), or 0 and 1 without standardization.
+ */
+export function trainingStatistics(row: (r: number, into: Float64Array) => void, d: number, order: Int32Array, train: number, standardize: boolean): { mean: Float64Array; scale: Float64Array } {
   const mean = new Float64Array(d), scale = new Float64Array(d).fill(1);
-  if (opts.standardize) {
-    for (let i = 0; i < nTrain; i++) for (let j = 0; j < d; j++) mean[j] += raw[order[i] * d + j];
-    for (let j = 0; j < d; j++) mean[j] /= nTrain;
-    const v = new Float64Array(d);
-    for (let i = 0; i < nTrain; i++) for (let j = 0; j < d; j++) { const e = raw[order[i] * d + j] - mean[j]; v[j] += e * e; }
-    for (let j = 0; j < d; j++) { const sd = Math.sqrt(v[j] / nTrain); scale[j] = sd > 0 ? 1 / sd : 1; }
-  }
+  if (!standardize) return { mean, scale };
+  const v = new Float64Array(d), x = new Float64Array(d);
+  for (let i = 0; i < train; i++) { row(order[i], x); for (let j = 0; j < d; j++) mean[j] += x[j]; }
+  for (let j = 0; j < d; j++) mean[j] /= train;
+  for (let i = 0; i < train; i++) { row(order[i], x); for (let j = 0; j < d; j++) { const e = x[j] - mean[j]; v[j] += e * e; } }
+  for (let j = 0; j < d; j++) { const sd = Math.sqrt(v[j] / train); scale[j] = sd > 0 ? 1 / sd : 1; }
+  return { mean, scale };
+}
+
+export function splitTable(t: Table, opts: SplitOptions, source: string): Dataset {
+  const { rows, features: d, raw } = t;
+  const { order, train: nTrain, test: nTest } = splitOrder(rows, opts, source);
+  const { mean, scale } = trainingStatistics((r, into) => into.set(raw.subarray(r * d, (r + 1) * d)), d, order, nTrain, opts.standardize);
   const x = new Float32Array(rows * d);
   for (let i = 0; i < rows; i++) {
     const r = order[i];

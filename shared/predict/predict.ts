@@ -4,7 +4,7 @@
 // in their original units. Used by enkf predict and POST /jobs/{id}/predict. Errors name the row
 // and the column.
 
-import { parseCsv } from "../data/csv.ts";
+import { cellNumber, parseCsv } from "../data/csvRecords.ts";
 import { DataError } from "../data/errors.ts";
 import { modelForward, type NetworkModel } from "../models/model.ts";
 import type { ModelCard } from "./modelCard.ts";
@@ -21,6 +21,8 @@ export function rowsFromCsv(card: ModelCard, text: string, where: string): Rows 
   const records = parseCsv(text, where);
   if (records.length === 0) throw new DataError(`${where}: the file is empty`);
   const header = records[0].fields.map((h) => h.trim());
+  const twice = header.find((h, i) => header.indexOf(h) !== i);
+  if (twice !== undefined) throw new DataError(`${where}: line 1: column "${twice}" appears twice`);
   const at = new Map(header.map((h, i) => [h, i]));
   const missing = card.features.filter((f) => !at.has(f));
   if (missing.length) throw new DataError(`${where}: missing column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")} (the model takes ${card.features.length} features: ${preview(card.features)})`);
@@ -34,9 +36,8 @@ export function rowsFromCsv(card: ModelCard, text: string, where: string): Rows 
     const { fields } = records[r + 1];
     if (fields.length !== header.length) throw new DataError(`${where}: row ${r + 1}: expected ${header.length} columns, found ${fields.length}`);
     for (let j = 0; j < d; j++) {
-      const s = fields[cols[j]].trim();
-      const v = s === "" ? NaN : Number(s);
-      if (!Number.isFinite(v)) throw new DataError(`${where}: row ${r + 1}, column "${card.features[j]}": ${s === "" ? "missing value" : `"${s}" is not a finite number`}`);
+      const v = cellNumber(fields[cols[j]]);
+      if (typeof v === "string") throw new DataError(`${where}: row ${r + 1}, column "${card.features[j]}": ${v}`);
       x[r * d + j] = v;
     }
   }
@@ -54,7 +55,9 @@ export function rowsFromObjects(card: ModelCard, objects: readonly Record<string
     card.features.forEach((f, j) => {
       const v = o[f];
       if (v === undefined) throw new DataError(`${where}: row ${r + 1}: missing column "${f}"`);
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new DataError(`${where}: row ${r + 1}, column "${f}": ${JSON.stringify(v)} is not a finite number`);
+      // JSON reads 1e309 as Infinity
+      if (typeof v === "number" && !Number.isFinite(v)) throw new DataError(`${where}: row ${r + 1}, column "${f}": the value is out of range for a 64-bit number`);
+      if (typeof v !== "number") throw new DataError(`${where}: row ${r + 1}, column "${f}": ${JSON.stringify(v)?.slice(0, 40)} is not a number`);
       x[r * d + j] = v;
     });
   });

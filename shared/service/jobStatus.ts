@@ -2,7 +2,8 @@
 // asks (the service, enkf watch): result.json → its result's status (converged, max_iterations,
 // … → succeeded), failure.json → failed, cancel.json → cancelled, a state → running, else queued.
 
-import type { JobStatus } from "../spec/api.ts";
+import type { JobStatus, JobView } from "../spec/api.ts";
+import type { JobOutcome } from "../workflow/steps.ts";
 import { getJson, IntegrityError, NotFoundError, type BlobStore } from "../store/blobStore.ts";
 import { keys, stateRounds } from "../workflow/jobStore.ts";
 
@@ -52,4 +53,15 @@ export async function storeHistory(store: BlobStore, status?: JobStatus): Promis
     }
   }
   return [];
+}
+
+/** The promotion its outcome.json records, once the Outcome state has run. */
+export async function storePromotion(store: BlobStore): Promise<{ promotion?: JobView["promotion"] }> {
+  try {
+    const p = ((await getJson(store, keys.outcome)) as JobOutcome).promotion;
+    return { promotion: p ? { model: p.model, promoted: p.promoted, ...(p.version !== undefined ? { version: p.version } : {}), decision: p.decision } : null };
+  } catch (e) {
+    if (e instanceof NotFoundError || e instanceof IntegrityError) return {}; // not yet, or being written
+    throw e;
+  }
 }

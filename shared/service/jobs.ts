@@ -1,68 +1,48 @@
-// Jobs: submit (validated, prepared in the job's own store, started on the engine), read back
-// (status, view, history, result, report, θ), list and cancel. Layout under the service's store:
-//   jobs/<id>/job.json         the job's record (name, creation time, idempotency, body hash)
+// Jobs: submit (validated, admitted, prepared in the job's own store, started on the engine), read
+// back (status, view, history, result, report, θ), list and cancel. Layout under the service's store:
+//   jobs/<id>/job.json         the job's record (jobRecord.ts), written last: the submission's commit
 //   jobs/<id>/…                the job's own store (shared/workflow/jobStore.ts)
 //   jobs/<id>/cancel.json      written by a cancel
-//   index/<inverted time>-<id> empty markers that list jobs newest first
+//   index/<inverted time>-<id> empty markers that list jobs newest first (jobIndex.ts)
+//   blobs/<sha256>             the jobs' dataset files, each stored once (workflow/datasetFiles.ts)
+// A submission that fails removes what it wrote.
 
 import type { Dataset } from "../data/types.ts";
-import type { JobStatus, JobView, PromotionRule } from "../spec/api.ts";
+import type { JobStatus, JobView } from "../spec/api.ts";
 import type { JobSpec } from "../spec/job.ts";
-import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
+import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { openStore } from "../store/openStore.ts";
 import type { JobRef } from "../workflow/handlers.ts";
 import { keys } from "../workflow/jobStore.ts";
-import { prepareJob, type JobOutcome } from "../workflow/steps.ts";
+import { prepareJob } from "../workflow/steps.ts";
 import type { DatasetService } from "./datasets.ts";
 import { busy, conflict, invalid, notFound, ServiceError } from "./errors.ts";
 import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
-import { jobProgress, storeHistory, storeStatus } from "./jobStatus.ts";
+import { jobProgress, storeHistory, storePromotion, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
-import { checkForwardFunction, httpInputs, jobRefused, parseSpec } from "./submission.ts";
+import { checkForwardFunction, checkForwardHost, forwardUnreachable, httpInputs, jobRefused, parseSpec } from "./submission.ts";
 import { isInverseJob, prepareMemberJob } from "../workflow/memberSteps.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
 import { decodeNpyFloat64, encodeNpyFloat64 } from "../formats/npy.ts";
 import { parseModelCard, type ModelCard } from "../predict/modelCard.ts";
 import { warmStartTheta, WarmStartError } from "../predict/warmStart.ts";
 import { networkModel } from "../problems/build.ts";
+import { checkMemory, dryRun, jobShards } from "./admission.ts";
+import { JobIndex } from "./jobIndex.ts";
+import type { ChampionLookup, JobRecord, SubmitOptions } from "./jobRecord.ts";
 
-interface JobRecord {
-  id: string;
-  name: string;
-  createdAt: string;
-  bodySha256: string;
-  idempotencyKey?: string;
-  schedule?: string;
-  /** the execution that launched it (a schedule's firing on AWS), for cancel */
-  execution?: string;
-  /** the schedule's promotion rule: the final state promotes the job if it succeeds and wins */
-  promote?: PromotionRule;
-  /** where θ₀ came from (problem.initial), resolved when the job was created */
-  warmStart?: { job: string; model?: string; version?: number };
-}
+export type { ChampionLookup, SubmitOptions } from "./jobRecord.ts";
 
-/** A model's champion job (models.ts), for problem.initial.fromModel. */
-export type ChampionLookup = (model: string, field: string) => Promise<{ job: string; version: number }>;
-
-export interface SubmitOptions {
-  /** the schedule whose firing made it */
-  schedule?: string;
-  execution?: string;
-  /** false: prepare only (the Launch state runs it in its own execution) */
-  start?: boolean;
-  /** the schedule's promotion rule, kept in the job's record for its final state */
-  promote?: PromotionRule;
-}
-
-const INVERT = 10 ** 13;
 const join = (location: string, ...parts: string[]) => [location.replace(/\/+$/, ""), ...parts].join("/");
 
 export class JobService {
   private readonly lock = new KeyedLock();
+  private readonly index: JobIndex;
   private readonly now: () => number;
 
   constructor(private readonly opts: ServiceOptions, private readonly root: BlobStore, private readonly datasets: DatasetService, private readonly champion: ChampionLookup) {
     this.now = opts.now ?? Date.now;
+    this.index = new JobIndex(root);
   }
 
   jobRef(id: string): JobRef {
@@ -86,27 +66,41 @@ export class JobService {
         if (rec.bodySha256 !== bodySha256) throw conflict(`Idempotency-Key "${idempotencyKey.slice(0, 80)}" was used for job ${id} with a different body`);
         return { id, created: false };
       }
-      if (this.opts.engine.full?.()) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
-      // a named dataset's "latest" resolves now; the job's spec.json records the version
-      const pinned = await this.datasets.resolve(spec);
+      // the place is taken before the first await, so --max-jobs holds however many submit at once
+      const slot = this.opts.engine.reserve ? this.opts.engine.reserve() : undefined;
+      if (slot === null) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
+      const marker = this.index.marker(id, this.now());
       let warm: Awaited<ReturnType<JobService["warmStart"]>>;
-      if (isInverseJob(pinned)) {
-        // an inverse job fans out over member blocks; its forward is probed here, before it is accepted
-        checkForwardFunction(pinned, this.opts.forwardFunctions ?? []);
-        await prepareMemberJob(store, pinned, httpInputs).catch(jobRefused);
-      } else {
-        const dataset = await this.datasets.forJob(pinned);
-        warm = await this.warmStart(pinned, dataset);
-        await prepareJob(store, pinned, dataset, this.shards(pinned, dataset), warm?.theta).catch(jobRefused);
+      try {
+        // a named dataset's "latest" resolves now; the job's spec.json records the version
+        const pinned = await this.datasets.resolve(spec);
+        if (isInverseJob(pinned)) {
+          // an inverse job fans out over member blocks; its forward is probed here, before it is accepted
+          checkForwardFunction(pinned, this.opts.forwardFunctions ?? []);
+          checkForwardHost(pinned, this.opts.forwardHosts ?? []);
+          await prepareMemberJob(store, pinned, httpInputs).catch(forwardUnreachable).catch(jobRefused);
+        } else {
+          const dataset = await this.datasets.forJob(pinned);
+          checkMemory(this.opts, pinned, dataset);
+          warm = await this.warmStart(pinned, dataset);
+          // the dataset's files once, in the service's blobs/ (content-addressed), for all its jobs
+          await prepareJob(store, pinned, dataset, jobShards(this.opts, pinned, dataset), warm?.theta, "../../blobs").catch(jobRefused);
+        }
+        const rec: JobRecord = {
+          id, name: spec.name, createdAt: new Date(this.now()).toISOString(), bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}),
+          ...(opts.promote ? { promote: opts.promote } : {}), ...(warm ? { warmStart: warm.from } : {}),
+        };
+        await this.root.put(marker, new Uint8Array(0));
+        // the commit point: a job exists once its record does, and everything it needs is written before
+        await putJson(store, "job.json", rec);
+      } catch (e) {
+        slot?.release();
+        await this.index.discard(id, marker);
+        throw e;
       }
-      const createdAt = new Date(this.now()).toISOString();
-      const rec: JobRecord = {
-        id, name: spec.name, createdAt, bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}),
-        ...(opts.promote ? { promote: opts.promote } : {}), ...(warm ? { warmStart: warm.from } : {}),
-      };
-      await putJson(store, "job.json", rec);
-      await this.root.put(`index/${String(INVERT - this.now()).padStart(13, "0")}-${id}`, new Uint8Array(0));
-      if (opts.start !== false) await this.opts.engine.start(this.jobRef(id));
+      if (opts.start !== false) await this.opts.engine.start(this.jobRef(id), slot);
+      else slot?.release();
       return { id, created: true };
     });
   }
@@ -139,17 +133,8 @@ export class JobService {
   /** A dry run: what the job would cost on AWS (shared/plan), nothing started. */
   async plan(body: unknown, memoryMb: number): Promise<unknown> {
     const spec = parseSpec(body);
-    if (spec.optimizer.method !== "modified-enkf") throw invalid("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
-    if (spec.problem.type === "inverse") throw invalid("an inverse job's estimate times a pilot of its forward model, which enkf plan runs on your machine (enkf plan job.json); the service's dry run prices network jobs", [{ path: "problem.type", message: "no dry run over HTTP" }]);
-    const dataset = await this.datasets.forJob(await this.datasets.resolve(spec));
-    const shards = this.shards(spec, dataset);
-    const { planJob } = await import("../plan/calibrate.ts");
-    return { dryRun: true, shards, memoryMb, estimate: await planJob(spec, dataset, shards, memoryMb).catch(jobRefused) };
-  }
-
-  /** compute.shards, or the service's default (at most one per training row). */
-  private shards(spec: JobSpec, dataset: Dataset): number {
-    return spec.compute.shards ?? Math.min(this.opts.shards ?? 4, Math.max(1, dataset.train.rows));
+    const dataset = async () => this.datasets.forJob(await this.datasets.resolve(spec));
+    return dryRun(this.opts, spec, dataset, memoryMb);
   }
 
   async record(id: string): Promise<JobRecord> {
@@ -162,8 +147,11 @@ export class JobService {
     }
   }
 
-  status(id: string, store: BlobStore = this.jobStore(id)): Promise<{ status: JobStatus; message?: string }> {
-    return storeStatus(store);
+  /** The job's status from its store; a failure the engine could not record yet (a full disk) is one. */
+  async status(id: string, store: BlobStore = this.jobStore(id)): Promise<{ status: JobStatus; message?: string }> {
+    const s = await storeStatus(store);
+    const unrecorded = s.status === "queued" || s.status === "running" ? this.opts.engine.unrecordedFailure?.(id) : undefined;
+    return unrecorded ? { status: "failed", message: unrecorded } : s;
   }
 
   /** `store`: a job store of its own, e.g. the run directory of `enkf run` with compute.shards
@@ -175,7 +163,7 @@ export class JobService {
       : (await store.has("job.json")) ? ((await getJson(store, "job.json")) as JobRecord)
       : { id, name: ((await getJson(store, keys.spec)) as { name: string }).name, createdAt: new Date(this.now()).toISOString(), bodySha256: "" };
     const spec = (await getJson(store, keys.spec)) as { stop: { maxIterations: number } };
-    const { status, message } = await storeStatus(store);
+    const { status, message } = opts.store ? await storeStatus(store) : await this.status(id, store);
     const history = await storeHistory(store, status);
     // once finished, the full-split metrics too (train and test loss and accuracy)
     const result = status === "succeeded" ? ((await getJson(store, keys.result)) as { metrics?: Record<string, number>; parameters?: Record<string, number> }) : {};
@@ -193,20 +181,9 @@ export class JobService {
       // an inverse job's calibrated parameters, by name, in their units
       ...(result.parameters ? { parameters: result.parameters } : {}),
       ...(rec.warmStart ? { warmStart: rec.warmStart } : {}),
-      ...(await this.promotion(store)),
+      ...(await storePromotion(store)),
       links: this.links(id),
     };
-  }
-
-  /** The promotion its outcome.json records, once the Outcome state has run. */
-  private async promotion(store: BlobStore): Promise<{ promotion?: JobView["promotion"] }> {
-    try {
-      const p = ((await getJson(store, keys.outcome)) as JobOutcome).promotion;
-      return { promotion: p ? { model: p.model, promoted: p.promoted, ...(p.version !== undefined ? { version: p.version } : {}), decision: p.decision } : null };
-    } catch (e) {
-      if (e instanceof NotFoundError || e instanceof IntegrityError) return {}; // not yet, or being written
-      throw e;
-    }
   }
 
   links(id: string): Record<string, string> {
@@ -219,20 +196,16 @@ export class JobService {
   }
 
   async list(limit: number, cursor?: string): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
-    if (cursor !== undefined && !/^\d{13}-[a-z0-9-]{1,64}$/.test(cursor)) throw invalid("cursor is not one this API returned", [{ path: "cursor", message: "invalid" }]);
-    const all = await this.root.list("index/");
-    const start = cursor ? all.findIndex((k) => k > `index/${cursor}`) : 0;
-    const page = start < 0 ? [] : all.slice(start, start + limit);
+    const { ids, nextCursor } = await this.index.page(limit, cursor);
     const jobs: JobView[] = [];
-    for (const k of page) {
+    for (const id of ids) {
       try {
-        jobs.push(await this.view(k.slice(k.indexOf("-") + 1)));
+        jobs.push(await this.view(id));
       } catch (e) {
         if (!(e instanceof ServiceError && e.kind === "not_found")) throw e; // a job whose record is gone is skipped
       }
     }
-    const more = start >= 0 && start + limit < all.length;
-    return { jobs, nextCursor: more ? page[page.length - 1].slice("index/".length) : null };
+    return { jobs, nextCursor };
   }
 
   /** The succeeded job's store, or a cancelled job's partial result, or a conflict saying what it is instead. */
@@ -290,12 +263,19 @@ export class JobService {
     return this.view(id);
   }
 
-  /** Jobs neither finished, failed nor cancelled (the local server resumes them on start). */
+  /**
+   * Jobs neither finished, failed nor cancelled (the local server resumes them on start). A
+   * submission a crash cut short (an index marker without its record) is discarded.
+   */
   async unfinished(): Promise<string[]> {
     const out: string[] = [];
-    for (const k of await this.root.list("index/")) {
-      const id = k.slice(k.indexOf("-") + 1);
-      const { status } = await storeStatus(this.jobStore(id));
+    for (const { id, marker } of await this.index.all()) {
+      const store = this.jobStore(id);
+      if (!(await store.has("job.json"))) {
+        await this.index.discard(id, marker);
+        continue;
+      }
+      const { status } = await this.status(id, store);
       if (status === "queued" || status === "running") out.push(id);
     }
     return out;

@@ -6,6 +6,7 @@ import { openStore } from "../store/openStore.ts";
 import type { BlobStore } from "../store/blobStore.ts";
 import type { JobRef } from "../workflow/handlers.ts";
 import { DatasetService } from "./datasets.ts";
+import { ingestCsv } from "./csvUpload.ts";
 import { JobService } from "./jobs.ts";
 import { launchJob } from "./launch.ts";
 import type { ServiceOptions } from "./ports.ts";
@@ -24,7 +25,7 @@ export class Service {
   constructor(readonly opts: ServiceOptions) {
     const now = opts.now ?? Date.now;
     this.root = openStore(opts.location, { endpoint: opts.endpoint });
-    this.datasets = new DatasetService(this.root, now, opts.presignSeconds ?? 900);
+    this.datasets = new DatasetService(this.root, { location: opts.location, endpoint: opts.endpoint, now, presignSeconds: opts.presignSeconds ?? 900, ingest: opts.ingest ?? ingestCsv });
     this.jobs = new JobService(opts, this.root, this.datasets, (name, field) => this.models.championJob(name, field));
     this.models = new ModelService(this.root, this.jobs, now);
     this.schedules = new ScheduleService(this.root, opts.scheduler, this.jobs, this.datasets, now);

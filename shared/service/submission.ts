@@ -37,6 +37,28 @@ export function checkForwardFunction(spec: JobSpec, allowed: readonly string[]):
   }
 }
 
+/**
+ * An http forward over HTTP: only the hosts the server allows (enkf serve --forward-hosts; on AWS
+ * -c forwardHosts), as "host" (any port) or "host:port". None by default, so a job cannot make the
+ * server call its own loopback or internal network.
+ */
+export function checkForwardHost(spec: JobSpec, allowed: readonly string[]): void {
+  if (spec.problem.type !== "inverse" || spec.problem.forward.type !== "http") return;
+  const url = new URL(spec.problem.forward.url);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const host = url.hostname.toLowerCase();
+  if (allowed.some((a) => { const [h, p] = a.toLowerCase().split(/:(?=\d+$)/); return h === host && (p === undefined || p === port); })) return;
+  throw invalid(`problem.forward.url: this server calls forward models only on the hosts it was started with (${allowed.length ? allowed.join(", ") : "none: start it with --forward-hosts HOST[:PORT],…"})`, [{ path: "problem.forward.url", message: "host not allowed" }]);
+}
+
+/** A forward that did not answer its probe, said without what the attempt revealed (the log has it). */
+export function forwardUnreachable(e: unknown): never {
+  if (e instanceof InverseProblemError && e.path === "problem.forward.url") {
+    throw invalid("problem.forward.url did not answer a forward at the prior mean", [{ path: "problem.forward.url", message: "no answer to the probe" }]);
+  }
+  throw e;
+}
+
 /** A job the workflow cannot take (over a limit, not a network problem, too many shards). */
 export function jobRefused(e: unknown): never {
   if (e instanceof LimitError) throw invalid("the job is over the service's limits", e.problems);

@@ -77,7 +77,7 @@ export const DatasetView = z.object({
   links: Links,
 }).meta({ id: "Dataset" });
 
-export const DatasetList = z.object({ datasets: z.array(DatasetView) }).meta({ id: "DatasetList" });
+export const DatasetList = z.object({ datasets: z.array(DatasetView), nextCursor: z.string().nullable() }).meta({ id: "DatasetList" });
 
 /** POST /datasets on AWS: where to upload the sharded format's files. */
 export const DatasetUpload = z.object({

@@ -315,6 +315,7 @@ export const ComputeSpec = z.strictObject({
   shards: z.int().min(1).max(10_000).optional().describe("run through the job's state machine with the training data cut into this many shards, one evaluate task per shard per round (network problems, modified EnKF)"),
   memberBlocks: z.int().min(1).max(40).optional().describe("run through the job's state machine with each round's forward evaluations (θ, its K members and the line search's rungs) cut into this many blocks, one evaluate task per block per round (inverse problems, modified EnKF; over HTTP and on AWS the default is 1)"),
   maxConcurrency: z.int().min(1).max(40).default(10).describe("evaluate tasks the state machine runs at once"),
+  keepRounds: z.boolean().optional().describe("through the state machine: keep every round's statistics (plans, partials, member blocks) once the job has finished, for inspection; by default a finished job keeps its results and final state only"),
 });
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

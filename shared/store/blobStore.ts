@@ -18,6 +18,8 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** removes the object (no error if absent) */
   delete(key: string): Promise<void>;
+  /** removes the objects (no error for those absent), in batches where the store has them */
+  deleteMany(keys: string[]): Promise<void>;
   /** the object with its version (an S3 ETag, a directory's sha256), or null when absent: the
    *  `expected` of a later putIfMatch */
   getVersioned(key: string): Promise<{ bytes: Uint8Array; version: string } | null>;
@@ -33,6 +35,18 @@ export interface BlobStore {
    * check; the uploader sends the returned headers). Only stores reachable over HTTP (S3) have it.
    */
   presign?(key: string, op: "get" | "put", seconds: number, sha256?: string): Promise<{ url: string; headers: Record<string, string> }>;
+  /** The store at a location relative to this one ("../../blobs"), reached the same way (the same
+   *  S3 client and bucket); it may not leave the directory's root or the bucket. */
+  sibling(relative: string): BlobStore;
+}
+
+/** A '/'-separated prefix ("a/b/", or "") moved by a relative path; null when it leaves the top. */
+export function movePrefix(prefix: string, relative: string): string | null {
+  const parts = prefix.split("/").filter(Boolean);
+  for (const p of relative.split("/").filter(Boolean)) {
+    if (p === "..") { if (parts.pop() === undefined) return null; } else if (p !== ".") parts.push(p);
+  }
+  return parts.length ? parts.join("/") + "/" : "";
 }
 
 export class StoreError extends Error {
@@ -48,6 +62,11 @@ export class NotFoundError extends StoreError {
 
 export class IntegrityError extends StoreError {
   override name = "IntegrityError";
+}
+
+/** The store has no room for a write (a full disk, a quota): the write did not happen. */
+export class StoreFullError extends StoreError {
+  override name = "StoreFullError";
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

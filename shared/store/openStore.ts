@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   region?: string;
   /** directory stores: called between an object's bytes and its checksum (crash tests) */
   afterBytes?: (key: string) => void;
+  /** directory stores: keys written without fsync, their loss being recoverable (localStore.ts) */
+  recomputable?: (key: string) => boolean;
 }
 
 export function openStore(location: string, opts: OpenStoreOptions = {}): BlobStore {
@@ -24,5 +26,5 @@ export function openStore(location: string, opts: OpenStoreOptions = {}): BlobSt
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new StoreError(`unsupported store "${location}": use s3://bucket/prefix or a directory`);
   if (opts.endpoint) throw new StoreError(`--endpoint applies to s3:// stores, not the directory "${location}"`);
-  return localStore(location, opts.afterBytes ? { afterBytes: opts.afterBytes } : {});
+  return localStore(location, { ...(opts.afterBytes ? { afterBytes: opts.afterBytes } : {}), ...(opts.recomputable ? { recomputable: opts.recomputable } : {}) });
 }

@@ -6,9 +6,9 @@
 // for a new object; 412 (PreconditionFailed) or 409 (ConditionalRequestConflict, a concurrent
 // conditional write) means the object changed meanwhile.
 
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { checkKey, NotFoundError, readSettled, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
+import { checkKey, movePrefix, NotFoundError, readSettled, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -89,6 +89,25 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
         if (status === 412 || status === 409 || err.name === "PreconditionFailed" || err.name === "ConditionalRequestConflict" || (expected !== null && (status === 404 || err.name === "NoSuchKey"))) return null;
         return fail(key, e);
       }
+    },
+    async deleteMany(keys) {
+      // DeleteObjects takes 1,000 keys a request
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        let r;
+        try {
+          r = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((k) => ({ Key: objectKey(k) })), Quiet: true } }));
+        } catch (e) {
+          return fail(batch[0], e);
+        }
+        const failed = r.Errors?.[0];
+        if (failed) throw new StoreError(`${location}: cannot delete ${failed.Key?.slice(prefix.length)}: ${failed.Code}: ${failed.Message}`);
+      }
+    },
+    sibling(relative) {
+      const moved = movePrefix(prefix, relative);
+      if (moved === null) throw new StoreError(`${location}: "${relative}" leaves the bucket`);
+      return s3Store({ bucket: Bucket, prefix: moved, client });
     },
     async presign(key, op, seconds, sha256): Promise<{ url: string; headers: Record<string, string> }> {
       if (op === "get") return { url: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: objectKey(key) }), { expiresIn: seconds }), headers: {} };

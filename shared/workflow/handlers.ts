@@ -53,7 +53,11 @@ export const OutcomeEvent = z.object({ job: Job, status: z.string() });
 export type ExecutionCursor = z.infer<typeof Cursor>;
 export type JobRef = z.infer<typeof Job>;
 
-const openJob = (job: JobRef, crash: CrashHook = noCrash) => openStore(job.store, { endpoint: job.endpoint, ...(crash !== noCrash ? { afterBytes: (key: string) => crash("write", key) } : {}) });
+/** A round's objects: lost ones are recomputed (resume falls back to the last round that reads whole). */
+const roundObject = (key: string) => key.startsWith("rounds/") || key.startsWith("state/");
+const openJob = (job: JobRef, crash: CrashHook = noCrash) => openStore(job.store, {
+  endpoint: job.endpoint, recomputable: roundObject, ...(crash !== noCrash ? { afterBytes: (key: string) => crash("write", key) } : {}),
+});
 
 /** A job without an id is named after its store's last path part (an execution-name-safe form). */
 export function jobId(job: JobRef): string {

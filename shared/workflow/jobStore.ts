@@ -92,6 +92,16 @@ export async function saveState(store: BlobStore, round: number, state: EnkfStat
   await putJsonExact(store, keys.state(round), { ...rest, pending: pending ? { ...pending, direction: null } : null });
 }
 
+/**
+ * What a finished job keeps: its results, the best θ, and the final state (a resumed job whose
+ * last round finished goes straight to Finalize, which reads it). Every round's plan, point,
+ * partials, trial shares and member blocks go, and the earlier states.
+ */
+export async function pruneRounds(store: BlobStore, finalRound: number): Promise<void> {
+  const keep = `state/${pad(finalRound)}.`;
+  await store.deleteMany([...(await store.list("rounds/")), ...(await store.list("state/")).filter((k) => !k.startsWith(keep))]);
+}
+
 /** The rounds whose state was written, newest first (a state may still be cut short: loadState says). */
 export async function stateRounds(store: BlobStore): Promise<number[]> {
   return (await store.list("state/")).map((k) => /^state\/(\d{6})\.json$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);

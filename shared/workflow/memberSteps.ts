@@ -23,7 +23,7 @@ import { checkLimits } from "../spec/limits.ts";
 import { JobSpec, type InverseProblem as InverseProblemSpec, type ModifiedEnkfSpec } from "../spec/job.ts";
 import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
-import { bytesF64, f64Bytes, keys, loadPlan, loadState, PARTIAL_TAGS, savePlan, saveState } from "./jobStore.ts";
+import { bytesF64, f64Bytes, keys, loadPlan, loadState, PARTIAL_TAGS, pruneRounds, savePlan, saveState } from "./jobStore.ts";
 import { commitRound, finalState, WorkflowError, type RoundCursor } from "./steps.ts";
 
 export type InverseJob = JobSpec & { problem: InverseProblemSpec; optimizer: ModifiedEnkfSpec };
@@ -253,5 +253,6 @@ export async function finalizeMembers(store: BlobStore, round: number, seconds: 
   await store.put(keys.history, new TextEncoder().encode(historyCsv(result.history)), "text/csv");
   const environment = { engine: "workflow", rounds: round, memberBlocks: blocksOf(job), forward: job.problem.forward.type, node: process.version, platform: process.platform, arch: process.arch };
   await store.put(keys.result, new TextEncoder().encode(toJson(resultDocument(result, { name: job.name, spec: job, environment, files: { theta: keys.theta, history: keys.history, spec: keys.spec } }))), "application/json");
+  if (!job.compute.keepRounds) await pruneRounds(store, round);
   return { status: result.status };
 }

@@ -6,6 +6,7 @@
 
 import { decodeShards, decodeTrainShard, encodeShards, parseManifest } from "../data/shards.ts";
 import type { DatasetManifest } from "../data/manifest.ts";
+import { datasetReader, writeDatasetFiles } from "./datasetFiles.ts";
 import type { Dataset, Split } from "../data/types.ts";
 import { evaluateShard, shardObjectives, shardPlan, type ShardData } from "../distributed/evaluateShard.ts";
 import { currentObjective, modifiedEnkf, type Ask, type EnkfState } from "../enkf/modifiedEnkf.ts";
@@ -28,7 +29,7 @@ import { historyCsv, resultDocument, toJson } from "../output/history.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import { JobSpec } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
-import { bytesF64, f64Bytes, getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, putJsonExact, savePlan, saveState, stateRounds } from "./jobStore.ts";
+import { bytesF64, f64Bytes, getJsonExact, keys, loadPlan, loadState, PARTIAL_TAGS, pruneRounds, putJsonExact, savePlan, saveState, stateRounds } from "./jobStore.ts";
 
 /** What every step passes on: which round comes next, and the job's progress. */
 export interface RoundCursor {
@@ -62,7 +63,7 @@ async function loadJob(store: BlobStore): Promise<NetworkJob> {
 
 /** The client's part: writes the job and its dataset, cut into `shards` training shards, to the
  *  store; `theta0`, a warm start's θ₀ (shared/predict/warmStart.ts checked that it fits). */
-export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number, theta0?: Float64Array): Promise<void> {
+export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number, theta0?: Float64Array, blobs?: string): Promise<void> {
   const job = networkJob(JobSpec.parse(spec));
   // the service's limits (shared/spec/limits.ts), before anything is written
   checkLimits({
@@ -74,9 +75,8 @@ export async function prepareJob(store: BlobStore, spec: unknown, dataset: Datas
   if (theta0 && theta0.length !== n) throw new WorkflowError(`the warm start's θ has ${theta0.length} parameters; this job's network has ${n}`);
   if (theta0) await store.put(keys.initTheta, f64Bytes(theta0));
   await putJson(store, keys.spec, job);
-  const encoded = encodeShards(dataset, shards);
-  for (const f of encoded.files) await store.put(keys.datasetFile(f.path), f.bytes);
-  await putJson(store, keys.manifest, encoded.manifest);
+  // `blobs`: the service's content-addressed folder, so a dataset is stored once for all its jobs
+  await writeDatasetFiles(store, encodeShards(dataset, shards), blobs);
 }
 
 async function loadManifest(store: BlobStore) {
@@ -117,7 +117,7 @@ async function shardRows(store: BlobStore, manifest: DatasetManifest, shard: num
   const key = `${store.location}|${shard}|${files?.x.sha256}|${files?.y.sha256}`;
   const hit = shardCache.get(key);
   if (hit) return hit;
-  const rows = await decodeTrainShard(manifest, shard, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`);
+  const rows = await decodeTrainShard(manifest, shard, await datasetReader(store, manifest), `${store.location}dataset`);
   if (shardCache.size >= SHARD_CACHE_LIMIT) shardCache.delete(shardCache.keys().next().value!);
   shardCache.set(key, rows);
   return rows;
@@ -276,7 +276,7 @@ let wholeDataset: { key: string; dataset: Dataset } | null = null;
 export async function jobDataset(store: BlobStore): Promise<Dataset> {
   const manifest = await loadManifest(store);
   const key = `${store.location}|${JSON.stringify(manifest)}`;
-  if (wholeDataset?.key !== key) wholeDataset = { key, dataset: await decodeShards(manifest, (path) => store.get(keys.datasetFile(path)), `${store.location}dataset`) };
+  if (wholeDataset?.key !== key) wholeDataset = { key, dataset: await decodeShards(manifest, await datasetReader(store, manifest), `${store.location}dataset`) };
   return wholeDataset.dataset;
 }
 
@@ -310,7 +310,8 @@ export async function resumePoint(store: BlobStore, items: () => Promise<Pick<Ro
       continue; // a write the crash cut short: fall back a round
     }
     const done = state.done !== null && state.done !== undefined;
-    if (!done && !(await store.has(keys.plan(r)))) continue;
+    // its plan must read whole too (round objects are written without fsync)
+    if (!done && !(await loadPlan(store, r).then(() => true, () => false))) continue;
     return { round: r, done, iterations: state.history.length, ...(await items()) };
   }
   return null;
@@ -359,6 +360,8 @@ export async function finalizeJob(store: BlobStore, round: number, seconds: numb
     ...(state.timings ? { timings: state.timings } : {}),
   };
   await store.put(keys.result, new TextEncoder().encode(toJson(resultDocument(result, { name: job.name, spec: job, environment, files }))), "application/json");
+  // the rounds' statistics served their purpose: the job keeps its results and final state
+  if (!job.compute.keepRounds) await pruneRounds(store, round);
   return { status: result.status };
 }
 

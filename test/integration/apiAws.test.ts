@@ -143,7 +143,7 @@ describe("named dataset versions uploaded through presigned URLs", () => {
 
 describe("the Launch state (a schedule's firing on AWS)", () => {
   it("creates and runs the firing's job; a retried firing ends as a duplicate", async () => {
-    const s = await api.service.schedules.create({ name: "hourly", expression: "rate(1 hour)", template: spec((await api.service.datasets.list())[0].id) as never });
+    const s = await api.service.schedules.create({ name: "hourly", expression: "rate(1 hour)", template: spec((await api.service.datasets.list(1)).datasets[0].id) as never });
     const launch = (event: unknown) => api.service.launch(event);
     const input = { launch: { schedule: s.id, at: "2026-11-24T23:00:00Z" } };
     const states: string[] = [];

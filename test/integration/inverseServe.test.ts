@@ -33,7 +33,7 @@ const lorenz = {
 
 let server: LocalServer;
 beforeAll(async () => {
-  server = await startLocalServer({ location: join(mkdtempSync(join(tmpdir(), "inverse-serve-")), "svc"), port: 0, token, workers: 2 });
+  server = await startLocalServer({ location: join(mkdtempSync(join(tmpdir(), "inverse-serve-")), "svc"), port: 0, token, workers: 2, forwardHosts: ["127.0.0.1"] });
 });
 afterAll(async () => { await server?.close(); });
 

@@ -40,7 +40,7 @@ const upload = { label: "y", kind: "classification" as const, testFraction: 0.2,
 describe("retraining on an S3 store through the Launch and Outcome states", () => {
   it("a firing on version 1 is promoted; the next, on version 2 and warm-started, is promoted over it and published; a retried firing starts nothing", async () => {
     const svc = service();
-    await svc.datasets.addVersion("signs", signsCsv(300, 1), upload);
+    await svc.datasets.addVersion("signs", [new TextEncoder().encode(signsCsv(300, 1))], upload);
     const sched = await svc.schedules.create({ name: "nightly", expression: "rate(1 day)", template: template as never, promote: { model: "signs-s3", metric: "validationAccuracy", minImprovement: 0, warmStart: true } });
     const published: JobOutcome[] = [];
     const states: string[] = [];
@@ -57,7 +57,7 @@ describe("retraining on an S3 store through the Launch and Outcome states", () =
     expect(published[0]).toMatchObject({ status: "succeeded", promotion: { model: "signs-s3", promoted: true, version: 1 } });
     const first = published[0].id;
 
-    await svc.datasets.addVersion("signs", signsCsv(600, 2), upload);
+    await svc.datasets.addVersion("signs", [new TextEncoder().encode(signsCsv(600, 2))], upload);
     await fire("2026-12-02T03:00:00Z");
     expect(published).toHaveLength(2);
     const second = published[1];

@@ -71,6 +71,11 @@ describe.each(kinds)("BlobStore: %s", (_name, make) => {
     await store.delete("partials/never-there.bin");
     expect(await store.has("partials/x.bin")).toBe(false);
     expect(await store.list("partials/")).toEqual([]);
+    // many at once (S3: DeleteObjects), those absent included; a sibling store reaches the same objects
+    for (let i = 0; i < 5; i++) await store.put(`rounds/${i}/p.bin`, pattern(4, i));
+    await store.deleteMany([...(await store.list("rounds/")), "rounds/never-there.bin"]);
+    expect(await store.list("")).toEqual(["state/iter-000001.json", "state/iter-000002.json"]);
+    expect(await store.sibling("state/..").list("state/")).toEqual(["state/iter-000001.json", "state/iter-000002.json"]);
   });
 
   it("says which object is missing", async () => {

@@ -83,7 +83,7 @@ describe("bad data through the CLI", () => {
     writeFileSync(join(dir, "job.json"), JSON.stringify({ name: "bad", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp" } }, optimizer: { method: "modified-enkf", ensembleSize: 4 } }));
     const r = runCli(["run", "job.json", "--out", "o"], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`enkf: ${join(dir, "d.csv")}: line 3, column "b": "oops" is not a finite number`);
+    expect(r.stderr.trim()).toBe(`enkf: ${join(dir, "d.csv")}: line 3, column "b": "oops" is not a number in decimal notation`);
   });
   it("a missing data file exits 2 naming the resolved path", () => {
     const dir = join(tmp, "missing");

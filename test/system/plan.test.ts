@@ -73,7 +73,7 @@ describe("the cost model", () => {
 
   it("enkf plan counts an inverse job's forward evaluations per member block from a pilot through the state machine, and the run agrees", () => {
     const spec = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
-    writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...spec, compute: { memberBlocks: 4 } }));
+    writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...spec, compute: { memberBlocks: 4, keepRounds: true } }));
     const plan = enkf(["plan", "l96.json", "--json"]);
     expect(plan.code, plan.stderr).toBe(0);
     const e = JSON.parse(plan.stdout) as { kind: string; memberBlocks: number; rounds: number; evaluations: number; evaluationsPerRound: number; evaluationsPerBlock: { min: number; max: number }; aws: { lambda: { invocations: number }; dollars: number } };

@@ -87,7 +87,13 @@ describe("csvDataset", () => {
   });
 
   it.each([
-    ["a,b,y\n1,2,cat\n1,x,dog\n", /t\.csv: line 3, column "b": "x" is not a finite number/],
+    ["a,b,y\n1,2,cat\n1,x,dog\n", /t\.csv: line 3, column "b": "x" is not a number in decimal notation/],
+    // JavaScript's Number() reads these; a CSV cell is decimal only
+    ["a,b,y\n1,2,cat\n0x10,2,dog\n", /line 3, column "a": "0x10" is not a number in decimal notation/],
+    ["a,b,y\n1,2,cat\n0b11,2,dog\n", /line 3, column "a": "0b11" is not a number in decimal notation/],
+    ["a,b,y\n1,2,cat\n+5,2,dog\n", /line 3, column "a": "\+5" is not a number in decimal notation/],
+    ["a,b,y\n1,2,cat\n1e309,2,dog\n", /line 3, column "a": "1e309" is out of range for a 64-bit number/],
+    ["a,b,y\n1,2,cat\nInfinity,2,dog\n", /line 3, column "a": "Infinity" is not a number in decimal notation/],
     ["a,b,y\n1,2,cat\n1,,dog\n", /line 3, column "b": missing value/],
     ["a,b,y\n1,2,cat\n1,2\n", /line 3: expected 3 columns, found 2/],
     ["a,b,z\n1,2,cat\n1,2,dog\n", /no column named "y"/],
