@@ -35,7 +35,8 @@ commands:
       estimate the job's AWS run before launch: Lambda GB-seconds, Step
       Functions transitions, S3 requests, dollars and wall time, calibrated
       by timing one shard's evaluate task here (default N: compute.shards
-      or 4; MB: 3008)
+      or 4; MB: 3008). An inverse job fans out over member blocks: N is
+      then its compute.memberBlocks (1 to 40)
   watch <jobId | runDir> [--url URL] [--data DIR] [--interval S]
       follow a running job to its end: a progress bar (plain lines when not
       a terminal), the latest metrics and an ETA. --url follows it through
@@ -72,6 +73,8 @@ commands:
       show this text
 `;
 
+const COMMANDS = ["run", "resume", "plan", "watch", "report", "predict", "export", "data", "serve", "schema", "help"];
+
 /** One command's part of the usage (its synopsis and description), or null for an unknown command. */
 export function commandHelp(command: string): string | null {
   const lines = USAGE.split("\n");
@@ -88,9 +91,10 @@ function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(command:
   try {
     parsed = parseArgs({ args, options, allowPositionals: positional !== null, strict: true });
   } catch (e) {
-    throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+    // node:util says how to pass a positional that starts with "-": not what a mistyped flag needs
+    throw new CliError(2, `${(e as Error).message.split(". To specify")[0]}; see enkf ${command} --help`);
   }
-  if (positional !== null && parsed.positionals.length !== count) throw new CliError(2, `${command} takes ${count === 1 ? `exactly one ${positional}` : positional}\n${USAGE}`);
+  if (positional !== null && parsed.positionals.length !== count) throw new CliError(2, `${command} takes ${count === 1 ? `exactly one ${positional}` : positional}; see enkf ${command} --help`);
   return parsed;
 }
 
@@ -111,13 +115,14 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
   switch (command) {
     case undefined:
+      throw new CliError(2, `a command is needed: ${COMMANDS.join(", ")}; see enkf --help`);
     case "help":
     case "--help":
     case "-h":
       io.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     case "schema":
-      if (rest.length > 0) throw new CliError(2, `schema takes no arguments\n${USAGE}`);
+      if (rest.length > 0) throw new CliError(2, "schema takes no arguments; see enkf schema --help");
       io.stdout.write(JSON.stringify(jobJsonSchema(), null, 2) + "\n");
       return 0;
     case "run": {
@@ -173,7 +178,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       }, io);
     }
     default:
-      throw new CliError(2, `unknown command "${command}"\n${USAGE}`);
+      throw new CliError(2, `unknown command "${command}" (commands: ${COMMANDS.join(", ")}); see enkf --help`);
   }
 }
 

@@ -43,6 +43,7 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
   const iterations = job.stop.maxIterations, pilot = Math.min(3, iterations);
   const forward = job.problem.forward.type;
   if (job.optimizer.method !== "modified-enkf") {
+    if (flags.shards !== undefined) throw new CliError(2, `--shards: method "${job.optimizer.method}" runs in process on this machine; nothing fans out (the state machine runs the modified EnKF)`);
     if (!flags.json) io.stderr.write(`calibrating: running the job's first ${pilot} iterations here to count and time its forward evaluations…\n`);
     const r = await optimizeAll({ problem, optimizer: job.optimizer, stop: { ...job.stop, maxIterations: pilot } });
     const perIteration = r.evaluations / Math.max(1, r.iterations), secondsPerEvaluation = r.seconds / Math.max(1, r.evaluations);
@@ -55,13 +56,16 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
         `  the state machine runs the modified EnKF only, so there is no AWS price for this method.\n`);
     return 0;
   }
-  const blocks = job.compute.memberBlocks ?? 1;
+  // an inverse job has no data to shard: it fans its members out in blocks, which --shards then means
+  if (flags.shards !== undefined && flags.shards > 40) throw new CliError(2, `--shards ${flags.shards}: an inverse job fans out over member blocks, 1 to 40 (compute.memberBlocks)`);
+  if (flags.shards !== undefined) io.stderr.write(`enkf: --shards ${flags.shards} for an inverse job means its member blocks: planning with compute.memberBlocks = ${flags.shards}\n`);
+  const blocks = flags.shards ?? job.compute.memberBlocks ?? 1;
   if (!flags.json) io.stderr.write(`calibrating: running the job's first ${pilot} iterations through the state machine here (${blocks} member block${blocks === 1 ? "" : "s"}) to count and time its forward evaluations…\n`);
   const dir = mkdtempSync(join(tmpdir(), "enkf-plan-"));
   try {
     const store = localStore(dir);
     // its rounds are kept: the pilot counts every block's outputs
-    await prepareMemberJob(store, { ...job, stop: { ...job.stop, maxIterations: pilot }, compute: { ...job.compute, keepRounds: true } }, fileInputs(dirname(resolve(file))));
+    await prepareMemberJob(store, { ...job, stop: { ...job.stop, maxIterations: pilot }, compute: { ...job.compute, memberBlocks: blocks, keepRounds: true } }, fileInputs(dirname(resolve(file))));
     const t0 = performance.now();
     await runLocalWorkflow({ job: { store: dir }, maxConcurrency: Math.min(blocks, job.compute.maxConcurrency) });
     const seconds = (performance.now() - t0) / 1000;

@@ -2,7 +2,7 @@
 // (plots, spec, final metrics, timing breakdown, environment); default FILE is report.html in the
 // run's directory. A job id names a job of `enkf serve`'s data directory.
 
-import { join, resolve } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import { writeAtomic } from "./files.ts";
 import { finishedRun } from "./runDirectory.ts";
 import { CliError, type Io } from "./io.ts";
@@ -10,7 +10,9 @@ import { CliError, type Io } from "./io.ts";
 export async function reportCommand(target: string, flags: { data: string; out?: string; quiet: boolean }, io: Io): Promise<number> {
   const { dir, read } = finishedRun(target, flags.data);
   const { runReportHtml } = await import("../shared/report/runReport.ts");
-  const html = await runReportHtml(read);
+  // a job of enkf serve's data directory says so in the page's title
+  const job = resolve(dir).startsWith(resolve(flags.data, "jobs") + sep) ? `job ${basename(dir)}` : undefined;
+  const html = await runReportHtml(read, job);
   const out = resolve(flags.out ?? join(dir, "report.html"));
   await writeAtomic(out, html);
   if (!flags.quiet) io.stdout.write(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB)\n`);

@@ -21,7 +21,7 @@ import { isNetworkProblem } from "../shared/problems/network.ts";
 import type { NetworkModel } from "../shared/models/model.ts";
 import { modelCard } from "../shared/predict/modelCard.ts";
 import { warmStartTheta, WarmStartError } from "../shared/predict/warmStart.ts";
-import { networkModel } from "../shared/problems/build.ts";
+import { checkNetworkFits, ModelDataError, networkModel } from "../shared/problems/build.ts";
 import { trainedModel } from "./predictCommand.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
 import { progressSink } from "./progress.ts";
@@ -104,12 +104,21 @@ export async function loadJob(path: string): Promise<JobSpec> {
 /** Loads the dataset of a network problem (paths relative to the job file); data errors are bad input (exit 2). */
 export async function loadJobDataset(job: JobSpec, file: string): Promise<Dataset | undefined> {
   if (job.problem.type !== "classification" && job.problem.type !== "regression") return undefined;
+  let dataset: Dataset;
   try {
-    return await loadDataset(job.problem.data, job.problem.type, dirname(resolve(file)));
+    dataset = await loadDataset(job.problem.data, job.problem.type, dirname(resolve(file)));
   } catch (e) {
     if (e instanceof DataError) throw new CliError(2, e.message);
     throw e;
   }
+  // what only the data can tell (a CNN's input shape, the loss for the labels) is still the job's mistake
+  try {
+    checkNetworkFits(job.problem, dataset);
+  } catch (e) {
+    if (e instanceof ModelDataError) throw new CliError(2, `invalid job spec ${file}:\n  ${e.path}: ${e.message}`);
+    throw e;
+  }
+  return dataset;
 }
 
 /** Loads the data a network problem names and builds the problem. */
@@ -174,12 +183,14 @@ async function writeResult(job: JobSpec, result: RunResult, outDir: string, back
   if (result.last) await writeAtomic(join(outDir, files.thetaLast), encodeNpyFloat64(result.last.theta));
   await writeAtomic(join(outDir, files.history), historyCsv(result.history));
   const io = (performance.now() - t0) / 1000;
-  // where the time went: the kernel's phases, the writes, and the rest (line search bookkeeping, data, …)
+  // where the time went: the kernel's phases, the evaluations on the full splits, the writes, and
+  // the rest (the K×K solves, the line search's single forwards, bookkeeping); start-up (the ONNX
+  // sessions, the RNG workers loading) came before the first iteration
   const timings = kernel ? (() => {
     const t = kernel.timings;
-    const phases = { rng: t.rng, pack: t.pack, forward: t.forward, gram: t.gram, update: t.update };
+    const phases = { rng: t.rng, pack: t.pack, forward: t.forward, gram: t.gram, update: t.update, evaluation: result.evaluationSeconds ?? 0 };
     const measured = Object.values(phases).reduce((a, b) => a + b, 0);
-    return { ...phases, io, other: Math.max(0, result.seconds - measured) };
+    return { ...(kernel.startupSeconds ? { startup: kernel.startupSeconds } : {}), ...phases, io, other: Math.max(0, result.seconds - measured) };
   })() : undefined;
   const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend, ...(timings ? { timings } : {}) };
   // result.json last: its presence marks a complete run

@@ -118,6 +118,6 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
   const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number>; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> }; parameters?: Record<string, number> };
   const parameters = result.parameters ? `  parameters: ${Object.entries(result.parameters).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(", ")}\n` : "";
   const acc = result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
-  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${items}, ${((performance.now() - t0) / 1000).toFixed(2)} s\n${parameters}${bestLine(result)}  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}history.csv,plots/}\n`);
+  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${items}, ${((performance.now() - t0) / 1000).toFixed(2)} s\n${parameters}${bestLine(result)}  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}${(await store.has("model.json")) ? "model.json," : ""}history.csv,plots/}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { ServiceError, type ServiceErrorKind } from "../service/errors.ts";
 import { StoreFullError } from "../store/blobStore.ts";
-import { specProblems } from "../spec/errors.ts";
+import { specProblems, type DocumentName } from "../spec/errors.ts";
 
 export interface ApiRequest {
   method: string;
@@ -82,13 +82,13 @@ export function mediaType(req: ApiRequest): string {
 }
 
 /** The body as JSON, validated by `schema`: 415 for another media type, 400 naming every bad field. */
-export function jsonBody<T extends z.ZodType>(req: ApiRequest, schema: T, invalidCode = "bad_request"): z.infer<T> {
+export function jsonBody<T extends z.ZodType>(req: ApiRequest, schema: T, invalidCode = "bad_request", doc: DocumentName = () => "the request body"): z.infer<T> {
   const type = mediaType(req);
   if (type !== "application/json") throw new ApiError(415, "unsupported_media_type", `send the body as application/json${type ? ` (got ${type})` : ""}`);
   const value = parseJson(req.body);
   const r = schema.safeParse(value);
   if (!r.success) {
-    const details = specProblems(r.error);
+    const details = specProblems(r.error, doc);
     throw new ApiError(400, invalidCode, `the body is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details);
   }
   return r.data;

@@ -43,10 +43,10 @@ const DatasetVersionList = z.object({ name: z.string(), versions: z.array(Datase
 function csvUpload(req: ApiRequest, problems: { path: string; message: string }[]): { source: AsyncIterable<Uint8Array>; opts: { label: string; kind: "classification" | "regression"; testFraction: number; seed: number } } {
   const label = req.query.label ?? "";
   const kind = req.query.kind ?? "classification";
-  if (label === "") problems.push({ path: "label", message: "the label column's name" });
-  if (kind !== "classification" && kind !== "regression") problems.push({ path: "kind", message: "classification or regression" });
+  if (label === "") problems.push({ path: "label", message: "required: the name of the label column (?label=…)" });
+  if (kind !== "classification" && kind !== "regression") problems.push({ path: "kind", message: `must be classification or regression, got "${kind.slice(0, 40)}"` });
   const testFraction = req.query.testFraction === undefined ? 0.2 : Number(req.query.testFraction);
-  if (!(testFraction >= 0 && testFraction < 1)) problems.push({ path: "testFraction", message: "a number in [0, 1)" });
+  if (!(testFraction >= 0 && testFraction < 1)) problems.push({ path: "testFraction", message: `must be a number in [0, 1), got "${String(req.query.testFraction).slice(0, 40)}"` });
   if (problems.length) throw badRequest("the upload's query parameters are not valid", problems);
   return { source: bodyPieces(req), opts: { label, kind: kind as "classification" | "regression", testFraction, seed: intParam(req, "seed", 0, 0, 2 ** 32 - 1) } };
 }
@@ -175,7 +175,7 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
         const type = mediaType(req);
         if (type === "text/csv") {
           const name = req.query.name ?? "";
-          const { source, opts } = csvUpload(req, DATASET_NAME.test(name) ? [] : [{ path: "name", message: "1–64 letters, digits, '.', '_' or '-'" }]);
+          const { source, opts } = csvUpload(req, DATASET_NAME.test(name) ? [] : [{ path: "name", message: name === "" ? "required: the dataset's name (?name=…), 1–64 letters, digits, '.', '_' or '-'" : "1–64 letters, digits, '.', '_' or '-', starting with a letter or digit" }]);
           const view = await service.datasets.uploadCsv(source, { name, ...opts });
           return json(201, view, { location: `/datasets/${view.id}` });
         }
@@ -256,7 +256,8 @@ export function apiRoutes(service: Service, openapi: () => unknown): Route[] {
       method: "POST", path: "/schedules", mutates: true,
       doc: { summary: "Schedule a job template on a rate or cron expression.", body: { schema: ScheduleCreate }, responses: { 201: ScheduleView } },
       async handler(req) {
-        const view = await service.schedules.create(jsonBody(req, ScheduleCreate));
+        // a schedule's template is a job spec; the rest is the schedule's own
+        const view = await service.schedules.create(jsonBody(req, ScheduleCreate, "bad_request", (path) => (path[0] === "template" ? "the job spec" : path[0] === "promote" ? "a schedule's promotion rule" : "a schedule")));
         return json(201, view, { location: `/schedules/${view.id}` });
       },
     },

@@ -153,13 +153,23 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
     return { status: "failed", message: errorMessage(e), iterations: 0, objective: NaN, evaluations: 0, seconds: now() - t0, theta: start, history: [], metrics: {} };
   }
   const { history } = driver.progress;
-  const evaluate = problem.evaluate && ((theta: Float64Array) => problem.evaluate!(theta, setup.kernel?.predict));
+  // the evaluations on the full splits, timed (the report's "evaluation")
+  let evaluationSeconds = 0;
+  const evaluate = problem.evaluate && (async (theta: Float64Array) => {
+    const t = now();
+    try { return await problem.evaluate!(theta, setup.kernel?.predict); } finally { evaluationSeconds += now() - t; }
+  });
   // the best θ by the validation metric, and the stops that look at the data (selection.ts)
   let selection: SelectionState = emptySelection();
   let bestTheta: Float64Array | null = null;
   const level = isNetworkProblem(problem) && problem.kind === "regression" ? discrepancyLevel(stop, problem.model.outputs) : null;
   let status: RunStatus = "max_iterations";
   let message = "";
+  // a warm start is scored first, as iteration 0: the run keeps it unless it finds better
+  if (evaluate && isNetworkProblem(problem) && problem.warmStart && stop.evaluateEvery !== undefined) {
+    selection = observeEvaluation(selection, stop, 0, await evaluate(start)).selection;
+    bestTheta = Float64Array.from(start);
+  }
   for (;;) {
     if (opts.cancelled?.()) { status = "cancelled"; message = `cancelled after ${history.length} iterations`; break; }
     let rows: HistoryRow[];
@@ -189,7 +199,7 @@ export async function* optimize(setup: RunSetup, opts: RunOptions = {}): AsyncGe
   const theta = Float64Array.from(driver.theta);
   const metrics = alpha === 0 ? solutionMetrics(problem, theta, start, driver.objective, history) : {};
   if (evaluate && status !== "failed") Object.assign(metrics, await evaluate(theta));
-  const base = { status, message, iterations: history.length, objective: driver.objective, evaluations: driver.evaluations, seconds: now() - t0, history };
+  const base = { status, message, iterations: history.length, objective: driver.objective, evaluations: driver.evaluations, seconds: now() - t0, evaluationSeconds, history };
   const { best, lastIsResult } = evaluate && status !== "failed" ? finalChoice(selection, stop, history.length, metrics) : { best: selection.best, lastIsResult: !bestTheta };
   const named = (t: Float64Array) => (problem.parameters ? { parameters: problem.parameters(t) } : {});
   if (lastIsResult || !best || !bestTheta) return { ...base, theta, metrics, ...(best ? { best } : {}), ...named(theta) };

@@ -53,6 +53,8 @@ export interface RunResult {
   objective: number;
   evaluations: number;
   seconds: number;
+  /** of `seconds`, those spent evaluating θ on the full splits (stop.evaluateEvery, and the end) */
+  evaluationSeconds?: number;
   /** the result: the best θ by the validation metric where there is one, else the last θ */
   theta: Float64Array;
   history: HistoryRow[];

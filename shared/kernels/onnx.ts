@@ -51,6 +51,7 @@ export async function loadOrt(engine: "native" | "wasm", threads?: number): Prom
 }
 
 export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, opts: OnnxKernelOptions = {}): Promise<EnsembleKernel> {
+  const started = performance.now();
   const engine = opts.engine ?? "native";
   const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
   const model = problem.model;
@@ -92,6 +93,8 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const scaleFeed = inGraph ? new ort.Tensor("float64", Float64Array.of(problem.lossScale), []) : new ort.Tensor("float32", Float32Array.of(problem.lossScale), []);
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
+  await pool.ready;
+  const startupSeconds = (performance.now() - started) / 1000;
 
   type Feeds = Record<string, import("onnxruntime-common").Tensor>;
   /** The member-parameter inputs of the graph. */
@@ -148,6 +151,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     k,
     rebindable: true,
     timings,
+    startupSeconds,
     async statistics(theta: Float64Array, draw: EnsembleDraw) {
       if (rank > 0 && draw.lowRank?.rank !== rank) throw new Error(`this onnx kernel was built for rank-${rank} draws; the draw is ${draw.lowRank ? `rank ${draw.lowRank.rank}` : "full"}`);
       // Ω and the K perturbed members are generated and packed together (on the pool's threads)

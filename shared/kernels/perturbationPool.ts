@@ -19,6 +19,8 @@ export interface PackJob {
 
 export interface PerturbationPool {
   readonly workers: number;
+  /** settles once every worker has loaded (a kernel awaits it when it is built: start-up, not RNG time) */
+  readonly ready: Promise<void>;
   /** Member 0 = θ and members j + 1 = θ + ω_j, j = 0..K−1, of `draw` into the packed tensors
    *  (SharedArrayBuffers when workers > 0; θ may be any array). */
   fill(draw: EnsembleDraw, k: number, pack: PackJob): Promise<void>;
@@ -35,6 +37,7 @@ export function perturbationPool(workers: number): PerturbationPool {
   if (workers <= 0) {
     return {
       workers: 0,
+      ready: Promise.resolve(),
       async fill(draw, k, pack) {
         packTheta(pack, k);
         fillMembers(draw, pack.theta.length, k, 0, k, pack);
@@ -49,9 +52,17 @@ export function perturbationPool(workers: number): PerturbationPool {
     w.unref();
     return w;
   });
+  // each worker says "ready" once its modules are loaded
+  const ready = Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
+    w.once("error", reject);
+    w.once("message", () => { w.off("error", reject); resolve(); });
+  }))).then(() => undefined);
+  ready.catch(() => undefined);
   return {
     workers,
+    ready,
     async fill(draw, k, pack) {
+      await ready;
       const shared = (a: Float32Array | Float64Array) => a.buffer instanceof SharedArrayBuffer;
       if (pack.packed.some((p) => !shared(p.weights) || !shared(p.bias))) {
         throw new Error("the pool fills shared memory: allocate the packed tensors on SharedArrayBuffers");

@@ -12,3 +12,4 @@ parentPort!.on("message", (req: FillRequest) => {
   fillMembers(req.draw, req.n, req.k, req.from, req.to, req.pack);
   parentPort!.postMessage("done");
 });
+parentPort!.postMessage("ready");

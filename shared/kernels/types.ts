@@ -40,6 +40,8 @@ export interface EnsembleKernel {
   readonly name: string;
   /** where the time went, summed over calls */
   readonly timings: KernelTimings;
+  /** seconds its construction took (ONNX sessions, RNG workers loading), before any iteration */
+  readonly startupSeconds?: number;
   /** K, perturbation members besides θ */
   readonly k: number;
   statistics(theta: Float64Array, draw: EnsembleDraw): Promise<EnsembleStatistics>;

@@ -24,7 +24,9 @@ export interface PlanInput {
   /** rounds per iteration (a pilot's observation, pilot.ts) and where the number comes from */
   roundsPerIteration: number;
   roundsSource: string;
-  /** the line-search ladder's rungs per round (single-member forwards next to the K+1 of the statistics) */
+  /** the line-search ladder's rungs per round (single-member forwards next to the K+1 of the statistics):
+   *  the search's maxBacktracks + 1, or 1 without a search (the step's point); 0 when the pilot's
+   *  counted evaluations include them (inverse jobs) */
   ladderRungs: number;
   shards: number;
   /** K */
@@ -55,6 +57,14 @@ export interface PlanEstimate {
 const TASK_OVERHEAD_S = 0.15;
 /** per round: Step Functions' transitions between Map, Reduce and the Choice */
 const ROUND_OVERHEAD_S = 0.4;
+
+/** What a round evaluates besides the statistics, in words. */
+function ladderText(p: PlanInput): string {
+  if (p.ladderRungs === 0) return "the line search's points are among the forward evaluations the pilot counted";
+  const counted = `counted as ${p.ladderRungs} of the K + 1 = ${p.ensembleSize + 1} forwards`;
+  if (p.ladderRungs === 1) return `with the line search off, a round also evaluates Φ at the step's point (one single-member forward, ${counted})`;
+  return `a round evaluates the whole line-search ladder (${p.ladderRungs} rungs: the step and up to ${p.ladderRungs - 1} backtracks, ${counted})`;
+}
 
 export function estimateCost(p: PlanInput): PlanEstimate {
   const rounds = Math.ceil(p.iterations * p.roundsPerIteration) + 1;
@@ -91,7 +101,7 @@ export function estimateCost(p: PlanInput): PlanEstimate {
     prices: PRICES,
     assumptions: [
       `Lambda gives ${(p.memoryMb / 1769).toFixed(2)} vCPU at ${p.memoryMb} MB (one per 1,769 MB, at most 6); the kernel uses one thread, so a Lambda vCPU is taken as fast as one core of this machine${slow > 1 ? `, and ${slow.toFixed(2)}× slower below one vCPU` : ""}`,
-      `${p.roundsPerIteration.toFixed(2)} rounds per iteration (${p.roundsSource}), ${p.iterations} iterations, ${rounds} rounds in all; a round evaluates the whole line-search ladder (${p.ladderRungs} rungs, counted as ${p.ladderRungs} of the K + 1 = ${p.ensembleSize + 1} forwards)`,
+      `${p.roundsPerIteration.toFixed(2)} rounds per iteration (${p.roundsSource}), ${p.iterations} iterations, ${rounds} rounds in all; ${ladderText(p)}`,
       `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ${ROUND_OVERHEAD_S} s per round for Step Functions`,
       `shards run ${Math.min(S, p.maxConcurrency)} at a time (${waves} wave${waves === 1 ? "" : "s"} per round)`,
       `list prices for ${PRICES.region} as of ${PRICES.asOf}; free tiers, data transfer and CloudWatch logs are not counted`,

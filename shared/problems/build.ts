@@ -3,6 +3,7 @@
 import type { Dataset } from "../data/types.ts";
 import type { ModelSpec, OptimizerSpec, ProblemSpec } from "../spec/job.ts";
 import type { NetworkModel } from "../models/model.ts";
+import { cnnLayout } from "../models/cnn.ts";
 import { networkProblem } from "./network.ts";
 import { oscillatory } from "./oscillatory.ts";
 import { quadratic } from "./quadratic.ts";
@@ -24,17 +25,37 @@ export interface BuildContext {
   forward?: BatchForward;
 }
 
+/** A job whose problem does not fit its data, found once the data is loaded; `path` names the job's field. */
+export class ModelDataError extends Error {
+  override name = "ModelDataError";
+  constructor(readonly path: string, message: string) {
+    super(message);
+  }
+}
+
 /** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
 export function networkModel(spec: ModelSpec, ds: Pick<Dataset, "features" | "outputs">): NetworkModel {
   if (spec.type === "mlp") return { type: "mlp", inputs: ds.features, hidden: spec.hidden, outputs: ds.outputs, activation: spec.activation };
   let input = spec.input as [number, number, number] | undefined;
   if (!input) {
     const side = Math.round(Math.sqrt(ds.features));
-    if (side * side !== ds.features) throw new Error(`model.input is needed: ${ds.features} features are not a square image`);
+    if (side * side !== ds.features) throw new ModelDataError("problem.model.input", `a CNN reads images: the data's ${ds.features} features are not a square image, so give problem.model.input as [channels, height, width] (or use an MLP for tabular data)`);
     input = [1, side, side];
   }
-  if (input[0] * input[1] * input[2] !== ds.features) throw new Error(`model.input ${input.join("×")} holds ${input[0] * input[1] * input[2]} values but the data has ${ds.features} features`);
-  return { type: "cnn", input, channels: spec.channels, kernel: spec.kernel, pool: spec.pool, outputs: ds.outputs, activation: spec.activation };
+  if (input[0] * input[1] * input[2] !== ds.features) throw new ModelDataError("problem.model.input", `${input.join("×")} holds ${input[0] * input[1] * input[2]} values but the data has ${ds.features} features`);
+  const model: NetworkModel = { type: "cnn", input, channels: spec.channels, kernel: spec.kernel, pool: spec.pool, outputs: ds.outputs, activation: spec.activation };
+  try {
+    cnnLayout(model);
+  } catch (e) {
+    throw new ModelDataError("problem.model", (e as Error).message);
+  }
+  return model;
+}
+
+/** Everything about a network problem that its data decides, checked before any work (throws ModelDataError). */
+export function checkNetworkFits(spec: Extract<ProblemSpec, { type: "classification" | "regression" }>, ds: Pick<Dataset, "kind" | "features" | "outputs">): void {
+  networkModel(spec.model, ds);
+  if (spec.loss === "cross-entropy" && ds.kind !== "classification") throw new ModelDataError("problem.loss", "cross-entropy needs class labels; this dataset has regression targets (use least-squares)");
 }
 
 export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem {

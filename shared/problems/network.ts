@@ -59,6 +59,9 @@ export interface NetworkProblem extends Problem {
   rowsLoss(r0: number, rows: number): OutputLoss;
   /** the weight of each row in the loss (1/batch rows for the mean, 1 for a shard's sum) */
   readonly lossScale: number;
+  /** θ₀ is a trained model's (a warm start): the run scores it as iteration 0, so that it never
+   *  returns something worse on its validation split than where it started */
+  readonly warmStart: boolean;
 }
 
 export function isNetworkProblem(p: Problem): p is NetworkProblem {
@@ -135,6 +138,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     outputSize: m * c,
     get loss() { return loss; },
     initial: () => (opts.theta0 ? Float64Array.from(opts.theta0) : initModel(model, opts.initSeed)),
+    warmStart: opts.theta0 !== undefined,
     forward(theta, out) {
       modelForward(model, theta, xb, m, out);
     },

@@ -2,6 +2,8 @@
 //   objective       Φ against iteration and against wall time
 //   accuracy        train (batch) accuracy, and train and test accuracy where the run evaluated
 //                   the full splits (stop.evaluateEvery), against iteration and wall time
+//   validation      the loss on the full splits (validation, which chooses the best θ and stops
+//                   early, train and test) where the run evaluated them, against iteration and time
 //   schedules       σ, γ and the accepted step length η against iteration
 //   failed-members  the fraction of the ensemble dropped for NaN or ±Inf forwards
 // Axes carry their quantity and unit.
@@ -56,6 +58,16 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
   });
   if (acc.length > 0) {
     charts.push({ name: "accuracy", title: "Accuracy", spec: { $schema: SCHEMA, ...iterationAndTime(acc, { field: "accuracy", type: "quantitative", title: "accuracy (fraction correct)", scale: { domain: [0, 1] } }, "series") } });
+  }
+  const losses: Record<string, unknown>[] = [];
+  history.forEach((h, i) => {
+    for (const [key, label] of [["validationLoss", "validation"], ["trainLoss", "train (full split)"], ["testLoss", "test"]] as const) {
+      const v = finite(h.evaluation?.[key]);
+      if (v !== null) losses.push({ ...base[i], series: label, loss: v });
+    }
+  });
+  if (losses.some((l) => l.series === "validation")) {
+    charts.push({ name: "validation", title: "Loss on the full splits (validation chooses the best θ)", spec: { $schema: SCHEMA, ...iterationAndTime(losses, { field: "loss", type: "quantitative", title: "loss (dimensionless)", scale: { type: "log" } }, "series") } });
   }
   const panel = (field: string, title: string, log: boolean) => ({
     width: WIDTH, height: 120,

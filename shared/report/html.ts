@@ -9,7 +9,14 @@ export interface ReportInput {
   iterations: number;
   objective: number;
   seconds: number;
+  /** the metrics of θ, the run's result (theta.npy) */
   metrics: Record<string, number>;
+  /** where the result's θ came from, when the validation split chose it */
+  best?: { iteration: number };
+  /** the last θ (theta-last.npy) and its metrics, when it is not the result */
+  last?: { iteration: number; metrics: Record<string, number> };
+  /** who ran it, for the title ("enkf run", "enkf serve job …") */
+  origin?: string;
   environment: Record<string, unknown>;
   /** seconds per phase (rng, pack, forward, gram, update, io, other), where the run measured them */
   timings?: Record<string, number>;
@@ -22,12 +29,20 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&
 const num = (v: number) => (!Number.isFinite(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : String(Number(v.toPrecision(6))));
 
 const PHASES: Record<string, string> = {
-  rng: "RNG (drawing Ω)", pack: "packing members", forward: "forward passes", gram: "Gram (QᵀWQ, Qᵀg)", update: "update (d = Ωs)", io: "I/O (writing results)", other: "other",
+  startup: "start-up (ONNX sessions, RNG workers), before the first iteration",
+  rng: "RNG (drawing Ω and the members)", pack: "packing members", forward: "forward passes", gram: "Gram (QᵀWQ, Qᵀg)", update: "update (d = Ωs)",
+  evaluation: "evaluations on the full splits (stop.evaluateEvery)", io: "I/O (writing results)",
+  other: "the rest: K×K solves, the line search's forwards, bookkeeping",
 };
 
 export function reportHtml(r: ReportInput): string {
-  const metrics = Object.entries({ objective: r.objective, iterations: r.iterations, "wall time (s)": r.seconds, ...r.metrics })
-    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(num(v))}</td></tr>`).join("");
+  const rows = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(num(v))}</td></tr>`).join("");
+  // every number says which θ it describes: the result (best by validation, or the last) and the last iteration
+  const resultTheta = r.best ? `the best θ by the validation split, from iteration ${r.best.iteration} of ${r.iterations}${r.best.iteration === 0 ? " (the warm start)" : ""}` : `the last θ, iteration ${r.iterations}`;
+  const metrics = `<p class="note">theta.npy: ${esc(resultTheta)}; metrics on the full splits.</p><table>${rows(r.metrics)}</table>`
+    + `<p class="note">The last iteration (${r.iterations}): Φ on its mini-batch${r.last ? `, and the last θ (theta-last.npy) on the full splits` : ""}.</p>`
+    + `<table>${rows({ "objective Φ (batch)": r.objective, ...(r.last?.metrics ?? {}) })}</table>`
+    + `<table>${rows({ iterations: r.iterations, "wall time (s)": r.seconds })}</table>`;
   const env = Object.entries(r.environment).filter(([, v]) => typeof v !== "object" || v === null)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join("");
   let timing = `<p class="note">This run did not record the time of its phases.</p>`;
@@ -39,10 +54,11 @@ export function reportHtml(r: ReportInput): string {
   }
   // the headline: how the run ended and the numbers a reader looks for first
   const acc = r.metrics.testAccuracy;
-  const headline = [`${r.iterations} iterations`, `${num(r.seconds)} s`, ...(acc !== undefined ? [`test accuracy ${num(acc)}`] : []), `objective ${num(r.objective)}`].join(" · ");
+  const from = r.best ? ` (θ of iteration ${r.best.iteration})` : "";
+  const headline = [`${r.iterations} iterations`, `${num(r.seconds)} s`, ...(acc !== undefined ? [`test accuracy ${num(acc)}${from}`] : []), `last batch Φ ${num(r.objective)}`].join(" · ");
   const plots = r.plots.map((p) => `<figure class="plot" id="plot-${esc(p.name)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join("\n");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(r.name)}: enkf run report</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.name)}: ${esc(r.origin ?? "run")} report</title>
 <style>
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff;max-width:1100px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -57,7 +73,7 @@ pre{background:#f6f8fa;padding:12px;font-size:12px;overflow:auto} .note{color:#7
 <div class="headline">${esc(headline)}</div>
 <div class="status">${esc(r.status)}: ${esc(r.message)} · report generated ${esc(r.generatedAt)}</div>
 <div class="grid">
-<div><h2>Final metrics</h2><table>${metrics}</table></div>
+<div><h2>Final metrics</h2>${metrics}</div>
 <div><h2>Where the time went</h2>${timing}</div>
 <div><h2>Environment</h2><table>${env}</table></div>
 </div>

@@ -11,7 +11,7 @@ import { svgPng } from "./png.ts";
 export type ReadFile = (name: string) => Promise<Uint8Array>;
 
 /** result.json: the report's summary fields, plus what the plots are drawn from */
-type ResultDoc = Pick<ReportInput, "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics"> & {
+type ResultDoc = Pick<ReportInput, "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics" | "best" | "last"> & {
   environment: Record<string, unknown> & { timings?: Record<string, number> };
   spec?: { optimizer?: { ensembleSize?: number } };
   history: Record<string, unknown>[];
@@ -42,7 +42,8 @@ export async function writeRunPlots(read: ReadFile, write: (name: string, bytes:
   return names;
 }
 
-export async function runReportHtml(read: ReadFile): Promise<string> {
+/** The report of the run whose files `read` reads; `origin` says who ran it (the page's title). */
+export async function runReportHtml(read: ReadFile, origin?: string): Promise<string> {
   const r = await readResult(read);
   let spec: unknown = r.spec;
   try {
@@ -53,6 +54,7 @@ export async function runReportHtml(read: ReadFile): Promise<string> {
   const { timings, ...environment } = r.environment;
   return reportHtml({
     name: r.name, status: r.status, message: r.message, iterations: r.iterations, objective: r.objective, seconds: r.seconds,
+    ...(r.best ? { best: r.best } : {}), ...(r.last ? { last: r.last } : {}), ...(origin ? { origin } : {}),
     metrics: r.metrics ?? {}, environment, ...(timings ? { timings } : {}), spec, plots, generatedAt: new Date().toISOString(),
   });
 }

@@ -9,7 +9,7 @@ import { networkModel } from "../problems/build.ts";
 import type { JobSpec } from "../spec/job.ts";
 import { busy, invalid } from "./errors.ts";
 import type { Planner, ServiceOptions } from "./ports.ts";
-import { jobRefused } from "./submission.ts";
+import { checkFits, jobRefused } from "./submission.ts";
 
 /** compute.shards, or the service's default (at most one per training row). */
 export function jobShards(opts: ServiceOptions, spec: JobSpec, dataset: Dataset): number {
@@ -45,6 +45,7 @@ export async function dryRun(opts: ServiceOptions, spec: JobSpec, dataset: () =>
   if (spec.optimizer.method !== "modified-enkf") throw invalid("the AWS workflow runs the modified EnKF", [{ path: "optimizer.method", message: "use modified-enkf" }]);
   if (spec.problem.type === "inverse") throw invalid("an inverse job's estimate times a pilot of its forward model, which enkf plan runs on your machine (enkf plan job.json); the service's dry run prices network jobs", [{ path: "problem.type", message: "no dry run over HTTP" }]);
   const data = await dataset();
+  checkFits(spec, data);
   const shards = jobShards(opts, spec, data);
   // the calibration runs the job's kernel in one thread
   checkMemory(opts, spec, data, 1);

@@ -20,7 +20,7 @@ import { busy, conflict, invalid, notFound, ServiceError } from "./errors.ts";
 import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
 import { jobProgress, storeHistory, storePromotion, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
-import { checkForwardFunction, checkForwardHost, forwardUnreachable, httpInputs, jobRefused, parseSpec } from "./submission.ts";
+import { checkFits, checkForwardFunction, checkForwardHost, forwardUnreachable, httpInputs, jobRefused, parseSpec } from "./submission.ts";
 import { isInverseJob, prepareMemberJob } from "../workflow/memberSteps.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
 import { decodeNpyFloat64, encodeNpyFloat64 } from "../formats/npy.ts";
@@ -81,6 +81,7 @@ export class JobService {
           await prepareMemberJob(store, pinned, httpInputs).catch(forwardUnreachable).catch(jobRefused);
         } else {
           const dataset = await this.datasets.forJob(pinned);
+          checkFits(pinned, dataset);
           checkMemory(this.opts, pinned, dataset);
           warm = await this.warmStart(pinned, dataset);
           // the dataset's files once, in the service's blobs/ (content-addressed), for all its jobs
@@ -237,7 +238,7 @@ export class JobService {
     const { runReportHtml } = await import("../report/runReport.ts");
     // a cancelled job's report is drawn from its partial result (its status line says so)
     const resultJson = partial ? new TextEncoder().encode(JSON.stringify(partial.doc)) : null;
-    return runReportHtml((name) => (resultJson && name === keys.result ? Promise.resolve(resultJson) : store.get(name)));
+    return runReportHtml((name) => (resultJson && name === keys.result ? Promise.resolve(resultJson) : store.get(name)), `job ${id}`);
   }
 
   /** The trained model: model.json and θ (theta.npy, the best θ) of a job that succeeded. */

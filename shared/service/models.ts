@@ -41,6 +41,23 @@ export async function readChampion(root: BlobStore, name: string): Promise<{ job
   return v ? { job: v.job, version: v.version } : null;
 }
 
+/**
+ * Whether a retrain of model `name` on dataset `dataset` would repeat its last decision: that
+ * decision's job trained on this dataset version, measured against the champion the model still
+ * has, so a new job would start where it started and see the same data. Its reason, or null.
+ */
+export async function unchangedSince(root: BlobStore, name: string, dataset: { source: string; id?: string }): Promise<string | null> {
+  const r = await readModel(root, name);
+  const last = r?.rec.versions[r.rec.versions.length - 1];
+  if (!r || !last || last.promoted || last.comparedWith !== r.rec.champion) return null;
+  const same = dataset.source === "mnist" ? last.dataset.source === "mnist" : dataset.id !== undefined && last.dataset.id === dataset.id;
+  if (!same) return null;
+  const data = last.dataset.name ? `dataset "${last.dataset.name}" version ${last.dataset.version}` : last.dataset.id ? `dataset ${last.dataset.id}` : "the MNIST digits";
+  return `nothing changed since version ${last.version} (job ${last.job}) was measured and not promoted: the same ${data} and the same champion (version ${r.rec.champion}); a retrain would repeat it (promote.always: true retrains anyway)`;
+}
+
+const sameTheta = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
 /** Conditional writes that lose this many races in a row give up (a 409 to retry). */
 const MAX_ATTEMPTS = 25;
 const show = (v: unknown) => JSON.stringify(v);
@@ -127,7 +144,7 @@ export class ModelService {
     const loss = p.loss;
     if (opts.rule?.metric === "validationAccuracy" && challenger.card.kind !== "classification") throw invalid("validationAccuracy decides between classifiers; this is a regression model", [{ path: "promote.metric", message: "use validationLoss" }]);
     const challengerMetrics = await validationMetrics(challenger.card, challenger.theta, dataset, loss);
-    const championCache = new Map<string, Record<string, number> | null>();
+    const championCache = new Map<string, { metrics: Record<string, number> | null; theta: Float64Array }>();
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.read(name);
@@ -143,12 +160,13 @@ export class ModelService {
 
       const champ = rec.versions.find((v) => v.version === rec.champion) ?? null;
       let championMetrics: Record<string, number> | null = null;
+      let championTheta: Float64Array | null = null;
       if (champ) {
         if (!championCache.has(champ.job)) {
           const m = await this.jobs.model(champ.job);
-          championCache.set(champ.job, await validationMetrics(m.card, m.theta, dataset, loss));
+          championCache.set(champ.job, { metrics: await validationMetrics(m.card, m.theta, dataset, loss), theta: m.theta });
         }
-        championMetrics = championCache.get(champ.job)!;
+        ({ metrics: championMetrics, theta: championTheta } = championCache.get(champ.job)!);
       }
       let promoted: boolean, decision: string;
       if (opts.rule === null) {
@@ -157,6 +175,10 @@ export class ModelService {
       } else if (!challengerMetrics) {
         promoted = false;
         decision = "the job has no validation split (data.validationFraction 0), so it cannot be measured against the champion";
+      } else if (champ && sameTheta(challenger.theta, championTheta!)) {
+        // a warm-started retrain that found nothing better returns its start: the champion itself
+        promoted = false;
+        decision = `kept version ${champ.version}: the retrain found nothing better than its start, the champion itself`;
       } else {
         const d = promotionDecision(opts.rule, challengerMetrics[opts.rule.metric], champ ? championMetrics?.[opts.rule.metric] : null);
         promoted = d.promote;

@@ -12,9 +12,10 @@ import type { PromotionRule, ScheduleCreate, ScheduleView } from "../spec/api.ts
 import type { JobSpec } from "../spec/job.ts";
 import { getJson, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { keys } from "../workflow/jobStore.ts";
-import { readChampion } from "./models.ts";
+import { readChampion, unchangedSince } from "./models.ts";
 import type { DatasetService } from "./datasets.ts";
-import { invalid, notFound } from "./errors.ts";
+import { invalid, notFound, ServiceError } from "./errors.ts";
+import { checkFits } from "./submission.ts";
 import { keyedId, newId } from "./idempotency.ts";
 import type { JobService } from "./jobs.ts";
 import type { ScheduleRecord, Scheduler } from "./ports.ts";
@@ -40,7 +41,11 @@ export class ScheduleService {
     // the template must be a job this service can run, now rather than at the first firing
     // (a named dataset's "latest" is resolved again at every firing)
     const template = body.template as JobSpec;
-    await this.datasets.forJob(await this.datasets.resolve(template));
+    try {
+      checkFits(template, await this.datasets.forJob(await this.datasets.resolve(template)));
+    } catch (e) {
+      throw inTemplate(e);
+    }
     const p = template.problem;
     if (body.promote?.metric === "validationAccuracy" && p.type !== "classification") throw invalid("validationAccuracy decides between classifiers; this template is a regression", [{ path: "promote.metric", message: "use validationLoss" }]);
     if ((p.type === "classification" || p.type === "regression") && p.initial && "fromModel" in p.initial && (await readChampion(this.root, p.initial.fromModel)) === undefined) {
@@ -60,7 +65,10 @@ export class ScheduleService {
 
   async list(): Promise<ScheduleView[]> {
     const views = [];
-    for (const s of await this.records()) views.push({ ...this.view(s), firings: (await this.root.list(`schedule-firings/${s.id}/`)).length });
+    for (const s of await this.records()) {
+      const skipped = await getJson(this.root, `schedule-skips/${s.id}.json`).catch(() => null) as { at: string; reason: string } | null;
+      views.push({ ...this.view(s), firings: (await this.root.list(`schedule-firings/${s.id}/`)).length, lastSkipped: skipped });
+    }
     return views;
   }
 
@@ -85,6 +93,15 @@ export class ScheduleService {
     if (await this.busy(id)) return "skip";
     const template = s.template as JobSpec;
     const p = template.problem;
+    // nothing new to learn: the same data and champion as the last decision, which kept the champion
+    if (!s.promote.always && (p.type === "classification" || p.type === "regression")) {
+      const pinned = (await this.datasets.resolve(template)).problem as typeof p;
+      const reason = await unchangedSince(this.root, s.promote.model, pinned.data as { source: string; id?: string });
+      if (reason) {
+        await putJson(this.root, `schedule-skips/${id}.json`, { at: new Date(at).toISOString(), reason });
+        return "skip";
+      }
+    }
     if (!s.promote.warmStart || (p.type !== "classification" && p.type !== "regression") || p.initial) return { template, promote: s.promote };
     const champion = await readChampion(this.root, s.promote.model);
     return { template: champion ? { ...template, problem: { ...p, initial: { fromModel: s.promote.model } } } : template, promote: s.promote };
@@ -121,4 +138,11 @@ export class ScheduleService {
     await this.recordFiring(id, at, job);
     return job;
   }
+}
+
+/** A job's refusal as the schedule's: its fields are under template. */
+function inTemplate(e: unknown): unknown {
+  if (!(e instanceof ServiceError) || e.kind !== "invalid") return e;
+  const details = e.details.map((d) => ({ ...d, path: d.path ? `template.${d.path}` : "template" }));
+  return new ServiceError(e.kind, e.message.replace(/^(problem|optimizer|stop|compute)\./, "template.$1."), details, e.code);
 }

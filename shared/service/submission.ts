@@ -8,6 +8,8 @@ import { LimitError } from "../spec/limits.ts";
 import { WorkflowError } from "../workflow/steps.ts";
 import { invalid } from "./errors.ts";
 import { InverseProblemError } from "../problems/inverse.ts";
+import { checkNetworkFits, ModelDataError } from "../problems/build.ts";
+import type { Dataset } from "../data/types.ts";
 import type { InputReader } from "../setup/inverseInputs.ts";
 
 /** The body as a job spec, or an invalid_spec error naming every bad field. */
@@ -59,11 +61,24 @@ export function forwardUnreachable(e: unknown): never {
   throw e;
 }
 
+/** A network job over its loaded data: what only the data can tell, as a 400 naming the field. */
+export function checkFits(spec: JobSpec, dataset: Dataset): void {
+  const p = spec.problem;
+  if (p.type !== "classification" && p.type !== "regression") return;
+  try {
+    checkNetworkFits(p, dataset);
+  } catch (e) {
+    jobRefused(e);
+  }
+}
+
 /** A job the workflow cannot take (over a limit, not a network problem, too many shards). */
 export function jobRefused(e: unknown): never {
   if (e instanceof LimitError) throw invalid("the job is over the service's limits", e.problems);
   // an inverse problem's definition: observations, bounds, names, a forward that does not answer
   if (e instanceof InverseProblemError) throw invalid(e.message, [{ path: e.path, message: e.message.slice(e.path.length + 2) }]);
+  // a network that does not fit its data (a CNN's input, the loss for the labels)
+  if (e instanceof ModelDataError) throw invalid(`${e.path}: ${e.message}`, [{ path: e.path, message: e.message }]);
   if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError) throw invalid(e.message, [{ path: e instanceof RangeError ? "compute.shards" : "problem", message: e.message }]);
   throw e;
 }

@@ -102,6 +102,7 @@ export const PromotionRule = z.strictObject({
   metric: z.enum(["validationLoss", "validationAccuracy"]).default("validationLoss").describe("measured for both on the new job's validation split; validationAccuracy for classification only"),
   minImprovement: z.number().min(0).default(0).describe("the challenger replaces the champion when it is better by at least this much (0: when it is not worse)"),
   warmStart: z.boolean().default(true).describe("each firing starts from the model's champion, when it has one and the template sets no problem.initial"),
+  always: z.boolean().default(false).describe("retrain at every firing; by default a firing is skipped (the reason recorded on the schedule) when the dataset version and the champion are those the model's last decision, not promoted, saw: the retrain would repeat it"),
 }).meta({ id: "PromotionRule" });
 
 const ValidationMetrics = z.record(z.string(), z.number());
@@ -151,6 +152,7 @@ export const ScheduleView = z.object({
   createdAt: z.iso.datetime(),
   nextRunAt: z.iso.datetime().nullable(),
   firings: z.int().describe("jobs this schedule has submitted (local server)"),
+  lastSkipped: z.object({ at: z.iso.datetime(), reason: z.string() }).nullable().optional().describe("the latest firing that started no job because nothing had changed since the model's last decision"),
   links: Links,
 }).meta({ id: "Schedule" });
 

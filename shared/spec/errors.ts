@@ -29,15 +29,18 @@ function deepestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): read
   return best;
 }
 
-function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[], out: SpecProblem[]): void {
+/** What a document is, by the path of a field in it ("the job spec", "a schedule", …): for messages. */
+export type DocumentName = (path: readonly PropertyKey[]) => string;
+
+function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[], out: SpecProblem[], doc: DocumentName): void {
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: "unknown key (not part of the job spec)" });
+      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: `unknown key (not part of ${doc(path)})` });
     } else if (issue.code === "invalid_union" && "errors" in issue && issue.errors.length > 0) {
       // a branch that got past the type check names the real field; otherwise keep the union's message
       const branch = deepestBranch(issue.errors);
-      if (branch) collect(branch, path, out);
+      if (branch) collect(branch, path, out, doc);
       else out.push({ path: formatPath(path), message: issue.message });
     } else if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
       // a field left out, not one of the wrong type
@@ -48,8 +51,8 @@ function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyK
   }
 }
 
-export function specProblems(error: z.ZodError): SpecProblem[] {
+export function specProblems(error: z.ZodError, doc: DocumentName = () => "the job spec"): SpecProblem[] {
   const out: SpecProblem[] = [];
-  collect(error.issues, [], out);
+  collect(error.issues, [], out, doc);
   return out;
 }

@@ -2,6 +2,12 @@
 // JSON Schema that `enkf schema` prints. Every object is strict: unknown keys are errors.
 
 import { z } from "zod";
+import { LIMITS } from "./limits.ts";
+
+/** K (or J), bounded where the service's limit is (limits.ts): the K×K statistics grow as K². */
+const ensembleSizeField = (what: string) => z.int().min(2)
+  .max(LIMITS.ensembleSize, `over the limit of ${LIMITS.ensembleSize}: the K×K statistics alone would be more than ${(8 * LIMITS.ensembleSize ** 2) / 2 ** 20} MiB of float64 per shard`)
+  .describe(what);
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
@@ -248,7 +254,7 @@ export const LineSearch = z.union([
 
 export const ModifiedEnkfOptimizer = z.strictObject({
   method: z.literal("modified-enkf").describe("the default when optimizer.method is left out"),
-  ensembleSize: z.int().min(2).max(100_000).describe("K, perturbations per iteration"),
+  ensembleSize: ensembleSizeField("K, perturbations per iteration"),
   sigma: Sigma.default(0.01),
   gamma: Gamma.default(DEFAULT_GAMMA.builtIn).describe("Tikhonov shift γ of the K×K system: fixed, or relative to trace(QᵀWQ)/K. Default: { relative: 0.1 } for classification, { relative: 0.01 } for regression, 1e-10 for the built-in problems (bench/gammaStudy.ts)"),
   stepSize: positive.default(1).describe("initial step length η"),
@@ -268,7 +274,7 @@ export const ModifiedEnkfOptimizer = z.strictObject({
 
 export const EnkfOptimizer = z.strictObject({
   method: z.literal("enkf"),
-  ensembleSize: z.int().min(2).max(100_000).describe("J, particles"),
+  ensembleSize: ensembleSizeField("J, particles"),
   sigma: positive.default(1).describe("spread of the initial ensemble around θ₀"),
   stepSize: positive.default(1).describe("h in (C^FF + Γ/h)⁻¹"),
   batchSize: z.int().min(1).optional().describe("rows per iteration (seeded random mini-batch); default: the whole training set"),

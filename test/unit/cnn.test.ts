@@ -96,7 +96,7 @@ describe("CNN init and spec", () => {
     const ds = (features: number): Dataset => ({ kind: "classification", features, outputs: 10, names: [], train: { x: new Float32Array(0), rows: 0 }, test: { x: new Float32Array(0), rows: 0 } });
     const spec = CnnModel.parse({ type: "cnn" });
     expect(networkModel(spec, ds(784))).toMatchObject({ type: "cnn", input: [1, 28, 28], channels: [10, 20], kernel: 5, pool: 2, outputs: 10 });
-    expect(() => networkModel(spec, ds(300))).toThrow(/model.input is needed/);
+    expect(() => networkModel(spec, ds(300))).toThrow(/a CNN reads images: the data's 300 features are not a square image, so give problem.model.input/);
     expect(() => networkModel(CnnModel.parse({ type: "cnn", input: [3, 10, 10] }), ds(784))).toThrow(/holds 300 values/);
   });
 });
