@@ -31,7 +31,7 @@ async function study(): Promise<Point[]> {
   for (const { K, rank } of configs) {
     const setting = rank > 0 ? `K=${K} rank ${rank}` : `K=${K} full`;
     const problem = networkProblem({ model, dataset: loadMnist(), loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0, lossScale: 1 });
-    const kernel = await onnxKernel(problem, K, 0, { threads: 2, rngWorkers: 2, rank });
+    const kernel = await onnxKernel(problem, K, { threads: 2, rngWorkers: 2, rank });
     const optimizer = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}) });
     const stop = StopSpec.parse({ maxIterations: 300, tolerance: 0, timeLimit: SECONDS, evaluateEvery: 10 });
     const run = optimize({ problem, optimizer, stop, kernel });

@@ -49,8 +49,8 @@ async function ours(K: number, engine: Engine = "native", iters = ITERS, rank = 
   const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 1000, batchSeed: seed, initSeed: seed, lossScale: 1 });
   const rngWorkers = THREADS >= 2 ? THREADS : 0;
   const kernel = engine === "gpu"
-    ? await gpuKernel(problem, K, 0, { rngWorkers })
-    : await onnxKernel(problem, K, 0, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers, rank });
+    ? await gpuKernel(problem, K, { rngWorkers })
+    : await onnxKernel(problem, K, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers, rank });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
   const spec = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, seed, ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}) });
   // warm-up: the JIT in the worker threads takes about five iterations to settle
@@ -92,13 +92,13 @@ async function ours(K: number, engine: Engine = "native", iters = ITERS, rank = 
 async function solveAgreement(K: number, rank: number): Promise<{ gram: number; rhs: number; s: number; sSmallGamma: number }> {
   const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   const problem = networkProblem({ model, dataset: loadMnist(), loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0 });
-  problem.setIteration!(0);
+  const on = problem.at(0);
   const theta = problem.initial();
   const draw = { sigma: 1e-2, kind: "gaussian" as const, seed: 1, iteration: 0, ...(rank > 0 ? { lowRank: { rank, blocks: factoredBlocks(denseMatrices(model), rank) } } : {}) };
-  const ref = await referenceKernel(problem, K).statistics(theta, draw);
+  const ref = await referenceKernel(problem, K).statistics(theta, draw, on);
   const refGram = Float64Array.from(ref.gram), refRhs = Float64Array.from(ref.rhs);
-  const kernel = await onnxKernel(problem, K, 0, { threads: THREADS, rank });
-  const fast = await kernel.statistics(theta, draw);
+  const kernel = await onnxKernel(problem, K, { threads: THREADS, rank });
+  const fast = await kernel.statistics(theta, draw, on);
   const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => { let num = 0, den = 0; for (let i = 0; i < b.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; } return Math.sqrt(num / den); };
   const step = (g: Float64Array, b: Float64Array, gamma: number) => {
     const a = Float64Array.from(g);

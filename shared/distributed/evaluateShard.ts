@@ -94,7 +94,7 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   try {
     // the kernel may be a warm one whose timings sum over earlier rounds: this call's share
     const t0 = { ...kernel.timings };
-    const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw));
+    const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw, problem));
     const t = kernel.timings;
     return { ...part, timings: Float64Array.from([t.rng - t0.rng, t.pack - t0.pack, t.forward - t0.forward, t.gram - t0.gram, t.update - t0.update]) };
   } finally {
@@ -120,7 +120,7 @@ export async function shardObjectives(e: ShardData, ladder: TrialRungs, k: numbe
   const kern = await kernel(problem, k);
   try {
     const phis: number[] = [];
-    for (const eta of ladder.etas) phis.push(await kern.objective(trialPoint(ladder.base, ladder.direction, eta)));
+    for (const eta of ladder.etas) phis.push(await kern.objective(trialPoint(ladder.base, ladder.direction, eta), problem));
     return { rows, phis };
   } finally {
     await kern.dispose();

@@ -9,7 +9,7 @@
 import { choleskyInPlace, choleskySolve } from "../math/linalg.ts";
 import { accumulateProjection } from "../math/gram.ts";
 import { fillGaussian, Stream } from "../math/rng.ts";
-import type { Problem } from "../problems/types.ts";
+import { onIteration, type Problem } from "../problems/types.ts";
 import { forwardPoints } from "../problems/forwardPoints.ts";
 import type { EnkfSpec } from "../spec/job.ts";
 import { checkWorkspace } from "../math/memory.ts";
@@ -64,8 +64,7 @@ export async function eki(problem: Problem, spec: EnkfSpec, alpha = 0, theta0?: 
     get objective() { return phi; },
     get evaluations() { return evaluations; },
     async step(iteration: number): Promise<StepRecord> {
-      problem.setIteration?.(iteration);
-      await forwardPoints(problem, particles, J, outputs);
+      await forwardPoints(onIteration(problem, iteration), particles, J, outputs);
       meanF.fill(0);
       for (let j = 0; j < J; j++) for (let r = 0; r < m; r++) meanF[r] += outputs[j * m + r];
       for (let r = 0; r < m; r++) meanF[r] /= J;

@@ -3,7 +3,7 @@
 // search is the modified EnKF's (lineSearch.ts), driven here by a plain loop.
 
 import { objectiveGradient, gradientWorkspace, objective } from "../problems/objective.ts";
-import type { Problem } from "../problems/types.ts";
+import { onIteration, type Problem } from "../problems/types.ts";
 import type { GradientDescentSpec } from "../spec/job.ts";
 import { firstTrial, judgeTrial, lineSearchParams } from "./lineSearch.ts";
 import type { Optimizer, StepRecord } from "./types.ts";
@@ -17,7 +17,8 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
   const grad = new Float64Array(n);
   const trialPoint = new Float64Array(n);
   const fTrial = new Float64Array(problem.outputSize);
-  let phi = objectiveGradient(problem, theta, grad, ws, alpha);
+  let current = onIteration(problem, 0);
+  let phi = objectiveGradient(current, theta, grad, ws, alpha);
   let evaluations = 1;
   return {
     method: "gradient-descent",
@@ -26,8 +27,11 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
     get evaluations() { return evaluations; },
     async step(iteration: number): Promise<StepRecord> {
       let evals = 0;
-      if (problem.setIteration?.(iteration)) {
-        phi = objectiveGradient(problem, theta, grad, ws, alpha);
+      // a mini-batch problem's new batch: Φ and the gradient there
+      const on = onIteration(problem, iteration);
+      if (on !== current) {
+        current = on;
+        phi = objectiveGradient(on, theta, grad, ws, alpha);
         evals++;
       }
       let g2 = 0;
@@ -38,7 +42,7 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
         backtracks = trial.backtracks;
         for (let i = 0; i < n; i++) trialPoint[i] = theta[i] - trial.eta * grad[i];
         evals++;
-        const verdict = judgeTrial(ls, trial, objective(problem, trialPoint, fTrial, alpha));
+        const verdict = judgeTrial(ls, trial, objective(current, trialPoint, fTrial, alpha));
         if (verdict.kind === "backtrack") { trial = verdict.next; continue; }
         accepted = verdict.kind === "accept";
         break;
@@ -46,7 +50,7 @@ export function gradientDescent(problem: Problem, spec: GradientDescentSpec, alp
       const eta = accepted ? trial!.eta : 0;
       if (accepted) {
         theta.set(trialPoint);
-        phi = objectiveGradient(problem, theta, grad, ws, alpha);
+        phi = objectiveGradient(current, theta, grad, ws, alpha);
         evals += 1;
       }
       evaluations += evals;

@@ -5,7 +5,7 @@
 
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { kernelPartial, reducePartials, reduceTrial } from "../distributed/shardPartial.ts";
-import type { Problem } from "../problems/types.ts";
+import { onIteration, type Problem } from "../problems/types.ts";
 import { trialPoint } from "../math/vector.ts";
 import type { Answer, Ask, ModifiedEnkf } from "./modifiedEnkf.ts";
 
@@ -16,17 +16,16 @@ export function kernelAnswers(problem: Problem, kernel: EnsembleKernel, alpha: n
     const answer: Answer = {};
     if (ask.trial) {
       const { iteration, base, direction, etas } = ask.trial;
-      problem.setIteration?.(iteration);
+      const on = onIteration(problem, iteration);
       answer.trialPhis = [];
       for (const eta of etas) {
         const point = trialPoint(base, direction, eta);
-        answer.trialPhis.push(reduceTrial([{ rows, phi: await kernel.objective(point) }], point, alpha));
+        answer.trialPhis.push(reduceTrial([{ rows, phi: await kernel.objective(point, on) }], point, alpha));
       }
     }
     if (ask.statistics) {
-      problem.setIteration?.(ask.iteration);
       const ensemble = draw(ask);
-      const part = kernelPartial(0, kernel.k, rows, await kernel.statistics(ask.point, ensemble));
+      const part = kernelPartial(0, kernel.k, rows, await kernel.statistics(ask.point, ensemble, onIteration(problem, ask.iteration)));
       answer.stats = reducePartials([part], 1, alpha > 0 ? { alpha, theta: ask.point, draw: ensemble } : undefined);
     }
     return answer;

@@ -4,14 +4,13 @@
 // own blocks); then Q, QᵀWQ and Qᵀg in float64 as the reference kernel forms them.
 
 import { ensembleSystem } from "../losses/ensembleSystem.ts";
-import { addRegularization, combineRows } from "../math/gram.ts";
+import { combineRows } from "../math/gram.ts";
 import { checkWorkspace } from "../math/memory.ts";
 import { perturbation, regeneratedDirection, type EnsembleDraw } from "../math/perturbation.ts";
-import { regularizationTerm } from "../problems/objective.ts";
 import type { Problem } from "../problems/types.ts";
 import { emptyTimings, type EnsembleKernel } from "./types.ts";
 
-export function batchedKernel(problem: Problem, k: number, alpha = 0): EnsembleKernel {
+export function batchedKernel(problem: Problem, k: number): EnsembleKernel {
   const forwardBatch = problem.forwardBatch;
   if (!forwardBatch) throw new Error(`problem "${problem.kind}" has no batched forward`);
   const n = problem.dimension, m = problem.outputSize, J = k + 1;
@@ -25,6 +24,7 @@ export function batchedKernel(problem: Problem, k: number, alpha = 0): EnsembleK
     name: "batched",
     k,
     timings,
+    // a batched forward's data never changes: `on` is the problem itself
     async statistics(theta, draw) {
       last = draw;
       let t = performance.now();
@@ -42,9 +42,8 @@ export function batchedKernel(problem: Problem, k: number, alpha = 0): EnsembleK
       t = performance.now();
       const f0 = outs.subarray(0, m);
       ensembleSystem(problem.loss, f0, outs.subarray(m), k, gram, rhs);
-      if (alpha > 0) addRegularization(omega, k, n, theta, alpha, gram, rhs);
       timings.gram += (performance.now() - t) / 1000;
-      return { phi: problem.loss.value(f0) + regularizationTerm(theta, alpha), gram, rhs, evaluations: J };
+      return { phi: problem.loss.value(f0), gram, rhs, evaluations: J };
     },
     direction(s, out) {
       if (last?.lowRank) regeneratedDirection(last, s, out);
@@ -52,7 +51,7 @@ export function batchedKernel(problem: Problem, k: number, alpha = 0): EnsembleK
     },
     async objective(theta) {
       await forwardBatch(theta, 1, one);
-      return problem.loss.value(one) + regularizationTerm(theta, alpha);
+      return problem.loss.value(one);
     },
     async dispose() {},
   };

@@ -41,7 +41,7 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
     if (!isNetworkProblem(problem) || problem.model.type !== "mlp") throw new BackendError(`compute.backend "gpu" runs MLP networks; this job's ${isNetworkProblem(problem) ? `${problem.model.type} model` : `"${problem.kind}" problem`} needs "onnx" or "reference"`);
     let kernel: GpuEnsembleKernel;
     try {
-      kernel = await gpuKernel(problem, k, 0, { rngWorkers });
+      kernel = await gpuKernel(problem, k, { rngWorkers });
     } catch (e) {
       throw new BackendError(`the gpu kernel cannot start: ${(e as Error).message.split("\n")[0]}`);
     }
@@ -65,7 +65,7 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
     const p = optimizer.perturbation;
-    return onnxKernel(problem, k, 0, { threads: compute.threads, engine, ort, rngWorkers, rank: typeof p === "object" ? p.rank : 0 });
+    return onnxKernel(problem, k, { threads: compute.threads, engine, ort, rngWorkers, rank: typeof p === "object" ? p.rank : 0 });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);
   warn(`${failures.join("; ")}; using the reference kernel`);

@@ -12,8 +12,6 @@ import { checkWorkspace } from "../math/memory.ts";
 import { GELU_C, type Activation } from "../models/activations.ts";
 import { mlpLayout, type MlpSpec } from "../models/mlp.ts";
 import type { NetworkProblem } from "../problems/network.ts";
-import { regularizationTerm } from "../problems/objective.ts";
-import { addRegeneratedRegularization } from "./regularization.ts";
 import { logitStatistics } from "./logitStatistics.ts";
 import { allocatePacked, packedDirection, packMember, type PackedLayer } from "./pack.ts";
 import { perturbationPool } from "./perturbationPool.ts";
@@ -34,7 +32,7 @@ export interface GpuKernelOptions {
   memoryBudgetBytes?: number;
 }
 
-export interface GpuEnsembleKernel extends EnsembleKernel {
+export interface GpuEnsembleKernel extends EnsembleKernel<NetworkProblem> {
   /** the gpu.js backend that runs the forward: headlessgl, webgl2, webgl, webasm or cpu */
   readonly backend: string;
 }
@@ -109,19 +107,18 @@ function buildForward(gpu: GpuInstance, spec: MlpSpec, members: number): LayerKe
 
 type Nested = ArrayLike<ArrayLike<ArrayLike<number>>>;
 
-export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, opts: GpuKernelOptions = {}): Promise<GpuEnsembleKernel> {
+export async function gpuKernel(problem: NetworkProblem, k: number, opts: GpuKernelOptions = {}): Promise<GpuEnsembleKernel> {
   if (problem.model.type !== "mlp") throw new Error(`the gpu kernel runs MLP models; use the onnx kernel for the ${problem.model.type}`);
   const model = problem.model;
   const GPU = await loadGpuJs();
   const gpu = new GPU({ mode: opts.mode ?? "gpu" });
   const backend = BACKENDS[(gpu.Kernel as unknown as { name: string }).name] ?? String(gpu.mode);
   const n = problem.dimension, J = k + 1, c = model.outputs, d = model.inputs;
-  const { rows: batchRows } = problem.batch();
   const widest = Math.max(c, ...model.hidden);
   const budget = opts.memoryBudgetBytes ?? 256 * 2 ** 20;
   const chunkRows = Math.max(1, Math.floor(budget / (2 * 4 * J * widest)));
   if (backend !== "cpu" && backend !== "webasm") {
-    const largest = Math.max(...mlpLayout(model).layers.map((l) => J * l.inputs * l.outputs), Math.min(chunkRows, batchRows) * Math.max(d, J * widest));
+    const largest = Math.max(...mlpLayout(model).layers.map((l) => J * l.inputs * l.outputs), chunkRows * Math.max(d, J * widest));
     if (largest >= GL_INDEX_LIMIT) throw new Error(`the gpu kernel's largest tensor has ${largest} elements; its ${backend} backend indexes exactly only below 2^24: reduce optimizer.ensembleSize or the model`);
   }
   // the packed members (float32), twice where worker threads fill a shared copy
@@ -134,9 +131,8 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
   const one = allocatePacked(model, 1, false);
   const gram = new Float64Array(k * k), rhs = new Float64Array(k);
   // one chunk's logits: J members over a batch chunk, or one member over a prediction chunk
-  const chunkLogits = new Float32Array(Math.max(J * Math.min(chunkRows, batchRows), chunkRows) * c);
-  const fromLogits = logitStatistics(k, Math.min(chunkRows, batchRows) * c);
-  const f0 = new Float64Array(batchRows * c);
+  const chunkLogits = new Float32Array(J * chunkRows * c);
+  const fromLogits = logitStatistics(k, chunkRows * c);
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
 
@@ -175,25 +171,22 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
     backend,
     k,
     timings,
-    async statistics(theta: Float64Array, draw: EnsembleDraw) {
+    async statistics(theta: Float64Array, draw: EnsembleDraw, on: NetworkProblem) {
       let t = now();
       await pool.fill(draw, k, { model, theta, packed: ensemble });
       timings.rng += now() - t;
-      const { x, rows } = problem.batch();
+      const { x, rows } = on.batch();
+      const f0 = new Float64Array(rows * c);
       let phi = 0;
       gram.fill(0);
       rhs.fill(0);
       // each sample chunk's logits give that chunk's share of the statistics
       forward(ensembleLayers, ensemble, J, x, rows, (logits, r0, chunk) => {
         const t = now();
-        phi += fromLogits.accumulate(problem.rowsLoss(r0, chunk), logits, chunk * c, f0.subarray(r0 * c), gram, rhs);
+        phi += fromLogits.accumulate(on.rowsLoss(r0, chunk), logits, chunk * c, f0.subarray(r0 * c), gram, rhs);
         timings.gram += now() - t;
       });
-      if (alpha > 0) {
-        addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);
-        phi += regularizationTerm(theta, alpha);
-      }
-      const accuracy = problem.batchAccuracy(f0);
+      const accuracy = on.batchAccuracy(f0);
       return { phi, gram, rhs, evaluations: J, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
@@ -201,9 +194,9 @@ export async function gpuKernel(problem: NetworkProblem, k: number, alpha = 0, o
       packedDirection(model, ensemble, J, s, out);
       timings.update += now() - t;
     },
-    async objective(theta) {
-      const { x, rows } = problem.batch();
-      return problem.loss.value(Float64Array.from(single(theta, x, rows))) + regularizationTerm(theta, alpha);
+    async objective(theta, on) {
+      const { x, rows } = on.batch();
+      return on.loss.value(Float64Array.from(single(theta, x, rows)));
     },
     async predict(theta, x, rows) {
       return single(theta, x, rows);

@@ -14,8 +14,6 @@ import type { EnsembleDraw } from "../math/perturbation.ts";
 import { perturbationPool } from "./perturbationPool.ts";
 import { checkWorkspace } from "../math/memory.ts";
 import type { NetworkProblem } from "../problems/network.ts";
-import { regularizationTerm } from "../problems/objective.ts";
-import { addRegeneratedRegularization } from "./regularization.ts";
 import { modelInputs } from "../models/model.ts";
 import { mlpLayout } from "../models/mlp.ts";
 import { factoredRank, onnxAdapter } from "./onnxModels.ts";
@@ -50,7 +48,7 @@ export async function loadOrt(engine: "native" | "wasm", threads?: number): Prom
   return web as unknown as Ort;
 }
 
-export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, opts: OnnxKernelOptions = {}): Promise<EnsembleKernel> {
+export async function onnxKernel(problem: NetworkProblem, k: number, opts: OnnxKernelOptions = {}): Promise<EnsembleKernel<NetworkProblem>> {
   const started = performance.now();
   const engine = opts.engine ?? "native";
   const ort: Ort = opts.ort ?? (await loadOrt(engine, opts.threads));
@@ -90,7 +88,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   const blocks = gramBlockRanges(k);
   // the statistics graph also yields all members' logits; fetching only these saves copying them
   const statisticsOutputs = [...blocks.map((_, a) => `gram_${a}`), "rhs", ...(inGraph ? ["phi"] : []), "theta_logits"];
-  const scaleFeed = inGraph ? new ort.Tensor("float64", Float64Array.of(problem.lossScale), []) : new ort.Tensor("float32", Float32Array.of(problem.lossScale), []);
+  const scaleFeed = (scale: number) => (inGraph ? new ort.Tensor("float64", Float64Array.of(scale), []) : new ort.Tensor("float32", Float32Array.of(scale), []));
   const timings = emptyTimings();
   const now = () => performance.now() / 1000;
   await pool.ready;
@@ -111,16 +109,17 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
     return params;
   }
 
-  /** Runs `session` over the current batch in sample chunks; `each` receives every chunk's outputs. */
-  async function runChunks(session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void, fetches?: string[]): Promise<number> {
-    const { x, rows: total, targets } = problem.batch();
+  /** Runs `session` over the batch of `on` in sample chunks; `each` receives every chunk's outputs. */
+  async function runChunks(on: NetworkProblem, session: Awaited<ReturnType<Ort["InferenceSession"]["create"]>>, packed: PackedLayer[], withTargets: boolean, each: (out: Feeds, r0: number, rows: number, total: number) => void, fetches?: string[]): Promise<number> {
+    const { x, rows: total, targets } = on.batch();
     const params = paramFeeds(packed);
+    const scale = withTargets ? scaleFeed(on.lossScale) : null;
     for (let r0 = 0; r0 < total; r0 += chunkRows) {
       const rows = Math.min(chunkRows, total - r0);
       const f: Feeds = { ...params, X: new ort.Tensor("float32", x.subarray(r0 * d, (r0 + rows) * d), adapter.xDims(rows)) };
       if (withTargets) {
         f.Y = new ort.Tensor("float32", targets.subarray(r0 * c, (r0 + rows) * c), [rows, c]);
-        f.scale = scaleFeed;
+        f.scale = scale!;
       }
       const t = now();
       const out = fetches ? await session.run(f, fetches) : await session.run(f);
@@ -149,10 +148,9 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
   return {
     name: engine === "wasm" ? "wasm" : "onnx",
     k,
-    rebindable: true,
     timings,
     startupSeconds,
-    async statistics(theta: Float64Array, draw: EnsembleDraw) {
+    async statistics(theta: Float64Array, draw: EnsembleDraw, on: NetworkProblem) {
       if (rank > 0 && draw.lowRank?.rank !== rank) throw new Error(`this onnx kernel was built for rank-${rank} draws; the draw is ${draw.lowRank ? `rank ${draw.lowRank.rank}` : "full"}`);
       // Ω and the K perturbed members are generated and packed together (on the pool's threads)
       let t = now();
@@ -172,22 +170,18 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       gram.fill(0);
       rhs.fill(0);
       // F(θ) over the batch, for the accuracy
-      const f0 = new Float64Array(problem.batch().rows * c);
-      await runChunks(statsSession, ensembleFeed, true, (out, r0, chunk) => {
+      const f0 = new Float64Array(on.batch().rows * c);
+      await runChunks(on, statsSession, ensembleFeed, true, (out, r0, chunk) => {
         const t = now();
         addGramBlocks(out);
         const b = out.rhs.data as Float64Array | Float32Array;
         for (let i = 0; i < k; i++) rhs[i] += b[i];
         const theta0 = f0.subarray(r0 * c, (r0 + chunk) * c);
         theta0.set(out.theta_logits.data as Float32Array);
-        phi += inGraph ? (out.phi.data as Float64Array)[0] : problem.rowsLoss(r0, chunk).value(theta0);
+        phi += inGraph ? (out.phi.data as Float64Array)[0] : on.rowsLoss(r0, chunk).value(theta0);
         timings.gram += now() - t;
       }, statisticsOutputs);
-      const accuracy = problem.batchAccuracy(f0);
-      if (alpha > 0) {
-        addRegeneratedRegularization(draw, k, n, theta, alpha, gram, rhs);
-        phi += regularizationTerm(theta, alpha);
-      }
+      const accuracy = on.batchAccuracy(f0);
       return { phi, gram, rhs, evaluations: J, ...(accuracy !== undefined ? { accuracy } : {}) };
     },
     direction(s, out) {
@@ -195,12 +189,12 @@ export async function onnxKernel(problem: NetworkProblem, k: number, alpha = 0, 
       adapter.direction(ensemble, J, s, out);
       timings.update += now() - t;
     },
-    async objective(theta) {
+    async objective(theta, on) {
       adapter.pack(single, 1, 0, theta);
-      const { rows } = problem.batch();
+      const { rows } = on.batch();
       const logits = new Float32Array(rows * c);
-      await runChunks(forwardSession, single, false, (out, r0, chunk, total) => gather(logits, out.logits.data as Float32Array, 1, r0, chunk, total));
-      return problem.loss.value(Float64Array.from(logits)) + regularizationTerm(theta, alpha);
+      await runChunks(on, forwardSession, single, false, (out, r0, chunk, total) => gather(logits, out.logits.data as Float32Array, 1, r0, chunk, total));
+      return on.loss.value(Float64Array.from(logits));
     },
     async predict(theta, x, rows) {
       adapter.pack(single, 1, 0, theta);

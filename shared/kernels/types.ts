@@ -1,16 +1,16 @@
 // The ensemble kernel contract: everything one modified-EnKF iteration needs from forward passes.
-// A kernel evaluates θ and θ + ω_j (j = 1..K) on the problem's current data and returns the
+// A kernel evaluates θ and θ + ω_j (j = 1..K) on the data a call names and returns the
 // sufficient statistics; it remembers Ω of its last call so the update can form d = Ωs.
 
 import type { EnsembleDraw } from "../math/perturbation.ts";
-import type { Predictor } from "../problems/types.ts";
+import type { Predictor, Problem } from "../problems/types.ts";
 
 export interface EnsembleStatistics {
-  /** Φ(θ) = L(F(θ)) + ½α‖θ‖² */
+  /** L(F(θ)), the loss without the ½α‖θ‖² term */
   phi: number;
-  /** QᵀWQ + αΩᵀΩ, K×K row-major */
+  /** QᵀWQ, K×K row-major */
   gram: Float64Array;
-  /** Qᵀg + αΩᵀθ */
+  /** Qᵀg */
   rhs: Float64Array;
   /** accuracy of θ on the iteration's batch, for classification networks */
   accuracy?: number;
@@ -36,7 +36,12 @@ export function emptyTimings(): KernelTimings {
   return { rng: 0, pack: 0, forward: 0, gram: 0, update: 0 };
 }
 
-export interface EnsembleKernel {
+/**
+ * A kernel is built for a problem's shape (its model, K) and evaluates whatever batch of that
+ * shape each call names: `on`, the problem on one iteration's batch (Problem.at), or a data
+ * shard's rows. It holds no iteration of its own, so one kernel serves every batch of a job.
+ */
+export interface EnsembleKernel<P extends Problem = Problem> {
   readonly name: string;
   /** where the time went, summed over calls */
   readonly timings: KernelTimings;
@@ -44,14 +49,12 @@ export interface EnsembleKernel {
   readonly startupSeconds?: number;
   /** K, perturbation members besides θ */
   readonly k: number;
-  statistics(theta: Float64Array, draw: EnsembleDraw): Promise<EnsembleStatistics>;
+  /** Φ, QᵀWQ and Qᵀg of the loss at θ on `on`'s data (no ½α‖θ‖² term: the reduction adds it) */
+  statistics(theta: Float64Array, draw: EnsembleDraw, on: P): Promise<EnsembleStatistics>;
   /** out ← Ω s for the ensemble of the last statistics() call */
   direction(s: Float64Array, out: Float64Array): void;
-  /** Φ(θ) on the current data */
-  objective(theta: Float64Array): Promise<number>;
-  /** reads the problem's current batch at every call (nothing sized by it), so one kernel serves
-   *  successive batches of the same model and K (the workflow's warm workers keep it) */
-  readonly rebindable?: boolean;
+  /** the loss at θ on `on`'s data */
+  objective(theta: Float64Array, on: P): Promise<number>;
   /** the model's outputs at θ for any rows (fast kernels; full-split evaluation uses it) */
   predict?: Predictor;
   dispose(): Promise<void>;

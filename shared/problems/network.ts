@@ -47,13 +47,15 @@ function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32
   return leastSquares(targets.subarray(0, rows * ds.outputs), { scale });
 }
 
-/** A network problem also shows its model and current batch, for the fast kernels. */
+/** A network problem also shows its model and its batch, for the fast kernels. */
 export interface NetworkProblem extends Problem {
   readonly model: NetworkModel;
-  /** the rows of the current iteration: features (rows × inputs) and targets (rows × outputs;
-   *  one-hot labels for classification) */
+  /** the problem on iteration k's batch */
+  at(k: number): NetworkProblem;
+  /** this view's rows: features (rows × inputs) and targets (rows × outputs; one-hot labels for
+   *  classification) */
   batch(): { x: Float32Array; rows: number; targets: Float32Array };
-  /** accuracy on the current batch of outputs f (rows × outputs) at θ; undefined for regression */
+  /** accuracy on this batch of outputs f (rows × outputs) at θ; undefined for regression */
   batchAccuracy(f: ArrayLike<number>): number | undefined;
   /** the batch loss restricted to rows [r0, r0 + rows): the losses of a partition add up to `loss` */
   rowsLoss(r0: number, rows: number): OutputLoss;
@@ -86,15 +88,7 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     return t;
   };
   const allTargets = trainTargets(ds.train);
-  const xb = full ? ds.train.x : new Float32Array(m * d);
-  const yb = full ? (ds.train.labels ?? new Int32Array(0)) : new Int32Array(m);
-  const tb = full ? allTargets : new Float64Array(m * c);
-  const idx = new Int32Array(m), perm = new Int32Array(n);
   const scale = opts.lossScale ?? 1 / m;
-  let loss = lossFor(opts.loss, ds, yb, tb, m, scale);
-  const tb32 = Float32Array.from(tb);
-  let current = -1;
-
   // least-squares targets of each split (one-hot for labels), built once
   const splitTargets = new Map<Dataset["train"], Float64Array>([[ds.train, allTargets]]);
   const targetsOf = (split: Dataset["train"]) => {
@@ -123,28 +117,12 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
     return { loss: total / split.rows, accuracy: split.labels ? correct / split.rows : undefined };
   }
 
-  return {
-    kind: ds.kind,
-    model,
-    batch: () => ({ x: xb, rows: m, targets: tb32 }),
-    lossScale: scale,
-    ...(scale === 1 ? { lossRows: m } : {}),
-    batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
-    rowsLoss(r0, rows) {
-      if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m)) throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);
-      return lossFor(opts.loss, ds, yb.subarray(r0, r0 + rows), tb.subarray(r0 * c, (r0 + rows) * c), rows, scale);
-    },
-    dimension: parameterCount,
-    outputSize: m * c,
-    get loss() { return loss; },
-    initial: () => (opts.theta0 ? Float64Array.from(opts.theta0) : initModel(model, opts.initSeed)),
-    warmStart: opts.theta0 !== undefined,
-    forward(theta, out) {
-      modelForward(model, theta, xb, m, out);
-    },
-    setIteration(k) {
-      if (full || k === current) return false;
-      current = k;
+  /** The problem on one batch of rows: rows r of the training split, in batch order. */
+  function view(k: number): NetworkProblem {
+    let xb = ds.train.x, yb = ds.train.labels ?? new Int32Array(0), tb = allTargets;
+    if (!full) {
+      xb = new Float32Array(m * d); yb = new Int32Array(m); tb = new Float64Array(m * c);
+      const idx = new Int32Array(m), perm = new Int32Array(n);
       batchIndices(n, m, opts.batchSeed, k, idx, perm);
       for (let i = 0; i < m; i++) {
         const r = idx[i];
@@ -152,19 +130,55 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
         if (ds.train.labels) yb[i] = ds.train.labels[r];
         tb.set(allTargets.subarray(r * c, (r + 1) * c), i * c);
       }
-      loss = lossFor(opts.loss, ds, yb, tb, m, scale);
-      tb32.set(tb);
-      return true;
-    },
-    async evaluate(theta, predict) {
-      const out: Record<string, number> = {};
-      for (const [name, split] of [["train", ds.train], ["validation", ds.validation], ["test", ds.test]] as const) {
-        if (!split || split.rows === 0) continue;
-        const r = await evaluateSplit(split, theta, predict);
-        out[`${name}Loss`] = r.loss;
-        if (r.accuracy !== undefined) out[`${name}Accuracy`] = r.accuracy;
-      }
-      return out;
-    },
-  };
+    }
+    const loss = lossFor(opts.loss, ds, yb, tb, m, scale);
+    const tb32 = Float32Array.from(tb);
+    return {
+      kind: ds.kind,
+      model,
+      batch: () => ({ x: xb, rows: m, targets: tb32 }),
+      lossScale: scale,
+      ...(scale === 1 ? { lossRows: m } : {}),
+      batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
+      rowsLoss(r0, rows) {
+        if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m)) throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);
+        return lossFor(opts.loss, ds, yb.subarray(r0, r0 + rows), tb.subarray(r0 * c, (r0 + rows) * c), rows, scale);
+      },
+      dimension: parameterCount,
+      outputSize: m * c,
+      loss,
+      initial: () => (opts.theta0 ? Float64Array.from(opts.theta0) : initModel(model, opts.initSeed)),
+      warmStart: opts.theta0 !== undefined,
+      forward(theta, out) {
+        modelForward(model, theta, xb, m, out);
+      },
+      at,
+      evaluate,
+    };
+  }
+  // the two latest batches' views: a trial's rungs (iteration k) and the next statistics (k + 1)
+  const views = new Map<number, NetworkProblem>();
+  function at(k: number): NetworkProblem {
+    if (full) k = 0;
+    let v = views.get(k);
+    if (!v) {
+      v = view(k);
+      if (views.size >= 2) views.delete(views.keys().next().value!);
+      views.set(k, v);
+    }
+    return v;
+  }
+
+  async function evaluate(theta: Float64Array, predict?: Predictor): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [name, split] of [["train", ds.train], ["validation", ds.validation], ["test", ds.test]] as const) {
+      if (!split || split.rows === 0) continue;
+      const r = await evaluateSplit(split, theta, predict);
+      out[`${name}Loss`] = r.loss;
+      if (r.accuracy !== undefined) out[`${name}Accuracy`] = r.accuracy;
+    }
+    return out;
+  }
+  // the problem itself is its first batch's view
+  return at(0);
 }

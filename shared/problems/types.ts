@@ -35,10 +35,11 @@ export interface Problem {
   /** Φ(θ*), for built-ins */
   readonly optimum?: number;
   /**
-   * Mini-batch problems: switch forward and loss to the data of iteration k. Returns true when the
-   * data changed (so F(θ) and Φ(θ) must be recomputed).
+   * Mini-batch problems: the problem on iteration k's batch, a view whose forward and loss never
+   * change (the same object for the same k while it is recent). Absent: the data is the same at
+   * every iteration, and the problem is its own view.
    */
-  setIteration?(k: number): boolean;
+  at?(k: number): Problem;
   /**
    * Metrics on the full data splits (e.g. train loss, train and test accuracy) at θ; `predict`, when
    * given, computes the model's outputs for a block of rows (a fast kernel's forward pass).
@@ -47,3 +48,6 @@ export interface Problem {
   /** the parameters θ stands for, by name and in their own units (inverse problems) */
   parameters?(theta: Float64Array): Record<string, number>;
 }
+
+/** The problem on iteration k's data: its view of that batch, or itself. */
+export const onIteration = <P extends Problem>(problem: P, k: number): P => (problem.at ? (problem.at(k) as P) : problem);

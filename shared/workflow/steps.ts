@@ -23,6 +23,10 @@ import type { EnsembleKernel } from "../kernels/types.ts";
 import { denseMatrices, initModel, parameterCount, type NetworkModel } from "../models/model.ts";
 import { jobKernel, jobModel, jobProblem, networkJob, type NetworkJob } from "../setup/jobSetup.ts";
 import { warmKernel } from "../distributed/warmKernels.ts";
+import { WorkerCache } from "../distributed/workerCache.ts";
+
+/** this worker's cache (its injection into the steps comes with their restructuring) */
+const workerCache = new WorkerCache();
 import { checkLimits } from "../spec/limits.ts";
 import { modelCard } from "../predict/modelCard.ts";
 import { historyCsv, resultDocument, toJson } from "../output/history.ts";
@@ -149,7 +153,7 @@ const warnOnce = (line: string) => { if (!warned.has(line)) { warned.add(line); 
 function shardKernel(job: NetworkJob): (problem: NetworkProblem, k: number) => Promise<EnsembleKernel> {
   const build = async (problem: NetworkProblem) => (await jobKernel(job, problem, warnOnce, { threads: 1, rngWorkers: 0 }))!;
   // kept warm across this job's rounds on this worker (warmKernels.ts)
-  return (problem, k) => warmKernel(JSON.stringify(job), problem, k, build);
+  return (problem, k) => warmKernel(workerCache, JSON.stringify(job), problem, k, build);
 }
 
 /** One shard's work in round r: its partial statistics, and its shares of Φ at every rung of a pending trial's ladder. */

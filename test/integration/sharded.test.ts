@@ -6,6 +6,8 @@ import { evaluateShard, shardBatchRows, shardPlan } from "../../shared/distribut
 import { gpuKernel } from "../../shared/kernels/gpu.ts";
 import { onnxKernel } from "../../shared/kernels/onnx.ts";
 import { referenceKernel } from "../../shared/kernels/reference.ts";
+import { addRegularization } from "../../shared/math/gram.ts";
+import { perturbation } from "../../shared/math/perturbation.ts";
 import { networkProblem } from "../../shared/problems/network.ts";
 import { randomClassification, relDiff } from "../support/synthetic.ts";
 
@@ -19,7 +21,7 @@ async function sharded(shards: number, loss: "cross-entropy" | "least-squares", 
     const rows = { x: ds.train.x.subarray(slice.start * 6, slice.end * 6), labels: ds.train.labels!.subarray(slice.start, slice.end), rows: slice.end - slice.start };
     const part = await evaluateShard({
       model, loss, kind: "classification", outputs: 3, rows, slice, trainRows: ds.train.rows, batchSize, batchSeed: 4, iteration: draw.iteration, theta, draw, k: K,
-      kernel: engine === "reference" ? async (p, k) => referenceKernel(p, k) : engine === "onnx" ? (p, k) => onnxKernel(p, k, 0, { threads: 1 }) : (p, k) => gpuKernel(p, k, 0, { mode: "cpu" }),
+      kernel: engine === "reference" ? async (p, k) => referenceKernel(p, k) : engine === "onnx" ? (p, k) => onnxKernel(p, k, { threads: 1 }) : (p, k) => gpuKernel(p, k, { mode: "cpu" }),
     });
     // what travels between worker and reducer: the binary partial
     parts.push(decodePartial(encodePartial(part)));
@@ -32,10 +34,15 @@ describe("shard partials reduce to the whole batch's statistics", () => {
     ["cross-entropy", 64, 0], ["cross-entropy", undefined, 0], ["least-squares", 64, 0], ["cross-entropy", 64, 0.1],
   ] as const)("%s, batch %s, α = %s: 1, 4 and 16 shards agree with the unsharded kernel", async (loss, batchSize, alpha) => {
     const whole = networkProblem({ model, dataset: ds, loss, batchSize, batchSeed: 4, initSeed: 1 });
-    whole.setIteration!(3);
+    const on = whole.at(3);
     const theta = whole.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 8, iteration: 3 };
-    const ref = await referenceKernel(whole, K, alpha).statistics(theta, draw);
+    const ref = await referenceKernel(whole, K).statistics(theta, draw, on);
+    // the ½α‖θ‖² term, which the reduction adds: Φ + ½α‖θ‖², G + αΩᵀΩ, b + αΩᵀθ
+    ref.phi += 0.5 * alpha * theta.reduce((s, v) => s + v * v, 0);
+    const n = theta.length, omega = new Float64Array(K * n);
+    for (let j = 0; j < K; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
+    addRegularization(omega, K, n, theta, alpha, ref.gram, ref.rhs);
     for (const shards of [1, 4, 16]) {
       const r = await sharded(shards, loss, batchSize, alpha, "reference", theta, draw);
       expect(r.rows).toBe(batchSize ?? ds.train.rows);
@@ -48,10 +55,10 @@ describe("shard partials reduce to the whole batch's statistics", () => {
 
   it.each(["onnx", "gpu"] as const)("with the %s kernel on the workers, agrees to float32 tolerance", async (engine) => {
     const whole = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 64, batchSeed: 4, initSeed: 1 });
-    whole.setIteration!(2);
+    const on = whole.at(2);
     const theta = whole.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 8, iteration: 2 };
-    const ref = await referenceKernel(whole, K).statistics(theta, draw);
+    const ref = await referenceKernel(whole, K).statistics(theta, draw, on);
     const r = await sharded(4, "cross-entropy", 64, 0, engine, theta, draw);
     expect(Math.abs(r.phi - ref.phi) / ref.phi).toBeLessThan(1e-6);
     expect(relDiff(r.gram, ref.gram)).toBeLessThan(1e-3);

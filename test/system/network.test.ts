@@ -104,8 +104,8 @@ describe("the batch loss over a partition of rows", () => {
     const labels = Int32Array.from(u, (v) => Math.floor(v * classes));
     const split = { x: Float32Array.from(z), labels, rows };
     const problem = networkProblemOf({ kind: "classification", features, outputs: classes, names: ["a", "b", "c", "d"], train: split, test: split }, loss);
-    problem.setIteration!(1);
-    const m = problem.batch().rows, len = m * classes, k = 3;
+    const on = problem.at(1);
+    const m = on.batch().rows, len = m * classes, k = 3;
     const f0 = new Float64Array(len), q = new Float64Array(k * len);
     fillGaussian(f0, { seed: 4, stream: Stream.data, iteration: 0, member: 0 });
     fillGaussian(q, { seed: 4, stream: Stream.data, iteration: 0, member: 1 });

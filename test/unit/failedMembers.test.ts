@@ -17,17 +17,17 @@ import { JobSpec, type ModifiedEnkfSpec, type StopSpec } from "../../shared/spec
 
 /** The quadratic's forward, NaN where `bad` says (θ and the iteration). */
 function withNan(base: Problem, bad: (theta: Float64Array, iteration: number) => boolean): Problem {
-  let iteration = 0;
-  return {
+  const view = (iteration: number): Problem => ({
     ...base,
     kind: "nan-region",
     initial: () => base.initial(),
-    setIteration(k: number) { iteration = k; return true; },
+    at: view,
     forward(theta, out) {
       if (bad(theta, iteration)) out.fill(NaN);
       else base.forward(theta, out);
     },
-  };
+  });
+  return view(0);
 }
 
 const parse = (optimizer: object, iterations: number) => {

@@ -25,17 +25,17 @@ const modes = ["cpu", "gpu"] as const;
 describe("gpu kernel (gpu.js fallbacks) = onnx kernel to float32 tolerance", () => {
   it.each(modes.flatMap((mode) => cases.map((c) => [mode, ...c] as const)))("%s mode: %s", async (mode, _label, hidden, activation, loss, alpha) => {
     const problem = networkProblem({ model: { type: "mlp", inputs: 10, hidden, outputs: 3, activation }, dataset: ds, loss, batchSize: 40, batchSeed: 1, initSeed: 2 });
-    problem.setIteration!(3);
+    const on = problem.at(3);
     const K = 6;
-    const oracle = await onnxKernel(problem, K, alpha, { threads: 1 });
-    const gpu = await gpuKernel(problem, K, alpha, { mode, memoryBudgetBytes: 2 * 4 * (K + 1) * 6 * 16 });
+    const oracle = await onnxKernel(problem, K, { threads: 1 });
+    const gpu = await gpuKernel(problem, K, { mode, memoryBudgetBytes: 2 * 4 * (K + 1) * 6 * 16 });
     expect(gpu.name).toBe("gpu");
     if (mode === "cpu") expect(gpu.backend).toBe("cpu");
     const theta = problem.initial();
     const draw = { sigma: 0.1, kind: "gaussian" as const, seed: 9, iteration: 3 };
-    const a = await oracle.statistics(theta, draw);
+    const a = await oracle.statistics(theta, draw, on);
     const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
-    const b = await gpu.statistics(theta, draw);
+    const b = await gpu.statistics(theta, draw, on);
     expect(b.evaluations).toBe(K + 1);
     expect(Math.abs(b.phi - a.phi) / Math.abs(a.phi)).toBeLessThan(1e-5);
     expect(relDiff(b.gram, gram)).toBeLessThan(1e-3);
@@ -47,8 +47,8 @@ describe("gpu kernel (gpu.js fallbacks) = onnx kernel to float32 tolerance", () 
     gpu.direction(s, d2);
     expect(d2).toEqual(d1);
     const trial = Float64Array.from(theta, (v, i) => v + 0.2 * d1[i]);
-    const phiOracle = await oracle.objective(trial);
-    expect(Math.abs((await gpu.objective(trial)) - phiOracle) / phiOracle).toBeLessThan(1e-5);
+    const phiOracle = await oracle.objective(trial, on);
+    expect(Math.abs((await gpu.objective(trial, on)) - phiOracle) / phiOracle).toBeLessThan(1e-5);
     const rows = ds.test.rows;
     expect(relDiff(await gpu.predict!(trial, ds.test.x, rows), await oracle.predict!(trial, ds.test.x, rows))).toBeLessThan(1e-4);
     await oracle.dispose();
@@ -58,6 +58,6 @@ describe("gpu kernel (gpu.js fallbacks) = onnx kernel to float32 tolerance", () 
   it("refuses the CNN with a clear message", async () => {
     const img: Dataset = { ...ds, features: 64 };
     const problem = networkProblem({ model: { type: "cnn", input: [1, 8, 8], channels: [2], kernel: 3, pool: 2, outputs: 3, activation: "tanh" }, dataset: { ...img, train: { ...img.train, x: new Float32Array(img.train.rows * 64) }, test: { ...img.test, x: new Float32Array(img.test.rows * 64) } }, loss: "cross-entropy", batchSeed: 1, initSeed: 2 });
-    await expect(gpuKernel(problem, 3, 0, { mode: "cpu" })).rejects.toThrow(/gpu kernel runs MLP models; use the onnx kernel for the cnn/);
+    await expect(gpuKernel(problem, 3, { mode: "cpu" })).rejects.toThrow(/gpu kernel runs MLP models; use the onnx kernel for the cnn/);
   });
 });

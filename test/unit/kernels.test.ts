@@ -14,35 +14,35 @@ import { networkProblem } from "../../shared/problems/network.ts";
 const dataset = (rows: number, features: number, classes: number): Dataset => randomClassification(rows, features, classes, 20, 1, 3);
 
 const ds = dataset(140, 12, 4);
-const cases: [string, number[], Activation, "cross-entropy" | "least-squares", number][] = [
-  ["tanh, one hidden layer, cross-entropy", [8], "tanh", "cross-entropy", 0],
-  ["relu, two hidden layers, cross-entropy", [8, 6], "relu", "cross-entropy", 0],
-  ["sigmoid, least squares", [7], "sigmoid", "least-squares", 0],
-  ["gelu, with regularization", [5, 5], "gelu", "cross-entropy", 0.1],
-  ["linear model (no hidden layer)", [], "tanh", "cross-entropy", 0],
+const cases: [string, number[], Activation, "cross-entropy" | "least-squares"][] = [
+  ["tanh, one hidden layer, cross-entropy", [8], "tanh", "cross-entropy"],
+  ["relu, two hidden layers, cross-entropy", [8, 6], "relu", "cross-entropy"],
+  ["sigmoid, least squares", [7], "sigmoid", "least-squares"],
+  ["gelu, two hidden layers", [5, 5], "gelu", "cross-entropy"],
+  ["linear model (no hidden layer)", [], "tanh", "cross-entropy"],
 ];
 
-type Case = [string, number[], Activation, "cross-entropy" | "least-squares", number, "native" | "wasm"];
-const engines: Case[] = cases.flatMap(([label, hidden, act, loss, alpha]) => (["native", "wasm"] as const).map((e): Case => [`${e}: ${label}`, hidden, act, loss, alpha, e]));
+type Case = [string, number[], Activation, "cross-entropy" | "least-squares", "native" | "wasm"];
+const engines: Case[] = cases.flatMap(([label, hidden, act, loss]) => (["native", "wasm"] as const).map((e): Case => [`${e}: ${label}`, hidden, act, loss, e]));
 
 describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance", () => {
-  it.each(engines)("%s", async (_label, hidden, activation, loss, alpha, engine) => {
+  it.each(engines)("%s", async (_label, hidden, activation, loss, engine) => {
     const problem = networkProblem({ model: { type: "mlp", inputs: 12, hidden, outputs: 4, activation }, dataset: ds, loss, batchSize: 50, batchSeed: 2, initSeed: 3 });
-    problem.setIteration!(4);
+    const on = problem.at(4);
     const K = 9;
-    const ref = referenceKernel(problem, K, alpha);
-    const fast = await onnxKernel(problem, K, alpha, { threads: 1, engine });
+    const ref = referenceKernel(problem, K);
+    const fast = await onnxKernel(problem, K, { threads: 1, engine });
     expect(fast.name).toBe(engine === "native" ? "onnx" : "wasm");
     const theta = problem.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 11, iteration: 4 };
-    const a = await ref.statistics(theta, draw);
+    const a = await ref.statistics(theta, draw, on);
     const gramRef = Float64Array.from(a.gram), rhsRef = Float64Array.from(a.rhs), phiRef = a.phi;
-    const b = await fast.statistics(theta, draw);
+    const b = await fast.statistics(theta, draw, on);
     expect(b.evaluations).toBe(K + 1);
     // batch accuracy of θ: argmax of F(θ) against the argmax of the one-hot batch targets
-    const { rows, targets } = problem.batch();
-    const f = new Float64Array(problem.outputSize);
-    problem.forward(theta, f);
+    const { rows, targets } = on.batch();
+    const f = new Float64Array(on.outputSize);
+    on.forward(theta, f);
     let hits = 0;
     for (let r = 0; r < rows; r++) {
       const row = Array.from(f.subarray(r * 4, r * 4 + 4)), t = Array.from(targets.subarray(r * 4, r * 4 + 4));
@@ -62,7 +62,7 @@ describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance
     expect(relDiff(d2, d1)).toBeLessThan(1e-5);
     expect(relDiff(d2, d1)).toBeGreaterThan(0);
     const trial = Float64Array.from(theta, (v, i) => v + 0.3 * d1[i]);
-    expect(Math.abs((await fast.objective(trial)) - (await ref.objective(trial))) / Math.abs(await ref.objective(trial))).toBeLessThan(1e-6);
+    expect(Math.abs((await fast.objective(trial, on)) - (await ref.objective(trial, on))) / Math.abs(await ref.objective(trial, on))).toBeLessThan(1e-6);
     await fast.dispose();
   });
 });
@@ -70,14 +70,14 @@ describe("onnx kernels (native and wasm) = reference kernel to float32 tolerance
 describe("perturbations on worker threads", () => {
   it("give bit-identical statistics to generating them on the calling thread", async () => {
     const problem = networkProblem({ model: { type: "mlp", inputs: 12, hidden: [8], outputs: 4, activation: "tanh" }, dataset: ds, loss: "cross-entropy", batchSize: 50, batchSeed: 2, initSeed: 3 });
-    problem.setIteration!(1);
+    const on = problem.at(1);
     const theta = problem.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 5, iteration: 1 };
-    const one = await onnxKernel(problem, 7, 0, { threads: 1, rngWorkers: 0 });
-    const two = await onnxKernel(problem, 7, 0, { threads: 1, rngWorkers: 2 });
-    const a = await one.statistics(theta, draw);
+    const one = await onnxKernel(problem, 7, { threads: 1, rngWorkers: 0 });
+    const two = await onnxKernel(problem, 7, { threads: 1, rngWorkers: 2 });
+    const a = await one.statistics(theta, draw, on);
     const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
-    const b = await two.statistics(theta, draw);
+    const b = await two.statistics(theta, draw, on);
     expect(b.gram).toEqual(gram);
     expect(b.rhs).toEqual(rhs);
     const s = Float64Array.from({ length: 7 }, (_, j) => j - 3);
@@ -97,43 +97,43 @@ describe("onnx kernels for the CNN, and sample chunks", () => {
 
   it.each(["native", "wasm"] as const)("%s: equals the reference kernel", async (engine) => {
     const problem = networkProblem({ model: cnn, dataset: images, loss: "cross-entropy", batchSize: 40, batchSeed: 1, initSeed: 5 });
-    problem.setIteration!(2);
+    const on = problem.at(2);
     const K = 6;
     const ref = referenceKernel(problem, K);
-    const fast = await onnxKernel(problem, K, 0, { threads: 1, engine });
+    const fast = await onnxKernel(problem, K, { threads: 1, engine });
     const theta = problem.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 3, iteration: 2 };
-    const a = await ref.statistics(theta, draw);
+    const a = await ref.statistics(theta, draw, on);
     const gramRef = Float64Array.from(a.gram), rhsRef = Float64Array.from(a.rhs);
-    const b = await fast.statistics(theta, draw);
+    const b = await fast.statistics(theta, draw, on);
     expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-6);
     expect(relDiff(b.gram, gramRef)).toBeLessThan(1e-3);
     expect(relDiff(b.rhs, rhsRef)).toBeLessThan(1e-3);
     const trial = problem.initial().map((v, i) => v + 0.01 * Math.sin(i));
-    expect(Math.abs((await fast.objective(trial)) - (await ref.objective(trial))) / (await ref.objective(trial))).toBeLessThan(1e-6);
+    expect(Math.abs((await fast.objective(trial, on)) - (await ref.objective(trial, on))) / (await ref.objective(trial, on))).toBeLessThan(1e-6);
     await fast.dispose();
   });
 
   it.each(["native", "wasm"] as const)("%s: gives the same statistics when a batch runs in many small chunks", async (engine) => {
     const problem = networkProblem({ model: cnn, dataset: images, loss: "cross-entropy", batchSize: 40, batchSeed: 1, initSeed: 5 });
-    problem.setIteration!(3);
+    const on = problem.at(3);
     const theta = problem.initial();
     const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 3, iteration: 3 };
-    const whole = await onnxKernel(problem, 5, 0, { threads: 1, engine });
-    const a = await whole.statistics(theta, draw);
+    const whole = await onnxKernel(problem, 5, { threads: 1, engine });
+    const a = await whole.statistics(theta, draw, on);
     const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
     // a budget of 4 rows (J = 6 members × 3 channels × 8×8 activations each) forces 10 chunks per
     // run; each chunk's statistics are summed here in float64. Natively they are float64 at this K
     // (statisticsPrecision); the wasm engine's are float32, so its chunked sums differ from the
     // whole batch's at float32 rounding
-    const chunked = await onnxKernel(problem, 5, 0, { threads: 1, engine, memoryBudgetBytes: 4 * (3 * 4 * 6 * 3 * 64) });
-    const b = await chunked.statistics(theta, draw);
+    const chunked = await onnxKernel(problem, 5, { threads: 1, engine, memoryBudgetBytes: 4 * (3 * 4 * 6 * 3 * 64) });
+    const b = await chunked.statistics(theta, draw, on);
     const tolerance = engine === "native" ? 1e-12 : 1e-5;
     expect(relDiff(b.gram, gram)).toBeLessThan(tolerance);
     expect(relDiff(b.rhs, rhs)).toBeLessThan(tolerance);
     expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-12);
     expect(b.accuracy).toBe(a.accuracy);
-    expect(Math.abs((await chunked.objective(theta)) - (await whole.objective(theta)))).toBeLessThan(1e-12);
+    expect(Math.abs((await chunked.objective(theta, on)) - (await whole.objective(theta, on)))).toBeLessThan(1e-12);
     await whole.dispose();
     await chunked.dispose();
   });
@@ -146,7 +146,7 @@ describe("full-split evaluation through the onnx forward", () => {
   ])("%s: gives the reference's loss and accuracy", async (_label, model) => {
     const data = dataset(140, 100, 4);
     const problem = networkProblem({ model, dataset: data, loss: "cross-entropy", batchSize: 40, batchSeed: 1, initSeed: 2 });
-    const kernel = await onnxKernel(problem, 3, 0, { threads: 1 });
+    const kernel = await onnxKernel(problem, 3, { threads: 1 });
     const theta = problem.initial();
     const ref = await problem.evaluate!(theta);
     const fast = await problem.evaluate!(theta, kernel.predict);

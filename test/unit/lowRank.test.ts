@@ -107,12 +107,12 @@ describe("the factored onnx kernel", () => {
   const lowRank = (k: number): EnsembleDraw => ({ sigma: 0.2, kind: "gaussian", seed: 8, iteration: 2, lowRank: { rank: 1, blocks: factoredBlocks(denseMatrices(net), 1) } });
 
   it.each(["native", "wasm"] as const)("%s: equals the reference kernel on the dense members built from the same factors, with the Gram in row blocks (K = 400)", async (engine) => {
-    problem.setIteration!(2);
+    const on = problem.at(2);
     const k = 400, theta = problem.initial();
     const ref = referenceKernel(problem, k);
-    const a = await ref.statistics(theta, lowRank(k));
-    const fast = await onnxKernel(problem, k, 0, { threads: 1, engine, rank: 1, memoryBudgetBytes: 2 ** 20 });
-    const b = await fast.statistics(theta, lowRank(k));
+    const a = await ref.statistics(theta, lowRank(k), on);
+    const fast = await onnxKernel(problem, k, { threads: 1, engine, rank: 1, memoryBudgetBytes: 2 ** 20 });
+    const b = await fast.statistics(theta, lowRank(k), on);
     expect(relDiff(b.gram, a.gram)).toBeLessThan(1e-4);
     expect(relDiff(b.rhs, a.rhs)).toBeLessThan(1e-4);
     expect(Math.abs(b.phi - a.phi) / a.phi).toBeLessThan(1e-6);
@@ -124,15 +124,15 @@ describe("the factored onnx kernel", () => {
     fast.direction(s, dFast);
     expect(relDiff(dFast, dRef)).toBeLessThan(1e-6);
     // bitwise the same on a second kernel
-    const again = await onnxKernel(problem, k, 0, { threads: 1, engine, rank: 1, memoryBudgetBytes: 2 ** 20 });
-    const c = await again.statistics(theta, lowRank(k));
+    const again = await onnxKernel(problem, k, { threads: 1, engine, rank: 1, memoryBudgetBytes: 2 ** 20 });
+    const c = await again.statistics(theta, lowRank(k), on);
     expect(Array.from(c.gram)).toEqual(Array.from(b.gram));
     await Promise.all([fast.dispose(), again.dispose()]);
   });
 
   it("refuses a draw of another rank", async () => {
-    const fast = await onnxKernel(problem, 4, 0, { threads: 1, rank: 1 });
-    await expect(fast.statistics(problem.initial(), { sigma: 0.2, kind: "gaussian", seed: 8, iteration: 2 })).rejects.toThrow(/built for rank-1 draws; the draw is full/);
+    const fast = await onnxKernel(problem, 4, { threads: 1, rank: 1 });
+    await expect(fast.statistics(problem.initial(), { sigma: 0.2, kind: "gaussian", seed: 8, iteration: 2 }, problem.at(2))).rejects.toThrow(/built for rank-1 draws; the draw is full/);
     await fast.dispose();
   });
 });
@@ -142,12 +142,12 @@ describe("a low-rank job", () => {
   const problem = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 80, batchSeed: 4, initSeed: 1, lossScale: 1 });
 
   it("gets the reference kernel's statistics from the onnx kernel on the same low-rank draw, to float32 tolerance", async () => {
-    problem.setIteration!(2);
-    const ref = referenceKernel(problem, 9), fast = await onnxKernel(problem, 9, 0, { threads: 1 });
+    const on = problem.at(2);
+    const ref = referenceKernel(problem, 9), fast = await onnxKernel(problem, 9, { threads: 1 });
     const theta = problem.initial();
-    const a = await ref.statistics(theta, draw(1, 2));
+    const a = await ref.statistics(theta, draw(1, 2), on);
     const gram = Float64Array.from(a.gram), rhs = Float64Array.from(a.rhs);
-    const b = await fast.statistics(theta, draw(1, 2));
+    const b = await fast.statistics(theta, draw(1, 2), on);
     expect(relDiff(b.gram, gram)).toBeLessThan(1e-3);
     expect(relDiff(b.rhs, rhs)).toBeLessThan(1e-3);
     await fast.dispose();

@@ -194,7 +194,7 @@ describe("regenerating a perturbation column", () => {
     problem.forward(theta, f0);
     for (const kind of ["gaussian", "rademacher"] as const) {
       const draw = { sigma: 0.3, kind, seed: 99, iteration: 5 };
-      ensembleStatistics(problem, theta, f0, draw, 0, ws);
+      ensembleStatistics(problem, theta, f0, draw, ws);
       for (const j of [0, 4, 8]) {
         const alone = new Float64Array(37);
         perturbation(draw, j, alone);
