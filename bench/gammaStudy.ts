@@ -11,7 +11,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDataset } from "../shared/data/load.ts";
-import { enkfDriver } from "../shared/enkf/optimize.ts";
+import { processFor } from "../shared/enkf/processes.ts";
+import { currentObjective } from "../shared/enkf/process.ts";
 import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { JobSpec, type ModifiedEnkfSpec } from "../shared/spec/job.ts";
 import { halfMoons } from "../scripts/halfMoons.ts";
@@ -50,15 +51,16 @@ for (const c of cases) {
     const kernel = await jobKernel(job, problem, () => {}, { threads: 2 });
     const t0 = performance.now();
     // asked as the workflow asks (the same steps), so its asks are the workflow's rounds
-    const driver = enkfDriver(problem, job.optimizer as ModifiedEnkfSpec, job.stop, (p as { regularization?: number }).regularization ?? 0, kernel!, problem.initial(), true);
-    while (!driver.progress.done) await driver.next(() => (performance.now() - t0) / 1000);
-    const metrics: Record<string, number> = problem.evaluate ? await problem.evaluate(driver.theta) : {};
+    const { process, answer } = processFor(problem, job.optimizer as ModifiedEnkfSpec, job.stop, (p as { regularization?: number }).regularization ?? 0, kernel!, true);
+    let state = process.init(problem.initial());
+    let rounds = 0;
+    for (let ask = process.ask(state); ask; ask = process.ask(state), rounds++) ({ state } = process.tell(state, await answer(ask), (performance.now() - t0) / 1000));
+    const metrics: Record<string, number> = problem.evaluate ? await problem.evaluate(state.theta) : {};
     await kernel?.dispose();
-    const h = driver.progress.history;
+    const h = state.progress.history;
     const accepted = h.filter((x) => x.accepted);
     const steps = accepted.map((x) => x.step).sort((a, b) => a - b);
-    const r = { status: driver.progress.done!.status, objective: driver.objective, metrics };
-    const rounds = driver.asks;
+    const r = { status: state.progress.done!.status, objective: currentObjective(state), metrics };
     const row = {
       problem: c.name, gamma: label(gamma), status: r.status, iterations: h.length,
       firstStepFull: h[0]?.accepted === true && h[0].backtracks === 0,

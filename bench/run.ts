@@ -20,7 +20,7 @@ import { optimize } from "../shared/enkf/optimize.ts";
 import { runLocalWorkflow } from "../local/engine.ts";
 import { gpuKernel } from "../shared/kernels/gpu.ts";
 import { localStore } from "../shared/store/localStore.ts";
-import { prepareJob } from "../shared/workflow/steps.ts";
+import { prepareJob } from "../shared/workflow/shardJob.ts";
 import { decodePartial } from "../shared/distributed/shardPartial.ts";
 import { keys } from "../shared/workflow/jobStore.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";

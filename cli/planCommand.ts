@@ -5,7 +5,7 @@ import { UnsupportedJobError } from "../shared/setup/jobSetup.ts";
 import { planJob } from "../shared/plan/calibrate.ts";
 import { formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
 import { LimitError } from "../shared/spec/limits.ts";
-import { WorkflowError } from "../shared/workflow/steps.ts";
+import { WorkflowError } from "../shared/workflow/errors.ts";
 import { datasetBytes, formatBytes, jobMemory } from "../shared/plan/memory.ts";
 import { networkModel } from "../shared/problems/build.ts";
 import { CliError, type Io } from "./io.ts";
@@ -20,7 +20,7 @@ import { runLocalWorkflow } from "../local/engine.ts";
 import { fileInputs } from "../shared/setup/inverseInputs.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { getJson } from "../shared/store/blobStore.ts";
-import { prepareMemberJob } from "../shared/workflow/memberSteps.ts";
+import { prepareMemberJob } from "../shared/workflow/memberJob.ts";
 
 export interface PlanFlags {
   shards?: number;

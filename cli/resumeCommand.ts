@@ -7,10 +7,9 @@ import { join, resolve } from "node:path";
 import { getJson, StoreError, type BlobStore } from "../shared/store/blobStore.ts";
 import { openStore } from "../shared/store/openStore.ts";
 import { keys } from "../shared/workflow/jobStore.ts";
-import { preparedJob } from "../shared/workflow/steps.ts";
+import { preparedJob } from "../shared/workflow/workflowJob.ts";
 import { CliError, type Io } from "./io.ts";
 import { executeWorkflow } from "./workflowRun.ts";
-import { isMemberJob } from "../shared/workflow/memberSteps.ts";
 
 export interface ResumeFlags {
   /** enkf serve's data directory, for a job id */
@@ -32,7 +31,7 @@ export async function resumeCommand(target: string, flags: ResumeFlags, io: Io):
     throw new CliError(2, (e as Error).message);
   }
   try {
-    const member = (await store.has(keys.spec)) && (await isMemberJob(store));
+    const member = (await store.has(keys.spec)) && ((await getJson(store, keys.spec)) as { problem?: { type?: unknown } }).problem?.type === "inverse";
     if (!(await store.has(keys.spec)) || (!member && !(await store.has(keys.manifest)))) {
       throw new CliError(2, `${location} holds no job run through the state machine (no spec.json and dataset); only those can be resumed (give the job compute.shards or --store)`);
     }

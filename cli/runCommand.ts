@@ -12,14 +12,13 @@ import { loadDataset } from "../shared/data/load.ts";
 import type { Dataset } from "../shared/data/types.ts";
 import { optimize } from "../shared/enkf/optimize.ts";
 import type { RunResult } from "../shared/enkf/types.ts";
-import { encodeNpyFloat64 } from "../shared/formats/npy.ts";
-import { historyCsv, resultDocument, toJson } from "../shared/output/history.ts";
+import { toJson } from "../shared/output/history.ts";
+import { writeRunFiles } from "../shared/output/runFiles.ts";
 import { parseJobText } from "../shared/spec/parse.ts";
 import { problemRegularization, type JobSpec } from "../shared/spec/job.ts";
 import type { Problem } from "../shared/problems/types.ts";
 import { isNetworkProblem } from "../shared/problems/network.ts";
 import type { NetworkModel } from "../shared/models/model.ts";
-import { modelCard } from "../shared/predict/modelCard.ts";
 import { warmStartTheta, WarmStartError } from "../shared/predict/warmStart.ts";
 import { checkNetworkFits, ModelDataError, networkModel } from "../shared/problems/build.ts";
 import { trainedModel } from "./predictCommand.ts";
@@ -176,25 +175,19 @@ async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | 
 }
 
 async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string, kernel: EnsembleKernel | undefined, network?: { model: NetworkModel; dataset: Dataset }): Promise<void> {
-  const files: Record<string, string> = { theta: "theta.npy", ...(result.last ? { thetaLast: "theta-last.npy" } : {}), ...(network ? { model: "model.json" } : {}), history: "history.csv", spec: "spec.json" };
   const t0 = performance.now();
-  await writeAtomic(join(outDir, files.theta), encodeNpyFloat64(result.theta));
-  if (network) await writeAtomic(join(outDir, files.model), toJson(modelCard(network.model, network.dataset, result.best?.iteration ?? result.iterations, result.metrics)));
-  if (result.last) await writeAtomic(join(outDir, files.thetaLast), encodeNpyFloat64(result.last.theta));
-  await writeAtomic(join(outDir, files.history), historyCsv(result.history));
-  const io = (performance.now() - t0) / 1000;
   // where the time went: the kernel's phases, the evaluations on the full splits, the writes, and
   // the rest (the K×K solves, the line search's single forwards, bookkeeping); start-up (the ONNX
   // sessions, the RNG workers loading) came before the first iteration
-  const timings = kernel ? (() => {
-    const t = kernel.timings;
-    const phases = { rng: t.rng, pack: t.pack, forward: t.forward, gram: t.gram, update: t.update, evaluation: result.evaluationSeconds ?? 0 };
-    const measured = Object.values(phases).reduce((a, b) => a + b, 0);
-    return { ...(kernel.startupSeconds ? { startup: kernel.startupSeconds } : {}), ...phases, io, other: Math.max(0, result.seconds - measured) };
-  })() : undefined;
-  const environment = { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend, ...(timings ? { timings } : {}) };
-  // result.json last: its presence marks a complete run
-  await writeAtomic(join(outDir, "result.json"), toJson(resultDocument(result, { name: job.name, spec: job, environment, files })));
+  const environment = () => {
+    const io = (performance.now() - t0) / 1000;
+    const t = kernel?.timings;
+    const phases = t && { rng: t.rng, pack: t.pack, forward: t.forward, gram: t.gram, update: t.update, evaluation: result.evaluationSeconds ?? 0 };
+    const measured = phases ? Object.values(phases).reduce((a, b) => a + b, 0) : 0;
+    const timings = phases && { ...(kernel!.startupSeconds ? { startup: kernel!.startupSeconds } : {}), ...phases, io, other: Math.max(0, result.seconds - measured) };
+    return { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend, ...(timings ? { timings } : {}) };
+  };
+  await writeRunFiles(result, { name: job.name, spec: job, ...(network ? { network: { model: network.model, data: network.dataset } } : {}), environment }, (name, bytes) => writeAtomic(join(outDir, name), bytes));
 }
 
 /** plots/*.svg and plots/*.png from the run's result.json (a failure to plot never fails the run). */

@@ -81,14 +81,14 @@ function withFaults(evaluate: (event: unknown) => Promise<unknown>) {
   let injected = 0;
   const wrapped = async (event: unknown) => {
     if (plan) {
-      const e = event as { round: number; shard?: number; block?: number };
-      const key = `${e.round}/${e.shard ?? `b${e.block}`}`;
+      const e = event as { round: number; item: number };
+      const key = `${e.round}/${e.item}`;
       const attempt = attempts.get(key) ?? 0;
       attempts.set(key, attempt + 1);
-      const kind = evaluateFault(plan, e.round, e.shard ?? e.block ?? 0, attempt);
+      const kind = evaluateFault(plan, e.round, e.item, attempt);
       if (kind) {
         injected++;
-        const err = new Error(`injected ${kind} fault: round ${e.round}, ${e.shard !== undefined ? `shard ${e.shard}` : `member block ${e.block}`}, attempt ${attempt + 1}`);
+        const err = new Error(`injected ${kind} fault: round ${e.round}, item ${e.item}, attempt ${attempt + 1}`);
         err.name = kind === "transient" ? "Lambda.ServiceException" : "InjectedFault";
         throw err;
       }

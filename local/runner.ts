@@ -5,8 +5,9 @@
 
 import { availableParallelism } from "node:os";
 import { openStore } from "../shared/store/openStore.ts";
-import { preparedJob, recordFailure } from "../shared/workflow/steps.ts";
-import type { JobRef } from "../shared/workflow/handlers.ts";
+import { recordFailure } from "../shared/workflow/outcome.ts";
+import { preparedJob } from "../shared/workflow/workflowJob.ts";
+import type { JobRef } from "../shared/workflow/events.ts";
 import { CancelledError, runLocalWorkflow } from "./engine.ts";
 import type { Engine, Reservation } from "../shared/service/ports.ts";
 import { StoreFullError, type BlobStore } from "../shared/store/blobStore.ts";

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openStore } from "../shared/store/openStore.ts";
 import { keys } from "../shared/workflow/jobStore.ts";
-import { recordFailure } from "../shared/workflow/steps.ts";
+import { recordFailure } from "../shared/workflow/outcome.ts";
 import { createApi, type Api } from "../shared/api/app.ts";
 import { ApiError, apiErrorOf, errorResponse, type ApiRequest, type ApiResponse } from "../shared/api/http.ts";
 import { LocalRunner } from "./runner.ts";
@@ -21,7 +21,7 @@ import { totalmem } from "node:os";
 export const defaultMemoryMb = () => Math.floor(totalmem() / 4 / 2 ** 20);
 import type { Authenticate } from "../shared/api/router.ts";
 import type { Service } from "../shared/service/service.ts";
-import type { JobOutcome } from "../shared/workflow/steps.ts";
+import type { JobOutcome } from "../shared/workflow/outcome.ts";
 
 export interface LocalServerOptions {
   /** the service's directory (or s3:// prefix with `endpoint`) */

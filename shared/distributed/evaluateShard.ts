@@ -88,13 +88,13 @@ function shardProblem(e: ShardData, iteration: number): { problem: NetworkProble
 export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   const { k } = e;
   const { problem, rows } = shardProblem(e, e.iteration);
-  const empty = { shard: e.slice.index, k, rows, phi: 0, correct: 0, gram: new Float64Array(k * k), rhs: new Float64Array(k) };
+  const empty = { shard: e.slice.index, k, rows, phi: 0, correct: e.kind === "classification" ? 0 : NaN, gram: new Float64Array(k * k), rhs: new Float64Array(k) };
   if (!problem) return empty;
   const kernel = await e.kernel(problem, k);
   try {
     // the kernel may be a warm one whose timings sum over earlier rounds: this call's share
     const t0 = { ...kernel.timings };
-    const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw, problem));
+    const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw, problem), kernel.members);
     const t = kernel.timings;
     return { ...part, timings: Float64Array.from([t.rng - t0.rng, t.pack - t0.pack, t.forward - t0.forward, t.gram - t0.gram, t.update - t0.update]) };
   } finally {

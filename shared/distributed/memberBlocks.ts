@@ -9,22 +9,23 @@
 
 import { ensembleSystem } from "../losses/ensembleSystem.ts";
 import type { OutputLoss } from "../losses/types.ts";
-import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
+import { perturbation, regeneratedDirection, type EnsembleDraw } from "../math/perturbation.ts";
 import { trialPoint } from "../math/vector.ts";
 import { kernelPartial, reducePartials, reduceTrial, type ReducedStatistics } from "./shardPartial.ts";
 
-/** What a round asks for (the modified EnKF's Ask, as far as the points go). */
+/** What a round of the modified EnKF asks for (its Ask), as far as the points go. */
 export interface RoundAsk {
-  /** the statistics' point θ */
+  /** the statistics' point θ, and Ω */
   point: Float64Array;
+  draw: EnsembleDraw;
   statistics: boolean;
   /** the pending trial's ladder: Φ at base + η d for each η */
   trial?: { base: Float64Array; direction: Float64Array; etas: readonly number[] };
 }
 
-/** The round's answer (the modified EnKF's Answer). */
+/** The round's answer (the modified EnKF's Answer): the statistics with d = Ωs, the rungs' Φ. */
 export interface RoundAnswer {
-  stats?: ReducedStatistics;
+  stats?: ReducedStatistics & { direction(s: Float64Array, out: Float64Array): void };
   trialPhis?: number[];
 }
 
@@ -40,15 +41,15 @@ export interface RoundPoints {
   rungs: number;
 }
 
-/** Every point round `ask` evaluates, in the order above; `draw` is the ask's ensemble. */
-export function roundPoints(ask: RoundAsk, draw: EnsembleDraw, k: number, n: number): RoundPoints {
+/** Every point round `ask` evaluates, in the order above. */
+export function roundPoints(ask: RoundAsk, k: number, n: number): RoundPoints {
   const members = ask.statistics ? k + 1 : 0, rungs = ask.trial?.etas.length ?? 0;
   const count = members + rungs, points = new Float64Array(count * n);
   if (members) {
     points.set(ask.point);
     const w = new Float64Array(n);
     for (let j = 0; j < k; j++) {
-      perturbation(draw, j, w);
+      perturbation(ask.draw, j, w);
       const p = points.subarray((j + 1) * n, (j + 2) * n);
       for (let i = 0; i < n; i++) p[i] = ask.point[i] + w[i];
     }
@@ -71,9 +72,10 @@ export function blockRange(count: number, blocks: number, b: number): { start: n
 /**
  * The ask's answer from the outputs of all its points (count × size, in roundPoints' order), as
  * kernelAnswers forms it from a kernel: the statistics as one partial over `rows` rows (a loss in
- * sum form; 1 otherwise) and the rungs' Φ; `alpha` the ½α‖θ‖² weight.
+ * sum form; 1 otherwise), d = Ωs in float64 (the members were evaluated in float64) and the
+ * rungs' Φ; `alpha` the ½α‖θ‖² weight.
  */
-export function roundAnswer(loss: OutputLoss, ask: RoundAsk, draw: EnsembleDraw, k: number, size: number, rp: RoundPoints, outs: Float64Array, alpha = 0, rows = 1): RoundAnswer {
+export function roundAnswer(loss: OutputLoss, ask: RoundAsk, k: number, size: number, rp: RoundPoints, outs: Float64Array, alpha = 0, rows = 1): RoundAnswer {
   if (outs.length !== rp.count * size) throw new RangeError(`${outs.length} outputs for ${rp.count} points of ${size}`);
   const answer: RoundAnswer = {};
   if (ask.trial) {
@@ -89,7 +91,8 @@ export function roundAnswer(loss: OutputLoss, ask: RoundAsk, draw: EnsembleDraw,
     const gram = new Float64Array(k * k), rhs = new Float64Array(k);
     ensembleSystem(loss, f0, q, k, gram, rhs);
     const part = kernelPartial(0, k, rows, { phi: loss.value(f0), gram, rhs, evaluations: k + 1 });
-    answer.stats = reducePartials([part], 1, alpha > 0 ? { alpha, theta: ask.point, draw } : undefined);
+    const reduced = reducePartials([part], 1, alpha > 0 ? { alpha, theta: ask.point, draw: ask.draw } : undefined);
+    answer.stats = { ...reduced, direction: (s, out) => regeneratedDirection(ask.draw, s, out) };
   }
   return answer;
 }

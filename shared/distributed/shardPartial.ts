@@ -6,7 +6,7 @@
 
 import type { EnsembleDraw } from "../math/perturbation.ts";
 import { addRegeneratedRegularization } from "../kernels/regularization.ts";
-import type { EnsembleStatistics } from "../kernels/types.ts";
+import type { EnsembleStatistics, MemberForm } from "../kernels/types.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 
 export interface ShardPartial {
@@ -17,29 +17,36 @@ export interface ShardPartial {
   rows: number;
   /** Σ over those rows of the loss at θ */
   phi: number;
-  /** rows whose predicted class is their label (0 for regression) */
+  /** rows whose predicted class is their label (NaN where there are no classes: regression, inverse problems) */
   correct: number;
   /** Σ QᵀWQ over those rows, K×K row-major */
   gram: Float64Array;
   /** Σ Qᵀg over those rows */
   rhs: Float64Array;
+  /** how the worker's kernel held the members (absent: no rows of this batch, no kernel) */
+  members?: MemberForm;
   /** the worker's kernel phases in seconds (rng, pack, forward, gram, update), for the report */
   timings?: Float64Array;
 }
 
 /** A kernel's statistics over `rows` batch rows (a loss in sum form) as shard `shard`'s partial, copied. */
-export function kernelPartial(shard: number, k: number, rows: number, s: EnsembleStatistics): ShardPartial {
-  return { shard, k, rows, phi: s.phi, correct: Math.round((s.accuracy ?? 0) * rows), gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs) };
+export function kernelPartial(shard: number, k: number, rows: number, s: EnsembleStatistics, members?: MemberForm): ShardPartial {
+  const correct = s.accuracy === undefined ? NaN : Math.round(s.accuracy * rows);
+  return { shard, k, rows, phi: s.phi, correct, gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs), ...(members ? { members } : {}) };
 }
+
+/** The members' form as one number: NaN none, −1 float64, r ≥ 0 float32 with layer 0 factored at rank r. */
+const formCode = (m?: MemberForm) => (!m ? NaN : m.precision === "float64" ? -1 : m.factoredRank);
+const formOf = (c: number): MemberForm | undefined => (Number.isNaN(c) ? undefined : c < 0 ? { precision: "float64" } : { precision: "float32", factoredRank: c });
 
 /** The kernel phases a partial may carry, in its order. */
 export const PARTIAL_PHASES = ["rng", "pack", "forward", "gram", "update"] as const;
 
-const MAGIC = 0x31504b45; // "EKP1", little-endian
-const HEADER = 5;
+const MAGIC = 0x32504b45; // "EKP2", little-endian
+const HEADER = 6;
 
 /** Binary form: a 4-byte tag, 4 bytes of padding, then float64 [shard, k, rows, phi, correct,
- *  gram…, rhs…] and, when the worker measured them, its 5 kernel phase timings. */
+ *  members (formCode), gram…, rhs…] and, when the worker measured them, its 5 kernel phase timings. */
 export function encodePartial(p: ShardPartial): Uint8Array {
   const { k } = p;
   if (p.gram.length !== k * k || p.rhs.length !== k) throw new RangeError(`partial of shard ${p.shard}: gram ${p.gram.length} and rhs ${p.rhs.length} do not fit K = ${k}`);
@@ -47,7 +54,7 @@ export function encodePartial(p: ShardPartial): Uint8Array {
   const out = new Uint8Array(8 + 8 * (HEADER + k * k + k + extra));
   new DataView(out.buffer).setUint32(0, MAGIC, true);
   const v = new Float64Array(out.buffer, 8);
-  v.set([p.shard, k, p.rows, p.phi, p.correct]);
+  v.set([p.shard, k, p.rows, p.phi, p.correct, formCode(p.members)]);
   v.set(p.gram, HEADER);
   v.set(p.rhs, HEADER + k * k);
   if (p.timings) v.set(p.timings.subarray(0, extra), HEADER + k * k + k);
@@ -62,7 +69,8 @@ export function decodePartial(bytes: Uint8Array, what = "partial"): ShardPartial
   const k = v[1];
   const base = HEADER + k * k + k;
   if (!Number.isInteger(k) || k < 1 || (v.length !== base && v.length !== base + PARTIAL_PHASES.length)) throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
-  const p: ShardPartial = { shard: v[0], k, rows: v[2], phi: v[3], correct: v[4], gram: v.slice(HEADER, HEADER + k * k), rhs: v.slice(HEADER + k * k, base) };
+  const members = formOf(v[5]);
+  const p: ShardPartial = { shard: v[0], k, rows: v[2], phi: v[3], correct: v[4], gram: v.slice(HEADER, HEADER + k * k), rhs: v.slice(HEADER + k * k, base), ...(members ? { members } : {}) };
   if (v.length > base) p.timings = v.slice(base);
   return p;
 }
@@ -72,8 +80,8 @@ export interface ReducedStatistics {
   rows: number;
   /** Φ(θ) = mean loss (+ ½α‖θ‖²) */
   phi: number;
-  /** fraction of batch rows classified right */
-  accuracy: number;
+  /** fraction of batch rows classified right (classification only) */
+  accuracy?: number;
   /** mean QᵀWQ (+ αΩᵀΩ) */
   gram: Float64Array;
   /** mean Qᵀg (+ αΩᵀθ) */
@@ -118,7 +126,7 @@ export function reducePartials(parts: readonly ShardPartial[], shards: number, r
     addRegeneratedRegularization(reg.draw, k, reg.theta.length, reg.theta, reg.alpha, gram, rhs);
     phi += regularizationTerm(reg.theta, reg.alpha);
   }
-  return { rows, phi, accuracy: correct / rows, gram, rhs };
+  return { rows, phi, ...(Number.isNaN(correct) ? {} : { accuracy: correct / rows }), gram, rhs };
 }
 
 /** Φ at a trial point from the shards' shares (sums over their rows of the trial's batch): the mean, plus ½α‖θ‖². */

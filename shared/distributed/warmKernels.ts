@@ -14,7 +14,7 @@ export async function warmKernel(cache: WorkerCache, jobKey: string, problem: Ne
   const lease = await cache.lease(jobKey, `kernel|${k}`, () => build(problem, k), (kernel) => kernel.dispose());
   const kernel = lease.value;
   return {
-    name: kernel.name, k: kernel.k, timings: kernel.timings,
+    name: kernel.name, k: kernel.k, members: kernel.members, timings: kernel.timings,
     ...(kernel.startupSeconds !== undefined ? { startupSeconds: kernel.startupSeconds } : {}),
     statistics: (theta, draw, on) => kernel.statistics(theta, draw, on),
     direction: (s, out) => kernel.direction(s, out),

@@ -1,67 +1,61 @@
-// The modified EnKF (Haber, Lucka, Ruthotto 2018, "Never look back"), the project's one
-// implementation, as a pure ask/tell state: the state says what to evaluate next, a driver
-// evaluates it and tells the answers back. Iteration k, the paper's modified EnKF update written out:
+// The modified EnKF (Haber, Lucka & Ruthotto 2018, "Never look back", arXiv 1805.08034) as a pure
+// ask/tell process (process.ts). Iteration k, the paper's modified update written out:
 //   1. a fresh Ω_k = σ_k Z_k (n×K) from the counter-based RNG; old ensembles are never reused;
-//   2. Q_j = F(θ_k + ω_j) − F(θ_k)  (forward passes only);
-//   3. (QᵀWQ + γI) s = −Qᵀg  — the Gauss–Newton step restricted to span(Ω_k), with W = ∇²_F L
-//      and g = ∇_F L in output space (the ½α‖θ‖² term adds αΩᵀΩ and αΩᵀθ);
+//   2. Q_j = F(θ_k + ω_j) − F(θ_k), forward passes only (Q: M×K);
+//   3. (QᵀWQ + γI) s = −Qᵀg, the Gauss–Newton step restricted to span(Ω_k), with W = ∇²_F L and
+//      g = ∇_F L in output space (the ½α‖θ‖² term adds αΩᵀΩ and αΩᵀθ; the evaluator's reduction);
 //   4. θ_{k+1} = θ_k + η Ω_k s, η from Armijo backtracking on Φ with slope bᵀs (lineSearch.ts);
-//   then σ and γ follow their schedules (schedules.ts); a rejected step keeps θ_k. Failed members,
-//   redraws and a non-finite Φ follow the failure policy (failurePolicy.ts).
+//   then σ follows its schedule (schedules.ts); a rejected step keeps θ_k. Failed members, redraws
+//   and a non-finite Φ follow the failure policy (failurePolicy.ts).
 //
-// An ask names what to evaluate: the ensemble statistics of iteration i (Ω_i, batch i) at a point,
-// and/or Φ on the pending trial's batch at the rungs θ + η_j d of its backtracking ladder (the
-// trial's ladder: base θ, direction d and the step lengths η_j). Two drivers answer:
-//   - in process (optimize.ts), one kernel answers, one question at a time (speculate: false):
-//     a ladder of one rung per ask, so no Φ is evaluated that the search does not need;
-//   - the workflow's reducer (shared/workflow) answers with the reduced shard partials, one round
-//     per ask (speculate: true): a round carries the whole remaining ladder (single-member
-//     forwards, cheap next to the K+1 of the statistics), and the next iteration's statistics at
-//     one rung, the one the previous accepted step took (the speculated rung). When the search
-//     accepts that rung, the next iteration starts from the same round; otherwise the next round
-//     evaluates the statistics at the accepted point. So an iteration costs one round, or two.
-// Both take exactly the same steps: the same θ, Ω, batches and accept/reject decisions, because
-// the rungs are judged in order by the same test (judgeTrial) and every trial point comes from
-// trialPoint() (math/vector.ts). `evaluations` counts the forwards the search needed, not the rungs a round
-// evaluated beyond the accepted one. States are used linearly: tell() returns the next state,
-// which may share the history array of the one it was given; never tell the same state twice.
+// The asks, one question each: the statistics (Φ, QᵀWQ, Qᵀg) at θ_k for iteration k's Ω and batch,
+// then Φ at one rung θ_k + η d of the line search at a time. An ask carries its draw (Ω's seed, σ
+// and shape) and, with a trial, the rest of its ladder and the σ the next iteration draws with if
+// the search accepts at each rung: what a wrapper needs to ask ahead (speculation.ts) without this
+// file knowing. The answer to a statistics ask brings d = Ωs with it (`direction`): the evaluator
+// holds Ω in whatever precision its forward used.
 
 import type { EnsembleDraw, FactoredBlock } from "../math/perturbation.ts";
 import { trialPoint } from "../math/vector.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
 import { failurePolicy } from "./failurePolicy.ts";
-import { firstTrial, judgeTrial, lineSearchParams, remainingLadder, type Trial } from "./lineSearch.ts";
+import { firstTrial, judgeTrial, lineSearchParams, remainingLadder } from "./lineSearch.ts";
+import { currentObjective, startProgress, withRow, type Process, type ProcessState, type Told } from "./process.ts";
 import { sigmaSchedule } from "./schedules.ts";
-import { recordIteration, type RunProgress } from "./stopping.ts";
 import type { StepRecord } from "./types.ts";
-import type { SelectionState } from "./selection.ts";
 
-/** The pending trial's rungs to evaluate: Φ(base + η d) for each η of `etas`, on `iteration`'s batch. */
+/** The statistics an iteration needs: its Ω (iteration, the schedule's σ, the redraw attempt). */
+export interface EnsembleRequest {
+  iteration: number;
+  sigma: number;
+  /** a redraw after too many failed members: retry `attempt` (σ halved each time, fresh Ω) */
+  attempt: number;
+}
+
+/** Φ at rungs base + η d of the pending trial's line search, on `iteration`'s batch. */
 export interface TrialLadder {
-  /** the trial's iteration (its batch) */
   iteration: number;
   /** θ, the last accepted point */
   base: Float64Array;
   /** d = Ω s */
   direction: Float64Array;
-  /** step lengths, in the order the search tries them */
+  /** the step lengths to evaluate, in the order the search tries them */
   etas: number[];
-  /** with statistics: the rung whose point `point` is */
+  /** the rungs the search has left (the first is etas[0]), and the σ of the next iteration's draw
+   *  if it accepts at each */
+  ladder: { etas: number[]; sigmas: number[] };
+  /** with statistics (a wrapper's ask): the rung whose point `point` is */
   statisticsRung?: number;
 }
 
 /** What to evaluate next. */
-export interface Ask {
+export interface Ask extends EnsembleRequest {
   /** where the statistics are evaluated (with only a trial: its first rung) */
   point: Float64Array;
-  /** the ensemble's iteration (its Ω and batch) and the schedule's σ */
-  iteration: number;
-  sigma: number;
-  /** a redraw after too many failed members: retry `attempt` (σ halved each time, fresh Ω) */
-  attempt?: number;
-  /** the ensemble statistics at `point` for `iteration` (false: only the trial's Φ) */
+  /** Ω of the statistics */
+  draw: EnsembleDraw;
+  /** the statistics at `point` for `iteration` (false: only the trial's Φ) */
   statistics: boolean;
-  /** when set, Φ at these rungs of the pending trial's line search */
   trial?: TrialLadder;
 }
 
@@ -73,16 +67,19 @@ export interface Statistics {
   gram: Float64Array;
   /** Qᵀg (+ αΩᵀθ) */
   rhs: Float64Array;
-  /** fraction of the batch classified right (classification) */
+  /** fraction of the batch classified right (classification only) */
   accuracy?: number;
+  /** out ← Ω s for the ask's Ω, as the forward evaluated its members */
+  direction(s: Float64Array, out: Float64Array): void;
 }
 
 export interface Answer {
   stats?: Statistics;
-  /** Φ at each rung of the ask's ladder, in its order, on the trial's batch, with the ½α‖θ‖² term */
+  /** Φ at each rung of the ask's trial, in its order, with the ½α‖θ‖² term */
   trialPhis?: number[];
 }
 
+/** A solved step waiting for its line search. */
 export interface PendingTrial {
   iteration: number;
   /** the schedule's σ, and the σ and retry of the ensemble used */
@@ -98,167 +95,142 @@ export interface PendingTrial {
   backtracks: number;
   /** d = Ω s */
   direction: Float64Array;
-  batchAccuracy: number;
+  batchAccuracy?: number;
 }
 
-export interface EnkfState extends RunProgress {
-  /** the last accepted point */
-  theta: Float64Array;
+export interface EnkfState extends ProcessState {
   pending: PendingTrial | null;
-  /** forward evaluations of the full batch used so far */
-  evaluations: number;
-  /** seconds spent per phase over all workers and the reducer (the workflow's report; never used to decide) */
-  timings?: Record<string, number>;
-  /** the workflow's model selection on the validation split (selection.ts; in process, optimize.ts keeps it) */
-  selection?: SelectionState;
+  /** the statistics the run needs when no trial is pending */
+  next: EnsembleRequest;
 }
 
-/** Φ at the current estimate: the last iteration's, or the start's before any. */
-export function currentObjective(state: Pick<EnkfState, "history" | "startObjective">): number {
-  return state.history.length ? state.history[state.history.length - 1].objective : state.startObjective;
+export interface ModifiedEnkf extends Process<EnkfState, Ask, Answer> {
+  /** Ω of a request (the failure policy's: σ halved per retry, a fresh stream per retry) */
+  draw(request: EnsembleRequest): EnsembleDraw;
 }
 
-export interface ModifiedEnkfOptions {
-  /** a classification network: history rows carry the batch accuracy */
-  classification: boolean;
-  /** ask for the next iteration's statistics together with each trial (the workflow's rounds) */
-  speculate: boolean;
-  /** out ← Ω s for the ensemble `draw` (a kernel's stored Ω, or Ω regenerated from the seed) */
-  direction(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void;
-  /** the model's dense weight matrices, which low-rank perturbations factor (none: full draws only) */
-  matrices?: readonly FactoredBlock[];
-}
+/** What one iteration's row says besides its outcome. */
+type Facts = Pick<StepRecord, "sigma" | "gamma" | "solver" | "batchAccuracy" | "failedMembers" | "retries">;
+type Outcome = Pick<StepRecord, "objective" | "step" | "accepted" | "backtracks" | "evaluations">;
 
-export interface ModifiedEnkf {
-  start(theta0: Float64Array): { state: EnkfState; ask: Ask };
-  /** folds the answers to `ask` into the state; ask is null once the run has ended (state.done) */
-  tell(state: EnkfState, ask: Ask, answer: Answer, elapsedSeconds: number): { state: EnkfState; ask: Ask | null };
-  /** the perturbation draw an ask's statistics use */
-  draw(ask: Pick<Ask, "iteration" | "sigma" | "attempt">): EnsembleDraw;
-}
+/** The one builder of the modified EnKF's rows, in the history's column order. */
+const record = (f: Facts, o: Outcome): StepRecord => ({
+  objective: o.objective, sigma: f.sigma, gamma: f.gamma, step: o.step, accepted: o.accepted, backtracks: o.backtracks,
+  evaluations: o.evaluations, solver: f.solver,
+  ...(f.batchAccuracy !== undefined ? { batchAccuracy: f.batchAccuracy } : {}),
+  failedMembers: f.failedMembers, retries: f.retries,
+});
 
-export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, opts: ModifiedEnkfOptions): ModifiedEnkf {
+/**
+ * The modified EnKF for a job's optimizer and stopping rule; `matrices`, the model's dense weight
+ * matrices, which low-rank perturbations factor (none: full draws only).
+ *
+ * @example
+ * ```ts
+ * const enkf = modifiedEnkf(spec, stop);
+ * let state = enkf.init(theta0);
+ * const ask = enkf.ask(state)!; // { statistics: true, point: θ₀, draw: Ω₀ … }
+ * ({ state } = enkf.tell(state, { stats: await evaluate(ask) }, 0.1)); // a trial is pending
+ * enkf.ask(state)!.trial!.etas; // [η₀]: Φ(θ₀ + η₀ d) is the next question
+ * ```
+ */
+export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: readonly FactoredBlock[] = []): ModifiedEnkf {
   const k = spec.ensembleSize;
   const schedule = sigmaSchedule(spec.sigma);
   const ls = lineSearchParams(spec.lineSearch);
-  const policy = failurePolicy(spec, opts.matrices);
-  const draw = (a: Pick<Ask, "iteration" | "sigma" | "attempt">) => policy.draw(a.sigma, a.iteration, a.attempt ?? 0);
+  const policy = failurePolicy(spec, matrices);
+  const draw = (r: EnsembleRequest) => policy.draw(r.sigma, r.iteration, r.attempt);
+  /** σ of the next iteration after the pending trial's outcome */
+  const nextSigma = (t: PendingTrial, accepted: boolean, backtracks: number) => schedule.next(t.sigma, t.iteration + 1, { accepted, backtracks });
 
-  type Next = { state: EnkfState; ask: Ask | null };
-  const statisticsAsk = (point: Float64Array, iteration: number, sigma: number): Ask => ({ point, iteration, sigma, statistics: true });
+  /** The row of iteration `iteration` (0-based) joins the history. */
+  const finish = (state: EnkfState, iteration: number, rec: StepRecord, elapsed: number, next: Partial<EnkfState>): Told<EnkfState> => {
+    const row = { iteration: iteration + 1, ...rec, seconds: elapsed };
+    return { state: withRow({ ...state, ...next }, stop, row), records: [row] };
+  };
 
-  /** Records iteration `iteration`; when the run goes on, `next` says what comes after. */
-  function finish(state: EnkfState, rec: StepRecord, iteration: number, elapsed: number, next: () => Next): Next {
-    recordIteration(state, stop, { iteration: iteration + 1, ...rec, seconds: elapsed });
-    return state.done ? { state, ask: null } : next();
-  }
-
-  /** Where the previous accepted step was taken on its ladder (0 before any). */
-  function lastAcceptedRung(state: EnkfState): number {
-    for (let i = state.history.length - 1; i >= 0; i--) if (state.history[i].accepted) return state.history[i].backtracks;
-    return 0;
-  }
-
-  /** σ of the next iteration when the pending trial is accepted after `backtracks` backtracks. */
-  const acceptedSigma = (t: PendingTrial, backtracks: number) => schedule.next(t.sigma, t.iteration + 1, { accepted: true, backtracks });
-
-  /** The pending step's ladder: its next rung in process; with speculation every rung left, and
-   *  the next iteration's statistics at the speculated rung. */
-  function trialAsk(state: EnkfState): Ask {
-    const t = state.pending!;
-    const etas = opts.speculate ? remainingLadder(ls, t) : [t.eta];
-    const rung = opts.speculate ? Math.min(etas.length - 1, Math.max(0, lastAcceptedRung(state) - t.backtracks)) : 0;
-    const trial: TrialLadder = { iteration: t.iteration, base: state.theta, direction: t.direction, etas, ...(opts.speculate ? { statisticsRung: rung } : {}) };
-    const point = trialPoint(state.theta, t.direction, etas[rung]);
-    return { point, iteration: t.iteration + 1, sigma: acceptedSigma(t, t.backtracks + rung), statistics: opts.speculate, trial };
-  }
-
-  /** The statistics of `ask.iteration` at θ (the accepted point) are in: solve and propose a
-   *  trial, redraw the ensemble, or reject the iteration (failurePolicy.ts). */
-  function begin(state: EnkfState, ask: Ask, stats: Statistics, elapsed: number): Next {
-    const { iteration, sigma } = ask;
-    const attempt = ask.attempt ?? 0;
-    const ensemble = draw(ask);
-    state.evaluations += k + 1;
-    const evaluations = (k + 1) * (attempt + 1);
+  /** The statistics of request `req` at θ are in: solve and propose a trial, redraw, or reject. */
+  function begin(state: EnkfState, req: EnsembleRequest, stats: Statistics, elapsed: number): Told<EnkfState> {
+    const { iteration, sigma, attempt } = req;
+    const ensemble = draw(req);
+    const evaluated = { ...state, evaluations: state.evaluations + k + 1 };
     const verdict = policy.judge(stats, attempt);
-    if (verdict.kind === "retry") return { state, ask: { point: state.theta, iteration, sigma, attempt: attempt + 1, statistics: true } };
-    const accuracy = opts.classification ? { batchAccuracy: stats.accuracy ?? 0 } : {};
-    const rejected = (rec: StepRecord) => finish(state, rec, iteration, elapsed, () => ({
-      state, ask: statisticsAsk(state.theta, iteration + 1, schedule.next(sigma, iteration + 1, { accepted: false, backtracks: 0 })),
-    }));
-    if (verdict.kind !== "ok") {
-      // the mean's Φ is not finite, or the ensemble kept failing: rejected without a trial
-      const last = state.history.length ? state.history[state.history.length - 1].objective : state.startObjective;
-      return rejected({ objective: Number.isFinite(stats.phi) ? stats.phi : last, sigma: ensemble.sigma, gamma: 0, step: 0, accepted: false, backtracks: 0, evaluations, solver: "", ...accuracy, failedMembers: verdict.kind === "give-up" ? verdict.failed : 0, retries: attempt });
-    }
-    const failedMembers = k - verdict.valid;
+    if (verdict.kind === "retry") return { state: { ...evaluated, next: { iteration, sigma, attempt: attempt + 1 } }, records: [] };
+    const facts: Facts = {
+      sigma: ensemble.sigma, gamma: 0, solver: "", ...(stats.accuracy !== undefined ? { batchAccuracy: stats.accuracy } : {}),
+      failedMembers: verdict.kind === "give-up" ? verdict.failed : verdict.kind === "ok" ? k - verdict.valid : 0, retries: attempt,
+    };
+    const evaluations = (k + 1) * (attempt + 1);
+    const rejected = (f: Facts, objective: number) => finish(evaluated, iteration, record(f, { objective, step: 0, accepted: false, backtracks: 0, evaluations }), elapsed, {
+      next: { iteration: iteration + 1, sigma: schedule.next(sigma, iteration + 1, { accepted: false, backtracks: 0 }), attempt: 0 },
+    });
+    // the mean's Φ is not finite, or the ensemble kept failing: rejected without a trial
+    if (verdict.kind !== "ok") return rejected(facts, Number.isFinite(stats.phi) ? stats.phi : currentObjective(state));
     const { s, gamma, slope, solver } = policy.solve(stats, verdict);
     const trial = firstTrial(ls, stats.phi, slope, spec.stepSize);
-    if (!trial) {
-      // not a descent direction: rejected without a trial
-      return rejected({ objective: stats.phi, sigma: ensemble.sigma, gamma, step: 0, accepted: false, backtracks: 0, evaluations, solver, ...accuracy, failedMembers, retries: attempt });
-    }
+    // not a descent direction: rejected without a trial
+    if (!trial) return rejected({ ...facts, gamma, solver }, stats.phi);
     const direction = new Float64Array(state.theta.length);
-    opts.direction(ensemble, s, direction);
-    state.pending = { iteration, sigma, drawSigma: ensemble.sigma, attempt, failedMembers, gamma, solver, ...trial, direction, batchAccuracy: stats.accuracy ?? 0 };
-    return { state, ask: trialAsk(state) };
+    stats.direction(s, direction);
+    const pending: PendingTrial = {
+      iteration, sigma, drawSigma: ensemble.sigma, attempt, failedMembers: facts.failedMembers!, gamma, solver, ...trial, direction,
+      ...(stats.accuracy !== undefined ? { batchAccuracy: stats.accuracy } : {}),
+    };
+    return { state: { ...evaluated, pending }, records: [] };
+  }
+
+  /** Φ at the pending trial's rung is in: accept, backtrack or reject. */
+  function judge(state: EnkfState, t: PendingTrial, phi: number, elapsed: number): Told<EnkfState> {
+    const evaluated = { ...state, evaluations: state.evaluations + 1 };
+    const verdict = judgeTrial(ls, t, phi);
+    if (verdict.kind === "backtrack") return { state: { ...evaluated, pending: { ...t, eta: verdict.next.eta, backtracks: verdict.next.backtracks } }, records: [] };
+    const accepted = verdict.kind === "accept";
+    const facts: Facts = { sigma: t.drawSigma, gamma: t.gamma, solver: t.solver, batchAccuracy: t.batchAccuracy, failedMembers: t.failedMembers, retries: t.attempt };
+    const rec = record(facts, {
+      objective: accepted ? phi : t.phi0, step: accepted ? t.eta : 0, accepted, backtracks: t.backtracks,
+      evaluations: (k + 1) * (t.attempt + 1) + t.backtracks + 1,
+    });
+    return finish(evaluated, t.iteration, rec, elapsed, {
+      ...(accepted ? { theta: trialPoint(state.theta, t.direction, t.eta) } : {}),
+      pending: null,
+      next: { iteration: t.iteration + 1, sigma: nextSigma(t, accepted, t.backtracks), attempt: 0 },
+    });
   }
 
   return {
+    method: "modified-enkf",
     draw,
-    start(theta0) {
-      const state: EnkfState = { theta: Float64Array.from(theta0), pending: null, history: [], rejections: 0, startObjective: NaN, evaluations: 0, done: null };
-      return { state, ask: statisticsAsk(state.theta, 0, schedule.initial) };
-    },
-    tell(prev, ask, answer, elapsed) {
-      const state: EnkfState = { ...prev };
+    init: (theta0) => ({ theta: Float64Array.from(theta0), progress: startProgress(), evaluations: 0, pending: null, next: { iteration: 0, sigma: schedule.initial, attempt: 0 } }),
+    ask(state) {
+      if (state.progress.done) return null;
       const t = state.pending;
-      if (!t) {
-        if (!answer.stats) throw new Error(`the answer for iteration ${ask.iteration} lacks the ensemble statistics it asked for`);
-        if (ask.iteration === 0 && state.history.length === 0) {
-          state.startObjective = answer.stats.phi;
-          if (!Number.isFinite(answer.stats.phi)) {
-            state.done = { status: "failed", message: `the objective at the start point is not finite (${answer.stats.phi})` };
-            return { state, ask: null };
-          }
-        }
-        return begin(state, ask, answer.stats, elapsed);
+      if (!t) return { ...state.next, point: state.theta, draw: draw(state.next), statistics: true };
+      const etas = remainingLadder(ls, t);
+      const sigmas = etas.map((_, r) => nextSigma(t, true, t.backtracks + r));
+      const request = { iteration: t.iteration + 1, sigma: sigmas[0], attempt: 0 };
+      return {
+        ...request, point: trialPoint(state.theta, t.direction, t.eta), draw: draw(request), statistics: false,
+        trial: { iteration: t.iteration, base: state.theta, direction: t.direction, etas: [t.eta], ladder: { etas, sigmas } },
+      };
+    },
+    tell(state, answer, elapsed) {
+      const t = state.pending;
+      if (t) {
+        const phi = answer.trialPhis?.[0];
+        if (phi === undefined) throw new Error(`the answer for iteration ${t.iteration} lacks Φ at its trial point`);
+        return judge(state, t, phi, elapsed);
       }
-      const ladder = ask.trial;
-      const phis = answer.trialPhis;
-      if (!ladder || !phis || phis.length !== ladder.etas.length) throw new Error(`the answer for iteration ${ask.iteration} lacks the line-search values of its trial (${ladder?.etas.length ?? 0} rungs)`);
-      const accuracy = opts.classification ? { batchAccuracy: t.batchAccuracy } : {};
-      const members = { failedMembers: t.failedMembers, retries: t.attempt };
-      let trial: Trial = t;
-      for (let j = 0; j < phis.length; j++) {
-        state.evaluations += 1;
-        const verdict = judgeTrial(ls, trial, phis[j]);
-        const evaluations = (k + 1) * (t.attempt + 1) + trial.backtracks + 1;
-        if (verdict.kind === "accept") {
-          state.theta = trialPoint(ladder.base, ladder.direction, trial.eta);
-          state.pending = null;
-          const rec: StepRecord = { objective: phis[j], sigma: t.drawSigma, gamma: t.gamma, step: trial.eta, accepted: true, backtracks: trial.backtracks, evaluations, solver: t.solver, ...accuracy, ...members };
-          const backtracks = trial.backtracks;
-          return finish(state, rec, t.iteration, elapsed, () => {
-            // speculation hit: the answer's statistics are those of the next iteration at the new θ
-            if (ask.statistics && j === ladder.statisticsRung) {
-              if (!answer.stats) throw new Error(`the answer for iteration ${ask.iteration} lacks the ensemble statistics it asked for`);
-              return begin(state, ask, answer.stats, elapsed);
-            }
-            return { state, ask: statisticsAsk(state.theta, t.iteration + 1, acceptedSigma(t, backtracks)) };
-          });
+      const req = state.next;
+      if (!answer.stats) throw new Error(`the answer for iteration ${req.iteration} lacks the ensemble statistics it asked for`);
+      let started = state;
+      if (req.iteration === 0 && state.progress.history.length === 0) {
+        started = { ...state, progress: { ...state.progress, startObjective: answer.stats.phi } };
+        if (!Number.isFinite(answer.stats.phi)) {
+          const done = { status: "failed" as const, message: `the objective at the start point is not finite (${answer.stats.phi})` };
+          return { state: { ...started, progress: { ...started.progress, done } }, records: [] };
         }
-        if (verdict.kind === "backtrack") { trial = verdict.next; continue; }
-        state.pending = null;
-        const rec: StepRecord = { objective: t.phi0, sigma: t.drawSigma, gamma: t.gamma, step: 0, accepted: false, backtracks: trial.backtracks, evaluations, solver: t.solver, ...accuracy, ...members };
-        return finish(state, rec, t.iteration, elapsed, () => ({
-          state, ask: statisticsAsk(state.theta, t.iteration + 1, schedule.next(t.sigma, t.iteration + 1, { accepted: false, backtracks: trial.backtracks })),
-        }));
       }
-      // the rungs asked for are spent and the search goes on: the next rung
-      state.pending = { ...t, eta: trial.eta, backtracks: trial.backtracks };
-      return { state, ask: trialAsk(state) };
+      return begin(started, req, answer.stats, elapsed);
     },
   };
 }

@@ -2,7 +2,7 @@
 // (converged), relative decrease over a window below tolerance (converged), too many
 // consecutive rejected steps (stagnated), iteration budget (max_iterations), wall clock (time_limit).
 // recordIteration is the one place an iteration's row joins the history and the rule is applied:
-// every optimizer and every driver (in-process, the workflow's reducer) goes through it.
+// every process (process.ts) goes through it, whoever runs it.
 
 import type { StopSpec } from "../spec/job.ts";
 import type { HistoryRow, RunStatus } from "./types.ts";
@@ -39,18 +39,18 @@ export function checkStop(stop: StopSpec, history: readonly HistoryRow[], consec
 
 /** A run's history and where the stopping rule stands. */
 export interface RunProgress {
-  history: HistoryRow[];
+  readonly history: readonly HistoryRow[];
   /** consecutive rejected iterations */
-  rejections: number;
+  readonly rejections: number;
   /** Φ at the start point (the tolerance window's first baseline) */
-  startObjective: number;
+  readonly startObjective: number;
   /** why the run ended, once it has */
-  done: StopDecision | null;
+  readonly done: StopDecision | null;
 }
 
-/** Appends an iteration's row and applies the stopping rule (sets progress.done when it ends the run). */
-export function recordIteration(progress: RunProgress, stop: StopSpec, row: HistoryRow): void {
-  progress.rejections = row.accepted ? 0 : progress.rejections + 1;
-  progress.history.push(row);
-  progress.done = checkStop(stop, progress.history, progress.rejections, row.seconds, progress.startObjective);
+/** The progress with an iteration's row appended and the stopping rule applied (done says when it ends the run). */
+export function recordIteration(progress: RunProgress, stop: StopSpec, row: HistoryRow): RunProgress {
+  const rejections = row.accepted ? 0 : progress.rejections + 1;
+  const history = [...progress.history, row];
+  return { history, rejections, startObjective: progress.startObjective, done: checkStop(stop, history, rejections, row.seconds, progress.startObjective) };
 }

@@ -22,6 +22,7 @@ export function batchedKernel(problem: Problem, k: number): EnsembleKernel {
   let last: EnsembleDraw | null = null;
   return {
     name: "batched",
+    members: { precision: "float64" },
     k,
     timings,
     // a batched forward's data never changes: `on` is the problem itself

@@ -168,6 +168,7 @@ export async function gpuKernel(problem: NetworkProblem, k: number, opts: GpuKer
 
   return {
     name: "gpu",
+    members: { precision: "float32", factoredRank: 0 },
     backend,
     k,
     timings,

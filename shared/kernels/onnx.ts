@@ -147,6 +147,7 @@ export async function onnxKernel(problem: NetworkProblem, k: number, opts: OnnxK
 
   return {
     name: engine === "wasm" ? "wasm" : "onnx",
+    members: { precision: "float32", factoredRank: rank },
     k,
     timings,
     startupSeconds,

@@ -142,7 +142,7 @@ export function packedDirection(spec: MlpSpec, packed: PackedLayer[], members: n
  * are zero): the low-rank layer's Σ_j s_j σ·A_j B_jᵀ/√r as one D × (J·r) by (J·r) × H product of
  * the float32 factors the forward evaluated, in float64, never a dense member.
  */
-function factoredDirection(a: Float32Array, sf: Float32Array, d: number, h: number, members: number, rank: number, s: Float64Array, out: Float64Array, at: number): void {
+export function factoredDirection(a: Float32Array, sf: Float32Array, d: number, h: number, members: number, rank: number, s: Float64Array, out: Float64Array, at: number): void {
   const width = members * rank;
   const t = new Float64Array(width * h);
   for (let j = 1; j < members; j++) {

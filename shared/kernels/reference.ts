@@ -69,6 +69,7 @@ export function referenceKernel(problem: Problem, k: number): EnsembleKernel {
   let last: EnsembleDraw | null = null;
   return {
     name: "reference",
+    members: { precision: "float64" },
     k,
     // the reference kernel interleaves the phases; it reports its whole time as forward
     timings,

@@ -37,6 +37,13 @@ export function emptyTimings(): KernelTimings {
 }
 
 /**
+ * How a kernel's forward holds the members θ + ω_j, which d = Ωs must follow to take the steps
+ * its statistics describe (shared/distributed/direction.ts): in float64, or rounded to float32
+ * with (factoredRank > 0) layer 0 kept as float32 low-rank factors.
+ */
+export type MemberForm = { precision: "float64" } | { precision: "float32"; factoredRank: number };
+
+/**
  * A kernel is built for a problem's shape (its model, K) and evaluates whatever batch of that
  * shape each call names: `on`, the problem on one iteration's batch (Problem.at), or a data
  * shard's rows. It holds no iteration of its own, so one kernel serves every batch of a job.
@@ -49,6 +56,8 @@ export interface EnsembleKernel<P extends Problem = Problem> {
   readonly startupSeconds?: number;
   /** K, perturbation members besides θ */
   readonly k: number;
+  /** the members' precision, which direction() follows */
+  readonly members: MemberForm;
   /** Φ, QᵀWQ and Qᵀg of the loss at θ on `on`'s data (no ½α‖θ‖² term: the reduction adds it) */
   statistics(theta: Float64Array, draw: EnsembleDraw, on: P): Promise<EnsembleStatistics>;
   /** out ← Ω s for the ensemble of the last statistics() call */

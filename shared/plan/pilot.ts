@@ -4,7 +4,7 @@
 // shared/enkf/modifiedEnkf.ts). The steps are the workflow's own, so each ask is one of its rounds.
 
 import type { Dataset } from "../data/types.ts";
-import { enkfDriver } from "../enkf/optimize.ts";
+import { processFor } from "../enkf/processes.ts";
 import { jobKernel, jobProblem, type NetworkJob } from "../setup/jobSetup.ts";
 
 export interface Pilot {
@@ -30,11 +30,18 @@ export async function pilotRounds(job: NetworkJob, dataset: Dataset, limits: Pil
   const kernel = (await jobKernel(job, problem, () => {}))!;
   try {
     const stop = { ...job.stop, maxIterations: Math.min(job.stop.maxIterations, limits.maxIterations), timeLimit: undefined };
-    const driver = enkfDriver(problem, job.optimizer, stop, job.problem.regularization, kernel, problem.initial(), true);
-    // whole iterations only: next() returns once an iteration is recorded
-    while (!driver.progress.done && elapsed() < limits.seconds) await driver.next(elapsed);
-    const iterations = driver.progress.history.length, rounds = driver.asks;
-    const done = driver.progress.done;
+    const { process, answer } = processFor(problem, job.optimizer, stop, job.problem.regularization, kernel, true);
+    let state = process.init(problem.initial());
+    let rounds = 0;
+    // whole iterations only: the clock is read when a round finished one
+    for (let ask = process.ask(state); ask; ask = process.ask(state)) {
+      const told = process.tell(state, await answer(ask), elapsed());
+      state = told.state;
+      rounds++;
+      if (told.records.length > 0 && elapsed() >= limits.seconds) break;
+    }
+    const iterations = state.progress.history.length;
+    const done = state.progress.done;
     const finished = done !== null && (done.status !== "max_iterations" || stop.maxIterations === job.stop.maxIterations);
     return { iterations, rounds, roundsPerIteration: iterations > 0 ? (rounds - 1) / iterations : 1, finished, seconds: elapsed() };
   } finally {

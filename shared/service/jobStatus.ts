@@ -3,9 +3,9 @@
 // … → succeeded), failure.json → failed, cancel.json → cancelled, a state → running, else queued.
 
 import type { JobStatus, JobView } from "../spec/api.ts";
-import type { JobOutcome } from "../workflow/steps.ts";
+import type { JobOutcome } from "../workflow/outcome.ts";
 import { getJson, IntegrityError, NotFoundError, type BlobStore } from "../store/blobStore.ts";
-import { keys, stateRounds } from "../workflow/jobStore.ts";
+import { keys, loadState, stateRounds } from "../workflow/jobStore.ts";
 
 /** A finished run's job status from its result's status (converged, max_iterations, … → succeeded). */
 export function finishedStatus(resultStatus: string | undefined): JobStatus {
@@ -47,9 +47,9 @@ export async function storeHistory(store: BlobStore, status?: JobStatus): Promis
   // the reducer may be writing it while a watcher reads
   for (const r of await stateRounds(store)) {
     try {
-      return ((await getJson(store, keys.state(r))) as { history: unknown[] }).history;
+      return [...(await loadState(store, r)).process.progress.history];
     } catch (e) {
-      if (!(e instanceof NotFoundError) && !(e instanceof IntegrityError)) throw e;
+      if (!(e instanceof NotFoundError) && !(e instanceof IntegrityError) && !(e instanceof RangeError)) throw e;
     }
   }
   return [];

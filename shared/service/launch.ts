@@ -4,7 +4,7 @@
 // schedule's firing while its previous job has not reached its outcome (schedules.ts).
 
 import { z } from "zod";
-import type { JobRef } from "../workflow/handlers.ts";
+import type { JobRef } from "../workflow/events.ts";
 import type { JobService } from "./jobs.ts";
 import { firingKey, type ScheduleService } from "./schedules.ts";
 

@@ -9,7 +9,7 @@ import type { ModelVersion, ModelView, PromotionRule } from "../spec/api.ts";
 import { MODEL_NAME, type JobSpec } from "../spec/job.ts";
 import { getJson, type BlobStore } from "../store/blobStore.ts";
 import { keys } from "../workflow/jobStore.ts";
-import { jobDataset } from "../workflow/steps.ts";
+import { jobDataset } from "../workflow/shardJob.ts";
 import type { ModelCard } from "../predict/modelCard.ts";
 import { promotionDecision, validationMetrics, type Rule } from "../predict/promotion.ts";
 import { conflict, invalid, notFound, ServiceError } from "./errors.ts";

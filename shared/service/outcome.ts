@@ -5,8 +5,8 @@
 // the EventBridge event the next state publishes.
 
 import { openStore } from "../store/openStore.ts";
-import { jobId, OutcomeEvent, type JobRef } from "../workflow/handlers.ts";
-import { recordOutcome, type JobOutcome, type PromotionOutcome } from "../workflow/steps.ts";
+import { jobId, OutcomeEvent, parseEvent, type JobRef } from "../workflow/events.ts";
+import { recordOutcome, type JobOutcome, type PromotionOutcome } from "../workflow/outcome.ts";
 import type { PromotionRule } from "../spec/api.ts";
 import { ServiceError } from "./errors.ts";
 import type { JobService } from "./jobs.ts";
@@ -25,7 +25,7 @@ async function promotion(models: ModelService, id: string, status: JobOutcome["s
 }
 
 export async function jobOutcome(jobs: JobService, models: ModelService, event: unknown): Promise<JobOutcome & { job: JobRef }> {
-  const e = OutcomeEvent.parse(event);
+  const e = parseEvent(OutcomeEvent, event, "outcome");
   const id = jobId(e.job);
   const rec = await jobs.record(id).catch((err: unknown) => {
     if (err instanceof ServiceError && err.kind === "not_found") return null; // a store of its own (enkf run --store)

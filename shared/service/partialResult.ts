@@ -3,7 +3,7 @@
 // what the job reached instead of refusing.
 
 import { getJson, type BlobStore } from "../store/blobStore.ts";
-import { currentObjective } from "../enkf/modifiedEnkf.ts";
+import { currentObjective } from "../enkf/process.ts";
 import { keys, loadState, stateRounds } from "../workflow/jobStore.ts";
 
 export interface PartialResult {
@@ -14,20 +14,21 @@ export interface PartialResult {
 /** The last readable state's θ and history, or null when the job never completed a round. */
 export async function partialResult(store: BlobStore): Promise<PartialResult | null> {
   for (const r of await stateRounds(store)) {
-    let state;
+    let run;
     try {
-      state = await loadState(store, r);
+      run = await loadState(store, r);
     } catch {
       continue; // a write cut short: the round before
     }
     const spec = (await getJson(store, keys.spec)) as { name: string };
-    const last = state.history.at(-1);
+    const state = run.process, history = state.progress.history;
+    const last = history.at(-1);
     const doc = {
       name: spec.name, status: "cancelled", partial: true,
-      message: `cancelled after ${state.history.length} iterations; a partial result: θ and history of the last completed iteration`,
-      iterations: state.history.length, objective: currentObjective(state), evaluations: state.evaluations, seconds: last?.seconds ?? 0,
-      metrics: {}, files: { theta: keys.theta }, environment: { engine: "workflow", rounds: r, ...(state.timings ? { timings: state.timings } : {}) },
-      spec, history: state.history,
+      message: `cancelled after ${history.length} iterations; a partial result: θ and history of the last completed iteration`,
+      iterations: history.length, objective: currentObjective(state), evaluations: state.evaluations, seconds: last?.seconds ?? 0,
+      metrics: {}, files: { theta: keys.theta }, environment: { engine: "workflow", rounds: r, ...(run.timings ? { timings: run.timings } : {}) },
+      spec, history,
     };
     return { doc, theta: state.theta };
   }

@@ -2,7 +2,7 @@
 // Locally these are the state machine in this process and timers (local/); on AWS, Step
 // Functions and EventBridge Scheduler (stepFunctionsEngine.ts, eventBridgeScheduler.ts).
 
-import type { JobRef } from "../workflow/handlers.ts";
+import type { JobRef } from "../workflow/events.ts";
 import type { PromotionRule } from "../spec/api.ts";
 import type { Dataset } from "../data/types.ts";
 import type { JobSpec } from "../spec/job.ts";

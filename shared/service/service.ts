@@ -4,7 +4,7 @@
 
 import { openStore } from "../store/openStore.ts";
 import type { BlobStore } from "../store/blobStore.ts";
-import type { JobRef } from "../workflow/handlers.ts";
+import type { JobRef } from "../workflow/events.ts";
 import { DatasetService } from "./datasets.ts";
 import { ingestCsv } from "./csvUpload.ts";
 import { JobService } from "./jobs.ts";
@@ -13,7 +13,7 @@ import type { ServiceOptions } from "./ports.ts";
 import { ScheduleService } from "./schedules.ts";
 import { ModelService } from "./models.ts";
 import { jobOutcome } from "./outcome.ts";
-import type { JobOutcome } from "../workflow/steps.ts";
+import type { JobOutcome } from "../workflow/outcome.ts";
 
 export class Service {
   readonly root: BlobStore;

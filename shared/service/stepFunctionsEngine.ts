@@ -3,7 +3,7 @@
 // are named "<id>-r<round>" (workflowDefinition.ts), so cancel finds and stops whichever runs.
 
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
-import type { JobRef } from "../workflow/handlers.ts";
+import type { JobRef } from "../workflow/events.ts";
 import type { Engine } from "./ports.ts";
 
 export class StepFunctionsEngine implements Engine {

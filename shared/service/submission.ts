@@ -5,7 +5,7 @@ import { UnsupportedJobError } from "../setup/jobSetup.ts";
 import { specProblems } from "../spec/errors.ts";
 import { JobSpec } from "../spec/job.ts";
 import { LimitError } from "../spec/limits.ts";
-import { WorkflowError } from "../workflow/steps.ts";
+import { WorkflowError } from "../workflow/errors.ts";
 import { invalid } from "./errors.ts";
 import { InverseProblemError } from "../problems/inverse.ts";
 import { checkNetworkFits, ModelDataError } from "../problems/build.ts";

@@ -375,8 +375,8 @@ export const JobFields = z.strictObject({
   if (job.stop.earlyStopping && job.stop.evaluateEvery === undefined) {
     ctx.addIssue({ code: "custom", path: ["stop", "evaluateEvery"], message: "early stopping needs evaluations: set stop.evaluateEvery" });
   }
-  if (job.compute.memberBlocks !== undefined && (job.problem.type !== "inverse" || job.optimizer.method !== "modified-enkf")) {
-    ctx.addIssue({ code: "custom", path: ["compute", "memberBlocks"], message: "member blocks fan out an inverse problem's forward evaluations for the modified EnKF (network problems fan out over data: compute.shards)" });
+  if (job.compute.memberBlocks !== undefined && (job.problem.type !== "inverse" || job.optimizer.method === "gradient-descent")) {
+    ctx.addIssue({ code: "custom", path: ["compute", "memberBlocks"], message: "member blocks fan out an inverse problem's forward evaluations for the modified EnKF or EKI (network problems fan out over data: compute.shards)" });
   }
   if (job.compute.shards !== undefined && job.problem.type === "inverse") {
     ctx.addIssue({ code: "custom", path: ["compute", "shards"], message: "an inverse problem has no data to shard: fan its members out with compute.memberBlocks" });

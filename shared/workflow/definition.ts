@@ -20,9 +20,9 @@
 //   a scheduled job to its model's champion when it wins) → Publish outcome (an EventBridge event,
 //   detail-type "enkf job outcome") → Ended? → Done, or Failed
 //
-// Every payload is the job cursor {job, round, shards, done, members, lambda, rollover, startRound,
-// rolloverEvery, startedAt}: a few hundred bytes plus one integer per shard, whatever K, n or the data size.
-// Statistics travel through the store.
+// Every payload is the job cursor {job, round, items, done, branch, rollover, startRound,
+// rolloverEvery, startedAt} (events.ts): a few hundred bytes plus one integer per item, whatever K,
+// n or the data size. Statistics travel through the store.
 //
 // Continue-as-new: an execution's history is capped at 25,000 events. A round costs about
 // 7·S + 11 events for S shards (per shard: the Map iteration's start and end, and the Evaluate
@@ -32,17 +32,19 @@
 // retries: N = 2,181 rounds for 1 shard, 564 for 4, 82 for 40. A Batch task (`submitJob.sync`)
 // adds a TaskSubmitted event, 8·S + 11 per round: N = 558 rounds for 4 shards on the GPU branch.
 
+import type { Branch } from "./fanOut.ts";
+
 /** The outcome event's source and detail-type (an EventBridge rule matches on them). */
 export const OUTCOME_SOURCE = "enkf";
 export const OUTCOME_DETAIL_TYPE = "enkf job outcome";
 
-/** Events one round costs for S shards (or member blocks): 7 per shard (8 for a Batch job, 17
- *  for a lambda forward's block: its iteration's 2 and three tasks' 5 each) and 11 per round. */
-export const roundEvents = (shards: number, gpu = false, lambda = false) => (lambda ? 17 : gpu ? 8 : 7) * shards + 11;
+/** Events one round costs for S items on a branch: 7 per shard or member block (8 for a Batch
+ *  job, 17 for a lambda forward's block: its iteration's 2 and three tasks' 5 each) and 11 per round. */
+export const roundEvents = (items: number, branch: Branch = "shards") => (branch === "lambda" ? 17 : branch === "gpu" ? 8 : 7) * items + 11;
 
-/** Rounds per execution for S shards (see the header). */
-export function rolloverRounds(shards: number, gpu = false, lambda = false): number {
-  return Math.max(1, Math.floor(24_000 / roundEvents(shards, gpu, lambda)));
+/** Rounds per execution for S items (see the header). */
+export function rolloverRounds(items: number, branch: Branch = "shards"): number {
+  return Math.max(1, Math.floor(24_000 / roundEvents(items, branch)));
 }
 
 export interface WorkflowResources {
@@ -71,15 +73,15 @@ export interface WorkflowOptions {
 /** Shards above which a round fans out through the Distributed Map. */
 export const INLINE_MAP_LIMIT = 40;
 
-/** One round's fan-out: an Evaluate task per shard (or member block: `item` "block"); the partials
- *  go to the store, the cursor passes through. `states`: the iteration's states when it is more
- *  than the one task (a lambda forward's block). */
-function fanOut(evaluate: Record<string, unknown>, task: string, processor: Record<string, string>, concurrency: number, item = "shard", states?: Record<string, unknown>): Record<string, unknown> {
+/** One round's fan-out: a task per item (a shard or member block, op "evaluate"); the shares go
+ *  to the store, the cursor passes through. `states`: the iteration's states when it is more than
+ *  the one task (a lambda forward's block). */
+function fanOut(evaluate: Record<string, unknown>, task: string, processor: Record<string, string>, concurrency: number, states?: Record<string, unknown>): Record<string, unknown> {
   return {
     Type: "Map",
-    ItemsPath: "$.shards",
+    ItemsPath: "$.items",
     MaxConcurrency: concurrency,
-    ItemSelector: { "job.$": "$.job", "round.$": "$.round", [`${item}.$`]: "$$.Map.Item.Value" },
+    ItemSelector: { "job.$": "$.job", "round.$": "$.round", "item.$": "$$.Map.Item.Value", op: "evaluate" },
     ItemProcessor: {
       ProcessorConfig: processor,
       StartAt: task,
@@ -99,9 +101,9 @@ function fanOut(evaluate: Record<string, unknown>, task: string, processor: Reco
  * under the job's failure policy, rather than a failed job.
  */
 function lambdaBlock(evaluate: Record<string, unknown>): Record<string, unknown> {
-  const store = (outputs: string | null) => ({ Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "block.$": "$.block", ...(outputs ? { "outputs.$": outputs } : { outputs: null }) }, End: true });
+  const store = (outputs: string | null) => ({ Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "item.$": "$.item", op: "store", ...(outputs ? { "outputs.$": outputs } : { outputs: null }) }, End: true });
   return {
-    "Block request": { Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "block.$": "$.block", request: true }, Next: "Forward (lambda)" },
+    "Block request": { Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "item.$": "$.item", op: "request" }, Next: "Forward (lambda)" },
     "Forward (lambda)": {
       Type: "Task",
       Resource: "arn:aws:states:::lambda:invoke",
@@ -136,7 +138,7 @@ function batchEvaluate(gpu: { jobQueue: string; jobDefinition: string }): Record
   return {
     Resource: "arn:aws:states:::batch:submitJob.sync",
     Parameters: {
-      "JobName.$": "States.Format('enkf-round{}-shard{}', $.round, $.shard)",
+      "JobName.$": "States.Format('enkf-round{}-shard{}', $.round, $.item)",
       JobQueue: gpu.jobQueue,
       JobDefinition: gpu.jobDefinition,
       ContainerOverrides: { Environment: [{ Name: "ENKF_EVENT", "Value.$": "States.JsonToString($)" }] },
@@ -176,23 +178,21 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
       "Fan out": {
         Type: "Choice",
         Choices: [
-          // an inverse job fans out over member blocks, not data shards
-          // (a cursor written before the member branch existed has no members field: a network job)
-          { And: [{ Variable: "$.members", IsPresent: true }, { Variable: "$.members", BooleanEquals: true }, { Variable: "$.lambda", BooleanEquals: true }], Next: "Round (members, lambda)" },
-          { And: [{ Variable: "$.members", IsPresent: true }, { Variable: "$.members", BooleanEquals: true }], Next: "Round (members)" },
+          { Variable: "$.branch", StringEquals: "members", Next: "Round (members)" },
+          { Variable: "$.branch", StringEquals: "lambda", Next: "Round (members, lambda)" },
           ...(gpu ? [
-            { And: [{ Variable: "$.gpu", BooleanEquals: true }, { Variable: "$.distributed", BooleanEquals: true }], Next: "Round (gpu, distributed)" },
-            { Variable: "$.gpu", BooleanEquals: true, Next: "Round (gpu)" },
+            { Variable: "$.branch", StringEquals: "gpu", Next: "Round (gpu)" },
+            { Variable: "$.branch", StringEquals: "gpu-distributed", Next: "Round (gpu, distributed)" },
           ] : []),
-          { Variable: "$.distributed", BooleanEquals: true, Next: "Round (distributed)" },
+          { Variable: "$.branch", StringEquals: "shards-distributed", Next: "Round (distributed)" },
         ],
         Default: "Round",
       },
       // state names are unique across the machine, so the Maps' tasks are named apart
       Round: fanOut(lambdaEvaluate, "Evaluate", { Mode: "INLINE" }, opts.maxConcurrency),
       "Round (distributed)": fanOut(lambdaEvaluate, "Evaluate (distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
-      "Round (members)": fanOut(lambdaEvaluate, "Evaluate members", { Mode: "INLINE" }, opts.maxConcurrency, "block"),
-      "Round (members, lambda)": fanOut(lambdaEvaluate, "Block request", { Mode: "INLINE" }, opts.maxConcurrency, "block", lambdaBlock(lambdaEvaluate)),
+      "Round (members)": fanOut(lambdaEvaluate, "Evaluate members", { Mode: "INLINE" }, opts.maxConcurrency),
+      "Round (members, lambda)": fanOut(lambdaEvaluate, "Block request", { Mode: "INLINE" }, opts.maxConcurrency, lambdaBlock(lambdaEvaluate)),
       ...(gpu ? {
         "Round (gpu)": fanOut(gpu, "Evaluate (gpu)", { Mode: "INLINE" }, opts.maxConcurrency),
         "Round (gpu, distributed)": fanOut(gpu, "Evaluate (gpu, distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
@@ -214,7 +214,7 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
           // named for the job and round, so the service finds (and can stop) a job's current execution
           "Name.$": "States.Format('{}-r{}', $.job.id, $.round)",
           Input: {
-            "job.$": "$.job", "round.$": "$.round", "shards.$": "$.shards", "distributed.$": "$.distributed", "gpu.$": "$.gpu", "members.$": "$.members", "lambda.$": "$.lambda", done: false, rollover: false,
+            "job.$": "$.job", "round.$": "$.round", "items.$": "$.items", "branch.$": "$.branch", done: false, rollover: false,
             "startRound.$": "$.round", "rolloverEvery.$": "$.rolloverEvery", "startedAt.$": "$.startedAt",
             "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
           },

@@ -48,7 +48,7 @@ describe("the synthesized bundles in the runtime layout", () => {
 
   it("answers an invocation with the handler's own error, as Lambda does (X-Amz-Function-Error)", async () => {
     // an evaluate event for a job that does not exist: the handler runs and fails
-    const r = await stage.invoke("evaluate", { job: { store: `s3://${stage.s3.bucket}/no-such-job/` }, round: 0, shard: 0 });
+    const r = await stage.invoke("evaluate", { job: { store: `s3://${stage.s3.bucket}/no-such-job/` }, round: 0, item: 0, op: "evaluate" });
     expect(r.functionError).toBe("Unhandled");
     expect(r.value.errorMessage).toMatch(/no-such-job/);
   });

@@ -14,7 +14,7 @@ import { runLocalWorkflow } from "../../local/engine.ts";
 import { decodeShards, parseManifest } from "../../shared/data/shards.ts";
 import { withValidation } from "../../shared/data/validation.ts";
 import { localStore } from "../../shared/store/localStore.ts";
-import { prepareJob } from "../../shared/workflow/steps.ts";
+import { prepareJob } from "../../shared/workflow/shardJob.ts";
 
 const TOKEN = "api-test-token-0123456789";
 const READ = "api-test-read-token-0123456789";

@@ -15,7 +15,7 @@ import { decodeNpyFloat64 } from "../../shared/formats/npy.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { decodePartial } from "../../shared/distributed/shardPartial.ts";
 import { keys } from "../../shared/workflow/jobStore.ts";
-import { prepareJob } from "../../shared/workflow/steps.ts";
+import { prepareJob } from "../../shared/workflow/shardJob.ts";
 import { randomClassification, relDiff } from "../support/synthetic.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -56,10 +56,10 @@ describe("the state machine's GPU branch", () => {
     const dir = await prepared("gpu", 2);
     // the deployed functions' handlers, built from an environment with ENKF_GPU_OPTION=off
     await expect(deployedHandlers(readConfig({ ENKF_GPU_OPTION: "off" })).init({ job: { store: dir } })).rejects.toThrow(/needs the GPU option.*-c gpu=true/);
-    await expect(deployedHandlers(readConfig({ ENKF_GPU_OPTION: "on" })).init({ job: { store: dir } })).resolves.toMatchObject({ gpu: true });
+    await expect(deployedHandlers(readConfig({ ENKF_GPU_OPTION: "on" })).init({ job: { store: dir } })).resolves.toMatchObject({ branch: "gpu" });
     // a Batch task adds an event per shard, so a gpu execution hands over sooner
-    expect(rolloverRounds(4, true)).toBe(Math.floor(24_000 / (8 * 4 + 11)));
-    expect(rolloverRounds(4, true)).toBeLessThan(rolloverRounds(4));
+    expect(rolloverRounds(4, "gpu")).toBe(Math.floor(24_000 / (8 * 4 + 11)));
+    expect(rolloverRounds(4, "gpu")).toBeLessThan(rolloverRounds(4));
   });
 });
 
@@ -72,10 +72,10 @@ describe("the GPU container's command", () => {
   it("evaluates the shard in ENKF_EVENT and writes the statistics the in-process handler writes, bit for bit", async () => {
     const dirs = [await prepared("gpu", 2), await prepared("gpu", 2)];
     for (const dir of dirs) await handlers.init({ job: { store: dir } });
-    const r = container({ ENKF_EVENT: JSON.stringify({ job: { store: dirs[0] }, round: 0, shard: 1 }) });
+    const r = container({ ENKF_EVENT: JSON.stringify({ job: { store: dirs[0] }, round: 0, item: 1, op: "evaluate" }) });
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ evaluated: { round: 0, shard: 1 } });
-    await handlers.evaluate({ job: { store: dirs[1] }, round: 0, shard: 1 });
+    expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ evaluated: { job: { store: dirs[0] }, round: 0, item: 1 } });
+    await handlers.evaluate({ job: { store: dirs[1] }, round: 0, item: 1, op: "evaluate" });
     // the same statistics (the timings it also carries are each run's own)
     const [a, b] = dirs.map((d) => decodePartial(new Uint8Array(readFileSync(join(d, keys.partial(0, 1))))));
     expect(a.gram.length).toBe(8 * 8);
@@ -88,7 +88,8 @@ describe("the GPU container's command", () => {
     for (const [env, message] of [
       [{}, /ENKF_EVENT is not set/],
       [{ ENKF_EVENT: "{round: 0" }, /ENKF_EVENT is not JSON/],
-      [{ ENKF_EVENT: JSON.stringify({ job: { store: missing }, round: 0, shard: 0 }) }, /spec\.json/],
+      [{ ENKF_EVENT: JSON.stringify({ job: { store: missing }, round: 0, item: 0, op: "evaluate" }) }, /spec\.json/],
+      [{ ENKF_EVENT: JSON.stringify({ job: { store: missing }, round: 0, shard: 0 }) }, /evaluate event is invalid: op: /],
     ] as const) {
       const r = container(env);
       expect(r.status).toBe(1);

@@ -114,7 +114,7 @@ describe("the smaller holes", () => {
       await until("the outcome", async () => (existsSync(join(job, "outcome.json")) ? true : undefined));
       expect(du(job)).toBeLessThan(2e6);
       expect(existsSync(join(job, "rounds"))).toBe(false);
-      expect(readdirSync(join(job, "state")).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+      expect(readdirSync(join(job, "state")).filter((f) => f.endsWith(".bin"))).toHaveLength(1);
     }
   });
 });

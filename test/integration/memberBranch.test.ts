@@ -18,7 +18,7 @@ import { InverseProblemError } from "../../shared/problems/inverse.ts";
 import { fileInputs, loadInverseProblem } from "../../shared/setup/inverseInputs.ts";
 import { JobSpec } from "../../shared/spec/job.ts";
 import { localStore } from "../../shared/store/localStore.ts";
-import { prepareMemberJob } from "../../shared/workflow/memberSteps.ts";
+import { prepareMemberJob } from "../../shared/workflow/memberJob.ts";
 
 const forward = { type: "lorenz96", variables: 40, dt: 0.01, spinup: 200, steps: 600 } as const;
 const parameters = [
@@ -95,7 +95,7 @@ describe("member blocks", () => {
     const point = Float64Array.of(1, 2, 3);
     const draw = { seed: 9, iteration: 2, sigma: 0.5, kind: "gaussian" as const };
     const base = Float64Array.of(0, 0, 0), direction = Float64Array.of(1, -1, 2);
-    const rp = roundPoints({ point, statistics: true, trial: { base, direction, etas: [1, 0.5] } }, draw, 4, 3);
+    const rp = roundPoints({ point, draw, statistics: true, trial: { base, direction, etas: [1, 0.5] } }, 4, 3);
     expect([rp.count, rp.members, rp.rungs]).toEqual([7, 5, 2]);
     expect(Array.from(rp.points.subarray(0, 3))).toEqual([1, 2, 3]);
     // member j is θ + ω_j: distinct points around θ, ω of about σ
@@ -120,6 +120,23 @@ describe("member blocks", () => {
       // each round's Map ran one Evaluate members task per block
       const rounds = run.events.filter((e) => e === "Round (members)").length;
       expect(run.events.filter((e) => e === "Evaluate members").length).toBe(rounds * blocks);
+    }
+  });
+
+  it("run EKI too: with 1 and 3 blocks the state machine ends at the in-process EKI θ bit for bit", async () => {
+    const eki = (compute?: object) => JobSpec.parse({ ...spec(compute ? { compute } : {}), optimizer: { method: "enkf", ensembleSize: 8, sigma: 0.2, stepSize: 0.5, seed: 4 } });
+    const job = eki();
+    if (job.problem.type !== "inverse") throw new Error("test job");
+    const local = await optimizeAll({ problem: await loadInverseProblem(job.problem, fileInputs("/")), optimizer: job.optimizer, stop: job.stop });
+    expect(local.history.length).toBe(6);
+    for (const blocks of [1, 3]) {
+      const run = await throughMachine(eki({ memberBlocks: blocks }));
+      expect(run.out.status, `${blocks} blocks`).toBe("max_iterations");
+      expect(Array.from(run.theta), `${blocks} blocks`).toEqual(Array.from(local.theta));
+      expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(local.history.map((h) => h.objective));
+      expect(run.result.evaluations).toBe(local.evaluations);
+      // an iteration is two rounds: the particles, then Φ at their mean (and the start's one)
+      expect(run.events.filter((e) => e === "Round (members)").length).toBe(2 * 6 + 1);
     }
   });
 
@@ -164,7 +181,7 @@ describe("member blocks", () => {
       name: "big", problem: { type: "inverse", forward: { type: "lambda", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:f" }, observations: { values: Array.from({ length: 4000 }, () => 1), noise: { std: 1 } }, parameters },
       optimizer: { method: "modified-enkf", ensembleSize: 40 },
     });
-    const err = await prepareMemberJob(localStore(dir), big, fileInputs("/")).catch((e) => e);
+    const err = (await prepareMemberJob(localStore(dir), big, fileInputs("/")).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InverseProblemError);
     expect(err.message).toMatch(/^compute\.memberBlocks: .*use more member blocks/);
     expect(await localStore(dir).list("")).toEqual([]);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../local/server.ts";
 import { Service } from "../../shared/service/service.ts";
-import type { JobOutcome } from "../../shared/workflow/steps.ts";
+import type { JobOutcome } from "../../shared/workflow/outcome.ts";
 import { apiClient, signsCsv } from "../support/api.ts";
 import { until } from "../support/wait.ts";
 import { raceAndCheck } from "../support/promotionRace.ts";

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLocalWorkflow } from "../../local/engine.ts";
 import { Service } from "../../shared/service/service.ts";
-import type { JobOutcome } from "../../shared/workflow/steps.ts";
+import type { JobOutcome } from "../../shared/workflow/outcome.ts";
 import { signsCsv } from "../support/api.ts";
 import { raceAndCheck } from "../support/promotionRace.ts";
 import { startS3Server, type S3Server } from "../support/s3server.ts";

@@ -81,7 +81,7 @@ describe("shard plans and partials", () => {
 
   it("have a size that depends on K only, and reject missing, doubled or foreign shards", () => {
     const part = (shard: number, k: number): ShardPartial => ({ shard, k, rows: 3, phi: 1, correct: 2, gram: new Float64Array(k * k).fill(1), rhs: new Float64Array(k).fill(2) });
-    expect(encodePartial(part(0, 1000)).length).toBe(8 + 8 * (5 + 1000 * 1000 + 1000));
+    expect(encodePartial(part(0, 1000)).length).toBe(8 + 8 * (6 + 1000 * 1000 + 1000));
     expect(decodePartial(encodePartial(part(3, 4)))).toEqual(part(3, 4));
     expect(() => decodePartial(new Uint8Array(64))).toThrow(/not a shard partial/);
     expect(() => reducePartials([part(0, 2)], 2)).toThrow(/no partial for shard 1/);

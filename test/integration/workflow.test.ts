@@ -14,7 +14,7 @@ import { JobSpec, problemRegularization } from "../../shared/spec/job.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { openStore } from "../../shared/store/openStore.ts";
 import { getJson } from "../../shared/store/blobStore.ts";
-import { prepareJob } from "../../shared/workflow/steps.ts";
+import { prepareJob } from "../../shared/workflow/shardJob.ts";
 import { startS3Server, type S3Server } from "../support/s3server.ts";
 import { randomClassification, relDiff } from "../support/synthetic.ts";
 

@@ -10,12 +10,12 @@ import { runLocalWorkflow } from "../../local/engine.ts";
 import { loadDataset } from "../../shared/data/load.ts";
 import { JobSpec } from "../../shared/spec/job.ts";
 import { localStore } from "../../shared/store/localStore.ts";
-import { prepareJob } from "../../shared/workflow/steps.ts";
+import { prepareJob } from "../../shared/workflow/shardJob.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "chaos-"));
 const JOBS = 20;
-const KILLS: Record<number, string> = { 5: "evaluate:3", 11: "reduce:4", 17: "write:state/000005.json" };
+const KILLS: Record<number, string> = { 5: "evaluate:3", 11: "reduce:4", 17: "write:state/000005.bin" };
 
 const spec = (i: number) => ({
   name: `chaos-${i}`,

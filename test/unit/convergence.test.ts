@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { optimizeAll } from "../../shared/enkf/optimize.ts";
 import { eki } from "../../shared/enkf/eki.ts";
+import { pointAnswers } from "../../shared/enkf/processes.ts";
 import { fitLine } from "../../shared/math/stats.ts";
 import { buildProblem } from "../../shared/problems/build.ts";
 import { objectiveGradient, gradientWorkspace } from "../../shared/problems/objective.ts";
@@ -59,9 +60,14 @@ describe("quadratic, n = 100, condition 100, K = 25 < n", () => {
     const job = JobSpec.parse({ name: "e", problem: { ...quad, dimension: 30 }, optimizer: { method: "enkf", ensembleSize: 6, sigma: 1, seed: 2 } });
     const problem = buildProblem(job.problem);
     if (job.optimizer.method !== "enkf") throw new Error("unreachable");
-    const opt = await eki(problem, job.optimizer);
-    const mean0 = Float64Array.from(opt.theta);
-    for (let k = 0; k < 50; k++) await opt.step(k);
+    const process = eki(job.optimizer, { ...job.stop, tolerance: 0, maxIterations: 50 }, { dimension: problem.dimension, outputSize: problem.outputSize, lossAt: () => problem.loss });
+    const answer = pointAnswers(problem);
+    let state = process.init(problem.initial());
+    const mean0 = Float64Array.from(state.theta);
+    // 50 iterations: two asks each (the particles, then Φ at their mean), after the start's one
+    for (let a = 0; a < 101; a++) ({ state } = process.tell(state, await answer(process.ask(state)!), 0));
+    expect(state.progress.history.length).toBe(50);
+    const opt = state;
     // θ̄_k − θ̄_0 must be a combination of the J initial deviations (particles are θ₀ + σ·z_j,
     // z_j from the ensembleInit stream): project onto them and check the residual
     const devs: Float64Array[] = [];

@@ -11,7 +11,8 @@ import { solveSymmetric } from "../../shared/math/linalg.ts";
 import { quadratic } from "../../shared/problems/quadratic.ts";
 import type { Problem } from "../../shared/problems/types.ts";
 import { kernelAnswers } from "../../shared/enkf/kernelAnswers.ts";
-import { modifiedEnkf, type Ask } from "../../shared/enkf/modifiedEnkf.ts";
+import { modifiedEnkf } from "../../shared/enkf/modifiedEnkf.ts";
+import { speculative } from "../../shared/enkf/speculation.ts";
 import { regeneratedDirection } from "../../shared/math/perturbation.ts";
 import { JobSpec, type ModifiedEnkfSpec, type StopSpec } from "../../shared/spec/job.ts";
 
@@ -43,13 +44,15 @@ async function inProcess(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpe
  *  (speculation), and d = Ωs comes from Ω regenerated from the seed, as the reducer forms it. */
 async function byRounds(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec) {
   const kernel = referenceKernel(problem, spec.ensembleSize);
-  const machine = modifiedEnkf(spec, stop, { classification: false, speculate: true, direction: regeneratedDirection });
-  const answer = kernelAnswers(problem, kernel, 0, machine.draw);
-  const first = machine.start(problem.initial());
-  let state = first.state;
-  let ask: Ask | null = first.ask;
-  while (ask) ({ state, ask } = machine.tell(state, ask, await answer(ask), 0));
-  return state;
+  const process = speculative(modifiedEnkf(spec, stop));
+  const answer = kernelAnswers(problem, kernel, 0);
+  let state = process.init(problem.initial());
+  for (let ask = process.ask(state); ask; ask = process.ask(state)) {
+    const reply = await answer(ask);
+    const stats = reply.stats && { ...reply.stats, direction: (s: Float64Array, out: Float64Array) => regeneratedDirection(ask.draw, s, out) };
+    ({ state } = process.tell(state, { ...reply, ...(stats ? { stats } : {}) }, 0));
+  }
+  return { ...state, ...state.progress };
 }
 
 describe("members whose forward fails", () => {

@@ -164,9 +164,9 @@ describe("a low-rank job", () => {
       rows: { x: ds.train.x.subarray(slice.start * 6, slice.end * 6), labels: ds.train.labels!.subarray(slice.start, slice.end), rows: slice.end - slice.start },
     }));
     const one = await runRounds({ spec, stop, alpha: 0.01, shards: shards(1), theta0: problem.initial(), kernel: async (p, k) => referenceKernel(p, k) });
-    expect(Array.from(one.state.theta)).toEqual(Array.from(local.theta));
+    expect(Array.from(one.result.theta)).toEqual(Array.from(local.theta));
     const four = await runRounds({ spec, stop, alpha: 0.01, shards: shards(4), theta0: problem.initial(), kernel: async (p, k) => referenceKernel(p, k) });
-    expect(relDiff(four.state.theta, local.theta)).toBeLessThan(1e-9);
+    expect(relDiff(four.result.theta, local.theta)).toBeLessThan(1e-9);
     // and not the full Gaussian run: the draw really changed
     const gaussian = await optimizeAll({ problem, optimizer: { ...spec, perturbation: "gaussian" }, stop, regularization: 0.01, kernel: referenceKernel(problem, 8) });
     expect(relDiff(gaussian.theta, local.theta)).toBeGreaterThan(1e-3);

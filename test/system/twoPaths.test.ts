@@ -1,0 +1,44 @@
+// One kernel configuration, one result: the same MNIST job run in process (as enkf run runs it) and
+// through the job's state machine with one shard (as enkf run --store runs it) takes the same steps
+// bit for bit, on every CPU backend. The workers' kernel runs one ONNX thread and no RNG threads of
+// its own; the reducer forms d = Ωs from the draw as that kernel held its members.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runLocalWorkflow } from "../../local/engine.ts";
+import { loadMnist } from "../../shared/data/mnist.ts";
+import { optimizeAll } from "../../shared/enkf/optimize.ts";
+import { decodeNpyFloat64 } from "../../shared/formats/npy.ts";
+import { jobKernel, jobProblem } from "../../shared/setup/jobSetup.ts";
+import { JobSpec, problemRegularization } from "../../shared/spec/job.ts";
+import { localStore } from "../../shared/store/localStore.ts";
+import { prepareJob } from "../../shared/workflow/shardJob.ts";
+
+const mnist = loadMnist();
+const spec = (backend: string) => JobSpec.parse({
+  name: "two-paths",
+  problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [8], activation: "tanh" }, seed: 1 },
+  optimizer: { method: "modified-enkf", ensembleSize: 10, sigma: 0.01, gamma: { relative: 1e-3 }, batchSize: 300, seed: 2 },
+  stop: { maxIterations: 12 },
+  compute: { backend },
+});
+
+describe("in process and through the state machine (1 shard)", () => {
+  it.each(["onnx", "wasm", "reference"])("%s: the same θ and objectives, bit for bit", async (backend) => {
+    const job = spec(backend);
+    if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
+    const problem = jobProblem(job, mnist);
+    const kernel = await jobKernel(job, problem, () => {});
+    const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel });
+    await kernel?.dispose();
+    expect(local.status).toBe("max_iterations");
+
+    const dir = mkdtempSync(join(tmpdir(), "two-paths-"));
+    await prepareJob(localStore(dir), job, mnist, 1);
+    expect((await runLocalWorkflow({ job: { store: dir } })).status).toBe("max_iterations");
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    expect(result.history.map((h: { objective: number }) => h.objective)).toEqual(local.history.map((h) => h.objective));
+    expect(Array.from(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))))).toEqual(Array.from(local.theta));
+  });
+});
