@@ -10,12 +10,31 @@ import { ModifiedEnkfOptimizer, StopSpec } from "../shared/spec/job.ts";
 
 const [K, rank, iterations] = process.argv.slice(2, 5).map(Number);
 const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
-const problem = networkProblem({ model, dataset: loadMnist(), loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0, lossScale: 1 });
+const problem = networkProblem({
+  model,
+  dataset: loadMnist(),
+  loss: "cross-entropy",
+  batchSize: 1000,
+  batchSeed: 0,
+  initSeed: 0,
+  lossScale: 1,
+});
 const kernel = await onnxKernel(problem, K, { threads: 2, rngWorkers: 2, rank });
-const optimizer = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, perturbation: { type: "low-rank", rank } });
+const optimizer = ModifiedEnkfOptimizer.parse({
+  method: "modified-enkf",
+  ensembleSize: K,
+  sigma: 1e-2,
+  gamma: 1e-2,
+  stepSize: 1,
+  lineSearch: false,
+  batchSize: 1000,
+  perturbation: { type: "low-rank", rank },
+});
 const t = performance.now();
 const run = optimize({ problem, optimizer, stop: StopSpec.parse({ maxIterations: iterations, tolerance: 0 }), kernel });
 while (!(await run.next()).done);
 const secondsPerIteration = (performance.now() - t) / 1000 / iterations;
 await kernel.dispose();
-console.log(JSON.stringify({ K, rank, iterations, secondsPerIteration, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({ K, rank, iterations, secondsPerIteration, peakRssMb: process.resourceUsage().maxRSS / 1024 }),
+);

@@ -22,20 +22,57 @@ const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, ac
 const configs: { K: number; rank: number }[] = [{ K: 200, rank: 0 }];
 for (const K of [500, 1000, 2000]) for (const rank of [1, 2, 4]) configs.push({ K, rank });
 
-interface Point { setting: string; K: number; rank: number; iteration: number; seconds: number; testAccuracy: number }
-const points: Point[] = process.argv[2] === "--plot-only" ? JSON.parse(readFileSync(join(root, "bench", "low-rank-study.json"), "utf8")).points : await study();
+interface Point {
+  setting: string;
+  K: number;
+  rank: number;
+  iteration: number;
+  seconds: number;
+  testAccuracy: number;
+}
+const points: Point[] =
+  process.argv[2] === "--plot-only"
+    ? JSON.parse(readFileSync(join(root, "bench", "low-rank-study.json"), "utf8")).points
+    : await study();
 
 async function study(): Promise<Point[]> {
   const points: Point[] = [];
-  const summary: { setting: string; secondsPerIteration: number; iterations: number; best: number; secondsTo093: number | null; iterationTo093: number | null }[] = [];
+  const summary: {
+    setting: string;
+    secondsPerIteration: number;
+    iterations: number;
+    best: number;
+    secondsTo093: number | null;
+    iterationTo093: number | null;
+  }[] = [];
   for (const { K, rank } of configs) {
     const setting = rank > 0 ? `K=${K} rank ${rank}` : `K=${K} full`;
-    const problem = networkProblem({ model, dataset: loadMnist(), loss: "cross-entropy", batchSize: 1000, batchSeed: 0, initSeed: 0, lossScale: 1 });
+    const problem = networkProblem({
+      model,
+      dataset: loadMnist(),
+      loss: "cross-entropy",
+      batchSize: 1000,
+      batchSeed: 0,
+      initSeed: 0,
+      lossScale: 1,
+    });
     const kernel = await onnxKernel(problem, K, { threads: 2, rngWorkers: 2, rank });
-    const optimizer = ModifiedEnkfOptimizer.parse({ method: "modified-enkf", ensembleSize: K, sigma: 1e-2, gamma: 1e-2, stepSize: 1, lineSearch: false, batchSize: 1000, ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}) });
+    const optimizer = ModifiedEnkfOptimizer.parse({
+      method: "modified-enkf",
+      ensembleSize: K,
+      sigma: 1e-2,
+      gamma: 1e-2,
+      stepSize: 1,
+      lineSearch: false,
+      batchSize: 1000,
+      ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}),
+    });
     const stop = StopSpec.parse({ maxIterations: 300, tolerance: 0, timeLimit: SECONDS, evaluateEvery: 10 });
     const run = optimize({ problem, optimizer, stop, kernel });
-    let hit: Point | null = null, best = 0, last = 0, iterations = 0;
+    let hit: Point | null = null,
+      best = 0,
+      last = 0,
+      iterations = 0;
     for (;;) {
       const step = await run.next();
       if (step.done) break;
@@ -50,23 +87,59 @@ async function study(): Promise<Point[]> {
       if (!hit && acc >= TARGET) hit = p;
     }
     await kernel.dispose();
-    summary.push({ setting, secondsPerIteration: last / iterations, iterations, best, secondsTo093: hit?.seconds ?? null, iterationTo093: hit?.iteration ?? null });
-    console.log(`${setting}: ${(last / iterations).toFixed(3)} s/iter, ${iterations} iterations, best test accuracy ${best.toFixed(4)}, ${hit ? `0.93 at iteration ${hit.iteration}, ${hit.seconds.toFixed(1)} s` : "never 0.93"}`);
+    summary.push({
+      setting,
+      secondsPerIteration: last / iterations,
+      iterations,
+      best,
+      secondsTo093: hit?.seconds ?? null,
+      iterationTo093: hit?.iteration ?? null,
+    });
+    console.log(
+      `${setting}: ${(last / iterations).toFixed(3)} s/iter, ${iterations} iterations, best test ` +
+        `accuracy ${best.toFixed(4)}, ` +
+        `${hit ? `0.93 at iteration ${hit.iteration}, ${hit.seconds.toFixed(1)} s` : "never 0.93"}`,
+    );
   }
   const reached = summary.filter((s) => s.secondsTo093 !== null).sort((a, b) => a.secondsTo093! - b.secondsTo093!);
-  console.log(reached.length ? `first to test accuracy 0.93: ${reached[0].setting} (${reached[0].secondsTo093!.toFixed(1)} s)` : "no setting reached test accuracy 0.93");
-  writeFileSync(join(root, "bench", "low-rank-study.json"), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, summary, points }, null, 2) + "\n");
+  console.log(
+    reached.length
+      ? `first to test accuracy 0.93: ${reached[0].setting} (${reached[0].secondsTo093!.toFixed(1)} s)`
+      : "no setting reached test accuracy 0.93",
+  );
+  writeFileSync(
+    join(root, "bench", "low-rank-study.json"),
+    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, summary, points }, null, 2) + "\n",
+  );
   return points;
 }
 const spec = {
   $schema: "https://vega.github.io/schema/vega-lite/v6.json",
   title: "MNIST MLP 784-64-10: test accuracy against wall time (σ = γ = 1e-2, η = 1, batch 1000)",
-  width: 560, height: 320,
+  width: 560,
+  height: 320,
   data: { values: points },
   layer: [
-    { mark: { type: "line", point: true }, encoding: { x: { field: "seconds", type: "quantitative", title: "wall time (s)" }, y: { field: "testAccuracy", type: "quantitative", title: "test accuracy", scale: { domain: [0.8, 0.95] } }, color: { field: "setting", type: "nominal", title: null, sort: configs.map((c) => (c.rank > 0 ? `K=${c.K} rank ${c.rank}` : `K=${c.K} full`)) }, strokeDash: { field: "rank", type: "nominal", legend: null } } },
+    {
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "seconds", type: "quantitative", title: "wall time (s)" },
+        y: { field: "testAccuracy", type: "quantitative", title: "test accuracy", scale: { domain: [0.8, 0.95] } },
+        color: {
+          field: "setting",
+          type: "nominal",
+          title: null,
+          sort: configs.map((c) => (c.rank > 0 ? `K=${c.K} rank ${c.rank}` : `K=${c.K} full`)),
+        },
+        strokeDash: { field: "rank", type: "nominal", legend: null },
+      },
+    },
     { mark: { type: "rule", strokeDash: [4, 4], color: "gray" }, encoding: { y: { datum: TARGET } } },
   ],
 };
 writeFileSync(join(root, "docs", "low-rank-study.svg"), await chartSvg({ name: "low-rank-study", title: "", spec }));
-console.log(process.argv[2] === "--plot-only" ? "wrote docs/low-rank-study.svg" : "wrote bench/low-rank-study.json and docs/low-rank-study.svg");
+console.log(
+  process.argv[2] === "--plot-only"
+    ? "wrote docs/low-rank-study.svg"
+    : "wrote bench/low-rank-study.json and docs/low-rank-study.svg",
+);

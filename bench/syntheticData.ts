@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { fillGaussian, Stream } from "../shared/math/rng.ts";
 
 /** A CSV of `rows` rows: columns f1..fd of standard normals (stream member `member`) and a label column y. */
-export function syntheticCsv(dir: string, name: string, rows: number, d: number, label: (x: Float64Array, i: number) => string, member = d): string {
+export function syntheticCsv(
+  dir: string,
+  name: string,
+  rows: number,
+  d: number,
+  label: (x: Float64Array, i: number) => string,
+  member = d,
+): string {
   const z = new Float64Array(rows * d);
   fillGaussian(z, { seed: 11, stream: Stream.data, iteration: 0, member });
   const lines = [[...Array.from({ length: d }, (_, j) => `f${j + 1}`), "y"].join(",")];

@@ -24,15 +24,22 @@ export async function dataCommand(file: string, flags: DataFlags, io: Io): Promi
   try {
     await writeShardDirectory(out, encoded, flags.force);
   } catch (e) {
-    if (e instanceof DataError) throw new CliError(2, `${e.message}${flags.force ? "" : " (pass --force to replace it)"}`);
+    if (e instanceof DataError)
+      throw new CliError(2, `${e.message}${flags.force ? "" : " (pass --force to replace it)"}`);
     throw new CliError(1, `cannot write ${out}: ${(e as Error).message}`);
   }
   if (!flags.quiet) {
     const { train, validation, test } = encoded.manifest.splits;
     const bytes = encoded.files.reduce((s, f) => s + f.bytes.byteLength, 0);
-    io.stdout.write(`wrote ${out}: ${train.rows} train rows in ${train.shards.length} shards, ${validation ? `${validation.rows} validation rows, ` : ""}${test.rows} test rows in ${test.shards.length}, ` +
-      `${dataset.features} features, ${dataset.outputs} ${dataset.kind === "classification" ? "classes" : "targets"}, ${(bytes / 2 ** 20).toFixed(1)} MiB\n` +
-      `use it with "data": { "source": "shards", "path": "${basename(out)}" }\n`);
+    io.stdout.write(
+      `wrote ${out}: ${train.rows} train rows in ${train.shards.length} shards, ` +
+        `${validation ? `${validation.rows} validation rows, ` : ""}${test.rows} test rows in ` +
+        `${test.shards.length}, ` +
+        `${dataset.features} features, ${dataset.outputs} ` +
+        `${dataset.kind === "classification" ? "classes" : "targets"}, ` +
+        `${(bytes / 2 ** 20).toFixed(1)} MiB\n` +
+        `use it with "data": { "source": "shards", "path": "${basename(out)}" }\n`,
+    );
   }
   return 0;
 }

@@ -6,7 +6,10 @@ export interface Io {
 }
 
 export class CliError extends Error {
-  constructor(readonly exitCode: number, message: string) {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
     this.name = "CliError";
   }

@@ -21,9 +21,16 @@ export interface PredictFlags {
 }
 
 /** The run's model card and θ (theta.npy: the best θ). */
-export async function trainedModel(target: string, dataDir: string): Promise<{ card: ModelCard; theta: Float64Array; dir: string }> {
+export async function trainedModel(
+  target: string,
+  dataDir: string,
+): Promise<{ card: ModelCard; theta: Float64Array; dir: string }> {
   const run = finishedRun(target, dataDir);
-  if (!run.has("model.json")) throw new CliError(2, `${run.dir} has no model.json: only network problems (classification, regression) leave a model to apply`);
+  if (!run.has("model.json"))
+    throw new CliError(
+      2,
+      `${run.dir} has no model.json: only network problems (classification, regression) leave a model to apply`,
+    );
   try {
     const card = parseModelCard(new TextDecoder().decode(await run.read("model.json")), `${run.dir}/model.json`);
     return { card, theta: decodeNpyFloat64(await run.read(card.theta.file)), dir: run.dir };
@@ -43,7 +50,8 @@ async function readRows(card: ModelCard, file: string): Promise<Rows> {
   try {
     if (file.endsWith(".npy")) {
       const a = decodeNpy(bytes, file);
-      if (typeof a.data[0] === "bigint") throw new DataError(`${file}: 64-bit integer rows are not supported; save them as float32 or float64`);
+      if (typeof a.data[0] === "bigint")
+        throw new DataError(`${file}: 64-bit integer rows are not supported; save them as float32 or float64`);
       return rowsFromMatrix(card, a.data as ArrayLike<number>, a.shape, file);
     }
     return rowsFromCsv(card, bytes.toString("utf8"), file);
@@ -67,6 +75,11 @@ export async function predictCommand(target: string, rowsFile: string, flags: Pr
   }
   const out = resolve(flags.out);
   await writeAtomic(out, csv);
-  if (!flags.quiet) io.stdout.write(`wrote ${out}: ${rows.rows} predictions (${card.kind === "classification" ? `labels of ${card.outputs.length} classes${flags.probabilities ? " with probabilities" : ""}` : card.outputs.join(", ")})\n`);
+  const probabilities = flags.probabilities ? " with probabilities" : "";
+  const what =
+    card.kind === "classification"
+      ? `labels of ${card.outputs.length} classes${probabilities}`
+      : card.outputs.join(", ");
+  if (!flags.quiet) io.stdout.write(`wrote ${out}: ${rows.rows} predictions (${what})\n`);
   return 0;
 }

@@ -26,7 +26,12 @@ export function eta(row: HistoryRow, maxIterations: number, timeLimit?: number):
   return left;
 }
 
-export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, timeLimit?: number, clock: () => number = () => performance.now() / 1000): ProgressSink {
+export function progressSink(
+  stream: NodeJS.WriteStream,
+  maxIterations: number,
+  timeLimit?: number,
+  clock: () => number = () => performance.now() / 1000,
+): ProgressSink {
   const tty = stream.isTTY === true;
   let last = -Infinity;
   let pending: HistoryRow | null = null;
@@ -71,7 +76,11 @@ export function progressSink(stream: NodeJS.WriteStream, maxIterations: number, 
     update(row) {
       pending = row;
       const t = clock();
-      if (t - last >= interval) { draw(row); last = t; pending = null; }
+      if (t - last >= interval) {
+        draw(row);
+        last = t;
+        pending = null;
+      }
     },
     done() {
       if (pending) draw(pending);

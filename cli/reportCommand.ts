@@ -7,7 +7,11 @@ import { writeAtomic } from "./files.ts";
 import { finishedRun } from "./runDirectory.ts";
 import { CliError, type Io } from "./io.ts";
 
-export async function reportCommand(target: string, flags: { data: string; out?: string; quiet: boolean }, io: Io): Promise<number> {
+export async function reportCommand(
+  target: string,
+  flags: { data: string; out?: string; quiet: boolean },
+  io: Io,
+): Promise<number> {
   const { dir, read } = finishedRun(target, flags.data);
   const { runReportHtml } = await import("../shared/report/runReport.ts");
   // a job of enkf serve's data directory says so in the page's title

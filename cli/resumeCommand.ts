@@ -22,7 +22,8 @@ export async function resumeCommand(target: string, flags: ResumeFlags, io: Io):
   let location = target;
   if (!target.startsWith("s3://")) {
     location = existsSync(target) ? resolve(target) : join(resolve(flags.data), "jobs", target);
-    if (!existsSync(location)) throw new CliError(2, `no run directory "${target}" and no job "${target}" in ${flags.data} (--data)`);
+    if (!existsSync(location))
+      throw new CliError(2, `no run directory "${target}" and no job "${target}" in ${flags.data} (--data)`);
   }
   let store: BlobStore;
   try {
@@ -31,19 +32,34 @@ export async function resumeCommand(target: string, flags: ResumeFlags, io: Io):
     throw new CliError(2, (e as Error).message);
   }
   try {
-    const member = (await store.has(keys.spec)) && ((await getJson(store, keys.spec)) as { problem?: { type?: unknown } }).problem?.type === "inverse";
+    const member =
+      (await store.has(keys.spec)) &&
+      ((await getJson(store, keys.spec)) as { problem?: { type?: unknown } }).problem?.type === "inverse";
     if (!(await store.has(keys.spec)) || (!member && !(await store.has(keys.manifest)))) {
-      throw new CliError(2, `${location} holds no job run through the state machine (no spec.json and dataset); only those can be resumed (give the job compute.shards or --store)`);
+      throw new CliError(
+        2,
+        `${location} holds no job run through the state machine (no spec.json and dataset); only ` +
+          `those can be resumed (give the job compute.shards or --store)`,
+      );
     }
     if (await store.has(keys.result)) {
       const r = (await getJson(store, keys.result)) as { status: string; iterations: number };
-      if (!flags.quiet) io.stdout.write(`${location}: already finished (${r.status}, ${r.iterations} iterations); nothing to resume\n`);
+      if (!flags.quiet)
+        io.stdout.write(`${location}: already finished (${r.status}, ${r.iterations} iterations); nothing to resume\n`);
       return 0;
     }
     if (await store.has(keys.failure)) await store.delete(keys.failure); // a new attempt; the old cause is in its log
     const { job, shards } = await preparedJob(store);
     if (!flags.quiet) io.stderr.write(`resuming ${location}\n`);
-    return await executeWorkflow(store, location, job, shards, { endpoint: flags.endpoint, quiet: flags.quiet }, io, true);
+    return await executeWorkflow(
+      store,
+      location,
+      job,
+      shards,
+      { endpoint: flags.endpoint, quiet: flags.quiet },
+      io,
+      true,
+    );
   } catch (e) {
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;

@@ -19,7 +19,7 @@ import { problemRegularization, type JobSpec } from "../shared/spec/job.ts";
 import type { Problem } from "../shared/problems/types.ts";
 import { isNetworkProblem } from "../shared/problems/network.ts";
 import type { NetworkModel } from "../shared/models/model.ts";
-import { warmStartTheta, WarmStartError } from "../shared/predict/warmStart.ts";
+import { resolveWarmStart, WarmStartError, type ModelSource } from "../shared/predict/warmStart.ts";
 import { checkNetworkFits, ModelDataError, networkModel } from "../shared/problems/build.ts";
 import { trainedModel } from "./predictCommand.ts";
 import { writeAtomic as writeFileAtomic } from "./files.ts";
@@ -41,7 +41,14 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
     await writeFileAtomic(path, data);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOTDIR" ? "a parent is not a directory" : err.code === "EACCES" ? "permission denied" : err.code === "ENOSPC" ? "no space left on device" : err.message;
+    const why =
+      err.code === "ENOTDIR"
+        ? "a parent is not a directory"
+        : err.code === "EACCES"
+          ? "permission denied"
+          : err.code === "ENOSPC"
+            ? "no space left on device"
+            : err.message;
     throw new CliError(1, `cannot write ${path}: ${why}`);
   }
 }
@@ -58,21 +65,46 @@ export interface RunFlags {
   initFrom?: string;
 }
 
-/** A warm start's θ₀: --init-from, or problem.initial (fromJob, or fromModel's champion) read from enkf serve's runs/service. */
-async function warmStart(job: JobSpec, dataset: Dataset | undefined, flags: RunFlags): Promise<Float64Array | undefined> {
+/**
+ * A warm start's θ₀: --init-from, or problem.initial (fromJob, or fromModel's champion) read from enkf serve's
+ * runs/service.
+ */
+async function warmStart(
+  job: JobSpec,
+  dataset: Dataset | undefined,
+  flags: RunFlags,
+): Promise<Float64Array | undefined> {
   const p = job.problem;
   const network = p.type === "classification" || p.type === "regression";
-  let from = flags.initFrom ?? (network && p.initial && "fromJob" in p.initial ? p.initial.fromJob : undefined);
-  if (from === undefined && network && p.initial && "fromModel" in p.initial) {
-    const c = await readChampion(localStore("runs/service"), p.initial.fromModel);
-    if (!c) throw new CliError(2, `problem.initial.fromModel: ${c === undefined ? `no model named "${p.initial.fromModel}" in runs/service (enkf serve's store)` : `model "${p.initial.fromModel}" has no champion yet`}`);
-    from = c.job;
+  if (!network || !dataset) {
+    if (flags.initFrom !== undefined)
+      throw new CliError(2, `--init-from warm-starts a network; problem "${p.type}" is built in`);
+    return undefined;
   }
-  if (from === undefined) return undefined;
-  if (!network || !dataset) throw new CliError(2, `--init-from warm-starts a network; problem "${p.type}" is built in`);
-  const { card, theta, dir } = await trainedModel(from, "runs/service");
+  const source: ModelSource = {
+    async champion(name, field) {
+      const c = await readChampion(localStore("runs/service"), name);
+      const why =
+        c === undefined
+          ? `no model named "${name}" in runs/service (enkf serve's store)`
+          : `model "${name}" has no champion yet`;
+      if (!c) throw new CliError(2, `${field}: ${why}`);
+      return c;
+    },
+    async trained(from) {
+      const { card, theta, dir } = await trainedModel(from, "runs/service");
+      return { card, theta, where: dir };
+    },
+  };
   try {
-    return warmStartTheta(card, theta, networkModel(p.model, dataset), dataset, dir);
+    return (
+      await resolveWarmStart(
+        p.initial,
+        flags.initFrom,
+        { model: networkModel(p.model, dataset), data: dataset },
+        source,
+      )
+    )?.theta;
   } catch (e) {
     if (e instanceof WarmStartError) throw new CliError(2, e.message);
     throw e;
@@ -80,7 +112,10 @@ async function warmStart(job: JobSpec, dataset: Dataset | undefined, flags: RunF
 }
 
 function timestamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 export async function loadJob(path: string): Promise<JobSpec> {
@@ -89,7 +124,14 @@ export async function loadJob(path: string): Promise<JobSpec> {
     text = await readFile(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : (e as Error).message;
     throw new CliError(2, `cannot read job file ${path}: ${why}`);
   }
   const parsed = parseJobText(text);
@@ -121,13 +163,20 @@ export async function loadJobDataset(job: JobSpec, file: string): Promise<Datase
 }
 
 /** Loads the data a network problem names and builds the problem. */
-export async function prepareProblem(job: JobSpec, file: string, flags: RunFlags): Promise<{ problem: Problem; dataset?: Dataset }> {
+export async function prepareProblem(
+  job: JobSpec,
+  file: string,
+  flags: RunFlags,
+): Promise<{ problem: Problem; dataset?: Dataset }> {
   const dataset = await loadJobDataset(job, file);
   const theta0 = await warmStart(job, dataset, flags);
   try {
     const base = dirname(resolve(file));
     const read = fileInputs(base);
-    const inverse = job.problem.type === "inverse" ? { observations: await loadObservations(job.problem, read), forward: await loadForward(job.problem, read) } : undefined;
+    const inverse =
+      job.problem.type === "inverse"
+        ? { observations: await loadObservations(job.problem, read), forward: await loadForward(job.problem, read) }
+        : undefined;
     return { problem: jobProblem(job, dataset, theta0, inverse), ...(dataset ? { dataset } : {}) };
   } catch (e) {
     // a mistake in the problem's definition (observations, bounds, names) is bad input
@@ -147,9 +196,20 @@ async function prepareKernel(job: JobSpec, problem: Problem, io: Io): Promise<En
 }
 
 /** Iterates the job with progress, yielding to the event loop now and then so signals get through. */
-async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | undefined, flags: RunFlags, io: Io, cancelled: () => boolean, outDir: string): Promise<RunResult> {
+async function iterate(
+  job: JobSpec,
+  problem: Problem,
+  kernel: EnsembleKernel | undefined,
+  flags: RunFlags,
+  io: Io,
+  cancelled: () => boolean,
+  outDir: string,
+): Promise<RunResult> {
   const progress = flags.quiet ? null : progressSink(io.stderr, job.stop.maxIterations, job.stop.timeLimit);
-  const gen = optimize({ problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel }, { cancelled });
+  const gen = optimize(
+    { problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel },
+    { cancelled },
+  );
   let lastYield = performance.now();
   // progress.json for `enkf watch`: the latest row, at most once a second
   let lastProgress = 0;
@@ -162,7 +222,10 @@ async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | 
       history.push({ ...step.value });
       if (performance.now() - lastProgress > 1000) {
         lastProgress = performance.now();
-        await writeAtomic(join(outDir, "progress.json"), toJson({ maxIterations: job.stop.maxIterations, history: history.slice(-1), iterations: history.length }));
+        await writeAtomic(
+          join(outDir, "progress.json"),
+          toJson({ maxIterations: job.stop.maxIterations, history: history.slice(-1), iterations: history.length }),
+        );
       }
       if (performance.now() - lastYield > 50) {
         await new Promise((r) => setImmediate(r));
@@ -174,7 +237,14 @@ async function iterate(job: JobSpec, problem: Problem, kernel: EnsembleKernel | 
   }
 }
 
-async function writeResult(job: JobSpec, result: RunResult, outDir: string, backend: string, kernel: EnsembleKernel | undefined, network?: { model: NetworkModel; dataset: Dataset }): Promise<void> {
+async function writeResult(
+  job: JobSpec,
+  result: RunResult,
+  outDir: string,
+  backend: string,
+  kernel: EnsembleKernel | undefined,
+  network?: { model: NetworkModel; dataset: Dataset },
+): Promise<void> {
   const t0 = performance.now();
   // where the time went: the kernel's phases, the evaluations on the full splits, the writes, and
   // the rest (the K×K solves, the line search's single forwards, bookkeeping); start-up (the ONNX
@@ -182,19 +252,50 @@ async function writeResult(job: JobSpec, result: RunResult, outDir: string, back
   const environment = () => {
     const io = (performance.now() - t0) / 1000;
     const t = kernel?.timings;
-    const phases = t && { rng: t.rng, pack: t.pack, forward: t.forward, gram: t.gram, update: t.update, evaluation: result.evaluationSeconds ?? 0 };
+    const phases = t && {
+      rng: t.rng,
+      pack: t.pack,
+      forward: t.forward,
+      gram: t.gram,
+      update: t.update,
+      evaluation: result.evaluationSeconds ?? 0,
+    };
     const measured = phases ? Object.values(phases).reduce((a, b) => a + b, 0) : 0;
-    const timings = phases && { ...(kernel!.startupSeconds ? { startup: kernel!.startupSeconds } : {}), ...phases, io, other: Math.max(0, result.seconds - measured) };
-    return { node: process.version, platform: process.platform, arch: process.arch, cores: cpus().length, backend, ...(timings ? { timings } : {}) };
+    const timings = phases && {
+      ...(kernel!.startupSeconds ? { startup: kernel!.startupSeconds } : {}),
+      ...phases,
+      io,
+      other: Math.max(0, result.seconds - measured),
+    };
+    return {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cores: cpus().length,
+      backend,
+      ...(timings ? { timings } : {}),
+    };
   };
-  await writeRunFiles(result, { name: job.name, spec: job, ...(network ? { network: { model: network.model, data: network.dataset } } : {}), environment }, (name, bytes) => writeAtomic(join(outDir, name), bytes));
+  await writeRunFiles(
+    result,
+    {
+      name: job.name,
+      spec: job,
+      ...(network ? { network: { model: network.model, data: network.dataset } } : {}),
+      environment,
+    },
+    (name, bytes) => writeAtomic(join(outDir, name), bytes),
+  );
 }
 
 /** plots/*.svg and plots/*.png from the run's result.json (a failure to plot never fails the run). */
 async function writePlots(outDir: string, io: Io, quiet: boolean): Promise<void> {
   try {
     const { writeRunPlots } = await import("../shared/report/runReport.ts");
-    await writeRunPlots((name) => readFile(join(outDir, name)), (name, bytes) => writeAtomic(join(outDir, name), bytes));
+    await writeRunPlots(
+      (name) => readFile(join(outDir, name)),
+      (name, bytes) => writeAtomic(join(outDir, name), bytes),
+    );
   } catch (e) {
     if (!quiet) io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
   }
@@ -203,41 +304,93 @@ async function writePlots(outDir: string, io: Io, quiet: boolean): Promise<void>
 function summary(result: RunResult, outDir: string, model: boolean): string {
   const rd = result.metrics.relativeDistance;
   const acc = result.metrics.testAccuracy;
-  return `${result.status}: ${result.message}\n` +
+  return (
+    `${result.status}: ${result.message}\n` +
     `  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}` +
     (rd !== undefined ? `, relative distance ${rd.toExponential(3)}` : "") +
     (acc !== undefined ? `, test accuracy ${acc.toFixed(4)}` : "") +
     `, ${result.evaluations} forward evaluations, ${result.seconds.toFixed(2)} s\n` +
-    (result.parameters ? `  parameters: ${Object.entries(result.parameters).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(", ")}\n` : "") +
+    (result.parameters
+      ? `  parameters: ${Object.entries(result.parameters)
+          .map(([k, v]) => `${k} ${v.toPrecision(6)}`)
+          .join(", ")}\n`
+      : "") +
     bestLine(result) +
-    `  wrote ${outDir}/{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}${model ? "model.json," : ""}history.csv,spec.json,plots/}\n`;
+    `  wrote ${outDir}/{${wroteFiles(result.last !== undefined, model)},spec.json,plots/}\n`
+  );
 }
 
+/** The run files the wrote line lists: result.json, theta.npy, theta-last.npy and model.json where written,
+ *  history.csv. */
+export const wroteFiles = (last: boolean, model: boolean) =>
+  [
+    "result.json",
+    "theta.npy",
+    ...(last ? ["theta-last.npy"] : []),
+    ...(model ? ["model.json"] : []),
+    "history.csv",
+  ].join(",");
+
 /** Which θ theta.npy holds, when a validation split chose it. */
-export function bestLine(result: { iterations: number; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> } }): string {
+export function bestLine(result: {
+  iterations: number;
+  best?: { iteration: number; metrics: Record<string, number> };
+  last?: { metrics: Record<string, number> };
+}): string {
   if (!result.best) return "";
   const m = result.best.metrics;
-  const score = m.validationAccuracy !== undefined ? `validation accuracy ${m.validationAccuracy.toFixed(4)}` : `validation loss ${m.validationLoss?.toExponential(4)}`;
+  const score =
+    m.validationAccuracy !== undefined
+      ? `validation accuracy ${m.validationAccuracy.toFixed(4)}`
+      : `validation loss ${m.validationLoss?.toExponential(4)}`;
   return result.last
-    ? `  theta.npy: the best θ, iteration ${result.best.iteration} (${score}); theta-last.npy: iteration ${result.iterations}` + (result.last.metrics.testAccuracy !== undefined ? ` (test accuracy ${result.last.metrics.testAccuracy.toFixed(4)})` : "") + "\n"
+    ? `  theta.npy: the best θ, iteration ${result.best.iteration} (${score}); theta-last.npy: ` +
+        `iteration ${result.iterations}` +
+        (result.last.metrics.testAccuracy !== undefined
+          ? ` (test accuracy ${result.last.metrics.testAccuracy.toFixed(4)})`
+          : "") +
+        "\n"
     : `  theta.npy: the last θ is the best one (${score})\n`;
 }
 
-const lambdaOnAws = "problem.forward: a lambda forward is invoked by the deployed state machine on AWS (POST the job to the deployment's API); on this machine, serve the same function over HTTP and use { \"type\": \"http\", \"url\": … }";
+const lambdaOnAws =
+  "problem.forward: a lambda forward is invoked by the deployed state machine on AWS (POST " +
+  "the job to the deployment's API); on this machine, serve the same function over HTTP and " +
+  'use { "type": "http", "url": … }';
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
   const job = await loadJob(file);
   const outDir = resolve(flags.out ?? join("runs", `${job.name}-${timestamp(new Date())}`));
   if (!flags.force && existsSync(join(outDir, "result.json"))) {
-    throw new CliError(2, `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`);
+    throw new CliError(
+      2,
+      `output directory ${outDir} already holds a run (result.json); choose another --out or pass --force`,
+    );
   }
   if (job.compute.shards !== undefined || job.compute.memberBlocks !== undefined || flags.store !== undefined) {
     const copyTo = flags.store !== undefined && flags.out !== undefined ? outDir : undefined;
     const data = await loadJobDataset(job, file);
     const theta0 = await warmStart(job, data, flags);
-    const input = data ? { dataset: data } : job.problem.type === "inverse" ? { read: fileInputs(dirname(resolve(file))) } : undefined;
+    const input = data
+      ? { dataset: data }
+      : job.problem.type === "inverse"
+        ? { read: fileInputs(dirname(resolve(file))) }
+        : undefined;
     if (job.problem.type === "inverse" && job.problem.forward.type === "lambda") throw new CliError(2, lambdaOnAws);
-    return runWorkflow(job, input, { store: flags.store, endpoint: flags.endpoint, outDir, ...(copyTo ? { copyTo } : {}), ...(theta0 ? { theta0 } : {}), quiet: flags.quiet, force: flags.force }, io);
+    return runWorkflow(
+      job,
+      input,
+      {
+        store: flags.store,
+        endpoint: flags.endpoint,
+        outDir,
+        ...(copyTo ? { copyTo } : {}),
+        ...(theta0 ? { theta0 } : {}),
+        quiet: flags.quiet,
+        force: flags.force,
+      },
+      io,
+    );
   }
   if (flags.endpoint !== undefined) throw new CliError(2, "--endpoint goes with --store s3://bucket/prefix");
   if (job.problem.type === "inverse" && job.problem.forward.type === "lambda") throw new CliError(2, lambdaOnAws);
@@ -255,14 +408,23 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   // Ctrl-C ends the run after the current iteration. The handler stays until every file is
   // written, so a second Ctrl-C cannot cut the writes short.
   let cancelled = false;
-  const onSigint = () => { cancelled = true; };
+  const onSigint = () => {
+    cancelled = true;
+  };
   process.on("SIGINT", onSigint);
   let result: RunResult;
   try {
     result = await iterate(job, problem, kernel, flags, io, () => cancelled, outDir);
     // the gpu kernel also names the gpu.js backend that ran it (headlessgl, webasm, cpu, …)
     const gpuBackend = kernel && "backend" in kernel ? `:${String(kernel.backend)}` : "";
-    await writeResult(job, result, outDir, (kernel?.name ?? "reference") + gpuBackend, kernel, isNetworkProblem(problem) && dataset ? { model: problem.model, dataset } : undefined);
+    await writeResult(
+      job,
+      result,
+      outDir,
+      (kernel?.name ?? "reference") + gpuBackend,
+      kernel,
+      isNetworkProblem(problem) && dataset ? { model: problem.model, dataset } : undefined,
+    );
     await writePlots(outDir, io, flags.quiet);
   } finally {
     process.off("SIGINT", onSigint);

@@ -17,7 +17,12 @@ export interface FinishedRun {
 export function finishedRun(target: string, dataDir: string): FinishedRun {
   const dir = existsSync(target) ? resolve(target) : join(resolve(dataDir), "jobs", target);
   if (!existsSync(join(dir, "result.json"))) {
-    throw new CliError(2, existsSync(dir) ? `${dir} has no result.json: the run has not finished (enkf watch follows it)` : `no run directory "${target}" and no job "${target}" in ${dataDir} (--data)`);
+    throw new CliError(
+      2,
+      existsSync(dir)
+        ? `${dir} has no result.json: the run has not finished (enkf watch follows it)`
+        : `no run directory "${target}" and no job "${target}" in ${dataDir} (--data)`,
+    );
   }
   // a run through the state machine keeps checksummed objects; a plain run, plain files
   const store = existsSync(join(dir, "result.json.sha256")) ? openStore(dir) : null;

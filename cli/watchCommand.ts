@@ -31,12 +31,15 @@ function fromApi(url: string, id: string): Poll {
   return async () => {
     let res: Response;
     try {
-      res = await fetch(`${url.replace(/\/+$/, "")}/jobs/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } });
+      res = await fetch(`${url.replace(/\/+$/, "")}/jobs/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     } catch (e) {
       throw new CliError(1, `cannot reach ${url}: ${(e as Error).message}`);
     }
     const body = (await res.json().catch(() => null)) as (JobView & { error?: { message: string } }) | null;
-    if (!res.ok || !body) throw new CliError(res.status === 404 ? 2 : 1, `${url}: ${body?.error?.message ?? `HTTP ${res.status}`}`);
+    if (!res.ok || !body)
+      throw new CliError(res.status === 404 ? 2 : 1, `${url}: ${body?.error?.message ?? `HTTP ${res.status}`}`);
     return body;
   };
 }
@@ -50,15 +53,25 @@ function fromPlainRun(dir: string): Poll {
     const done = existsSync(join(dir, "result.json")) ? await read("result.json") : null;
     const p = done ?? (existsSync(join(dir, "progress.json")) ? await read("progress.json").catch(() => null) : null);
     const last = p?.history?.[p.history.length - 1] ?? {};
-    const iteration = done ? done.iterations : p?.iterations ?? 0;
+    const iteration = done ? done.iterations : (p?.iterations ?? 0);
     const max = spec.stop.maxIterations;
     const status = done ? finishedStatus(done.status) : iteration > 0 ? "running" : "queued";
     const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
     return {
-      id, name: spec.name, status, createdAt: new Date().toISOString(), iteration, maxIterations: max,
+      id,
+      name: spec.name,
+      status,
+      createdAt: new Date().toISOString(),
+      iteration,
+      maxIterations: max,
       ...jobProgress(status, iteration, max, last.seconds),
-      metrics: { objective: num(last.objective), batchAccuracy: num(last.batchAccuracy), ...(done ? { testAccuracy: num(done.metrics?.testAccuracy) } : {}) },
-      ...(done ? { message: done.message } : {}), links: {},
+      metrics: {
+        objective: num(last.objective),
+        batchAccuracy: num(last.batchAccuracy),
+        ...(done ? { testAccuracy: num(done.metrics?.testAccuracy) } : {}),
+      },
+      ...(done ? { message: done.message } : {}),
+      links: {},
     } as JobView;
   };
 }
@@ -66,10 +79,15 @@ function fromPlainRun(dir: string): Poll {
 function fromDisk(target: string, data: string): Poll {
   // a run directory is a job store on its own; a job id lives in the service's data directory
   const dir = existsSync(target) ? resolve(target) : join(resolve(data), "jobs", target);
-  if (!existsSync(join(dir, "spec.json"))) throw new CliError(2, `no run directory "${target}" and no job "${target}" in ${data} (--data)`);
+  if (!existsSync(join(dir, "spec.json")))
+    throw new CliError(2, `no run directory "${target}" and no job "${target}" in ${data} (--data)`);
   if (!existsSync(join(dir, "spec.json.sha256"))) return fromPlainRun(dir);
   const id = dir.split(/[\\/]/).pop()!;
-  const service = new Service({ location: join(dir, ".."), engine: { start: async () => undefined, stop: async () => undefined }, scheduler: { allowSeconds: true, arm: async () => undefined, disarm: async () => undefined } });
+  const service = new Service({
+    location: join(dir, ".."),
+    engine: { start: async () => undefined, stop: async () => undefined },
+    scheduler: { allowSeconds: true, arm: async () => undefined, disarm: async () => undefined },
+  });
   const store = localStore(dir);
   return async () => service.jobs.view(id, { store });
 }
@@ -85,7 +103,8 @@ export function watchLine(v: JobView): string {
   if (m.objective !== null) parts.push(`objective ${m.objective.toExponential(4)}`);
   if (m.batchAccuracy !== null) parts.push(`batch acc ${m.batchAccuracy.toFixed(3)}`);
   if (typeof m.testAccuracy === "number") parts.push(`test acc ${m.testAccuracy.toFixed(4)}`);
-  if (v.etaSeconds !== null) parts.push(`eta ${v.etaSeconds < 120 ? `${v.etaSeconds.toFixed(0)} s` : `${(v.etaSeconds / 60).toFixed(1)} min`}`);
+  if (v.etaSeconds !== null)
+    parts.push(`eta ${v.etaSeconds < 120 ? `${v.etaSeconds.toFixed(0)} s` : `${(v.etaSeconds / 60).toFixed(1)} min`}`);
   return parts.join("  ");
 }
 

@@ -19,7 +19,7 @@ import { prepareJob } from "../shared/workflow/shardJob.ts";
 import { InverseProblemError } from "../shared/problems/inverse.ts";
 import type { InputReader } from "../shared/setup/inverseInputs.ts";
 import { writeAtomic } from "./files.ts";
-import { bestLine } from "./runCommand.ts";
+import { bestLine, wroteFiles } from "./runCommand.ts";
 import { CliError, type Io } from "./io.ts";
 
 export interface WorkflowFlags {
@@ -38,10 +38,20 @@ export interface WorkflowFlags {
  *  (its input files read through `read`, relative to the job file). */
 export type WorkflowInput = { dataset: Dataset } | { read: InputReader };
 
-export async function runWorkflow(job: JobSpec, input: WorkflowInput | undefined, flags: WorkflowFlags, io: Io): Promise<number> {
-  if (!input || job.optimizer.method !== "modified-enkf") throw new CliError(2, "compute.shards, compute.memberBlocks and --store run the state machine, which runs the modified EnKF on networks and inverse problems; this job runs without them");
+export async function runWorkflow(
+  job: JobSpec,
+  input: WorkflowInput | undefined,
+  flags: WorkflowFlags,
+  io: Io,
+): Promise<number> {
+  if (!input || job.optimizer.method !== "modified-enkf")
+    throw new CliError(
+      2,
+      "compute.shards, compute.memberBlocks and --store run the state machine, which runs the " +
+        "modified EnKF on networks and inverse problems; this job runs without them",
+    );
   const location = flags.store ?? flags.outDir;
-  const shards = "dataset" in input ? job.compute.shards ?? 4 : job.compute.memberBlocks ?? 1;
+  const shards = "dataset" in input ? (job.compute.shards ?? 4) : (job.compute.memberBlocks ?? 1);
   let store: BlobStore;
   try {
     store = openStore(location.startsWith("s3://") ? location : resolve(location), { endpoint: flags.endpoint });
@@ -49,14 +59,23 @@ export async function runWorkflow(job: JobSpec, input: WorkflowInput | undefined
     throw new CliError(2, (e as Error).message);
   }
   if (!flags.force && !location.startsWith("s3://") && existsSync(join(resolve(location), "result.json"))) {
-    throw new CliError(2, `${location} already holds a run (result.json); choose another --out/--store or pass --force`);
+    throw new CliError(
+      2,
+      `${location} already holds a run (result.json); choose another --out/--store or pass --force`,
+    );
   }
   try {
     if ("dataset" in input) await prepareJob(store, job, input.dataset, shards, flags.theta0);
     else await prepareMemberJob(store, job, input.read, flags.theta0);
   } catch (e) {
     if (e instanceof InverseProblemError) throw new CliError(2, `invalid problem: ${e.message}`);
-    if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError || e instanceof LimitError) throw new CliError(2, e.message);
+    if (
+      e instanceof WorkflowError ||
+      e instanceof UnsupportedJobError ||
+      e instanceof RangeError ||
+      e instanceof LimitError
+    )
+      throw new CliError(2, e.message);
     if (e instanceof StoreError) throw new CliError(1, e.message);
     throw e;
   }
@@ -67,25 +86,45 @@ export async function runWorkflow(job: JobSpec, input: WorkflowInput | undefined
 
 /** The run's result files, from the store into a directory (enkf run --store … --out DIR). */
 async function copyResults(store: BlobStore, dir: string, quiet: boolean, io: Io): Promise<void> {
-  const names = ["result.json", "theta.npy", "theta-last.npy", "model.json", "history.csv", "spec.json", ...(await store.list("plots/"))];
+  const names = [
+    "result.json",
+    "theta.npy",
+    "theta-last.npy",
+    "model.json",
+    "history.csv",
+    "spec.json",
+    ...(await store.list("plots/")),
+  ];
   const copied: string[] = [];
   for (const name of names) {
     if (!(await store.has(name))) continue;
     await writeAtomic(join(dir, ...name.split("/")), await store.get(name));
     copied.push(name);
   }
-  if (!quiet) io.stdout.write(`  copied ${copied.filter((n) => !n.startsWith("plots/")).join(", ")} and plots/ to ${dir}\n`);
+  if (!quiet)
+    io.stdout.write(`  copied ${copied.filter((n) => !n.startsWith("plots/")).join(", ")} and plots/ to ${dir}\n`);
 }
 
 /** Runs (or resumes) the prepared job in `store` on the local state machine and reports. */
-export async function executeWorkflow(store: BlobStore, location: string, job: JobSpec, shards: number, flags: { endpoint?: string; quiet: boolean }, io: Io, resume: boolean): Promise<number> {
+export async function executeWorkflow(
+  store: BlobStore,
+  location: string,
+  job: JobSpec,
+  shards: number,
+  flags: { endpoint?: string; quiet: boolean },
+  io: Io,
+  resume: boolean,
+): Promise<number> {
   let last = 0;
   const t0 = performance.now();
   const items = `${shards} ${job.problem.type === "inverse" ? "member block" : "shard"}${shards === 1 ? "" : "s"}`;
   let failed: Error | null = null;
   try {
     await runLocalWorkflow({
-      job: { store: store.location.startsWith("s3://") ? store.location : resolve(location), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) },
+      job: {
+        store: store.location.startsWith("s3://") ? store.location : resolve(location),
+        ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      },
       resume,
       maxConcurrency: Math.min(job.compute.maxConcurrency, shards),
       // the evaluate tasks run on worker threads, one per core (at most one per shard)
@@ -97,7 +136,10 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
         last = now;
         const c = (e.state.output ?? {}) as { round?: number; iterations?: number; objective?: number };
         const objective = c.objective !== undefined ? `  objective ${c.objective.toExponential(4)}` : "";
-        io.stderr.write(`iter ${c.iterations ?? 0}/${job.stop.maxIterations}${objective}  round ${c.round ?? 0}  ${items}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`);
+        io.stderr.write(
+          `iter ${c.iterations ?? 0}/${job.stop.maxIterations}${objective}  round ${c.round ?? 0}  ` +
+            `${items}  elapsed ${((now - t0) / 1000).toFixed(1)} s\n`,
+        );
       },
     });
   } catch (e) {
@@ -107,18 +149,45 @@ export async function executeWorkflow(store: BlobStore, location: string, job: J
     let cause = failed.message;
     try {
       cause = ((await getJson(store, "failure.json")) as { cause: string }).cause || cause;
-    } catch { /* no failure record: keep the engine's message */ }
+    } catch {
+      /* no failure record: keep the engine's message */
+    }
     throw new CliError(1, `workflow failed: ${cause.split("\n")[0]} (state in ${store.location})`);
   }
   try {
     const { writeRunPlots } = await import("../shared/report/runReport.ts");
-    await writeRunPlots((name) => store.get(name), (name, bytes, type) => store.put(name, bytes, type));
+    await writeRunPlots(
+      (name) => store.get(name),
+      (name, bytes, type) => store.put(name, bytes, type),
+    );
   } catch (e) {
-    if (!flags.quiet) io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
+    if (!flags.quiet)
+      io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);
   }
-  const result = (await getJson(store, "result.json")) as { status: string; message: string; iterations: number; objective: number; metrics: Record<string, number>; best?: { iteration: number; metrics: Record<string, number> }; last?: { metrics: Record<string, number> }; parameters?: Record<string, number> };
-  const parameters = result.parameters ? `  parameters: ${Object.entries(result.parameters).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(", ")}\n` : "";
-  const acc = result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
-  if (!flags.quiet) io.stdout.write(`${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ${result.objective.toExponential(6)}${acc}, ${items}, ${((performance.now() - t0) / 1000).toFixed(2)} s\n${parameters}${bestLine(result)}  wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{result.json,theta.npy,${result.last ? "theta-last.npy," : ""}${(await store.has("model.json")) ? "model.json," : ""}history.csv,plots/}\n`);
+  const result = (await getJson(store, "result.json")) as {
+    status: string;
+    message: string;
+    iterations: number;
+    objective: number;
+    metrics: Record<string, number>;
+    best?: { iteration: number; metrics: Record<string, number> };
+    last?: { metrics: Record<string, number> };
+    parameters?: Record<string, number>;
+  };
+  const parameters = result.parameters
+    ? `  parameters: ${Object.entries(result.parameters)
+        .map(([k, v]) => `${k} ${v.toPrecision(6)}`)
+        .join(", ")}\n`
+    : "";
+  const acc =
+    result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
+  const files = wroteFiles(result.last !== undefined, await store.has("model.json"));
+  if (!flags.quiet)
+    io.stdout.write(
+      `${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ` +
+        `${result.objective.toExponential(6)}${acc}, ${items}, ` +
+        `${((performance.now() - t0) / 1000).toFixed(2)} s\n${parameters}${bestLine(result)}  ` +
+        `wrote ${store.location}${store.location.endsWith("/") ? "" : "/"}{${files},plots/}\n`,
+    );
   return 0;
 }

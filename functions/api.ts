@@ -36,7 +36,11 @@ function build(): Api {
     forwardFunctions: config.forwardFunctions,
     forwardHosts: config.forwardHosts,
     engine: new StepFunctionsEngine(env("stateMachineArn")),
-    scheduler: new EventBridgeScheduler({ group: env("scheduleGroup"), stateMachineArn: env("stateMachineArn"), roleArn: env("schedulerRoleArn") }),
+    scheduler: new EventBridgeScheduler({
+      group: env("scheduleGroup"),
+      stateMachineArn: env("stateMachineArn"),
+      roleArn: env("schedulerRoleArn"),
+    }),
     authenticate: () => undefined,
     auth: "sigv4",
     onError: (id, e) => console.error(`error ${id}:`, e),
@@ -46,18 +50,44 @@ function build(): Api {
 export function toRequest(event: HttpApiEvent): ApiRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
-  const body = event.body === undefined ? new Uint8Array(0) : event.isBase64Encoded ? new Uint8Array(Buffer.from(event.body, "base64")) : new TextEncoder().encode(event.body);
-  return { method: event.requestContext.http.method, path: event.rawPath, query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? "")), headers, body };
+  const body =
+    event.body === undefined
+      ? new Uint8Array(0)
+      : event.isBase64Encoded
+        ? new Uint8Array(Buffer.from(event.body, "base64"))
+        : new TextEncoder().encode(event.body);
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? "")),
+    headers,
+    body,
+  };
 }
 
 export function toResult(r: ApiResponse): HttpApiResult {
-  if (typeof r.body === "string") return { statusCode: r.status, headers: r.headers, body: r.body, isBase64Encoded: false };
-  return { statusCode: r.status, headers: r.headers, body: Buffer.from(r.body).toString("base64"), isBase64Encoded: true };
+  if (typeof r.body === "string")
+    return { statusCode: r.status, headers: r.headers, body: r.body, isBase64Encoded: false };
+  return {
+    statusCode: r.status,
+    headers: r.headers,
+    body: Buffer.from(r.body).toString("base64"),
+    isBase64Encoded: true,
+  };
 }
 
 export async function handler(event: HttpApiEvent): Promise<HttpApiResult> {
   const req = toRequest(event);
-  if (req.body.length > BODY_LIMIT) return toResult(errorResponse(new ApiError(413, "payload_too_large", `the body is over ${BODY_LIMIT} bytes; upload data through POST /datasets' presigned URLs`)));
+  if (req.body.length > BODY_LIMIT)
+    return toResult(
+      errorResponse(
+        new ApiError(
+          413,
+          "payload_too_large",
+          `the body is over ${BODY_LIMIT} bytes; upload data through POST /datasets' presigned URLs`,
+        ),
+      ),
+    );
   api ??= build();
   return toResult(await api.router.handle(req));
 }

@@ -17,7 +17,14 @@ const jwtIssuer = app.node.tryGetContext("jwtIssuer") as string | undefined;
 const schedulesFile = app.node.tryGetContext("schedules") as string | undefined;
 new EnkfStack(app, "EnkfService", {
   // -c jwtIssuer=https://… -c jwtAudience=a,b: a JWT authorizer instead of IAM on the HTTP API
-  jwt: jwtIssuer ? { issuer: jwtIssuer, audience: String(app.node.tryGetContext("jwtAudience") ?? "").split(",").filter(Boolean) } : undefined,
+  jwt: jwtIssuer
+    ? {
+        issuer: jwtIssuer,
+        audience: String(app.node.tryGetContext("jwtAudience") ?? "")
+          .split(",")
+          .filter(Boolean),
+      }
+    : undefined,
   // -c schedules=schedules.json: [{ "name", "expression", "template": <job spec> }] declared at deploy time
   schedules: schedulesFile ? JSON.parse(readFileSync(schedulesFile, "utf8")) : undefined,
   evaluateMemory: num("evaluateMemory"),
@@ -26,13 +33,25 @@ new EnkfStack(app, "EnkfService", {
   maxConcurrency: num("maxConcurrency"),
   partialsDays: num("partialsDays"),
   // -c forwardFunctions=arn:aws:lambda:…:function:sim,…: the functions inverse jobs may use as their forward
-  forwardFunctions: String(app.node.tryGetContext("forwardFunctions") ?? "").split(",").map((a) => a.trim()).filter(Boolean),
+  forwardFunctions: String(app.node.tryGetContext("forwardFunctions") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean),
   // -c forwardHosts=sim.example.com,10.0.0.5:8080: the hosts inverse jobs' http forwards may call (none by default)
-  forwardHosts: String(app.node.tryGetContext("forwardHosts") ?? "").split(",").map((a) => a.trim()).filter(Boolean),
-  // -c gpu=true adds the AWS Batch GPU option; -c gpuMaxvCpus=64 -c gpuInstanceTypes=g5.xlarge,g6.xlarge -c gpuSpot=true
-  gpu: String(app.node.tryGetContext("gpu") ?? "false") === "true"
-    ? { maxvCpus: num("gpuMaxvCpus"), instanceTypes: app.node.tryGetContext("gpuInstanceTypes")?.split(","), spot: String(app.node.tryGetContext("gpuSpot")) === "true" }
-    : false,
+  forwardHosts: String(app.node.tryGetContext("forwardHosts") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean),
+  // -c gpu=true adds the AWS Batch GPU option; -c gpuMaxvCpus=64 -c gpuInstanceTypes=g5.xlarge,g6.xlarge -c
+  // gpuSpot=true
+  gpu:
+    String(app.node.tryGetContext("gpu") ?? "false") === "true"
+      ? {
+          maxvCpus: num("gpuMaxvCpus"),
+          instanceTypes: app.node.tryGetContext("gpuInstanceTypes")?.split(","),
+          spot: String(app.node.tryGetContext("gpuSpot")) === "true",
+        }
+      : false,
 });
 Aspects.of(app).add(new AwsSolutionsChecks());
 app.synth();

@@ -39,7 +39,13 @@ export class GpuBatch extends Construct {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: "public", subnetType: ec2.SubnetType.PUBLIC }],
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, "FlowLogs", { retention: logs.RetentionDays.ONE_MONTH })) } },
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, "FlowLogs", { retention: logs.RetentionDays.ONE_MONTH }),
+          ),
+        },
+      },
     });
     vpc.addGatewayEndpoint("S3", { service: ec2.GatewayVpcEndpointAwsService.S3 });
     const types = (props.instanceTypes ?? ["g5.xlarge"]).map((t) => new ec2.InstanceType(t));
@@ -53,12 +59,24 @@ export class GpuBatch extends Construct {
       maxvCpus: props.maxvCpus ?? 64,
       spot: props.spot ?? false,
     });
-    this.jobQueue = new batch.JobQueue(this, "Queue", { computeEnvironments: [{ computeEnvironment: compute, order: 1 }] });
+    this.jobQueue = new batch.JobQueue(this, "Queue", {
+      computeEnvironments: [{ computeEnvironment: compute, order: 1 }],
+    });
 
     // the job role: exactly the evaluate Lambda function's rights (read the job, write partials)
     const jobRole = new iam.Role(this, "JobRole", { assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com") });
-    jobRole.addToPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [props.bucket.arnForObjects("*")] }));
-    jobRole.addToPolicy(new iam.PolicyStatement({ actions: ["s3:PutObject", "s3:PutObjectTagging"], resources: [props.bucket.arnForObjects("*/rounds/*/partials/*"), props.bucket.arnForObjects("*/rounds/*/trials/*")] }));
+    jobRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [props.bucket.arnForObjects("*")] }),
+    );
+    jobRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:PutObject", "s3:PutObjectTagging"],
+        resources: [
+          props.bucket.arnForObjects("*/rounds/*/partials/*"),
+          props.bucket.arnForObjects("*/rounds/*/trials/*"),
+        ],
+      }),
+    );
 
     this.jobDefinition = new batch.EcsJobDefinition(this, "Evaluate", {
       container: new batch.EcsEc2ContainerDefinition(this, "Container", {
@@ -67,7 +85,10 @@ export class GpuBatch extends Construct {
         memory: Size.mebibytes(15_000),
         gpu: 1,
         jobRole,
-        logging: ecs.LogDriver.awsLogs({ streamPrefix: "evaluate", logGroup: new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.ONE_MONTH }) }),
+        logging: ecs.LogDriver.awsLogs({
+          streamPrefix: "evaluate",
+          logGroup: new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.ONE_MONTH }),
+        }),
       }),
       timeout: Duration.seconds(props.timeout ?? 900),
       // Spot reclaims and host failures are retried here; the handler's own errors are not
@@ -79,22 +100,57 @@ export class GpuBatch extends Construct {
       ],
     });
 
-    NagSuppressions.addResourceSuppressions(this, [
-      { id: "AwsSolutions-IAM4", reason: "Batch's service-linked policy and the ECS instance and task-execution roles' AWS managed policies (pull the image, write logs) are what Batch documents for these roles." },
-      { id: "AwsSolutions-IAM5", reason: "Object-key patterns under the jobs bucket, the same as the evaluate function's; the execution role's log-stream and image-layer actions as the ECS integration writes them.", appliesTo: [{ regex: "/^Resource::(<Jobs[A-Za-z0-9]+\\.Arn>\\/\\*.*|\\*)$/g" }] },
-    ], true);
+    NagSuppressions.addResourceSuppressions(
+      this,
+      [
+        {
+          id: "AwsSolutions-IAM4",
+          reason:
+            "Batch's service-linked policy and the ECS instance and task-execution roles' AWS managed " +
+            "policies (pull the image, write logs) are what Batch documents for these roles.",
+        },
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "Object-key patterns under the jobs bucket, the same as the evaluate function's; the " +
+            "execution role's log-stream and image-layer actions as the ECS integration writes them.",
+          appliesTo: [{ regex: "/^Resource::(<Jobs[A-Za-z0-9]+\\.Arn>\\/\\*.*|\\*)$/g" }],
+        },
+      ],
+      true,
+    );
   }
 
   /** What the state machine's `batch:submitJob.sync` tasks need (CDK's own integration grants these). */
   grantSubmit(role: iam.IGrantable): void {
     const stack = Stack.of(this);
-    role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["batch:SubmitJob"], resources: [this.jobQueue.jobQueueArn, this.jobDefinition.jobDefinitionArn] }));
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["batch:SubmitJob"],
+        resources: [this.jobQueue.jobQueueArn, this.jobDefinition.jobDefinitionArn],
+      }),
+    );
     // DescribeJobs takes no resource-level permissions; TerminateJob (a stopped execution's jobs) does
-    role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["batch:DescribeJobs"], resources: ["*"] }));
-    role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["batch:TerminateJob"], resources: [stack.formatArn({ service: "batch", resource: "job", resourceName: "*" })] }));
-    role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-      resources: [stack.formatArn({ service: "events", resource: "rule", resourceName: "StepFunctionsGetEventsForBatchJobsRule" })],
-    }));
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["batch:DescribeJobs"], resources: ["*"] }),
+    );
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["batch:TerminateJob"],
+        resources: [stack.formatArn({ service: "batch", resource: "job", resourceName: "*" })],
+      }),
+    );
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+        resources: [
+          stack.formatArn({
+            service: "events",
+            resource: "rule",
+            resourceName: "StepFunctionsGetEventsForBatchJobsRule",
+          }),
+        ],
+      }),
+    );
   }
 }

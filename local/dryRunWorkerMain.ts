@@ -11,6 +11,7 @@ const { spec, dataset, shards, memoryMb } = workerData as DryRunInput;
 try {
   parentPort!.postMessage({ estimate: await planJob(spec, dataset, shards, memoryMb).catch(jobRefused) });
 } catch (e) {
-  if (e instanceof ServiceError) parentPort!.postMessage({ refused: { kind: e.kind, message: e.message, details: e.details, code: e.code } });
+  if (e instanceof ServiceError)
+    parentPort!.postMessage({ refused: { kind: e.kind, message: e.message, details: e.details, code: e.code } });
   else parentPort!.postMessage({ error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
 }

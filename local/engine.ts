@@ -21,11 +21,27 @@ export class CancelledError extends Error {
 const local = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:enkf-${name}`;
 
 /** Placeholder ARNs of the GPU option's Batch queue and job definition. */
-export const localGpu = { jobQueue: "arn:aws:batch:us-east-1:000000000000:job-queue/enkf-gpu", jobDefinition: "arn:aws:batch:us-east-1:000000000000:job-definition/enkf-gpu-evaluate" };
+export const localGpu = {
+  jobQueue: "arn:aws:batch:us-east-1:000000000000:job-queue/enkf-gpu",
+  jobDefinition: "arn:aws:batch:us-east-1:000000000000:job-definition/enkf-gpu-evaluate",
+};
 
 /** The deployed definition with placeholder ARNs; `gpu` includes the GPU option's Batch branch. */
 export function localDefinition(maxConcurrency = 4, gpu = true): Record<string, unknown> {
-  return workflowDefinition({ launch: local("launch"), init: local("init"), evaluate: local("evaluate"), reduce: local("reduce"), finalize: local("finalize"), recordFailure: local("record-failure"), outcome: local("outcome"), eventBus: "enkf-local", ...(gpu ? { gpu: localGpu } : {}) }, { maxConcurrency });
+  return workflowDefinition(
+    {
+      launch: local("launch"),
+      init: local("init"),
+      evaluate: local("evaluate"),
+      reduce: local("reduce"),
+      finalize: local("finalize"),
+      recordFailure: local("record-failure"),
+      outcome: local("outcome"),
+      eventBus: "enkf-local",
+      ...(gpu ? { gpu: localGpu } : {}),
+    },
+    { maxConcurrency },
+  );
 }
 
 export interface LocalRun {
@@ -59,9 +75,16 @@ export interface LocalRun {
  * executions ran.
  */
 export async function runLocalWorkflow(run: LocalRun): Promise<{ status: string; executions: number; faults: number }> {
-  const machine = new StateMachine(localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0]);
+  const machine = new StateMachine(
+    localDefinition(run.maxConcurrency) as unknown as ConstructorParameters<typeof StateMachine>[0],
+  );
   const resumed = run.resume ? await resumeInput(run.job, run.rolloverEvery) : null;
-  const input: unknown = run.input ?? resumed ?? { job: run.job, startedAt: Date.now(), ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}) };
+  const input: unknown = run.input ??
+    resumed ?? {
+      job: run.job,
+      startedAt: Date.now(),
+      ...(run.rolloverEvery ? { rolloverEvery: run.rolloverEvery } : {}),
+    };
   const pool = run.workers ? evaluatePool(run.workers) : null;
   const evaluate = withFaults(pool ? (event: unknown) => pool.run(event) : handlers.evaluate);
   try {
@@ -98,16 +121,33 @@ function withFaults(evaluate: (event: unknown) => Promise<unknown>) {
   return Object.assign(wrapped, { injected: () => injected, active: plan !== null });
 }
 
-async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, evaluate: ((event: unknown) => Promise<unknown>) & { active: boolean }): Promise<{ status: string; executions: number }> {
+async function executeAll(
+  machine: StateMachine,
+  first: unknown,
+  run: LocalRun,
+  evaluate: ((event: unknown) => Promise<unknown>) & { active: boolean },
+): Promise<{ status: string; executions: number }> {
   // injected faults are retried at once rather than after the deployed backoff
-  const retryIntervalOverrides = evaluate.active ? Object.fromEntries(["Evaluate", "Evaluate (distributed)", "Evaluate (gpu)", "Evaluate (gpu, distributed)", "Evaluate members"].map((n) => [n, 5])) : undefined;
+  const retryIntervalOverrides = evaluate.active
+    ? Object.fromEntries(
+        ["Evaluate", "Evaluate (distributed)", "Evaluate (gpu)", "Evaluate (gpu, distributed)", "Evaluate members"].map(
+          (n) => [n, 5],
+        ),
+      )
+    : undefined;
   const task = evaluate as unknown as (input: unknown) => Promise<never>;
   let input = first;
   for (let executions = 1; ; executions++) {
     const execution = machine.run(input as Parameters<typeof machine.run>[0], {
       overrides: {
         taskResourceLocalHandlers: {
-          Launch: (run.launch as ((input: unknown) => Promise<never>) | undefined) ?? (async () => { throw new Error("this engine was started without a Launch handler (schedules launch jobs through the service)"); }),
+          Launch:
+            (run.launch as ((input: unknown) => Promise<never>) | undefined) ??
+            (async () => {
+              throw new Error(
+                "this engine was started without a Launch handler (schedules launch jobs through the service)",
+              );
+            }),
           Init: handlers.init,
           Evaluate: task,
           "Evaluate (distributed)": task,
@@ -116,7 +156,11 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
           "Block request": task,
           "Forward (lambda)": async (params) => {
             const p = params as { FunctionName: string; Payload: unknown };
-            if (!run.invokeForward) throw new Error(`a lambda forward (${p.FunctionName}) is invoked by the deployed state machine on AWS; this local engine was started without one`);
+            if (!run.invokeForward)
+              throw new Error(
+                `a lambda forward (${p.FunctionName}) is invoked by the deployed state machine on AWS; ` +
+                  `this local engine was started without one`,
+              );
             return { Payload: await run.invokeForward(p.FunctionName, p.Payload) } as never;
           },
           "Store block": task,
@@ -131,10 +175,13 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
           },
           Finalize: handlers.finalize,
           RecordFailure: handlers.recordFailure,
-          Outcome: (run.outcome as ((input: unknown) => Promise<never>) | undefined) ?? (handlers.outcome as (input: unknown) => Promise<never>),
+          Outcome:
+            (run.outcome as ((input: unknown) => Promise<never>) | undefined) ??
+            (handlers.outcome as (input: unknown) => Promise<never>),
           // PutEvents: locally the detail goes to the caller's publish
           "Publish outcome": async (params) => {
-            for (const entry of (params as { Entries: { Detail: unknown }[] }).Entries) await run.publish?.(entry.Detail);
+            for (const entry of (params as { Entries: { Detail: unknown }[] }).Entries)
+              await run.publish?.(entry.Detail);
             return { FailedEntryCount: 0 } as never;
           },
           // StartExecution of this machine: locally the engine starts the next execution itself
@@ -142,13 +189,18 @@ async function executeAll(machine: StateMachine, first: unknown, run: LocalRun, 
         },
         ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
       },
-      context: { StateMachine: { Id: "arn:aws:states:us-east-1:000000000000:stateMachine:enkf-local" }, Execution: { Id: `local-${executions}` } },
+      context: {
+        StateMachine: { Id: "arn:aws:states:us-east-1:000000000000:stateMachine:enkf-local" },
+        Execution: { Id: `local-${executions}` },
+      },
     });
     if (run.signal?.aborted) throw new CancelledError("the job was cancelled");
     const abort = () => execution.abort();
     run.signal?.addEventListener("abort", abort, { once: true });
     const events = run.onEvent
-      ? (async () => { for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]); })()
+      ? (async () => {
+          for await (const e of execution.eventLogs) run.onEvent!(e as Parameters<NonNullable<LocalRun["onEvent"]>>[0]);
+        })()
       : Promise.resolve();
     let out: { status?: string; result?: string; continueAs?: unknown };
     try {

@@ -10,7 +10,8 @@ export interface EvaluatePool {
 }
 
 export function evaluatePool(size: number): EvaluatePool {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`an evaluate pool needs at least one worker, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`an evaluate pool needs at least one worker, got ${size}`);
   const url = new URL("./evaluateWorker.mjs", import.meta.url);
   const idle: Worker[] = [];
   const queue: { event: unknown; resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
@@ -26,7 +27,11 @@ export function evaluatePool(size: number): EvaluatePool {
       release(w);
     });
     w.on("error", (e) => {
-      for (const [id, p] of pending) if (p.worker === w) { pending.delete(id); p.reject(e); }
+      for (const [id, p] of pending)
+        if (p.worker === w) {
+          pending.delete(id);
+          p.reject(e);
+        }
     });
     idle.push(w);
     return w;
@@ -55,11 +60,16 @@ export function evaluatePool(size: number): EvaluatePool {
     // in the middle of a native ONNX Runtime call aborts the whole process
     async close() {
       for (const job of queue.splice(0)) job.reject(new Error("the evaluate pool was closed"));
-      await Promise.all([...pending.values()].map((p) => new Promise<void>((done) => {
-        p.worker.once("message", () => done());
-        p.worker.once("error", () => done());
-        p.worker.once("exit", () => done());
-      })));
+      await Promise.all(
+        [...pending.values()].map(
+          (p) =>
+            new Promise<void>((done) => {
+              p.worker.once("message", () => done());
+              p.worker.once("error", () => done());
+              p.worker.once("exit", () => done());
+            }),
+        ),
+      );
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

@@ -35,12 +35,14 @@ export function faultPlan(text: string | undefined): FaultPlan | null {
   if (!text) return null;
   const fields = Object.fromEntries(text.split(",").map((f) => f.split("=", 2).map((s) => s.trim())));
   const ev = fields.evaluate;
-  if (ev === undefined) throw new Error(`ENKF_FAULTS="${text}": name evaluate=<probability> or evaluate=permanent@<round>`);
+  if (ev === undefined)
+    throw new Error(`ENKF_FAULTS="${text}": name evaluate=<probability> or evaluate=permanent@<round>`);
   const seed = fields.seed === undefined ? 0 : Number(fields.seed);
   const permanent = /^permanent@(\d+)$/.exec(ev);
   if (permanent) return { probability: 0, seed, permanentRound: Number(permanent[1]) };
   const p = Number(ev);
-  if (!(p >= 0 && p < 1) || !Number.isInteger(seed)) throw new Error(`ENKF_FAULTS="${text}": the probability is in [0, 1) and the seed an integer`);
+  if (!(p >= 0 && p < 1) || !Number.isInteger(seed))
+    throw new Error(`ENKF_FAULTS="${text}": the probability is in [0, 1) and the seed an integer`);
   return { probability: p, seed };
 }
 

@@ -17,14 +17,26 @@ export function workerIngester(): CsvIngester {
     let answered = false;
     const answer = new Promise<DatasetManifest>((resolve, reject) => {
       worker.on("message", (m: { ack?: number; manifest?: DatasetManifest; error?: ReturnType<typeof errorData> }) => {
-        if (m.ack !== undefined) { inFlight -= m.ack; drained?.(); return; }
+        if (m.ack !== undefined) {
+          inFlight -= m.ack;
+          drained?.();
+          return;
+        }
         answered = true;
         drained?.();
         if (m.error) reject(errorFromData(m.error));
         else resolve(m.manifest!);
       });
-      worker.once("error", (e) => { answered = true; drained?.(); reject(e); });
-      worker.once("exit", (code) => { answered = true; drained?.(); reject(new Error(`the upload's worker exited (${code}) without an answer`)); });
+      worker.once("error", (e) => {
+        answered = true;
+        drained?.();
+        reject(e);
+      });
+      worker.once("exit", (code) => {
+        answered = true;
+        drained?.();
+        reject(new Error(`the upload's worker exited (${code}) without an answer`));
+      });
     });
     answer.catch(() => undefined);
     try {
@@ -40,7 +52,10 @@ export function workerIngester(): CsvIngester {
           const chunk = piece.slice(); // a copy of its own, to transfer
           inFlight += chunk.byteLength;
           worker.postMessage({ chunk }, [chunk.buffer]);
-          while (inFlight > IN_FLIGHT && !answered) await new Promise<void>((r) => { drained = r; });
+          while (inFlight > IN_FLIGHT && !answered)
+            await new Promise<void>((r) => {
+              drained = r;
+            });
         }
         if (!answered) worker.postMessage({ end: true });
       } catch (e) {

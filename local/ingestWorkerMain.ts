@@ -10,11 +10,17 @@ type Message = { chunk: Uint8Array } | { end: true } | { abort: string };
 const { req, target } = workerData as { req: IngestRequest; target: IngestTarget };
 const queue: Message[] = [];
 let wake: (() => void) | undefined;
-parentPort!.on("message", (m: Message) => { queue.push(m); wake?.(); });
+parentPort!.on("message", (m: Message) => {
+  queue.push(m);
+  wake?.();
+});
 
 async function* pieces(): AsyncIterable<Uint8Array> {
   for (;;) {
-    while (queue.length === 0) await new Promise<void>((r) => { wake = r; });
+    while (queue.length === 0)
+      await new Promise<void>((r) => {
+        wake = r;
+      });
     const m = queue.shift()!;
     if ("end" in m) return;
     if ("abort" in m) throw new Error(m.abort);

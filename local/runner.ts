@@ -18,7 +18,11 @@ const RECORD_RETRY_MS = 2_000;
 /** The error's message, or the full store's anywhere in its causes: what a user needs to know. */
 function reasonOf(e: unknown): { Error: string; Cause: string } {
   for (let c: unknown = e; c instanceof Error; c = c.cause) {
-    if (c instanceof StoreFullError) return { Error: "StorageFull", Cause: `the server's storage filled up while the job ran (${c.message}); submit it again once space is freed` };
+    if (c instanceof StoreFullError)
+      return {
+        Error: "StorageFull",
+        Cause: `the server's storage filled up while the job ran (${c.message}); submit it again once space is freed`,
+      };
   }
   return { Error: (e as Error).name ?? "Error", Cause: (e as Error).message ?? String(e) };
 }
@@ -69,7 +73,14 @@ export class LocalRunner implements Engine {
     if (this.closed || this.active + this.reserved >= (this.opts.maxJobs ?? 32)) return null;
     this.reserved++;
     let held = true;
-    return { release: () => { if (held) { held = false; this.reserved--; } } };
+    return {
+      release: () => {
+        if (held) {
+          held = false;
+          this.reserved--;
+        }
+      },
+    };
   }
 
   async stop(id: string): Promise<void> {
@@ -124,13 +135,21 @@ export class LocalRunner implements Engine {
       const { job: spec, shards } = await preparedJob(store);
       log(`job ${job.id}: running`);
       const out = await runLocalWorkflow({
-        job, resume: true, signal, maxConcurrency: Math.min(spec.compute.maxConcurrency, shards), workers: Math.min(this.workers, shards),
-        ...(this.opts.outcome ? { outcome: this.opts.outcome } : {}), ...(this.opts.publish ? { publish: this.opts.publish } : {}),
+        job,
+        resume: true,
+        signal,
+        maxConcurrency: Math.min(spec.compute.maxConcurrency, shards),
+        workers: Math.min(this.workers, shards),
+        ...(this.opts.outcome ? { outcome: this.opts.outcome } : {}),
+        ...(this.opts.publish ? { publish: this.opts.publish } : {}),
       });
       log(`job ${job.id}: ${out.status}`);
       try {
         const { writeRunPlots } = await import("../shared/report/runReport.ts");
-        await writeRunPlots((name) => store.get(name), (name, bytes, type) => store.put(name, bytes, type));
+        await writeRunPlots(
+          (name) => store.get(name),
+          (name, bytes, type) => store.put(name, bytes, type),
+        );
       } catch (e) {
         log(`job ${job.id}: could not draw the plots: ${(e as Error).message.split("\n")[0]}`);
       }
@@ -152,10 +171,17 @@ export class LocalRunner implements Engine {
       await recordFailure(store, reason);
       this.unrecorded.delete(id);
     } catch (e) {
-      if (!this.unrecorded.has(id)) (this.opts.log ?? (() => undefined))(`job ${id}: cannot record its failure yet (${(e as Error).message.split("\n")[0]}); retrying`);
+      if (!this.unrecorded.has(id))
+        (this.opts.log ?? (() => undefined))(
+          `job ${id}: cannot record its failure yet (${(e as Error).message.split("\n")[0]}); retrying`,
+        );
       this.unrecorded.set(id, { store, reason });
       this.retry ??= setInterval(() => {
-        if (this.unrecorded.size === 0) { clearInterval(this.retry); this.retry = undefined; return; }
+        if (this.unrecorded.size === 0) {
+          clearInterval(this.retry);
+          this.retry = undefined;
+          return;
+        }
         for (const [job, u] of this.unrecorded) void this.record(job, u.store, u.reason);
       }, RECORD_RETRY_MS).unref();
     }

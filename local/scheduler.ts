@@ -12,7 +12,10 @@ export class LocalScheduler implements Scheduler {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private fire: (id: string, at: number) => Promise<unknown> = async () => undefined;
 
-  constructor(private readonly log: (line: string) => void = () => undefined, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** What a firing does (the service submits the template). */
   onFire(fire: (id: string, at: number) => Promise<unknown>): void {
@@ -30,7 +33,10 @@ export class LocalScheduler implements Scheduler {
       const timer = setTimeout(async () => {
         if (this.now() + 5 < at) return schedule(after);
         const firing = this.fire(s.id, at).catch((e: unknown) => {
-          this.log(`schedule ${s.id}: the firing at ${new Date(at).toISOString()} failed: ${(e as Error).message.split("\n")[0]}`);
+          this.log(
+            `schedule ${s.id}: the firing at ${new Date(at).toISOString()} failed: ` +
+              `${(e as Error).message.split("\n")[0]}`,
+          );
         });
         this.inFlight.set(s.id, firing);
         await firing;

@@ -72,7 +72,16 @@ function bearer(token: string, readToken: string | undefined): Authenticate {
     const header = req.headers.authorization ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const challenge = { "www-authenticate": 'Bearer realm="enkf"' };
-    if (!m) throw new ApiError(401, "unauthorized", header ? "the Authorization header is not a bearer token" : "send Authorization: Bearer <token> (enkf serve printed it; or ENKF_TOKEN)", [], challenge);
+    if (!m)
+      throw new ApiError(
+        401,
+        "unauthorized",
+        header
+          ? "the Authorization header is not a bearer token"
+          : "send Authorization: Bearer <token> (enkf serve printed it; or ENKF_TOKEN)",
+        [],
+        challenge,
+      );
     if (same(m[1], token)) return;
     if (readToken !== undefined && same(m[1], readToken)) {
       if (route.mutates) throw new ApiError(403, "forbidden", "this token may read but not change anything");
@@ -85,7 +94,8 @@ function bearer(token: string, readToken: string | undefined): Authenticate {
 /** The request's body as it arrives, refused with 413 once it passes `limit`. */
 async function* limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array> {
   const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > limit) throw new ApiError(413, "payload_too_large", `the body is ${declared} bytes; the limit here is ${limit}`);
+  if (declared > limit)
+    throw new ApiError(413, "payload_too_large", `the body is ${declared} bytes; the limit here is ${limit}`);
   let total = 0;
   for await (const chunk of req) {
     total += (chunk as Buffer).length;
@@ -96,7 +106,8 @@ async function* limited(req: IncomingMessage, limit: number): AsyncIterable<Uint
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > limit) throw new ApiError(413, "payload_too_large", `the body is ${declared} bytes; the limit here is ${limit}`);
+  if (declared > limit)
+    throw new ApiError(413, "payload_too_large", `the body is ${declared} bytes; the limit here is ${limit}`);
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
@@ -108,8 +119,14 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array
 }
 
 function send(res: ServerResponse, r: ApiResponse, closeAfter = false): void {
-  const body = typeof r.body === "string" ? Buffer.from(r.body) : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
-  res.writeHead(r.status, { ...r.headers, "content-length": String(body.length), "cache-control": "no-store", ...(closeAfter ? { connection: "close" } : {}) });
+  const body =
+    typeof r.body === "string" ? Buffer.from(r.body) : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
+  res.writeHead(r.status, {
+    ...r.headers,
+    "content-length": String(body.length),
+    "cache-control": "no-store",
+    ...(closeAfter ? { connection: "close" } : {}),
+  });
   res.end(body);
 }
 
@@ -117,23 +134,32 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
   const log = opts.log ?? (() => undefined);
   let service: Service | undefined;
   const runner = new LocalRunner({
-    concurrency: opts.concurrency, workers: opts.workers, maxJobs: opts.maxJobs, log,
+    concurrency: opts.concurrency,
+    workers: opts.workers,
+    maxJobs: opts.maxJobs,
+    log,
     outcome: (event) => service!.outcome(event),
     publish: (detail) => {
       const d = detail as JobOutcome;
-      log(`job ${d.id}: outcome ${d.status}${d.promotion ? `; model ${d.promotion.model}: ${d.promotion.decision}` : ""}`);
+      log(
+        `job ${d.id}: outcome ${d.status}${d.promotion ? `; model ${d.promotion.model}: ${d.promotion.decision}` : ""}`,
+      );
       opts.onOutcome?.(d);
     },
   });
   const scheduler = new LocalScheduler(log);
   const api = createApi({
-    location: opts.location, endpoint: opts.endpoint, engine: runner, scheduler,
+    location: opts.location,
+    endpoint: opts.endpoint,
+    engine: runner,
+    scheduler,
     forwardHosts: opts.forwardHosts ?? [],
     memory: { budgetBytes: (opts.memoryMb ?? defaultMemoryMb()) * 2 ** 20, workers: runner.workers },
     planner: workerPlanner(opts.dryRun ?? { timeoutMs: 60_000, heapMb: 1024 }),
     ingest: workerIngester(),
-    authenticate: bearer(opts.token, opts.readToken), auth: "bearer",
-    onError: (id, e) => log(`error ${id}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
+    authenticate: bearer(opts.token, opts.readToken),
+    auth: "bearer",
+    onError: (id, e) => log(`error ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });
   service = api.service;
   scheduler.onFire((id, at) => api.service.schedules.fire(id, at));
@@ -143,7 +169,10 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
     const ref = api.service.jobs.jobRef(id);
     const store = openStore(ref.store, { endpoint: ref.endpoint });
     if (!(await store.has(keys.spec))) {
-      await recordFailure(store, { Error: "Interrupted", Cause: "the server stopped while preparing this job; submit it again" });
+      await recordFailure(store, {
+        Error: "Interrupted",
+        Cause: "the server stopped while preparing this job; submit it again",
+      });
       log(`job ${id}: marked failed (interrupted while being prepared)`);
       continue;
     }
@@ -160,7 +189,8 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
     try {
       const [rawPath, rawQuery = ""] = (req.url ?? "/").split(/\?(.*)/s, 2);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+      for (const [k, v] of Object.entries(req.headers))
+        if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
       const method = req.method ?? "GET";
       const csv = (headers["content-type"] ?? "").toLowerCase().startsWith("text/csv");
       const query: Record<string, string> = {};
@@ -169,9 +199,14 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
       if (csv && api.router.find(method, rawPath)?.streamsBody) {
         // an upload streams into its worker as it arrives: its size is bounded by the disk, not memory
         let ended = false;
-        req.once("end", () => { ended = true; });
+        req.once("end", () => {
+          ended = true;
+        });
         request = { method, path: rawPath, query, headers, body: new Uint8Array(0), stream: limited(req, uploadLimit) };
-        const answer = await api.router.handle(request).catch((e: unknown) => { closeAfter = !ended; throw e; });
+        const answer = await api.router.handle(request).catch((e: unknown) => {
+          closeAfter = !ended;
+          throw e;
+        });
         send(res, answer, !ended);
         return;
       }
@@ -192,7 +227,12 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
     }
   });
   server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"bad_request","message":"malformed HTTP request","details":[]}}\n');
+    if (socket.writable)
+      socket.end(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: " +
+          'close\r\n\r\n{"error":{"code":"bad_request","message":"malformed HTTP ' +
+          'request","details":[]}}\n',
+      );
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -207,7 +247,10 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
     runner,
     async close() {
       scheduler.close();
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
       await runner.close();
     },
   };

@@ -7,7 +7,8 @@ import { fillGaussian, fillUniform, Stream } from "../shared/math/rng.ts";
 
 export function halfMoons(rows: number, noise: number, seed: number): string {
   const at = { seed, stream: Stream.data, iteration: 0, member: 0 };
-  const u = new Float64Array(rows), z = new Float64Array(2 * rows);
+  const u = new Float64Array(rows),
+    z = new Float64Array(2 * rows);
   fillUniform(u, at);
   fillGaussian(z, { ...at, member: 1 });
   const lines = ["x1,x2,moon"];
@@ -16,7 +17,9 @@ export function halfMoons(rows: number, noise: number, seed: number): string {
     const t = Math.PI * u[i];
     const x = moon === 0 ? Math.cos(t) : 1 - Math.cos(t);
     const y = moon === 0 ? Math.sin(t) : 0.5 - Math.sin(t);
-    lines.push(`${(x + noise * z[2 * i]).toFixed(5)},${(y + noise * z[2 * i + 1]).toFixed(5)},${moon === 0 ? "upper" : "lower"}`);
+    lines.push(
+      `${(x + noise * z[2 * i]).toFixed(5)},${(y + noise * z[2 * i + 1]).toFixed(5)},${moon === 0 ? "upper" : "lower"}`,
+    );
   }
   return lines.join("\n") + "\n";
 }

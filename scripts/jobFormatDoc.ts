@@ -44,7 +44,7 @@ function typeOf(s: Schema): string {
   if (s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER) bounds.push(`≤ ${s.maximum}`);
   if (s.exclusiveMaximum !== undefined) bounds.push(`< ${s.exclusiveMaximum}`);
   if (s.pattern) bounds.push(`matching \`${s.pattern}\``);
-  const base = Array.isArray(s.type) ? s.type.join(" or ") : s.type ?? "any";
+  const base = Array.isArray(s.type) ? s.type.join(" or ") : (s.type ?? "any");
   return bounds.length ? `${base} ${bounds.join(", ")}` : base;
 }
 
@@ -72,9 +72,18 @@ function tables(s: Schema, path: string, title: string, out: Table[]): void {
   for (const [key, p] of Object.entries(s.properties)) {
     if (key === "$schema") continue;
     const required = s.required?.includes(key) && p.default === undefined;
-    table.rows.push(`| \`${key}\` | ${cell(typeOf(p))} | ${required ? "required" : p.description?.includes("Default: ") ? "by problem" : p.default !== undefined ? cell(show(p.default)) : ""} | ${cell(p.description ?? "")} |`);
+    const byProblem = p.description?.includes("Default: ");
+    const fallback = required
+      ? "required"
+      : byProblem
+        ? "by problem"
+        : p.default !== undefined
+          ? cell(show(p.default))
+          : "";
+    table.rows.push(`| \`${key}\` | ${cell(typeOf(p))} | ${fallback} | ${cell(p.description ?? "")} |`);
     const inner = p.type === "array" && p.items ? p.items : p;
-    if (inner.properties || (inner.oneOf ?? inner.anyOf)?.some((v) => v.properties)) nested.push([inner, `${path}${path ? "." : ""}${key}`]);
+    if (inner.properties || (inner.oneOf ?? inner.anyOf)?.some((v) => v.properties))
+      nested.push([inner, `${path}${path ? "." : ""}${key}`]);
   }
   for (const [inner, sub] of nested) tables(inner, sub, `\`${sub}\``, out);
 }

@@ -32,7 +32,10 @@ export const ENV = {
 
 export type ConfigKey = keyof typeof ENV;
 
-const text = z.string().optional().transform((v) => (v === "" ? undefined : v));
+const text = z
+  .string()
+  .optional()
+  .transform((v) => (v === "" ? undefined : v));
 const Config = z.object({
   token: text,
   readToken: text,
@@ -42,8 +45,18 @@ const Config = z.object({
   stateMachineArn: text,
   scheduleGroup: text,
   schedulerRoleArn: text,
-  forwardFunctions: text.transform((v) => (v ?? "").split(",").map((a) => a.trim()).filter(Boolean)),
-  forwardHosts: text.transform((v) => (v ?? "").split(",").map((a) => a.trim()).filter(Boolean)),
+  forwardFunctions: text.transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean),
+  ),
+  forwardHosts: text.transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean),
+  ),
   event: text,
   crashAt: text,
   faults: text,

@@ -13,7 +13,13 @@ export interface Api {
   router: Router;
 }
 
-export function createApi(opts: ServiceOptions & { authenticate: Authenticate; auth: "bearer" | "sigv4"; onError: (id: string, e: unknown) => void }): Api {
+export function createApi(
+  opts: ServiceOptions & {
+    authenticate: Authenticate;
+    auth: "bearer" | "sigv4";
+    onError: (id: string, e: unknown) => void;
+  },
+): Api {
   const service = new Service(opts);
   let doc: unknown;
   const routes = apiRoutes(service, () => (doc ??= openApiDocument(routes, { auth: opts.auth })));

@@ -39,12 +39,19 @@ export interface Detail {
 /** A client's mistake (4xx) or a stated server condition: becomes the error body, never a stack. */
 export class ApiError extends Error {
   override name = "ApiError";
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: Detail[] = [], readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Detail[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
-export const badRequest = (message: string, details: Detail[] = []) => new ApiError(400, "bad_request", message, details);
+export const badRequest = (message: string, details: Detail[] = []) =>
+  new ApiError(400, "bad_request", message, details);
 
 /** The one map from the service's domain errors to HTTP statuses and default codes. */
 const STATUS: Record<ServiceErrorKind, [number, string]> = {
@@ -59,7 +66,12 @@ export function apiErrorOf(e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
   // the server's own condition, stated: nothing was changed, and the same request works once there is room
   for (let c: unknown = e; c instanceof Error; c = c.cause) {
-    if (c instanceof StoreFullError) return new ApiError(507, "insufficient_storage", "the server's storage is full, so nothing was changed; retry once space is freed");
+    if (c instanceof StoreFullError)
+      return new ApiError(
+        507,
+        "insufficient_storage",
+        "the server's storage is full, so nothing was changed; retry once space is freed",
+      );
   }
   if (e instanceof ServiceError) {
     const [status, code] = STATUS[e.kind];
@@ -69,7 +81,11 @@ export function apiErrorOf(e: unknown): ApiError | null {
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(value) + "\n" };
+  return {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    body: JSON.stringify(value) + "\n",
+  };
 }
 
 export function errorResponse(e: ApiError): ApiResponse {
@@ -82,14 +98,29 @@ export function mediaType(req: ApiRequest): string {
 }
 
 /** The body as JSON, validated by `schema`: 415 for another media type, 400 naming every bad field. */
-export function jsonBody<T extends z.ZodType>(req: ApiRequest, schema: T, invalidCode = "bad_request", doc: DocumentName = () => "the request body"): z.infer<T> {
+export function jsonBody<T extends z.ZodType>(
+  req: ApiRequest,
+  schema: T,
+  invalidCode = "bad_request",
+  doc: DocumentName = () => "the request body",
+): z.infer<T> {
   const type = mediaType(req);
-  if (type !== "application/json") throw new ApiError(415, "unsupported_media_type", `send the body as application/json${type ? ` (got ${type})` : ""}`);
+  if (type !== "application/json")
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      `send the body as application/json${type ? ` (got ${type})` : ""}`,
+    );
   const value = parseJson(req.body);
   const r = schema.safeParse(value);
   if (!r.success) {
     const details = specProblems(r.error, doc);
-    throw new ApiError(400, invalidCode, `the body is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details);
+    throw new ApiError(
+      400,
+      invalidCode,
+      `the body is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`,
+      details,
+    );
   }
   return r.data;
 }
@@ -114,6 +145,9 @@ export function intParam(req: ApiRequest, name: string, def: number, min: number
   const raw = req.query[name];
   if (raw === undefined || raw === "") return def;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw badRequest(`query parameter ${name} must be an integer from ${min} to ${max}`, [{ path: name, message: `got "${raw.slice(0, 40)}"` }]);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw badRequest(`query parameter ${name} must be an integer from ${min} to ${max}`, [
+      { path: name, message: `got "${raw.slice(0, 40)}"` },
+    ]);
   return v;
 }

@@ -18,7 +18,8 @@ function schemaOf(schema: z.ZodType, components: Json, io: "input" | "output"): 
   delete out.id;
   const text = JSON.stringify(out).replaceAll('"#/$defs/', '"#/components/schemas/');
   const fixed = JSON.parse(text) as Json;
-  for (const [name, def] of Object.entries(components)) components[name] = JSON.parse(JSON.stringify(def).replaceAll('"#/$defs/', '"#/components/schemas/'));
+  for (const [name, def] of Object.entries(components))
+    components[name] = JSON.parse(JSON.stringify(def).replaceAll('"#/$defs/', '"#/components/schemas/'));
   if (!id) return fixed;
   components[id] ??= fixed;
   return { $ref: `#/components/schemas/${id}` };
@@ -35,19 +36,28 @@ const ERRORS: Record<number, string> = {
   429: "too many jobs queued or running on this server",
 };
 
-export function openApiDocument(routes: readonly Route[], opts: { title?: string; version?: string; auth: "bearer" | "sigv4" }): Json {
+export function openApiDocument(
+  routes: readonly Route[],
+  opts: { title?: string; version?: string; auth: "bearer" | "sigv4" },
+): Json {
   const components: Json = {};
   const error = schemaOf(ErrorBody, components, "output");
   const paths: Record<string, Json> = {};
   for (const r of routes) {
     const params: Json[] = [];
-    for (const m of r.path.matchAll(/\{(\w+)\}/g)) params.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
-    for (const [name, description] of Object.entries(r.doc.query ?? {})) params.push({ name, in: "query", required: false, description, schema: { type: "string" } });
-    for (const [name, description] of Object.entries(r.doc.headers ?? {})) params.push({ name, in: "header", required: false, description, schema: { type: "string" } });
+    for (const m of r.path.matchAll(/\{(\w+)\}/g))
+      params.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
+    for (const [name, description] of Object.entries(r.doc.query ?? {}))
+      params.push({ name, in: "query", required: false, description, schema: { type: "string" } });
+    for (const [name, description] of Object.entries(r.doc.headers ?? {}))
+      params.push({ name, in: "header", required: false, description, schema: { type: "string" } });
     const responses: Json = {};
     for (const [status, schema] of Object.entries(r.doc.responses)) {
       responses[status] = schema
-        ? { description: r.doc.summary.split(".")[0], content: { "application/json": { schema: schemaOf(schema, components, "output") } } }
+        ? {
+            description: r.doc.summary.split(".")[0],
+            content: { "application/json": { schema: schemaOf(schema, components, "output") } },
+          }
         : { description: r.doc.summary.split(".")[0] };
     }
     for (const [status, description] of Object.entries(ERRORS)) {
@@ -55,21 +65,49 @@ export function openApiDocument(routes: readonly Route[], opts: { title?: string
       responses[status] ??= { description, content: { "application/json": { schema: error } } };
     }
     const operation: Json = {
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/\{(\w+)\}/g, "By-$1").split(/[/.-]/).filter(Boolean).map((s) => s[0].toUpperCase() + s.slice(1)).join("")}`,
+      operationId: `${r.method.toLowerCase()}${r.path
+        .replace(/\{(\w+)\}/g, "By-$1")
+        .split(/[/.-]/)
+        .filter(Boolean)
+        .map((s) => s[0].toUpperCase() + s.slice(1))
+        .join("")}`,
       summary: r.doc.summary,
       ...(params.length ? { parameters: params } : {}),
-      ...(r.doc.body ? { requestBody: { required: true, content: { [r.doc.body.type ?? "application/json"]: { schema: schemaOf(r.doc.body.schema, components, "input") } } } } : {}),
+      ...(r.doc.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                [r.doc.body.type ?? "application/json"]: { schema: schemaOf(r.doc.body.schema, components, "input") },
+              },
+            },
+          }
+        : {}),
       responses,
       ...(r.public ? { security: [] } : {}),
     };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = operation;
   }
-  const securitySchemes = opts.auth === "bearer"
-    ? { bearer: { type: "http", scheme: "bearer", description: "the token enkf serve prints (or ENKF_TOKEN)" } }
-    : { sigv4: { type: "apiKey", in: "header", name: "Authorization", description: "AWS Signature Version 4 (IAM), or a JWT when the API has the JWT authorizer" } };
+  const securitySchemes =
+    opts.auth === "bearer"
+      ? { bearer: { type: "http", scheme: "bearer", description: "the token enkf serve prints (or ENKF_TOKEN)" } }
+      : {
+          sigv4: {
+            type: "apiKey",
+            in: "header",
+            name: "Authorization",
+            description: "AWS Signature Version 4 (IAM), or a JWT when the API has the JWT authorizer",
+          },
+        };
   return {
     openapi: "3.1.0",
-    info: { title: opts.title ?? "enkf-service", version: opts.version ?? "0.1.0", description: "Batch optimization with the modified Ensemble Kalman Filter: submit, watch, fetch and cancel jobs; register datasets; schedule retraining." },
+    info: {
+      title: opts.title ?? "enkf-service",
+      version: opts.version ?? "0.1.0",
+      description:
+        "Batch optimization with the modified Ensemble Kalman Filter: submit, watch, fetch and " +
+        "cancel jobs; register datasets; schedule retraining.",
+    },
     paths,
     components: { schemas: components, securitySchemes },
     security: [{ [Object.keys(securitySchemes)[0]]: [] }],

@@ -64,7 +64,11 @@ export interface Router {
 }
 
 /** `onError` sees unexpected errors (the caller gets a 500 with an id, never the stack). */
-export function router(routes: readonly Route[], authenticate: Authenticate, onError: (id: string, e: unknown) => void): Router {
+export function router(
+  routes: readonly Route[],
+  authenticate: Authenticate,
+  onError: (id: string, e: unknown) => void,
+): Router {
   return {
     routes,
     find(method, path) {
@@ -79,21 +83,37 @@ export function router(routes: readonly Route[], authenticate: Authenticate, onE
         for (const route of routes) {
           const params = match(route.path, parts);
           if (!params) continue;
-          if (route.method !== req.method.toUpperCase()) { allowed.push(route.method); continue; }
+          if (route.method !== req.method.toUpperCase()) {
+            allowed.push(route.method);
+            continue;
+          }
           if (!route.public) authenticate(req, route);
           return await route.handler(req, params);
         }
         // a caller who is not authenticated learns nothing of which routes exist
         authenticate(req, { mutates: req.method.toUpperCase() !== "GET" });
         allowed = [...new Set(allowed)];
-        if (allowed.length) throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${allowed.join(" or ")}`, [], { allow: allowed.join(", ") });
+        if (allowed.length)
+          throw new ApiError(
+            405,
+            "method_not_allowed",
+            `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${allowed.join(" or ")}`,
+            [],
+            { allow: allowed.join(", ") },
+          );
         throw new ApiError(404, "not_found", `no route ${req.method} ${req.path.slice(0, 200)}`);
       } catch (e) {
         const client = apiErrorOf(e);
         if (client) return errorResponse(client);
         const id = Math.random().toString(36).slice(2, 10);
         onError(id, e);
-        return json(500, { error: { code: "internal", message: `the server failed on this request (error id ${id}); the operator's log has the details`, details: [] } });
+        return json(500, {
+          error: {
+            code: "internal",
+            message: `the server failed on this request (error id ${id}); the operator's log has the details`,
+            details: [],
+          },
+        });
       }
     },
   };

@@ -26,7 +26,11 @@ export class CsvColumns {
   readonly labelCol: number;
   readonly columns: { features: string[]; label: string };
 
-  constructor(header: CsvRecord, private readonly file: string, private readonly opts: Pick<CsvOptions, "label" | "kind">) {
+  constructor(
+    header: CsvRecord,
+    private readonly file: string,
+    private readonly opts: Pick<CsvOptions, "label" | "kind">,
+  ) {
     this.names = header.fields.map((h) => h.trim());
     const seen = new Set<string>();
     for (const h of this.names) {
@@ -35,7 +39,11 @@ export class CsvColumns {
       seen.add(h);
     }
     this.labelCol = this.names.indexOf(opts.label);
-    if (this.labelCol < 0) throw new DataError(`${file}: no column named "${opts.label}" (columns: ${this.names.slice(0, 20).join(", ")}${this.names.length > 20 ? ", …" : ""})`);
+    if (this.labelCol < 0)
+      throw new DataError(
+        `${file}: no column named "${opts.label}" (columns: ` +
+          `${this.names.slice(0, 20).join(", ")}${this.names.length > 20 ? ", …" : ""})`,
+      );
     this.featureCols = this.names.map((_, i) => i).filter((i) => i !== this.labelCol);
     if (this.featureCols.length === 0) throw new DataError(`${file}: no feature columns besides "${opts.label}"`);
     this.columns = { features: this.featureCols.map((c) => this.names[c]), label: opts.label };
@@ -48,11 +56,13 @@ export class CsvColumns {
   /** Checks a data row, writes its features into `x` (at `offset`), and answers its label's text. */
   row(rec: CsvRecord, x: Float64Array, offset: number): string {
     const { fields, line } = rec;
-    if (fields.length !== this.names.length) throw new DataError(`${this.file}: line ${line}: expected ${this.names.length} columns, found ${fields.length}`);
+    if (fields.length !== this.names.length)
+      throw new DataError(`${this.file}: line ${line}: expected ${this.names.length} columns, found ${fields.length}`);
     const cols = this.featureCols;
     for (let j = 0; j < cols.length; j++) {
       const v = cellNumber(fields[cols[j]]);
-      if (typeof v === "string") throw new DataError(`${this.file}: line ${line}, column "${this.names[cols[j]]}": ${v}`);
+      if (typeof v === "string")
+        throw new DataError(`${this.file}: line ${line}, column "${this.names[cols[j]]}": ${v}`);
       x[offset + j] = v;
     }
     const lab = fields[this.labelCol].trim();
@@ -67,7 +77,8 @@ export class CsvColumns {
   /** The sorted class names of a classification's labels, refusing one class or a continuous column. */
   classNames(labels: Iterable<string>, rows: number): string[] {
     const names = sortClassNames(labels);
-    if (names.length < 2) throw new DataError(`${this.file}: column "${this.opts.label}" has only one class (${names[0]})`);
+    if (names.length < 2)
+      throw new DataError(`${this.file}: column "${this.opts.label}" has only one class (${names[0]})`);
     checkClassCount(names.length, rows, this.file, this.opts.label);
     return names;
   }
@@ -87,7 +98,15 @@ export function csvDataset(text: string, file: string, opts: CsvOptions): Datase
   if (opts.kind === "classification") {
     const names = cols.classNames(labelText, rows);
     const lookup = new Map(names.map((c, i) => [c, i]));
-    return splitTable({ ...base, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } }, opts, file);
+    return splitTable(
+      { ...base, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } },
+      opts,
+      file,
+    );
   }
-  return splitTable({ ...base, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } }, opts, file);
+  return splitTable(
+    { ...base, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } },
+    opts,
+    file,
+  );
 }

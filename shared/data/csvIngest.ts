@@ -59,7 +59,10 @@ export class CsvIngest {
   private readonly targets = new Growing(new Float64Array(1024));
   private closed = false;
 
-  constructor(private readonly file: string, private readonly opts: IngestOptions) {
+  constructor(
+    private readonly file: string,
+    private readonly opts: IngestOptions,
+  ) {
     this.records = new CsvRecords(file);
     this.dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), "enkf-ingest-"));
     this.fd = openSync(join(this.dir, "rows.f64"), "w+");
@@ -90,7 +93,11 @@ export class CsvIngest {
       else {
         let c = this.classes.get(label);
         if (c === undefined) {
-          if (this.classes.size >= MAX_CLASSES) throw new DataError(`${this.file}: column "${this.opts.label}" has more than ${MAX_CLASSES} distinct values; that looks like a continuous target, not class labels: use the kind "regression"`);
+          if (this.classes.size >= MAX_CLASSES)
+            throw new DataError(
+              `${this.file}: column "${this.opts.label}" has more than ${MAX_CLASSES} distinct values; ` +
+                `that looks like a continuous target, not class labels: use the kind "regression"`,
+            );
           this.classes.set(label, (c = this.classes.size));
         }
         this.labels.push(c);
@@ -131,9 +138,12 @@ export class CsvIngest {
   }
 
   private async write(cols: CsvColumns, put: PutFile): Promise<DatasetManifest> {
-    const d = cols.features, n = this.rows, opts = this.opts;
+    const d = cols.features,
+      n = this.rows,
+      opts = this.opts;
     const classification = opts.kind === "classification";
-    let names = [opts.label], remap = new Int32Array(0);
+    let names = [opts.label],
+      remap = new Int32Array(0);
     if (classification) {
       names = cols.classNames(this.classes.keys(), n);
       const index = new Map(names.map((c, i) => [c, i]));
@@ -172,7 +182,13 @@ export class CsvIngest {
       return { rows, shards };
     };
     return {
-      format: "enkf-dataset", version: 1, kind: opts.kind, features: d, outputs: classification ? names.length : 1, names, columns: cols.columns,
+      format: "enkf-dataset",
+      version: 1,
+      kind: opts.kind,
+      features: d,
+      outputs: classification ? names.length : 1,
+      names,
+      columns: cols.columns,
       ...(opts.standardize ? { standardization: { mean: Array.from(mean), scale: Array.from(scale) } } : {}),
       splits: { train: await split("train", 0, train), test: await split("test", train, test) },
     };

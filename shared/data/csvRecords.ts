@@ -29,10 +29,16 @@ export class CsvRecords {
   push(text: string): CsvRecord[] {
     const out: CsvRecord[] = [];
     let i = 0;
-    if (this.crAtEnd) { this.crAtEnd = false; if (text[0] === "\n") i = 1; }
+    if (this.crAtEnd) {
+      this.crAtEnd = false;
+      if (text[0] === "\n") i = 1;
+    }
     if (this.quoteAtEnd) {
       this.quoteAtEnd = false;
-      if (text[i] === '"') { this.field += '"'; i++; } else this.quoted = false;
+      if (text[i] === '"') {
+        this.field += '"';
+        i++;
+      } else this.quoted = false;
     }
     let plain = i; // start of a run of ordinary characters, appended in one piece
     for (; i < text.length; i++) {
@@ -40,8 +46,15 @@ export class CsvRecords {
       if (this.quoted) {
         if (ch === 34) {
           this.field += text.slice(plain, i);
-          if (i + 1 === text.length) { this.quoteAtEnd = true; plain = i + 1; continue; }
-          if (text.charCodeAt(i + 1) === 34) { this.field += '"'; i++; } else this.quoted = false;
+          if (i + 1 === text.length) {
+            this.quoteAtEnd = true;
+            plain = i + 1;
+            continue;
+          }
+          if (text.charCodeAt(i + 1) === 34) {
+            this.field += '"';
+            i++;
+          } else this.quoted = false;
           plain = i + 1;
         } else if (ch === 10) this.line++;
         continue;
@@ -50,14 +63,22 @@ export class CsvRecords {
       this.field += text.slice(plain, i);
       plain = i + 1;
       if (ch === 34) {
-        if (this.field.trim() !== "") throw new DataError(`${this.file}: line ${this.line}: a quote inside an unquoted field`);
-        this.quoted = true; this.wasQuoted = true; this.field = "";
+        if (this.field.trim() !== "")
+          throw new DataError(`${this.file}: line ${this.line}: a quote inside an unquoted field`);
+        this.quoted = true;
+        this.wasQuoted = true;
+        this.field = "";
       } else if (ch === 44) {
-        this.fields.push(this.field); this.field = ""; this.wasQuoted = false;
+        this.fields.push(this.field);
+        this.field = "";
+        this.wasQuoted = false;
       } else {
         if (ch === 13) {
           if (i + 1 === text.length) this.crAtEnd = true;
-          else if (text.charCodeAt(i + 1) === 10) { i++; plain = i + 1; }
+          else if (text.charCodeAt(i + 1) === 10) {
+            i++;
+            plain = i + 1;
+          }
         }
         this.endRecord(out);
       }
@@ -68,7 +89,8 @@ export class CsvRecords {
 
   /** The last record, if the text did not end with a newline. */
   end(): CsvRecord[] {
-    if (this.quoted && !this.quoteAtEnd) throw new DataError(`${this.file}: line ${this.start}: unterminated quoted field`);
+    if (this.quoted && !this.quoteAtEnd)
+      throw new DataError(`${this.file}: line ${this.start}: unterminated quoted field`);
     const out: CsvRecord[] = [];
     this.endRecord(out);
     return out;
@@ -76,9 +98,14 @@ export class CsvRecords {
 
   private endRecord(out: CsvRecord[]): void {
     this.fields.push(this.field);
-    if (!(this.fields.length === 1 && this.fields[0].trim() === "" && !this.wasQuoted)) out.push({ fields: this.fields, line: this.start });
-    this.fields = []; this.field = ""; this.wasQuoted = false; this.quoted = false;
-    this.line++; this.start = this.line;
+    if (!(this.fields.length === 1 && this.fields[0].trim() === "" && !this.wasQuoted))
+      out.push({ fields: this.fields, line: this.start });
+    this.fields = [];
+    this.field = "";
+    this.wasQuoted = false;
+    this.quoted = false;
+    this.line++;
+    this.start = this.line;
   }
 }
 

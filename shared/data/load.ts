@@ -18,7 +18,10 @@ async function readData(baseDir: string, file: string): Promise<{ path: string; 
     return { path, bytes: await readFile(path) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`cannot read data file ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`);
+    throw new DataError(
+      `cannot read data file ${path}: ` +
+        `${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`,
+    );
   }
 }
 
@@ -26,26 +29,60 @@ async function readData(baseDir: string, file: string): Promise<{ path: string; 
 export type DatasetResolver = (id: string) => Promise<Dataset>;
 
 /** The dataset a job names, with its validation split carved from the training rows (validation.ts). */
-export async function loadDataset(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
+export async function loadDataset(
+  spec: DataSpec,
+  kind: "classification" | "regression",
+  baseDir: string,
+  registered?: DatasetResolver,
+): Promise<Dataset> {
   const ds = await loadSource(spec, kind, baseDir, registered);
-  return withValidation(ds, spec.validationFraction, spec.source === "mnist" ? "mnist" : spec.source === "dataset" ? `dataset ${spec.id ?? spec.name}` : `data (${spec.source})`);
+  return withValidation(
+    ds,
+    spec.validationFraction,
+    spec.source === "mnist"
+      ? "mnist"
+      : spec.source === "dataset"
+        ? `dataset ${spec.id ?? spec.name}`
+        : `data (${spec.source})`,
+  );
 }
 
-async function loadSource(spec: DataSpec, kind: "classification" | "regression", baseDir: string, registered?: DatasetResolver): Promise<Dataset> {
+async function loadSource(
+  spec: DataSpec,
+  kind: "classification" | "regression",
+  baseDir: string,
+  registered?: DatasetResolver,
+): Promise<Dataset> {
   switch (spec.source) {
     case "dataset": {
-      if (!registered) throw new DataError(`data source "dataset" names a dataset registered with the service (POST /datasets); enkf run reads files: use "csv", "npy" or "shards"`);
-      if (spec.id === undefined) throw new DataError(`dataset "${spec.name}" is a named dataset of the service; its version resolves when the service creates the job`);
+      if (!registered)
+        throw new DataError(
+          `data source "dataset" names a dataset registered with the service (POST /datasets); enkf ` +
+            `run reads files: use "csv", "npy" or "shards"`,
+        );
+      if (spec.id === undefined)
+        throw new DataError(
+          `dataset "${spec.name}" is a named dataset of the service; its version resolves when the ` +
+            `service creates the job`,
+        );
       const ds = await registered(spec.id);
-      if (ds.kind !== kind) throw new DataError(`dataset ${spec.id} is a ${ds.kind} dataset, but the problem is ${kind}`);
+      if (ds.kind !== kind)
+        throw new DataError(`dataset ${spec.id} is a ${ds.kind} dataset, but the problem is ${kind}`);
       return ds;
     }
     case "mnist":
-      if (kind !== "classification") throw new DataError("the mnist source holds class labels; use problem.type \"classification\"");
+      if (kind !== "classification")
+        throw new DataError('the mnist source holds class labels; use problem.type "classification"');
       return loadMnist();
     case "csv": {
       const { path, bytes } = await readData(baseDir, spec.path);
-      return csvDataset(bytes.toString("utf8"), path, { label: spec.label, kind, standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed });
+      return csvDataset(bytes.toString("utf8"), path, {
+        label: spec.label,
+        kind,
+        standardize: spec.standardize,
+        testFraction: spec.testFraction,
+        seed: spec.seed,
+      });
     }
     case "npy": {
       const f = await readData(baseDir, spec.features);

@@ -12,7 +12,10 @@ export const MNIST_SIDE = 28;
 export const MNIST_FEATURES = 784;
 export const MNIST_TRAIN = 8000;
 
-interface DigitSet { length: number; raw: ArrayLike<number> }
+interface DigitSet {
+  length: number;
+  raw: ArrayLike<number>;
+}
 
 /** mulberry32, the 32-bit generator used by the reference export (kept bit-exact). */
 export function mulberry32(seed: number): () => number {
@@ -36,7 +39,9 @@ export function loadMnist(): Dataset {
   const rnd = mulberry32(12345);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
-    const t = items[i]; items[i] = items[j]; items[j] = t;
+    const t = items[i];
+    items[i] = items[j];
+    items[j] = t;
   }
   const x = new Float32Array(n * MNIST_FEATURES);
   const y = new Int32Array(n);

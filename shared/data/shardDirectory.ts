@@ -10,7 +10,8 @@ import { decodeShards, parseManifest, type EncodedDataset } from "./shards.ts";
 import type { Dataset } from "./types.ts";
 
 export async function writeShardDirectory(dir: string, encoded: EncodedDataset, overwrite = false): Promise<void> {
-  if (existsSync(dir) && !overwrite) throw new DataError(`${dir} already exists; choose another output or allow overwriting`);
+  if (existsSync(dir) && !overwrite)
+    throw new DataError(`${dir} already exists; choose another output or allow overwriting`);
   const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.partial`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -31,7 +32,9 @@ export async function readShardDirectory(dir: string): Promise<Dataset> {
       return await readFile(join(dir, name));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new DataError(`cannot read ${join(dir, name)}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+      throw new DataError(
+        `cannot read ${join(dir, name)}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      );
     }
   };
   const manifest = parseManifest(new TextDecoder().decode(await read("manifest.json")), join(dir, "manifest.json"));

@@ -25,13 +25,23 @@ function bytesOf(a: Float32Array | Int32Array): Uint8Array {
 /** Row ranges of `shards` contiguous, near-equal shards of `rows` rows. */
 export function shardRanges(rows: number, shards: number): [number, number][] {
   const count = Math.max(1, Math.min(shards, rows));
-  return Array.from({ length: count }, (_, s) => [Math.floor((s * rows) / count), Math.floor(((s + 1) * rows) / count)] as [number, number]);
+  return Array.from(
+    { length: count },
+    (_, s) => [Math.floor((s * rows) / count), Math.floor(((s + 1) * rows) / count)] as [number, number],
+  );
 }
 
 /** One shard file of the format: its manifest entry and its bytes. */
-export function shardFile(path: string, data: Float32Array | Int32Array, shape: number[]): { entry: ShardFile; bytes: Uint8Array } {
+export function shardFile(
+  path: string,
+  data: Float32Array | Int32Array,
+  shape: number[],
+): { entry: ShardFile; bytes: Uint8Array } {
   const bytes = bytesOf(data);
-  return { entry: { path, dtype: data instanceof Int32Array ? "int32" : "float32", shape, sha256: sha256(bytes) }, bytes };
+  return {
+    entry: { path, dtype: data instanceof Int32Array ? "int32" : "float32", shape, sha256: sha256(bytes) },
+    bytes,
+  };
 }
 
 /** A shard's file names: `<split>-<5-digit index>.x.f32` and `.y.i32` or `.y.f32`. */
@@ -52,14 +62,28 @@ export function encodeShards(ds: Dataset, shards: number): EncodedDataset {
       const y = s.labels
         ? file(`${id}.y.i32`, s.labels.subarray(a, b), [b - a])
         : file(`${id}.y.f32`, s.targets!.subarray(a * ds.outputs, b * ds.outputs), [b - a, ds.outputs]);
-      return { rows: b - a, x: file(`${id}.x.f32`, s.x.subarray(a * ds.features, b * ds.features), [b - a, ds.features]), y };
+      return {
+        rows: b - a,
+        x: file(`${id}.x.f32`, s.x.subarray(a * ds.features, b * ds.features), [b - a, ds.features]),
+        y,
+      };
     }),
   });
   const manifest: DatasetManifest = {
-    format: "enkf-dataset", version: 1, kind: ds.kind, features: ds.features, outputs: ds.outputs, names: ds.names,
-    ...(ds.columns ? { columns: ds.columns } : {}), ...(ds.standardization ? { standardization: ds.standardization } : {}),
+    format: "enkf-dataset",
+    version: 1,
+    kind: ds.kind,
+    features: ds.features,
+    outputs: ds.outputs,
+    names: ds.names,
+    ...(ds.columns ? { columns: ds.columns } : {}),
+    ...(ds.standardization ? { standardization: ds.standardization } : {}),
     // the validation split is read whole by whoever evaluates: one file pair, whatever the training shards
-    splits: { train: split("train", ds.train), ...(ds.validation ? { validation: split("validation", ds.validation, 1) } : {}), test: split("test", ds.test) },
+    splits: {
+      train: split("train", ds.train),
+      ...(ds.validation ? { validation: split("validation", ds.validation, 1) } : {}),
+      test: split("test", ds.test),
+    },
   };
   return { manifest, files };
 }
@@ -73,23 +97,43 @@ export function parseManifest(text: string, where: string): DatasetManifest {
     throw new DataError(`${where}: malformed JSON (${(e as Error).message})`);
   }
   const r = DatasetManifest.safeParse(value);
-  if (!r.success) throw new DataError(`${where}: not a dataset manifest: ${specProblems(r.error).map((p) => `${p.path || "(document)"}: ${p.message}`).join("; ")}`);
+  if (!r.success)
+    throw new DataError(
+      `${where}: not a dataset manifest: ${specProblems(r.error)
+        .map((p) => `${p.path || "(document)"}: ${p.message}`)
+        .join("; ")}`,
+    );
   return r.data;
 }
 
 function checkFile(f: ShardFile, bytes: Uint8Array, where: string): void {
   const count = f.shape.reduce((a, b) => a * b, 1);
-  if (bytes.byteLength !== count * 4) throw new DataError(`${where}/${f.path}: ${bytes.byteLength} bytes, expected ${count * 4} for ${f.dtype} shape (${f.shape.join(", ")})`);
+  if (bytes.byteLength !== count * 4)
+    throw new DataError(
+      `${where}/${f.path}: ${bytes.byteLength} bytes, expected ${count * 4} for ${f.dtype} shape ` +
+        `(${f.shape.join(", ")})`,
+    );
   const actual = sha256(bytes);
-  if (actual !== f.sha256) throw new DataError(`${where}/${f.path}: sha256 mismatch (file ${actual.slice(0, 12)}…, manifest ${f.sha256.slice(0, 12)}…): the shard is corrupt or was changed`);
+  if (actual !== f.sha256)
+    throw new DataError(
+      `${where}/${f.path}: sha256 mismatch (file ${actual.slice(0, 12)}…, manifest ` +
+        `${f.sha256.slice(0, 12)}…): the shard is corrupt or was changed`,
+    );
 }
 
 /** Reads and verifies one shard's files: its rows' features and labels or targets. */
-async function decodeShard(m: DatasetManifest, shard: DatasetManifest["splits"]["train"]["shards"][number], read: (path: string) => Promise<Uint8Array>, where: string): Promise<Split> {
+async function decodeShard(
+  m: DatasetManifest,
+  shard: DatasetManifest["splits"]["train"]["shards"][number],
+  read: (path: string) => Promise<Uint8Array>,
+  where: string,
+): Promise<Split> {
   const wantX = [shard.rows, m.features].join(",");
-  if (shard.x.dtype !== "float32" || shard.x.shape.join(",") !== wantX) throw new DataError(`${where}/${shard.x.path}: expected float32 features of shape (${wantX})`);
+  if (shard.x.dtype !== "float32" || shard.x.shape.join(",") !== wantX)
+    throw new DataError(`${where}/${shard.x.path}: expected float32 features of shape (${wantX})`);
   const wantY = m.kind === "classification" ? `int32:${shard.rows}` : `float32:${shard.rows},${m.outputs}`;
-  if (`${shard.y.dtype}:${shard.y.shape.join(",")}` !== wantY) throw new DataError(`${where}/${shard.y.path}: expected ${wantY.replace(":", " of shape (")})`);
+  if (`${shard.y.dtype}:${shard.y.shape.join(",")}` !== wantY)
+    throw new DataError(`${where}/${shard.y.path}: expected ${wantY.replace(":", " of shape (")})`);
   const xb = await read(shard.x.path);
   checkFile(shard.x, xb, where);
   const x = new Float32Array(xb.buffer.slice(xb.byteOffset, xb.byteOffset + xb.byteLength));
@@ -98,21 +142,35 @@ async function decodeShard(m: DatasetManifest, shard: DatasetManifest["splits"][
   const ycopy = yb.buffer.slice(yb.byteOffset, yb.byteOffset + yb.byteLength);
   if (m.kind === "classification") {
     const labels = new Int32Array(ycopy);
-    for (let i = 0; i < labels.length; i++) if (labels[i] < 0 || labels[i] >= m.outputs) throw new DataError(`${where}/${shard.y.path}: row ${i}: label ${labels[i]} is not a class in [0, ${m.outputs})`);
+    for (let i = 0; i < labels.length; i++)
+      if (labels[i] < 0 || labels[i] >= m.outputs)
+        throw new DataError(
+          `${where}/${shard.y.path}: row ${i}: label ${labels[i]} is not a class in [0, ${m.outputs})`,
+        );
     return { x, labels, rows: shard.rows };
   }
   return { x, targets: new Float32Array(ycopy), rows: shard.rows };
 }
 
 /** One shard of the training split, read and verified alone (what a worker needs). */
-export async function decodeTrainShard(m: DatasetManifest, index: number, read: (path: string) => Promise<Uint8Array>, where: string): Promise<Split> {
+export async function decodeTrainShard(
+  m: DatasetManifest,
+  index: number,
+  read: (path: string) => Promise<Uint8Array>,
+  where: string,
+): Promise<Split> {
   const shard = m.splits.train.shards[index];
-  if (!shard) throw new DataError(`${where}: the training split has ${m.splits.train.shards.length} shards, no shard ${index}`);
+  if (!shard)
+    throw new DataError(`${where}: the training split has ${m.splits.train.shards.length} shards, no shard ${index}`);
   return decodeShard(m, shard, read, where);
 }
 
 /** Reassembles a Dataset, reading each file through `read(path)` and verifying it. */
-export async function decodeShards(m: DatasetManifest, read: (path: string) => Promise<Uint8Array>, where: string): Promise<Dataset> {
+export async function decodeShards(
+  m: DatasetManifest,
+  read: (path: string) => Promise<Uint8Array>,
+  where: string,
+): Promise<Dataset> {
   const split = async (name: "train" | "validation" | "test"): Promise<Split> => {
     const sm = m.splits[name]!;
     const x = new Float32Array(sm.rows * m.features);
@@ -120,15 +178,27 @@ export async function decodeShards(m: DatasetManifest, read: (path: string) => P
     const targets = m.kind === "regression" ? new Float32Array(sm.rows * m.outputs) : undefined;
     let row = 0;
     for (const shard of sm.shards) {
-      if (row + shard.rows > sm.rows) throw new DataError(`${where}: the ${name} shards hold more rows than the manifest's ${sm.rows}`);
+      if (row + shard.rows > sm.rows)
+        throw new DataError(`${where}: the ${name} shards hold more rows than the manifest's ${sm.rows}`);
       const part = await decodeShard(m, shard, read, where);
       x.set(part.x, row * m.features);
       if (labels) labels.set(part.labels!, row);
       else targets!.set(part.targets!, row * m.outputs);
       row += shard.rows;
     }
-    if (row !== sm.rows) throw new DataError(`${where}: the ${name} shards hold ${row} rows, the manifest says ${sm.rows}`);
+    if (row !== sm.rows)
+      throw new DataError(`${where}: the ${name} shards hold ${row} rows, the manifest says ${sm.rows}`);
     return { x, labels, targets, rows: sm.rows };
   };
-  return { kind: m.kind, features: m.features, outputs: m.outputs, names: m.names, ...(m.columns ? { columns: m.columns } : {}), ...(m.standardization ? { standardization: m.standardization } : {}), train: await split("train"), ...(m.splits.validation ? { validation: await split("validation") } : {}), test: await split("test") };
+  return {
+    kind: m.kind,
+    features: m.features,
+    outputs: m.outputs,
+    names: m.names,
+    ...(m.columns ? { columns: m.columns } : {}),
+    ...(m.standardization ? { standardization: m.standardization } : {}),
+    train: await split("train"),
+    ...(m.splits.validation ? { validation: await split("validation") } : {}),
+    test: await split("test"),
+  };
 }

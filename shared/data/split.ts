@@ -25,14 +25,20 @@ export interface SplitOptions {
 }
 
 /** The seeded shuffle of `rows` rows: the first `train` of `order` are the training rows. */
-export function splitOrder(rows: number, opts: SplitOptions, source: string): { order: Int32Array; train: number; test: number } {
+export function splitOrder(
+  rows: number,
+  opts: SplitOptions,
+  source: string,
+): { order: Int32Array; train: number; test: number } {
   if (rows < 2) throw new DataError(`${source}: needs at least two rows, found ${rows}`);
   const order = Int32Array.from({ length: rows }, (_, i) => i);
   const u = new Float64Array(rows);
   fillUniform(u, { seed: opts.seed, stream: Stream.data, iteration: 0, member: 0 });
   for (let i = rows - 1; i > 0; i--) {
     const j = Math.floor(u[i] * (i + 1));
-    const tmp = order[i]; order[i] = order[j]; order[j] = tmp;
+    const tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
   }
   const test = Math.round(rows * opts.testFraction);
   const train = rows - test;
@@ -44,21 +50,47 @@ export function splitOrder(rows: number, opts: SplitOptions, source: string): { 
  * The training statistics: mean and 1/sd per feature over the training rows, summed in the
  * shuffled order (`row(r, into)` copies raw row r), or 0 and 1 without standardization.
  */
-export function trainingStatistics(row: (r: number, into: Float64Array) => void, d: number, order: Int32Array, train: number, standardize: boolean): { mean: Float64Array; scale: Float64Array } {
-  const mean = new Float64Array(d), scale = new Float64Array(d).fill(1);
+export function trainingStatistics(
+  row: (r: number, into: Float64Array) => void,
+  d: number,
+  order: Int32Array,
+  train: number,
+  standardize: boolean,
+): { mean: Float64Array; scale: Float64Array } {
+  const mean = new Float64Array(d),
+    scale = new Float64Array(d).fill(1);
   if (!standardize) return { mean, scale };
-  const v = new Float64Array(d), x = new Float64Array(d);
-  for (let i = 0; i < train; i++) { row(order[i], x); for (let j = 0; j < d; j++) mean[j] += x[j]; }
+  const v = new Float64Array(d),
+    x = new Float64Array(d);
+  for (let i = 0; i < train; i++) {
+    row(order[i], x);
+    for (let j = 0; j < d; j++) mean[j] += x[j];
+  }
   for (let j = 0; j < d; j++) mean[j] /= train;
-  for (let i = 0; i < train; i++) { row(order[i], x); for (let j = 0; j < d; j++) { const e = x[j] - mean[j]; v[j] += e * e; } }
-  for (let j = 0; j < d; j++) { const sd = Math.sqrt(v[j] / train); scale[j] = sd > 0 ? 1 / sd : 1; }
+  for (let i = 0; i < train; i++) {
+    row(order[i], x);
+    for (let j = 0; j < d; j++) {
+      const e = x[j] - mean[j];
+      v[j] += e * e;
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    const sd = Math.sqrt(v[j] / train);
+    scale[j] = sd > 0 ? 1 / sd : 1;
+  }
   return { mean, scale };
 }
 
 export function splitTable(t: Table, opts: SplitOptions, source: string): Dataset {
   const { rows, features: d, raw } = t;
   const { order, train: nTrain, test: nTest } = splitOrder(rows, opts, source);
-  const { mean, scale } = trainingStatistics((r, into) => into.set(raw.subarray(r * d, (r + 1) * d)), d, order, nTrain, opts.standardize);
+  const { mean, scale } = trainingStatistics(
+    (r, into) => into.set(raw.subarray(r * d, (r + 1) * d)),
+    d,
+    order,
+    nTrain,
+    opts.standardize,
+  );
   const x = new Float32Array(rows * d);
   for (let i = 0; i < rows; i++) {
     const r = order[i];
@@ -74,7 +106,11 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
     if (names.length < 2) throw new DataError(`${source}: the labels hold only one class (${names[0]})`);
     const labels = Int32Array.from(order, (r) => index[r]);
     return {
-      kind: "classification", features: d, outputs: names.length, names, ...meta,
+      kind: "classification",
+      features: d,
+      outputs: names.length,
+      names,
+      ...meta,
       train: { x: x.subarray(0, nTrain * d), labels: labels.subarray(0, nTrain), rows: nTrain },
       test: { x: x.subarray(nTrain * d), labels: labels.subarray(nTrain), rows: nTest },
     };
@@ -84,7 +120,11 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
   const targets = new Float32Array(rows * k);
   for (let i = 0; i < rows; i++) for (let c = 0; c < k; c++) targets[i * k + c] = t.targets.values[order[i] * k + c];
   return {
-    kind: "regression", features: d, outputs: k, names: t.targets.names, ...meta,
+    kind: "regression",
+    features: d,
+    outputs: k,
+    names: t.targets.names,
+    ...meta,
     train: { x: x.subarray(0, nTrain * d), targets: targets.subarray(0, nTrain * k), rows: nTrain },
     test: { x: x.subarray(nTrain * d), targets: targets.subarray(nTrain * k), rows: nTest },
   };
@@ -96,7 +136,11 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
  */
 export function checkClassCount(classes: number, rows: number, where: string, column: string): void {
   if (classes > 20 && classes * 5 > rows) {
-    throw new DataError(`${where}: column "${column}" has ${classes} distinct values in ${rows} rows; that looks like a continuous target, not class labels: use problem.type "regression" (or a column of class labels)`);
+    throw new DataError(
+      `${where}: column "${column}" has ${classes} distinct values in ${rows} rows; that looks ` +
+        `like a continuous target, not class labels: use problem.type "regression" (or a column of ` +
+        `class labels)`,
+    );
   }
 }
 

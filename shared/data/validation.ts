@@ -7,7 +7,8 @@ import { DataError } from "./errors.ts";
 import type { Dataset, Split } from "./types.ts";
 
 function rowsOf(ds: Dataset, s: Split, from: number, to: number): Split {
-  const d = ds.features, c = ds.outputs;
+  const d = ds.features,
+    c = ds.outputs;
   return {
     x: s.x.subarray(from * d, to * d),
     ...(s.labels ? { labels: s.labels.subarray(from, to) } : {}),
@@ -18,8 +19,13 @@ function rowsOf(ds: Dataset, s: Split, from: number, to: number): Split {
 
 export function withValidation(ds: Dataset, fraction: number, where: string): Dataset {
   if (ds.validation || fraction === 0) return ds;
-  const rows = ds.train.rows, held = Math.round(rows * fraction);
-  if (held < 1) throw new DataError(`${where}: validationFraction ${fraction} of ${rows} training rows holds out no row (use 0 for no validation split, or a larger fraction)`);
+  const rows = ds.train.rows,
+    held = Math.round(rows * fraction);
+  if (held < 1)
+    throw new DataError(
+      `${where}: validationFraction ${fraction} of ${rows} training rows holds out no row (use 0 ` +
+        `for no validation split, or a larger fraction)`,
+    );
   if (rows - held < 1) throw new DataError(`${where}: validationFraction ${fraction} leaves no training rows`);
   return { ...ds, train: rowsOf(ds, ds.train, 0, rows - held), validation: rowsOf(ds, ds.train, rows - held, rows) };
 }

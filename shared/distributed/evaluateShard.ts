@@ -20,7 +20,8 @@ export interface ShardSlice {
 
 /** Contiguous, near-equal slices of the training rows, one per shard. */
 export function shardPlan(trainRows: number, shards: number): ShardSlice[] {
-  if (!Number.isInteger(shards) || shards < 1 || shards > trainRows) throw new RangeError(`cannot split ${trainRows} training rows into ${shards} shards`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > trainRows)
+    throw new RangeError(`cannot split ${trainRows} training rows into ${shards} shards`);
   // the same ranges as the sharded dataset format's
   return shardRanges(trainRows, shards).map(([start, end], index) => ({ index, start, end }));
 }
@@ -29,9 +30,17 @@ export function shardPlan(trainRows: number, shards: number): ShardSlice[] {
  * The rows of iteration k's batch that fall in the slice, as offsets into the slice, in batch
  * order. `batchSize` undefined (or ≥ the training rows) means the full batch.
  */
-export function shardBatchRows(trainRows: number, batchSize: number | undefined, batchSeed: number, iteration: number, slice: ShardSlice): Int32Array {
-  if (batchSize === undefined || batchSize >= trainRows) return Int32Array.from({ length: slice.end - slice.start }, (_, i) => i);
-  const idx = new Int32Array(batchSize), perm = new Int32Array(trainRows);
+export function shardBatchRows(
+  trainRows: number,
+  batchSize: number | undefined,
+  batchSeed: number,
+  iteration: number,
+  slice: ShardSlice,
+): Int32Array {
+  if (batchSize === undefined || batchSize >= trainRows)
+    return Int32Array.from({ length: slice.end - slice.start }, (_, i) => i);
+  const idx = new Int32Array(batchSize),
+    perm = new Int32Array(trainRows);
   batchIndices(trainRows, batchSize, batchSeed, iteration, idx, perm);
   const out: number[] = [];
   for (const r of idx) if (r >= slice.start && r < slice.end) out.push(r - slice.start);
@@ -82,21 +91,54 @@ function shardProblem(e: ShardData, iteration: number): { problem: NetworkProble
   const features = e.rows.x.length / e.rows.rows;
   const train = pick(e.rows, local, features, e.outputs);
   const dataset: Dataset = { kind: e.kind, features, outputs: e.outputs, names: [], train, test: train };
-  return { problem: networkProblem({ model: e.model, dataset, loss: e.loss, batchSeed: e.batchSeed, initSeed: 0, lossScale: 1 }), rows: local.length };
+  return {
+    problem: networkProblem({
+      model: e.model,
+      dataset,
+      loss: e.loss,
+      batchSeed: e.batchSeed,
+      initSeed: 0,
+      lossScale: 1,
+    }),
+    rows: local.length,
+  };
 }
 
 export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
   const { k } = e;
   const { problem, rows } = shardProblem(e, e.iteration);
-  const empty = { shard: e.slice.index, k, rows, phi: 0, correct: e.kind === "classification" ? 0 : NaN, gram: new Float64Array(k * k), rhs: new Float64Array(k) };
+  const empty = {
+    shard: e.slice.index,
+    k,
+    rows,
+    phi: 0,
+    correct: e.kind === "classification" ? 0 : NaN,
+    gram: new Float64Array(k * k),
+    rhs: new Float64Array(k),
+  };
   if (!problem) return empty;
   const kernel = await e.kernel(problem, k);
   try {
     // the kernel may be a warm one whose timings sum over earlier rounds: this call's share
     const t0 = { ...kernel.timings };
-    const part = kernelPartial(e.slice.index, k, rows, await kernel.statistics(e.theta, e.draw, problem), kernel.members);
+    const part = kernelPartial(
+      e.slice.index,
+      k,
+      rows,
+      await kernel.statistics(e.theta, e.draw, problem),
+      kernel.members,
+    );
     const t = kernel.timings;
-    return { ...part, timings: Float64Array.from([t.rng - t0.rng, t.pack - t0.pack, t.forward - t0.forward, t.gram - t0.gram, t.update - t0.update]) };
+    return {
+      ...part,
+      timings: Float64Array.from([
+        t.rng - t0.rng,
+        t.pack - t0.pack,
+        t.forward - t0.forward,
+        t.gram - t0.gram,
+        t.update - t0.update,
+      ]),
+    };
   } finally {
     await kernel.dispose();
   }
@@ -114,13 +156,19 @@ export interface TrialRungs {
  * Σ over the shard's rows of the trial's batch of the loss at each rung θ + η_j d of a line-search
  * ladder, and how many rows, through the same kernel as the statistics (its single-member forward).
  */
-export async function shardObjectives(e: ShardData, ladder: TrialRungs, k: number, kernel: ShardEvaluation["kernel"]): Promise<{ rows: number; phis: number[] }> {
+export async function shardObjectives(
+  e: ShardData,
+  ladder: TrialRungs,
+  k: number,
+  kernel: ShardEvaluation["kernel"],
+): Promise<{ rows: number; phis: number[] }> {
   const { problem, rows } = shardProblem(e, ladder.iteration);
   if (!problem) return { rows: 0, phis: ladder.etas.map(() => 0) };
   const kern = await kernel(problem, k);
   try {
     const phis: number[] = [];
-    for (const eta of ladder.etas) phis.push(await kern.objective(trialPoint(ladder.base, ladder.direction, eta), problem));
+    for (const eta of ladder.etas)
+      phis.push(await kern.objective(trialPoint(ladder.base, ladder.direction, eta), problem));
     return { rows, phis };
   } finally {
     await kern.dispose();

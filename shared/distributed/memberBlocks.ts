@@ -43,8 +43,10 @@ export interface RoundPoints {
 
 /** Every point round `ask` evaluates, in the order above. */
 export function roundPoints(ask: RoundAsk, k: number, n: number): RoundPoints {
-  const members = ask.statistics ? k + 1 : 0, rungs = ask.trial?.etas.length ?? 0;
-  const count = members + rungs, points = new Float64Array(count * n);
+  const members = ask.statistics ? k + 1 : 0,
+    rungs = ask.trial?.etas.length ?? 0;
+  const count = members + rungs,
+    points = new Float64Array(count * n);
   if (members) {
     points.set(ask.point);
     const w = new Float64Array(n);
@@ -63,8 +65,10 @@ export function roundPoints(ask: RoundAsk, k: number, n: number): RoundPoints {
 
 /** Block b of `blocks` over `count` points: [start, end), contiguous, sizes differing by at most one. */
 export function blockRange(count: number, blocks: number, b: number): { start: number; end: number } {
-  if (!Number.isInteger(blocks) || blocks < 1 || !Number.isInteger(b) || b < 0 || b >= blocks) throw new RangeError(`block ${b} of ${blocks}`);
-  const base = Math.floor(count / blocks), extra = count % blocks;
+  if (!Number.isInteger(blocks) || blocks < 1 || !Number.isInteger(b) || b < 0 || b >= blocks)
+    throw new RangeError(`block ${b} of ${blocks}`);
+  const base = Math.floor(count / blocks),
+    extra = count % blocks;
   const start = b * base + Math.min(b, extra);
   return { start, end: start + base + (b < extra ? 1 : 0) };
 }
@@ -75,7 +79,16 @@ export function blockRange(count: number, blocks: number, b: number): { start: n
  * sum form; 1 otherwise), d = Ωs in float64 (the members were evaluated in float64) and the
  * rungs' Φ; `alpha` the ½α‖θ‖² weight.
  */
-export function roundAnswer(loss: OutputLoss, ask: RoundAsk, k: number, size: number, rp: RoundPoints, outs: Float64Array, alpha = 0, rows = 1): RoundAnswer {
+export function roundAnswer(
+  loss: OutputLoss,
+  ask: RoundAsk,
+  k: number,
+  size: number,
+  rp: RoundPoints,
+  outs: Float64Array,
+  alpha = 0,
+  rows = 1,
+): RoundAnswer {
   if (outs.length !== rp.count * size) throw new RangeError(`${outs.length} outputs for ${rp.count} points of ${size}`);
   const answer: RoundAnswer = {};
   if (ask.trial) {
@@ -83,12 +96,16 @@ export function roundAnswer(loss: OutputLoss, ask: RoundAsk, k: number, size: nu
     for (let r = 0; r < rp.rungs; r++) {
       const at = rp.members + r;
       const point = rp.points.subarray(at * rp.n, (at + 1) * rp.n);
-      answer.trialPhis.push(reduceTrial([{ rows, phi: loss.value(outs.subarray(at * size, (at + 1) * size)) }], point, alpha));
+      answer.trialPhis.push(
+        reduceTrial([{ rows, phi: loss.value(outs.subarray(at * size, (at + 1) * size)) }], point, alpha),
+      );
     }
   }
   if (ask.statistics) {
-    const f0 = outs.subarray(0, size), q = outs.slice(size, (k + 1) * size);
-    const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+    const f0 = outs.subarray(0, size),
+      q = outs.slice(size, (k + 1) * size);
+    const gram = new Float64Array(k * k),
+      rhs = new Float64Array(k);
     ensembleSystem(loss, f0, q, k, gram, rhs);
     const part = kernelPartial(0, k, rows, { phi: loss.value(f0), gram, rhs, evaluations: k + 1 });
     const reduced = reducePartials([part], 1, alpha > 0 ? { alpha, theta: ask.point, draw: ask.draw } : undefined);

@@ -30,14 +30,30 @@ export interface ShardPartial {
 }
 
 /** A kernel's statistics over `rows` batch rows (a loss in sum form) as shard `shard`'s partial, copied. */
-export function kernelPartial(shard: number, k: number, rows: number, s: EnsembleStatistics, members?: MemberForm): ShardPartial {
+export function kernelPartial(
+  shard: number,
+  k: number,
+  rows: number,
+  s: EnsembleStatistics,
+  members?: MemberForm,
+): ShardPartial {
   const correct = s.accuracy === undefined ? NaN : Math.round(s.accuracy * rows);
-  return { shard, k, rows, phi: s.phi, correct, gram: Float64Array.from(s.gram), rhs: Float64Array.from(s.rhs), ...(members ? { members } : {}) };
+  return {
+    shard,
+    k,
+    rows,
+    phi: s.phi,
+    correct,
+    gram: Float64Array.from(s.gram),
+    rhs: Float64Array.from(s.rhs),
+    ...(members ? { members } : {}),
+  };
 }
 
 /** The members' form as one number: NaN none, −1 float64, r ≥ 0 float32 with layer 0 factored at rank r. */
 const formCode = (m?: MemberForm) => (!m ? NaN : m.precision === "float64" ? -1 : m.factoredRank);
-const formOf = (c: number): MemberForm | undefined => (Number.isNaN(c) ? undefined : c < 0 ? { precision: "float64" } : { precision: "float32", factoredRank: c });
+const formOf = (c: number): MemberForm | undefined =>
+  Number.isNaN(c) ? undefined : c < 0 ? { precision: "float64" } : { precision: "float32", factoredRank: c };
 
 /** The kernel phases a partial may carry, in its order. */
 export const PARTIAL_PHASES = ["rng", "pack", "forward", "gram", "update"] as const;
@@ -49,7 +65,10 @@ const HEADER = 6;
  *  members (formCode), gram…, rhs…] and, when the worker measured them, its 5 kernel phase timings. */
 export function encodePartial(p: ShardPartial): Uint8Array {
   const { k } = p;
-  if (p.gram.length !== k * k || p.rhs.length !== k) throw new RangeError(`partial of shard ${p.shard}: gram ${p.gram.length} and rhs ${p.rhs.length} do not fit K = ${k}`);
+  if (p.gram.length !== k * k || p.rhs.length !== k)
+    throw new RangeError(
+      `partial of shard ${p.shard}: gram ${p.gram.length} and rhs ${p.rhs.length} do not fit K = ${k}`,
+    );
   const extra = p.timings ? PARTIAL_PHASES.length : 0;
   const out = new Uint8Array(8 + 8 * (HEADER + k * k + k + extra));
   new DataView(out.buffer).setUint32(0, MAGIC, true);
@@ -62,15 +81,28 @@ export function encodePartial(p: ShardPartial): Uint8Array {
 }
 
 export function decodePartial(bytes: Uint8Array, what = "partial"): ShardPartial {
-  if (bytes.length < 8 + 8 * HEADER || new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(0, true) !== MAGIC) {
+  if (
+    bytes.length < 8 + 8 * HEADER ||
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(0, true) !== MAGIC
+  ) {
     throw new RangeError(`${what} is not a shard partial (${bytes.length} bytes)`);
   }
   const v = new Float64Array(bytes.slice(8).buffer);
   const k = v[1];
   const base = HEADER + k * k + k;
-  if (!Number.isInteger(k) || k < 1 || (v.length !== base && v.length !== base + PARTIAL_PHASES.length)) throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
+  if (!Number.isInteger(k) || k < 1 || (v.length !== base && v.length !== base + PARTIAL_PHASES.length))
+    throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
   const members = formOf(v[5]);
-  const p: ShardPartial = { shard: v[0], k, rows: v[2], phi: v[3], correct: v[4], gram: v.slice(HEADER, HEADER + k * k), rhs: v.slice(HEADER + k * k, base), ...(members ? { members } : {}) };
+  const p: ShardPartial = {
+    shard: v[0],
+    k,
+    rows: v[2],
+    phi: v[3],
+    correct: v[4],
+    gram: v.slice(HEADER, HEADER + k * k),
+    rhs: v.slice(HEADER + k * k, base),
+    ...(members ? { members } : {}),
+  };
   if (v.length > base) p.timings = v.slice(base);
   return p;
 }
@@ -95,28 +127,42 @@ export interface Regularization {
 }
 
 /** Sums the partials of shards 0..shards−1 (each exactly once) in shard order and takes the mean. */
-export function reducePartials(parts: readonly ShardPartial[], shards: number, reg?: Regularization): ReducedStatistics {
+export function reducePartials(
+  parts: readonly ShardPartial[],
+  shards: number,
+  reg?: Regularization,
+): ReducedStatistics {
   const byShard = new Array<ShardPartial | undefined>(shards);
   for (const p of parts) {
-    if (!Number.isInteger(p.shard) || p.shard < 0 || p.shard >= shards) throw new RangeError(`a partial names shard ${p.shard}, outside 0..${shards - 1}`);
+    if (!Number.isInteger(p.shard) || p.shard < 0 || p.shard >= shards)
+      throw new RangeError(`a partial names shard ${p.shard}, outside 0..${shards - 1}`);
     if (byShard[p.shard]) throw new RangeError(`shard ${p.shard} has two partials`);
     byShard[p.shard] = p;
   }
   const missing = [...byShard.keys()].filter((s) => !byShard[s]);
-  if (missing.length > 0) throw new RangeError(`no partial for shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  if (missing.length > 0)
+    throw new RangeError(`no partial for shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
   const k = byShard[0]!.k;
-  const gram = new Float64Array(k * k), rhs = new Float64Array(k);
-  let rows = 0, phi = 0, correct = 0;
+  const gram = new Float64Array(k * k),
+    rhs = new Float64Array(k);
+  let rows = 0,
+    phi = 0,
+    correct = 0;
   for (const p of byShard as ShardPartial[]) {
     if (p.k !== k) throw new RangeError(`shard ${p.shard} has K = ${p.k}, shard 0 has K = ${k}`);
-    rows += p.rows; phi += p.phi; correct += p.correct;
+    rows += p.rows;
+    phi += p.phi;
+    correct += p.correct;
   }
   if (rows === 0) throw new RangeError("the batch has no rows in any shard");
   // the sums over shards in shard order, then the division by the batch's rows
   const sum = (out: Float64Array, pick: (p: ShardPartial) => Float64Array) => {
     const [first, ...rest] = byShard as ShardPartial[];
     out.set(pick(first));
-    for (const p of rest) { const v = pick(p); for (let i = 0; i < out.length; i++) out[i] += v[i]; }
+    for (const p of rest) {
+      const v = pick(p);
+      for (let i = 0; i < out.length; i++) out[i] += v[i];
+    }
     for (let i = 0; i < out.length; i++) out[i] /= rows;
   };
   sum(gram, (p) => p.gram);
@@ -130,14 +176,32 @@ export function reducePartials(parts: readonly ShardPartial[], shards: number, r
 }
 
 /** Φ at a trial point from the shards' shares (sums over their rows of the trial's batch): the mean, plus ½α‖θ‖². */
-export function reduceTrial(shares: readonly { rows: number; phi: number }[], point: Float64Array, alpha: number): number {
-  let rows = 0, phi = 0;
-  for (const s of shares) { rows += s.rows; phi += s.phi; }
+export function reduceTrial(
+  shares: readonly { rows: number; phi: number }[],
+  point: Float64Array,
+  alpha: number,
+): number {
+  let rows = 0,
+    phi = 0;
+  for (const s of shares) {
+    rows += s.rows;
+    phi += s.phi;
+  }
   if (rows === 0) throw new RangeError("the trial's batch has no rows in any shard");
   return phi / rows + regularizationTerm(point, alpha);
 }
 
 /** Φ at every rung of a ladder from the shards' shares (rung j's sums in phis[j]), each as reduceTrial. */
-export function reduceLadder(shares: readonly { rows: number; phis: readonly number[] }[], points: readonly Float64Array[], alpha: number): number[] {
-  return points.map((point, j) => reduceTrial(shares.map((s) => ({ rows: s.rows, phi: s.phis[j] })), point, alpha));
+export function reduceLadder(
+  shares: readonly { rows: number; phis: readonly number[] }[],
+  points: readonly Float64Array[],
+  alpha: number,
+): number[] {
+  return points.map((point, j) =>
+    reduceTrial(
+      shares.map((s) => ({ rows: s.rows, phi: s.phis[j] })),
+      point,
+      alpha,
+    ),
+  );
 }

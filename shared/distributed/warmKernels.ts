@@ -10,11 +10,25 @@ import type { WorkerCache } from "./workerCache.ts";
 type Build = (problem: NetworkProblem, k: number) => Promise<EnsembleKernel>;
 
 /** The kernel of job `jobKey` (any string that names the job's spec) for K = k, warm when the cache has one. */
-export async function warmKernel(cache: WorkerCache, jobKey: string, problem: NetworkProblem, k: number, build: Build): Promise<EnsembleKernel> {
-  const lease = await cache.lease(jobKey, `kernel|${k}`, () => build(problem, k), (kernel) => kernel.dispose());
+export async function warmKernel(
+  cache: WorkerCache,
+  jobKey: string,
+  problem: NetworkProblem,
+  k: number,
+  build: Build,
+): Promise<EnsembleKernel> {
+  const lease = await cache.lease(
+    jobKey,
+    `kernel|${k}`,
+    () => build(problem, k),
+    (kernel) => kernel.dispose(),
+  );
   const kernel = lease.value;
   return {
-    name: kernel.name, k: kernel.k, members: kernel.members, timings: kernel.timings,
+    name: kernel.name,
+    k: kernel.k,
+    members: kernel.members,
+    timings: kernel.timings,
     ...(kernel.startupSeconds !== undefined ? { startupSeconds: kernel.startupSeconds } : {}),
     statistics: (theta, draw, on) => kernel.statistics(theta, draw, on),
     direction: (s, out) => kernel.direction(s, out),

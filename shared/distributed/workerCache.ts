@@ -45,12 +45,25 @@ export class WorkerCache {
    * An idle value under `key` of job `group`, or a new one: used by one task until released.
    * The idle values of other jobs are dropped.
    */
-  async lease<T>(group: string, key: string, make: () => Promise<T>, dispose: (v: T) => Promise<void>): Promise<Lease<T>> {
-    for (const e of this.entries.filter((x) => x.group !== undefined && x.group !== group && !x.busy)) await this.drop(e);
+  async lease<T>(
+    group: string,
+    key: string,
+    make: () => Promise<T>,
+    dispose: (v: T) => Promise<void>,
+  ): Promise<Lease<T>> {
+    for (const e of this.entries.filter((x) => x.group !== undefined && x.group !== group && !x.busy))
+      await this.drop(e);
     let entry = this.entries.find((e) => e.group === group && e.key === key && !e.busy);
     if (entry) this.touch(entry);
     else {
-      entry = { key, group, value: make(), dispose: dispose as (v: unknown) => Promise<void>, busy: false, dropped: false };
+      entry = {
+        key,
+        group,
+        value: make(),
+        dispose: dispose as (v: unknown) => Promise<void>,
+        busy: false,
+        dropped: false,
+      };
       entry.value.catch(() => this.remove(entry!));
       this.add(entry);
     }
@@ -99,7 +112,10 @@ export class WorkerCache {
     this.remove(e);
     e.dropped = true;
     if (e.busy || !e.dispose) return;
-    const v = await e.value.then((x) => ({ x }), () => null);
+    const v = await e.value.then(
+      (x) => ({ x }),
+      () => null,
+    );
     if (v) await e.dispose(v.x);
   }
 }

@@ -58,9 +58,17 @@ export interface EkiProblem {
  * ```
  */
 export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Process<EkiState, PointsAsk, PointsAnswer> {
-  const n = problem.dimension, m = problem.outputSize, J = spec.ensembleSize, h = spec.stepSize;
-  if (problem.lossAt(0).name !== "least-squares") throw new Error(`method "enkf" needs a least-squares loss; this problem uses ${problem.lossAt(0).name}`);
-  checkWorkspace("the EKI ensemble (particles, outputs and deviations, 2J×(n+M))", 2 * J * (n + m) + 2 * J * J, "reduce optimizer.ensembleSize or the problem size");
+  const n = problem.dimension,
+    m = problem.outputSize,
+    J = spec.ensembleSize,
+    h = spec.stepSize;
+  if (problem.lossAt(0).name !== "least-squares")
+    throw new Error(`method "enkf" needs a least-squares loss; this problem uses ${problem.lossAt(0).name}`);
+  checkWorkspace(
+    "the EKI ensemble (particles, outputs and deviations, 2J×(n+M))",
+    2 * J * (n + m) + 2 * J * J,
+    "reduce optimizer.ensembleSize or the problem size",
+  );
 
   const meanOf = (particles: Float64Array) => {
     const mean = new Float64Array(n);
@@ -70,13 +78,19 @@ export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Proces
   };
   const spread = (particles: Float64Array, mean: Float64Array) => {
     let s = 0;
-    for (let j = 0; j < J; j++) for (let i = 0; i < n; i++) { const d = particles[j * n + i] - mean[i]; s += d * d; }
+    for (let j = 0; j < J; j++)
+      for (let i = 0; i < n; i++) {
+        const d = particles[j * n + i] - mean[i];
+        s += d * d;
+      }
     return Math.sqrt(s / (J * n));
   };
 
   /** The Woodbury update of every particle from their outputs G (J × M) under `loss`. */
   function update(particles: Float64Array, mean: Float64Array, outputs: Float64Array, loss: OutputLoss): Float64Array {
-    const meanF = new Float64Array(m), devTheta = new Float64Array(J * n), devF = new Float64Array(J * m);
+    const meanF = new Float64Array(m),
+      devTheta = new Float64Array(J * n),
+      devF = new Float64Array(J * m);
     for (let j = 0; j < J; j++) for (let r = 0; r < m; r++) meanF[r] += outputs[j * m + r];
     for (let r = 0; r < m; r++) meanF[r] /= J;
     for (let j = 0; j < J; j++) {
@@ -84,11 +98,15 @@ export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Proces
       for (let r = 0; r < m; r++) devF[j * m + r] = outputs[j * m + r] - meanF[r];
     }
     // BᵀWB (W is constant for least squares, so evaluating it at the mean is exact)
-    const gram = new Float64Array(J * J), c = new Float64Array(J * J);
+    const gram = new Float64Array(J * J),
+      c = new Float64Array(J * J);
     loss.gaussNewton(meanF, devF, J, gram, new Float64Array(J));
     for (let a = 0; a < J; a++) for (let b = 0; b < J; b++) c[a * J + b] = h * gram[a * J + b] + (a === b ? J : 0);
-    if (!choleskyInPlace(c, J)) throw new Error("the EKI system J·I + h·BᵀWB is not positive definite (non-finite outputs?)");
-    const next = Float64Array.from(particles), gJ = new Float64Array(m), x = new Float64Array(J);
+    if (!choleskyInPlace(c, J))
+      throw new Error("the EKI system J·I + h·BᵀWB is not positive definite (non-finite outputs?)");
+    const next = Float64Array.from(particles),
+      gJ = new Float64Array(m),
+      x = new Float64Array(J);
     for (let j = 0; j < J; j++) {
       loss.gradient(outputs.subarray(j * m, (j + 1) * m), gJ);
       x.fill(0);
@@ -96,7 +114,8 @@ export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Proces
       choleskySolve(c, J, x, x);
       const row = next.subarray(j * n, (j + 1) * n);
       for (let l = 0; l < J; l++) {
-        const coef = -h * x[l], o = l * n;
+        const coef = -h * x[l],
+          o = l * n;
         for (let i = 0; i < n; i++) row[i] += coef * devTheta[o + i];
       }
     }
@@ -109,10 +128,24 @@ export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Proces
       const particles = new Float64Array(J * n);
       for (let j = 0; j < J; j++) {
         const row = particles.subarray(j * n, (j + 1) * n);
-        fillGaussian(row, { seed: spec.seed, stream: Stream.ensembleInit, iteration: 0, member: j }, 0, n, 0, spec.sigma);
+        fillGaussian(
+          row,
+          { seed: spec.seed, stream: Stream.ensembleInit, iteration: 0, member: j },
+          0,
+          n,
+          0,
+          spec.sigma,
+        );
         for (let i = 0; i < n; i++) row[i] += theta0[i];
       }
-      return { theta: meanOf(particles), particles, progress: startProgress(), evaluations: 0, iteration: 0, phase: "mean" };
+      return {
+        theta: meanOf(particles),
+        particles,
+        progress: startProgress(),
+        evaluations: 0,
+        iteration: 0,
+        phase: "mean",
+      };
     },
     ask(state) {
       if (state.progress.done) return null;
@@ -122,10 +155,17 @@ export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Proces
     },
     tell(state, answer, elapsed) {
       const expected = (state.phase === "mean" ? 1 : J) * m;
-      if (answer.outputs.length !== expected) throw new Error(`the answer for iteration ${state.iteration} has ${answer.outputs.length} outputs; its ${state.phase} need ${expected}`);
+      if (answer.outputs.length !== expected)
+        throw new Error(
+          `the answer for iteration ${state.iteration} has ${answer.outputs.length} outputs; its ` +
+            `${state.phase} need ${expected}`,
+        );
       if (state.phase === "particles") {
         const particles = update(state.particles, state.theta, answer.outputs, problem.lossAt(state.iteration));
-        return { state: { ...state, particles, theta: meanOf(particles), evaluations: state.evaluations + J, phase: "mean" }, records: [] };
+        return {
+          state: { ...state, particles, theta: meanOf(particles), evaluations: state.evaluations + J, phase: "mean" },
+          records: [],
+        };
       }
       const phi = problem.lossAt(state.iteration).value(answer.outputs);
       const evaluated = { ...state, evaluations: state.evaluations + 1, phase: "particles" as const };
@@ -133,7 +173,18 @@ export function eki(spec: EnkfSpec, stop: StopSpec, problem: EkiProblem): Proces
         // the start: Φ at θ̄₀, iteration 0's particles next
         return { state: { ...evaluated, progress: startProgress(phi) }, records: [] };
       }
-      const row = { iteration: state.iteration + 1, objective: phi, sigma: spread(state.particles, state.theta), gamma: 0, step: h, accepted: Number.isFinite(phi), backtracks: 0, evaluations: J + 1, solver: "cholesky", seconds: elapsed };
+      const row = {
+        iteration: state.iteration + 1,
+        objective: phi,
+        sigma: spread(state.particles, state.theta),
+        gamma: 0,
+        step: h,
+        accepted: Number.isFinite(phi),
+        backtracks: 0,
+        evaluations: J + 1,
+        solver: "cholesky",
+        seconds: elapsed,
+      };
       return { state: withRow({ ...evaluated, iteration: state.iteration + 1 }, stop, row), records: [row] };
     },
   };

@@ -54,13 +54,21 @@ export interface Solution {
  * Solves (QᵀWQ + γI) s = −Qᵀg over the valid members; s_j = 0 for the dropped ones. γ comes from
  * the valid members' trace.
  */
-export function solveValid(gram: Float64Array, rhs: Float64Array, k: number, mask: Uint8Array, valid: number, spec: ModifiedEnkfSpec): Solution {
+export function solveValid(
+  gram: Float64Array,
+  rhs: Float64Array,
+  k: number,
+  mask: Uint8Array,
+  valid: number,
+  spec: ModifiedEnkfSpec,
+): Solution {
   const idx: number[] = [];
   for (let j = 0; j < k; j++) if (mask[j]) idx.push(j);
   let trace = 0;
   for (const j of idx) trace += gram[j * k + j];
   const gamma = gammaValue(spec.gamma, trace, valid);
-  const system = new Float64Array(valid * valid), b = new Float64Array(valid);
+  const system = new Float64Array(valid * valid),
+    b = new Float64Array(valid);
   if (valid === k) system.set(gram);
   for (let a = 0; a < valid; a++) {
     b[a] = rhs[idx[a]];
@@ -70,7 +78,10 @@ export function solveValid(gram: Float64Array, rhs: Float64Array, k: number, mas
   const solved = solveSymmetric(system, b, valid);
   const s = new Float64Array(k);
   let slope = 0;
-  for (let a = 0; a < valid; a++) { s[idx[a]] = -solved.x[a]; slope += rhs[idx[a]] * s[idx[a]]; }
+  for (let a = 0; a < valid; a++) {
+    s[idx[a]] = -solved.x[a];
+    slope += rhs[idx[a]] * s[idx[a]];
+  }
   return { s, gamma, slope, solver: solved.method };
 }
 
@@ -88,9 +99,17 @@ export function failurePolicy(spec: ModifiedEnkfSpec, matrices: readonly Factore
   const k = spec.ensembleSize;
   const { tolerance, retries } = spec.failedMembers;
   const p = spec.perturbation;
-  const shape = typeof p === "string" ? { kind: p } : { kind: "gaussian" as const, lowRank: { rank: p.rank, blocks: factoredBlocks(matrices, p.rank) } };
+  const shape =
+    typeof p === "string"
+      ? { kind: p }
+      : { kind: "gaussian" as const, lowRank: { rank: p.rank, blocks: factoredBlocks(matrices, p.rank) } };
   return {
-    draw: (sigma, iteration, attempt) => ({ sigma: sigma * 0.5 ** attempt, ...shape, seed: retrySeed(spec.seed, attempt), iteration }),
+    draw: (sigma, iteration, attempt) => ({
+      sigma: sigma * 0.5 ** attempt,
+      ...shape,
+      seed: retrySeed(spec.seed, attempt),
+      iteration,
+    }),
     judge(stats, attempt) {
       if (!Number.isFinite(stats.phi)) return { kind: "bad-mean" };
       const { mask, valid } = validMembers(stats.gram, stats.rhs, k);

@@ -44,14 +44,37 @@ export interface GdState extends ProcessState {
  * const ask = gd.ask(gd.init(theta0))!; // { gradient: true, point: θ₀, iteration: 0 }
  * ```
  */
-export function gradientDescent(spec: GradientDescentSpec, stop: StopSpec, batched: boolean): Process<GdState, GradientAsk, GradientAnswer> {
+export function gradientDescent(
+  spec: GradientDescentSpec,
+  stop: StopSpec,
+  batched: boolean,
+): Process<GdState, GradientAsk, GradientAnswer> {
   const ls = lineSearchParams(spec.lineSearch);
   const norm2 = (g: Float64Array) => g.reduce((s, v) => s + v * v, 0);
-  const needsGradient = (s: GdState) => !s.grad || s.accepted !== null || (!s.trial && batched && s.batch !== s.iteration);
+  const needsGradient = (s: GdState) =>
+    !s.grad || s.accepted !== null || (!s.trial && batched && s.batch !== s.iteration);
 
   /** Iteration `s.iteration` ends: its row joins the history. */
-  function finish(s: GdState, accepted: boolean, eta: number, backtracks: number, elapsed: number, records: HistoryRow[]): GdState {
-    const row = { iteration: s.iteration + 1, objective: s.phi, sigma: 0, gamma: 0, step: eta, accepted, backtracks, evaluations: s.spent, solver: "", seconds: elapsed };
+  function finish(
+    s: GdState,
+    accepted: boolean,
+    eta: number,
+    backtracks: number,
+    elapsed: number,
+    records: HistoryRow[],
+  ): GdState {
+    const row = {
+      iteration: s.iteration + 1,
+      objective: s.phi,
+      sigma: 0,
+      gamma: 0,
+      step: eta,
+      accepted,
+      backtracks,
+      evaluations: s.spent,
+      solver: "",
+      seconds: elapsed,
+    };
     records.push(row);
     return withRow({ ...s, iteration: s.iteration + 1, spent: 0, trial: null, accepted: null }, stop, row);
   }
@@ -69,19 +92,32 @@ export function gradientDescent(spec: GradientDescentSpec, stop: StopSpec, batch
   return {
     method: "gradient-descent",
     init: (theta0) => ({
-      theta: Float64Array.from(theta0), progress: startProgress(), evaluations: 0,
-      phi: NaN, grad: null, batch: 0, iteration: 0, spent: 0, trial: null, accepted: null,
+      theta: Float64Array.from(theta0),
+      progress: startProgress(),
+      evaluations: 0,
+      phi: NaN,
+      grad: null,
+      batch: 0,
+      iteration: 0,
+      spent: 0,
+      trial: null,
+      accepted: null,
     }),
     ask(s) {
       if (s.progress.done) return null;
       if (needsGradient(s)) return { iteration: s.iteration, point: s.theta, gradient: true };
       const eta = s.trial!.eta;
-      return { iteration: s.iteration, point: Float64Array.from(s.theta, (v, i) => v - eta * s.grad![i]), gradient: false };
+      return {
+        iteration: s.iteration,
+        point: Float64Array.from(s.theta, (v, i) => v - eta * s.grad![i]),
+        gradient: false,
+      };
     },
     tell(s, answer, elapsed) {
       const evaluated = { ...s, evaluations: s.evaluations + 1 };
       if (needsGradient(s)) {
-        if (!answer.gradient) throw new Error(`the answer for iteration ${s.iteration + 1} lacks the gradient it asked for`);
+        if (!answer.gradient)
+          throw new Error(`the answer for iteration ${s.iteration + 1} lacks the gradient it asked for`);
         const fresh = { ...evaluated, phi: answer.phi, grad: answer.gradient, batch: s.iteration };
         // the start: Φ and ∇Φ at θ₀ on the first batch
         if (!s.grad) return advance({ ...fresh, progress: startProgress(answer.phi) }, elapsed);

@@ -54,7 +54,10 @@ export function backtracked(params: LineSearchParams, t: Trial): Trial {
 export function remainingLadder(params: LineSearchParams | null, t: Trial): number[] {
   const etas = [t.eta];
   if (params === null) return etas;
-  for (let r = t; r.backtracks < params.maxBacktracks; ) { r = backtracked(params, r); etas.push(r.eta); }
+  for (let r = t; r.backtracks < params.maxBacktracks;) {
+    r = backtracked(params, r);
+    etas.push(r.eta);
+  }
   return etas;
 }
 
@@ -62,6 +65,7 @@ export function remainingLadder(params: LineSearchParams | null, t: Trial): numb
 export function judgeTrial(params: LineSearchParams | null, t: Trial, phi: number): TrialVerdict {
   const sufficient = Number.isFinite(phi) && (params === null || phi <= t.phi0 + params.c1 * t.eta * t.slope);
   if (sufficient) return { kind: "accept" };
-  if (params !== null && t.backtracks < params.maxBacktracks) return { kind: "backtrack", next: backtracked(params, t) };
+  if (params !== null && t.backtracks < params.maxBacktracks)
+    return { kind: "backtrack", next: backtracked(params, t) };
   return { kind: "reject" };
 }

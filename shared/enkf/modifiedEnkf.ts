@@ -115,10 +115,17 @@ type Outcome = Pick<StepRecord, "objective" | "step" | "accepted" | "backtracks"
 
 /** The one builder of the modified EnKF's rows, in the history's column order. */
 const record = (f: Facts, o: Outcome): StepRecord => ({
-  objective: o.objective, sigma: f.sigma, gamma: f.gamma, step: o.step, accepted: o.accepted, backtracks: o.backtracks,
-  evaluations: o.evaluations, solver: f.solver,
+  objective: o.objective,
+  sigma: f.sigma,
+  gamma: f.gamma,
+  step: o.step,
+  accepted: o.accepted,
+  backtracks: o.backtracks,
+  evaluations: o.evaluations,
+  solver: f.solver,
   ...(f.batchAccuracy !== undefined ? { batchAccuracy: f.batchAccuracy } : {}),
-  failedMembers: f.failedMembers, retries: f.retries,
+  failedMembers: f.failedMembers,
+  retries: f.retries,
 });
 
 /**
@@ -134,17 +141,28 @@ const record = (f: Facts, o: Outcome): StepRecord => ({
  * enkf.ask(state)!.trial!.etas; // [η₀]: Φ(θ₀ + η₀ d) is the next question
  * ```
  */
-export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: readonly FactoredBlock[] = []): ModifiedEnkf {
+export function modifiedEnkf(
+  spec: ModifiedEnkfSpec,
+  stop: StopSpec,
+  matrices: readonly FactoredBlock[] = [],
+): ModifiedEnkf {
   const k = spec.ensembleSize;
   const schedule = sigmaSchedule(spec.sigma);
   const ls = lineSearchParams(spec.lineSearch);
   const policy = failurePolicy(spec, matrices);
   const draw = (r: EnsembleRequest) => policy.draw(r.sigma, r.iteration, r.attempt);
   /** σ of the next iteration after the pending trial's outcome */
-  const nextSigma = (t: PendingTrial, accepted: boolean, backtracks: number) => schedule.next(t.sigma, t.iteration + 1, { accepted, backtracks });
+  const nextSigma = (t: PendingTrial, accepted: boolean, backtracks: number) =>
+    schedule.next(t.sigma, t.iteration + 1, { accepted, backtracks });
 
   /** The row of iteration `iteration` (0-based) joins the history. */
-  const finish = (state: EnkfState, iteration: number, rec: StepRecord, elapsed: number, next: Partial<EnkfState>): Told<EnkfState> => {
+  const finish = (
+    state: EnkfState,
+    iteration: number,
+    rec: StepRecord,
+    elapsed: number,
+    next: Partial<EnkfState>,
+  ): Told<EnkfState> => {
     const row = { iteration: iteration + 1, ...rec, seconds: elapsed };
     return { state: withRow({ ...state, ...next }, stop, row), records: [row] };
   };
@@ -155,15 +173,31 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: r
     const ensemble = draw(req);
     const evaluated = { ...state, evaluations: state.evaluations + k + 1 };
     const verdict = policy.judge(stats, attempt);
-    if (verdict.kind === "retry") return { state: { ...evaluated, next: { iteration, sigma, attempt: attempt + 1 } }, records: [] };
+    if (verdict.kind === "retry")
+      return { state: { ...evaluated, next: { iteration, sigma, attempt: attempt + 1 } }, records: [] };
     const facts: Facts = {
-      sigma: ensemble.sigma, gamma: 0, solver: "", ...(stats.accuracy !== undefined ? { batchAccuracy: stats.accuracy } : {}),
-      failedMembers: verdict.kind === "give-up" ? verdict.failed : verdict.kind === "ok" ? k - verdict.valid : 0, retries: attempt,
+      sigma: ensemble.sigma,
+      gamma: 0,
+      solver: "",
+      ...(stats.accuracy !== undefined ? { batchAccuracy: stats.accuracy } : {}),
+      failedMembers: verdict.kind === "give-up" ? verdict.failed : verdict.kind === "ok" ? k - verdict.valid : 0,
+      retries: attempt,
     };
     const evaluations = (k + 1) * (attempt + 1);
-    const rejected = (f: Facts, objective: number) => finish(evaluated, iteration, record(f, { objective, step: 0, accepted: false, backtracks: 0, evaluations }), elapsed, {
-      next: { iteration: iteration + 1, sigma: schedule.next(sigma, iteration + 1, { accepted: false, backtracks: 0 }), attempt: 0 },
-    });
+    const rejected = (f: Facts, objective: number) =>
+      finish(
+        evaluated,
+        iteration,
+        record(f, { objective, step: 0, accepted: false, backtracks: 0, evaluations }),
+        elapsed,
+        {
+          next: {
+            iteration: iteration + 1,
+            sigma: schedule.next(sigma, iteration + 1, { accepted: false, backtracks: 0 }),
+            attempt: 0,
+          },
+        },
+      );
     // the mean's Φ is not finite, or the ensemble kept failing: rejected without a trial
     if (verdict.kind !== "ok") return rejected(facts, Number.isFinite(stats.phi) ? stats.phi : currentObjective(state));
     const { s, gamma, slope, solver } = policy.solve(stats, verdict);
@@ -173,7 +207,15 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: r
     const direction = new Float64Array(state.theta.length);
     stats.direction(s, direction);
     const pending: PendingTrial = {
-      iteration, sigma, drawSigma: ensemble.sigma, attempt, failedMembers: facts.failedMembers!, gamma, solver, ...trial, direction,
+      iteration,
+      sigma,
+      drawSigma: ensemble.sigma,
+      attempt,
+      failedMembers: facts.failedMembers!,
+      gamma,
+      solver,
+      ...trial,
+      direction,
       ...(stats.accuracy !== undefined ? { batchAccuracy: stats.accuracy } : {}),
     };
     return { state: { ...evaluated, pending }, records: [] };
@@ -183,11 +225,25 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: r
   function judge(state: EnkfState, t: PendingTrial, phi: number, elapsed: number): Told<EnkfState> {
     const evaluated = { ...state, evaluations: state.evaluations + 1 };
     const verdict = judgeTrial(ls, t, phi);
-    if (verdict.kind === "backtrack") return { state: { ...evaluated, pending: { ...t, eta: verdict.next.eta, backtracks: verdict.next.backtracks } }, records: [] };
+    if (verdict.kind === "backtrack")
+      return {
+        state: { ...evaluated, pending: { ...t, eta: verdict.next.eta, backtracks: verdict.next.backtracks } },
+        records: [],
+      };
     const accepted = verdict.kind === "accept";
-    const facts: Facts = { sigma: t.drawSigma, gamma: t.gamma, solver: t.solver, batchAccuracy: t.batchAccuracy, failedMembers: t.failedMembers, retries: t.attempt };
+    const facts: Facts = {
+      sigma: t.drawSigma,
+      gamma: t.gamma,
+      solver: t.solver,
+      batchAccuracy: t.batchAccuracy,
+      failedMembers: t.failedMembers,
+      retries: t.attempt,
+    };
     const rec = record(facts, {
-      objective: accepted ? phi : t.phi0, step: accepted ? t.eta : 0, accepted, backtracks: t.backtracks,
+      objective: accepted ? phi : t.phi0,
+      step: accepted ? t.eta : 0,
+      accepted,
+      backtracks: t.backtracks,
       evaluations: (k + 1) * (t.attempt + 1) + t.backtracks + 1,
     });
     return finish(evaluated, t.iteration, rec, elapsed, {
@@ -200,7 +256,13 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: r
   return {
     method: "modified-enkf",
     draw,
-    init: (theta0) => ({ theta: Float64Array.from(theta0), progress: startProgress(), evaluations: 0, pending: null, next: { iteration: 0, sigma: schedule.initial, attempt: 0 } }),
+    init: (theta0) => ({
+      theta: Float64Array.from(theta0),
+      progress: startProgress(),
+      evaluations: 0,
+      pending: null,
+      next: { iteration: 0, sigma: schedule.initial, attempt: 0 },
+    }),
     ask(state) {
       if (state.progress.done) return null;
       const t = state.pending;
@@ -209,8 +271,17 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: r
       const sigmas = etas.map((_, r) => nextSigma(t, true, t.backtracks + r));
       const request = { iteration: t.iteration + 1, sigma: sigmas[0], attempt: 0 };
       return {
-        ...request, point: trialPoint(state.theta, t.direction, t.eta), draw: draw(request), statistics: false,
-        trial: { iteration: t.iteration, base: state.theta, direction: t.direction, etas: [t.eta], ladder: { etas, sigmas } },
+        ...request,
+        point: trialPoint(state.theta, t.direction, t.eta),
+        draw: draw(request),
+        statistics: false,
+        trial: {
+          iteration: t.iteration,
+          base: state.theta,
+          direction: t.direction,
+          etas: [t.eta],
+          ladder: { etas, sigmas },
+        },
       };
     },
     tell(state, answer, elapsed) {
@@ -221,12 +292,16 @@ export function modifiedEnkf(spec: ModifiedEnkfSpec, stop: StopSpec, matrices: r
         return judge(state, t, phi, elapsed);
       }
       const req = state.next;
-      if (!answer.stats) throw new Error(`the answer for iteration ${req.iteration} lacks the ensemble statistics it asked for`);
+      if (!answer.stats)
+        throw new Error(`the answer for iteration ${req.iteration} lacks the ensemble statistics it asked for`);
       let started = state;
       if (req.iteration === 0 && state.progress.history.length === 0) {
         started = { ...state, progress: { ...state.progress, startObjective: answer.stats.phi } };
         if (!Number.isFinite(answer.stats.phi)) {
-          const done = { status: "failed" as const, message: `the objective at the start point is not finite (${answer.stats.phi})` };
+          const done = {
+            status: "failed" as const,
+            message: `the objective at the start point is not finite (${answer.stats.phi})`,
+          };
           return { state: { ...started, progress: { ...started.progress, done } }, records: [] };
         }
       }

@@ -35,9 +35,13 @@ function solutionMetrics(problem: Problem, start: Float64Array) {
     out.relativeDistance = d0 > 0 ? out.distance / d0 : out.distance;
     if (problem.optimum !== undefined) out.objectiveGap = objective - problem.optimum;
     // rate per iteration of ‖θ−θ*‖, fitted on log-distance over the rows above rounding level
-    const xs: number[] = [], ys: number[] = [];
+    const xs: number[] = [],
+      ys: number[] = [];
     for (const row of history) {
-      if (row.distance !== undefined && row.distance > 1e-13) { xs.push(row.iteration); ys.push(Math.log(row.distance)); }
+      if (row.distance !== undefined && row.distance > 1e-13) {
+        xs.push(row.iteration);
+        ys.push(Math.log(row.distance));
+      }
     }
     if (xs.length >= 10) {
       const fit = fitLine(xs, ys);
@@ -49,21 +53,38 @@ function solutionMetrics(problem: Problem, start: Float64Array) {
 }
 
 /** The run loop's context for a problem in this process; `timed` receives the evaluations' seconds. */
-function localContext(setup: RunSetup, start: Float64Array, alpha: number, timed: (seconds: number) => void): RunContext {
+function localContext(
+  setup: RunSetup,
+  start: Float64Array,
+  alpha: number,
+  timed: (seconds: number) => void,
+): RunContext {
   const { problem, stop } = setup;
   const known = problem.solution !== undefined && alpha === 0;
   const d0 = known ? distance(start, problem.solution!) : 0;
   const network = isNetworkProblem(problem) ? problem : null;
   return inMemory(stop, {
-    ...(problem.evaluate ? {
-      evaluate: async (theta: Float64Array) => {
-        const t = performance.now();
-        try { return await problem.evaluate!(theta, setup.kernel?.predict); } finally { timed((performance.now() - t) / 1000); }
-      },
-    } : {}),
+    ...(problem.evaluate
+      ? {
+          evaluate: async (theta: Float64Array) => {
+            const t = performance.now();
+            try {
+              return await problem.evaluate!(theta, setup.kernel?.predict);
+            } finally {
+              timed((performance.now() - t) / 1000);
+            }
+          },
+        }
+      : {}),
     warmStart: network?.warmStart ?? false,
     level: network?.kind === "regression" ? discrepancyLevel(stop, network.model.outputs) : null,
-    ...(known ? { annotate: (row: HistoryRow, theta: Float64Array) => { row.distance = d0 > 0 ? distance(theta, problem.solution!) / d0 : 0; } } : {}),
+    ...(known
+      ? {
+          annotate: (row: HistoryRow, theta: Float64Array) => {
+            row.distance = d0 > 0 ? distance(theta, problem.solution!) / d0 : 0;
+          },
+        }
+      : {}),
     ...(alpha === 0 ? { finalMetrics: solutionMetrics(problem, start) } : {}),
     ...(problem.parameters ? { parameters: (theta: Float64Array) => problem.parameters!(theta) } : {}),
   });
@@ -88,9 +109,21 @@ export async function* optimize(setup: RunSetup, opts: LoopOptions = {}): AsyncG
     built = processFor(problem, setup.optimizer, setup.stop, alpha, setup.kernel);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { status: "failed", message, iterations: 0, objective: NaN, evaluations: 0, seconds: 0, theta: start, history: [], metrics: {} };
+    return {
+      status: "failed",
+      message,
+      iterations: 0,
+      objective: NaN,
+      evaluations: 0,
+      seconds: 0,
+      theta: start,
+      history: [],
+      metrics: {},
+    };
   }
-  const ctx = localContext(setup, start, alpha, (s) => { evaluationSeconds += s; });
+  const ctx = localContext(setup, start, alpha, (s) => {
+    evaluationSeconds += s;
+  });
   const result = yield* runLoop(built.process, built.answer, ctx, start, opts);
   return { ...result, evaluationSeconds };
 }

@@ -50,7 +50,12 @@ export function currentObjective(state: Pick<ProcessState, "progress">): number 
 }
 
 /** A fresh run's progress. */
-export const startProgress = (startObjective = NaN): RunProgress => ({ history: [], rejections: 0, startObjective, done: null });
+export const startProgress = (startObjective = NaN): RunProgress => ({
+  history: [],
+  rejections: 0,
+  startObjective,
+  done: null,
+});
 
 /** The state with one more iteration recorded (and the stopping rule applied). */
 export function withRow<S extends ProcessState>(state: S, stop: StopSpec, row: HistoryRow): S {

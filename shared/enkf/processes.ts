@@ -57,21 +57,40 @@ const batched = (problem: Problem) => problem.at !== undefined && problem.at(1) 
  * (default: the reference kernel, or the batched one for a forward that runs in batches).
  * `speculate`: ask as the workflow asks (speculation.ts), so each ask is one of its rounds.
  */
-export function processFor(problem: Problem, spec: OptimizerSpec, stop: StopSpec, alpha: number, kernel?: EnsembleKernel, speculate = false): Runnable {
+export function processFor(
+  problem: Problem,
+  spec: OptimizerSpec,
+  stop: StopSpec,
+  alpha: number,
+  kernel?: EnsembleKernel,
+  speculate = false,
+): Runnable {
   switch (spec.method) {
     case "modified-enkf": {
-      const k = kernel ?? (problem.forwardBatch ? batchedKernel(problem, spec.ensembleSize) : referenceKernel(problem, spec.ensembleSize));
-      if (k.k !== spec.ensembleSize) throw new Error(`kernel built for K = ${k.k}, optimizer wants ${spec.ensembleSize}`);
+      const k =
+        kernel ??
+        (problem.forwardBatch
+          ? batchedKernel(problem, spec.ensembleSize)
+          : referenceKernel(problem, spec.ensembleSize));
+      if (k.k !== spec.ensembleSize)
+        throw new Error(`kernel built for K = ${k.k}, optimizer wants ${spec.ensembleSize}`);
       const core = modifiedEnkf(spec, stop, isNetworkProblem(problem) ? denseMatrices(problem.model) : []);
       return runnable(speculate ? speculative(core) : core, kernelAnswers(problem, k, alpha));
     }
     case "enkf": {
       if (alpha > 0) throw new Error(`method "enkf" does not support problem.regularization; use "modified-enkf"`);
-      const process = eki(spec, stop, { dimension: problem.dimension, outputSize: problem.outputSize, lossAt: (k) => onIteration(problem, k).loss });
+      const process = eki(spec, stop, {
+        dimension: problem.dimension,
+        outputSize: problem.outputSize,
+        lossAt: (k) => onIteration(problem, k).loss,
+      });
       return runnable(process, pointAnswers(problem));
     }
     case "gradient-descent":
-      if (!problem.vjp) throw new Error(`method "gradient-descent" needs an exact gradient, which problem "${problem.kind}" does not provide`);
+      if (!problem.vjp)
+        throw new Error(
+          `method "gradient-descent" needs an exact gradient, which problem "${problem.kind}" does not provide`,
+        );
       return runnable(gradientDescent(spec, stop, batched(problem)), gradientAnswers(problem, alpha));
   }
 }

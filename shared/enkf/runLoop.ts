@@ -9,7 +9,14 @@
 import type { StopSpec } from "../spec/job.ts";
 import type { Process, ProcessState } from "./process.ts";
 import { currentObjective } from "./process.ts";
-import { discrepancyStop, emptySelection, evaluationDue, finalChoice, observeEvaluation, type SelectionState } from "./selection.ts";
+import {
+  discrepancyStop,
+  emptySelection,
+  evaluationDue,
+  finalChoice,
+  observeEvaluation,
+  type SelectionState,
+} from "./selection.ts";
 import type { StopDecision } from "./stopping.ts";
 import type { HistoryRow, RunResult, RunStatus } from "./types.ts";
 
@@ -42,7 +49,11 @@ export interface RunContext {
 }
 
 /** The run's start: the process's initial state, and a warm start scored as iteration 0. */
-export async function startRun<S extends ProcessState>(process: Process<S, unknown, unknown>, theta0: Float64Array, ctx: RunContext): Promise<RunState<S>> {
+export async function startRun<S extends ProcessState>(
+  process: Process<S, unknown, unknown>,
+  theta0: Float64Array,
+  ctx: RunContext,
+): Promise<RunState<S>> {
   const state = process.init(theta0);
   let selection = emptySelection();
   if (ctx.warmStart && ctx.evaluate && ctx.stop.evaluateEvery !== undefined) {
@@ -53,7 +64,13 @@ export async function startRun<S extends ProcessState>(process: Process<S, unkno
 }
 
 /** Tells the process an answer; the rows it finished are annotated, evaluated and judged. */
-export async function advanceRun<S extends ProcessState, R>(process: Process<S, unknown, R>, run: RunState<S>, answer: R, elapsedSeconds: number, ctx: RunContext): Promise<{ run: RunState<S>; rows: HistoryRow[] }> {
+export async function advanceRun<S extends ProcessState, R>(
+  process: Process<S, unknown, R>,
+  run: RunState<S>,
+  answer: R,
+  elapsedSeconds: number,
+  ctx: RunContext,
+): Promise<{ run: RunState<S>; rows: HistoryRow[] }> {
   const told = process.tell(run.process, answer, elapsedSeconds);
   let { state } = told;
   if (told.records.length === 0) return { run: { ...run, process: state }, rows: [] };
@@ -77,7 +94,12 @@ export async function advanceRun<S extends ProcessState, R>(process: Process<S, 
 }
 
 /** The end of the run: metrics of the last θ, the final choice between it and the best, the result. */
-export async function finishRun<S extends ProcessState>(run: RunState<S>, ctx: RunContext, seconds: number, end?: { status: RunStatus; message: string }): Promise<RunResult> {
+export async function finishRun<S extends ProcessState>(
+  run: RunState<S>,
+  ctx: RunContext,
+  seconds: number,
+  end?: { status: RunStatus; message: string },
+): Promise<RunResult> {
   const { theta, progress, evaluations } = run.process;
   const status = end?.status ?? progress.done?.status ?? "failed";
   const message = end?.message ?? progress.done?.message ?? "the run ended before the stopping rule";
@@ -87,7 +109,9 @@ export async function finishRun<S extends ProcessState>(run: RunState<S>, ctx: R
   const evaluated = ctx.evaluate !== undefined && status !== "failed";
   if (evaluated) Object.assign(metrics, await ctx.evaluate!(theta));
   const base = { status, message, iterations: history.length, objective, evaluations, seconds, history: [...history] };
-  const choice = evaluated ? finalChoice(run.selection, ctx.stop, history.length, metrics) : { best: run.selection.best, lastIsResult: !run.selection.best };
+  const choice = evaluated
+    ? finalChoice(run.selection, ctx.stop, history.length, metrics)
+    : { best: run.selection.best, lastIsResult: !run.selection.best };
   const named = (t: Float64Array) => (ctx.parameters ? { parameters: ctx.parameters(t) } : {});
   const { best } = choice;
   if (choice.lastIsResult || !best) return { ...base, theta, metrics, ...(best ? { best } : {}), ...named(theta) };
@@ -114,18 +138,32 @@ export interface LoopOptions {
  * for await (const row of run) console.log(row.iteration, row.objective);
  * ```
  */
-export async function* runLoop<S extends ProcessState, A, R>(process: Process<S, A, R>, answer: (ask: A) => Promise<R>, ctx: RunContext, theta0: Float64Array, opts: LoopOptions = {}): AsyncGenerator<HistoryRow, RunResult, void> {
+export async function* runLoop<S extends ProcessState, A, R>(
+  process: Process<S, A, R>,
+  answer: (ask: A) => Promise<R>,
+  ctx: RunContext,
+  theta0: Float64Array,
+  opts: LoopOptions = {},
+): AsyncGenerator<HistoryRow, RunResult, void> {
   const now = opts.now ?? (() => performance.now() / 1000);
   const t0 = now();
   let run = await startRun(process, theta0, ctx);
   let end: { status: RunStatus; message: string } | undefined;
   for (let ask = process.ask(run.process); ask; ask = process.ask(run.process)) {
-    if (opts.cancelled?.()) { end = { status: "cancelled", message: `cancelled after ${run.process.progress.history.length} iterations` }; break; }
+    if (opts.cancelled?.()) {
+      end = { status: "cancelled", message: `cancelled after ${run.process.progress.history.length} iterations` };
+      break;
+    }
     let rows: HistoryRow[];
     try {
       ({ run, rows } = await advanceRun(process, run, await answer(ask), now() - t0, ctx));
     } catch (e) {
-      end = { status: "failed", message: `iteration ${run.process.progress.history.length + 1} failed: ${e instanceof Error ? e.message : String(e)}` };
+      end = {
+        status: "failed",
+        message:
+          `iteration ${run.process.progress.history.length + 1} failed: ` +
+          `${e instanceof Error ? e.message : String(e)}`,
+      };
       break;
     }
     for (const row of rows) yield row;
@@ -137,8 +175,11 @@ export async function* runLoop<S extends ProcessState, A, R>(process: Process<S,
 export function inMemory(stop: StopSpec, extra: Omit<RunContext, "stop" | "keepBest" | "best"> = {}): RunContext {
   let kept: Float64Array | null = null;
   return {
-    stop, ...extra,
-    keepBest: async (theta) => { kept = Float64Array.from(theta); },
+    stop,
+    ...extra,
+    keepBest: async (theta) => {
+      kept = Float64Array.from(theta);
+    },
     best: async () => {
       if (!kept) throw new Error("no best θ was kept");
       return kept;

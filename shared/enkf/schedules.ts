@@ -42,5 +42,5 @@ export function sigmaSchedule(spec: SigmaSpec): SigmaSchedule {
 /** γ for a K×K system whose Gram matrix has the given trace. */
 export function gammaValue(spec: GammaSpec, gramTrace: number, k: number): number {
   if (typeof spec === "number") return spec;
-  return spec.relative * Math.max(gramTrace, 0) / k;
+  return (spec.relative * Math.max(gramTrace, 0)) / k;
 }

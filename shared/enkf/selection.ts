@@ -46,19 +46,32 @@ export interface Observation {
  * split) nothing is selected. A non-finite metric (a diverged θ) never improves. An improvement
  * is a change of more than minDelta in the metric's direction (lower loss, higher accuracy).
  */
-export function observeEvaluation(sel: SelectionState, stop: StopSpec, iteration: number, metrics: Record<string, number>): Observation {
+export function observeEvaluation(
+  sel: SelectionState,
+  stop: StopSpec,
+  iteration: number,
+  metrics: Record<string, number>,
+): Observation {
   const key = selectionMetric(stop);
   if (!(key in metrics)) return { selection: sel, improved: false, done: null };
   const value = metrics[key];
   const es = stop.earlyStopping || null;
   const minDelta = es?.minDelta ?? 0;
   const prev = sel.best?.metrics[key];
-  const improved = Number.isFinite(value) && (prev === undefined || (key === "validationLoss" ? value < prev - minDelta : value > prev + minDelta));
-  const selection: SelectionState = improved ? { best: { iteration, metrics: { ...metrics } }, stale: 0 } : { best: sel.best, stale: sel.stale + 1 };
+  const improved =
+    Number.isFinite(value) &&
+    (prev === undefined || (key === "validationLoss" ? value < prev - minDelta : value > prev + minDelta));
+  const selection: SelectionState = improved
+    ? { best: { iteration, metrics: { ...metrics } }, stale: 0 }
+    : { best: sel.best, stale: sel.stale + 1 };
   if (!es || improved || selection.stale < es.patience) return { selection, improved, done: null };
   const best = selection.best;
   const where = best ? `; the best, ${key} ${formatMetric(best.metrics[key])}, was at iteration ${best.iteration}` : "";
-  return { selection, improved, done: { status: "early_stopped", message: `${key} has not improved for ${es.patience} evaluations${where}` } };
+  return {
+    selection,
+    improved,
+    done: { status: "early_stopped", message: `${key} has not improved for ${es.patience} evaluations${where}` },
+  };
 }
 
 /**
@@ -66,14 +79,22 @@ export function observeEvaluation(sel: SelectionState, stop: StopSpec, iteration
  * when its iteration was not evaluated during the run. Says whether the result is the last θ (no
  * best, or the last is the best) or the kept best one.
  */
-export function finalChoice(sel: SelectionState, stop: StopSpec, k: number, lastMetrics: Record<string, number>): { best: BestModel | null; lastIsResult: boolean } {
-  let selection = sel, improved = false;
-  if (stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(stop, k)) ({ selection, improved } = observeEvaluation(sel, stop, k, lastMetrics));
+export function finalChoice(
+  sel: SelectionState,
+  stop: StopSpec,
+  k: number,
+  lastMetrics: Record<string, number>,
+): { best: BestModel | null; lastIsResult: boolean } {
+  let selection = sel,
+    improved = false;
+  if (stop.evaluateEvery !== undefined && k > 0 && !evaluationDue(stop, k))
+    ({ selection, improved } = observeEvaluation(sel, stop, k, lastMetrics));
   const best = selection.best;
   return { best, lastIsResult: !best || improved || best.iteration === k };
 }
 
-const formatMetric = (v: number | undefined) => (v === undefined ? "?" : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(4));
+const formatMetric = (v: number | undefined) =>
+  v === undefined ? "?" : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(4);
 
 /** The misfit a noise level η leaves in Φ = ½·mean over rows of ‖F − y‖² with c targets per row. */
 export function discrepancyLevel(stop: StopSpec, targets: number): number | null {
@@ -83,5 +104,10 @@ export function discrepancyLevel(stop: StopSpec, targets: number): number | null
 /** The discrepancy principle's verdict on an iteration's Φ (null: go on). */
 export function discrepancyStop(level: number | null, objective: number): StopDecision | null {
   if (level === null || !(objective <= level)) return null;
-  return { status: "converged", message: `the misfit ${objective.toExponential(4)} reached the noise level τ·½·c·η² = ${level.toExponential(4)} (discrepancy principle)` };
+  return {
+    status: "converged",
+    message:
+      `the misfit ${objective.toExponential(4)} reached the noise level τ·½·c·η² = ` +
+      `${level.toExponential(4)} (discrepancy principle)`,
+  };
 }

@@ -35,10 +35,16 @@ export function speculative(core: ModifiedEnkf): ModifiedEnkf {
     const a = core.ask(state);
     if (!a?.trial) return a;
     const { ladder, base, direction } = a.trial;
-    const rung = Math.min(ladder.etas.length - 1, Math.max(0, lastAcceptedRung(state.progress.history) - state.pending!.backtracks));
+    const rung = Math.min(
+      ladder.etas.length - 1,
+      Math.max(0, lastAcceptedRung(state.progress.history) - state.pending!.backtracks),
+    );
     const request = { iteration: a.trial.iteration + 1, sigma: ladder.sigmas[rung], attempt: 0 };
     return {
-      ...request, point: trialPoint(base, direction, ladder.etas[rung]), draw: core.draw(request), statistics: true,
+      ...request,
+      point: trialPoint(base, direction, ladder.etas[rung]),
+      draw: core.draw(request),
+      statistics: true,
       trial: { ...a.trial, etas: ladder.etas, statisticsRung: rung },
     };
   }
@@ -48,7 +54,11 @@ export function speculative(core: ModifiedEnkf): ModifiedEnkf {
     const trial = asked?.trial;
     if (!asked || !trial) return core.tell(state, answer, elapsed);
     const phis = answer.trialPhis;
-    if (!phis || phis.length !== trial.etas.length) throw new Error(`the answer for iteration ${trial.iteration} lacks the line-search values of its trial (${trial.etas.length} rungs)`);
+    if (!phis || phis.length !== trial.etas.length)
+      throw new Error(
+        `the answer for iteration ${trial.iteration} lacks the line-search values of its trial ` +
+          `(${trial.etas.length} rungs)`,
+      );
     let now = state;
     const records: HistoryRow[] = [];
     for (let j = 0; j < phis.length; j++) {
@@ -60,8 +70,13 @@ export function speculative(core: ModifiedEnkf): ModifiedEnkf {
       const hit = told.records[0].accepted && j === trial.statisticsRung;
       const next = hit ? core.ask(now) : null;
       if (next?.statistics && !next.trial) {
-        if (!answer.stats) throw new Error(`the answer for iteration ${asked.iteration} lacks the ensemble statistics it asked for`);
-        if (next.iteration !== asked.iteration || next.sigma !== asked.sigma || next.attempt !== 0) throw new Error(`speculated statistics for iteration ${asked.iteration} at σ ${asked.sigma}; the run asks for iteration ${next.iteration} at σ ${next.sigma}`);
+        if (!answer.stats)
+          throw new Error(`the answer for iteration ${asked.iteration} lacks the ensemble statistics it asked for`);
+        if (next.iteration !== asked.iteration || next.sigma !== asked.sigma || next.attempt !== 0)
+          throw new Error(
+            `speculated statistics for iteration ${asked.iteration} at σ ${asked.sigma}; the run asks ` +
+              `for iteration ${next.iteration} at σ ${next.sigma}`,
+          );
         const more = core.tell(now, { stats: answer.stats }, elapsed);
         return { state: more.state, records: [...records, ...more.records] };
       }

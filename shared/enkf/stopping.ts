@@ -12,25 +12,40 @@ export interface StopDecision {
   message: string;
 }
 
-export function checkStop(stop: StopSpec, history: readonly HistoryRow[], consecutiveRejections: number, elapsedSeconds: number, startObjective: number): StopDecision | null {
+export function checkStop(
+  stop: StopSpec,
+  history: readonly HistoryRow[],
+  consecutiveRejections: number,
+  elapsedSeconds: number,
+  startObjective: number,
+): StopDecision | null {
   const k = history.length;
   if (k === 0) return null;
   const phi = history[k - 1].objective;
   if (stop.targetObjective !== undefined && phi <= stop.targetObjective) {
-    return { status: "converged", message: `objective ${phi.toExponential(4)} reached the target ${stop.targetObjective}` };
+    return {
+      status: "converged",
+      message: `objective ${phi.toExponential(4)} reached the target ${stop.targetObjective}`,
+    };
   }
   if (phi === 0) return { status: "converged", message: "objective is exactly 0" };
   if (stop.tolerance > 0 && k >= stop.window) {
     const before = k - stop.window - 1 >= 0 ? history[k - stop.window - 1].objective : startObjective;
     const rel = (before - phi) / Math.max(Math.abs(before), Number.MIN_VALUE);
     if (rel < stop.tolerance) {
-      return { status: "converged", message: `relative decrease ${rel.toExponential(2)} over the last ${stop.window} iterations is below the tolerance ${stop.tolerance}` };
+      return {
+        status: "converged",
+        message:
+          `relative decrease ${rel.toExponential(2)} over the last ${stop.window} iterations is ` +
+          `below the tolerance ${stop.tolerance}`,
+      };
     }
   }
   if (consecutiveRejections >= stop.maxRejections) {
     return { status: "stagnated", message: `no step accepted in the last ${consecutiveRejections} iterations` };
   }
-  if (k >= stop.maxIterations) return { status: "max_iterations", message: `reached the iteration limit (${stop.maxIterations})` };
+  if (k >= stop.maxIterations)
+    return { status: "max_iterations", message: `reached the iteration limit (${stop.maxIterations})` };
   if (stop.timeLimit !== undefined && elapsedSeconds >= stop.timeLimit) {
     return { status: "time_limit", message: `reached the time limit (${stop.timeLimit} s) after ${k} iterations` };
   }
@@ -52,5 +67,10 @@ export interface RunProgress {
 export function recordIteration(progress: RunProgress, stop: StopSpec, row: HistoryRow): RunProgress {
   const rejections = row.accepted ? 0 : progress.rejections + 1;
   const history = [...progress.history, row];
-  return { history, rejections, startObjective: progress.startObjective, done: checkStop(stop, history, rejections, row.seconds, progress.startObjective) };
+  return {
+    history,
+    rejections,
+    startObjective: progress.startObjective,
+    done: checkStop(stop, history, rejections, row.seconds, progress.startObjective),
+  };
 }

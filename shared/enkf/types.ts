@@ -1,6 +1,7 @@
 // Records shared by the optimizers, the driver and the writers.
 
-export type RunStatus = "converged" | "max_iterations" | "stagnated" | "time_limit" | "early_stopped" | "failed" | "cancelled";
+export type RunStatus =
+  "converged" | "max_iterations" | "stagnated" | "time_limit" | "early_stopped" | "failed" | "cancelled";
 
 /** What one optimizer iteration reports. */
 export interface StepRecord {

@@ -13,10 +13,19 @@ import { emptyTimings, type EnsembleKernel } from "./types.ts";
 export function batchedKernel(problem: Problem, k: number): EnsembleKernel {
   const forwardBatch = problem.forwardBatch;
   if (!forwardBatch) throw new Error(`problem "${problem.kind}" has no batched forward`);
-  const n = problem.dimension, m = problem.outputSize, J = k + 1;
-  checkWorkspace("the batched ensemble workspace (the K + 1 members and their outputs, (K+1)×(n+M))", 2 * J * (n + m) + 2 * k * k, "reduce optimizer.ensembleSize or the problem size");
-  const points = new Float64Array(J * n), outs = new Float64Array(J * m);
-  const omega = new Float64Array(k * n), gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  const n = problem.dimension,
+    m = problem.outputSize,
+    J = k + 1;
+  checkWorkspace(
+    "the batched ensemble workspace (the K + 1 members and their outputs, (K+1)×(n+M))",
+    2 * J * (n + m) + 2 * k * k,
+    "reduce optimizer.ensembleSize or the problem size",
+  );
+  const points = new Float64Array(J * n),
+    outs = new Float64Array(J * m);
+  const omega = new Float64Array(k * n),
+    gram = new Float64Array(k * k),
+    rhs = new Float64Array(k);
   const one = new Float64Array(m);
   const timings = emptyTimings();
   let last: EnsembleDraw | null = null;

@@ -20,16 +20,30 @@ export class BackendError extends Error {
  * The kernel for the modified EnKF, or undefined for methods that evaluate the problem directly.
  * Built without the ½α‖θ‖² term: the modified EnKF's reduction adds it (shardPartial.ts).
  */
-export async function createKernel(problem: Problem, optimizer: OptimizerSpec, compute: ComputeSpec, warn: (line: string) => void, opts: { rngWorkers?: number } = {}): Promise<EnsembleKernel | undefined> {
+export async function createKernel(
+  problem: Problem,
+  optimizer: OptimizerSpec,
+  compute: ComputeSpec,
+  warn: (line: string) => void,
+  opts: { rngWorkers?: number } = {},
+): Promise<EnsembleKernel | undefined> {
   const { backend } = compute;
   if (optimizer.method !== "modified-enkf") {
-    if (backend === "onnx" || backend === "wasm" || backend === "gpu") throw new BackendError(`compute.backend "${backend}" serves the modified EnKF; method "${optimizer.method}" evaluates the problem directly (use "auto" or "reference")`);
+    if (backend === "onnx" || backend === "wasm" || backend === "gpu")
+      throw new BackendError(
+        `compute.backend "${backend}" serves the modified EnKF; method "${optimizer.method}" ` +
+          `evaluates the problem directly (use "auto" or "reference")`,
+      );
     return undefined;
   }
   const k = optimizer.ensembleSize;
   // a forward that only runs in batches (an ONNX graph of the user's) is its own backend
   if (problem.forwardBatch) {
-    if (backend !== "auto" && backend !== "reference") throw new BackendError(`compute.backend "${backend}" runs the service's own networks; this problem's forward evaluates itself (use "auto")`);
+    if (backend !== "auto" && backend !== "reference")
+      throw new BackendError(
+        `compute.backend "${backend}" runs the service's own networks; this problem's forward ` +
+          `evaluates itself (use "auto")`,
+      );
     return batchedKernel(problem, k);
   }
   if (backend === "reference") return referenceKernel(problem, k);
@@ -38,34 +52,56 @@ export async function createKernel(problem: Problem, optimizer: OptimizerSpec, c
   const cores = availableParallelism();
   const rngWorkers = opts.rngWorkers ?? (cores >= 2 ? cores : 0);
   if (backend === "gpu") {
-    if (!isNetworkProblem(problem) || problem.model.type !== "mlp") throw new BackendError(`compute.backend "gpu" runs MLP networks; this job's ${isNetworkProblem(problem) ? `${problem.model.type} model` : `"${problem.kind}" problem`} needs "onnx" or "reference"`);
+    if (!isNetworkProblem(problem) || problem.model.type !== "mlp")
+      throw new BackendError(
+        `compute.backend "gpu" runs MLP networks; this job's ` +
+          `${isNetworkProblem(problem) ? `${problem.model.type} model` : `"${problem.kind}" problem`} ` +
+          `needs "onnx" or "reference"`,
+      );
     let kernel: GpuEnsembleKernel;
     try {
       kernel = await gpuKernel(problem, k, { rngWorkers });
     } catch (e) {
       throw new BackendError(`the gpu kernel cannot start: ${(e as Error).message.split("\n")[0]}`);
     }
-    if (kernel.backend === "webasm" || kernel.backend === "cpu") warn(`gpu.js found no WebGL context (headless-gl missing or no display); the gpu kernel runs on its ${kernel.backend} fallback on the CPU, far slower than "onnx"`);
+    if (kernel.backend === "webasm" || kernel.backend === "cpu")
+      warn(
+        `gpu.js found no WebGL context (headless-gl missing or no display); the gpu kernel runs on ` +
+          `its ${kernel.backend} fallback on the CPU, far slower than "onnx"`,
+      );
     return kernel;
   }
   if (!isNetworkProblem(problem)) {
-    if (backend !== "auto") throw new BackendError(`compute.backend "${backend}" needs a classification or regression problem; "${problem.kind}" runs on the reference kernel`);
+    if (backend !== "auto")
+      throw new BackendError(
+        `compute.backend "${backend}" needs a classification or regression problem; ` +
+          `"${problem.kind}" runs on the reference kernel`,
+      );
     return referenceKernel(problem, k);
   }
   // auto: native ONNX Runtime, else its WebAssembly build, else the reference kernel
-  const engines: ("native" | "wasm")[] = backend === "onnx" ? ["native"] : backend === "wasm" ? ["wasm"] : ["native", "wasm"];
+  const engines: ("native" | "wasm")[] =
+    backend === "onnx" ? ["native"] : backend === "wasm" ? ["wasm"] : ["native", "wasm"];
   const failures: string[] = [];
   for (const engine of engines) {
     let ort: Ort;
     try {
       ort = await loadOrt(engine, compute.threads);
     } catch (e) {
-      failures.push(`${engine === "native" ? "onnxruntime-node" : "onnxruntime-web"}: ${(e as Error).message.split("\n")[0]}`);
+      failures.push(
+        `${engine === "native" ? "onnxruntime-node" : "onnxruntime-web"}: ${(e as Error).message.split("\n")[0]}`,
+      );
       continue;
     }
     if (failures.length > 0) warn(`${failures.join("; ")}; using the ${engine === "wasm" ? "wasm" : "onnx"} kernel`);
     const p = optimizer.perturbation;
-    return onnxKernel(problem, k, { threads: compute.threads, engine, ort, rngWorkers, rank: typeof p === "object" ? p.rank : 0 });
+    return onnxKernel(problem, k, {
+      threads: compute.threads,
+      engine,
+      ort,
+      rngWorkers,
+      rank: typeof p === "object" ? p.rank : 0,
+    });
   }
   if (backend !== "auto") throw new BackendError(`the ${backend} kernel cannot be loaded: ${failures.join("; ")}`);
   warn(`${failures.join("; ")}; using the reference kernel`);

@@ -45,7 +45,12 @@ export async function loadGpuJs(): Promise<GpuJs["GPU"]> {
 
 /** gpu.js's kernel classes by the backend names its modes use */
 const BACKENDS: Record<string, string> = {
-  HeadlessGLKernel: "headlessgl", WebGL2Kernel: "webgl2", WebGLKernel: "webgl", WebGPUKernel: "webgpu", WebAssemblyKernel: "webasm", CPUKernel: "cpu",
+  HeadlessGLKernel: "headlessgl",
+  WebGL2Kernel: "webgl2",
+  WebGLKernel: "webgl",
+  WebGPUKernel: "webgpu",
+  WebAssemblyKernel: "webasm",
+  CPUKernel: "cpu",
 };
 
 /** The GPU backends index tensors with float32 coordinates: exact only below 2^24. */
@@ -53,11 +58,16 @@ const GL_INDEX_LIMIT = 2 ** 24;
 
 function activationSource(kind: Activation | "none"): string {
   switch (kind) {
-    case "none": return "s";
-    case "tanh": return "Math.tanh(s)";
-    case "relu": return "Math.max(s, 0)";
-    case "sigmoid": return "1 / (1 + Math.exp(-s))";
-    case "gelu": return `0.5 * s * (1 + Math.tanh(${GELU_C} * (s + 0.044715 * s * s * s)))`;
+    case "none":
+      return "s";
+    case "tanh":
+      return "Math.tanh(s)";
+    case "relu":
+      return "Math.max(s, 0)";
+    case "sigmoid":
+      return "1 / (1 + Math.exp(-s))";
+    case "gelu":
+      return `0.5 * s * (1 + Math.tanh(${GELU_C} * (s + 0.044715 * s * s * s)))`;
   }
 }
 
@@ -107,29 +117,49 @@ function buildForward(gpu: GpuInstance, spec: MlpSpec, members: number): LayerKe
 
 type Nested = ArrayLike<ArrayLike<ArrayLike<number>>>;
 
-export async function gpuKernel(problem: NetworkProblem, k: number, opts: GpuKernelOptions = {}): Promise<GpuEnsembleKernel> {
-  if (problem.model.type !== "mlp") throw new Error(`the gpu kernel runs MLP models; use the onnx kernel for the ${problem.model.type}`);
+export async function gpuKernel(
+  problem: NetworkProblem,
+  k: number,
+  opts: GpuKernelOptions = {},
+): Promise<GpuEnsembleKernel> {
+  if (problem.model.type !== "mlp")
+    throw new Error(`the gpu kernel runs MLP models; use the onnx kernel for the ${problem.model.type}`);
   const model = problem.model;
   const GPU = await loadGpuJs();
   const gpu = new GPU({ mode: opts.mode ?? "gpu" });
   const backend = BACKENDS[(gpu.Kernel as unknown as { name: string }).name] ?? String(gpu.mode);
-  const n = problem.dimension, J = k + 1, c = model.outputs, d = model.inputs;
+  const n = problem.dimension,
+    J = k + 1,
+    c = model.outputs,
+    d = model.inputs;
   const widest = Math.max(c, ...model.hidden);
   const budget = opts.memoryBudgetBytes ?? 256 * 2 ** 20;
   const chunkRows = Math.max(1, Math.floor(budget / (2 * 4 * J * widest)));
   if (backend !== "cpu" && backend !== "webasm") {
-    const largest = Math.max(...mlpLayout(model).layers.map((l) => J * l.inputs * l.outputs), chunkRows * Math.max(d, J * widest));
-    if (largest >= GL_INDEX_LIMIT) throw new Error(`the gpu kernel's largest tensor has ${largest} elements; its ${backend} backend indexes exactly only below 2^24: reduce optimizer.ensembleSize or the model`);
+    const largest = Math.max(
+      ...mlpLayout(model).layers.map((l) => J * l.inputs * l.outputs),
+      chunkRows * Math.max(d, J * widest),
+    );
+    if (largest >= GL_INDEX_LIMIT)
+      throw new Error(
+        `the gpu kernel's largest tensor has ${largest} elements; its ${backend} backend indexes ` +
+          `exactly only below 2^24: reduce optimizer.ensembleSize or the model`,
+      );
   }
   // the packed members (float32), twice where worker threads fill a shared copy
-  checkWorkspace("the gpu ensemble workspace (the K + 1 packed members in float32)", J * n, "reduce optimizer.ensembleSize or the model size");
+  checkWorkspace(
+    "the gpu ensemble workspace (the K + 1 packed members in float32)",
+    J * n,
+    "reduce optimizer.ensembleSize or the model size",
+  );
   const ensembleLayers = buildForward(gpu, model, J);
   const singleLayers = buildForward(gpu, model, 1);
   const pool = perturbationPool(opts.rngWorkers ?? 0);
   const shared = pool.workers > 0;
   const ensemble = allocatePacked(model, J, shared);
   const one = allocatePacked(model, 1, false);
-  const gram = new Float64Array(k * k), rhs = new Float64Array(k);
+  const gram = new Float64Array(k * k),
+    rhs = new Float64Array(k);
   // one chunk's logits: J members over a batch chunk, or one member over a prediction chunk
   const chunkLogits = new Float32Array(J * chunkRows * c);
   const fromLogits = logitStatistics(k, chunkRows * c);
@@ -138,7 +168,14 @@ export async function gpuKernel(problem: NetworkProblem, k: number, opts: GpuKer
 
   /** Runs the forward of `members` packed members over rows of x in sample chunks; `each`
    *  receives every chunk's logits, member-major [members, chunk, C]. */
-  function forward(layers: LayerKernel[], packed: PackedLayer[], members: number, x: Float32Array, rows: number, each: (logits: Float32Array, r0: number, chunk: number) => void): void {
+  function forward(
+    layers: LayerKernel[],
+    packed: PackedLayer[],
+    members: number,
+    x: Float32Array,
+    rows: number,
+    each: (logits: Float32Array, r0: number, chunk: number) => void,
+  ): void {
     for (let r0 = 0; r0 < rows; r0 += chunkRows) {
       const t = now();
       const chunk = Math.min(chunkRows, rows - r0);

@@ -22,24 +22,40 @@ export function valueInfo(name: string, dims: Dim[], elemType: number = onnx.Ten
       tensorType: onnx.TypeProto.Tensor.create({
         elemType,
         shape: onnx.TensorShapeProto.create({
-          dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === "string" ? { dimParam: d } : { dimValue: d })),
+          dim: dims.map((d) =>
+            onnx.TensorShapeProto.Dimension.create(typeof d === "string" ? { dimParam: d } : { dimValue: d }),
+          ),
         }),
       }),
     }),
   });
 }
 
-const int64s = (name: string, values: number[]) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], int64Data: values });
-const scalar = (name: string, value: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [value] });
-const scalar64 = (name: string, value: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.DOUBLE, dims: [], doubleData: [value] });
+const int64s = (name: string, values: number[]) =>
+  onnx.TensorProto.create({
+    name,
+    dataType: onnx.TensorProto.DataType.INT64,
+    dims: [values.length],
+    int64Data: values,
+  });
+const scalar = (name: string, value: number) =>
+  onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [value] });
+const scalar64 = (name: string, value: number) =>
+  onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.DOUBLE, dims: [], doubleData: [value] });
 const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
-export const attrInt = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+export const attrInt = (name: string, i: number) =>
+  onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 
 export class GraphBuilder {
   readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   private count = 0;
-  op(opType: string, inputs: string[], attrs: InstanceType<typeof onnx.AttributeProto>[] = [], output?: string): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: InstanceType<typeof onnx.AttributeProto>[] = [],
+    output?: string,
+  ): string {
     const out = output ?? `${opType.toLowerCase()}_${this.count++}`;
     this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [out], attribute: attrs }));
     return out;
@@ -67,19 +83,32 @@ export class GraphBuilder {
   }
   /** A float32 tensor initializer (trained weights); its name must be unique. */
   floats(name: string, dims: number[], values: ArrayLike<number>): string {
-    return this.initializer(name, `f32[]:${name}`, () => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims, floatData: Array.from(values, Math.fround) }));
+    return this.initializer(name, `f32[]:${name}`, () =>
+      onnx.TensorProto.create({
+        name,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        dims,
+        floatData: Array.from(values, Math.fround),
+      }),
+    );
   }
 }
 
 export function activation(g: GraphBuilder, kind: Activation, x: string): string {
   switch (kind) {
-    case "tanh": return g.op("Tanh", [x]);
-    case "relu": return g.op("Relu", [x]);
-    case "sigmoid": return g.op("Sigmoid", [x]);
+    case "tanh":
+      return g.op("Tanh", [x]);
+    case "relu":
+      return g.op("Relu", [x]);
+    case "sigmoid":
+      return g.op("Sigmoid", [x]);
     case "gelu": {
       // 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), the same formula as models/activations.ts
       const x3 = g.op("Mul", [g.op("Mul", [x, x]), x]);
-      const inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [x3, g.constant("gelu_a", 0.044715)])]), g.constant("gelu_c", Math.sqrt(2 / Math.PI))]);
+      const inner = g.op("Mul", [
+        g.op("Add", [x, g.op("Mul", [x3, g.constant("gelu_a", 0.044715)])]),
+        g.constant("gelu_c", Math.sqrt(2 / Math.PI)),
+      ]);
       const t = g.op("Add", [g.op("Tanh", [inner]), g.constant("one", 1)]);
       return g.op("Mul", [g.op("Mul", [x, t]), g.constant("half", 0.5)]);
     }
@@ -102,7 +131,9 @@ export function statisticsPrecision(k: number): "float32" | "float64" {
 
 /** The member ranges [a0, a1) of the Gram's row blocks. */
 export function gramBlockRanges(k: number): [number, number][] {
-  const b = gramBlocks(k), size = Math.ceil(k / b), out: [number, number][] = [];
+  const b = gramBlocks(k),
+    size = Math.ceil(k / b),
+    out: [number, number][] = [];
   for (let a0 = 0; a0 < k; a0 += size) out.push([a0, Math.min(k, a0 + size)]);
   return out;
 }
@@ -122,12 +153,15 @@ export function gramBlockRanges(k: number): [number, number][] {
  * caller (from "theta_logits"), and the scale input is float32.
  */
 function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares", k: number, doubles: boolean): void {
-  const cast = (to: number) => onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: to });
+  const cast = (to: number) =>
+    onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: to });
   // natively everything after Q is float64 (Q, F0 and Y cast once); in wasm it stays float32
   const wide = (x: string) => (doubles ? g.op("Cast", [x], [cast(DOUBLE)]) : x);
   const f0 = g.op("Slice", ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])]);
   const fk = g.op("Slice", ["logits", g.ints("i64_one", [1]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
-  const q = wide(g.op("Sub", [fk, f0])), theta = wide(f0), y = wide("Y");
+  const q = wide(g.op("Sub", [fk, f0])),
+    theta = wide(f0),
+    y = wide("Y");
   const flat = g.ints("i64_flat", [0, -1]);
   let qc: string, residual: string;
   if (loss === "cross-entropy") {
@@ -140,17 +174,38 @@ function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares",
     residual = g.op("Sub", [theta, y]);
   }
   let qcf = g.op("Reshape", [qc, flat]);
-  if (doubles && statisticsPrecision(k) === "float32") qcf = g.op("Cast", [qcf], [cast(onnx.TensorProto.DataType.FLOAT)]);
+  if (doubles && statisticsPrecision(k) === "float32")
+    qcf = g.op("Cast", [qcf], [cast(onnx.TensorProto.DataType.FLOAT)]);
   gramBlockRanges(k).forEach(([a0, a1], a) => {
-    const rows = g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints(`i64_gram_${a1}`, [a1]), g.ints("i64_zero", [0])]);
-    const right = a0 === 0 ? qcf : g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
+    const rows = g.op("Slice", [
+      qcf,
+      g.ints(`i64_gram_${a0}`, [a0]),
+      g.ints(`i64_gram_${a1}`, [a1]),
+      g.ints("i64_zero", [0]),
+    ]);
+    const right =
+      a0 === 0
+        ? qcf
+        : g.op("Slice", [qcf, g.ints(`i64_gram_${a0}`, [a0]), g.ints("i64_end", [2 ** 53]), g.ints("i64_zero", [0])]);
     g.op("MatMul", [rows, g.op("Transpose", [right])], [], `gram_${a}`);
   });
   const grad = g.op("Mul", [residual, "scale"]);
-  g.op("Reshape", [g.op("MatMul", [g.op("Reshape", [q, flat]), g.op("Reshape", [grad, g.ints("i64_column", [-1, 1])])]), g.ints("i64_vector", [-1])], [], "rhs");
+  g.op(
+    "Reshape",
+    [
+      g.op("MatMul", [g.op("Reshape", [q, flat]), g.op("Reshape", [grad, g.ints("i64_column", [-1, 1])])]),
+      g.ints("i64_vector", [-1]),
+    ],
+    [],
+    "rhs",
+  );
   if (!doubles) return;
   if (loss === "cross-entropy") {
-    const ll = g.op("ReduceSum", [g.op("Mul", [y, g.op("LogSoftmax", [theta], [attrInt("axis", 2)])])], [attrInt("keepdims", 0)]);
+    const ll = g.op(
+      "ReduceSum",
+      [g.op("Mul", [y, g.op("LogSoftmax", [theta], [attrInt("axis", 2)])])],
+      [attrInt("keepdims", 0)],
+    );
     g.op("Neg", [g.op("Mul", [ll, "scale"])], [], "phi");
   } else {
     const ss = g.op("ReduceSum", [g.op("Mul", [residual, residual])], [attrInt("keepdims", 0)]);
@@ -159,8 +214,13 @@ function addStatistics(g: GraphBuilder, loss: "cross-entropy" | "least-squares",
 }
 
 type LossName = "cross-entropy" | "least-squares";
-const membersFirst = onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2] });
-export const attrInts = (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
+const membersFirst = onnx.AttributeProto.create({
+  name: "perm",
+  type: onnx.AttributeProto.AttributeType.INTS,
+  ints: [1, 0, 2],
+});
+export const attrInts = (name: string, ints: number[]) =>
+  onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
 
 /** What the statistics part of an ensemble graph needs: the loss, K, and the float64 outputs' engine. */
 export interface StatisticsGraph {
@@ -172,22 +232,43 @@ export interface StatisticsGraph {
 }
 
 /** Adds the "logits" output, the statistics when asked, and encodes the model. */
-function finish(g: GraphBuilder, name: string, inputs: ReturnType<typeof valueInfo>[], logits: string, outputsPerSample: number, statistics?: StatisticsGraph): Uint8Array {
+function finish(
+  g: GraphBuilder,
+  name: string,
+  inputs: ReturnType<typeof valueInfo>[],
+  logits: string,
+  outputsPerSample: number,
+  statistics?: StatisticsGraph,
+): Uint8Array {
   g.op("Identity", [logits], [], "logits");
   const outputs = [valueInfo("logits", ["J", "m", outputsPerSample])];
   if (statistics) {
     const { loss, k, doubles } = statistics;
-    inputs.push(valueInfo("Y", ["m", outputsPerSample]), valueInfo("scale", [], doubles ? DOUBLE : onnx.TensorProto.DataType.FLOAT));
+    inputs.push(
+      valueInfo("Y", ["m", outputsPerSample]),
+      valueInfo("scale", [], doubles ? DOUBLE : onnx.TensorProto.DataType.FLOAT),
+    );
     addStatistics(g, loss, k, doubles);
     const gramType = doubles && statisticsPrecision(k) === "float64" ? DOUBLE : onnx.TensorProto.DataType.FLOAT;
     gramBlockRanges(k).forEach(([a0, a1], a) => outputs.push(valueInfo(`gram_${a}`, [a1 - a0, k - a0], gramType)));
     outputs.push(valueInfo("rhs", [k], doubles ? DOUBLE : onnx.TensorProto.DataType.FLOAT));
     if (doubles) outputs.push(valueInfo("phi", [], DOUBLE));
     // F(θ) itself (member 0), for the batch accuracy
-    g.op("Slice", ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])], [], "theta_logits");
+    g.op(
+      "Slice",
+      ["logits", g.ints("i64_zero", [0]), g.ints("i64_one", [1]), g.ints("i64_zero", [0])],
+      [],
+      "theta_logits",
+    );
     outputs.push(valueInfo("theta_logits", [1, "m", outputsPerSample]));
   }
-  const graph = onnx.GraphProto.create({ name, input: inputs, output: outputs, initializer: g.initializers, node: g.nodes });
+  const graph = onnx.GraphProto.create({
+    name,
+    input: inputs,
+    output: outputs,
+    initializer: g.initializers,
+    node: g.nodes,
+  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "enkf-service",
@@ -214,14 +295,31 @@ export function mlpEnsembleModel(spec: MlpSpec, statistics?: StatisticsGraph, ra
   const inputs = [valueInfo("X", ["m", spec.inputs])];
   let z: string, h: string;
   if (rank > 0) {
-    inputs.push(valueInfo("W0", [spec.inputs, sizes[1]]), valueInfo("A0", [spec.inputs, `J_x_${rank}`]), valueInfo("S0", ["J", rank, sizes[1]]), valueInfo("B0", ["J", 1, sizes[1]]));
+    inputs.push(
+      valueInfo("W0", [spec.inputs, sizes[1]]),
+      valueInfo("A0", [spec.inputs, `J_x_${rank}`]),
+      valueInfo("S0", ["J", rank, sizes[1]]),
+      valueInfo("B0", ["J", 1, sizes[1]]),
+    );
     const xw = g.op("MatMul", ["X", "W0"]);
-    const xa = g.op("Transpose", [g.op("Reshape", [g.op("MatMul", ["X", "A0"]), g.ints("rank_shape", [0, -1, rank])])], [membersFirst]);
+    const xa = g.op(
+      "Transpose",
+      [g.op("Reshape", [g.op("MatMul", ["X", "A0"]), g.ints("rank_shape", [0, -1, rank])])],
+      [membersFirst],
+    );
     // [X·A_j | 1] · [S_j ; b_j]: the rank-r product and the member's bias in one batched MatMul
     const shape = g.op("Shape", [xa]);
-    const onesShape = g.op("Concat", [g.op("Slice", [shape, g.ints("i64_zero", [0]), g.ints("i64_two", [2])]), g.ints("i64_one", [1])], [attrInt("axis", 0)]);
+    const onesShape = g.op(
+      "Concat",
+      [g.op("Slice", [shape, g.ints("i64_zero", [0]), g.ints("i64_two", [2])]), g.ints("i64_one", [1])],
+      [attrInt("axis", 0)],
+    );
     const one = onnx.TensorProto.create({ dataType: onnx.TensorProto.DataType.FLOAT, dims: [1], floatData: [1] });
-    const ones = g.op("ConstantOfShape", [onesShape], [onnx.AttributeProto.create({ name: "value", type: onnx.AttributeProto.AttributeType.TENSOR, t: one })]);
+    const ones = g.op(
+      "ConstantOfShape",
+      [onesShape],
+      [onnx.AttributeProto.create({ name: "value", type: onnx.AttributeProto.AttributeType.TENSOR, t: one })],
+    );
     const xa1 = g.op("Concat", [xa, ones], [attrInt("axis", 2)]);
     z = g.op("Add", [g.op("MatMul", [xa1, g.op("Concat", ["S0", "B0"], [attrInt("axis", 1)])]), xw]);
     h = layers > 1 ? activation(g, spec.activation, z) : z;
@@ -251,13 +349,22 @@ export function mlpEnsembleModel(spec: MlpSpec, statistics?: StatisticsGraph, ra
 export function cnnEnsembleModel(spec: CnnSpec, members: number, statistics?: StatisticsGraph): Uint8Array {
   const layout = cnnLayout(spec);
   const g = new GraphBuilder();
-  const k = spec.kernel, p = spec.pool;
+  const k = spec.kernel,
+    p = spec.pool;
   const inputs = [valueInfo("X", ["m", ...spec.input])];
   let a = "X";
   layout.convs.forEach((l, i) => {
     inputs.push(valueInfo(`W${i}`, [members * l.cout, l.cin, k, k]), valueInfo(`B${i}`, [members * l.cout]));
-    const conv = g.op("Conv", [a, `W${i}`, `B${i}`], [attrInts("kernel_shape", [k, k]), attrInt("group", i === 0 ? 1 : members)]);
-    a = g.op("MaxPool", [activation(g, spec.activation, conv)], [attrInts("kernel_shape", [p, p]), attrInts("strides", [p, p])]);
+    const conv = g.op(
+      "Conv",
+      [a, `W${i}`, `B${i}`],
+      [attrInts("kernel_shape", [k, k]), attrInt("group", i === 0 ? 1 : members)],
+    );
+    a = g.op(
+      "MaxPool",
+      [activation(g, spec.activation, conv)],
+      [attrInts("kernel_shape", [p, p]), attrInts("strides", [p, p])],
+    );
   });
   const { inputs: f, outputs: c } = layout.dense;
   const d = layout.convs.length;

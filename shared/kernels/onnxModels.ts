@@ -5,7 +5,16 @@
 import type { NetworkModel } from "../models/model.ts";
 import { cnnLayout } from "../models/cnn.ts";
 import { cnnEnsembleModel, mlpEnsembleModel, type StatisticsGraph } from "./onnxGraph.ts";
-import { allocatePacked, allocatePackedCnn, packCnnMember, packedCnnDirection, packedDirection, packLowRankMember, packMember, type PackedLayer } from "./pack.ts";
+import {
+  allocatePacked,
+  allocatePackedCnn,
+  packCnnMember,
+  packedCnnDirection,
+  packedDirection,
+  packLowRankMember,
+  packMember,
+  type PackedLayer,
+} from "./pack.ts";
 import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
 import { mlpLayout } from "../models/mlp.ts";
 
@@ -17,7 +26,14 @@ export interface OnnxModelAdapter {
   /** member j ← params (+ delta) */
   pack(packed: PackedLayer[], members: number, j: number, params: Float64Array, delta?: Float64Array): void;
   /** member j + 1 ← θ + ω_j of `draw`, dense or as factors as the tensors are laid out; `w`: n scratch values */
-  packPerturbed(packed: PackedLayer[], members: number, j: number, theta: Float64Array, draw: EnsembleDraw, w: Float64Array): void;
+  packPerturbed(
+    packed: PackedLayer[],
+    members: number,
+    j: number,
+    theta: Float64Array,
+    draw: EnsembleDraw,
+    w: Float64Array,
+  ): void;
   /** out ← Σ_j s_j·(member j+1 − member 0) of the packed tensors (pack.ts's packedDirection) */
   direction(packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void;
   /** dims of the X feed for `rows` samples */
@@ -44,20 +60,25 @@ function packDense(pack: OnnxModelAdapter["pack"]): OnnxModelAdapter["packPertur
 /** `rank`: the factored rank of layer 0 (factoredRank), 0 for dense ensembles. */
 export function onnxAdapter(model: NetworkModel, rank = 0): OnnxModelAdapter {
   if (model.type === "mlp") {
-    const pack: OnnxModelAdapter["pack"] = (packed, members, j, params, delta) => packMember(model, packed, members, j, params, delta);
+    const pack: OnnxModelAdapter["pack"] = (packed, members, j, params, delta) =>
+      packMember(model, packed, members, j, params, delta);
     const dense = packDense(pack);
     return {
       graph: (members, statistics) => mlpEnsembleModel(model, statistics, members > 1 ? rank : 0),
       allocate: (members, shared) => allocatePacked(model, members, shared, members > 1 ? rank : 0),
       pack,
-      packPerturbed: (packed, members, j, theta, draw, w) => packed[0].factors ? packLowRankMember(model, packed, members, j + 1, theta, draw, j, w) : dense(packed, members, j, theta, draw, w),
+      packPerturbed: (packed, members, j, theta, draw, w) =>
+        packed[0].factors
+          ? packLowRankMember(model, packed, members, j + 1, theta, draw, j, w)
+          : dense(packed, members, j, theta, draw, w),
       direction: (packed, members, s, out) => packedDirection(model, packed, members, s, out),
       xDims: (rows) => [rows, model.inputs],
       activationsPerRow: (members) => members * Math.max(model.outputs, ...model.hidden, rank),
     };
   }
   const first = cnnLayout(model).convs[0];
-  const pack: OnnxModelAdapter["pack"] = (packed, _members, j, params, delta) => packCnnMember(model, packed, j, params, delta);
+  const pack: OnnxModelAdapter["pack"] = (packed, _members, j, params, delta) =>
+    packCnnMember(model, packed, j, params, delta);
   return {
     graph: (members, statistics) => cnnEnsembleModel(model, members, statistics),
     allocate: (members, shared) => allocatePackedCnn(model, members, shared),

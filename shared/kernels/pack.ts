@@ -21,17 +21,42 @@ export interface PackedLayer {
   factors?: { rank: number; a: Float32Array; s: Float32Array; aDims: number[]; sDims: number[] };
 }
 
-/** Tensors for J members; `shared` puts them in SharedArrayBuffers so worker threads can fill them; rank > 0 packs layer 0 as factors. */
+/**
+ * Tensors for J members; `shared` puts them in SharedArrayBuffers so worker threads can fill them; rank > 0 packs layer
+ * 0 as factors.
+ */
 export function allocatePacked(spec: MlpSpec, members: number, shared = false, rank = 0): PackedLayer[] {
-  const f32 = (count: number) => new Float32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
-  return mlpLayout(spec).layers.map(({ inputs, outputs }, l) => l === 0 && rank > 0
-    ? {
-      weights: f32(inputs * outputs), bias: f32(members * outputs), weightDims: [inputs, outputs], biasDims: [members, 1, outputs],
-      factors: { rank, a: f32(inputs * members * rank), s: f32(members * rank * outputs), aDims: [inputs, members * rank], sDims: [members, rank, outputs] },
-    }
-    : l === 0
-      ? { weights: f32(inputs * members * outputs), bias: f32(members * outputs), weightDims: [inputs, members * outputs], biasDims: [members * outputs] }
-      : { weights: f32(members * inputs * outputs), bias: f32(members * outputs), weightDims: [members, inputs, outputs], biasDims: [members, 1, outputs] });
+  const f32 = (count: number) =>
+    new Float32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
+  return mlpLayout(spec).layers.map(({ inputs, outputs }, l) =>
+    l === 0 && rank > 0
+      ? {
+          weights: f32(inputs * outputs),
+          bias: f32(members * outputs),
+          weightDims: [inputs, outputs],
+          biasDims: [members, 1, outputs],
+          factors: {
+            rank,
+            a: f32(inputs * members * rank),
+            s: f32(members * rank * outputs),
+            aDims: [inputs, members * rank],
+            sDims: [members, rank, outputs],
+          },
+        }
+      : l === 0
+        ? {
+            weights: f32(inputs * members * outputs),
+            bias: f32(members * outputs),
+            weightDims: [inputs, members * outputs],
+            biasDims: [members * outputs],
+          }
+        : {
+            weights: f32(members * inputs * outputs),
+            bias: f32(members * outputs),
+            weightDims: [members, inputs, outputs],
+            biasDims: [members, 1, outputs],
+          },
+  );
 }
 
 /**
@@ -40,16 +65,28 @@ export function allocatePacked(spec: MlpSpec, members: number, shared = false, r
  * layer (their factored blocks built from the factors). `w` is scratch of at least the largest
  * layer's size.
  */
-export function packLowRankMember(spec: MlpSpec, packed: PackedLayer[], members: number, j: number, theta: Float64Array, draw: EnsembleDraw, member: number, w: Float64Array): void {
+export function packLowRankMember(
+  spec: MlpSpec,
+  packed: PackedLayer[],
+  members: number,
+  j: number,
+  theta: Float64Array,
+  draw: EnsembleDraw,
+  member: number,
+  w: Float64Array,
+): void {
   const { layers } = mlpLayout(spec);
   const rank = packed[0].factors!.rank;
-  if (draw.lowRank?.rank !== rank || draw.lowRank.blocks[0]?.offset !== layers[0].weightOffset) throw new Error(`the packed ensemble factors layer 0 at rank ${rank}; the draw does not`);
+  if (draw.lowRank?.rank !== rank || draw.lowRank.blocks[0]?.offset !== layers[0].weightOffset)
+    throw new Error(`the packed ensemble factors layer 0 at rank ${rank}; the draw does not`);
   const f = lowRankFactors(draw, member);
   const { inputs: d, outputs: h0 } = layers[0];
   const { a, s } = packed[0].factors!;
-  const stride = members * rank, scale = draw.sigma / Math.sqrt(rank);
+  const stride = members * rank,
+    scale = draw.sigma / Math.sqrt(rank);
   for (let i = 0; i < d; i++) for (let q = 0; q < rank; q++) a[i * stride + j * rank + q] = f[i * rank + q];
-  for (let q = 0; q < rank; q++) for (let h = 0; h < h0; h++) s[(j * rank + q) * h0 + h] = scale * f[d * rank + h * rank + q];
+  for (let q = 0; q < rank; q++)
+    for (let h = 0; h < h0; h++) s[(j * rank + q) * h0 + h] = scale * f[d * rank + h * rank + q];
   layers.forEach(({ inputs, outputs, weightOffset, biasOffset }, l) => {
     const { weights, bias } = packed[l];
     if (l > 0) {
@@ -62,18 +99,29 @@ export function packLowRankMember(spec: MlpSpec, packed: PackedLayer[], members:
   });
 }
 
-/** Writes member j's parameters (length n), params + delta when delta is given, into the packed tensors for J members. */
-export function packMember(spec: MlpSpec, packed: PackedLayer[], members: number, j: number, params: Float64Array, delta?: Float64Array): void {
+/**
+ * Writes member j's parameters (length n), params + delta when delta is given, into the packed tensors for J members.
+ */
+export function packMember(
+  spec: MlpSpec,
+  packed: PackedLayer[],
+  members: number,
+  j: number,
+  params: Float64Array,
+  delta?: Float64Array,
+): void {
   const { layers } = mlpLayout(spec);
   layers.forEach(({ inputs, outputs, weightOffset, biasOffset }, l) => {
     const { weights, bias } = packed[l];
     if (l === 0 && packed[0].factors) {
       // a low-rank ensemble: only member 0 (θ, zero factors) is packed from a vector
-      if (j !== 0 || delta) throw new Error("a low-rank ensemble packs its perturbed members from the draw (packLowRankMember)");
+      if (j !== 0 || delta)
+        throw new Error("a low-rank ensemble packs its perturbed members from the draw (packLowRankMember)");
       copySum(weights, 0, params, undefined, weightOffset, inputs * outputs);
     } else if (l === 0) {
       const stride = members * outputs;
-      for (let i = 0; i < inputs; i++) copySum(weights, i * stride + j * outputs, params, delta, weightOffset + i * outputs, outputs);
+      for (let i = 0; i < inputs; i++)
+        copySum(weights, i * stride + j * outputs, params, delta, weightOffset + i * outputs, outputs);
     } else {
       copySum(weights, j * inputs * outputs, params, delta, weightOffset, inputs * outputs);
     }
@@ -82,19 +130,37 @@ export function packMember(spec: MlpSpec, packed: PackedLayer[], members: number
 }
 
 /** dst[at + t] ← a[from + t] (+ b[from + t]) for t < count, rounded to float32. */
-function copySum(dst: Float32Array, at: number, a: Float64Array, b: Float64Array | undefined, from: number, count: number): void {
+function copySum(
+  dst: Float32Array,
+  at: number,
+  a: Float64Array,
+  b: Float64Array | undefined,
+  from: number,
+  count: number,
+): void {
   if (b) for (let t = 0; t < count; t++) dst[at + t] = a[from + t] + b[from + t];
   else for (let t = 0; t < count; t++) dst[at + t] = a[from + t];
 }
 
 /** CNN tensors for J members: conv l W[J·c_out, c_in, k, k], B[J·c_out]; dense W[J, F, C], B[J, 1, C]. */
 export function allocatePackedCnn(spec: CnnSpec, members: number, shared = false): PackedLayer[] {
-  const f32 = (count: number) => new Float32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
+  const f32 = (count: number) =>
+    new Float32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
   const { convs, dense } = cnnLayout(spec);
   const k2 = spec.kernel * spec.kernel;
   return [
-    ...convs.map((l) => ({ weights: f32(members * l.cout * l.cin * k2), bias: f32(members * l.cout), weightDims: [members * l.cout, l.cin, spec.kernel, spec.kernel], biasDims: [members * l.cout] })),
-    { weights: f32(members * dense.inputs * dense.outputs), bias: f32(members * dense.outputs), weightDims: [members, dense.inputs, dense.outputs], biasDims: [members, 1, dense.outputs] },
+    ...convs.map((l) => ({
+      weights: f32(members * l.cout * l.cin * k2),
+      bias: f32(members * l.cout),
+      weightDims: [members * l.cout, l.cin, spec.kernel, spec.kernel],
+      biasDims: [members * l.cout],
+    })),
+    {
+      weights: f32(members * dense.inputs * dense.outputs),
+      bias: f32(members * dense.outputs),
+      weightDims: [members, dense.inputs, dense.outputs],
+      biasDims: [members, 1, dense.outputs],
+    },
   ];
 }
 
@@ -108,8 +174,17 @@ function cnnBlocks(spec: CnnSpec): { w: number; wsize: number; b: number; bsize:
   ];
 }
 
-/** Member j's CNN parameters (params + delta when given) into the packed tensors: each layer's block is contiguous per member. */
-export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, params: Float64Array, delta?: Float64Array): void {
+/**
+ * Member j's CNN parameters (params + delta when given) into the packed tensors: each layer's block is contiguous per
+ * member.
+ */
+export function packCnnMember(
+  spec: CnnSpec,
+  packed: PackedLayer[],
+  j: number,
+  params: Float64Array,
+  delta?: Float64Array,
+): void {
   cnnBlocks(spec).forEach(({ w, wsize, b, bsize }, l) => {
     copySum(packed[l].weights, j * wsize, params, delta, w, wsize);
     copySum(packed[l].bias, j * bsize, params, delta, b, bsize);
@@ -121,7 +196,13 @@ export function packCnnMember(spec: CnnSpec, packed: PackedLayer[], j: number, p
  * perturbations the forward actually evaluated (δ_j = float32(θ + ω_j) − float32(θ), exact in
  * float64), so no separate copy of Ω is kept. s has K = members − 1 entries.
  */
-export function packedDirection(spec: MlpSpec, packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void {
+export function packedDirection(
+  spec: MlpSpec,
+  packed: PackedLayer[],
+  members: number,
+  s: Float64Array,
+  out: Float64Array,
+): void {
   mlpLayout(spec).layers.forEach(({ inputs, outputs, weightOffset, biasOffset }, l) => {
     const { weights, bias, factors } = packed[l];
     if (factors) {
@@ -129,7 +210,8 @@ export function packedDirection(spec: MlpSpec, packed: PackedLayer[], members: n
     } else if (l === 0) {
       // W0[D, J·H0]: row i holds all members' h-blocks side by side
       const stride = members * outputs;
-      for (let i = 0; i < inputs; i++) combineInterleaved(weights, i * stride, members, outputs, s, out, weightOffset + i * outputs);
+      for (let i = 0; i < inputs; i++)
+        combineInterleaved(weights, i * stride, members, outputs, s, out, weightOffset + i * outputs);
     } else {
       combineBlocks(weights, members, inputs * outputs, s, out, weightOffset);
     }
@@ -142,7 +224,17 @@ export function packedDirection(spec: MlpSpec, packed: PackedLayer[], members: n
  * are zero): the low-rank layer's Σ_j s_j σ·A_j B_jᵀ/√r as one D × (J·r) by (J·r) × H product of
  * the float32 factors the forward evaluated, in float64, never a dense member.
  */
-export function factoredDirection(a: Float32Array, sf: Float32Array, d: number, h: number, members: number, rank: number, s: Float64Array, out: Float64Array, at: number): void {
+export function factoredDirection(
+  a: Float32Array,
+  sf: Float32Array,
+  d: number,
+  h: number,
+  members: number,
+  rank: number,
+  s: Float64Array,
+  out: Float64Array,
+  at: number,
+): void {
   const width = members * rank;
   const t = new Float64Array(width * h);
   for (let j = 1; j < members; j++) {
@@ -157,7 +249,13 @@ export function factoredDirection(a: Float32Array, sf: Float32Array, d: number, 
 }
 
 /** The CNN's packedDirection: every layer's members are contiguous blocks. */
-export function packedCnnDirection(spec: CnnSpec, packed: PackedLayer[], members: number, s: Float64Array, out: Float64Array): void {
+export function packedCnnDirection(
+  spec: CnnSpec,
+  packed: PackedLayer[],
+  members: number,
+  s: Float64Array,
+  out: Float64Array,
+): void {
   cnnBlocks(spec).forEach(({ w, wsize, b, bsize }, l) => {
     combineBlocks(packed[l].weights, members, wsize, s, out, w);
     combineBlocks(packed[l].bias, members, bsize, s, out, b);
@@ -165,24 +263,47 @@ export function packedCnnDirection(spec: CnnSpec, packed: PackedLayer[], members
 }
 
 /** out[at + t] ← Σ_j s_j·(src[(j+1)·size + t] − src[t]) for member-major blocks of `size`. */
-function combineBlocks(src: Float32Array, members: number, size: number, s: Float64Array, out: Float64Array, at: number): void {
+function combineBlocks(
+  src: Float32Array,
+  members: number,
+  size: number,
+  s: Float64Array,
+  out: Float64Array,
+  at: number,
+): void {
   combineInterleaved(src, 0, members, size, s, out, at);
 }
 
 /** The same for `members` blocks of `size` side by side from src[from]; four members per pass. */
-function combineInterleaved(src: Float32Array, from: number, members: number, size: number, s: Float64Array, out: Float64Array, at: number): void {
+function combineInterleaved(
+  src: Float32Array,
+  from: number,
+  members: number,
+  size: number,
+  s: Float64Array,
+  out: Float64Array,
+  at: number,
+): void {
   out.fill(0, at, at + size);
   let j = 1;
   for (; j + 3 < members; j += 4) {
-    const s0 = s[j - 1], s1 = s[j], s2 = s[j + 1], s3 = s[j + 2];
-    const o0 = from + j * size, o1 = o0 + size, o2 = o1 + size, o3 = o2 + size;
+    const s0 = s[j - 1],
+      s1 = s[j],
+      s2 = s[j + 1],
+      s3 = s[j + 2];
+    const o0 = from + j * size,
+      o1 = o0 + size,
+      o2 = o1 + size,
+      o3 = o2 + size;
     for (let t = 0; t < size; t++) {
       const base = src[from + t];
-      out[at + t] += s0 * (src[o0 + t] - base) + s1 * (src[o1 + t] - base) + s2 * (src[o2 + t] - base) + s3 * (src[o3 + t] - base);
+      out[at + t] +=
+        s0 * (src[o0 + t] - base) + s1 * (src[o1 + t] - base) + s2 * (src[o2 + t] - base) + s3 * (src[o3 + t] - base);
     }
   }
   for (; j < members; j++) {
-    const sj = s[j - 1], o = from + j * size;
+    const sj = s[j - 1],
+      o = from + j * size;
     for (let t = 0; t < size; t++) out[at + t] += sj * (src[o + t] - src[from + t]);
   }
 }

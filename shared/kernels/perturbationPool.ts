@@ -1,5 +1,6 @@
 // Fills the packed member tensors of the batched forward: member 0 = θ on the calling thread, and
-// the perturbed members θ + ω_j (j = 1..K) on worker threads (the tensors in SharedArrayBuffers). Every element is a pure function
+// the perturbed members θ + ω_j (j = 1..K) on worker threads (the tensors in SharedArrayBuffers). Every element is a
+// pure function
 // of (seed, iteration, member, index), so the split across workers cannot change a bit; it only
 // divides the time.
 
@@ -53,10 +54,18 @@ export function perturbationPool(workers: number): PerturbationPool {
     return w;
   });
   // each worker says "ready" once its modules are loaded
-  const ready = Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
-    w.once("error", reject);
-    w.once("message", () => { w.off("error", reject); resolve(); });
-  }))).then(() => undefined);
+  const ready = Promise.all(
+    threads.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.once("error", reject);
+          w.once("message", () => {
+            w.off("error", reject);
+            resolve();
+          });
+        }),
+    ),
+  ).then(() => undefined);
   ready.catch(() => undefined);
   return {
     workers,
@@ -74,14 +83,23 @@ export function perturbationPool(workers: number): PerturbationPool {
       theta.set(pack.theta);
       const job: PackJob = { ...pack, theta };
       const per = Math.ceil(k / workers);
-      await Promise.all(threads.map((w, t) => new Promise<void>((resolve, reject) => {
-        const from = Math.min(k, t * per), to = Math.min(k, from + per);
-        if (from === to) return resolve();
-        const onError = (e: Error) => reject(e);
-        w.once("error", onError);
-        w.once("message", () => { w.off("error", onError); resolve(); });
-        w.postMessage({ n, k, from, to, draw, pack: job });
-      })));
+      await Promise.all(
+        threads.map(
+          (w, t) =>
+            new Promise<void>((resolve, reject) => {
+              const from = Math.min(k, t * per),
+                to = Math.min(k, from + per);
+              if (from === to) return resolve();
+              const onError = (e: Error) => reject(e);
+              w.once("error", onError);
+              w.once("message", () => {
+                w.off("error", onError);
+                resolve();
+              });
+              w.postMessage({ n, k, from, to, draw, pack: job });
+            }),
+        ),
+      );
     },
     async close() {
       await Promise.all(threads.map((w) => w.terminate()));

@@ -26,7 +26,8 @@ export interface EnsembleWorkspace {
 }
 
 export function ensembleWorkspace(problem: Problem, k: number): EnsembleWorkspace {
-  const n = problem.dimension, m = problem.outputSize;
+  const n = problem.dimension,
+    m = problem.outputSize;
   return {
     k,
     omega: new Float64Array(k * n),
@@ -43,8 +44,16 @@ export function ensembleWorkspace(problem: Problem, k: number): EnsembleWorkspac
  * regenerated from the seed, Q_j = F(θ + ω_j) − F(θ), QᵀWQ and Qᵀg through the loss. Returns the
  * number of forward evaluations made (K).
  */
-export function ensembleStatistics(problem: Problem, theta: Float64Array, f0: Float64Array, draw: EnsembleDraw, ws: EnsembleWorkspace): number {
-  const n = problem.dimension, m = problem.outputSize, k = ws.k;
+export function ensembleStatistics(
+  problem: Problem,
+  theta: Float64Array,
+  f0: Float64Array,
+  draw: EnsembleDraw,
+  ws: EnsembleWorkspace,
+): number {
+  const n = problem.dimension,
+    m = problem.outputSize,
+    k = ws.k;
   for (let j = 0; j < k; j++) {
     const omegaJ = ws.omega.subarray(j * n, (j + 1) * n);
     perturbation(draw, j, omegaJ);
@@ -58,7 +67,11 @@ export function ensembleStatistics(problem: Problem, theta: Float64Array, f0: Fl
 /** The reference kernel for problems shaped like `problem`; each call names the problem (batch) it evaluates. */
 export function referenceKernel(problem: Problem, k: number): EnsembleKernel {
   const n = problem.dimension;
-  checkWorkspace("the ensemble workspace (Ω and Q, K×(n+M), plus the K×K system)", k * (n + problem.outputSize) + 2 * k * k, "reduce optimizer.ensembleSize or the problem size");
+  checkWorkspace(
+    "the ensemble workspace (Ω and Q, K×(n+M), plus the K×K system)",
+    k * (n + problem.outputSize) + 2 * k * k,
+    "reduce optimizer.ensembleSize or the problem size",
+  );
   // sized by the batch's outputs: built again when a call's batch has another size
   let ws = ensembleWorkspace(problem, k);
   const sized = (on: Problem) => {
@@ -76,7 +89,8 @@ export function referenceKernel(problem: Problem, k: number): EnsembleKernel {
     async statistics(theta, draw, on) {
       last = draw;
       const t = performance.now();
-      const w = sized(on), f0 = new Float64Array(on.outputSize);
+      const w = sized(on),
+        f0 = new Float64Array(on.outputSize);
       const phi = objective(on, theta, f0);
       const evaluations = 1 + ensembleStatistics(on, theta, f0, draw, w);
       timings.forward += (performance.now() - t) / 1000;

@@ -10,7 +10,15 @@ import { accumulateGram, accumulateProjection } from "../math/gram.ts";
 
 const SLICE = 4096;
 
-export function addRegeneratedRegularization(draw: EnsembleDraw, k: number, n: number, theta: Float64Array, alpha: number, gram: Float64Array, rhs: Float64Array): void {
+export function addRegeneratedRegularization(
+  draw: EnsembleDraw,
+  k: number,
+  n: number,
+  theta: Float64Array,
+  alpha: number,
+  gram: Float64Array,
+  rhs: Float64Array,
+): void {
   const proj = new Float64Array(k);
   const ranges = draw.lowRank ? fullDrawRanges(draw.lowRank.blocks, n) : [[0, n] as [number, number]];
   const len = Math.min(SLICE, Math.max(0, ...ranges.map(([, count]) => count)));
@@ -30,9 +38,18 @@ export function addRegeneratedRegularization(draw: EnsembleDraw, k: number, n: n
 
 /** The factored blocks' share: G += α s² Σ (AᵀA ⊙ BᵀB) summed over each member pair's r × r
  *  block, proj_j += s Σ_q a_jqᵀ W b_jq. */
-function addFactoredTerms(draw: EnsembleDraw, k: number, theta: Float64Array, alpha: number, gram: Float64Array, proj: Float64Array): void {
+function addFactoredTerms(
+  draw: EnsembleDraw,
+  k: number,
+  theta: Float64Array,
+  alpha: number,
+  gram: Float64Array,
+  proj: Float64Array,
+): void {
   const { rank, blocks } = draw.lowRank!;
-  const width = k * rank, scale = draw.sigma / Math.sqrt(rank), s2 = alpha * scale * scale;
+  const width = k * rank,
+    scale = draw.sigma / Math.sqrt(rank),
+    s2 = alpha * scale * scale;
   // factor vectors member-major: row j·r + q of as[b] is a_jq, of bs[b] is b_jq
   const as = blocks.map((b) => new Float64Array(width * b.rows));
   const bs = blocks.map((b) => new Float64Array(width * b.cols));
@@ -40,19 +57,24 @@ function addFactoredTerms(draw: EnsembleDraw, k: number, theta: Float64Array, al
     const f = lowRankFactors(draw, j);
     let base = 0;
     blocks.forEach((b, bi) => {
-      const a = as[bi], t = bs[bi], b0 = base + rank * b.rows;
+      const a = as[bi],
+        t = bs[bi],
+        b0 = base + rank * b.rows;
       for (let q = 0; q < rank; q++) {
-        const ra = (j * rank + q) * b.rows, rb = (j * rank + q) * b.cols;
+        const ra = (j * rank + q) * b.rows,
+          rb = (j * rank + q) * b.cols;
         for (let i = 0; i < b.rows; i++) a[ra + i] = f[base + i * rank + q];
         for (let c = 0; c < b.cols; c++) t[rb + c] = f[b0 + c * rank + q];
       }
       base += rank * (b.rows + b.cols);
     });
   }
-  const ga = new Float64Array(width * width), gb = new Float64Array(width * width);
+  const ga = new Float64Array(width * width),
+    gb = new Float64Array(width * width);
   const wb = new Float64Array(blocks.reduce((m, b) => Math.max(m, b.rows), 0));
   blocks.forEach((b, bi) => {
-    ga.fill(0); gb.fill(0);
+    ga.fill(0);
+    gb.fill(0);
     accumulateGram(as[bi], width, b.rows, null, ga);
     accumulateGram(bs[bi], width, b.cols, null, gb);
     for (let i = 0; i < k; i++) {
@@ -69,7 +91,8 @@ function addFactoredTerms(draw: EnsembleDraw, k: number, theta: Float64Array, al
     for (let j = 0; j < k; j++) {
       let sum = 0;
       for (let q = 0; q < rank; q++) {
-        const rb = (j * rank + q) * b.cols, ra = (j * rank + q) * b.rows;
+        const rb = (j * rank + q) * b.cols,
+          ra = (j * rank + q) * b.rows;
         for (let i = 0; i < b.rows; i++) {
           const w = b.offset + i * b.cols;
           let dot = 0;

@@ -6,13 +6,18 @@
 import { accumulateGram, accumulateProjection } from "../math/gram.ts";
 import type { OutputLoss } from "./types.ts";
 
-export function crossEntropy(labels: Int32Array, classes: number, opts: { scale?: number } = {}): OutputLoss & { readonly labels: Int32Array; readonly classes: number } {
+export function crossEntropy(
+  labels: Int32Array,
+  classes: number,
+  opts: { scale?: number } = {},
+): OutputLoss & { readonly labels: Int32Array; readonly classes: number } {
   const m = labels.length;
   const len = m * classes;
   const scale = opts.scale ?? 1 / m;
   for (let i = 0; i < m; i++) {
     const y = labels[i];
-    if (!Number.isInteger(y) || y < 0 || y >= classes) throw new RangeError(`label ${y} of sample ${i} is not a class in [0, ${classes})`);
+    if (!Number.isInteger(y) || y < 0 || y >= classes)
+      throw new RangeError(`label ${y} of sample ${i} is not a class in [0, ${classes})`);
   }
   const p = new Float64Array(len);
   const wp = new Float64Array(len);

@@ -11,11 +11,15 @@ export interface LeastSquaresOptions {
   scale?: number;
 }
 
-export function leastSquares(target: Float64Array, opts: LeastSquaresOptions = {}): OutputLoss & { readonly target: Float64Array; readonly weights: Float64Array | null } {
+export function leastSquares(
+  target: Float64Array,
+  opts: LeastSquaresOptions = {},
+): OutputLoss & { readonly target: Float64Array; readonly weights: Float64Array | null } {
   const m = target.length;
   const scale = opts.scale ?? 1;
   const w = opts.weights ?? null;
-  if (w !== null && w.length !== m) throw new RangeError(`least-squares weights have length ${w.length}, expected ${m}`);
+  if (w !== null && w.length !== m)
+    throw new RangeError(`least-squares weights have length ${w.length}, expected ${m}`);
   // effective diagonal of W (null = scale·I)
   let wEff: Float64Array | null = null;
   if (w !== null || scale !== 1) {

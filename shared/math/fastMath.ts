@@ -15,7 +15,10 @@ export function logUniform32(w: number): number {
   let e = w === 0 ? -1 : 31 - Math.clz32(w);
   // m = (w + ½)·2^−e, exact (a power-of-two scaling)
   let m = (w + 0.5) * pow2(-e);
-  if (m >= SQRT2) { m = m * 0.5; e = e + 1; }
+  if (m >= SQRT2) {
+    m = m * 0.5;
+    e = e + 1;
+  }
   return logMantissa(m) + (e - 32) * LN2;
 }
 
@@ -31,14 +34,21 @@ function logMantissa(m: number): number {
 /** ln y for 2^−60 < y < 2^60 (the ziggurat's table construction). */
 export function logPositive(y: number): number {
   if (!(y > 2 ** -60 && y < 2 ** 60)) throw new RangeError(`logPositive takes 2^-60 < y < 2^60, got ${y}`);
-  let m = y, e = 0;
-  while (m >= SQRT2) { m *= 0.5; e++; }
-  while (m < SQRT_HALF) { m *= 2; e--; }
+  let m = y,
+    e = 0;
+  while (m >= SQRT2) {
+    m *= 0.5;
+    e++;
+  }
+  while (m < SQRT_HALF) {
+    m *= 2;
+    e--;
+  }
   return logMantissa(m) + e * LN2;
 }
 
 // ln 2 split so that k·LN2_HI is exact for |k| < 2^11 (Cody–Waite)
-const LN2_HI = 6.93147180369123816490e-1;
+const LN2_HI = 6.9314718036912381649e-1;
 const LN2_LO = 1.90821492927058770002e-10;
 const E = Float64Array.from({ length: 14 }, (_, i) => 1 / (i + 1));
 
@@ -46,17 +56,23 @@ const E = Float64Array.from({ length: 14 }, (_, i) => 1 / (i + 1));
 export function expSmall(x: number): number {
   if (!(x > -40 && x < 40)) throw new RangeError(`expSmall takes −40 < x < 40, got ${x}`);
   const k = Math.round(x / LN2);
-  const r = (x - k * LN2_HI) - k * LN2_LO;
+  const r = x - k * LN2_HI - k * LN2_LO;
   let p = 1;
   for (let i = 13; i >= 0; i--) p = 1 + r * E[i] * p;
   return p * pow2(k);
 }
 
-const C3 = 1 / 3, C5 = 1 / 5, C7 = 1 / 7, C9 = 1 / 9, C11 = 1 / 11, C13 = 1 / 13, C15 = 1 / 15, C17 = 1 / 17;
+const C3 = 1 / 3,
+  C5 = 1 / 5,
+  C7 = 1 / 7,
+  C9 = 1 / 9,
+  C11 = 1 / 11,
+  C13 = 1 / 13,
+  C15 = 1 / 15,
+  C17 = 1 / 17;
 
 /** 2^k for an integer −1074 < k < 1024 (exact). */
 function pow2(k: number): number {
   return k >= 0 ? POW2[k] : 1 / POW2[-k];
 }
 const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
-

@@ -26,7 +26,8 @@ export function choleskyInPlace(a: Float64Array, k: number): boolean {
   // dot products (the same sums in the same order as one column and one row at a time)
   let j = 0;
   for (; j + 1 < k; j += 2) {
-    const rj = j * k, rn = rj + k;
+    const rj = j * k,
+      rn = rj + k;
     let d = a[rj + j];
     for (let p = 0; p < j; p++) d -= a[rj + p] * a[rj + p];
     if (!(d > 0) || !Number.isFinite(d)) return false;
@@ -44,24 +45,56 @@ export function choleskyInPlace(a: Float64Array, k: number): boolean {
     a[rn + j + 1] = lnn;
     let i = j + 2;
     for (; i + 3 < k; i += 4) {
-      const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
-      let s0 = a[r0 + j], s1 = a[r1 + j], s2 = a[r2 + j], s3 = a[r3 + j];
-      let t0 = a[r0 + j + 1], t1 = a[r1 + j + 1], t2 = a[r2 + j + 1], t3 = a[r3 + j + 1];
+      const r0 = i * k,
+        r1 = r0 + k,
+        r2 = r1 + k,
+        r3 = r2 + k;
+      let s0 = a[r0 + j],
+        s1 = a[r1 + j],
+        s2 = a[r2 + j],
+        s3 = a[r3 + j];
+      let t0 = a[r0 + j + 1],
+        t1 = a[r1 + j + 1],
+        t2 = a[r2 + j + 1],
+        t3 = a[r3 + j + 1];
       for (let p = 0; p < j; p++) {
-        const x = a[rj + p], y = a[rn + p];
-        const u0 = a[r0 + p], u1 = a[r1 + p], u2 = a[r2 + p], u3 = a[r3 + p];
-        s0 -= u0 * x; s1 -= u1 * x; s2 -= u2 * x; s3 -= u3 * x;
-        t0 -= u0 * y; t1 -= u1 * y; t2 -= u2 * y; t3 -= u3 * y;
+        const x = a[rj + p],
+          y = a[rn + p];
+        const u0 = a[r0 + p],
+          u1 = a[r1 + p],
+          u2 = a[r2 + p],
+          u3 = a[r3 + p];
+        s0 -= u0 * x;
+        s1 -= u1 * x;
+        s2 -= u2 * x;
+        s3 -= u3 * x;
+        t0 -= u0 * y;
+        t1 -= u1 * y;
+        t2 -= u2 * y;
+        t3 -= u3 * y;
       }
-      s0 /= ljj; s1 /= ljj; s2 /= ljj; s3 /= ljj;
-      a[r0 + j] = s0; a[r1 + j] = s1; a[r2 + j] = s2; a[r3 + j] = s3;
-      a[r0 + j + 1] = (t0 - s0 * lnj) / lnn; a[r1 + j + 1] = (t1 - s1 * lnj) / lnn;
-      a[r2 + j + 1] = (t2 - s2 * lnj) / lnn; a[r3 + j + 1] = (t3 - s3 * lnj) / lnn;
+      s0 /= ljj;
+      s1 /= ljj;
+      s2 /= ljj;
+      s3 /= ljj;
+      a[r0 + j] = s0;
+      a[r1 + j] = s1;
+      a[r2 + j] = s2;
+      a[r3 + j] = s3;
+      a[r0 + j + 1] = (t0 - s0 * lnj) / lnn;
+      a[r1 + j + 1] = (t1 - s1 * lnj) / lnn;
+      a[r2 + j + 1] = (t2 - s2 * lnj) / lnn;
+      a[r3 + j + 1] = (t3 - s3 * lnj) / lnn;
     }
     for (; i < k; i++) {
       const ri = i * k;
-      let s0 = a[ri + j], t0 = a[ri + j + 1];
-      for (let p = 0; p < j; p++) { const u = a[ri + p]; s0 -= u * a[rj + p]; t0 -= u * a[rn + p]; }
+      let s0 = a[ri + j],
+        t0 = a[ri + j + 1];
+      for (let p = 0; p < j; p++) {
+        const u = a[ri + p];
+        s0 -= u * a[rj + p];
+        t0 -= u * a[rn + p];
+      }
       s0 /= ljj;
       a[ri + j] = s0;
       a[ri + j + 1] = (t0 - s0 * lnj) / lnn;
@@ -98,7 +131,11 @@ export function choleskySolve(l: Float64Array, k: number, b: Float64Array, x: Fl
  * Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations.
  * Returns eigenvalues and row-major eigenvectors V with A = V diag(λ) Vᵀ (columns of V).
  */
-export function symmetricEigen(aIn: Float64Array, k: number, maxSweeps = 100): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  aIn: Float64Array,
+  k: number,
+  maxSweeps = 100,
+): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(aIn);
   const v = new Float64Array(k * k);
   for (let i = 0; i < k; i++) v[i * k + i] = 1;
@@ -113,22 +150,27 @@ export function symmetricEigen(aIn: Float64Array, k: number, maxSweeps = 100): {
       for (let q = p + 1; q < k; q++) {
         const apq = a[p * k + q];
         if (apq === 0) continue;
-        const app = a[p * k + p], aqq = a[q * k + q];
+        const app = a[p * k + p],
+          aqq = a[q * k + q];
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let r = 0; r < k; r++) {
-          const arp = a[r * k + p], arq = a[r * k + q];
+          const arp = a[r * k + p],
+            arq = a[r * k + q];
           a[r * k + p] = c * arp - s * arq;
           a[r * k + q] = s * arp + c * arq;
         }
         for (let r = 0; r < k; r++) {
-          const apr = a[p * k + r], aqr = a[q * k + r];
+          const apr = a[p * k + r],
+            aqr = a[q * k + r];
           a[p * k + r] = c * apr - s * aqr;
           a[q * k + r] = s * apr + c * aqr;
         }
         for (let r = 0; r < k; r++) {
-          const vrp = v[r * k + p], vrq = v[r * k + q];
+          const vrp = v[r * k + p],
+            vrq = v[r * k + q];
           v[r * k + p] = c * vrp - s * vrq;
           v[r * k + q] = s * vrp + c * vrq;
         }
@@ -151,8 +193,14 @@ export interface SolveOptions {
  * then the eigenvalue pseudo-inverse with cutoff K·ε·max|λ|.
  */
 export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts: SolveOptions = {}): SolveResult {
-  if (a.length !== k * k || b.length !== k) throw new LinearSolveError(`dimension mismatch: A has ${a.length} entries and b has ${b.length}, expected ${k}×${k} and ${k}`);
-  if (!allFinite(a) || !allFinite(b)) throw new LinearSolveError("the ensemble system contains NaN or infinite entries (a forward evaluation returned non-finite values)");
+  if (a.length !== k * k || b.length !== k)
+    throw new LinearSolveError(
+      `dimension mismatch: A has ${a.length} entries and b has ${b.length}, expected ${k}×${k} and ${k}`,
+    );
+  if (!allFinite(a) || !allFinite(b))
+    throw new LinearSolveError(
+      "the ensemble system contains NaN or infinite entries (a forward evaluation returned non-finite values)",
+    );
   const x = new Float64Array(k);
   const work = Float64Array.from(a);
   if (choleskyInPlace(work, k)) {
@@ -163,7 +211,7 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts
   for (let i = 0; i < k; i++) trace += Math.abs(a[i * k + i]);
   // jitter is relative to the matrix; a zero matrix goes straight to the pseudo-inverse (zero step)
   const scale = trace / k;
-  const steps = trace > 0 ? opts.jitterSteps ?? 4 : 0;
+  const steps = trace > 0 ? (opts.jitterSteps ?? 4) : 0;
   for (let t = 0; t < steps; t++) {
     const tau = 1e-12 * scale * Math.pow(100, t);
     work.set(a);
@@ -187,6 +235,9 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts
     const coef = proj / lam;
     for (let i = 0; i < k; i++) x[i] += coef * vectors[i * k + e];
   }
-  if (!allFinite(x)) throw new LinearSolveError("the ensemble system could not be solved: the pseudo-inverse produced non-finite values");
+  if (!allFinite(x))
+    throw new LinearSolveError(
+      "the ensemble system could not be solved: the pseudo-inverse produced non-finite values",
+    );
   return { x, method: "pseudo-inverse", jitter: 0, rank };
 }

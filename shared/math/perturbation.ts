@@ -53,24 +53,39 @@ export function lowRankFactors(draw: EnsembleDraw, member: number): Float64Array
  * in ascending offset order (as denseMatrices lists them). `memberFactors`: member j's
  * lowRankFactors, when the caller already has them.
  */
-export function perturbationRange(draw: EnsembleDraw, member: number, start: number, count: number, out: Float64Array, offset = 0, memberFactors?: Float64Array): void {
+export function perturbationRange(
+  draw: EnsembleDraw,
+  member: number,
+  start: number,
+  count: number,
+  out: Float64Array,
+  offset = 0,
+  memberFactors?: Float64Array,
+): void {
   const coords = { seed: draw.seed, stream: Stream.perturbation, iteration: draw.iteration, member };
-  if (!draw.lowRank) { fillPerturbation(draw.kind, out, coords, draw.sigma, start, count, offset); return; }
+  if (!draw.lowRank) {
+    fillPerturbation(draw.kind, out, coords, draw.sigma, start, count, offset);
+    return;
+  }
   const { rank, blocks } = draw.lowRank;
-  const end = start + count, scale = draw.sigma / Math.sqrt(rank);
+  const end = start + count,
+    scale = draw.sigma / Math.sqrt(rank);
   let factors: Float64Array | null = memberFactors ?? null;
-  let at = start, base = 0;
+  let at = start,
+    base = 0;
   for (const b of blocks) {
-    const a0 = base, b0 = base + rank * b.rows;
+    const a0 = base,
+      b0 = base + rank * b.rows;
     base += rank * (b.rows + b.cols);
     const to = Math.min(end, b.offset + b.rows * b.cols);
     if (to <= at || b.offset >= end) continue;
     // the full Gaussian draw up to the block, then the block's entries σ·(A Bᵀ)[row, col]/√r
     if (b.offset > at) fillGaussian(out, coords, at, b.offset - at, offset + at - start, draw.sigma);
     factors ??= lowRankFactors(draw, member);
-    for (let e = Math.max(at, b.offset); e < to; ) {
+    for (let e = Math.max(at, b.offset); e < to;) {
       const row = Math.floor((e - b.offset) / b.cols);
-      const col0 = e - b.offset - row * b.cols, cols = Math.min(b.cols - col0, to - e);
+      const col0 = e - b.offset - row * b.cols,
+        cols = Math.min(b.cols - col0, to - e);
       const a = a0 + row * rank;
       for (let c = 0; c < cols; c++, e++) {
         const bc = b0 + (col0 + c) * rank;
@@ -108,8 +123,12 @@ export function perturbation(draw: EnsembleDraw, member: number, out: Float64Arr
  * full-draw entries between the blocks are combined member by member.
  */
 export function regeneratedDirection(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void {
-  if (draw.lowRank) { lowRankDirection(draw, s, out); return; }
-  const n = out.length, w = new Float64Array(n);
+  if (draw.lowRank) {
+    lowRankDirection(draw, s, out);
+    return;
+  }
+  const n = out.length,
+    w = new Float64Array(n);
   out.fill(0);
   for (let j = 0; j < s.length; j++) {
     perturbation(draw, j, w);
@@ -120,7 +139,10 @@ export function regeneratedDirection(draw: EnsembleDraw, s: Float64Array, out: F
 
 function lowRankDirection(draw: EnsembleDraw, s: Float64Array, out: Float64Array): void {
   const { rank, blocks } = draw.lowRank!;
-  const n = out.length, k = s.length, width = k * rank, scale = draw.sigma / Math.sqrt(rank);
+  const n = out.length,
+    k = s.length,
+    width = k * rank,
+    scale = draw.sigma / Math.sqrt(rank);
   const gaps = fullDrawRanges(blocks, n);
   const w = new Float64Array(Math.max(0, ...gaps.map(([, count]) => count)));
   const as = blocks.map((b) => new Float64Array(b.rows * width));
@@ -136,9 +158,13 @@ function lowRankDirection(draw: EnsembleDraw, s: Float64Array, out: Float64Array
     const f = lowRankFactors(draw, j);
     let base = 0;
     blocks.forEach((b, bi) => {
-      const a = as[bi], t = ts[bi], b0 = base + rank * b.rows;
-      for (let i = 0; i < b.rows; i++) for (let q = 0; q < rank; q++) a[i * width + j * rank + q] = f[base + i * rank + q];
-      for (let q = 0; q < rank; q++) for (let c = 0; c < b.cols; c++) t[(j * rank + q) * b.cols + c] = sj * scale * f[b0 + c * rank + q];
+      const a = as[bi],
+        t = ts[bi],
+        b0 = base + rank * b.rows;
+      for (let i = 0; i < b.rows; i++)
+        for (let q = 0; q < rank; q++) a[i * width + j * rank + q] = f[base + i * rank + q];
+      for (let q = 0; q < rank; q++)
+        for (let c = 0; c < b.cols; c++) t[(j * rank + q) * b.cols + c] = sj * scale * f[b0 + c * rank + q];
       base += rank * (b.rows + b.cols);
     });
   }

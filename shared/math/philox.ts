@@ -18,12 +18,20 @@ const M1_HI = M1 >>> 16;
  * Counter words c0..c3 and key words k0, k1 are uint32 values.
  */
 export function philox4x32(
-  c0: number, c1: number, c2: number, c3: number,
-  k0: number, k1: number,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
   out: Uint32Array,
 ): void {
-  let x0 = c0 >>> 0, x1 = c1 >>> 0, x2 = c2 >>> 0, x3 = c3 >>> 0;
-  let key0 = k0 >>> 0, key1 = k1 >>> 0;
+  let x0 = c0 >>> 0,
+    x1 = c1 >>> 0,
+    x2 = c2 >>> 0,
+    x3 = c3 >>> 0;
+  let key0 = k0 >>> 0,
+    key1 = k1 >>> 0;
   for (let r = 0; r < 10; r++) {
     if (r > 0) {
       key0 = (key0 + W0) >>> 0;
@@ -41,5 +49,8 @@ export function philox4x32(
     x2 = (hi0 ^ x3 ^ key1) >>> 0;
     x3 = lo0;
   }
-  out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3;
+  out[0] = x0;
+  out[1] = x1;
+  out[2] = x2;
+  out[3] = x3;
 }

@@ -36,12 +36,14 @@ const INV32 = 1 / TWO32;
 const block = new Uint32Array(4);
 
 function checkCoordinate(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`${name} must be an integer in [0, 2^32), got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v >= TWO32)
+    throw new RangeError(`${name} must be an integer in [0, 2^32), got ${v}`);
 }
 
 /** Validates the coordinates and returns the Philox key words of the seed. */
 function keyWords(c: StreamCoordinates): [number, number] {
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${c.seed}`);
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0)
+    throw new RangeError(`seed must be an integer in [0, 2^53), got ${c.seed}`);
   checkCoordinate("member", c.member);
   checkCoordinate("iteration", c.iteration);
   checkCoordinate("stream", c.stream);
@@ -53,7 +55,12 @@ function keyWords(c: StreamCoordinates): [number, number] {
  * into out[offset ..], multiplied by `scale`.
  */
 export function fillGaussian(
-  out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1,
+  out: Float64Array,
+  c: StreamCoordinates,
+  start = 0,
+  count = out.length,
+  offset = 0,
+  scale = 1,
 ): void {
   const [k0, k1] = gaussianKey(c);
   const end = start + count;
@@ -72,7 +79,14 @@ export function fillGaussian(
 }
 
 /** The JavaScript path alone (the twin the WebAssembly generator is tested against). */
-export function fillGaussianJs(out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1): void {
+export function fillGaussianJs(
+  out: Float64Array,
+  c: StreamCoordinates,
+  start = 0,
+  count = out.length,
+  offset = 0,
+  scale = 1,
+): void {
   const [k0, k1] = gaussianKey(c);
   for (let i = start; i < start + count; i++) out[offset + i - start] = scale * gaussianAt(i, c, k0, k1);
 }
@@ -94,7 +108,12 @@ function gaussianAt(i: number, c: StreamCoordinates, k0: number, k1: number): nu
 
 /** Writes ±scale values (Rademacher) for element indices [start, start + count); 128 per block. */
 export function fillRademacher(
-  out: Float64Array, c: StreamCoordinates, start = 0, count = out.length, offset = 0, scale = 1,
+  out: Float64Array,
+  c: StreamCoordinates,
+  start = 0,
+  count = out.length,
+  offset = 0,
+  scale = 1,
 ): void {
   const [k0, k1] = keyWords(c);
   const end = start + count;
@@ -125,7 +144,13 @@ export function fillUniform(out: Float64Array, c: StreamCoordinates, start = 0, 
 
 /** Fills one perturbation column ω_j = scale · z_j of the given kind. */
 export function fillPerturbation(
-  kind: PerturbationKind, out: Float64Array, c: StreamCoordinates, scale = 1, start = 0, count = out.length, offset = 0,
+  kind: PerturbationKind,
+  out: Float64Array,
+  c: StreamCoordinates,
+  scale = 1,
+  start = 0,
+  count = out.length,
+  offset = 0,
 ): void {
   if (kind === "gaussian") fillGaussian(out, c, start, count, offset, scale);
   else fillRademacher(out, c, start, count, offset, scale);

@@ -23,7 +23,8 @@ export const ZIG_W = new Float64Array(LAYERS);
 /** f_i = exp(−x_i²/2) */
 const ZIG_F = new Float64Array(LAYERS);
 {
-  let dn = R, tn = R;
+  let dn = R,
+    tn = R;
   const q = V / expSmall(-0.5 * dn * dn);
   ZIG_K[0] = Math.floor((dn / q) * M);
   ZIG_K[1] = 0;
@@ -42,7 +43,8 @@ const ZIG_F = new Float64Array(LAYERS);
 
 /** The normal of word w when it is accepted at once, else NaN (then call slowGaussian). */
 export function fastGaussian(w: number): number {
-  const layer = w & 255, u = w >>> 9;
+  const layer = w & 255,
+    u = w >>> 9;
   if (u < ZIG_K[layer]) {
     const x = u * ZIG_W[layer];
     return w & 256 ? -x : x;
@@ -60,22 +62,39 @@ const uniform = (w: number) => (w + 0.5) * 2 ** -32;
  * 1–127) or the tail beyond R (layer 0), each attempt drawing one auxiliary Philox block
  * [index, member, iteration, AUX | attempt << 8 | stream] under the same key.
  */
-export function slowGaussian(w: number, index: number, member: number, iteration: number, stream: number, k0: number, k1: number): number {
-  let layer = w & 255, u = w >>> 9, negative = (w & 256) !== 0;
+export function slowGaussian(
+  w: number,
+  index: number,
+  member: number,
+  iteration: number,
+  stream: number,
+  k0: number,
+  k1: number,
+): number {
+  let layer = w & 255,
+    u = w >>> 9,
+    negative = (w & 256) !== 0;
   for (let attempt = 0; attempt < 1 << 23; attempt++) {
     philox4x32(index, member, iteration, (AUX | (attempt << 8) | stream) >>> 0, k0, k1, aux);
     if (layer === 0) {
       // the tail beyond R: x ~ Exp(R), accepted with probability exp(−x²/2)
-      const x = -logUniform32(aux[0]) / R, y = -logUniform32(aux[1]);
+      const x = -logUniform32(aux[0]) / R,
+        y = -logUniform32(aux[1]);
       if (y + y >= x * x) return negative ? -(R + x) : R + x;
       continue;
     }
     const x = u * ZIG_W[layer];
-    if (ZIG_F[layer] + uniform(aux[0]) * (ZIG_F[layer - 1] - ZIG_F[layer]) < expSmall(-0.5 * x * x)) return negative ? -x : x;
+    if (ZIG_F[layer] + uniform(aux[0]) * (ZIG_F[layer - 1] - ZIG_F[layer]) < expSmall(-0.5 * x * x))
+      return negative ? -x : x;
     // rejected: a fresh word
     const v = aux[2];
-    layer = v & 255; u = v >>> 9; negative = (v & 256) !== 0;
-    if (u < ZIG_K[layer]) { const y = u * ZIG_W[layer]; return negative ? -y : y; }
+    layer = v & 255;
+    u = v >>> 9;
+    negative = (v & 256) !== 0;
+    if (u < ZIG_K[layer]) {
+      const y = u * ZIG_W[layer];
+      return negative ? -y : y;
+    }
   }
   throw new Error("ziggurat: no acceptance in 2^23 attempts (impossible for a working generator)");
 }

@@ -8,19 +8,31 @@ export const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function activate(kind: Activation, x: number): number {
   switch (kind) {
-    case "tanh": return Math.tanh(x);
-    case "relu": return x > 0 ? x : 0;
-    case "sigmoid": return 1 / (1 + Math.exp(-x));
-    case "gelu": return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
+    case "tanh":
+      return Math.tanh(x);
+    case "relu":
+      return x > 0 ? x : 0;
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-x));
+    case "gelu":
+      return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
   }
 }
 
 /** Applies the activation in place to a[0..n). */
 export function activateInPlace(kind: Activation, a: Float64Array, n = a.length): void {
   switch (kind) {
-    case "tanh": for (let i = 0; i < n; i++) a[i] = Math.tanh(a[i]); break;
-    case "relu": for (let i = 0; i < n; i++) if (!(a[i] > 0)) a[i] = 0; break;
-    case "sigmoid": for (let i = 0; i < n; i++) a[i] = 1 / (1 + Math.exp(-a[i])); break;
-    case "gelu": for (let i = 0; i < n; i++) a[i] = activate("gelu", a[i]); break;
+    case "tanh":
+      for (let i = 0; i < n; i++) a[i] = Math.tanh(a[i]);
+      break;
+    case "relu":
+      for (let i = 0; i < n; i++) if (!(a[i] > 0)) a[i] = 0;
+      break;
+    case "sigmoid":
+      for (let i = 0; i < n; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
+      break;
+    case "gelu":
+      for (let i = 0; i < n; i++) a[i] = activate("gelu", a[i]);
+      break;
   }
 }

@@ -20,21 +20,55 @@ export interface CnnSpec {
   activation: Activation;
 }
 
-export interface ConvLayer { cin: number; cout: number; hin: number; win: number; hconv: number; wconv: number; hout: number; wout: number; weightOffset: number; biasOffset: number }
-export interface CnnLayout { convs: ConvLayer[]; dense: { inputs: number; outputs: number; weightOffset: number; biasOffset: number }; parameterCount: number }
+export interface ConvLayer {
+  cin: number;
+  cout: number;
+  hin: number;
+  win: number;
+  hconv: number;
+  wconv: number;
+  hout: number;
+  wout: number;
+  weightOffset: number;
+  biasOffset: number;
+}
+export interface CnnLayout {
+  convs: ConvLayer[];
+  dense: { inputs: number; outputs: number; weightOffset: number; biasOffset: number };
+  parameterCount: number;
+}
 
 export function cnnLayout(spec: CnnSpec): CnnLayout {
-  const k = spec.kernel, p = spec.pool;
+  const k = spec.kernel,
+    p = spec.pool;
   let [c, h, w] = spec.input;
   let offset = 0;
   const convs: ConvLayer[] = [];
   for (const cout of spec.channels) {
-    const hconv = h - k + 1, wconv = w - k + 1;
-    const hout = Math.floor(hconv / p), wout = Math.floor(wconv / p);
-    if (hout < 1 || wout < 1) throw new RangeError(`the CNN shrinks a ${h}×${w} input to nothing (kernel ${k}, pool ${p}); use fewer layers or a smaller kernel`);
-    convs.push({ cin: c, cout, hin: h, win: w, hconv, wconv, hout, wout, weightOffset: offset, biasOffset: offset + cout * c * k * k });
+    const hconv = h - k + 1,
+      wconv = w - k + 1;
+    const hout = Math.floor(hconv / p),
+      wout = Math.floor(wconv / p);
+    if (hout < 1 || wout < 1)
+      throw new RangeError(
+        `the CNN shrinks a ${h}×${w} input to nothing (kernel ${k}, pool ${p}); use fewer layers or a smaller kernel`,
+      );
+    convs.push({
+      cin: c,
+      cout,
+      hin: h,
+      win: w,
+      hconv,
+      wconv,
+      hout,
+      wout,
+      weightOffset: offset,
+      biasOffset: offset + cout * c * k * k,
+    });
     offset += cout * c * k * k + cout;
-    c = cout; h = hout; w = wout;
+    c = cout;
+    h = hout;
+    w = wout;
   }
   const inputs = c * h * w;
   const dense = { inputs, outputs: spec.outputs, weightOffset: offset, biasOffset: offset + inputs * spec.outputs };
@@ -50,16 +84,30 @@ export function initCnn(spec: CnnSpec, seed: number): Float64Array {
     for (let i = 0; i < count; i++) theta[offset + i] = a * (2 * theta[offset + i] - 1);
   };
   const k2 = spec.kernel * spec.kernel;
-  layout.convs.forEach((l, i) => fill(i, l.weightOffset, l.cout * l.cin * k2, he ? Math.sqrt(6 / (l.cin * k2)) : Math.sqrt(6 / ((l.cin + l.cout) * k2))));
+  layout.convs.forEach((l, i) =>
+    fill(
+      i,
+      l.weightOffset,
+      l.cout * l.cin * k2,
+      he ? Math.sqrt(6 / (l.cin * k2)) : Math.sqrt(6 / ((l.cin + l.cout) * k2)),
+    ),
+  );
   const d = layout.dense;
   fill(layout.convs.length, d.weightOffset, d.inputs * d.outputs, Math.sqrt(6 / (d.inputs + d.outputs)));
   return theta;
 }
 
 /** Reference forward pass in float64: x is m × (c·h·w), out receives m × outputs. */
-export function cnnForward(spec: CnnSpec, theta: ArrayLike<number>, x: ArrayLike<number>, m: number, out: Float64Array): void {
+export function cnnForward(
+  spec: CnnSpec,
+  theta: ArrayLike<number>,
+  x: ArrayLike<number>,
+  m: number,
+  out: Float64Array,
+): void {
   const layout = cnnLayout(spec);
-  const k = spec.kernel, p = spec.pool;
+  const k = spec.kernel,
+    p = spec.pool;
   const [c0, h0, w0] = spec.input;
   for (let s = 0; s < m; s++) {
     let act: Float64Array = Float64Array.from({ length: c0 * h0 * w0 }, (_, i) => x[s * c0 * h0 * w0 + i]);
@@ -72,7 +120,9 @@ export function cnnForward(spec: CnnSpec, theta: ArrayLike<number>, x: ArrayLike
             for (let ci = 0; ci < l.cin; ci++) {
               for (let dy = 0; dy < k; dy++) {
                 for (let dx = 0; dx < k; dx++) {
-                  sum += theta[l.weightOffset + ((o * l.cin + ci) * k + dy) * k + dx] * act[(ci * l.hin + y + dy) * l.win + xx + dx];
+                  sum +=
+                    theta[l.weightOffset + ((o * l.cin + ci) * k + dy) * k + dx] *
+                    act[(ci * l.hin + y + dy) * l.win + xx + dx];
                 }
               }
             }
@@ -86,7 +136,9 @@ export function cnnForward(spec: CnnSpec, theta: ArrayLike<number>, x: ArrayLike
         for (let y = 0; y < l.hout; y++) {
           for (let xx = 0; xx < l.wout; xx++) {
             let best = -Infinity;
-            for (let dy = 0; dy < p; dy++) for (let dx = 0; dx < p; dx++) best = Math.max(best, conv[(o * l.hconv + y * p + dy) * l.wconv + xx * p + dx]);
+            for (let dy = 0; dy < p; dy++)
+              for (let dx = 0; dx < p; dx++)
+                best = Math.max(best, conv[(o * l.hconv + y * p + dy) * l.wconv + xx * p + dx]);
             pooled[(o * l.hout + y) * l.wout + xx] = best;
           }
         }

@@ -36,7 +36,8 @@ export function mlpLayout(spec: MlpSpec): MlpLayout {
   const layers: DenseLayer[] = [];
   let offset = 0;
   for (let l = 0; l + 1 < sizes.length; l++) {
-    const inputs = sizes[l], outputs = sizes[l + 1];
+    const inputs = sizes[l],
+      outputs = sizes[l + 1];
     layers.push({ inputs, outputs, weightOffset: offset, biasOffset: offset + inputs * outputs });
     offset += inputs * outputs + outputs;
   }
@@ -60,7 +61,13 @@ export function initMlp(spec: MlpSpec, seed: number): Float64Array {
  * Reference forward pass in float64: x is m×inputs (row-major), out receives m×outputs.
  * Simple loops, meant to be obviously correct rather than fast.
  */
-export function mlpForward(spec: MlpSpec, theta: ArrayLike<number>, x: ArrayLike<number>, m: number, out: Float64Array): void {
+export function mlpForward(
+  spec: MlpSpec,
+  theta: ArrayLike<number>,
+  x: ArrayLike<number>,
+  m: number,
+  out: Float64Array,
+): void {
   const { layers } = mlpLayout(spec);
   let input: ArrayLike<number> = x;
   for (let l = 0; l < layers.length; l++) {

@@ -16,7 +16,8 @@ export function parameterCount(m: NetworkModel): number {
 
 /** The model's dense weight matrices (X·W layouts), the blocks low-rank perturbations factor. */
 export function denseMatrices(m: NetworkModel): FactoredBlock[] {
-  if (m.type === "mlp") return mlpLayout(m).layers.map((l) => ({ offset: l.weightOffset, rows: l.inputs, cols: l.outputs }));
+  if (m.type === "mlp")
+    return mlpLayout(m).layers.map((l) => ({ offset: l.weightOffset, rows: l.inputs, cols: l.outputs }));
   const d = cnnLayout(m).dense;
   return [{ offset: d.weightOffset, rows: d.inputs, cols: d.outputs }];
 }
@@ -26,7 +27,13 @@ export function initModel(m: NetworkModel, seed: number): Float64Array {
 }
 
 /** Reference forward in float64: x is rows × inputs, out receives rows × outputs. */
-export function modelForward(m: NetworkModel, theta: ArrayLike<number>, x: ArrayLike<number>, rows: number, out: Float64Array): void {
+export function modelForward(
+  m: NetworkModel,
+  theta: ArrayLike<number>,
+  x: ArrayLike<number>,
+  rows: number,
+  out: Float64Array,
+): void {
   if (m.type === "mlp") mlpForward(m, theta, x, rows, out);
   else cnnForward(m, theta, x, rows, out);
 }

@@ -2,7 +2,22 @@
 
 import type { HistoryRow, RunResult } from "../enkf/types.ts";
 
-const COLUMNS = ["iteration", "objective", "sigma", "gamma", "step", "accepted", "backtracks", "evaluations", "solver", "batchAccuracy", "failedMembers", "retries", "seconds", "distance"] as const;
+const COLUMNS = [
+  "iteration",
+  "objective",
+  "sigma",
+  "gamma",
+  "step",
+  "accepted",
+  "backtracks",
+  "evaluations",
+  "solver",
+  "batchAccuracy",
+  "failedMembers",
+  "retries",
+  "seconds",
+  "distance",
+] as const;
 /** columns only some methods or problems fill */
 const OPTIONAL = new Set(["distance", "batchAccuracy", "failedMembers", "retries"]);
 
@@ -18,7 +33,9 @@ export function historyCsv(rows: readonly HistoryRow[]): string {
   const evalKeys = [...new Set(rows.flatMap((r) => Object.keys(r.evaluation ?? {})))];
   const lines = [[...cols, ...evalKeys].join(",")];
   for (const r of rows) {
-    lines.push([...cols.map((c) => cell(r[c as keyof HistoryRow])), ...evalKeys.map((k) => cell(r.evaluation?.[k]))].join(","));
+    lines.push(
+      [...cols.map((c) => cell(r[c as keyof HistoryRow])), ...evalKeys.map((k) => cell(r.evaluation?.[k]))].join(","),
+    );
   }
   return lines.join("\n") + "\n";
 }

@@ -34,14 +34,26 @@ const text = (s: string) => new TextEncoder().encode(s);
  *   (name, bytes) => writeFile(join(outDir, name), bytes));
  * ```
  */
-export async function writeRunFiles(result: RunResult, ctx: RunFileContext, put: PutFile): Promise<Record<string, string>> {
+export async function writeRunFiles(
+  result: RunResult,
+  ctx: RunFileContext,
+  put: PutFile,
+): Promise<Record<string, string>> {
   const files: Record<string, string> = {
-    theta: "theta.npy", ...(result.last ? { thetaLast: "theta-last.npy" } : {}), ...(ctx.network ? { model: "model.json" } : {}),
-    history: "history.csv", spec: "spec.json",
+    theta: "theta.npy",
+    ...(result.last ? { thetaLast: "theta-last.npy" } : {}),
+    ...(ctx.network ? { model: "model.json" } : {}),
+    history: "history.csv",
+    spec: "spec.json",
   };
   await put(files.theta, encodeNpyFloat64(result.theta), "application/octet-stream");
   if (ctx.network) {
-    const card = modelCard(ctx.network.model, ctx.network.data, result.best?.iteration ?? result.iterations, result.metrics);
+    const card = modelCard(
+      ctx.network.model,
+      ctx.network.data,
+      result.best?.iteration ?? result.iterations,
+      result.metrics,
+    );
     await put(files.model, text(toJson(card)), "application/json");
   }
   if (result.last) await put(files.thetaLast, encodeNpyFloat64(result.last.theta), "application/octet-stream");

@@ -31,7 +31,13 @@ export interface Calibration {
 /** The AWS estimate for a modified-EnKF network job on `shards` shards at `memoryMb`, calibrated
  *  here: a shard's evaluate task timed, and the rounds per iteration observed over a pilot of the
  *  job's first iterations (pilot.ts). */
-export async function planJob(spec: JobSpec, dataset: Dataset, shards: number, memoryMb: number, limits?: PilotLimits): Promise<PlanEstimate> {
+export async function planJob(
+  spec: JobSpec,
+  dataset: Dataset,
+  shards: number,
+  memoryMb: number,
+  limits?: PilotLimits,
+): Promise<PlanEstimate> {
   const job = networkJob(spec);
   const k = job.optimizer.ensembleSize;
   const cal = await calibrate({ ...spec, compute: { ...spec.compute, shards } }, dataset, shards, k);
@@ -44,7 +50,10 @@ export async function planJob(spec: JobSpec, dataset: Dataset, shards: number, m
       ? `the whole run, run here first: it ends after ${pilot.iterations} iterations`
       : `observed over the job's first ${pilot.iterations} iterations, run here first in ${pilot.seconds.toFixed(1)} s`,
     ladderRungs: ls ? ls.maxBacktracks + 1 : 1,
-    shards, ensembleSize: k, memoryMb, ...cal,
+    shards,
+    ensembleSize: k,
+    memoryMb,
+    ...cal,
     // above 40 shards a round fans out through the Distributed Map, all at once
     maxConcurrency: shards > 40 ? shards : spec.compute.maxConcurrency,
   });
@@ -66,11 +75,16 @@ export async function calibrate(spec: unknown, dataset: Dataset, shards: number,
       await evaluateStep(store, 0, 0, worker, { force: true });
       times.push((performance.now() - t0) / 1000);
       const t = decodePartial(await store.get(keys.partial(0, 0))).timings;
-      if (i > 0 && t) kernelSeconds = Math.min(kernelSeconds, t.reduce((a, b) => a + b, 0));
+      if (i > 0 && t)
+        kernelSeconds = Math.min(
+          kernelSeconds,
+          t.reduce((a, b) => a + b, 0),
+        );
     }
     const localShardSeconds = Math.min(times[1], times[2]);
     // the reducer: a K×K solve plus reading S partials of 8K² bytes (at about 1 GB/s)
-    const a = new Float64Array(k * k), b = new Float64Array(k).fill(1);
+    const a = new Float64Array(k * k),
+      b = new Float64Array(k).fill(1);
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) a[i * k + j] = (i === j ? k : 0) + 1 / (1 + i + j);
     const t0 = performance.now();
     solveSymmetric(a, b, k);

@@ -62,8 +62,15 @@ const ROUND_OVERHEAD_S = 0.4;
 function ladderText(p: PlanInput): string {
   if (p.ladderRungs === 0) return "the line search's points are among the forward evaluations the pilot counted";
   const counted = `counted as ${p.ladderRungs} of the K + 1 = ${p.ensembleSize + 1} forwards`;
-  if (p.ladderRungs === 1) return `with the line search off, a round also evaluates Φ at the step's point (one single-member forward, ${counted})`;
-  return `a round evaluates the whole line-search ladder (${p.ladderRungs} rungs: the step and up to ${p.ladderRungs - 1} backtracks, ${counted})`;
+  if (p.ladderRungs === 1)
+    return (
+      `with the line search off, a round also evaluates Φ at the step's point (one single-member ` +
+      `forward, ${counted})`
+    );
+  return (
+    `a round evaluates the whole line-search ladder (${p.ladderRungs} rungs: the step and up ` +
+    `to ${p.ladderRungs - 1} backtracks, ${counted})`
+  );
 }
 
 export function estimateCost(p: PlanInput): PlanEstimate {
@@ -100,27 +107,39 @@ export function estimateCost(p: PlanInput): PlanEstimate {
     wallSeconds,
     prices: PRICES,
     assumptions: [
-      `Lambda gives ${(p.memoryMb / 1769).toFixed(2)} vCPU at ${p.memoryMb} MB (one per 1,769 MB, at most 6); the kernel uses one thread, so a Lambda vCPU is taken as fast as one core of this machine${slow > 1 ? `, and ${slow.toFixed(2)}× slower below one vCPU` : ""}`,
-      `${p.roundsPerIteration.toFixed(2)} rounds per iteration (${p.roundsSource}), ${p.iterations} iterations, ${rounds} rounds in all; ${ladderText(p)}`,
-      `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ${ROUND_OVERHEAD_S} s per round for Step Functions`,
+      `Lambda gives ${(p.memoryMb / 1769).toFixed(2)} vCPU at ${p.memoryMb} MB (one per 1,769 ` +
+        `MB, at most 6); the kernel uses one thread, so a Lambda vCPU is taken as fast as one core ` +
+        `of this machine${slow > 1 ? `, and ${slow.toFixed(2)}× slower below one vCPU` : ""}`,
+      `${p.roundsPerIteration.toFixed(2)} rounds per iteration (${p.roundsSource}), ` +
+        `${p.iterations} iterations, ${rounds} rounds in all; ${ladderText(p)}`,
+      `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ` +
+        `${ROUND_OVERHEAD_S} s per round for Step Functions`,
       `shards run ${Math.min(S, p.maxConcurrency)} at a time (${waves} wave${waves === 1 ? "" : "s"} per round)`,
-      `list prices for ${PRICES.region} as of ${PRICES.asOf}; free tiers, data transfer and CloudWatch logs are not counted`,
+      `list prices for ${PRICES.region} as of ${PRICES.asOf}; free tiers, data transfer and ` +
+        `CloudWatch logs are not counted`,
     ],
   };
 }
 
 export function formatEstimate(e: PlanEstimate, title: string): string {
   const usd = (v: number) => (v < 0.01 ? `$${v.toFixed(5)}` : `$${v.toFixed(2)}`);
-  const time = (s: number) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+  const time = (s: number) =>
+    s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
   return [
     `${title}`,
     `  rounds                 ${e.rounds} (${e.roundsPerIteration.toFixed(2)} per iteration; see the assumptions)`,
-    `  Lambda                 ${e.lambda.invocations.toLocaleString("en-US")} invocations, ${e.lambda.gbSeconds.toFixed(1)} GB-s (evaluate ≈ ${e.lambda.evaluateSecondsEach.toFixed(2)} s each)   ${usd(e.lambda.dollars)}`,
-    `  Step Functions         ${e.stepFunctions.transitions.toLocaleString("en-US")} state transitions   ${usd(e.stepFunctions.dollars)}`,
-    `  S3                     ${e.s3.gets.toLocaleString("en-US")} GET, ${e.s3.puts.toLocaleString("en-US")} PUT   ${usd(e.s3.dollars)}`,
+    `  Lambda                 ${e.lambda.invocations.toLocaleString("en-US")} invocations, ` +
+      `${e.lambda.gbSeconds.toFixed(1)} GB-s (evaluate ≈ ` +
+      `${e.lambda.evaluateSecondsEach.toFixed(2)} s each)   ${usd(e.lambda.dollars)}`,
+    `  Step Functions         ${e.stepFunctions.transitions.toLocaleString("en-US")} state ` +
+      `transitions   ${usd(e.stepFunctions.dollars)}`,
+    `  S3                     ${e.s3.gets.toLocaleString("en-US")} GET, ` +
+      `${e.s3.puts.toLocaleString("en-US")} PUT   ${usd(e.s3.dollars)}`,
     `  total                  ${usd(e.dollars)}`,
     `  wall time              about ${time(e.wallSeconds)}`,
-    `  prices (${e.prices.region}, as of ${e.prices.asOf}): Lambda arm64 $${e.prices.lambdaGbSecond} per GB-s and $0.20 per million requests; Step Functions Standard $0.025 per 1,000 transitions; S3 $0.005 per 1,000 PUT and $0.0004 per 1,000 GET`,
+    `  prices (${e.prices.region}, as of ${e.prices.asOf}): Lambda arm64 ` +
+      `$${e.prices.lambdaGbSecond} per GB-s and $0.20 per million requests; Step Functions ` +
+      `Standard $0.025 per 1,000 transitions; S3 $0.005 per 1,000 PUT and $0.0004 per 1,000 GET`,
     `  assumptions:`,
     ...e.assumptions.map((a) => `    - ${a}`),
     "",

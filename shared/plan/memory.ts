@@ -61,10 +61,19 @@ export function jobMemory(x: MemoryInput): MemoryEstimate {
   const rowsPerWorker = Math.ceil(x.batchRows / Math.max(1, x.shards));
   const parts = [
     { what: "the runtime (Node, ONNX Runtime, the workers)", bytes: m.runtimeBytes },
-    { what: `the data (${(x.dataBytes / MB).toFixed(0)} MB of features as the workers hold them)`, bytes: x.dataBytes * m.dataFactor },
+    {
+      what: `the data (${(x.dataBytes / MB).toFixed(0)} MB of features as the workers hold them)`,
+      bytes: x.dataBytes * m.dataFactor,
+    },
     { what: `θ and the step's buffers (${n.toLocaleString("en-US")} parameters)`, bytes: n * m.perParameterBytes },
-    { what: `the members' weights (K + 1 = ${members}, in each of ${x.workers} worker${x.workers === 1 ? "" : "s"})`, bytes: x.workers * n * members * m.perMemberBytes },
-    { what: `the forward's activations (${rowsPerWorker} rows per worker)`, bytes: x.workers * rowsPerWorker * activationsPerRow(x.model) * members * m.perActivationBytes },
+    {
+      what: `the members' weights (K + 1 = ${members}, in each of ${x.workers} worker${x.workers === 1 ? "" : "s"})`,
+      bytes: x.workers * n * members * m.perMemberBytes,
+    },
+    {
+      what: `the forward's activations (${rowsPerWorker} rows per worker)`,
+      bytes: x.workers * rowsPerWorker * activationsPerRow(x.model) * members * m.perActivationBytes,
+    },
   ];
   const sum = parts.reduce((s, p) => s + p.bytes, 0);
   return { bytes: Math.ceil(sum * m.margin), parts };
@@ -77,4 +86,5 @@ export function datasetBytes(d: Pick<Dataset, "features" | "outputs" | "train" |
 }
 
 /** "2.4 GiB" */
-export const formatBytes = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${Math.round(b / MB)} MiB`);
+export const formatBytes = (b: number) =>
+  b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${Math.round(b / MB)} MiB`;

@@ -23,13 +23,21 @@ export interface PilotLimits {
   seconds: number;
 }
 
-export async function pilotRounds(job: NetworkJob, dataset: Dataset, limits: PilotLimits = { maxIterations: 200, seconds: 10 }): Promise<Pilot> {
+export async function pilotRounds(
+  job: NetworkJob,
+  dataset: Dataset,
+  limits: PilotLimits = { maxIterations: 200, seconds: 10 },
+): Promise<Pilot> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const problem = jobProblem(job, dataset);
   const kernel = (await jobKernel(job, problem, () => {}))!;
   try {
-    const stop = { ...job.stop, maxIterations: Math.min(job.stop.maxIterations, limits.maxIterations), timeLimit: undefined };
+    const stop = {
+      ...job.stop,
+      maxIterations: Math.min(job.stop.maxIterations, limits.maxIterations),
+      timeLimit: undefined,
+    };
     const { process, answer } = processFor(problem, job.optimizer, stop, job.problem.regularization, kernel, true);
     let state = process.init(problem.initial());
     let rounds = 0;
@@ -42,8 +50,15 @@ export async function pilotRounds(job: NetworkJob, dataset: Dataset, limits: Pil
     }
     const iterations = state.progress.history.length;
     const done = state.progress.done;
-    const finished = done !== null && (done.status !== "max_iterations" || stop.maxIterations === job.stop.maxIterations);
-    return { iterations, rounds, roundsPerIteration: iterations > 0 ? (rounds - 1) / iterations : 1, finished, seconds: elapsed() };
+    const finished =
+      done !== null && (done.status !== "max_iterations" || stop.maxIterations === job.stop.maxIterations);
+    return {
+      iterations,
+      rounds,
+      roundsPerIteration: iterations > 0 ? (rounds - 1) / iterations : 1,
+      finished,
+      seconds: elapsed(),
+    };
   } finally {
     await kernel.dispose();
   }

@@ -17,8 +17,22 @@ export const ModelCard = z.strictObject({
   version: z.literal(1),
   kind: z.enum(["classification", "regression"]),
   model: z.discriminatedUnion("type", [
-    z.strictObject({ type: z.literal("mlp"), inputs: z.int().min(1), hidden: z.array(z.int().min(1)), outputs: z.int().min(1), activation }),
-    z.strictObject({ type: z.literal("cnn"), input: z.tuple([z.int().min(1), z.int().min(1), z.int().min(1)]), channels: z.array(z.int().min(1)), kernel: z.int().min(1), pool: z.int().min(1), outputs: z.int().min(1), activation }),
+    z.strictObject({
+      type: z.literal("mlp"),
+      inputs: z.int().min(1),
+      hidden: z.array(z.int().min(1)),
+      outputs: z.int().min(1),
+      activation,
+    }),
+    z.strictObject({
+      type: z.literal("cnn"),
+      input: z.tuple([z.int().min(1), z.int().min(1), z.int().min(1)]),
+      channels: z.array(z.int().min(1)),
+      kernel: z.int().min(1),
+      pool: z.int().min(1),
+      outputs: z.int().min(1),
+      activation,
+    }),
   ]),
   /** θ's file beside this one, and its length */
   theta: z.strictObject({ file: z.string(), parameters: z.int().min(1) }),
@@ -36,15 +50,40 @@ export const ModelCard = z.strictObject({
 export type ModelCard = z.infer<typeof ModelCard>;
 
 /** The dataset's metadata as the card needs it (a Dataset in process, the manifest in the workflow). */
-export type DataMeta = Pick<Dataset, "kind" | "features" | "names" | "columns" | "standardization"> | Pick<DatasetManifest, "kind" | "features" | "names" | "columns" | "standardization">;
+export type DataMeta =
+  | Pick<Dataset, "kind" | "features" | "names" | "columns" | "standardization">
+  | Pick<DatasetManifest, "kind" | "features" | "names" | "columns" | "standardization">;
 
-export function modelCard(model: NetworkModel, data: DataMeta, iteration: number, metrics: Record<string, number>, thetaFile = "theta.npy"): ModelCard {
+export function modelCard(
+  model: NetworkModel,
+  data: DataMeta,
+  iteration: number,
+  metrics: Record<string, number>,
+  thetaFile = "theta.npy",
+): ModelCard {
   const features = data.columns?.features ?? Array.from({ length: data.features }, (_, i) => `x${i}`);
   return {
-    format: "enkf-model", version: 1, kind: data.kind,
-    model: model.type === "mlp"
-      ? { type: "mlp", inputs: model.inputs, hidden: [...model.hidden], outputs: model.outputs, activation: model.activation }
-      : { type: "cnn", input: [...model.input], channels: [...model.channels], kernel: model.kernel, pool: model.pool, outputs: model.outputs, activation: model.activation },
+    format: "enkf-model",
+    version: 1,
+    kind: data.kind,
+    model:
+      model.type === "mlp"
+        ? {
+            type: "mlp",
+            inputs: model.inputs,
+            hidden: [...model.hidden],
+            outputs: model.outputs,
+            activation: model.activation,
+          }
+        : {
+            type: "cnn",
+            input: [...model.input],
+            channels: [...model.channels],
+            kernel: model.kernel,
+            pool: model.pool,
+            outputs: model.outputs,
+            activation: model.activation,
+          },
     theta: { file: thetaFile, parameters: parameterCount(model) },
     features,
     ...(data.columns?.label !== undefined ? { label: data.columns.label } : {}),
@@ -64,8 +103,16 @@ export function parseModelCard(text: string, where: string): ModelCard {
     throw new DataError(`${where}: malformed JSON (${(e as Error).message})`);
   }
   const r = ModelCard.safeParse(value);
-  if (!r.success) throw new DataError(`${where}: not an enkf model card: ${r.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ")}`);
+  if (!r.success)
+    throw new DataError(
+      `${where}: not an enkf model card: ` +
+        `${r.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ")}`,
+    );
   const card = r.data;
-  if (modelInputs(card.model as NetworkModel) !== card.features.length) throw new DataError(`${where}: the model takes ${modelInputs(card.model as NetworkModel)} inputs, but ${card.features.length} feature columns are listed`);
+  if (modelInputs(card.model as NetworkModel) !== card.features.length)
+    throw new DataError(
+      `${where}: the model takes ${modelInputs(card.model as NetworkModel)} inputs, but ` +
+        `${card.features.length} feature columns are listed`,
+    );
   return card;
 }

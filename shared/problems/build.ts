@@ -28,22 +28,43 @@ export interface BuildContext {
 /** A job whose problem does not fit its data, found once the data is loaded; `path` names the job's field. */
 export class ModelDataError extends Error {
   override name = "ModelDataError";
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** The model of a spec, sized to the data: inputs from the features, outputs from classes or targets. */
 export function networkModel(spec: ModelSpec, ds: Pick<Dataset, "features" | "outputs">): NetworkModel {
-  if (spec.type === "mlp") return { type: "mlp", inputs: ds.features, hidden: spec.hidden, outputs: ds.outputs, activation: spec.activation };
+  if (spec.type === "mlp")
+    return { type: "mlp", inputs: ds.features, hidden: spec.hidden, outputs: ds.outputs, activation: spec.activation };
   let input = spec.input as [number, number, number] | undefined;
   if (!input) {
     const side = Math.round(Math.sqrt(ds.features));
-    if (side * side !== ds.features) throw new ModelDataError("problem.model.input", `a CNN reads images: the data's ${ds.features} features are not a square image, so give problem.model.input as [channels, height, width] (or use an MLP for tabular data)`);
+    if (side * side !== ds.features)
+      throw new ModelDataError(
+        "problem.model.input",
+        `a CNN reads images: the data's ${ds.features} features are not a square image, so give ` +
+          `problem.model.input as [channels, height, width] (or use an MLP for tabular data)`,
+      );
     input = [1, side, side];
   }
-  if (input[0] * input[1] * input[2] !== ds.features) throw new ModelDataError("problem.model.input", `${input.join("×")} holds ${input[0] * input[1] * input[2]} values but the data has ${ds.features} features`);
-  const model: NetworkModel = { type: "cnn", input, channels: spec.channels, kernel: spec.kernel, pool: spec.pool, outputs: ds.outputs, activation: spec.activation };
+  if (input[0] * input[1] * input[2] !== ds.features)
+    throw new ModelDataError(
+      "problem.model.input",
+      `${input.join("×")} holds ${input[0] * input[1] * input[2]} values but the data has ${ds.features} features`,
+    );
+  const model: NetworkModel = {
+    type: "cnn",
+    input,
+    channels: spec.channels,
+    kernel: spec.kernel,
+    pool: spec.pool,
+    outputs: ds.outputs,
+    activation: spec.activation,
+  };
   try {
     cnnLayout(model);
   } catch (e) {
@@ -53,16 +74,26 @@ export function networkModel(spec: ModelSpec, ds: Pick<Dataset, "features" | "ou
 }
 
 /** Everything about a network problem that its data decides, checked before any work (throws ModelDataError). */
-export function checkNetworkFits(spec: Extract<ProblemSpec, { type: "classification" | "regression" }>, ds: Pick<Dataset, "kind" | "features" | "outputs">): void {
+export function checkNetworkFits(
+  spec: Extract<ProblemSpec, { type: "classification" | "regression" }>,
+  ds: Pick<Dataset, "kind" | "features" | "outputs">,
+): void {
   networkModel(spec.model, ds);
-  if (spec.loss === "cross-entropy" && ds.kind !== "classification") throw new ModelDataError("problem.loss", "cross-entropy needs class labels; this dataset has regression targets (use least-squares)");
+  if (spec.loss === "cross-entropy" && ds.kind !== "classification")
+    throw new ModelDataError(
+      "problem.loss",
+      "cross-entropy needs class labels; this dataset has regression targets (use least-squares)",
+    );
 }
 
 export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem {
   switch (spec.type) {
-    case "quadratic": return quadratic(spec);
-    case "oscillatory": return oscillatory(spec);
-    case "rosenbrock": return rosenbrock(spec);
+    case "quadratic":
+      return quadratic(spec);
+    case "oscillatory":
+      return oscillatory(spec);
+    case "rosenbrock":
+      return rosenbrock(spec);
     case "inverse": {
       if (!ctx.observations) throw new Error('problem "inverse" needs its observations loaded');
       return inverseProblem(spec, ctx.observations, ctx.forward);

@@ -4,8 +4,15 @@
 import type { Problem } from "./types.ts";
 
 /** out (count × M) ← F at `count` points (count × n, member-major). */
-export async function forwardPoints(problem: Problem, points: Float64Array, count: number, out: Float64Array): Promise<void> {
+export async function forwardPoints(
+  problem: Problem,
+  points: Float64Array,
+  count: number,
+  out: Float64Array,
+): Promise<void> {
   if (problem.forwardBatch) return problem.forwardBatch(points, count, out);
-  const n = problem.dimension, m = problem.outputSize;
-  for (let j = 0; j < count; j++) problem.forward(points.subarray(j * n, (j + 1) * n), out.subarray(j * m, (j + 1) * m));
+  const n = problem.dimension,
+    m = problem.outputSize;
+  for (let j = 0; j < count; j++)
+    problem.forward(points.subarray(j * n, (j + 1) * n), out.subarray(j * m, (j + 1) * m));
 }

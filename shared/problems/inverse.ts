@@ -17,7 +17,10 @@ import type { Problem } from "./types.ts";
 /** A mistake in the problem's definition, naming the field (`problem.…`). */
 export class InverseProblemError extends Error {
   override name = "InverseProblemError";
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
   }
 }
@@ -68,21 +71,31 @@ function forwardModel(spec: Spec, loaded: BatchForward | undefined, observed: nu
   if (f.type === "lorenz96") {
     const opts = { variables: f.variables, dt: f.dt, spinup: f.spinup, steps: f.steps };
     const index = { forcing: -1, coupling: -1 };
-    spec.parameters.forEach((p, j) => { if (p.name === "forcing" || p.name === "coupling") index[p.name] = j; });
+    spec.parameters.forEach((p, j) => {
+      if (p.name === "forcing" || p.name === "coupling") index[p.name] = j;
+    });
     return {
       outputs: LORENZ96_OBSERVED,
       names: ["forcing", "coupling"],
       run(u, out) {
-        const p: Lorenz96Parameters = { forcing: index.forcing >= 0 ? u[index.forcing] : f.forcing, coupling: index.coupling >= 0 ? u[index.coupling] : f.coupling };
+        const p: Lorenz96Parameters = {
+          forcing: index.forcing >= 0 ? u[index.forcing] : f.forcing,
+          coupling: index.coupling >= 0 ? u[index.coupling] : f.coupling,
+        };
         lorenz96Statistics(p, opts, out);
       },
     };
   }
   if (f.type === "linear") {
     const m = f.matrix.length;
-    f.matrix.forEach((row, r) => { if (row.length !== n) throw new InverseProblemError(`problem.forward.matrix[${r}]`, `${row.length} columns for ${n} parameters`); });
-    if (f.offset && f.offset.length !== m) throw new InverseProblemError("problem.forward.offset", `${f.offset.length} values for the matrix's ${m} rows`);
-    const A = Float64Array.from(f.matrix.flat()), b = f.offset ? Float64Array.from(f.offset) : new Float64Array(m);
+    f.matrix.forEach((row, r) => {
+      if (row.length !== n)
+        throw new InverseProblemError(`problem.forward.matrix[${r}]`, `${row.length} columns for ${n} parameters`);
+    });
+    if (f.offset && f.offset.length !== m)
+      throw new InverseProblemError("problem.forward.offset", `${f.offset.length} values for the matrix's ${m} rows`);
+    const A = Float64Array.from(f.matrix.flat()),
+      b = f.offset ? Float64Array.from(f.offset) : new Float64Array(m);
     return {
       outputs: m,
       names: null,
@@ -103,39 +116,73 @@ function forwardModel(spec: Spec, loaded: BatchForward | undefined, observed: nu
 
 export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForward): InverseProblem {
   const g = forwardModel(spec, loaded, obs.values.length);
-  const m = g.outputs, n = spec.parameters.length;
+  const m = g.outputs,
+    n = spec.parameters.length;
   const seen = new Set<string>();
   spec.parameters.forEach((p, j) => {
-    if (g.names && !g.names.includes(p.name)) throw new InverseProblemError(`problem.parameters[${j}].name`, `"${p.name}" is not a parameter of the ${spec.forward.type} forward model (${g.names!.join(", ")})`);
+    if (g.names && !g.names.includes(p.name))
+      throw new InverseProblemError(
+        `problem.parameters[${j}].name`,
+        `"${p.name}" is not a parameter of the ${spec.forward.type} forward model (${g.names!.join(", ")})`,
+      );
     if (seen.has(p.name)) throw new InverseProblemError(`problem.parameters[${j}].name`, `"${p.name}" is named twice`);
     seen.add(p.name);
   });
-  if (obs.values.length !== m) throw new InverseProblemError("problem.observations.values", `${obs.values.length} observations, but the ${spec.forward.type} forward model gives ${m} outputs`);
-  if (obs.std.length !== 1 && obs.std.length !== m) throw new InverseProblemError("problem.observations.noise.std", `${obs.std.length} standard deviations for ${m} observations: give one, or one per observation`);
-  for (let r = 0; r < obs.std.length; r++) if (!(obs.std[r] > 0) || !Number.isFinite(obs.std[r])) throw new InverseProblemError("problem.observations.noise.std", `entry ${r} is ${obs.std[r]}, not a positive number`);
-  for (let r = 0; r < m; r++) if (!Number.isFinite(obs.values[r])) throw new InverseProblemError("problem.observations.values", `entry ${r} is ${obs.values[r]}, not a finite number`);
+  if (obs.values.length !== m)
+    throw new InverseProblemError(
+      "problem.observations.values",
+      `${obs.values.length} observations, but the ${spec.forward.type} forward model gives ${m} outputs`,
+    );
+  if (obs.std.length !== 1 && obs.std.length !== m)
+    throw new InverseProblemError(
+      "problem.observations.noise.std",
+      `${obs.std.length} standard deviations for ${m} observations: give one, or one per observation`,
+    );
+  for (let r = 0; r < obs.std.length; r++)
+    if (!(obs.std[r] > 0) || !Number.isFinite(obs.std[r]))
+      throw new InverseProblemError(
+        "problem.observations.noise.std",
+        `entry ${r} is ${obs.std[r]}, not a positive number`,
+      );
+  for (let r = 0; r < m; r++)
+    if (!Number.isFinite(obs.values[r]))
+      throw new InverseProblemError(
+        "problem.observations.values",
+        `entry ${r} is ${obs.values[r]}, not a finite number`,
+      );
 
   const bounds: Bounds[] = spec.parameters.map((p) => ({ lower: p.bounds[0], upper: p.bounds[1] }));
   const prior = spec.parameters.map((p, j) => {
     try {
       return constrainedGaussian(p.prior.mean, p.prior.std, bounds[j], `problem.parameters[${j}]`);
     } catch (e) {
-      if (e instanceof BoundsError) throw new InverseProblemError(`problem.parameters[${j}]`, e.message.replace(/^problem\.parameters\[\d+\]: /, ""));
+      if (e instanceof BoundsError)
+        throw new InverseProblemError(
+          `problem.parameters[${j}]`,
+          e.message.replace(/^problem\.parameters\[\d+\]: /, ""),
+        );
       throw e;
     }
   });
   const withPrior = spec.prior;
   const size = m + (withPrior ? n : 0);
-  const target = new Float64Array(size), weights = new Float64Array(size);
+  const target = new Float64Array(size),
+    weights = new Float64Array(size);
   for (let r = 0; r < m; r++) {
     target[r] = obs.values[r];
     const s = obs.std.length === 1 ? obs.std[0] : obs.std[r];
     weights[r] = 1 / (s * s);
   }
-  if (withPrior) for (let j = 0; j < n; j++) { target[m + j] = prior[j].mean; weights[m + j] = 1 / (prior[j].std * prior[j].std); }
+  if (withPrior)
+    for (let j = 0; j < n; j++) {
+      target[m + j] = prior[j].mean;
+      weights[m + j] = 1 / (prior[j].std * prior[j].std);
+    }
   const u = new Float64Array(n);
   const gOut = new Float64Array(m);
-  const setU = (theta: Float64Array) => { for (let j = 0; j < n; j++) u[j] = constrain(theta[j], bounds[j]); };
+  const setU = (theta: Float64Array) => {
+    for (let j = 0; j < n; j++) u[j] = constrain(theta[j], bounds[j]);
+  };
   /** G at one θ into gOut */
   const single = async (theta: Float64Array) => {
     setU(theta);
@@ -154,7 +201,8 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
     initial: () => Float64Array.from(prior, (p) => p.mean),
     constrained(points, count) {
       const us = new Float64Array(count * n);
-      for (let i = 0; i < count; i++) for (let j = 0; j < n; j++) us[i * n + j] = constrain(points[i * n + j], bounds[j]);
+      for (let i = 0; i < count; i++)
+        for (let j = 0; j < n; j++) us[i * n + j] = constrain(points[i * n + j], bounds[j]);
       return us;
     },
     outputs(points, count, gs, out) {
@@ -166,7 +214,13 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
       }
     },
     forward(theta, out) {
-      if (!("run" in g)) throw new Error("batch" in g ? `the ${spec.forward.type} forward runs in batches: evaluate it through forwardBatch (the modified EnKF does)` : remoteOnly);
+      if (!("run" in g))
+        throw new Error(
+          "batch" in g
+            ? `the ${spec.forward.type} forward runs in batches: evaluate it through forwardBatch (the ` +
+                `modified EnKF does)`
+            : remoteOnly,
+        );
       setU(theta);
       g.run(u, gOut);
       out.set(gOut);
@@ -178,7 +232,10 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
     async misfit(theta) {
       await single(theta);
       let phi = 0;
-      for (let r = 0; r < m; r++) { const e = gOut[r] - target[r]; phi += 0.5 * weights[r] * e * e; }
+      for (let r = 0; r < m; r++) {
+        const e = gOut[r] - target[r];
+        phi += 0.5 * weights[r] * e * e;
+      }
       return phi;
     },
     async evaluate(theta) {

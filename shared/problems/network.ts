@@ -9,7 +9,13 @@ import { leastSquares } from "../losses/leastSquares.ts";
 import type { OutputLoss } from "../losses/types.ts";
 import { fillUniform, Stream } from "../math/rng.ts";
 import { countCorrect } from "../models/accuracy.ts";
-import { initModel, modelForward, modelInputs, parameterCount as modelParameters, type NetworkModel } from "../models/model.ts";
+import {
+  initModel,
+  modelForward,
+  modelInputs,
+  parameterCount as modelParameters,
+  type NetworkModel,
+} from "../models/model.ts";
 import type { Predictor, Problem } from "./types.ts";
 
 export interface NetworkProblemOptions {
@@ -36,13 +42,22 @@ export function batchIndices(n: number, m: number, seed: number, k: number, out:
   fillUniform(u, { seed, stream: Stream.batch, iteration: k, member: 0 });
   for (let i = 0; i < m; i++) {
     const j = i + Math.floor(u[i] * (n - i));
-    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
     out[i] = perm[i];
   }
 }
 
 /** The loss over `rows` rows of labels/targets, each row weighted `scale` (1/batch rows for a mean). */
-function lossFor(kind: NetworkProblemOptions["loss"], ds: Dataset, labels: Int32Array, targets: Float64Array, rows: number, scale = 1 / rows): OutputLoss {
+function lossFor(
+  kind: NetworkProblemOptions["loss"],
+  ds: Dataset,
+  labels: Int32Array,
+  targets: Float64Array,
+  rows: number,
+  scale = 1 / rows,
+): OutputLoss {
   if (kind === "cross-entropy") return crossEntropy(labels.subarray(0, rows), ds.outputs, { scale });
   return leastSquares(targets.subarray(0, rows * ds.outputs), { scale });
 }
@@ -72,10 +87,18 @@ export function isNetworkProblem(p: Problem): p is NetworkProblem {
 
 export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const { model, dataset: ds } = opts;
-  if (modelInputs(model) !== ds.features) throw new Error(`the model takes ${modelInputs(model)} inputs but the data has ${ds.features} features`);
-  if (model.outputs !== ds.outputs) throw new Error(`the model has ${model.outputs} outputs but the data has ${ds.outputs} ${ds.kind === "classification" ? "classes" : "targets"}`);
-  if (opts.loss === "cross-entropy" && ds.kind !== "classification") throw new Error("cross-entropy needs class labels; this dataset has regression targets");
-  const n = ds.train.rows, d = ds.features, c = ds.outputs;
+  if (modelInputs(model) !== ds.features)
+    throw new Error(`the model takes ${modelInputs(model)} inputs but the data has ${ds.features} features`);
+  if (model.outputs !== ds.outputs)
+    throw new Error(
+      `the model has ${model.outputs} outputs but the data has ${ds.outputs} ` +
+        `${ds.kind === "classification" ? "classes" : "targets"}`,
+    );
+  if (opts.loss === "cross-entropy" && ds.kind !== "classification")
+    throw new Error("cross-entropy needs class labels; this dataset has regression targets");
+  const n = ds.train.rows,
+    d = ds.features,
+    c = ds.outputs;
   const m = opts.batchSize !== undefined && opts.batchSize < n ? opts.batchSize : n;
   const full = m === n;
   const parameterCount = modelParameters(model);
@@ -93,24 +116,33 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
   const splitTargets = new Map<Dataset["train"], Float64Array>([[ds.train, allTargets]]);
   const targetsOf = (split: Dataset["train"]) => {
     let t = splitTargets.get(split);
-    if (!t) { t = trainTargets(split); splitTargets.set(split, t); }
+    if (!t) {
+      t = trainTargets(split);
+      splitTargets.set(split, t);
+    }
     return t;
   };
   const evalChunk = 1000;
   const evalOut = new Float64Array(evalChunk * c);
   /** Mean loss and accuracy of θ over a whole split, in chunks of rows. */
-  async function evaluateSplit(split: Dataset["train"], theta: Float64Array, predict?: Predictor): Promise<{ loss: number; accuracy?: number }> {
+  async function evaluateSplit(
+    split: Dataset["train"],
+    theta: Float64Array,
+    predict?: Predictor,
+  ): Promise<{ loss: number; accuracy?: number }> {
     const targets = opts.loss === "least-squares" ? targetsOf(split) : null;
-    let total = 0, correct = 0;
+    let total = 0,
+      correct = 0;
     for (let r0 = 0; r0 < split.rows; r0 += evalChunk) {
       const rows = Math.min(evalChunk, split.rows - r0);
       const f = evalOut.subarray(0, rows * c);
       const x = split.x.subarray(r0 * d, (r0 + rows) * d);
       if (predict) f.set(await predict(theta, x, rows));
       else modelForward(model, theta, x, rows, f);
-      const l = opts.loss === "cross-entropy"
-        ? crossEntropy(split.labels!.subarray(r0, r0 + rows), c, { scale: 1 })
-        : leastSquares(targets!.subarray(r0 * c, (r0 + rows) * c));
+      const l =
+        opts.loss === "cross-entropy"
+          ? crossEntropy(split.labels!.subarray(r0, r0 + rows), c, { scale: 1 })
+          : leastSquares(targets!.subarray(r0 * c, (r0 + rows) * c));
       total += l.value(f);
       if (split.labels) correct += countCorrect(f, split.labels.subarray(r0, r0 + rows), rows, c);
     }
@@ -119,10 +151,15 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
 
   /** The problem on one batch of rows: rows r of the training split, in batch order. */
   function view(k: number): NetworkProblem {
-    let xb = ds.train.x, yb = ds.train.labels ?? new Int32Array(0), tb = allTargets;
+    let xb = ds.train.x,
+      yb = ds.train.labels ?? new Int32Array(0),
+      tb = allTargets;
     if (!full) {
-      xb = new Float32Array(m * d); yb = new Int32Array(m); tb = new Float64Array(m * c);
-      const idx = new Int32Array(m), perm = new Int32Array(n);
+      xb = new Float32Array(m * d);
+      yb = new Int32Array(m);
+      tb = new Float64Array(m * c);
+      const idx = new Int32Array(m),
+        perm = new Int32Array(n);
       batchIndices(n, m, opts.batchSeed, k, idx, perm);
       for (let i = 0; i < m; i++) {
         const r = idx[i];
@@ -141,7 +178,8 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
       ...(scale === 1 ? { lossRows: m } : {}),
       batchAccuracy: (f) => (ds.kind === "classification" ? countCorrect(f, yb, m, c) / m : undefined),
       rowsLoss(r0, rows) {
-        if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m)) throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);
+        if (!(r0 >= 0 && rows >= 1 && r0 + rows <= m))
+          throw new RangeError(`rows [${r0}, ${r0 + rows}) are not within the batch of ${m}`);
         return lossFor(opts.loss, ds, yb.subarray(r0, r0 + rows), tb.subarray(r0 * c, (r0 + rows) * c), rows, scale);
       },
       dimension: parameterCount,
@@ -171,7 +209,11 @@ export function networkProblem(opts: NetworkProblemOptions): NetworkProblem {
 
   async function evaluate(theta: Float64Array, predict?: Predictor): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const [name, split] of [["train", ds.train], ["validation", ds.validation], ["test", ds.test]] as const) {
+    for (const [name, split] of [
+      ["train", ds.train],
+      ["validation", ds.validation],
+      ["test", ds.test],
+    ] as const) {
       if (!split || split.rows === 0) continue;
       const r = await evaluateSplit(split, theta, predict);
       out[`${name}Loss`] = r.loss;

@@ -26,7 +26,13 @@ export function gradientWorkspace(problem: Problem): GradientWorkspace {
 }
 
 /** grad ← ∇Φ(θ) = J(θ)ᵀ∇_F L + αθ; returns Φ(θ). Throws if the problem has no exact Jacobian. */
-export function objectiveGradient(problem: Problem, theta: Float64Array, grad: Float64Array, ws: GradientWorkspace, alpha = 0): number {
+export function objectiveGradient(
+  problem: Problem,
+  theta: Float64Array,
+  grad: Float64Array,
+  ws: GradientWorkspace,
+  alpha = 0,
+): number {
   if (!problem.vjp) throw new Error(`problem "${problem.kind}" has no exact gradient`);
   problem.forward(theta, ws.f);
   let phi = problem.loss.gradient(ws.f, ws.g);

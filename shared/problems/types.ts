@@ -50,4 +50,5 @@ export interface Problem {
 }
 
 /** The problem on iteration k's data: its view of that batch, or itself. */
-export const onIteration = <P extends Problem>(problem: P, k: number): P => (problem.at ? (problem.at(k) as P) : problem);
+export const onIteration = <P extends Problem>(problem: P, k: number): P =>
+  problem.at ? (problem.at(k) as P) : problem;

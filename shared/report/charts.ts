@@ -17,7 +17,8 @@ export interface Chart {
   spec: Record<string, unknown>;
 }
 
-const WIDTH = 360, HEIGHT = 200;
+const WIDTH = 360,
+  HEIGHT = 200;
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 function finite(v: unknown): number | null {
@@ -25,11 +26,22 @@ function finite(v: unknown): number | null {
 }
 
 /** Two panels sharing the y field: against iteration and against wall-clock seconds. */
-function iterationAndTime(values: Record<string, unknown>[], y: Record<string, unknown>, colorField?: string): Record<string, unknown> {
+function iterationAndTime(
+  values: Record<string, unknown>[],
+  y: Record<string, unknown>,
+  colorField?: string,
+): Record<string, unknown> {
   const layer = (x: Record<string, unknown>) => ({
-    width: WIDTH, height: HEIGHT,
+    width: WIDTH,
+    height: HEIGHT,
     mark: { type: "line", point: values.length <= 60, strokeWidth: 2 },
-    encoding: { x, y, ...(colorField ? { color: { field: colorField, type: "nominal", title: null, legend: { orient: "bottom" } } } : {}) },
+    encoding: {
+      x,
+      y,
+      ...(colorField
+        ? { color: { field: colorField, type: "nominal", title: null, legend: { orient: "bottom" } } }
+        : {}),
+    },
   });
   return {
     data: { values },
@@ -46,31 +58,68 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
   charts.push({
     name: "objective",
     title: "Objective Φ",
-    spec: { $schema: SCHEMA, ...iterationAndTime(history.map((h, i) => ({ ...base[i], objective: finite(h.objective) })).filter((v) => v.objective !== null), { field: "objective", type: "quantitative", title: "Φ (loss, dimensionless)", scale: { type: "log" } }) },
+    spec: {
+      $schema: SCHEMA,
+      ...iterationAndTime(
+        history.map((h, i) => ({ ...base[i], objective: finite(h.objective) })).filter((v) => v.objective !== null),
+        { field: "objective", type: "quantitative", title: "Φ (loss, dimensionless)", scale: { type: "log" } },
+      ),
+    },
   });
   const acc: Record<string, unknown>[] = [];
   history.forEach((h, i) => {
     if (finite(h.batchAccuracy) !== null) acc.push({ ...base[i], series: "train (batch)", accuracy: h.batchAccuracy });
-    for (const [key, label] of [["trainAccuracy", "train (full split)"], ["validationAccuracy", "validation"], ["testAccuracy", "test"]] as const) {
+    for (const [key, label] of [
+      ["trainAccuracy", "train (full split)"],
+      ["validationAccuracy", "validation"],
+      ["testAccuracy", "test"],
+    ] as const) {
       const v = finite(h.evaluation?.[key]);
       if (v !== null) acc.push({ ...base[i], series: label, accuracy: v });
     }
   });
   if (acc.length > 0) {
-    charts.push({ name: "accuracy", title: "Accuracy", spec: { $schema: SCHEMA, ...iterationAndTime(acc, { field: "accuracy", type: "quantitative", title: "accuracy (fraction correct)", scale: { domain: [0, 1] } }, "series") } });
+    charts.push({
+      name: "accuracy",
+      title: "Accuracy",
+      spec: {
+        $schema: SCHEMA,
+        ...iterationAndTime(
+          acc,
+          { field: "accuracy", type: "quantitative", title: "accuracy (fraction correct)", scale: { domain: [0, 1] } },
+          "series",
+        ),
+      },
+    });
   }
   const losses: Record<string, unknown>[] = [];
   history.forEach((h, i) => {
-    for (const [key, label] of [["validationLoss", "validation"], ["trainLoss", "train (full split)"], ["testLoss", "test"]] as const) {
+    for (const [key, label] of [
+      ["validationLoss", "validation"],
+      ["trainLoss", "train (full split)"],
+      ["testLoss", "test"],
+    ] as const) {
       const v = finite(h.evaluation?.[key]);
       if (v !== null) losses.push({ ...base[i], series: label, loss: v });
     }
   });
   if (losses.some((l) => l.series === "validation")) {
-    charts.push({ name: "validation", title: "Loss on the full splits (validation chooses the best θ)", spec: { $schema: SCHEMA, ...iterationAndTime(losses, { field: "loss", type: "quantitative", title: "loss (dimensionless)", scale: { type: "log" } }, "series") } });
+    charts.push({
+      name: "validation",
+      title: "Loss on the full splits (validation chooses the best θ)",
+      spec: {
+        $schema: SCHEMA,
+        ...iterationAndTime(
+          losses,
+          { field: "loss", type: "quantitative", title: "loss (dimensionless)", scale: { type: "log" } },
+          "series",
+        ),
+      },
+    });
   }
   const panel = (field: string, title: string, log: boolean) => ({
-    width: WIDTH, height: 120,
+    width: WIDTH,
+    height: 120,
     mark: { type: "line", point: history.length <= 60, strokeWidth: 2 },
     encoding: {
       x: { field: "iteration", type: "quantitative", title: "iteration" },
@@ -83,8 +132,19 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
     title: "σ, γ and step length",
     spec: {
       $schema: SCHEMA,
-      data: { values: history.map((h, i) => ({ ...base[i], sigma: finite(h.sigma), gamma: finite(h.gamma), step: h.accepted ? finite(h.step) : 0 })) },
-      vconcat: [panel("sigma", "σ (perturbation scale, θ units)", true), panel("gamma", "γ (regularization, Φ units)", true), panel("step", "accepted step length η", false)],
+      data: {
+        values: history.map((h, i) => ({
+          ...base[i],
+          sigma: finite(h.sigma),
+          gamma: finite(h.gamma),
+          step: h.accepted ? finite(h.step) : 0,
+        })),
+      },
+      vconcat: [
+        panel("sigma", "σ (perturbation scale, θ units)", true),
+        panel("gamma", "γ (regularization, Φ units)", true),
+        panel("step", "accepted step length η", false),
+      ],
     },
   });
   if (ensembleSize !== undefined && history.some((h) => h.failedMembers !== undefined)) {
@@ -93,12 +153,18 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
       title: "Failed ensemble members",
       spec: {
         $schema: SCHEMA,
-        width: WIDTH * 2, height: 120,
+        width: WIDTH * 2,
+        height: 120,
         data: { values: history.map((h, i) => ({ ...base[i], failed: (h.failedMembers ?? 0) / ensembleSize })) },
         mark: { type: "area", line: true, interpolate: "step-after", opacity: 0.4 },
         encoding: {
           x: { field: "iteration", type: "quantitative", title: "iteration" },
-          y: { field: "failed", type: "quantitative", title: "failed members (fraction of K)", scale: { domain: [0, 1] } },
+          y: {
+            field: "failed",
+            type: "quantitative",
+            title: "failed members (fraction of K)",
+            scale: { domain: [0, 1] },
+          },
         },
       },
     });

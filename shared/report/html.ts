@@ -25,44 +25,81 @@ export interface ReportInput {
   generatedAt: string;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-const num = (v: number) => (!Number.isFinite(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : String(Number(v.toPrecision(6))));
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const num = (v: number) =>
+  !Number.isFinite(v)
+    ? String(v)
+    : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(4)
+      : String(Number(v.toPrecision(6)));
 
 const PHASES: Record<string, string> = {
   startup: "start-up (ONNX sessions, RNG workers), before the first iteration",
-  rng: "RNG (drawing Ω and the members)", pack: "packing members", forward: "forward passes", gram: "Gram (QᵀWQ, Qᵀg)", update: "update (d = Ωs)",
-  evaluation: "evaluations on the full splits (stop.evaluateEvery)", io: "I/O (writing results)",
+  rng: "RNG (drawing Ω and the members)",
+  pack: "packing members",
+  forward: "forward passes",
+  gram: "Gram (QᵀWQ, Qᵀg)",
+  update: "update (d = Ωs)",
+  evaluation: "evaluations on the full splits (stop.evaluateEvery)",
+  io: "I/O (writing results)",
   other: "the rest: K×K solves, the line search's forwards, bookkeeping",
 };
 
 export function reportHtml(r: ReportInput): string {
-  const rows = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(num(v))}</td></tr>`).join("");
+  const rows = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(num(v))}</td></tr>`)
+      .join("");
   // every number says which θ it describes: the result (best by validation, or the last) and the last iteration
-  const resultTheta = r.best ? `the best θ by the validation split, from iteration ${r.best.iteration} of ${r.iterations}${r.best.iteration === 0 ? " (the warm start)" : ""}` : `the last θ, iteration ${r.iterations}`;
-  const metrics = `<p class="note">theta.npy: ${esc(resultTheta)}; metrics on the full splits.</p><table>${rows(r.metrics)}</table>`
-    + `<p class="note">The last iteration (${r.iterations}): Φ on its mini-batch${r.last ? `, and the last θ (theta-last.npy) on the full splits` : ""}.</p>`
-    + `<table>${rows({ "objective Φ (batch)": r.objective, ...(r.last?.metrics ?? {}) })}</table>`
-    + `<table>${rows({ iterations: r.iterations, "wall time (s)": r.seconds })}</table>`;
-  const env = Object.entries(r.environment).filter(([, v]) => typeof v !== "object" || v === null)
-    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join("");
+  const resultTheta = r.best
+    ? `the best θ by the validation split, from iteration ${r.best.iteration} of ` +
+      `${r.iterations}${r.best.iteration === 0 ? " (the warm start)" : ""}`
+    : `the last θ, iteration ${r.iterations}`;
+  const metrics =
+    `<p class="note">theta.npy: ${esc(resultTheta)}; metrics on the full splits.</p><table>${rows(r.metrics)}</table>` +
+    `<p class="note">The last iteration (${r.iterations}): Φ on its ` +
+    `mini-batch${r.last ? `, and the last θ (theta-last.npy) on the full splits` : ""}.</p>` +
+    `<table>${rows({ "objective Φ (batch)": r.objective, ...(r.last?.metrics ?? {}) })}</table>` +
+    `<table>${rows({ iterations: r.iterations, "wall time (s)": r.seconds })}</table>`;
+  const env = Object.entries(r.environment)
+    .filter(([, v]) => typeof v !== "object" || v === null)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
+    .join("");
   let timing = `<p class="note">This run did not record the time of its phases.</p>`;
   if (r.timings && Object.keys(r.timings).length > 0) {
     const total = Object.values(r.timings).reduce((a, b) => a + b, 0) || 1;
-    const note = r.environment.engine === "workflow" ? `<p class="note">Summed over every worker and the reducer: CPU-seconds, which may exceed the wall time.</p>` : "";
-    timing = `${note}<table class="timing"><tr><th>phase</th><th>seconds</th><th>share</th><th></th></tr>${Object.entries(r.timings).map(([k, v]) =>
-      `<tr><th>${esc(PHASES[k] ?? k)}</th><td>${v.toFixed(3)}</td><td>${((100 * v) / total).toFixed(1)}%</td><td><span class="bar" style="width:${((200 * v) / total).toFixed(0)}px"></span></td></tr>`).join("")}</table>`;
+    const note =
+      r.environment.engine === "workflow"
+        ? `<p class="note">Summed over every worker and the reducer: CPU-seconds, which may exceed the wall time.</p>`
+        : "";
+    const row = ([k, v]: [string, number]) =>
+      `<tr><th>${esc(PHASES[k] ?? k)}</th><td>${v.toFixed(3)}</td><td>${((100 * v) / total).toFixed(1)}%</td>` +
+      `<td><span class="bar" style="width:${((200 * v) / total).toFixed(0)}px"></span></td></tr>`;
+    const head = "<tr><th>phase</th><th>seconds</th><th>share</th><th></th></tr>";
+    timing = `${note}<table class="timing">${head}${Object.entries(r.timings).map(row).join("")}</table>`;
   }
   // the headline: how the run ended and the numbers a reader looks for first
   const acc = r.metrics.testAccuracy;
   const from = r.best ? ` (θ of iteration ${r.best.iteration})` : "";
-  const headline = [`${r.iterations} iterations`, `${num(r.seconds)} s`, ...(acc !== undefined ? [`test accuracy ${num(acc)}${from}`] : []), `last batch Φ ${num(r.objective)}`].join(" · ");
-  const plots = r.plots.map((p) => `<figure class="plot" id="plot-${esc(p.name)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join("\n");
+  const headline = [
+    `${r.iterations} iterations`,
+    `${num(r.seconds)} s`,
+    ...(acc !== undefined ? [`test accuracy ${num(acc)}${from}`] : []),
+    `last batch Φ ${num(r.objective)}`,
+  ].join(" · ");
+  const plots = r.plots
+    .map(
+      (p) => `<figure class="plot" id="plot-${esc(p.name)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`,
+    )
+    .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.name)}: ${esc(r.origin ?? "run")} report</title>
 <style>
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff;max-width:1100px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.status{font-size:14px;color:#555} table{border-collapse:collapse;font-size:13px} th,td{padding:3px 10px;text-align:left;border-bottom:1px solid #eee}
+.status{font-size:14px;color:#555} table{border-collapse:collapse;font-size:13px}
+th,td{padding:3px 10px;text-align:left;border-bottom:1px solid #eee}
 td{font-variant-numeric:tabular-nums} .bar{display:inline-block;height:10px;background:#4c78a8}
 figure.plot{margin:12px 0 24px;display:block} figcaption{font-weight:bold;font-size:14px;margin-bottom:4px}
 pre{background:#f6f8fa;padding:12px;font-size:12px;overflow:auto} .note{color:#777;font-size:13px}
@@ -83,7 +120,10 @@ ${plots}
 <pre>${esc(JSON.stringify(r.spec, null, 2))}</pre>
 <script>
 // where each plot landed, for tools that check the rendering (enkf's own tests)
-document.body.dataset.plots = JSON.stringify([...document.querySelectorAll("figure.plot svg")].map((e) => { const b = e.getBoundingClientRect(); return { id: e.parentElement.id, x: b.left + scrollX, y: b.top + scrollY, w: b.width, h: b.height }; }));
+document.body.dataset.plots = JSON.stringify([...document.querySelectorAll("figure.plot svg")].map((e) => {
+  const b = e.getBoundingClientRect();
+  return { id: e.parentElement.id, x: b.left + scrollX, y: b.top + scrollY, w: b.width, h: b.height };
+}));
 </script>
 </body></html>
 `;

@@ -8,5 +8,11 @@ let resvg: Promise<Resvg> | undefined;
 
 export async function svgPng(svg: string, scale = 2): Promise<Uint8Array> {
   const { Resvg } = await (resvg ??= import("@resvg/resvg-js"));
-  return new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
+  return new Resvg(svg, {
+    fitTo: { mode: "zoom", value: scale },
+    background: "white",
+    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
+  })
+    .render()
+    .asPng();
 }

@@ -11,7 +11,10 @@ import { svgPng } from "./png.ts";
 export type ReadFile = (name: string) => Promise<Uint8Array>;
 
 /** result.json: the report's summary fields, plus what the plots are drawn from */
-type ResultDoc = Pick<ReportInput, "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics" | "best" | "last"> & {
+type ResultDoc = Pick<
+  ReportInput,
+  "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics" | "best" | "last"
+> & {
   environment: Record<string, unknown> & { timings?: Record<string, number> };
   spec?: { optimizer?: { ensembleSize?: number } };
   history: Record<string, unknown>[];
@@ -22,7 +25,10 @@ async function readResult(read: ReadFile): Promise<ResultDoc> {
 }
 
 /** The plots as SVG and PNG files (plots/<name>.svg, plots/<name>.png). */
-async function runPlots(history: Record<string, unknown>[], ensembleSize: number | undefined): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
+async function runPlots(
+  history: Record<string, unknown>[],
+  ensembleSize: number | undefined,
+): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
   const out = [];
   for (const chart of runCharts(resultHistory(history), ensembleSize)) {
     const svg = await chartSvg(chart);
@@ -31,7 +37,10 @@ async function runPlots(history: Record<string, unknown>[], ensembleSize: number
   return out;
 }
 
-export async function writeRunPlots(read: ReadFile, write: (name: string, bytes: Uint8Array, type: string) => Promise<unknown>): Promise<string[]> {
+export async function writeRunPlots(
+  read: ReadFile,
+  write: (name: string, bytes: Uint8Array, type: string) => Promise<unknown>,
+): Promise<string[]> {
   const r = await readResult(read);
   const names: string[] = [];
   for (const p of await runPlots(r.history, r.spec?.optimizer?.ensembleSize)) {
@@ -48,13 +57,28 @@ export async function runReportHtml(read: ReadFile, origin?: string): Promise<st
   let spec: unknown = r.spec;
   try {
     spec = JSON.parse(new TextDecoder().decode(await read("spec.json")));
-  } catch { /* result.json's copy of the spec */ }
+  } catch {
+    /* result.json's copy of the spec */
+  }
   const plots = [];
-  for (const chart of runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize)) plots.push({ name: chart.name, title: chart.title, svg: await chartSvg(chart) });
+  for (const chart of runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize))
+    plots.push({ name: chart.name, title: chart.title, svg: await chartSvg(chart) });
   const { timings, ...environment } = r.environment;
   return reportHtml({
-    name: r.name, status: r.status, message: r.message, iterations: r.iterations, objective: r.objective, seconds: r.seconds,
-    ...(r.best ? { best: r.best } : {}), ...(r.last ? { last: r.last } : {}), ...(origin ? { origin } : {}),
-    metrics: r.metrics ?? {}, environment, ...(timings ? { timings } : {}), spec, plots, generatedAt: new Date().toISOString(),
+    name: r.name,
+    status: r.status,
+    message: r.message,
+    iterations: r.iterations,
+    objective: r.objective,
+    seconds: r.seconds,
+    ...(r.best ? { best: r.best } : {}),
+    ...(r.last ? { last: r.last } : {}),
+    ...(origin ? { origin } : {}),
+    metrics: r.metrics ?? {},
+    environment,
+    ...(timings ? { timings } : {}),
+    spec,
+    plots,
+    generatedAt: new Date().toISOString(),
   });
 }

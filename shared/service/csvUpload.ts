@@ -37,33 +37,51 @@ export type CsvIngester = (source: ByteSource, req: IngestRequest, target: Inges
 /** Columns that do not match a named dataset's version 1 (their problems, one per kind). */
 export class ColumnsError extends DataError {
   override name = "ColumnsError";
-  constructor(readonly problems: string[], message: string) {
+  constructor(
+    readonly problems: string[],
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** What differs between version 1's columns and these (empty: they match). */
-export function columnProblems(expected: { features: string[]; label?: string }, got: { features: string[]; label?: string }): string[] {
-  const missing = expected.features.filter((c) => !got.features.includes(c)), extra = got.features.filter((c) => !expected.features.includes(c));
+export function columnProblems(
+  expected: { features: string[]; label?: string },
+  got: { features: string[]; label?: string },
+): string[] {
+  const missing = expected.features.filter((c) => !got.features.includes(c)),
+    extra = got.features.filter((c) => !expected.features.includes(c));
   return [
     ...(missing.length ? [`missing ${missing.map((c) => `"${c}"`).join(", ")}`] : []),
     ...(extra.length ? [`new ${extra.map((c) => `"${c}"`).join(", ")}`] : []),
-    ...(!missing.length && !extra.length && expected.features.join(",") !== got.features.join(",") ? ["the same columns in another order"] : []),
+    ...(!missing.length && !extra.length && expected.features.join(",") !== got.features.join(",")
+      ? ["the same columns in another order"]
+      : []),
     ...(expected.label !== got.label ? [`label "${got.label}" where version 1 has "${expected.label}"`] : []),
   ];
 }
 
 /** Throws ColumnsError naming what differs from version 1's columns. */
-export function checkColumns(expected: { features: string[]; label?: string }, got: { features: string[]; label?: string }): void {
+export function checkColumns(
+  expected: { features: string[]; label?: string },
+  got: { features: string[]; label?: string },
+): void {
   const p = columnProblems(expected, got);
-  if (p.length) throw new ColumnsError(p, `this version's columns do not match version 1 (${expected.features.join(", ")}; label ${expected.label}): ${p.join("; ")}`);
+  if (p.length)
+    throw new ColumnsError(
+      p,
+      `this version's columns do not match version 1 (${expected.features.join(", ")}; label ` +
+        `${expected.label}): ${p.join("; ")}`,
+    );
 }
 
 export const ingestCsv: CsvIngester = async (source, req, target) => {
   const store = openStore(target.location, { endpoint: target.endpoint });
   const expect = req.expect;
   const ingest = new CsvIngest("the upload", {
-    ...req, standardize: true,
+    ...req,
+    standardize: true,
     ...(expect ? { columns: (c: { features: string[]; label: string }) => checkColumns(expect, c) } : {}),
   });
   try {
@@ -72,19 +90,26 @@ export const ingestCsv: CsvIngester = async (source, req, target) => {
     ingest.close();
     throw e;
   }
-  return ingest.finish(async (path, bytes) => { await store.put(target.prefix + path, bytes); });
+  return ingest.finish(async (path, bytes) => {
+    await store.put(target.prefix + path, bytes);
+  });
 };
 
 /** An ingest error as plain data, to cross a thread, and back. */
 export function errorData(e: unknown): { name: string; message: string; problems?: string[] } {
   const err = e as Error & { problems?: string[] };
-  return { name: err.name ?? "Error", message: err.message ?? String(e), ...(err.problems ? { problems: err.problems } : {}) };
+  return {
+    name: err.name ?? "Error",
+    message: err.message ?? String(e),
+    ...(err.problems ? { problems: err.problems } : {}),
+  };
 }
 
 export function errorFromData(d: ReturnType<typeof errorData>): Error {
   if (d.name === "ColumnsError") return new ColumnsError(d.problems ?? [], d.message);
   if (d.name === "DataError") return new DataError(d.message);
   if (d.name === "StoreFullError") return new StoreFullError(d.message);
-  if (d.name.endsWith("StoreError") || d.name === "IntegrityError" || d.name === "NotFoundError") return new StoreError(d.message);
+  if (d.name.endsWith("StoreError") || d.name === "IntegrityError" || d.name === "NotFoundError")
+    return new StoreError(d.message);
   return Object.assign(new Error(d.message), { name: d.name });
 }

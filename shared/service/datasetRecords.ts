@@ -52,7 +52,8 @@ export class DatasetRecords {
 
   /** Removes what a registration that did not complete wrote (best effort: a failing disk may refuse). */
   async discard(id: string): Promise<void> {
-    for (const k of await this.root.list(`datasets/${id}/`).catch((): string[] => [])) await this.root.delete(k).catch(() => undefined);
+    for (const k of await this.root.list(`datasets/${id}/`).catch((): string[] => []))
+      await this.root.delete(k).catch(() => undefined);
     await this.root.delete(INDEX + id).catch(() => undefined);
   }
 
@@ -68,13 +69,28 @@ export class DatasetRecords {
     if (ready && !rec.shape) {
       // a record from before shapes were kept, or a presigned upload: its manifest says
       try {
-        const m = parseManifest(new TextDecoder().decode(await this.root.get(datasetFile(rec.id, "manifest.json"))), `dataset ${rec.id}`);
-        shape = { rows: { train: m.splits.train.rows, test: m.splits.test.rows }, features: m.features, outputs: m.outputs };
+        const m = parseManifest(
+          new TextDecoder().decode(await this.root.get(datasetFile(rec.id, "manifest.json"))),
+          `dataset ${rec.id}`,
+        );
+        shape = {
+          rows: { train: m.splits.train.rows, test: m.splits.test.rows },
+          features: m.features,
+          outputs: m.outputs,
+        };
       } catch (e) {
         if (!(e instanceof DataError) && !(e instanceof NotFoundError)) throw e;
       }
     }
-    return { id: rec.id, name: rec.name, kind: rec.kind, status: ready ? "ready" : "pending", createdAt: rec.createdAt, ...shape, links: { self: `/datasets/${rec.id}` } };
+    return {
+      id: rec.id,
+      name: rec.name,
+      kind: rec.kind,
+      status: ready ? "ready" : "pending",
+      createdAt: rec.createdAt,
+      ...shape,
+      links: { self: `/datasets/${rec.id}` },
+    };
   }
 
   async get(id: string): Promise<DatasetView> {
@@ -85,9 +101,12 @@ export class DatasetRecords {
 
   /** A page of datasets in id order (ids begin with their creation time): at most `limit` records read. */
   async list(limit: number, cursor?: string): Promise<{ datasets: DatasetView[]; nextCursor: string | null }> {
-    if (cursor !== undefined && !validId(cursor)) throw invalid("cursor is not one this API returned", [{ path: "cursor", message: "invalid" }]);
+    if (cursor !== undefined && !validId(cursor))
+      throw invalid("cursor is not one this API returned", [{ path: "cursor", message: "invalid" }]);
     await (this.indexed ??= this.index());
-    const ids = (await this.root.list(INDEX)).map((k) => k.slice(INDEX.length)).filter((id) => cursor === undefined || id > cursor);
+    const ids = (await this.root.list(INDEX))
+      .map((k) => k.slice(INDEX.length))
+      .filter((id) => cursor === undefined || id > cursor);
     const out: DatasetView[] = [];
     for (const id of ids.slice(0, limit)) {
       const rec = await this.record(id);

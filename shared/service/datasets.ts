@@ -12,7 +12,14 @@ import type { DatasetView } from "../spec/api.ts";
 import type { JobSpec } from "../spec/job.ts";
 import { DATASET_NAME } from "../spec/job.ts";
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
-import { checkColumns, ColumnsError, type ByteSource, type CsvIngester, type CsvUploadOptions, type IngestRequest } from "./csvUpload.ts";
+import {
+  checkColumns,
+  ColumnsError,
+  type ByteSource,
+  type CsvIngester,
+  type CsvUploadOptions,
+  type IngestRequest,
+} from "./csvUpload.ts";
 import { datasetFile, DatasetRecords, type DatasetRecord } from "./datasetRecords.ts";
 import { invalid, notFound } from "./errors.ts";
 import { KeyedLock, newId } from "./idempotency.ts";
@@ -60,7 +67,10 @@ export class DatasetService {
   private readonly names = new KeyedLock();
   readonly records: DatasetRecords;
 
-  constructor(private readonly root: BlobStore, private readonly opts: DatasetServiceOptions) {
+  constructor(
+    private readonly root: BlobStore,
+    private readonly opts: DatasetServiceOptions,
+  ) {
     this.records = new DatasetRecords(root);
   }
 
@@ -78,14 +88,29 @@ export class DatasetService {
    * Appends a version to the named dataset, one at a time per name: `store` registers the data,
    * given version 1's columns to match (none for version 1), and answers its columns.
    */
-  private addNamed<T extends { dataset: DatasetView }>(name: string, kind: NameRecord["kind"], store: (expect?: Columns) => Promise<T & { columns: Columns }>): Promise<T & { name: string; version: number }> {
-    if (!DATASET_NAME.test(name)) throw invalid("a dataset name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", [{ path: "name", message: "invalid name" }]);
+  private addNamed<T extends { dataset: DatasetView }>(
+    name: string,
+    kind: NameRecord["kind"],
+    store: (expect?: Columns) => Promise<T & { columns: Columns }>,
+  ): Promise<T & { name: string; version: number }> {
+    if (!DATASET_NAME.test(name))
+      throw invalid("a dataset name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", [
+        { path: "name", message: "invalid name" },
+      ]);
     return this.names.run(name, async () => {
       const rec = await this.nameRecord(name);
-      if (rec && rec.kind !== kind) throw invalid(`dataset "${name}" is a ${rec.kind} dataset; this version is ${kind}`, [{ path: "kind", message: `expected ${rec.kind}` }]);
+      if (rec && rec.kind !== kind)
+        throw invalid(`dataset "${name}" is a ${rec.kind} dataset; this version is ${kind}`, [
+          { path: "kind", message: `expected ${rec.kind}` },
+        ]);
       const stored = await store(rec?.columns);
       const version = (rec?.versions.length ?? 0) + 1;
-      const next: NameRecord = { name, kind, columns: rec?.columns ?? stored.columns, versions: [...(rec?.versions ?? []), { version, id: stored.dataset.id, createdAt: stored.dataset.createdAt }] };
+      const next: NameRecord = {
+        name,
+        kind,
+        columns: rec?.columns ?? stored.columns,
+        versions: [...(rec?.versions ?? []), { version, id: stored.dataset.id, createdAt: stored.dataset.createdAt }],
+      };
       try {
         await putJson(this.root, `dataset-names/${name}.json`, next);
       } catch (e) {
@@ -98,7 +123,9 @@ export class DatasetService {
 
   /** A new version of the named dataset `name` from a CSV upload: its columns must be the first version's. */
   async addVersion(name: string, source: ByteSource, opts: CsvUploadOptions): Promise<DatasetVersionView> {
-    const v = await this.addNamed(name, opts.kind, (expect) => this.storeCsv(source, { ...opts, ...(expect ? { expect } : {}) }, name));
+    const v = await this.addNamed(name, opts.kind, (expect) =>
+      this.storeCsv(source, { ...opts, ...(expect ? { expect } : {}) }, name),
+    );
     return { name: v.name, version: v.version, dataset: v.dataset };
   }
 
@@ -107,12 +134,30 @@ export class DatasetService {
    * declared columns are checked against version 1's now, and the uploaded manifest's against the
    * declared ones when the version is read. "latest" means the latest version that is ready.
    */
-  async registerVersion(name: string, body: Omit<Registration, "name"> & { columns: Columns }): Promise<DatasetVersionView & { uploads: Upload[]; expiresInSeconds: number }> {
+  async registerVersion(
+    name: string,
+    body: Omit<Registration, "name"> & { columns: Columns },
+  ): Promise<DatasetVersionView & { uploads: Upload[]; expiresInSeconds: number }> {
     const v = await this.addNamed(name, body.kind, async (expect) => {
-      if (expect) { try { checkColumns(expect, body.columns); } catch (e) { refused(e); } }
-      return { ...(await this.registerUpload({ name, kind: body.kind, files: body.files }, body.columns)), columns: body.columns };
+      if (expect) {
+        try {
+          checkColumns(expect, body.columns);
+        } catch (e) {
+          refused(e);
+        }
+      }
+      return {
+        ...(await this.registerUpload({ name, kind: body.kind, files: body.files }, body.columns)),
+        columns: body.columns,
+      };
     });
-    return { name: v.name, version: v.version, dataset: v.dataset, uploads: v.uploads, expiresInSeconds: v.expiresInSeconds };
+    return {
+      name: v.name,
+      version: v.version,
+      dataset: v.dataset,
+      uploads: v.uploads,
+      expiresInSeconds: v.expiresInSeconds,
+    };
   }
 
   /** The versions of a named dataset, oldest first. */
@@ -127,10 +172,18 @@ export class DatasetService {
   /** The job with a named dataset pinned: `version` ("latest" by default) resolved to a number and its dataset id. */
   async resolve(spec: JobSpec): Promise<JobSpec> {
     const p = spec.problem;
-    if ((p.type !== "classification" && p.type !== "regression") || p.data.source !== "dataset" || p.data.name === undefined) return spec;
+    if (
+      (p.type !== "classification" && p.type !== "regression") ||
+      p.data.source !== "dataset" ||
+      p.data.name === undefined
+    )
+      return spec;
     const name = p.data.name;
     const rec = await this.nameRecord(name);
-    if (!rec) throw invalid(`no dataset named "${name}": upload a version with POST /datasets/${name}/versions`, [{ path: "problem.data.name", message: "unknown dataset" }]);
+    if (!rec)
+      throw invalid(`no dataset named "${name}": upload a version with POST /datasets/${name}/versions`, [
+        { path: "problem.data.name", message: "unknown dataset" },
+      ]);
     const want = p.data.version ?? "latest";
     let v: NameRecord["versions"][number] | undefined;
     if (want === "latest") {
@@ -139,10 +192,16 @@ export class DatasetService {
         const r = await this.records.record(rec.versions[i].id);
         if (r && (await this.records.ready(r))) v = rec.versions[i];
       }
-      if (!v) throw invalid(`dataset "${name}" has no version whose files are all uploaded yet`, [{ path: "problem.data.name", message: "no ready version" }]);
+      if (!v)
+        throw invalid(`dataset "${name}" has no version whose files are all uploaded yet`, [
+          { path: "problem.data.name", message: "no ready version" },
+        ]);
     } else {
       v = rec.versions.find((x) => x.version === want);
-      if (!v) throw invalid(`dataset "${name}" has versions 1 to ${rec.versions.length}; there is no version ${want}`, [{ path: "problem.data.version", message: "no such version" }]);
+      if (!v)
+        throw invalid(`dataset "${name}" has versions 1 to ${rec.versions.length}; there is no version ${want}`, [
+          { path: "problem.data.version", message: "no such version" },
+        ]);
     }
     return { ...spec, problem: { ...p, data: { ...p.data, version: v.version, id: v.id } } } as JobSpec;
   }
@@ -152,12 +211,29 @@ export class DatasetService {
     return (await this.storeCsv(source, opts, opts.name)).dataset;
   }
 
-  private async storeCsv(source: ByteSource, req: IngestRequest, name: string): Promise<{ dataset: DatasetView; columns: Columns }> {
-    const rec: DatasetRecord = { id: newId("d"), name, kind: req.kind, createdAt: new Date(this.opts.now()).toISOString() };
+  private async storeCsv(
+    source: ByteSource,
+    req: IngestRequest,
+    name: string,
+  ): Promise<{ dataset: DatasetView; columns: Columns }> {
+    const rec: DatasetRecord = {
+      id: newId("d"),
+      name,
+      kind: req.kind,
+      createdAt: new Date(this.opts.now()).toISOString(),
+    };
     try {
-      const manifest = await this.opts.ingest(source, req, { location: this.opts.location, endpoint: this.opts.endpoint, prefix: datasetFile(rec.id, "") });
+      const manifest = await this.opts.ingest(source, req, {
+        location: this.opts.location,
+        endpoint: this.opts.endpoint,
+        prefix: datasetFile(rec.id, ""),
+      });
       await putJson(this.root, datasetFile(rec.id, "manifest.json"), manifest);
-      rec.shape = { rows: { train: manifest.splits.train.rows, test: manifest.splits.test.rows }, features: manifest.features, outputs: manifest.outputs };
+      rec.shape = {
+        rows: { train: manifest.splits.train.rows, test: manifest.splits.test.rows },
+        features: manifest.features,
+        outputs: manifest.outputs,
+      };
       await this.records.commit(rec);
       return { dataset: await this.records.view(rec), columns: manifest.columns ?? { features: [] } };
     } catch (e) {
@@ -167,14 +243,32 @@ export class DatasetService {
   }
 
   /** Registers a dataset whose sharded files the client uploads itself, through presigned URLs. */
-  async registerUpload(body: Registration, columns?: Columns): Promise<{ dataset: DatasetView; uploads: Upload[]; expiresInSeconds: number }> {
+  async registerUpload(
+    body: Registration,
+    columns?: Columns,
+  ): Promise<{ dataset: DatasetView; uploads: Upload[]; expiresInSeconds: number }> {
     if (!this.root.presign) throw invalid("this server's store takes no direct uploads; POST the data as text/csv");
-    if (!body.files.some((f) => f.path === "manifest.json")) throw invalid("the files include manifest.json (the sharded format's index, as enkf data writes it)", [{ path: "files", message: "no manifest.json" }]);
-    const rec: DatasetRecord = { id: newId("d"), name: body.name, kind: body.kind, createdAt: new Date(this.opts.now()).toISOString(), files: body.files, ...(columns ? { columns } : {}) };
+    if (!body.files.some((f) => f.path === "manifest.json"))
+      throw invalid("the files include manifest.json (the sharded format's index, as enkf data writes it)", [
+        { path: "files", message: "no manifest.json" },
+      ]);
+    const rec: DatasetRecord = {
+      id: newId("d"),
+      name: body.name,
+      kind: body.kind,
+      createdAt: new Date(this.opts.now()).toISOString(),
+      files: body.files,
+      ...(columns ? { columns } : {}),
+    };
     await this.records.commit(rec);
     const seconds = this.opts.presignSeconds;
     const uploads = [];
-    for (const f of body.files) uploads.push({ path: f.path, method: "PUT" as const, ...(await this.root.presign(datasetFile(rec.id, f.path), "put", seconds, f.sha256)) });
+    for (const f of body.files)
+      uploads.push({
+        path: f.path,
+        method: "PUT" as const,
+        ...(await this.root.presign(datasetFile(rec.id, f.path), "put", seconds, f.sha256)),
+      });
     return { dataset: await this.records.view(rec), uploads, expiresInSeconds: seconds };
   }
 
@@ -189,11 +283,19 @@ export class DatasetService {
   /** The dataset a job trains on: mnist or a registered dataset; files on the server are refused. */
   async forJob(spec: JobSpec): Promise<Dataset> {
     if (spec.problem.type !== "classification" && spec.problem.type !== "regression") {
-      throw invalid(`the service trains networks (problem.type "classification" or "regression") and calibrates inverse problems; "${spec.problem.type}" runs with enkf run`, [{ path: "problem.type", message: "not served over HTTP" }]);
+      throw invalid(
+        `the service trains networks (problem.type "classification" or "regression") and ` +
+          `calibrates inverse problems; "${spec.problem.type}" runs with enkf run`,
+        [{ path: "problem.type", message: "not served over HTTP" }],
+      );
     }
     const data = spec.problem.data;
     if (data.source !== "mnist" && data.source !== "dataset") {
-      throw invalid(`data source "${data.source}" reads files on the server; register the data with POST /datasets and use {"source": "dataset", "id": …}`, [{ path: "problem.data.source", message: "use \"dataset\" or \"mnist\"" }]);
+      throw invalid(
+        `data source "${data.source}" reads files on the server; register the data with POST ` +
+          `/datasets and use {"source": "dataset", "id": …}`,
+        [{ path: "problem.data.source", message: 'use "dataset" or "mnist"' }],
+      );
     }
     try {
       return await loadDataset(data, spec.problem.type, "/", (id) => this.read(id));
@@ -206,12 +308,17 @@ export class DatasetService {
   private async read(id: string): Promise<Dataset> {
     const rec = await this.records.record(id);
     if (!rec) throw new DataError(`no dataset "${id}": register it with POST /datasets`);
-    if (!(await this.records.ready(rec))) throw new DataError(`dataset ${id} is still waiting for its files to be uploaded`);
+    if (!(await this.records.ready(rec)))
+      throw new DataError(`dataset ${id} is still waiting for its files to be uploaded`);
     const read = (path: string) => this.root.get(datasetFile(id, path));
     try {
       const manifest = parseManifest(new TextDecoder().decode(await read("manifest.json")), `dataset ${id}`);
       if (rec.columns && JSON.stringify(manifest.columns ?? null) !== JSON.stringify(rec.columns)) {
-        throw new DataError(`dataset ${id}: the uploaded manifest's columns ${JSON.stringify(manifest.columns ?? null)} are not the ${JSON.stringify(rec.columns)} this version was registered with`);
+        throw new DataError(
+          `dataset ${id}: the uploaded manifest's columns ` +
+            `${JSON.stringify(manifest.columns ?? null)} are not the ${JSON.stringify(rec.columns)} ` +
+            `this version was registered with`,
+        );
       }
       return await decodeShards(manifest, read, `dataset ${id}`);
     } catch (e) {

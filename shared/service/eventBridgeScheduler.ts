@@ -15,24 +15,29 @@ export interface EventBridgeSchedulerOptions {
 export class EventBridgeScheduler implements Scheduler {
   readonly allowSeconds = false;
 
-  constructor(private readonly opts: EventBridgeSchedulerOptions, private readonly client = new SchedulerClient({})) {}
+  constructor(
+    private readonly opts: EventBridgeSchedulerOptions,
+    private readonly client = new SchedulerClient({}),
+  ) {}
 
   async arm(s: ScheduleRecord): Promise<void> {
-    await this.client.send(new CreateScheduleCommand({
-      Name: s.id,
-      GroupName: this.opts.group,
-      ScheduleExpression: s.expression,
-      ScheduleExpressionTimezone: "UTC",
-      FlexibleTimeWindow: { Mode: "OFF" },
-      Description: `enkf schedule ${s.name}`,
-      Target: {
-        Arn: this.opts.stateMachineArn,
-        RoleArn: this.opts.roleArn,
-        // Scheduler fills in the firing's time; the Launch state derives the job from it
-        Input: JSON.stringify({ launch: { schedule: s.id, at: "<aws.scheduler.scheduled-time>" } }),
-        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
-      },
-    }));
+    await this.client.send(
+      new CreateScheduleCommand({
+        Name: s.id,
+        GroupName: this.opts.group,
+        ScheduleExpression: s.expression,
+        ScheduleExpressionTimezone: "UTC",
+        FlexibleTimeWindow: { Mode: "OFF" },
+        Description: `enkf schedule ${s.name}`,
+        Target: {
+          Arn: this.opts.stateMachineArn,
+          RoleArn: this.opts.roleArn,
+          // Scheduler fills in the firing's time; the Launch state derives the job from it
+          Input: JSON.stringify({ launch: { schedule: s.id, at: "<aws.scheduler.scheduled-time>" } }),
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+        },
+      }),
+    );
   }
 
   async disarm(id: string): Promise<void> {

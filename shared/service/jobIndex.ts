@@ -24,17 +24,22 @@ export class JobIndex {
 
   /** A page of ids after `cursor` (a marker's name, as nextCursor gives it). */
   async page(limit: number, cursor?: string): Promise<{ ids: string[]; nextCursor: string | null }> {
-    if (cursor !== undefined && !/^\d{13}-[a-z0-9-]{1,64}$/.test(cursor)) throw invalid("cursor is not one this API returned", [{ path: "cursor", message: "invalid" }]);
+    if (cursor !== undefined && !/^\d{13}-[a-z0-9-]{1,64}$/.test(cursor))
+      throw invalid("cursor is not one this API returned", [{ path: "cursor", message: "invalid" }]);
     const all = await this.root.list(PREFIX);
     const start = cursor ? all.findIndex((k) => k > `${PREFIX}${cursor}`) : 0;
     const page = start < 0 ? [] : all.slice(start, start + limit);
     const more = start >= 0 && start + limit < all.length;
-    return { ids: page.map((k) => k.slice(k.indexOf("-") + 1)), nextCursor: more ? page[page.length - 1].slice(PREFIX.length) : null };
+    return {
+      ids: page.map((k) => k.slice(k.indexOf("-") + 1)),
+      nextCursor: more ? page[page.length - 1].slice(PREFIX.length) : null,
+    };
   }
 
   /** Removes a job that was never committed: its objects and its marker (best effort: a failing disk may refuse). */
   async discard(id: string, marker?: string): Promise<void> {
-    for (const k of await this.root.list(`jobs/${id}/`).catch((): string[] => [])) await this.root.delete(k).catch(() => undefined);
+    for (const k of await this.root.list(`jobs/${id}/`).catch((): string[] => []))
+      await this.root.delete(k).catch(() => undefined);
     const markers = marker ? [marker] : (await this.all()).filter((m) => m.id === id).map((m) => m.marker);
     for (const k of markers) await this.root.delete(k).catch(() => undefined);
   }

@@ -13,11 +13,19 @@ export function finishedStatus(resultStatus: string | undefined): JobStatus {
 }
 
 /** Progress (1 once succeeded) and the ETA at the pace so far (while queued or running). */
-export function jobProgress(status: JobStatus, iteration: number, maxIterations: number, lastSeconds: unknown): { progress: number; etaSeconds: number | null } {
+export function jobProgress(
+  status: JobStatus,
+  iteration: number,
+  maxIterations: number,
+  lastSeconds: unknown,
+): { progress: number; etaSeconds: number | null } {
   const active = status === "running" || status === "queued";
   return {
     progress: status === "succeeded" ? 1 : Math.min(1, iteration / maxIterations),
-    etaSeconds: active && typeof lastSeconds === "number" && iteration > 0 ? (lastSeconds / iteration) * Math.max(0, maxIterations - iteration) : null,
+    etaSeconds:
+      active && typeof lastSeconds === "number" && iteration > 0
+        ? (lastSeconds / iteration) * Math.max(0, maxIterations - iteration)
+        : null,
   };
 }
 
@@ -36,13 +44,15 @@ export async function storeStatus(store: BlobStore): Promise<{ status: JobStatus
     const f = (await getJson(store, keys.failure)) as { cause?: string; error?: string };
     return { status: "failed", message: f.cause || f.error || "failed" };
   }
-  if (await store.has("cancel.json")) return { status: "cancelled", message: "cancelled; the completed iterations are kept in the job's store" };
+  if (await store.has("cancel.json"))
+    return { status: "cancelled", message: "cancelled; the completed iterations are kept in the job's store" };
   return { status: (await store.list("state/")).length > 0 ? "running" : "queued" };
 }
 
 /** The history so far: from result.json once finished, else from the latest state. */
 export async function storeHistory(store: BlobStore, status?: JobStatus): Promise<unknown[]> {
-  if ((status ?? (await storeStatus(store)).status) === "succeeded") return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
+  if ((status ?? (await storeStatus(store)).status) === "succeeded")
+    return ((await getJson(store, keys.result)) as { history: unknown[] }).history;
   // newest first; a state whose write has not finished yet (no checksum beside it) is skipped, as
   // the reducer may be writing it while a watcher reads
   for (const r of await stateRounds(store)) {
@@ -59,7 +69,16 @@ export async function storeHistory(store: BlobStore, status?: JobStatus): Promis
 export async function storePromotion(store: BlobStore): Promise<{ promotion?: JobView["promotion"] }> {
   try {
     const p = ((await getJson(store, keys.outcome)) as JobOutcome).promotion;
-    return { promotion: p ? { model: p.model, promoted: p.promoted, ...(p.version !== undefined ? { version: p.version } : {}), decision: p.decision } : null };
+    return {
+      promotion: p
+        ? {
+            model: p.model,
+            promoted: p.promoted,
+            ...(p.version !== undefined ? { version: p.version } : {}),
+            decision: p.decision,
+          }
+        : null,
+    };
   } catch (e) {
     if (e instanceof NotFoundError || e instanceof IntegrityError) return {}; // not yet, or being written
     throw e;

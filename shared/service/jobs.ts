@@ -20,12 +20,20 @@ import { busy, conflict, invalid, notFound, ServiceError } from "./errors.ts";
 import { keyedId, KeyedLock, newId, sha256, validKey } from "./idempotency.ts";
 import { jobProgress, storeHistory, storePromotion, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
-import { checkFits, checkForwardFunction, checkForwardHost, forwardUnreachable, httpInputs, jobRefused, parseSpec } from "./submission.ts";
+import {
+  checkFits,
+  checkForwardFunction,
+  checkForwardHost,
+  forwardUnreachable,
+  httpInputs,
+  jobRefused,
+  parseSpec,
+} from "./submission.ts";
 import { isInverseJob, prepareMemberJob } from "../workflow/memberJob.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
 import { decodeNpyFloat64, encodeNpyFloat64 } from "../formats/npy.ts";
 import { parseModelCard, type ModelCard } from "../predict/modelCard.ts";
-import { warmStartTheta, WarmStartError } from "../predict/warmStart.ts";
+import { resolveWarmStart, WarmStartError, type ModelSource } from "../predict/warmStart.ts";
 import { networkModel } from "../problems/build.ts";
 import { checkMemory, dryRun, jobShards } from "./admission.ts";
 import { JobIndex } from "./jobIndex.ts";
@@ -40,13 +48,22 @@ export class JobService {
   private readonly index: JobIndex;
   private readonly now: () => number;
 
-  constructor(private readonly opts: ServiceOptions, private readonly root: BlobStore, private readonly datasets: DatasetService, private readonly champion: ChampionLookup) {
+  constructor(
+    private readonly opts: ServiceOptions,
+    private readonly root: BlobStore,
+    private readonly datasets: DatasetService,
+    private readonly champion: ChampionLookup,
+  ) {
     this.now = opts.now ?? Date.now;
     this.index = new JobIndex(root);
   }
 
   jobRef(id: string): JobRef {
-    return { id, store: join(this.opts.location, "jobs", id), ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}) };
+    return {
+      id,
+      store: join(this.opts.location, "jobs", id),
+      ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}),
+    };
   }
 
   jobStore(id: string): BlobStore {
@@ -54,21 +71,35 @@ export class JobService {
   }
 
   /** Validates, prepares and starts a job; with an idempotency key, a repeat returns the first job. */
-  async submit(body: unknown, idempotencyKey?: string, opts: SubmitOptions = {}): Promise<{ id: string; created: boolean }> {
+  async submit(
+    body: unknown,
+    idempotencyKey?: string,
+    opts: SubmitOptions = {},
+  ): Promise<{ id: string; created: boolean }> {
     const spec = parseSpec(body);
     const bodySha256 = sha256(JSON.stringify(spec));
-    if (idempotencyKey !== undefined && !validKey(idempotencyKey)) throw invalid("Idempotency-Key must be 1 to 255 visible ASCII characters", [{ path: "Idempotency-Key", message: "invalid header" }]);
+    if (idempotencyKey !== undefined && !validKey(idempotencyKey))
+      throw invalid("Idempotency-Key must be 1 to 255 visible ASCII characters", [
+        { path: "Idempotency-Key", message: "invalid header" },
+      ]);
     const id = idempotencyKey !== undefined ? keyedId(idempotencyKey) : newId("j");
     return this.lock.run(id, async () => {
       const store = this.jobStore(id);
       if (idempotencyKey !== undefined && (await store.has("job.json"))) {
         const rec = (await getJson(store, "job.json")) as JobRecord;
-        if (rec.bodySha256 !== bodySha256) throw conflict(`Idempotency-Key "${idempotencyKey.slice(0, 80)}" was used for job ${id} with a different body`);
+        if (rec.bodySha256 !== bodySha256)
+          throw conflict(
+            `Idempotency-Key "${idempotencyKey.slice(0, 80)}" was used for job ${id} with a different body`,
+          );
         return { id, created: false };
       }
       // the place is taken before the first await, so --max-jobs holds however many submit at once
       const slot = this.opts.engine.reserve ? this.opts.engine.reserve() : undefined;
-      if (slot === null) throw busy("this server already has as many jobs queued or running as it takes (--max-jobs); wait for one to finish, or cancel one");
+      if (slot === null)
+        throw busy(
+          "this server already has as many jobs queued or running as it takes (--max-jobs); wait for " +
+            "one to finish, or cancel one",
+        );
       const marker = this.index.marker(id, this.now());
       let warm: Awaited<ReturnType<JobService["warmStart"]>>;
       try {
@@ -85,12 +116,25 @@ export class JobService {
           checkMemory(this.opts, pinned, dataset);
           warm = await this.warmStart(pinned, dataset);
           // the dataset's files once, in the service's blobs/ (content-addressed), for all its jobs
-          await prepareJob(store, pinned, dataset, jobShards(this.opts, pinned, dataset), warm?.theta, "../../blobs").catch(jobRefused);
+          await prepareJob(
+            store,
+            pinned,
+            dataset,
+            jobShards(this.opts, pinned, dataset),
+            warm?.theta,
+            "../../blobs",
+          ).catch(jobRefused);
         }
         const rec: JobRecord = {
-          id, name: spec.name, createdAt: new Date(this.now()).toISOString(), bodySha256, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-          ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.execution ? { execution: opts.execution } : {}),
-          ...(opts.promote ? { promote: opts.promote } : {}), ...(warm ? { warmStart: warm.from } : {}),
+          id,
+          name: spec.name,
+          createdAt: new Date(this.now()).toISOString(),
+          bodySha256,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...(opts.schedule ? { schedule: opts.schedule } : {}),
+          ...(opts.execution ? { execution: opts.execution } : {}),
+          ...(opts.promote ? { promote: opts.promote } : {}),
+          ...(warm ? { warmStart: warm.from } : {}),
         };
         await this.root.put(marker, new Uint8Array(0));
         // the commit point: a job exists once its record does, and everything it needs is written before
@@ -111,22 +155,34 @@ export class JobService {
     return this.jobStore(id).has("job.json");
   }
 
-  /** A warm start's θ₀ (problem.initial): that job's model, or the model's champion, checked against this job's network. */
-  private async warmStart(spec: JobSpec, dataset: Dataset | undefined): Promise<{ theta: Float64Array; from: NonNullable<JobRecord["warmStart"]> } | undefined> {
+  /**
+   * A warm start's θ₀ (problem.initial): that job's model, or the model's champion, checked against this job's network.
+   */
+  private async warmStart(
+    spec: JobSpec,
+    dataset: Dataset | undefined,
+  ): Promise<{ theta: Float64Array; from: NonNullable<JobRecord["warmStart"]> } | undefined> {
     const p = spec.problem;
-    if ((p.type !== "classification" && p.type !== "regression") || !p.initial || !dataset) return undefined;
-    const field = "fromJob" in p.initial ? "problem.initial.fromJob" : "problem.initial.fromModel";
-    const from: NonNullable<JobRecord["warmStart"]> = "fromJob" in p.initial
-      ? { job: p.initial.fromJob }
-      : { model: p.initial.fromModel, ...(await this.champion(p.initial.fromModel, field)) };
-    const where = from.model !== undefined ? `model "${from.model}" (version ${from.version}, job ${from.job})` : `job ${from.job}`;
-    const { card, theta } = await this.model(from.job).catch((e: unknown) => {
-      throw e instanceof ServiceError ? invalid(`${field}: ${e.message}`, [{ path: field, message: e.message }]) : e;
-    });
+    if ((p.type !== "classification" && p.type !== "regression") || !dataset) return undefined;
+    const source: ModelSource = {
+      champion: (name, field) => this.champion(name, field),
+      trained: (job, field) =>
+        this.model(job).catch((e: unknown) => {
+          throw e instanceof ServiceError
+            ? invalid(`${field}: ${e.message}`, [{ path: field, message: e.message }])
+            : e;
+        }),
+    };
     try {
-      return { theta: warmStartTheta(card, theta, networkModel(p.model, dataset), dataset, where), from };
+      return await resolveWarmStart(
+        p.initial,
+        undefined,
+        { model: networkModel(p.model, dataset), data: dataset },
+        source,
+      );
     } catch (e) {
-      if (e instanceof WarmStartError) throw invalid(e.message, [{ path: field, message: e.message }]);
+      if (e instanceof WarmStartError)
+        throw invalid(e.message, [{ path: e.field ?? "problem.initial", message: e.message }]);
       throw e;
     }
   }
@@ -151,7 +207,8 @@ export class JobService {
   /** The job's status from its store; a failure the engine could not record yet (a full disk) is one. */
   async status(id: string, store: BlobStore = this.jobStore(id)): Promise<{ status: JobStatus; message?: string }> {
     const s = await storeStatus(store);
-    const unrecorded = s.status === "queued" || s.status === "running" ? this.opts.engine.unrecordedFailure?.(id) : undefined;
+    const unrecorded =
+      s.status === "queued" || s.status === "running" ? this.opts.engine.unrecordedFailure?.(id) : undefined;
     return unrecorded ? { status: "failed", message: unrecorded } : s;
   }
 
@@ -160,24 +217,45 @@ export class JobService {
   async view(id: string, opts: { store?: BlobStore } = {}): Promise<JobView> {
     const store = opts.store ?? this.jobStore(id);
     // a store of its own carries its record, if it has one (a job of the service read from disk)
-    const rec = !opts.store ? await this.record(id)
-      : (await store.has("job.json")) ? ((await getJson(store, "job.json")) as JobRecord)
-      : { id, name: ((await getJson(store, keys.spec)) as { name: string }).name, createdAt: new Date(this.now()).toISOString(), bodySha256: "" };
+    const rec = !opts.store
+      ? await this.record(id)
+      : (await store.has("job.json"))
+        ? ((await getJson(store, "job.json")) as JobRecord)
+        : {
+            id,
+            name: ((await getJson(store, keys.spec)) as { name: string }).name,
+            createdAt: new Date(this.now()).toISOString(),
+            bodySha256: "",
+          };
     const spec = (await getJson(store, keys.spec)) as { stop: { maxIterations: number } };
     const { status, message } = opts.store ? await storeStatus(store) : await this.status(id, store);
     const history = await storeHistory(store, status);
     // once finished, the full-split metrics too (train and test loss and accuracy)
-    const result = status === "succeeded" ? ((await getJson(store, keys.result)) as { metrics?: Record<string, number>; parameters?: Record<string, number> }) : {};
+    const result =
+      status === "succeeded"
+        ? ((await getJson(store, keys.result)) as {
+            metrics?: Record<string, number>;
+            parameters?: Record<string, number>;
+          })
+        : {};
     const final = result.metrics ?? {};
     const last = history[history.length - 1] as Record<string, unknown> | undefined;
     const iteration = history.length;
     const max = spec.stop.maxIterations;
     const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
     return {
-      id, name: rec.name, status, createdAt: rec.createdAt,
-      iteration, maxIterations: max,
+      id,
+      name: rec.name,
+      status,
+      createdAt: rec.createdAt,
+      iteration,
+      maxIterations: max,
       ...jobProgress(status, iteration, max, last?.seconds),
-      metrics: { objective: num(last?.objective), batchAccuracy: num(last?.batchAccuracy), ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])) },
+      metrics: {
+        objective: num(last?.objective),
+        batchAccuracy: num(last?.batchAccuracy),
+        ...Object.fromEntries(Object.entries(final).map(([k, v]) => [k, num(v)])),
+      },
       ...(message ? { message } : {}),
       // an inverse job's calibrated parameters, by name, in their units
       ...(result.parameters ? { parameters: result.parameters } : {}),
@@ -188,7 +266,12 @@ export class JobService {
   }
 
   links(id: string): Record<string, string> {
-    return { self: `/jobs/${id}`, history: `/jobs/${id}/history`, result: `/jobs/${id}/result`, report: `/jobs/${id}/report` };
+    return {
+      self: `/jobs/${id}`,
+      history: `/jobs/${id}/history`,
+      result: `/jobs/${id}/result`,
+      report: `/jobs/${id}/report`,
+    };
   }
 
   async history(id: string): Promise<{ id: string; history: unknown[] }> {
@@ -216,18 +299,33 @@ export class JobService {
     const { status } = await storeStatus(store);
     if (status === "succeeded") return { store, partial: null };
     const partial = status === "cancelled" && !(await store.has(keys.result)) ? await partialResult(store) : null;
-    if (!partial) throw conflict(`job ${id} is ${status}; its ${what} exists once it has succeeded${status === "cancelled" ? " or completed an iteration" : ""}`);
+    if (!partial)
+      throw conflict(
+        `job ${id} is ${status}; its ${what} exists once it has ` +
+          `succeeded${status === "cancelled" ? " or completed an iteration" : ""}`,
+      );
     return { store, partial };
   }
 
-  async result(id: string, thetaPath: string): Promise<{ result: unknown; theta: { url: string; bytes: number; expiresInSeconds?: number } }> {
+  async result(
+    id: string,
+    thetaPath: string,
+  ): Promise<{ result: unknown; theta: { url: string; bytes: number; expiresInSeconds?: number } }> {
     const { store, partial } = await this.finished(id, "result");
-    if (partial) return { result: partial.doc, theta: { url: thetaPath, bytes: encodeNpyFloat64(partial.theta).length } };
+    if (partial)
+      return { result: partial.doc, theta: { url: thetaPath, bytes: encodeNpyFloat64(partial.theta).length } };
     const result = await getJson(store, keys.result);
     const theta = await store.get(keys.theta);
     if (store.presign) {
       const seconds = this.opts.presignSeconds ?? 900;
-      return { result, theta: { url: (await store.presign(keys.theta, "get", seconds)).url, bytes: theta.length, expiresInSeconds: seconds } };
+      return {
+        result,
+        theta: {
+          url: (await store.presign(keys.theta, "get", seconds)).url,
+          bytes: theta.length,
+          expiresInSeconds: seconds,
+        },
+      };
     }
     return { result, theta: { url: thetaPath, bytes: theta.length } };
   }
@@ -238,13 +336,17 @@ export class JobService {
     const { runReportHtml } = await import("../report/runReport.ts");
     // a cancelled job's report is drawn from its partial result (its status line says so)
     const resultJson = partial ? new TextEncoder().encode(JSON.stringify(partial.doc)) : null;
-    return runReportHtml((name) => (resultJson && name === keys.result ? Promise.resolve(resultJson) : store.get(name)), `job ${id}`);
+    return runReportHtml(
+      (name) => (resultJson && name === keys.result ? Promise.resolve(resultJson) : store.get(name)),
+      `job ${id}`,
+    );
   }
 
   /** The trained model: model.json and θ (theta.npy, the best θ) of a job that succeeded. */
   async model(id: string): Promise<{ card: ModelCard; theta: Float64Array }> {
     const { store, partial } = await this.finished(id, "model");
-    if (partial || !(await store.has(keys.model))) throw conflict(`job ${id} has no trained model: a model exists once a network job has succeeded`);
+    if (partial || !(await store.has(keys.model)))
+      throw conflict(`job ${id} has no trained model: a model exists once a network job has succeeded`);
     const card = parseModelCard(new TextDecoder().decode(await store.get(keys.model)), `job ${id}: model.json`);
     return { card, theta: decodeNpyFloat64(await store.get(keys.theta)) };
   }
@@ -257,7 +359,8 @@ export class JobService {
   async cancel(id: string): Promise<JobView> {
     const rec = await this.record(id);
     const { status } = await storeStatus(this.jobStore(id));
-    if (status === "succeeded" || status === "failed") throw conflict(`job ${id} has already ${status === "succeeded" ? "succeeded" : "failed"}`);
+    if (status === "succeeded" || status === "failed")
+      throw conflict(`job ${id} has already ${status === "succeeded" ? "succeeded" : "failed"}`);
     if (status === "cancelled") throw conflict(`job ${id} is already cancelled`);
     await putJson(this.jobStore(id), "cancel.json", { cancelledAt: new Date(this.now()).toISOString() });
     await this.opts.engine.stop(id, rec.execution);

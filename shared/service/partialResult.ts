@@ -21,14 +21,25 @@ export async function partialResult(store: BlobStore): Promise<PartialResult | n
       continue; // a write cut short: the round before
     }
     const spec = (await getJson(store, keys.spec)) as { name: string };
-    const state = run.process, history = state.progress.history;
+    const state = run.process,
+      history = state.progress.history;
     const last = history.at(-1);
     const doc = {
-      name: spec.name, status: "cancelled", partial: true,
-      message: `cancelled after ${history.length} iterations; a partial result: θ and history of the last completed iteration`,
-      iterations: history.length, objective: currentObjective(state), evaluations: state.evaluations, seconds: last?.seconds ?? 0,
-      metrics: {}, files: { theta: keys.theta }, environment: { engine: "workflow", rounds: r, ...(run.timings ? { timings: run.timings } : {}) },
-      spec, history,
+      name: spec.name,
+      status: "cancelled",
+      partial: true,
+      message:
+        `cancelled after ${history.length} iterations; a partial result: θ and history of the last ` +
+        `completed iteration`,
+      iterations: history.length,
+      objective: currentObjective(state),
+      evaluations: state.evaluations,
+      seconds: last?.seconds ?? 0,
+      metrics: {},
+      files: { theta: keys.theta },
+      environment: { engine: "workflow", rounds: r, ...(run.timings ? { timings: run.timings } : {}) },
+      spec,
+      history,
     };
     return { doc, theta: state.theta };
   }

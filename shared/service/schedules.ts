@@ -24,11 +24,25 @@ import type { ScheduleRecord, Scheduler } from "./ports.ts";
 export const firingKey = (schedule: string, at: number) => `schedule:${schedule}:${at}`;
 
 export class ScheduleService {
-  constructor(private readonly root: BlobStore, private readonly scheduler: Scheduler, private readonly jobs: JobService, private readonly datasets: DatasetService, private readonly now: () => number) {}
+  constructor(
+    private readonly root: BlobStore,
+    private readonly scheduler: Scheduler,
+    private readonly jobs: JobService,
+    private readonly datasets: DatasetService,
+    private readonly now: () => number,
+  ) {}
 
   private view(s: ScheduleRecord): ScheduleView {
     const next = nextFiring(parseSchedule(s.expression, true), this.now(), Date.parse(s.createdAt));
-    return { id: s.id, name: s.name, expression: s.expression, createdAt: s.createdAt, nextRunAt: next === null ? null : new Date(next).toISOString(), firings: 0, links: { self: `/schedules/${s.id}` } };
+    return {
+      id: s.id,
+      name: s.name,
+      expression: s.expression,
+      createdAt: s.createdAt,
+      nextRunAt: next === null ? null : new Date(next).toISOString(),
+      firings: 0,
+      links: { self: `/schedules/${s.id}` },
+    };
   }
 
   async create(body: ScheduleCreate): Promise<ScheduleView> {
@@ -47,11 +61,28 @@ export class ScheduleService {
       throw inTemplate(e);
     }
     const p = template.problem;
-    if (body.promote?.metric === "validationAccuracy" && p.type !== "classification") throw invalid("validationAccuracy decides between classifiers; this template is a regression", [{ path: "promote.metric", message: "use validationLoss" }]);
-    if ((p.type === "classification" || p.type === "regression") && p.initial && "fromModel" in p.initial && (await readChampion(this.root, p.initial.fromModel)) === undefined) {
-      throw invalid(`no model named "${p.initial.fromModel}": a model is created by its first promotion`, [{ path: "template.problem.initial.fromModel", message: "unknown model" }]);
+    if (body.promote?.metric === "validationAccuracy" && p.type !== "classification")
+      throw invalid("validationAccuracy decides between classifiers; this template is a regression", [
+        { path: "promote.metric", message: "use validationLoss" },
+      ]);
+    if (
+      (p.type === "classification" || p.type === "regression") &&
+      p.initial &&
+      "fromModel" in p.initial &&
+      (await readChampion(this.root, p.initial.fromModel)) === undefined
+    ) {
+      throw invalid(`no model named "${p.initial.fromModel}": a model is created by its first promotion`, [
+        { path: "template.problem.initial.fromModel", message: "unknown model" },
+      ]);
     }
-    const s: ScheduleRecord = { id: newId("s"), name: body.name, expression: body.expression, template: body.template, createdAt: new Date(this.now()).toISOString(), ...(body.promote ? { promote: body.promote } : {}) };
+    const s: ScheduleRecord = {
+      id: newId("s"),
+      name: body.name,
+      expression: body.expression,
+      template: body.template,
+      createdAt: new Date(this.now()).toISOString(),
+      ...(body.promote ? { promote: body.promote } : {}),
+    };
     await putJson(this.root, `schedules/${s.id}.json`, s);
     await this.scheduler.arm(s);
     return this.view(s);
@@ -59,21 +90,30 @@ export class ScheduleService {
 
   async records(): Promise<ScheduleRecord[]> {
     const out: ScheduleRecord[] = [];
-    for (const k of await this.root.list("schedules/")) if (k.endsWith(".json")) out.push((await getJson(this.root, k)) as ScheduleRecord);
+    for (const k of await this.root.list("schedules/"))
+      if (k.endsWith(".json")) out.push((await getJson(this.root, k)) as ScheduleRecord);
     return out;
   }
 
   async list(): Promise<ScheduleView[]> {
     const views = [];
     for (const s of await this.records()) {
-      const skipped = await getJson(this.root, `schedule-skips/${s.id}.json`).catch(() => null) as { at: string; reason: string } | null;
-      views.push({ ...this.view(s), firings: (await this.root.list(`schedule-firings/${s.id}/`)).length, lastSkipped: skipped });
+      const skipped = (await getJson(this.root, `schedule-skips/${s.id}.json`).catch(() => null)) as {
+        at: string;
+        reason: string;
+      } | null;
+      views.push({
+        ...this.view(s),
+        firings: (await this.root.list(`schedule-firings/${s.id}/`)).length,
+        lastSkipped: skipped,
+      });
     }
     return views;
   }
 
   async delete(id: string): Promise<void> {
-    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id) || !(await this.root.has(`schedules/${id}.json`))) throw notFound(`schedule ${id.slice(0, 80)}`);
+    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id) || !(await this.root.has(`schedules/${id}.json`)))
+      throw notFound(`schedule ${id.slice(0, 80)}`);
     await this.scheduler.disarm(id);
     await this.root.delete(`schedules/${id}.json`);
   }
@@ -84,7 +124,10 @@ export class ScheduleService {
    * a retried firing made already; or "skip" when a promoting schedule's previous job has not
    * reached its outcome yet.
    */
-  async firing(id: string, at: number): Promise<{ template: unknown; promote?: PromotionRule } | { job: string } | "skip"> {
+  async firing(
+    id: string,
+    at: number,
+  ): Promise<{ template: unknown; promote?: PromotionRule } | { job: string } | "skip"> {
     const s = (await getJson(this.root, `schedules/${id}.json`)) as ScheduleRecord;
     if (!s.promote) return { template: s.template };
     // a retried firing finds its job (the champion may have changed since)
@@ -102,9 +145,13 @@ export class ScheduleService {
         return "skip";
       }
     }
-    if (!s.promote.warmStart || (p.type !== "classification" && p.type !== "regression") || p.initial) return { template, promote: s.promote };
+    if (!s.promote.warmStart || (p.type !== "classification" && p.type !== "regression") || p.initial)
+      return { template, promote: s.promote };
     const champion = await readChampion(this.root, s.promote.model);
-    return { template: champion ? { ...template, problem: { ...p, initial: { fromModel: s.promote.model } } } : template, promote: s.promote };
+    return {
+      template: champion ? { ...template, problem: { ...p, initial: { fromModel: s.promote.model } } } : template,
+      promote: s.promote,
+    };
   }
 
   /** Whether the schedule's latest firing's job is queued, running, or ended without its outcome yet. */
@@ -134,7 +181,10 @@ export class ScheduleService {
     }
     if (f === "skip") return null;
     if ("job" in f) return f.job;
-    const { id: job } = await this.jobs.submit(f.template, firingKey(id, at), { schedule: id, ...(f.promote ? { promote: f.promote } : {}) });
+    const { id: job } = await this.jobs.submit(f.template, firingKey(id, at), {
+      schedule: id,
+      ...(f.promote ? { promote: f.promote } : {}),
+    });
     await this.recordFiring(id, at, job);
     return job;
   }
@@ -144,5 +194,10 @@ export class ScheduleService {
 function inTemplate(e: unknown): unknown {
   if (!(e instanceof ServiceError) || e.kind !== "invalid") return e;
   const details = e.details.map((d) => ({ ...d, path: d.path ? `template.${d.path}` : "template" }));
-  return new ServiceError(e.kind, e.message.replace(/^(problem|optimizer|stop|compute)\./, "template.$1."), details, e.code);
+  return new ServiceError(
+    e.kind,
+    e.message.replace(/^(problem|optimizer|stop|compute)\./, "template.$1."),
+    details,
+    e.code,
+  );
 }

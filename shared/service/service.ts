@@ -25,7 +25,13 @@ export class Service {
   constructor(readonly opts: ServiceOptions) {
     const now = opts.now ?? Date.now;
     this.root = openStore(opts.location, { endpoint: opts.endpoint });
-    this.datasets = new DatasetService(this.root, { location: opts.location, endpoint: opts.endpoint, now, presignSeconds: opts.presignSeconds ?? 900, ingest: opts.ingest ?? ingestCsv });
+    this.datasets = new DatasetService(this.root, {
+      location: opts.location,
+      endpoint: opts.endpoint,
+      now,
+      presignSeconds: opts.presignSeconds ?? 900,
+      ingest: opts.ingest ?? ingestCsv,
+    });
     this.jobs = new JobService(opts, this.root, this.datasets, (name, field) => this.models.championJob(name, field));
     this.models = new ModelService(this.root, this.jobs, now);
     this.schedules = new ScheduleService(this.root, opts.scheduler, this.jobs, this.datasets, now);

@@ -7,11 +7,20 @@ import type { JobRef } from "../workflow/events.ts";
 import type { Engine } from "./ports.ts";
 
 export class StepFunctionsEngine implements Engine {
-  constructor(private readonly stateMachineArn: string, private readonly client = new SFNClient({})) {}
+  constructor(
+    private readonly stateMachineArn: string,
+    private readonly client = new SFNClient({}),
+  ) {}
 
   async start(job: JobRef): Promise<void> {
     try {
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: job.id, input: JSON.stringify({ job, startedAt: Date.now() }) }));
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: job.id,
+          input: JSON.stringify({ job, startedAt: Date.now() }),
+        }),
+      );
     } catch (e) {
       // the job's execution already exists: a retried submit
       if ((e as { name?: string }).name !== "ExecutionAlreadyExists") throw e;
@@ -22,13 +31,27 @@ export class StepFunctionsEngine implements Engine {
     const targets: string[] = execution ? [execution] : [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new ListExecutionsCommand({ stateMachineArn: this.stateMachineArn, statusFilter: "RUNNING", nextToken, maxResults: 1000 }));
-      for (const x of page.executions ?? []) if (x.name === id || x.name?.startsWith(`${id}-r`)) targets.push(x.executionArn!);
+      const page = await this.client.send(
+        new ListExecutionsCommand({
+          stateMachineArn: this.stateMachineArn,
+          statusFilter: "RUNNING",
+          nextToken,
+          maxResults: 1000,
+        }),
+      );
+      for (const x of page.executions ?? [])
+        if (x.name === id || x.name?.startsWith(`${id}-r`)) targets.push(x.executionArn!);
       nextToken = page.nextToken;
     } while (nextToken);
     for (const arn of new Set(targets)) {
       try {
-        await this.client.send(new StopExecutionCommand({ executionArn: arn, error: "Cancelled", cause: `job ${id} was cancelled through the API` }));
+        await this.client.send(
+          new StopExecutionCommand({
+            executionArn: arn,
+            error: "Cancelled",
+            cause: `job ${id} was cancelled through the API`,
+          }),
+        );
       } catch (e) {
         if ((e as { name?: string }).name !== "ExecutionDoesNotExist") throw e;
       }

@@ -17,7 +17,11 @@ export function parseSpec(body: unknown): JobSpec {
   const parsed = JobSpec.safeParse(body);
   if (parsed.success) return parsed.data;
   const details = specProblems(parsed.error);
-  throw invalid(`the job spec is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`, details, "invalid_spec");
+  throw invalid(
+    `the job spec is not valid: ${details.length} problem${details.length === 1 ? "" : "s"}`,
+    details,
+    "invalid_spec",
+  );
 }
 
 /**
@@ -25,9 +29,13 @@ export function parseSpec(body: unknown): JobSpec {
  * observations come inline, and an onnx forward's graph has no upload route yet (enkf run reads it).
  */
 export const httpInputs: InputReader = async (name, field) => {
-  throw new InverseProblemError(field, field === "problem.forward.path"
-    ? `an onnx forward's graph is read from the job file's folder by enkf run; the service takes no graph uploads yet (serve the graph over http, or run the job with enkf run)`
-    : `"${name}" names a file, which the service does not read from its disk: give the numbers inline`);
+  throw new InverseProblemError(
+    field,
+    field === "problem.forward.path"
+      ? `an onnx forward's graph is read from the job file's folder by enkf run; the service takes ` +
+          `no graph uploads yet (serve the graph over http, or run the job with enkf run)`
+      : `"${name}" names a file, which the service does not read from its disk: give the numbers inline`,
+  );
 };
 
 /** A lambda forward over HTTP: only the functions the deployment may invoke (its state machine's role). */
@@ -35,7 +43,12 @@ export function checkForwardFunction(spec: JobSpec, allowed: readonly string[]):
   if (spec.problem.type !== "inverse" || spec.problem.forward.type !== "lambda") return;
   const arn = spec.problem.forward.functionArn;
   if (!allowed.includes(arn)) {
-    throw invalid(`problem.forward.functionArn: ${arn} is not a function this deployment may invoke (${allowed.length ? allowed.join(", ") : "it names none"}); deploy with -c forwardFunctions=<ARN,…>`, [{ path: "problem.forward.functionArn", message: "not invocable by this deployment" }]);
+    throw invalid(
+      `problem.forward.functionArn: ${arn} is not a function this deployment may invoke ` +
+        `(${allowed.length ? allowed.join(", ") : "it names none"}); deploy with -c ` +
+        `forwardFunctions=<ARN,…>`,
+      [{ path: "problem.forward.functionArn", message: "not invocable by this deployment" }],
+    );
   }
 }
 
@@ -49,14 +62,26 @@ export function checkForwardHost(spec: JobSpec, allowed: readonly string[]): voi
   const url = new URL(spec.problem.forward.url);
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   const host = url.hostname.toLowerCase();
-  if (allowed.some((a) => { const [h, p] = a.toLowerCase().split(/:(?=\d+$)/); return h === host && (p === undefined || p === port); })) return;
-  throw invalid(`problem.forward.url: this server calls forward models only on the hosts it was started with (${allowed.length ? allowed.join(", ") : "none: start it with --forward-hosts HOST[:PORT],…"})`, [{ path: "problem.forward.url", message: "host not allowed" }]);
+  if (
+    allowed.some((a) => {
+      const [h, p] = a.toLowerCase().split(/:(?=\d+$)/);
+      return h === host && (p === undefined || p === port);
+    })
+  )
+    return;
+  throw invalid(
+    `problem.forward.url: this server calls forward models only on the hosts it was started ` +
+      `with (${allowed.length ? allowed.join(", ") : "none: start it with --forward-hosts HOST[:PORT],…"})`,
+    [{ path: "problem.forward.url", message: "host not allowed" }],
+  );
 }
 
 /** A forward that did not answer its probe, said without what the attempt revealed (the log has it). */
 export function forwardUnreachable(e: unknown): never {
   if (e instanceof InverseProblemError && e.path === "problem.forward.url") {
-    throw invalid("problem.forward.url did not answer a forward at the prior mean", [{ path: "problem.forward.url", message: "no answer to the probe" }]);
+    throw invalid("problem.forward.url did not answer a forward at the prior mean", [
+      { path: "problem.forward.url", message: "no answer to the probe" },
+    ]);
   }
   throw e;
 }
@@ -76,9 +101,11 @@ export function checkFits(spec: JobSpec, dataset: Dataset): void {
 export function jobRefused(e: unknown): never {
   if (e instanceof LimitError) throw invalid("the job is over the service's limits", e.problems);
   // an inverse problem's definition: observations, bounds, names, a forward that does not answer
-  if (e instanceof InverseProblemError) throw invalid(e.message, [{ path: e.path, message: e.message.slice(e.path.length + 2) }]);
+  if (e instanceof InverseProblemError)
+    throw invalid(e.message, [{ path: e.path, message: e.message.slice(e.path.length + 2) }]);
   // a network that does not fit its data (a CNN's input, the loss for the labels)
   if (e instanceof ModelDataError) throw invalid(`${e.path}: ${e.message}`, [{ path: e.path, message: e.message }]);
-  if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError) throw invalid(e.message, [{ path: e instanceof RangeError ? "compute.shards" : "problem", message: e.message }]);
+  if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError)
+    throw invalid(e.message, [{ path: e instanceof RangeError ? "compute.shards" : "problem", message: e.message }]);
   throw e;
 }

@@ -7,7 +7,13 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { decodeNpy } from "../formats/npy.ts";
-import { inverseProblem, InverseProblemError, type BatchForward, type InverseProblem as InverseProblemModel, type Observations } from "../problems/inverse.ts";
+import {
+  inverseProblem,
+  InverseProblemError,
+  type BatchForward,
+  type InverseProblem as InverseProblemModel,
+  type Observations,
+} from "../problems/inverse.ts";
 import { loadOrt } from "../kernels/onnx.ts";
 import type { InverseProblem } from "../spec/job.ts";
 
@@ -21,7 +27,10 @@ export function fileInputs(base: string): InputReader {
       return new Uint8Array(await readFile(isAbsolute(name) ? name : join(base, name)));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new InverseProblemError(field, `cannot read ${name}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+      throw new InverseProblemError(
+        field,
+        `cannot read ${name}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      );
     }
   };
 }
@@ -29,8 +38,10 @@ export function fileInputs(base: string): InputReader {
 /** The files an inverse problem names, by field: observations, noise and an onnx graph. */
 export function inputFiles(p: InverseProblem): { field: string; name: string }[] {
   const named: { field: string; name: string }[] = [];
-  if (typeof p.observations.values === "string") named.push({ field: "problem.observations.values", name: p.observations.values });
-  if (typeof p.observations.noise.std === "string") named.push({ field: "problem.observations.noise.std", name: p.observations.noise.std });
+  if (typeof p.observations.values === "string")
+    named.push({ field: "problem.observations.values", name: p.observations.values });
+  if (typeof p.observations.noise.std === "string")
+    named.push({ field: "problem.observations.noise.std", name: p.observations.noise.std });
   if (p.forward.type === "onnx") named.push({ field: "problem.forward.path", name: p.forward.path });
   return named;
 }
@@ -76,25 +87,42 @@ export async function loadInverseProblem(p: InverseProblem, read: InputReader): 
  */
 async function httpForward(p: InverseProblem): Promise<BatchForward> {
   const f = p.forward as Extract<InverseProblem["forward"], { type: "http" }>;
-  const names = p.parameters.map((q) => q.name), n = names.length;
+  const names = p.parameters.map((q) => q.name),
+    n = names.length;
   let m = -1;
   /** one request's outputs (null per failed member), or the reason it failed */
   async function post(u: Float64Array, count: number): Promise<(number[] | null)[] | string> {
     const theta = Array.from({ length: count }, (_, i) => Array.from(u.subarray(i * n, (i + 1) * n)));
     try {
-      const res = await fetch(f.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ parameters: names, theta }), signal: AbortSignal.timeout(f.timeoutMs) });
+      const res = await fetch(f.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ parameters: names, theta }),
+        signal: AbortSignal.timeout(f.timeoutMs),
+      });
       const text = await res.text();
       if (!res.ok) return `HTTP ${res.status}`;
       const body = JSON.parse(text) as { outputs?: unknown };
-      if (!Array.isArray(body.outputs) || body.outputs.length !== count) return `the answer has no outputs for ${count} members`;
-      return body.outputs.map((o) => (Array.isArray(o) && o.every((v) => typeof v === "number") && (m < 0 || o.length === m) ? (o as number[]) : null));
+      if (!Array.isArray(body.outputs) || body.outputs.length !== count)
+        return `the answer has no outputs for ${count} members`;
+      return body.outputs.map((o) =>
+        Array.isArray(o) && o.every((v) => typeof v === "number") && (m < 0 || o.length === m) ? (o as number[]) : null,
+      );
     } catch (e) {
       const err = e as Error;
       return err.name === "TimeoutError" ? `no answer within ${f.timeoutMs} ms` : err.message;
     }
   }
-  const probe = await post(Float64Array.from(p.parameters, (q) => q.prior.mean), 1);
-  if (typeof probe === "string" || !probe[0]) throw new InverseProblemError("problem.forward.url", `${f.url} did not answer a forward at the prior mean: ${typeof probe === "string" ? probe : "its output was null"}`);
+  const probe = await post(
+    Float64Array.from(p.parameters, (q) => q.prior.mean),
+    1,
+  );
+  if (typeof probe === "string" || !probe[0])
+    throw new InverseProblemError(
+      "problem.forward.url",
+      `${f.url} did not answer a forward at the prior mean: ` +
+        `${typeof probe === "string" ? probe : "its output was null"}`,
+    );
   m = probe[0].length;
   return {
     outputs: m,
@@ -123,18 +151,32 @@ async function onnxForward(p: InverseProblem, read: InputReader): Promise<BatchF
   try {
     session = await ort.InferenceSession.create(bytes);
   } catch (e) {
-    throw new InverseProblemError(field, `${f.path} is not an ONNX model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`);
+    throw new InverseProblemError(
+      field,
+      `${f.path} is not an ONNX model ONNX Runtime can load: ${(e as Error).message.split("\n")[0]}`,
+    );
   }
-  if (session.inputNames.length !== 1 || session.inputNames[0] !== "theta") throw new InverseProblemError(field, `${f.path} has inputs ${JSON.stringify(session.inputNames)}; an onnx forward has one input, theta [B, n]`);
+  if (session.inputNames.length !== 1 || session.inputNames[0] !== "theta")
+    throw new InverseProblemError(
+      field,
+      `${f.path} has inputs ${JSON.stringify(session.inputNames)}; an onnx forward has one input, theta [B, n]`,
+    );
   if (session.outputNames.length < 1) throw new InverseProblemError(field, `${f.path} has no output`);
   const meta = session.inputMetadata[0] as { isTensor?: boolean; type?: string };
   const type = meta.type === "float64" ? "float64" : "float32";
-  const n = p.parameters.length, output = session.outputNames[0];
+  const n = p.parameters.length,
+    output = session.outputNames[0];
   const call = async (u: Float64Array, count: number): Promise<Float64Array> => {
-    const data = type === "float64" ? Float64Array.from(u.subarray(0, count * n)) : Float32Array.from(u.subarray(0, count * n));
+    const data =
+      type === "float64" ? Float64Array.from(u.subarray(0, count * n)) : Float32Array.from(u.subarray(0, count * n));
     const r = await session.run({ theta: new ort.Tensor(type, data, [count, n]) });
     const t = r[output];
-    if (t.dims.length !== 2 || t.dims[0] !== count) throw new InverseProblemError(field, `${f.path}'s output ${output} has shape [${t.dims.join(", ")}] for ${count} points; an onnx forward answers [B, m]`);
+    if (t.dims.length !== 2 || t.dims[0] !== count)
+      throw new InverseProblemError(
+        field,
+        `${f.path}'s output ${output} has shape [${t.dims.join(", ")}] for ${count} points; an ` +
+          `onnx forward answers [B, m]`,
+      );
     return Float64Array.from(t.data as ArrayLike<number>);
   };
   // one run at the prior mean: the graph takes n parameters and says m
@@ -144,7 +186,10 @@ async function onnxForward(p: InverseProblem, read: InputReader): Promise<BatchF
     probe = await call(prior, 1);
   } catch (e) {
     if (e instanceof InverseProblemError) throw e;
-    throw new InverseProblemError(field, `${f.path} does not run on theta [1, ${n}] (the ${n} parameters): ${(e as Error).message.split("\n")[0]}`);
+    throw new InverseProblemError(
+      field,
+      `${f.path} does not run on theta [1, ${n}] (the ${n} parameters): ${(e as Error).message.split("\n")[0]}`,
+    );
   }
   const m = probe.length;
   return {

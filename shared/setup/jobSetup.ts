@@ -14,7 +14,10 @@ import type { Problem } from "../problems/types.ts";
 import type { JobSpec, ModifiedEnkfSpec } from "../spec/job.ts";
 
 /** A job that trains a network with the modified EnKF: what the workflow runs. */
-export type NetworkJob = JobSpec & { problem: Extract<JobSpec["problem"], { type: "classification" | "regression" }>; optimizer: ModifiedEnkfSpec };
+export type NetworkJob = JobSpec & {
+  problem: Extract<JobSpec["problem"], { type: "classification" | "regression" }>;
+  optimizer: ModifiedEnkfSpec;
+};
 
 /** A job the workflow cannot run (a built-in problem, another method). */
 export class UnsupportedJobError extends Error {
@@ -22,14 +25,29 @@ export class UnsupportedJobError extends Error {
 }
 
 export function networkJob(job: JobSpec): NetworkJob {
-  if (job.problem.type !== "classification" && job.problem.type !== "regression") throw new UnsupportedJobError(`the workflow trains networks; problem "${job.problem.type}" runs with enkf run`);
-  if (job.optimizer.method !== "modified-enkf") throw new UnsupportedJobError(`the workflow runs the modified EnKF; method "${job.optimizer.method}" runs with enkf run`);
+  if (job.problem.type !== "classification" && job.problem.type !== "regression")
+    throw new UnsupportedJobError(`the workflow trains networks; problem "${job.problem.type}" runs with enkf run`);
+  if (job.optimizer.method !== "modified-enkf")
+    throw new UnsupportedJobError(
+      `the workflow runs the modified EnKF; method "${job.optimizer.method}" runs with enkf run`,
+    );
   return job as NetworkJob;
 }
 
 /** The job's problem over its loaded data (network problems) or the built-in it names. */
-export function jobProblem(job: JobSpec, dataset?: Dataset, theta0?: Float64Array, inverse?: { observations: Observations; forward?: BatchForward }): Problem {
-  return buildProblem(job.problem, { dataset, optimizer: job.optimizer, sumForm: job.optimizer.method === "modified-enkf", ...(theta0 ? { theta0 } : {}), ...(inverse ?? {}) });
+export function jobProblem(
+  job: JobSpec,
+  dataset?: Dataset,
+  theta0?: Float64Array,
+  inverse?: { observations: Observations; forward?: BatchForward },
+): Problem {
+  return buildProblem(job.problem, {
+    dataset,
+    optimizer: job.optimizer,
+    sumForm: job.optimizer.method === "modified-enkf",
+    ...(theta0 ? { theta0 } : {}),
+    ...(inverse ?? {}),
+  });
 }
 
 /** The data's shape: all a model needs to be sized. */
@@ -47,7 +65,21 @@ export interface Placement {
 }
 
 /** The ensemble kernel compute.backend names for this problem (undefined for methods without one). */
-export function jobKernel(job: JobSpec, problem: Problem, warn: (line: string) => void, placement: Placement = {}): Promise<EnsembleKernel | undefined> {
-  const compute = placement.threads !== undefined ? { ...job.compute, threads: job.compute.threads ?? placement.threads } : job.compute;
-  return createKernel(problem, job.optimizer, compute, warn, placement.rngWorkers !== undefined ? { rngWorkers: placement.rngWorkers } : {});
+export function jobKernel(
+  job: JobSpec,
+  problem: Problem,
+  warn: (line: string) => void,
+  placement: Placement = {},
+): Promise<EnsembleKernel | undefined> {
+  const compute =
+    placement.threads !== undefined
+      ? { ...job.compute, threads: job.compute.threads ?? placement.threads }
+      : job.compute;
+  return createKernel(
+    problem,
+    job.optimizer,
+    compute,
+    warn,
+    placement.rngWorkers !== undefined ? { rngWorkers: placement.rngWorkers } : {},
+  );
 }

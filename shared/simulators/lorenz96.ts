@@ -27,7 +27,9 @@ export interface Lorenz96Parameters {
 export function lorenz96Tendency(x: Float64Array, p: Lorenz96Parameters, out: Float64Array): void {
   const n = x.length;
   for (let i = 0; i < n; i++) {
-    const xp1 = x[(i + 1) % n], xm1 = x[(i + n - 1) % n], xm2 = x[(i + n - 2) % n];
+    const xp1 = x[(i + 1) % n],
+      xm1 = x[(i + n - 1) % n],
+      xm2 = x[(i + n - 2) % n];
     out[i] = p.coupling * (xp1 - xm2) * xm1 - x[i] + p.forcing;
   }
 }
@@ -70,18 +72,29 @@ export const LORENZ96_OBSERVED = 4;
 export function lorenz96Statistics(p: Lorenz96Parameters, o: Lorenz96Options, out: Float64Array): void {
   const n = o.variables;
   if (!(n >= 4)) throw new RangeError(`Lorenz-96 needs at least 4 variables, got ${n}`);
-  if (out.length !== LORENZ96_OBSERVED) throw new RangeError(`the statistics are ${LORENZ96_OBSERVED} numbers; out has ${out.length}`);
-  const x = lorenz96Initial(n), scratch = lorenz96Scratch(n);
+  if (out.length !== LORENZ96_OBSERVED)
+    throw new RangeError(`the statistics are ${LORENZ96_OBSERVED} numbers; out has ${out.length}`);
+  const x = lorenz96Initial(n),
+    scratch = lorenz96Scratch(n);
   for (let t = 0; t < o.spinup; t++) lorenz96Step(x, p, o.dt, scratch);
-  let m1 = 0, m2 = 0, c1 = 0, c2 = 0;
+  let m1 = 0,
+    m2 = 0,
+    c1 = 0,
+    c2 = 0;
   for (let t = 0; t < o.steps; t++) {
     lorenz96Step(x, p, o.dt, scratch);
     for (let i = 0; i < n; i++) {
       const xi = x[i];
-      m1 += xi; m2 += xi * xi; c1 += xi * x[(i + 1) % n]; c2 += xi * x[(i + 2) % n];
+      m1 += xi;
+      m2 += xi * xi;
+      c1 += xi * x[(i + 1) % n];
+      c2 += xi * x[(i + 2) % n];
     }
   }
   const w = 1 / (o.steps * n);
-  out[0] = m1 * w; out[1] = m2 * w; out[2] = c1 * w; out[3] = c2 * w;
+  out[0] = m1 * w;
+  out[1] = m2 * w;
+  out[2] = c1 * w;
+  out[3] = c2 * w;
   if (!out.every(Number.isFinite)) out.fill(NaN);
 }

@@ -23,7 +23,10 @@ function deepestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): read
   for (const b of branches) {
     for (const i of b) {
       const d = i.path.length + (i.code === "unrecognized_keys" || i.code === "invalid_union" ? 1 : 0);
-      if (d > depth) { depth = d; best = b; }
+      if (d > depth) {
+        depth = d;
+        best = b;
+      }
     }
   }
   return best;
@@ -32,11 +35,17 @@ function deepestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): read
 /** What a document is, by the path of a field in it ("the job spec", "a schedule", …): for messages. */
 export type DocumentName = (path: readonly PropertyKey[]) => string;
 
-function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[], out: SpecProblem[], doc: DocumentName): void {
+function collect(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[],
+  out: SpecProblem[],
+  doc: DocumentName,
+): void {
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: `unknown key (not part of ${doc(path)})` });
+      for (const key of issue.keys)
+        out.push({ path: formatPath([...path, key]), message: `unknown key (not part of ${doc(path)})` });
     } else if (issue.code === "invalid_union" && "errors" in issue && issue.errors.length > 0) {
       // a branch that got past the type check names the real field; otherwise keep the union's message
       const branch = deepestBranch(issue.errors);
@@ -44,7 +53,10 @@ function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyK
       else out.push({ path: formatPath(path), message: issue.message });
     } else if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
       // a field left out, not one of the wrong type
-      out.push({ path: formatPath(path), message: `required (${issue.expected === "object" ? "an object" : `a ${issue.expected}`})` });
+      out.push({
+        path: formatPath(path),
+        message: `required (${issue.expected === "object" ? "an object" : `a ${issue.expected}`})`,
+      });
     } else {
       out.push({ path: formatPath(path), message: issue.message });
     }

@@ -37,18 +37,52 @@ export function limitProblems(size: JobSize): LimitProblem[] {
   const out: LimitProblem[] = [];
   const k = size.ensembleSize;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  if (k !== undefined && k > LIMITS.ensembleSize) out.push({ path: "optimizer.ensembleSize", message: `K = ${k} is over the limit of ${LIMITS.ensembleSize} (the K×K statistics alone would be ${mib(8 * k * k)} per shard)` });
-  if (size.parameters > LIMITS.parameters) out.push({ path: "problem.model", message: `the model has ${size.parameters.toLocaleString("en-US")} parameters, over the limit of ${LIMITS.parameters.toLocaleString("en-US")}` });
+  if (k !== undefined && k > LIMITS.ensembleSize)
+    out.push({
+      path: "optimizer.ensembleSize",
+      message:
+        `K = ${k} is over the limit of ${LIMITS.ensembleSize} (the K×K statistics alone would be ` +
+        `${mib(8 * k * k)} per shard)`,
+    });
+  if (size.parameters > LIMITS.parameters)
+    out.push({
+      path: "problem.model",
+      message:
+        `the model has ${size.parameters.toLocaleString("en-US")} parameters, over the limit of ` +
+        `${LIMITS.parameters.toLocaleString("en-US")}`,
+    });
   if (k !== undefined && size.parameters * (k + 1) > LIMITS.memberValues) {
-    out.push({ path: "optimizer.ensembleSize", message: `${size.parameters.toLocaleString("en-US")} parameters × ${k + 1} members is ${mib(4 * size.parameters * (k + 1))} of member weights, over the ${mib(4 * LIMITS.memberValues)} a worker holds; lower K or the model's size` });
+    out.push({
+      path: "optimizer.ensembleSize",
+      message:
+        `${size.parameters.toLocaleString("en-US")} parameters × ${k + 1} members is ` +
+        `${mib(4 * size.parameters * (k + 1))} of member weights, over the ` +
+        `${mib(4 * LIMITS.memberValues)} a worker holds; lower K or the model's size`,
+    });
   }
-  if (size.timeLimit !== undefined && size.timeLimit > LIMITS.timeLimitSeconds) out.push({ path: "stop.timeLimit", message: `${size.timeLimit} s is over the limit of ${LIMITS.timeLimitSeconds} s (30 days)` });
+  if (size.timeLimit !== undefined && size.timeLimit > LIMITS.timeLimitSeconds)
+    out.push({
+      path: "stop.timeLimit",
+      message: `${size.timeLimit} s is over the limit of ${LIMITS.timeLimitSeconds} s (30 days)`,
+    });
   const sh = size.shards;
   if (sh) {
-    if (sh.count > LIMITS.shards) out.push({ path: "compute.shards", message: `${sh.count} shards is over the limit of ${LIMITS.shards}` });
-    else if (sh.count > sh.trainRows) out.push({ path: "compute.shards", message: `${sh.count} shards for ${sh.trainRows} training rows: every shard needs at least one row` });
+    if (sh.count > LIMITS.shards)
+      out.push({ path: "compute.shards", message: `${sh.count} shards is over the limit of ${LIMITS.shards}` });
+    else if (sh.count > sh.trainRows)
+      out.push({
+        path: "compute.shards",
+        message: `${sh.count} shards for ${sh.trainRows} training rows: every shard needs at least one row`,
+      });
     const bytes = Math.ceil(sh.trainRows / Math.max(1, sh.count)) * sh.valuesPerRow * 4;
-    if (bytes > LIMITS.shardBytes) out.push({ path: "compute.shards", message: `a shard of ${Math.ceil(sh.trainRows / sh.count)} rows is ${mib(bytes)}, over the ${mib(LIMITS.shardBytes)} a worker holds; use at least ${Math.ceil((sh.trainRows * sh.valuesPerRow * 4) / LIMITS.shardBytes)} shards` });
+    if (bytes > LIMITS.shardBytes)
+      out.push({
+        path: "compute.shards",
+        message:
+          `a shard of ${Math.ceil(sh.trainRows / sh.count)} rows is ${mib(bytes)}, over the ` +
+          `${mib(LIMITS.shardBytes)} a worker holds; use at least ` +
+          `${Math.ceil((sh.trainRows * sh.valuesPerRow * 4) / LIMITS.shardBytes)} shards`,
+      });
   }
   return out;
 }

@@ -13,8 +13,13 @@ export function validateJob(value: unknown): ParseResult {
 
 /** Line and column (1-based) of a character offset in text. */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1, last = -1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) { line++; last = i; }
+  let line = 1,
+    last = -1;
+  for (let i = 0; i < offset && i < text.length; i++)
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
   return { line, column: offset - last };
 }
 
@@ -26,7 +31,10 @@ export function parseJobText(text: string): ParseResult {
     const msg = e instanceof Error ? e.message : String(e);
     const m = /position (\d+)/.exec(msg);
     const where = m ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineColumn(text, Number(m[1]))) : "";
-    return { ok: false, problems: [{ path: "", message: `malformed JSON${where}: ${msg.replace(/ in JSON at position \d+.*$/, "")}` }] };
+    return {
+      ok: false,
+      problems: [{ path: "", message: `malformed JSON${where}: ${msg.replace(/ in JSON at position \d+.*$/, "")}` }],
+    };
   }
   return validateJob(value);
 }

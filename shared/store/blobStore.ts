@@ -34,7 +34,12 @@ export interface BlobStore {
    * A time-limited URL that reads the object, or writes it (`put`, with the sha256 the reader will
    * check; the uploader sends the returned headers). Only stores reachable over HTTP (S3) have it.
    */
-  presign?(key: string, op: "get" | "put", seconds: number, sha256?: string): Promise<{ url: string; headers: Record<string, string> }>;
+  presign?(
+    key: string,
+    op: "get" | "put",
+    seconds: number,
+    sha256?: string,
+  ): Promise<{ url: string; headers: Record<string, string> }>;
   /** The store at a location relative to this one ("../../blobs"), reached the same way (the same
    *  S3 client and bucket); it may not leave the directory's root or the bucket. */
   sibling(relative: string): BlobStore;
@@ -44,7 +49,9 @@ export interface BlobStore {
 export function movePrefix(prefix: string, relative: string): string | null {
   const parts = prefix.split("/").filter(Boolean);
   for (const p of relative.split("/").filter(Boolean)) {
-    if (p === "..") { if (parts.pop() === undefined) return null; } else if (p !== ".") parts.push(p);
+    if (p === "..") {
+      if (parts.pop() === undefined) return null;
+    } else if (p !== ".") parts.push(p);
   }
   return parts.length ? parts.join("/") + "/" : "";
 }
@@ -55,7 +62,10 @@ export class StoreError extends Error {
 
 export class NotFoundError extends StoreError {
   override name = "NotFoundError";
-  constructor(readonly location: string, readonly key: string) {
+  constructor(
+    readonly location: string,
+    readonly key: string,
+  ) {
     super(`${location}: no object "${key}"`);
   }
 }
@@ -75,20 +85,41 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 /** Keys are relative, '/'-separated, without empty, "." or ".." segments. */
 export function checkKey(key: string): void {
-  if (key.length === 0 || key.length > 900 || key.startsWith("/") || key.endsWith("/") || key.split("/").some((s) => s === "" || s === "." || s === "..") || /[\\\0]/.test(key)) {
-    throw new StoreError(`invalid store key "${key}": use relative '/'-separated names without empty, '.' or '..' parts`);
+  if (
+    key.length === 0 ||
+    key.length > 900 ||
+    key.startsWith("/") ||
+    key.endsWith("/") ||
+    key.split("/").some((s) => s === "" || s === "." || s === "..") ||
+    /[\\\0]/.test(key)
+  ) {
+    throw new StoreError(
+      `invalid store key "${key}": use relative '/'-separated names without empty, '.' or '..' parts`,
+    );
   }
 }
 
 /** Throws IntegrityError unless the bytes hash to `expected`. */
 export function verify(location: string, key: string, bytes: Uint8Array, expected: string | undefined): void {
-  if (!expected) throw new IntegrityError(`${location}: object "${key}" has no stored sha256; it was not written by this store or its write did not finish`);
+  if (!expected)
+    throw new IntegrityError(
+      `${location}: object "${key}" has no stored sha256; it was not written by this store or its write did not finish`,
+    );
   const actual = sha256Hex(bytes);
-  if (actual !== expected) throw new IntegrityError(`${location}: object "${key}" is corrupt: sha256 ${actual.slice(0, 12)}… of ${bytes.length} bytes, stored ${expected.slice(0, 12)}…`);
+  if (actual !== expected)
+    throw new IntegrityError(
+      `${location}: object "${key}" is corrupt: sha256 ${actual.slice(0, 12)}… of ` +
+        `${bytes.length} bytes, stored ${expected.slice(0, 12)}…`,
+    );
 }
 
 /** UTF-8 JSON helpers over a store. */
-export async function putJson(store: BlobStore, key: string, value: unknown, tags?: Record<string, string>): Promise<string> {
+export async function putJson(
+  store: BlobStore,
+  key: string,
+  value: unknown,
+  tags?: Record<string, string>,
+): Promise<string> {
   return store.put(key, new TextEncoder().encode(JSON.stringify(value) + "\n"), "application/json", tags);
 }
 

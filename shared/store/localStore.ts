@@ -19,7 +19,16 @@ import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs
 import { setTimeout as sleep } from "node:timers/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { threadId } from "node:worker_threads";
-import { checkKey, IntegrityError, NotFoundError, readSettled, sha256Hex, StoreError, StoreFullError, type BlobStore } from "./blobStore.ts";
+import {
+  checkKey,
+  IntegrityError,
+  NotFoundError,
+  readSettled,
+  sha256Hex,
+  StoreError,
+  StoreFullError,
+  type BlobStore,
+} from "./blobStore.ts";
 
 const SUM = ".sha256";
 const TMP = ".tmp-";
@@ -42,11 +51,17 @@ const FULL = new Set(["ENOSPC", "EDQUOT"]);
 
 export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStore {
   const location = root;
-  const path = (key: string) => { checkKey(key); return join(root, ...key.split("/")); };
+  const path = (key: string) => {
+    checkKey(key);
+    return join(root, ...key.split("/"));
+  };
   const fail = (key: string, e: unknown, what = ""): never => {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT" && !what) throw new NotFoundError(location, key);
-    const message = `${location}: ${what ? `cannot ${what} ` : ""}${key}: ${err.code ?? ""} ${err.message}`.replace(/\s+/g, " ");
+    const message = `${location}: ${what ? `cannot ${what} ` : ""}${key}: ${err.code ?? ""} ${err.message}`.replace(
+      /\s+/g,
+      " ",
+    );
     if (err.code && FULL.has(err.code)) throw new StoreFullError(message);
     throw new StoreError(message);
   };
@@ -66,18 +81,31 @@ export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStor
   /** Removes `dir` and its parents while they are empty, up to (not including) `stop`. */
   async function pruneEmpty(dir: string, stop: string): Promise<void> {
     for (; dir.length > stop.length && dir.startsWith(stop + sep); dir = dirname(dir)) {
-      if (!(await rmdir(dir).then(() => true, () => false))) break;
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   }
 
   async function syncDir(dir: string): Promise<void> {
     const h = await open(dir, "r");
-    try { await h.sync(); } finally { await h.close(); }
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
   }
 
   async function readSums(file: string): Promise<string[]> {
     try {
-      return (await readFile(file + SUM, "utf8")).split("\n").map((s) => s.trim()).filter(Boolean);
+      return (await readFile(file + SUM, "utf8"))
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw e;
@@ -86,14 +114,18 @@ export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStor
 
   function writable(key: string): string {
     const file = path(key);
-    if (key.endsWith(SUM) || key.split("/").some((s) => s.startsWith(TMP))) throw new StoreError(`invalid store key "${key}": names ending in ${SUM} or starting with ${TMP} are the store's own`);
+    if (key.endsWith(SUM) || key.split("/").some((s) => s.startsWith(TMP)))
+      throw new StoreError(
+        `invalid store key "${key}": names ending in ${SUM} or starting with ${TMP} are the store's own`,
+      );
     return file;
   }
 
   async function writeObject(key: string, file: string, bytes: Uint8Array, durable = true): Promise<string> {
     const sum = sha256Hex(bytes);
     const dir = dirname(file);
-    const tmp = tmpName(dir), tmpSums = tmpName(dir);
+    const tmp = tmpName(dir),
+      tmpSums = tmpName(dir);
     let made: string | undefined;
     try {
       made = await mkdir(dir, { recursive: true });
@@ -136,9 +168,13 @@ export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStor
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") return fail(key, e, "lock");
       }
-      const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lockFile).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > STALE_LOCK_MS) await rm(lockFile, { force: true });
-      else if (Date.now() > deadline) throw new StoreError(`${location}: ${key} stayed locked for ${LOCK_WAIT_MS / 1000} s by another writer`);
+      else if (Date.now() > deadline)
+        throw new StoreError(`${location}: ${key} stayed locked for ${LOCK_WAIT_MS / 1000} s by another writer`);
       else await sleep(wait);
     }
   }
@@ -157,8 +193,15 @@ export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStor
     if (sums.includes(actual)) return bytes;
     const again = await readSums(file).catch((): string[] => []);
     if (again.includes(actual)) return bytes;
-    if (sums.length === 0 && again.length === 0) throw new IntegrityError(`${location}: object "${key}" has no stored sha256; it was not written by this store or its write did not finish`);
-    throw new IntegrityError(`${location}: object "${key}" is corrupt: sha256 ${actual.slice(0, 12)}… of ${bytes.length} bytes, stored ${(again[0] ?? sums[0]).slice(0, 12)}…`);
+    if (sums.length === 0 && again.length === 0)
+      throw new IntegrityError(
+        `${location}: object "${key}" has no stored sha256; it was not written by this store or ` +
+          `its write did not finish`,
+      );
+    throw new IntegrityError(
+      `${location}: object "${key}" is corrupt: sha256 ${actual.slice(0, 12)}… of ` +
+        `${bytes.length} bytes, stored ${(again[0] ?? sums[0]).slice(0, 12)}…`,
+    );
   }
 
   const store: BlobStore = {
@@ -180,13 +223,18 @@ export function localStore(root: string, opts: LocalStoreOptions = {}): BlobStor
       const file = writable(key);
       const release = await lock(key, file);
       try {
-        const exists = await stat(file).then(() => true, () => false);
+        const exists = await stat(file).then(
+          () => true,
+          () => false,
+        );
         const current = exists ? sha256Hex(await read(key)) : null;
         if (current !== expected) return null;
         return await writeObject(key, file, bytes);
       } finally {
         // a lock left behind stalls the next writer until it is stale: try twice
-        await release().catch(() => release()).catch(() => undefined);
+        await release()
+          .catch(() => release())
+          .catch(() => undefined);
       }
     },
     get: read,

@@ -19,12 +19,17 @@ export function openStore(location: string, opts: OpenStoreOptions = {}): BlobSt
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(location);
   if (m) {
     const bucket = m[1];
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new StoreError(`"${bucket}" is not a valid S3 bucket name`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+      throw new StoreError(`"${bucket}" is not a valid S3 bucket name`);
     let prefix = m[2] ?? "";
     if (prefix !== "" && !prefix.endsWith("/")) prefix += "/";
     return s3Store({ bucket, prefix, endpoint: opts.endpoint, region: opts.region });
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new StoreError(`unsupported store "${location}": use s3://bucket/prefix or a directory`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+    throw new StoreError(`unsupported store "${location}": use s3://bucket/prefix or a directory`);
   if (opts.endpoint) throw new StoreError(`--endpoint applies to s3:// stores, not the directory "${location}"`);
-  return localStore(location, { ...(opts.afterBytes ? { afterBytes: opts.afterBytes } : {}), ...(opts.recomputable ? { recomputable: opts.recomputable } : {}) });
+  return localStore(location, {
+    ...(opts.afterBytes ? { afterBytes: opts.afterBytes } : {}),
+    ...(opts.recomputable ? { recomputable: opts.recomputable } : {}),
+  });
 }

@@ -6,9 +6,27 @@
 // for a new object; 412 (PreconditionFailed) or 409 (ConditionalRequestConflict, a concurrent
 // conditional write) means the object changed meanwhile.
 
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { checkKey, movePrefix, NotFoundError, readSettled, sha256Hex, StoreError, verify, type BlobStore } from "./blobStore.ts";
+import {
+  checkKey,
+  movePrefix,
+  NotFoundError,
+  readSettled,
+  sha256Hex,
+  StoreError,
+  verify,
+  type BlobStore,
+} from "./blobStore.ts";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -27,21 +45,31 @@ export function s3ClientConfig(opts: Pick<S3StoreOptions, "endpoint" | "region" 
     region: opts.region ?? process.env.AWS_REGION ?? "us-east-1",
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.endpoint
-      ? { endpoint: opts.endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" }
+      ? {
+          endpoint: opts.endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: "WHEN_REQUIRED",
+          responseChecksumValidation: "WHEN_REQUIRED",
+        }
       : {}),
   };
 }
 
 export function s3Store(opts: S3StoreOptions): BlobStore {
   const prefix = opts.prefix ?? "";
-  if (prefix !== "" && !prefix.endsWith("/")) throw new StoreError(`S3 prefix "${prefix}" must be empty or end with "/"`);
+  if (prefix !== "" && !prefix.endsWith("/"))
+    throw new StoreError(`S3 prefix "${prefix}" must be empty or end with "/"`);
   const client = opts.client ?? new S3Client(s3ClientConfig(opts));
   const location = `s3://${opts.bucket}/${prefix}`;
   const Bucket = opts.bucket;
-  const objectKey = (key: string) => { checkKey(key); return prefix + key; };
+  const objectKey = (key: string) => {
+    checkKey(key);
+    return prefix + key;
+  };
   const fail = (key: string, e: unknown): never => {
     const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    if (err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata?.httpStatusCode === 404) throw new NotFoundError(location, key);
+    if (err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata?.httpStatusCode === 404)
+      throw new NotFoundError(location, key);
     throw new StoreError(`${location}${key}: ${err.name ?? "error"}: ${err.message ?? String(e)}`);
   };
 
@@ -67,7 +95,8 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       try {
         // an S3-compatible server may show a write in progress (S3 itself never does)
         const { bytes, etag } = await readSettled(() => read(key));
-        if (!etag) throw new StoreError(`${location}${key}: the server answered no ETag, which a conditional write needs`);
+        if (!etag)
+          throw new StoreError(`${location}${key}: the server answered no ETag, which a conditional write needs`);
         return { bytes, version: etag };
       } catch (e) {
         if (e instanceof NotFoundError) return null;
@@ -77,16 +106,30 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
     async putIfMatch(key, bytes, expected, contentType = "application/octet-stream") {
       const sum = sha256Hex(bytes);
       try {
-        const r = await client.send(new PutObjectCommand({
-          Bucket, Key: objectKey(key), Body: bytes, ContentType: contentType, ContentLength: bytes.length, Metadata: { sha256: sum },
-          ...(expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
-        }));
+        const r = await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: objectKey(key),
+            Body: bytes,
+            ContentType: contentType,
+            ContentLength: bytes.length,
+            Metadata: { sha256: sum },
+            ...(expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
+          }),
+        );
         return r.ETag ?? sum;
       } catch (e) {
         const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
         const status = err.$metadata?.httpStatusCode;
         // 412: the condition failed; 409: another conditional write won; 404: deleted meanwhile
-        if (status === 412 || status === 409 || err.name === "PreconditionFailed" || err.name === "ConditionalRequestConflict" || (expected !== null && (status === 404 || err.name === "NoSuchKey"))) return null;
+        if (
+          status === 412 ||
+          status === 409 ||
+          err.name === "PreconditionFailed" ||
+          err.name === "ConditionalRequestConflict" ||
+          (expected !== null && (status === 404 || err.name === "NoSuchKey"))
+        )
+          return null;
         return fail(key, e);
       }
     },
@@ -96,12 +139,20 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
         const batch = keys.slice(i, i + 1000);
         let r;
         try {
-          r = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((k) => ({ Key: objectKey(k) })), Quiet: true } }));
+          r = await client.send(
+            new DeleteObjectsCommand({
+              Bucket,
+              Delete: { Objects: batch.map((k) => ({ Key: objectKey(k) })), Quiet: true },
+            }),
+          );
         } catch (e) {
           return fail(batch[0], e);
         }
         const failed = r.Errors?.[0];
-        if (failed) throw new StoreError(`${location}: cannot delete ${failed.Key?.slice(prefix.length)}: ${failed.Code}: ${failed.Message}`);
+        if (failed)
+          throw new StoreError(
+            `${location}: cannot delete ${failed.Key?.slice(prefix.length)}: ${failed.Code}: ${failed.Message}`,
+          );
       }
     },
     sibling(relative) {
@@ -110,17 +161,38 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       return s3Store({ bucket: Bucket, prefix: moved, client });
     },
     async presign(key, op, seconds, sha256): Promise<{ url: string; headers: Record<string, string> }> {
-      if (op === "get") return { url: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: objectKey(key) }), { expiresIn: seconds }), headers: {} };
-      if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) throw new StoreError(`presigning an upload of ${key} needs the file's sha256 (64 hex digits)`);
+      if (op === "get")
+        return {
+          url: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: objectKey(key) }), {
+            expiresIn: seconds,
+          }),
+          headers: {},
+        };
+      if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256))
+        throw new StoreError(`presigning an upload of ${key} needs the file's sha256 (64 hex digits)`);
       // the metadata header is signed, so the upload must carry exactly this hash
-      const url = await getSignedUrl(client, new PutObjectCommand({ Bucket, Key: objectKey(key), Metadata: { sha256 } }), { expiresIn: seconds, unhoistableHeaders: new Set(["x-amz-meta-sha256"]) });
+      const url = await getSignedUrl(
+        client,
+        new PutObjectCommand({ Bucket, Key: objectKey(key), Metadata: { sha256 } }),
+        { expiresIn: seconds, unhoistableHeaders: new Set(["x-amz-meta-sha256"]) },
+      );
       return { url, headers: { "x-amz-meta-sha256": sha256 } };
     },
     async put(key, bytes, contentType = "application/octet-stream", tags) {
       const sum = sha256Hex(bytes);
       const Tagging = tags ? new URLSearchParams(tags).toString() : undefined;
       try {
-        await client.send(new PutObjectCommand({ Bucket, Key: objectKey(key), Body: bytes, ContentType: contentType, ContentLength: bytes.length, Metadata: { sha256: sum }, ...(Tagging ? { Tagging } : {}) }));
+        await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: objectKey(key),
+            Body: bytes,
+            ContentType: contentType,
+            ContentLength: bytes.length,
+            Metadata: { sha256: sum },
+            ...(Tagging ? { Tagging } : {}),
+          }),
+        );
       } catch (e) {
         fail(key, e);
       }
@@ -149,7 +221,9 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       do {
         let r;
         try {
-          r = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix + keyPrefix, ContinuationToken: token }));
+          r = await client.send(
+            new ListObjectsV2Command({ Bucket, Prefix: prefix + keyPrefix, ContinuationToken: token }),
+          );
         } catch (e) {
           return fail(keyPrefix, e);
         }

@@ -19,10 +19,15 @@ export function batchEvent(env: Record<string, string | undefined>): unknown {
 
 /** The environment a submitJob task's ContainerOverrides give the container. */
 export function overrideEnvironment(params: unknown): Record<string, string> {
-  const list = (params as { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] } }).ContainerOverrides?.Environment ?? [];
+  const list =
+    (params as { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] } }).ContainerOverrides
+      ?.Environment ?? [];
   return Object.fromEntries(list.map((e) => [e.Name, e.Value]));
 }
 
-export async function batchEvaluate(env: Record<string, string | undefined>, handlers: Pick<WorkflowHandlers, "evaluate">): Promise<unknown> {
+export async function batchEvaluate(
+  env: Record<string, string | undefined>,
+  handlers: Pick<WorkflowHandlers, "evaluate">,
+): Promise<unknown> {
   return handlers.evaluate(batchEvent(env));
 }

@@ -15,7 +15,8 @@ export async function writeDatasetFiles(store: BlobStore, encoded: EncodedDatase
   if (blobs) {
     const shared = store.sibling(blobs);
     const sums = new Map(encoded.files.map((f) => [f.path, fileSum(encoded.manifest, f.path)]));
-    for (const f of encoded.files) if (!(await shared.has(sums.get(f.path)!))) await shared.put(sums.get(f.path)!, f.bytes);
+    for (const f of encoded.files)
+      if (!(await shared.has(sums.get(f.path)!))) await shared.put(sums.get(f.path)!, f.bytes);
     await putJson(store, SOURCE, { blobs });
   } else {
     for (const f of encoded.files) await store.put(keys.datasetFile(f.path), f.bytes);
@@ -24,7 +25,10 @@ export async function writeDatasetFiles(store: BlobStore, encoded: EncodedDatase
 }
 
 /** Reads a dataset file of the job by its path in the manifest. */
-export async function datasetReader(store: BlobStore, manifest: DatasetManifest): Promise<(path: string) => Promise<Uint8Array>> {
+export async function datasetReader(
+  store: BlobStore,
+  manifest: DatasetManifest,
+): Promise<(path: string) => Promise<Uint8Array>> {
   if (!(await store.has(SOURCE))) return (path) => store.get(keys.datasetFile(path));
   const shared = store.sibling(((await getJson(store, SOURCE)) as { blobs: string }).blobs);
   return (path) => shared.get(fileSum(manifest, path));

@@ -40,7 +40,8 @@ export const OUTCOME_DETAIL_TYPE = "enkf job outcome";
 
 /** Events one round costs for S items on a branch: 7 per shard or member block (8 for a Batch
  *  job, 17 for a lambda forward's block: its iteration's 2 and three tasks' 5 each) and 11 per round. */
-export const roundEvents = (items: number, branch: Branch = "shards") => (branch === "lambda" ? 17 : branch === "gpu" ? 8 : 7) * items + 11;
+export const roundEvents = (items: number, branch: Branch = "shards") =>
+  (branch === "lambda" ? 17 : branch === "gpu" ? 8 : 7) * items + 11;
 
 /** Rounds per execution for S items (see the header). */
 export function rolloverRounds(items: number, branch: Branch = "shards"): number {
@@ -76,7 +77,13 @@ export const INLINE_MAP_LIMIT = 40;
 /** One round's fan-out: a task per item (a shard or member block, op "evaluate"); the shares go
  *  to the store, the cursor passes through. `states`: the iteration's states when it is more than
  *  the one task (a lambda forward's block). */
-function fanOut(evaluate: Record<string, unknown>, task: string, processor: Record<string, string>, concurrency: number, states?: Record<string, unknown>): Record<string, unknown> {
+function fanOut(
+  evaluate: Record<string, unknown>,
+  task: string,
+  processor: Record<string, string>,
+  concurrency: number,
+  states?: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     Type: "Map",
     ItemsPath: "$.items",
@@ -101,9 +108,25 @@ function fanOut(evaluate: Record<string, unknown>, task: string, processor: Reco
  * under the job's failure policy, rather than a failed job.
  */
 function lambdaBlock(evaluate: Record<string, unknown>): Record<string, unknown> {
-  const store = (outputs: string | null) => ({ Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "item.$": "$.item", op: "store", ...(outputs ? { "outputs.$": outputs } : { outputs: null }) }, End: true });
+  const store = (outputs: string | null) => ({
+    Type: "Task",
+    ...evaluate,
+    Parameters: {
+      "job.$": "$.job",
+      "round.$": "$.round",
+      "item.$": "$.item",
+      op: "store",
+      ...(outputs ? { "outputs.$": outputs } : { outputs: null }),
+    },
+    End: true,
+  });
   return {
-    "Block request": { Type: "Task", ...evaluate, Parameters: { "job.$": "$.job", "round.$": "$.round", "item.$": "$.item", op: "request" }, Next: "Forward (lambda)" },
+    "Block request": {
+      Type: "Task",
+      ...evaluate,
+      Parameters: { "job.$": "$.job", "round.$": "$.round", "item.$": "$.item", op: "request" },
+      Next: "Forward (lambda)",
+    },
     "Forward (lambda)": {
       Type: "Task",
       Resource: "arn:aws:states:::lambda:invoke",
@@ -120,14 +143,22 @@ function lambdaBlock(evaluate: Record<string, unknown>): Record<string, unknown>
 }
 
 /** Lambda's transient errors: retried with exponential backoff and full jitter. */
-const retry = [{
-  ErrorEquals: ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.ClientExecutionTimeoutException"],
-  IntervalSeconds: 1,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  MaxDelaySeconds: 30,
-  JitterStrategy: "FULL",
-}];
+const retry = [
+  {
+    ErrorEquals: [
+      "Lambda.TooManyRequestsException",
+      "Lambda.ServiceException",
+      "Lambda.AWSLambdaException",
+      "Lambda.SdkClientException",
+      "Lambda.ClientExecutionTimeoutException",
+    ],
+    IntervalSeconds: 1,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    JitterStrategy: "FULL",
+  },
+];
 /**
  * The GPU branch's task: an AWS Batch job per shard that runs the evaluate handler in the GPU
  * container (batchEvent.ts, functions/gpu/main.ts), the shard's event passed as ENKF_EVENT. `.sync` waits
@@ -144,18 +175,30 @@ function batchEvaluate(gpu: { jobQueue: string; jobDefinition: string }): Record
       ContainerOverrides: { Environment: [{ Name: "ENKF_EVENT", "Value.$": "States.JsonToString($)" }] },
     },
     ResultPath: null,
-    Retry: [{ ErrorEquals: ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL" }],
+    Retry: [
+      {
+        ErrorEquals: ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"],
+        IntervalSeconds: 2,
+        MaxAttempts: 6,
+        BackoffRate: 2,
+        MaxDelaySeconds: 60,
+        JitterStrategy: "FULL",
+      },
+    ],
   };
 }
 
 const toFailure = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailure" }];
 
 export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions): Record<string, unknown> {
-  if (!Number.isInteger(opts.maxConcurrency) || opts.maxConcurrency < 1 || opts.maxConcurrency > 40) throw new RangeError(`maxConcurrency ${opts.maxConcurrency}: an inline Map runs 1 to 40 iterations at a time`);
+  if (!Number.isInteger(opts.maxConcurrency) || opts.maxConcurrency < 1 || opts.maxConcurrency > 40)
+    throw new RangeError(`maxConcurrency ${opts.maxConcurrency}: an inline Map runs 1 to 40 iterations at a time`);
   const lambdaEvaluate = { Resource: r.evaluate, Retry: retry };
   const gpu = r.gpu ? batchEvaluate(r.gpu) : null;
   return {
-    Comment: "A modified-EnKF job: each round evaluates every data shard in parallel, then the reducer updates θ and decides whether to loop.",
+    Comment:
+      "A modified-EnKF job: each round evaluates every data shard in parallel, then the reducer " +
+      "updates θ and decides whether to loop.",
     StartAt: "Start?",
     States: {
       // a resumed job whose last round finished the optimization goes straight to Finalize
@@ -163,15 +206,34 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Type: "Choice",
         Choices: [
           { Variable: "$.launch", IsPresent: true, Next: "Launch" },
-          { And: [{ Variable: "$.round", IsPresent: true }, { Variable: "$.done", BooleanEquals: true }], Next: "Finalize" },
+          {
+            And: [
+              { Variable: "$.round", IsPresent: true },
+              { Variable: "$.done", BooleanEquals: true },
+            ],
+            Next: "Finalize",
+          },
           { Variable: "$.round", IsPresent: true, Next: "Fan out" },
         ],
         Default: "Init",
       },
       // the firing's job does not exist yet, so a failure here has no store to be recorded in
-      Launch: { Type: "Task", Resource: r.launch, Parameters: { "launch.$": "$.launch", "execution.$": "$$.Execution.Id" }, Retry: retry, Next: "Launched?" },
-      "Launched?": { Type: "Choice", Choices: [{ Variable: "$.duplicate", BooleanEquals: true, Next: "Duplicate firing" }], Default: "Init" },
-      "Duplicate firing": { Type: "Succeed", Comment: "a retried firing: its job was launched by an earlier execution" },
+      Launch: {
+        Type: "Task",
+        Resource: r.launch,
+        Parameters: { "launch.$": "$.launch", "execution.$": "$$.Execution.Id" },
+        Retry: retry,
+        Next: "Launched?",
+      },
+      "Launched?": {
+        Type: "Choice",
+        Choices: [{ Variable: "$.duplicate", BooleanEquals: true, Next: "Duplicate firing" }],
+        Default: "Init",
+      },
+      "Duplicate firing": {
+        Type: "Succeed",
+        Comment: "a retried firing: its job was launched by an earlier execution",
+      },
       Init: { Type: "Task", Resource: r.init, Retry: retry, Catch: toFailure, Next: "Fan out" },
       // up to 40 shards an inline Map; above that a Distributed Map, whose iterations run as child
       // executions and so stay out of this execution's event history
@@ -180,23 +242,43 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
         Choices: [
           { Variable: "$.branch", StringEquals: "members", Next: "Round (members)" },
           { Variable: "$.branch", StringEquals: "lambda", Next: "Round (members, lambda)" },
-          ...(gpu ? [
-            { Variable: "$.branch", StringEquals: "gpu", Next: "Round (gpu)" },
-            { Variable: "$.branch", StringEquals: "gpu-distributed", Next: "Round (gpu, distributed)" },
-          ] : []),
+          ...(gpu
+            ? [
+                { Variable: "$.branch", StringEquals: "gpu", Next: "Round (gpu)" },
+                { Variable: "$.branch", StringEquals: "gpu-distributed", Next: "Round (gpu, distributed)" },
+              ]
+            : []),
           { Variable: "$.branch", StringEquals: "shards-distributed", Next: "Round (distributed)" },
         ],
         Default: "Round",
       },
       // state names are unique across the machine, so the Maps' tasks are named apart
       Round: fanOut(lambdaEvaluate, "Evaluate", { Mode: "INLINE" }, opts.maxConcurrency),
-      "Round (distributed)": fanOut(lambdaEvaluate, "Evaluate (distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
+      "Round (distributed)": fanOut(
+        lambdaEvaluate,
+        "Evaluate (distributed)",
+        { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+        opts.distributedConcurrency ?? 1000,
+      ),
       "Round (members)": fanOut(lambdaEvaluate, "Evaluate members", { Mode: "INLINE" }, opts.maxConcurrency),
-      "Round (members, lambda)": fanOut(lambdaEvaluate, "Block request", { Mode: "INLINE" }, opts.maxConcurrency, lambdaBlock(lambdaEvaluate)),
-      ...(gpu ? {
-        "Round (gpu)": fanOut(gpu, "Evaluate (gpu)", { Mode: "INLINE" }, opts.maxConcurrency),
-        "Round (gpu, distributed)": fanOut(gpu, "Evaluate (gpu, distributed)", { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, opts.distributedConcurrency ?? 1000),
-      } : {}),
+      "Round (members, lambda)": fanOut(
+        lambdaEvaluate,
+        "Block request",
+        { Mode: "INLINE" },
+        opts.maxConcurrency,
+        lambdaBlock(lambdaEvaluate),
+      ),
+      ...(gpu
+        ? {
+            "Round (gpu)": fanOut(gpu, "Evaluate (gpu)", { Mode: "INLINE" }, opts.maxConcurrency),
+            "Round (gpu, distributed)": fanOut(
+              gpu,
+              "Evaluate (gpu, distributed)",
+              { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+              opts.distributedConcurrency ?? 1000,
+            ),
+          }
+        : {}),
       Reduce: { Type: "Task", Resource: r.reduce, Retry: retry, Catch: toFailure, Next: "Next?" },
       "Next?": {
         Type: "Choice",
@@ -214,31 +296,77 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
           // named for the job and round, so the service finds (and can stop) a job's current execution
           "Name.$": "States.Format('{}-r{}', $.job.id, $.round)",
           Input: {
-            "job.$": "$.job", "round.$": "$.round", "items.$": "$.items", "branch.$": "$.branch", done: false, rollover: false,
-            "startRound.$": "$.round", "rolloverEvery.$": "$.rolloverEvery", "startedAt.$": "$.startedAt",
+            "job.$": "$.job",
+            "round.$": "$.round",
+            "items.$": "$.items",
+            "branch.$": "$.branch",
+            done: false,
+            rollover: false,
+            "startRound.$": "$.round",
+            "rolloverEvery.$": "$.rolloverEvery",
+            "startedAt.$": "$.startedAt",
             "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
           },
         },
-        Retry: [{ ErrorEquals: ["StepFunctions.ExecutionLimitExceededException", "StepFunctions.SdkClientException"], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL" }],
+        Retry: [
+          {
+            ErrorEquals: ["StepFunctions.ExecutionLimitExceededException", "StepFunctions.SdkClientException"],
+            IntervalSeconds: 1,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            JitterStrategy: "FULL",
+          },
+        ],
         Catch: toFailure,
         End: true,
       },
       Finalize: { Type: "Task", Resource: r.finalize, Retry: retry, Catch: toFailure, Next: "Outcome" },
       RecordFailure: { Type: "Task", Resource: r.recordFailure, Next: "Outcome" },
       // the job has ended either way; a failure from here on is the outcome's, never the job's
-      Outcome: { Type: "Task", Resource: r.outcome, Retry: retry, Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Outcome failed" }], Next: "Publish outcome" },
+      Outcome: {
+        Type: "Task",
+        Resource: r.outcome,
+        Retry: retry,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Outcome failed" }],
+        Next: "Publish outcome",
+      },
       "Publish outcome": {
         Type: "Task",
         Resource: "arn:aws:states:::events:putEvents",
-        Parameters: { Entries: [{ "Detail.$": "$", DetailType: OUTCOME_DETAIL_TYPE, Source: OUTCOME_SOURCE, EventBusName: r.eventBus }] },
+        Parameters: {
+          Entries: [
+            { "Detail.$": "$", DetailType: OUTCOME_DETAIL_TYPE, Source: OUTCOME_SOURCE, EventBusName: r.eventBus },
+          ],
+        },
         ResultPath: null,
-        Retry: [{ ErrorEquals: ["EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException", "States.Timeout"], IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: "FULL" }],
+        Retry: [
+          {
+            ErrorEquals: [
+              "EventBridge.EventBridgeException",
+              "EventBridge.InternalException",
+              "EventBridge.SdkClientException",
+              "States.Timeout",
+            ],
+            IntervalSeconds: 1,
+            MaxAttempts: 4,
+            BackoffRate: 2,
+            JitterStrategy: "FULL",
+          },
+        ],
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "Ended?" }],
         Next: "Ended?",
       },
-      "Ended?": { Type: "Choice", Choices: [{ Variable: "$.status", StringEquals: "failed", Next: "Failed" }], Default: "Done" },
+      "Ended?": {
+        Type: "Choice",
+        Choices: [{ Variable: "$.status", StringEquals: "failed", Next: "Failed" }],
+        Default: "Done",
+      },
       Done: { Type: "Succeed" },
-      "Outcome failed": { Type: "Fail", Error: "OutcomeFailed", Cause: "the job ended, but recording its outcome or promoting it failed: see the execution's Outcome state" },
+      "Outcome failed": {
+        Type: "Fail",
+        Error: "OutcomeFailed",
+        Cause: "the job ended, but recording its outcome or promoting it failed: see the execution's Outcome state",
+      },
       Failed: { Type: "Fail", Error: "JobFailed", Cause: "the job's failure.json in its store says why" },
     },
   };

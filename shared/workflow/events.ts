@@ -8,7 +8,10 @@ import { WorkflowError } from "./errors.ts";
 
 export const Job = z.strictObject({
   /** the job's id: names its executions (continue-as-new starts "<id>-r<round>"); Init fills it in */
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   /** "s3://bucket/prefix" or a directory */
   store: z.string().min(1),
   /** an S3-compatible endpoint for s3:// stores */
@@ -52,7 +55,10 @@ export const ItemTask = z.discriminatedUnion("op", [
   z.object({ op: z.literal("store"), ...item, outputs: z.unknown() }),
 ]);
 
-export const Failure = z.object({ job: Job, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+export const Failure = z.object({
+  job: Job,
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
 
 /** Finalize's or RecordFailure's output */
 export const OutcomeEvent = z.object({ job: Job, status: z.string() });

@@ -35,7 +35,9 @@ export interface FanOut {
 }
 
 /** A worker's warnings, each printed once. */
-export function onceWarner(print: (line: string) => void = (line) => console.warn(`enkf: warning: ${line}`)): (line: string) => void {
+export function onceWarner(
+  print: (line: string) => void = (line) => console.warn(`enkf: warning: ${line}`),
+): (line: string) => void {
   const seen = new Set<string>();
   return (line) => {
     if (seen.has(line)) return;

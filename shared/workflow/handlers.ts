@@ -8,30 +8,57 @@ import { INLINE_MAP_LIMIT, rolloverRounds } from "./definition.ts";
 import { WorkerCache } from "../distributed/workerCache.ts";
 import { openStore } from "../store/openStore.ts";
 import { WorkflowError } from "./errors.ts";
-import { Cursor, Failure, ItemTask, jobId, OutcomeEvent, parseEvent, Start, type ExecutionCursor, type JobRef } from "./events.ts";
+import {
+  Cursor,
+  Failure,
+  ItemTask,
+  jobId,
+  OutcomeEvent,
+  parseEvent,
+  Start,
+  type ExecutionCursor,
+  type JobRef,
+} from "./events.ts";
 import { onceWarner, type Worker } from "./fanOut.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 import { recordFailure, recordOutcome, type JobOutcome } from "./outcome.ts";
-import { evaluateStep, finalizeStep, initStep, reduceStep, requestStep, resumePoint, storeStep, type RoundPoint } from "./steps.ts";
+import {
+  evaluateStep,
+  finalizeStep,
+  initStep,
+  reduceStep,
+  requestStep,
+  resumePoint,
+  storeStep,
+  type RoundPoint,
+} from "./steps.ts";
 
 export type { ExecutionCursor, JobRef } from "./events.ts";
 export { jobId, OutcomeEvent } from "./events.ts";
 
 /** A round's objects: lost ones are recomputed (resume falls back to the last round that reads whole). */
 const roundObject = (key: string) => key.startsWith("rounds/") || key.startsWith("state/");
-const openJob = (job: JobRef, crash: CrashHook = noCrash) => openStore(job.store, {
-  endpoint: job.endpoint, recomputable: roundObject, ...(crash !== noCrash ? { afterBytes: (key: string) => crash("write", key) } : {}),
-});
-
+const openJob = (job: JobRef, crash: CrashHook = noCrash) =>
+  openStore(job.store, {
+    endpoint: job.endpoint,
+    recomputable: roundObject,
+    ...(crash !== noCrash ? { afterBytes: (key: string) => crash("write", key) } : {}),
+  });
 
 /** The cursor's branch: above 40 items, data shards fan out through the Distributed Map. */
 const branchOf = (p: RoundPoint): ExecutionCursor["branch"] =>
-  (p.branch === "shards" || p.branch === "gpu") && p.items.length > INLINE_MAP_LIMIT ? `${p.branch}-distributed` : p.branch;
+  (p.branch === "shards" || p.branch === "gpu") && p.items.length > INLINE_MAP_LIMIT
+    ? `${p.branch}-distributed`
+    : p.branch;
 
 /** The cursor fields a step's round point sets. */
 const cursorOf = (p: RoundPoint) => ({
-  round: p.round, done: p.done, items: p.items, branch: branchOf(p),
-  ...(p.iterations !== undefined ? { iterations: p.iterations } : {}), ...(p.objective !== undefined ? { objective: p.objective } : {}),
+  round: p.round,
+  done: p.done,
+  items: p.items,
+  branch: branchOf(p),
+  ...(p.iterations !== undefined ? { iterations: p.iterations } : {}),
+  ...(p.objective !== undefined ? { objective: p.objective } : {}),
 });
 
 /** The execution input that continues an interrupted job from its last completed round
@@ -42,8 +69,12 @@ export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<
   const at = await resumePoint(openJob(job), worker);
   if (!at) return null;
   return {
-    job: { ...job, id: jobId(job) }, ...cursorOf(at), rollover: false,
-    startRound: at.round, rolloverEvery: rolloverEvery ?? rolloverRounds(at.items.length, at.branch), startedAt: Date.now(),
+    job: { ...job, id: jobId(job) },
+    ...cursorOf(at),
+    rollover: false,
+    startRound: at.round,
+    rolloverEvery: rolloverEvery ?? rolloverRounds(at.items.length, at.branch),
+    startedAt: Date.now(),
   };
 }
 const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
@@ -76,10 +107,18 @@ export function workflowHandlers(opts: HandlerOptions = {}) {
       const e = parseEvent(Start, event, "init");
       const at = await initStep(store(e.job), worker);
       // a deployment without the GPU option has no Batch branch (infra: -c gpu=true adds it)
-      if (at.branch === "gpu" && opts.gpuOption === false) throw new WorkflowError('compute.backend "gpu" needs the GPU option, which this deployment does not have: deploy with `npx cdk deploy -c gpu=true`, or choose another backend');
+      if (at.branch === "gpu" && opts.gpuOption === false)
+        throw new WorkflowError(
+          'compute.backend "gpu" needs the GPU option, which this deployment does not have: deploy ' +
+            "with `npx cdk deploy -c gpu=true`, or choose another backend",
+        );
       return {
-        job: { ...e.job, id: jobId(e.job) }, ...cursorOf(at), rollover: false, startRound: 0,
-        rolloverEvery: e.rolloverEvery ?? rolloverRounds(at.items.length, at.branch), startedAt: e.startedAt ?? Date.now(),
+        job: { ...e.job, id: jobId(e.job) },
+        ...cursorOf(at),
+        rollover: false,
+        startRound: 0,
+        rolloverEvery: e.rolloverEvery ?? rolloverRounds(at.items.length, at.branch),
+        startedAt: e.startedAt ?? Date.now(),
       };
     },
     /** An item's task: evaluate a shard or member block; on the lambda branch, a block's request
@@ -89,9 +128,14 @@ export function workflowHandlers(opts: HandlerOptions = {}) {
       const s = store(e.job);
       const ref = { job: e.job, round: e.round, item: e.item };
       switch (e.op) {
-        case "evaluate": await evaluateStep(s, e.round, e.item, worker); return ref;
-        case "request": return { ...ref, request: await requestStep(s, e.round, e.item, worker) };
-        case "store": await storeStep(s, e.round, e.item, e.outputs, worker); return ref;
+        case "evaluate":
+          await evaluateStep(s, e.round, e.item, worker);
+          return ref;
+        case "request":
+          return { ...ref, request: await requestStep(s, e.round, e.item, worker) };
+        case "store":
+          await storeStep(s, e.round, e.item, e.outputs, worker);
+          return ref;
       }
     },
     async reduce(event: unknown): Promise<ExecutionCursor> {

@@ -53,10 +53,16 @@ export const f64Bytes = (a: Float64Array) => new Uint8Array(a.buffer.slice(a.byt
 export const bytesF64 = (b: Uint8Array) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 /** JSON has no NaN or ±Infinity: they are written as strings */
 const finite = (_k: string, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v);
-const revive = (_k: string, v: unknown) => (v === "NaN" ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v);
+const revive = (_k: string, v: unknown) =>
+  v === "NaN" ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v;
 
 /** JSON that keeps NaN and ±Infinity (as their names); `tags` as BlobStore.put takes them. */
-export async function putJsonExact(store: BlobStore, key: string, value: unknown, tags?: Record<string, string>): Promise<void> {
+export async function putJsonExact(
+  store: BlobStore,
+  key: string,
+  value: unknown,
+  tags?: Record<string, string>,
+): Promise<void> {
   await putJson(store, key, JSON.parse(JSON.stringify(value, finite)), tags);
 }
 export async function getJsonExact(store: BlobStore, key: string): Promise<unknown> {
@@ -77,7 +83,10 @@ export async function saveState(store: BlobStore, round: number, state: RunState
   await store.put(keys.state(round), encodeState(state), "application/octet-stream");
 }
 
-export async function loadState<S extends ProcessState = ProcessState>(store: BlobStore, round: number): Promise<RunState<S>> {
+export async function loadState<S extends ProcessState = ProcessState>(
+  store: BlobStore,
+  round: number,
+): Promise<RunState<S>> {
   return decodeState<RunState<S>>(await store.get(keys.state(round)), `${store.location}${keys.state(round)}`);
 }
 
@@ -93,5 +102,9 @@ export async function pruneRounds(store: BlobStore, finalRound: number): Promise
 
 /** The rounds whose state was written, newest first (a state may still be cut short: loadState says). */
 export async function stateRounds(store: BlobStore): Promise<number[]> {
-  return (await store.list("state/")).map((k) => /^state\/(\d{6})\.bin$/.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
+  return (await store.list("state/"))
+    .map((k) => /^state\/(\d{6})\.bin$/.exec(k))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
 }

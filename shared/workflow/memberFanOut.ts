@@ -36,7 +36,8 @@ export interface PointsOf {
 export function enkfPoints(problem: InverseProblem, k: number): PointsOf {
   return {
     points: (ask) => roundPoints(ask as Ask, k, problem.dimension),
-    answer: (ask, outputs, rp) => roundAnswer(problem.loss, ask as Ask, k, problem.outputSize, rp as RoundPoints, outputs),
+    answer: (ask, outputs, rp) =>
+      roundAnswer(problem.loss, ask as Ask, k, problem.outputSize, rp as RoundPoints, outputs),
   };
 }
 
@@ -54,8 +55,15 @@ export interface MemberRound {
   parameterNames: string[];
 }
 
-export function memberFanOut(store: BlobStore, problem: InverseProblem, of: PointsOf, round: MemberRound, worker: Worker): FanOut {
-  const n = problem.dimension, size = problem.outputSize;
+export function memberFanOut(
+  store: BlobStore,
+  problem: InverseProblem,
+  of: PointsOf,
+  round: MemberRound,
+  worker: Worker,
+): FanOut {
+  const n = problem.dimension,
+    size = problem.outputSize;
   const block = (all: Points, b: number) => {
     if (b >= round.blocks) throw new RangeError(`block ${b} of a job with ${round.blocks} member blocks`);
     const { start, end } = blockRange(all.count, round.blocks, b);
@@ -80,7 +88,11 @@ export function memberFanOut(store: BlobStore, problem: InverseProblem, of: Poin
     async evaluate(r, b, ask, opts = {}) {
       const { rows, points } = block(of.points(ask), b);
       if (!opts.force && (await stored(r, b, rows * size))) return;
-      if (round.lambda) throw new Error(`round ${r}, member block ${b}: a lambda forward is invoked by the state machine (its Forward (lambda) state), not by this task`);
+      if (round.lambda)
+        throw new Error(
+          `round ${r}, member block ${b}: a lambda forward is invoked by the state machine (its ` +
+            `Forward (lambda) state), not by this task`,
+        );
       const out = new Float64Array(rows * size);
       await forwardPoints(problem, points, rows, out);
       worker.crash("evaluate", r);
@@ -102,24 +114,35 @@ export function memberFanOut(store: BlobStore, problem: InverseProblem, of: Poin
       }
       return { answer: of.answer(ask, outs, all), timings: { io: (performance.now() - t0) / 1000 } };
     },
-    ...(round.lambda ? {
-      async request(r: number, b: number, ask: unknown) {
-        const { rows, points } = block(of.points(ask), b);
-        const u = problem.constrained(points, rows);
-        return { FunctionName: round.functionArn!, Payload: { parameters: round.parameterNames, theta: Array.from({ length: rows }, (_, i) => Array.from(u.subarray(i * n, (i + 1) * n))) } };
-      },
-      async store(r: number, b: number, ask: unknown, outputs: unknown) {
-        const { rows, points } = block(of.points(ask), b);
-        const m = problem.observed;
-        const g = new Float64Array(rows * m).fill(NaN);
-        if (Array.isArray(outputs) && outputs.length === rows) {
-          outputs.forEach((o, i) => { if (Array.isArray(o) && o.length === m && o.every((v) => typeof v === "number")) g.set(o as number[], i * m); });
+    ...(round.lambda
+      ? {
+          async request(r: number, b: number, ask: unknown) {
+            const { rows, points } = block(of.points(ask), b);
+            const u = problem.constrained(points, rows);
+            return {
+              FunctionName: round.functionArn!,
+              Payload: {
+                parameters: round.parameterNames,
+                theta: Array.from({ length: rows }, (_, i) => Array.from(u.subarray(i * n, (i + 1) * n))),
+              },
+            };
+          },
+          async store(r: number, b: number, ask: unknown, outputs: unknown) {
+            const { rows, points } = block(of.points(ask), b);
+            const m = problem.observed;
+            const g = new Float64Array(rows * m).fill(NaN);
+            if (Array.isArray(outputs) && outputs.length === rows) {
+              outputs.forEach((o, i) => {
+                if (Array.isArray(o) && o.length === m && o.every((v) => typeof v === "number"))
+                  g.set(o as number[], i * m);
+              });
+            }
+            const out = new Float64Array(rows * size);
+            problem.outputs(points, rows, g, out);
+            await store.put(blockKey(r, b), f64Bytes(out), "application/octet-stream", PARTIAL_TAGS);
+          },
         }
-        const out = new Float64Array(rows * size);
-        problem.outputs(points, rows, g, out);
-        await store.put(blockKey(r, b), f64Bytes(out), "application/octet-stream", PARTIAL_TAGS);
-      },
-    } : {}),
+      : {}),
   };
   return fanOut;
 }

@@ -35,7 +35,12 @@ export interface JobOutcome {
  * service, for a job whose schedule carries a promotion rule), its promotion, which only a
  * succeeded job attempts. A retried state answers the outcome it wrote.
  */
-export async function recordOutcome(store: BlobStore, id: string, runStatus: string, promote?: (status: JobOutcome["status"]) => Promise<PromotionOutcome | null>): Promise<JobOutcome> {
+export async function recordOutcome(
+  store: BlobStore,
+  id: string,
+  runStatus: string,
+  promote?: (status: JobOutcome["status"]) => Promise<PromotionOutcome | null>,
+): Promise<JobOutcome> {
   try {
     return (await getJson(store, keys.outcome)) as JobOutcome;
   } catch (e) {
@@ -44,14 +49,19 @@ export async function recordOutcome(store: BlobStore, id: string, runStatus: str
   }
   const failed = runStatus === "failed" || !(await store.has(keys.result));
   const status: JobOutcome["status"] = failed ? "failed" : "succeeded";
-  let result = runStatus, metrics: Record<string, number> = {};
+  let result = runStatus,
+    metrics: Record<string, number> = {};
   if (failed) {
-    const f = (await store.has(keys.failure)) ? ((await getJson(store, keys.failure)) as { error?: string; cause?: string }) : {};
+    const f = (await store.has(keys.failure))
+      ? ((await getJson(store, keys.failure)) as { error?: string; cause?: string })
+      : {};
     result = [f.error, f.cause].filter(Boolean).join(": ").slice(0, 1000) || "failed";
   } else {
     const r = (await getJson(store, keys.result)) as { status: string; metrics?: Record<string, number> };
     result = r.status;
-    metrics = Object.fromEntries(Object.entries(r.metrics ?? {}).filter(([, v]) => typeof v === "number" && Number.isFinite(v)));
+    metrics = Object.fromEntries(
+      Object.entries(r.metrics ?? {}).filter(([, v]) => typeof v === "number" && Number.isFinite(v)),
+    );
   }
   const outcome: JobOutcome = { id, status, result, metrics, promotion: promote ? await promote(status) : null };
   await putJson(store, keys.outcome, outcome);

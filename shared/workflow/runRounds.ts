@@ -29,7 +29,11 @@ export interface ShardedRun {
 function shardRound(run: ShardedRun): (ask: Ask) => Promise<Answer> {
   const k = run.spec.ensembleSize;
   return async (ask) => {
-    const parts = await Promise.all(run.shards.map((sh) => evaluateShard({ ...sh, iteration: ask.iteration, theta: ask.point, draw: ask.draw, k, kernel: run.kernel })));
+    const parts = await Promise.all(
+      run.shards.map((sh) =>
+        evaluateShard({ ...sh, iteration: ask.iteration, theta: ask.point, draw: ask.draw, k, kernel: run.kernel }),
+      ),
+    );
     const trial = ask.trial;
     const shares = trial ? await Promise.all(run.shards.map((sh) => shardObjectives(sh, trial, k, run.kernel))) : [];
     return shardAnswer(ask, parts, shares, run.alpha);
@@ -40,7 +44,16 @@ export async function runRounds(run: ShardedRun): Promise<{ result: RunResult; r
   const process = speculative(modifiedEnkf(run.spec, run.stop, denseMatrices(run.shards[0].model)));
   const answer = shardRound(run);
   let rounds = 0;
-  const loop = runLoop<EnkfState, Ask, Answer>(process, (ask) => { rounds++; return answer(ask); }, inMemory(run.stop), run.theta0, run.now ? { now: run.now } : {});
+  const loop = runLoop<EnkfState, Ask, Answer>(
+    process,
+    (ask) => {
+      rounds++;
+      return answer(ask);
+    },
+    inMemory(run.stop),
+    run.theta0,
+    run.now ? { now: run.now } : {},
+  );
   for (;;) {
     const r = await loop.next();
     if (r.done) return { result: r.value, rounds };

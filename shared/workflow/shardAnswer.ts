@@ -17,14 +17,27 @@ import { reduceLadder, reducePartials, type ShardPartial } from "../distributed/
  * ({ state } = enkf.tell(state, answer, elapsed));
  * ```
  */
-export function shardAnswer(ask: Ask, parts: readonly ShardPartial[], shares: readonly { rows: number; phis: readonly number[] }[], alpha: number): Answer {
+export function shardAnswer(
+  ask: Ask,
+  parts: readonly ShardPartial[],
+  shares: readonly { rows: number; phis: readonly number[] }[],
+  alpha: number,
+): Answer {
   const answer: Answer = {};
   if (ask.trial) {
     const { base, direction, etas } = ask.trial;
-    answer.trialPhis = reduceLadder(shares, etas.map((eta) => trialPoint(base, direction, eta)), alpha);
+    answer.trialPhis = reduceLadder(
+      shares,
+      etas.map((eta) => trialPoint(base, direction, eta)),
+      alpha,
+    );
   }
   if (ask.statistics) {
-    const reduced = reducePartials(parts, parts.length, alpha > 0 ? { alpha, theta: ask.point, draw: ask.draw } : undefined);
+    const reduced = reducePartials(
+      parts,
+      parts.length,
+      alpha > 0 ? { alpha, theta: ask.point, draw: ask.draw } : undefined,
+    );
     // every worker runs the job's kernel configuration; a shard without rows of this batch ran none
     const form = parts.find((p) => p.members)?.members ?? { precision: "float64" as const };
     answer.stats = { ...reduced, direction: (s, out) => memberDirection(form, ask.draw, ask.point, s, out) };

@@ -25,8 +25,12 @@ type Share = { partial: ShardPartial; trial?: { rows: number; phis: number[] } }
 
 /** The job's kernel for a shard's problem: its compute.backend, one ONNX thread and no RNG threads
  *  of its own (the workflow runs one evaluate task per core), kept warm across this job's rounds. */
-export function shardKernel(job: NetworkJob, worker: Worker): (problem: NetworkProblem, k: number) => Promise<EnsembleKernel> {
-  const build = async (problem: NetworkProblem) => (await jobKernel(job, problem, worker.warn, { threads: 1, rngWorkers: 0 }))!;
+export function shardKernel(
+  job: NetworkJob,
+  worker: Worker,
+): (problem: NetworkProblem, k: number) => Promise<EnsembleKernel> {
+  const build = async (problem: NetworkProblem) =>
+    (await jobKernel(job, problem, worker.warn, { threads: 1, rngWorkers: 0 }))!;
   return (problem, k) => warmKernel(worker.cache, JSON.stringify(job), problem, k, build);
 }
 
@@ -40,30 +44,49 @@ export function shardFanOut(store: BlobStore, job: NetworkJob, manifest: Dataset
   function rows(shard: number): Promise<Split> {
     const files = manifest.splits.train.shards[shard];
     const key = `shard|${store.location}|${shard}|${files?.x.sha256}|${files?.y.sha256}`;
-    return worker.cache.get(key, async () => decodeTrainShard(manifest, shard, await datasetReader(store, manifest), `${store.location}dataset`));
+    return worker.cache.get(key, async () =>
+      decodeTrainShard(manifest, shard, await datasetReader(store, manifest), `${store.location}dataset`),
+    );
   }
 
   async function data(shard: number): Promise<ShardData> {
     const slice = shardPlan(manifest.splits.train.rows, shards)[shard];
     return {
-      model: jobModel(job, manifest), loss: job.problem.loss, kind: manifest.kind, outputs: manifest.outputs, rows: await rows(shard), slice,
-      trainRows: manifest.splits.train.rows, batchSize: job.optimizer.batchSize, batchSeed: job.optimizer.seed,
+      model: jobModel(job, manifest),
+      loss: job.problem.loss,
+      kind: manifest.kind,
+      outputs: manifest.outputs,
+      rows: await rows(shard),
+      slice,
+      trainRows: manifest.splits.train.rows,
+      batchSize: job.optimizer.batchSize,
+      batchSeed: job.optimizer.seed,
     };
   }
 
   /** A shard's share of a round if it reads back whole with the right shape; else null. */
   async function stored(round: number, shard: number, rungs: number, quiet = false): Promise<Share | null> {
     try {
-      const partial = decodePartial(await store.get(keys.partial(round, shard)), `${store.location}${keys.partial(round, shard)}`);
+      const partial = decodePartial(
+        await store.get(keys.partial(round, shard)),
+        `${store.location}${keys.partial(round, shard)}`,
+      );
       if (partial.shard !== shard || partial.k !== k) return null;
       if (rungs === 0) return { partial };
       const share = (await getJsonExact(store, keys.trial(round, shard))) as { rows?: unknown; phis?: unknown };
       const phis = share.phis;
-      if (typeof share.rows !== "number" || !Array.isArray(phis) || phis.length !== rungs || !phis.every((v) => typeof v === "number")) return null;
+      if (
+        typeof share.rows !== "number" ||
+        !Array.isArray(phis) ||
+        phis.length !== rungs ||
+        !phis.every((v) => typeof v === "number")
+      )
+        return null;
       return { partial, trial: { rows: share.rows, phis: phis as number[] } };
     } catch (e) {
       if (!(e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError)) throw e;
-      if (!(quiet && e instanceof NotFoundError)) console.warn(`enkf: round ${round}, shard ${shard}: ${(e as Error).message}; evaluating the shard again`);
+      if (!(quiet && e instanceof NotFoundError))
+        console.warn(`enkf: round ${round}, shard ${shard}: ${(e as Error).message}; evaluating the shard again`);
       return null;
     }
   }
@@ -83,7 +106,13 @@ export function shardFanOut(store: BlobStore, job: NetworkJob, manifest: Dataset
       worker.crash("evaluate", round);
       await store.put(keys.partial(round, shard), encodePartial(part), "application/octet-stream", PARTIAL_TAGS);
       // a failed trial's Φ (NaN) stays NaN: plain JSON would write null, which sums as 0
-      if (ask.trial) await putJsonExact(store, keys.trial(round, shard), await shardObjectives(d, ask.trial, k, kernel), PARTIAL_TAGS);
+      if (ask.trial)
+        await putJsonExact(
+          store,
+          keys.trial(round, shard),
+          await shardObjectives(d, ask.trial, k, kernel),
+          PARTIAL_TAGS,
+        );
     },
     async answer(round, plan) {
       const ask = plan as Ask;
@@ -95,14 +124,23 @@ export function shardFanOut(store: BlobStore, job: NetworkJob, manifest: Dataset
           await fanOut.evaluate(round, s, ask, { force: true });
           share = await stored(round, s, rungsOf(ask));
         }
-        if (!share) throw new Error(`round ${round}: shard ${s}'s partial is still unreadable after evaluating it again`);
+        if (!share)
+          throw new Error(`round ${round}: shard ${s}'s partial is still unreadable after evaluating it again`);
         shares.push(share);
       }
       const parts = shares.map((s) => s.partial);
-      const answer = shardAnswer(ask, parts, shares.flatMap((s) => (s.trial ? [s.trial] : [])), alpha);
+      const answer = shardAnswer(
+        ask,
+        parts,
+        shares.flatMap((s) => (s.trial ? [s.trial] : [])),
+        alpha,
+      );
       // the workers' kernel phases and the reducer's reads
       const timings: Record<string, number> = { io: (performance.now() - t0) / 1000 };
-      for (const p of parts) PARTIAL_PHASES.forEach((name, i) => { timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0); });
+      for (const p of parts)
+        PARTIAL_PHASES.forEach((name, i) => {
+          timings[name] = (timings[name] ?? 0) + (p.timings?.[i] ?? 0);
+        });
       return { answer, timings };
     },
   };

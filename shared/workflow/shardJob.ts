@@ -37,16 +37,30 @@ export async function jobDataset(store: BlobStore, worker?: Pick<Worker, "cache"
 /** The client's part: writes the job and its dataset, cut into `shards` training shards, to the
  *  store; `theta0`, a warm start's θ₀ (shared/predict/warmStart.ts checked that it fits);
  *  `blobs`, the service's content-addressed folder, so a dataset is stored once for all its jobs. */
-export async function prepareJob(store: BlobStore, spec: unknown, dataset: Dataset, shards: number, theta0?: Float64Array, blobs?: string): Promise<void> {
+export async function prepareJob(
+  store: BlobStore,
+  spec: unknown,
+  dataset: Dataset,
+  shards: number,
+  theta0?: Float64Array,
+  blobs?: string,
+): Promise<void> {
   const job = networkJob(JobSpec.parse(spec));
   const n = parameterCount(jobModel(job, dataset));
   // the service's limits (shared/spec/limits.ts), before anything is written
   checkLimits({
-    ensembleSize: job.optimizer.ensembleSize, parameters: n, timeLimit: job.stop.timeLimit,
-    shards: { count: shards, trainRows: dataset.train.rows, valuesPerRow: dataset.features + (dataset.kind === "classification" ? 1 : dataset.outputs) },
+    ensembleSize: job.optimizer.ensembleSize,
+    parameters: n,
+    timeLimit: job.stop.timeLimit,
+    shards: {
+      count: shards,
+      trainRows: dataset.train.rows,
+      valuesPerRow: dataset.features + (dataset.kind === "classification" ? 1 : dataset.outputs),
+    },
   });
   shardPlan(dataset.train.rows, shards);
-  if (theta0 && theta0.length !== n) throw new WorkflowError(`the warm start's θ has ${theta0.length} parameters; this job's network has ${n}`);
+  if (theta0 && theta0.length !== n)
+    throw new WorkflowError(`the warm start's θ has ${theta0.length} parameters; this job's network has ${n}`);
   if (theta0) await store.put(keys.initTheta, f64Bytes(theta0));
   await putJson(store, keys.spec, job);
   await writeDatasetFiles(store, encodeShards(dataset, shards), blobs);
@@ -80,15 +94,23 @@ export async function shardJob(store: BlobStore, job: NetworkJob, worker: Worker
     context: {
       stop: job.stop,
       evaluate,
-      keepBest: async (theta) => { await store.put(keys.bestTheta, f64Bytes(theta)); },
+      keepBest: async (theta) => {
+        await store.put(keys.bestTheta, f64Bytes(theta));
+      },
       best: async () => bytesF64(await store.get(keys.bestTheta)),
       warmStart: warm,
       level: job.problem.type === "regression" ? discrepancyLevel(job.stop, manifest.outputs) : null,
     },
     network: { model, data: manifest },
     environment: (rounds, timings) => ({
-      engine: "workflow", rounds, backend: evaluatedBy, requestedBackend: job.compute.backend,
-      node: process.version, platform: process.platform, arch: process.arch, cores: availableParallelism(),
+      engine: "workflow",
+      rounds,
+      backend: evaluatedBy,
+      requestedBackend: job.compute.backend,
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cores: availableParallelism(),
       // summed over every worker (CPU-seconds, so they may exceed the wall time) and the reducer
       ...(timings ? { timings } : {}),
     }),

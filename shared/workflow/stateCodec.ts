@@ -25,23 +25,29 @@ export function encodeState(value: unknown): Uint8Array {
     return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
   });
   const text = new TextEncoder().encode(json);
-  const head = 8 + text.length, start = Math.ceil(head / 8) * 8;
+  const head = 8 + text.length,
+    start = Math.ceil(head / 8) * 8;
   const out = new Uint8Array(start + 8 * total);
   out.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(out.buffer).setUint32(4, text.length, true);
   out.set(text, 8);
   const values = new Float64Array(out.buffer, start, total);
   let at = 0;
-  for (const a of arrays) { values.set(a, at); at += a.length; }
+  for (const a of arrays) {
+    values.set(a, at);
+    at += a.length;
+  }
   return out;
 }
 
 /** The object back, its arrays as Float64Arrays; a RangeError when the bytes are not one whole state. */
 export function decodeState<T>(bytes: Uint8Array, what = "state"): T {
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw new RangeError(`${what} is not a stored state (${bytes.length} bytes)`);
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC)
+    throw new RangeError(`${what} is not a stored state (${bytes.length} bytes)`);
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(4, true);
   const start = Math.ceil((8 + length) / 8) * 8;
-  if (start > bytes.length || (bytes.length - start) % 8 !== 0) throw new RangeError(`${what} is cut short (${bytes.length} bytes)`);
+  if (start > bytes.length || (bytes.length - start) % 8 !== 0)
+    throw new RangeError(`${what} is cut short (${bytes.length} bytes)`);
   const values = new Float64Array(bytes.slice(start).buffer);
   let text: string;
   try {
@@ -52,7 +58,8 @@ export function decodeState<T>(bytes: Uint8Array, what = "state"): T {
       if (v === "-Infinity") return -Infinity;
       if (v && typeof v === "object" && "$f64" in v) {
         const [offset, n] = (v as ArrayRef).$f64;
-        if (!(offset >= 0 && n >= 0 && offset + n <= values.length)) throw new RangeError(`${what}: an array reaches past its ${values.length} values`);
+        if (!(offset >= 0 && n >= 0 && offset + n <= values.length))
+          throw new RangeError(`${what}: an array reaches past its ${values.length} values`);
         return values.slice(offset, offset + n);
       }
       return v;

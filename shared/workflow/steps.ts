@@ -28,13 +28,24 @@ export interface RoundPoint {
 const itemsOf = (count: number) => Array.from({ length: count }, (_, i) => i);
 
 /** Writes round r's state (unless `written`) and, while the run goes on, its plan; says where the run stands. */
-async function commitRound(store: BlobStore, round: number, run: RunState<ProcessState>, ask: unknown, job: WorkflowJob, written = false): Promise<RoundPoint> {
+async function commitRound(
+  store: BlobStore,
+  round: number,
+  run: RunState<ProcessState>,
+  ask: unknown,
+  job: WorkflowJob,
+  written = false,
+): Promise<RoundPoint> {
   if (!written) await saveState(store, round, run);
   if (ask !== null) await savePlan(store, round, ask);
   const { history } = run.process.progress;
   const last = history[history.length - 1];
   return {
-    round, done: ask === null, branch: job.fanOut.branch, items: itemsOf(job.fanOut.items), iterations: history.length,
+    round,
+    done: ask === null,
+    branch: job.fanOut.branch,
+    items: itemsOf(job.fanOut.items),
+    iterations: history.length,
     ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}),
   };
 }
@@ -55,7 +66,13 @@ export async function initStep(store: BlobStore, worker: Worker): Promise<RoundP
 }
 
 /** One item's task in round r: its share of the round's ask, stored. Idempotent. */
-export async function evaluateStep(store: BlobStore, round: number, item: number, worker: Worker, opts: { force?: boolean } = {}): Promise<void> {
+export async function evaluateStep(
+  store: BlobStore,
+  round: number,
+  item: number,
+  worker: Worker,
+  opts: { force?: boolean } = {},
+): Promise<void> {
   const job = await workflowJob(store, worker);
   await job.fanOut.evaluate(round, item, await loadPlan(store, round), opts);
 }
@@ -63,14 +80,27 @@ export async function evaluateStep(store: BlobStore, round: number, item: number
 /** A lambda forward's block: the request the state machine invokes the user's function with. */
 export async function requestStep(store: BlobStore, round: number, item: number, worker: Worker): Promise<unknown> {
   const job = await workflowJob(store, worker);
-  if (!job.fanOut.request) throw new Error(`round ${round}: a block request is for a lambda forward; this job's round is on the ${job.fanOut.branch} branch`);
+  if (!job.fanOut.request)
+    throw new Error(
+      `round ${round}: a block request is for a lambda forward; this job's round is on the ${job.fanOut.branch} branch`,
+    );
   return job.fanOut.request(round, item, await loadPlan(store, round));
 }
 
 /** A lambda forward's block: the function's answer (null when the invocation failed) stored. */
-export async function storeStep(store: BlobStore, round: number, item: number, outputs: unknown, worker: Worker): Promise<void> {
+export async function storeStep(
+  store: BlobStore,
+  round: number,
+  item: number,
+  outputs: unknown,
+  worker: Worker,
+): Promise<void> {
   const job = await workflowJob(store, worker);
-  if (!job.fanOut.store) throw new Error(`round ${round}: a block's outputs come from a lambda forward; this job's round is on the ${job.fanOut.branch} branch`);
+  if (!job.fanOut.store)
+    throw new Error(
+      `round ${round}: a block's outputs come from a lambda forward; this job's round is on the ` +
+        `${job.fanOut.branch} branch`,
+    );
   await job.fanOut.store(round, item, await loadPlan(store, round), outputs);
 }
 
@@ -79,7 +109,12 @@ export async function storeStep(store: BlobStore, round: number, item: number, o
  * round r+1's state and plan. Idempotent: a rerun keeps the state an earlier run wrote (its
  * history holds that run's clock) and writes the plan again, byte for byte the same.
  */
-export async function reduceStep(store: BlobStore, round: number, elapsedSeconds: number, worker: Worker): Promise<RoundPoint> {
+export async function reduceStep(
+  store: BlobStore,
+  round: number,
+  elapsedSeconds: number,
+  worker: Worker,
+): Promise<RoundPoint> {
   const job = await workflowJob(store, worker);
   const written = await loadState(store, round + 1).catch(() => null);
   if (written) {
@@ -99,15 +134,29 @@ export async function reduceStep(store: BlobStore, round: number, elapsedSeconds
 
 /** Writes result.json, theta.npy (the best θ), theta-last.npy (when it differs), model.json
  *  (networks) and history.csv from round r's state; a finished job's rounds are pruned. */
-export async function finalizeStep(store: BlobStore, round: number, seconds: number, worker: Worker): Promise<{ status: string }> {
+export async function finalizeStep(
+  store: BlobStore,
+  round: number,
+  seconds: number,
+  worker: Worker,
+): Promise<{ status: string }> {
   const job = await workflowJob(store, worker);
   const run = await loadState(store, round);
   const result = await finishRun(run, job.context, seconds);
-  const put = async (name: string, bytes: Uint8Array, type: string) => { await store.put(name, bytes, type); };
-  await writeRunFiles(result, {
-    name: job.spec.name, spec: job.spec, ...(job.network ? { network: job.network } : {}),
-    environment: () => job.environment(round, run.timings), afterTheta: () => worker.crash("finalize"),
-  }, put);
+  const put = async (name: string, bytes: Uint8Array, type: string) => {
+    await store.put(name, bytes, type);
+  };
+  await writeRunFiles(
+    result,
+    {
+      name: job.spec.name,
+      spec: job.spec,
+      ...(job.network ? { network: job.network } : {}),
+      environment: () => job.environment(round, run.timings),
+      afterTheta: () => worker.crash("finalize"),
+    },
+    put,
+  );
   // the rounds' statistics served their purpose: the job keeps its results and final state
   if (!job.spec.compute.keepRounds) await pruneRounds(store, round);
   return { status: result.status };
@@ -129,9 +178,21 @@ export async function resumePoint(store: BlobStore, worker: Worker): Promise<Rou
     const job = await workflowJob(store, worker);
     const ask = job.process.ask(run.process);
     // its plan must read whole too (round objects are written without fsync)
-    if (ask !== null && !(await loadPlan(store, r).then(() => true, () => false))) continue;
-    return { round: r, done: ask === null, branch: job.fanOut.branch, items: itemsOf(job.fanOut.items), iterations: run.process.progress.history.length };
+    if (
+      ask !== null &&
+      !(await loadPlan(store, r).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
+    return {
+      round: r,
+      done: ask === null,
+      branch: job.fanOut.branch,
+      items: itemsOf(job.fanOut.items),
+      iterations: run.process.progress.history.length,
+    };
   }
   return null;
 }
-

@@ -12,8 +12,12 @@ import { ended, enkfRun, submit } from "./support/reference.ts";
 import { until } from "../support/wait.ts";
 
 let stage: Stage;
-beforeAll(async () => { stage = await startStage({ root: inject("deployedRoot") }); });
-afterAll(async () => { await stage?.close(); });
+beforeAll(async () => {
+  stage = await startStage({ root: inject("deployedRoot") });
+});
+afterAll(async () => {
+  await stage?.close();
+});
 
 describe("the api bundle as API Gateway invokes it", () => {
   it("submit → poll → result → model.onnx → predict; θ is enkf run's, bit for bit", async () => {
@@ -38,7 +42,9 @@ describe("the api bundle as API Gateway invokes it", () => {
     // the model as ONNX, run by ONNX Runtime here, agrees with the API's predictions
     const onnx = await stage.api("GET", `/jobs/${id}/model.onnx`);
     expect(onnx.status).toBe(200);
-    const rows = Array.from({ length: 5 }, (_, r) => Object.fromEntries(Array.from({ length: 784 }, (_, i) => [`x${i}`, ((r * 131 + i * 17) % 255) / 255])));
+    const rows = Array.from({ length: 5 }, (_, r) =>
+      Object.fromEntries(Array.from({ length: 784 }, (_, i) => [`x${i}`, ((r * 131 + i * 17) % 255) / 255])),
+    );
     const predicted = await stage.api("POST", `/jobs/${id}/predict`, { json: { rows } });
     expect(predicted.status, JSON.stringify(predicted.body).slice(0, 400)).toBe(200);
     const session = await InferenceSession.create(onnx.bytes);
@@ -49,7 +55,10 @@ describe("the api bundle as API Gateway invokes it", () => {
   });
 
   it("a job that fails: RecordFailure → Outcome → the execution ends Failed, and the API says why", async () => {
-    const id = await submit(stage, lorenzJob("deployed-broken", { type: "lambda", functionArn: FAILING_FORWARD_ARN }, 1));
+    const id = await submit(
+      stage,
+      lorenzJob("deployed-broken", { type: "lambda", functionArn: FAILING_FORWARD_ARN }, 1),
+    );
     const view = await ended(stage, id);
     expect(view.status).toBe("failed");
     expect(view.message).toMatch(/not finite|failed members/);
@@ -59,12 +68,20 @@ describe("the api bundle as API Gateway invokes it", () => {
     });
     expect([x.status, x.error]).toEqual(["FAILED", "JobFailed"]);
     // the outcome was published all the same
-    expect(stage.sfn.events.some((e) => (e.Detail as { id?: string }).id === id && (e.Detail as { status?: string }).status === "failed")).toBe(true);
+    expect(
+      stage.sfn.events.some(
+        (e) => (e.Detail as { id?: string }).id === id && (e.Detail as { status?: string }).status === "failed",
+      ),
+    ).toBe(true);
   });
 
   it("a cancel through the API stops the execution and keeps the completed iterations", async () => {
     const id = await submit(stage, mnistJob("deployed-cancel", 2, 500));
-    await until("two iterations", async () => ((await stage.api("GET", `/jobs/${id}`)).body.iteration >= 2 ? true : undefined), 120_000);
+    await until(
+      "two iterations",
+      async () => ((await stage.api("GET", `/jobs/${id}`)).body.iteration >= 2 ? true : undefined),
+      120_000,
+    );
     const cancelled = await stage.api("DELETE", `/jobs/${id}`);
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
     expect(cancelled.body.status).toBe("cancelled");

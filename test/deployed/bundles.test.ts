@@ -11,15 +11,33 @@ import { startStage, type Stage } from "./support/stage.ts";
 
 let stage: Stage;
 // ENKF_DEPLOYED_RUNTIME_SDK=1 adds the runtime's AWS SDK to the layout (to measure bundles that rely on it)
-beforeAll(async () => { stage = await startStage({ root: inject("deployedRoot"), concurrency: 1, runtimeSdk: process.env.ENKF_DEPLOYED_RUNTIME_SDK === "1" }); });
-afterAll(async () => { await stage?.close(); });
+beforeAll(async () => {
+  stage = await startStage({
+    root: inject("deployedRoot"),
+    concurrency: 1,
+    runtimeSdk: process.env.ENKF_DEPLOYED_RUNTIME_SDK === "1",
+  });
+});
+afterAll(async () => {
+  await stage?.close();
+});
 
-const size = (path: string): number => (statSync(path).isDirectory() ? readdirSync(path).reduce((n, e) => n + size(join(path, e)), 0) : statSync(path).size);
+const size = (path: string): number =>
+  statSync(path).isDirectory() ? readdirSync(path).reduce((n, e) => n + size(join(path, e)), 0) : statSync(path).size;
 const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
 
 describe("the synthesized bundles in the runtime layout", () => {
   it("has the app's eight functions", () => {
-    expect(stage.functions.map((f) => f.fn.role).sort()).toEqual(["api", "evaluate", "finalize", "init", "launch", "outcome", "recordFailure", "reduce"]);
+    expect(stage.functions.map((f) => f.fn.role).sort()).toEqual([
+      "api",
+      "evaluate",
+      "finalize",
+      "init",
+      "launch",
+      "outcome",
+      "recordFailure",
+      "reduce",
+    ]);
   });
 
   it("loads every function: each cold start imports its handler", async () => {
@@ -29,7 +47,10 @@ describe("the synthesized bundles in the runtime layout", () => {
       const bundle = statSync(join(f.taskRoot, "index.mjs")).size;
       try {
         const ms = await stage.lambda.host(f.fn.id)!.warm();
-        rows.push(`${f.fn.role.padEnd(14)} ${mb(bundle).padStart(7)} MB  ${mb(size(f.taskRoot)).padStart(7)} MB  ${ms.toFixed(0).padStart(6)} ms`);
+        rows.push(
+          `${f.fn.role.padEnd(14)} ${mb(bundle).padStart(7)} MB  ${mb(size(f.taskRoot)).padStart(7)} ` +
+            `MB  ${ms.toFixed(0).padStart(6)} ms`,
+        );
       } catch (e) {
         failures.push(`${f.fn.role}: ${(e as Error).message.split("\n")[0]}`);
       }
@@ -42,13 +63,21 @@ describe("the synthesized bundles in the runtime layout", () => {
     for (const f of stage.functions) {
       const code = readFileSync(join(f.taskRoot, "index.mjs"), "utf8");
       const imported = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)["']([^"'./][^"']*)["']/g)].map((m) => m[1]);
-      expect(imported.filter((s) => s.startsWith("@aws-sdk/")), f.fn.role).toEqual([]);
+      expect(
+        imported.filter((s) => s.startsWith("@aws-sdk/")),
+        f.fn.role,
+      ).toEqual([]);
     }
   });
 
   it("answers an invocation with the handler's own error, as Lambda does (X-Amz-Function-Error)", async () => {
     // an evaluate event for a job that does not exist: the handler runs and fails
-    const r = await stage.invoke("evaluate", { job: { store: `s3://${stage.s3.bucket}/no-such-job/` }, round: 0, item: 0, op: "evaluate" });
+    const r = await stage.invoke("evaluate", {
+      job: { store: `s3://${stage.s3.bucket}/no-such-job/` },
+      round: 0,
+      item: 0,
+      op: "evaluate",
+    });
     expect(r.functionError).toBe("Unhandled");
     expect(r.value.errorMessage).toMatch(/no-such-job/);
   });

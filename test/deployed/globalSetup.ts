@@ -17,15 +17,26 @@ export async function setup(project: TestProject): Promise<void> {
   root = mkdtempSync(join(tmpdir(), "enkf-deployed-"));
   const assembly = join(root, "cdk.out");
   const started = Date.now();
-  const r = spawnSync(join(repo, "node_modules", ".bin", "cdk"), ["synth", "-q", "-o", assembly, "-c", `forwardFunctions=${FORWARD_ARN},${FAILING_FORWARD_ARN}`], {
-    cwd: repo, encoding: "utf8", env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
-  });
+  const r = spawnSync(
+    join(repo, "node_modules", ".bin", "cdk"),
+    ["synth", "-q", "-o", assembly, "-c", `forwardFunctions=${FORWARD_ARN},${FAILING_FORWARD_ARN}`],
+    {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
+    },
+  );
   if (r.status !== 0) throw new Error(`cdk synth failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   console.log(`cdk synth with bundling: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const forward = join(root, "forward");
   await build({
-    entryPoints: [join(import.meta.dirname, "support", "forwardFunction.ts")], outfile: join(forward, "index.mjs"),
-    bundle: true, platform: "node", format: "esm", target: "node22", minify: true,
+    entryPoints: [join(import.meta.dirname, "support", "forwardFunction.ts")],
+    outfile: join(forward, "index.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    minify: true,
     banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
   });
   project.provide("deployedRoot", root);

@@ -14,13 +14,20 @@ import { until } from "../support/wait.ts";
 let stage: Stage;
 let rolloverEvery: number | undefined;
 beforeAll(async () => {
-  stage = await startStage({ root: inject("deployedRoot"), inputDefaults: () => (rolloverEvery ? { rolloverEvery } : {}) });
+  stage = await startStage({
+    root: inject("deployedRoot"),
+    inputDefaults: () => (rolloverEvery ? { rolloverEvery } : {}),
+  });
 });
-afterAll(async () => { await stage?.close(); });
+afterAll(async () => {
+  await stage?.close();
+});
 
-const theta = async (id: string) => Buffer.from(await (await fetch((await stage.api("GET", `/jobs/${id}/result`)).body.theta.url)).arrayBuffer());
+const theta = async (id: string) =>
+  Buffer.from(await (await fetch((await stage.api("GET", `/jobs/${id}/result`)).body.theta.url)).arrayBuffer());
 const executionsOf = (id: string) => stage.sfn.executions.filter((x) => x.name === id || x.name.startsWith(`${id}-r`));
-const invocations = (role: string) => stage.lambda.host(stage.template.functions.find((f) => f.role === role)!.id)!.invocations;
+const invocations = (role: string) =>
+  stage.lambda.host(stage.template.functions.find((f) => f.role === role)!.id)!.invocations;
 
 describe("the synthesized state machine over the synthesized bundles", () => {
   it("runs 42 shards through the Distributed Map, θ equal to enkf run's", async () => {
@@ -44,7 +51,9 @@ describe("the synthesized state machine over the synthesized bundles", () => {
       rolloverEvery = undefined;
     }
     expect((await ended(stage, id)).status).toBe("succeeded");
-    await until("every execution to end", async () => (executionsOf(id).every((x) => x.status !== "RUNNING") ? true : undefined));
+    await until("every execution to end", async () =>
+      executionsOf(id).every((x) => x.status !== "RUNNING") ? true : undefined,
+    );
     const runs = executionsOf(id);
     expect(runs.length).toBeGreaterThanOrEqual(3);
     expect(runs.map((x) => x.status)).toEqual(runs.map(() => "SUCCEEDED"));
@@ -54,7 +63,10 @@ describe("the synthesized state machine over the synthesized bundles", () => {
 
   it("an inverse job whose forward is a Lambda function: the built-in forward's θ, bit for bit", async () => {
     const before = stage.lambda.host(FORWARD_ARN)!.invocations;
-    const id = await submit(stage, lorenzJob("deployed-lambda-forward", { type: "lambda", functionArn: FORWARD_ARN }, 2));
+    const id = await submit(
+      stage,
+      lorenzJob("deployed-lambda-forward", { type: "lambda", functionArn: FORWARD_ARN }, 2),
+    );
     const view = await ended(stage, id);
     expect(view.status, JSON.stringify(view)).toBe("succeeded");
     expect(stage.lambda.host(FORWARD_ARN)!.invocations - before).toBeGreaterThanOrEqual(2 * 5);
@@ -63,13 +75,24 @@ describe("the synthesized state machine over the synthesized bundles", () => {
   });
 
   it("a schedule's firing goes through launch; outcome promotes its job to the model's champion", async () => {
-    expect((await stage.api("POST", "/datasets/signs/versions", { csv: signsCsv(200, 1) }, "label=y")).status).toBe(201);
+    expect((await stage.api("POST", "/datasets/signs/versions", { csv: signsCsv(200, 1) }, "label=y")).status).toBe(
+      201,
+    );
     const template = {
       name: "deployed-retrain",
-      problem: { type: "classification", data: { source: "dataset", name: "signs" }, model: { type: "mlp", hidden: [4] }, seed: 1 },
-      optimizer: { ensembleSize: 8, seed: 2 }, stop: { maxIterations: 4 }, compute: { shards: 2 },
+      problem: {
+        type: "classification",
+        data: { source: "dataset", name: "signs" },
+        model: { type: "mlp", hidden: [4] },
+        seed: 1,
+      },
+      optimizer: { ensembleSize: 8, seed: 2 },
+      stop: { maxIterations: 4 },
+      compute: { shards: 2 },
     };
-    const created = await stage.api("POST", "/schedules", { json: { name: "nightly", expression: "rate(1 day)", template, promote: { model: "signs-model" } } });
+    const created = await stage.api("POST", "/schedules", {
+      json: { name: "nightly", expression: "rate(1 day)", template, promote: { model: "signs-model" } },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     // the api armed an EventBridge schedule that starts the state machine
     const [name] = [...stage.scheduler.schedules.keys()];
@@ -80,13 +103,18 @@ describe("the synthesized state machine over the synthesized bundles", () => {
     await firing.ended;
     expect([firing.status, firing.error]).toEqual(["SUCCEEDED", undefined]);
     expect(invocations("launch") - launches).toBe(1);
-    const job = (await stage.api("GET", "/jobs", undefined, "limit=100")).body.jobs.find((j: { name: string }) => j.name === "deployed-retrain");
+    const job = (await stage.api("GET", "/jobs", undefined, "limit=100")).body.jobs.find(
+      (j: { name: string }) => j.name === "deployed-retrain",
+    );
     expect(job.status).toBe("succeeded");
     const model = await stage.api("GET", "/models/signs-model");
     expect(model.status, JSON.stringify(model.body)).toBe(200);
     expect(model.body.champion).toMatchObject({ version: 1, job: job.id });
     const published = stage.sfn.events.find((e) => (e.Detail as { id?: string }).id === job.id)!;
-    expect(published.Detail).toMatchObject({ status: "succeeded", promotion: { model: "signs-model", promoted: true, version: 1 } });
+    expect(published.Detail).toMatchObject({
+      status: "succeeded",
+      promotion: { model: "signs-model", promoted: true, version: 1 },
+    });
 
     // the same firing again (Scheduler retries) launches nothing new
     const again = stage.sfn.start("retry", firing.input);

@@ -15,26 +15,54 @@ import { apiClient, signsCsv } from "../support/api.ts";
 const TOKEN = "admission-test-token-0123456789";
 const tmp = mkdtempSync(join(tmpdir(), "admission-"));
 
-async function withServer<T>(opts: Partial<Parameters<typeof startLocalServer>[0]>, fn: (call: ReturnType<typeof apiClient>, s: LocalServer) => Promise<T>): Promise<T> {
-  const server = await startLocalServer({ location: mkdtempSync(join(tmp, "svc-")), port: 0, token: TOKEN, workers: 1, ...opts });
+async function withServer<T>(
+  opts: Partial<Parameters<typeof startLocalServer>[0]>,
+  fn: (call: ReturnType<typeof apiClient>, s: LocalServer) => Promise<T>,
+): Promise<T> {
+  const server = await startLocalServer({
+    location: mkdtempSync(join(tmp, "svc-")),
+    port: 0,
+    token: TOKEN,
+    workers: 1,
+    ...opts,
+  });
   try {
-    return await fn(apiClient(() => server.url, TOKEN), server);
+    return await fn(
+      apiClient(() => server.url, TOKEN),
+      server,
+    );
   } finally {
     await server.close();
   }
 }
 
 const job = (name: string, extra: object = {}) => ({
-  name, problem: { type: "classification", data: { source: "dataset", name: "signs" }, model: { type: "mlp", hidden: [4] }, seed: 1 },
-  optimizer: { ensembleSize: 6, seed: 2 }, stop: { maxIterations: 100_000 }, compute: { shards: 1 }, ...extra,
+  name,
+  problem: {
+    type: "classification",
+    data: { source: "dataset", name: "signs" },
+    model: { type: "mlp", hidden: [4] },
+    seed: 1,
+  },
+  optimizer: { ensembleSize: 6, seed: 2 },
+  stop: { maxIterations: 100_000 },
+  compute: { shards: 1 },
+  ...extra,
 });
-const wide = { name: "wide", problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [6000, 6000] } }, optimizer: { ensembleSize: 2 }, stop: { maxIterations: 1 } };
+const wide = {
+  name: "wide",
+  problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [6000, 6000] } },
+  optimizer: { ensembleSize: 2 },
+  stop: { maxIterations: 1 },
+};
 
 describe("admission control", () => {
   it("--max-jobs 2 with 20 concurrent submits: exactly 2 accepted, the rest 429", async () => {
     await withServer({ maxJobs: 2 }, async (call) => {
       expect((await call("POST", "/datasets/signs/versions?label=y", { csv: signsCsv(200, 1) })).status).toBe(201);
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => call("POST", "/jobs", { json: job(`j${i}`) })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => call("POST", "/jobs", { json: job(`j${i}`) })),
+      );
       const statuses = answers.map((a) => a.status).sort();
       expect(statuses.filter((s) => s === 202)).toHaveLength(2);
       expect(statuses.filter((s) => s === 429)).toHaveLength(18);
@@ -49,20 +77,35 @@ describe("admission control", () => {
       const r = await call("POST", "/jobs", { json: wide });
       expect(r.status).toBe(400);
       expect(r.body.error.code).toBe("over_memory_budget");
-      expect(r.body.error.message).toMatch(/would need about \d+\.\d GiB of memory at its peak .*over this server's budget of 4\.0 GiB \(enkf serve --memory\)/);
-      expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual(["problem.model", "optimizer.ensembleSize", "optimizer.batchSize"]);
+      expect(r.body.error.message).toMatch(/would need about \d+\.\d GiB of memory at its peak /);
+      expect(r.body.error.message).toMatch(/over this server's budget of 4\.0 GiB \(enkf serve --memory\)/);
+      expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual([
+        "problem.model",
+        "optimizer.ensembleSize",
+        "optimizer.batchSize",
+      ]);
     });
     // the default budget, a quarter of this machine's memory, refuses it too wherever it is below the estimate
     const mnist = loadMnist();
-    const est = jobMemory({ model: { type: "mlp", inputs: 784, hidden: [6000, 6000], outputs: 10, activation: "tanh" }, ensembleSize: 2, batchRows: mnist.train.rows, shards: 4, workers: 2, dataBytes: datasetBytes(mnist) });
+    const est = jobMemory({
+      model: { type: "mlp", inputs: 784, hidden: [6000, 6000], outputs: 10, activation: "tanh" },
+      ensembleSize: 2,
+      batchRows: mnist.train.rows,
+      shards: 4,
+      workers: 2,
+      dataBytes: datasetBytes(mnist),
+    });
     expect(est.bytes).toBeGreaterThan(7.9e9); // what one iteration was measured to peak at under enkf serve
-    if (defaultMemoryMb() * 2 ** 20 < est.bytes) await withServer({}, async (call) => expect((await call("POST", "/jobs", { json: wide })).status).toBe(400));
+    if (defaultMemoryMb() * 2 ** 20 < est.bytes)
+      await withServer({}, async (call) => expect((await call("POST", "/jobs", { json: wide })).status).toBe(400));
   });
 
   it("a dry run takes a place under --max-jobs and calibrates off the event loop, bounded in time", async () => {
     await withServer({ maxJobs: 1 }, async (call) => {
       expect((await call("POST", "/datasets/signs/versions?label=y", { csv: signsCsv(200, 1) })).status).toBe(201);
-      const dry = call("POST", "/jobs?dryRun=true", { json: job("dry", { optimizer: { ensembleSize: 1500, seed: 2 }, stop: { maxIterations: 20 } }) });
+      const dry = call("POST", "/jobs?dryRun=true", {
+        json: job("dry", { optimizer: { ensembleSize: 1500, seed: 2 }, stop: { maxIterations: 20 } }),
+      });
       // while it calibrates: its place is taken, and other requests are answered at once
       await new Promise((r) => setTimeout(r, 300));
       const slowest: number[] = [];
@@ -82,7 +125,9 @@ describe("admission control", () => {
     });
     await withServer({ dryRun: { timeoutMs: 300, heapMb: 512 } }, async (call) => {
       expect((await call("POST", "/datasets/signs/versions?label=y", { csv: signsCsv(200, 1) })).status).toBe(201);
-      const r = await call("POST", "/jobs?dryRun=true", { json: job("dry", { optimizer: { ensembleSize: 1500, seed: 2 } }) });
+      const r = await call("POST", "/jobs?dryRun=true", {
+        json: job("dry", { optimizer: { ensembleSize: 1500, seed: 2 } }),
+      });
       expect(r.status).toBe(400);
       expect(r.body.error.message).toMatch(/took longer than 0\.3 s/);
       expect(r.body.error.details[0].path).toBe("dryRun");

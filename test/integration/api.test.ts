@@ -25,7 +25,8 @@ function csv(rows: number): string {
   const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const lines = ["a,b,y"];
   for (let i = 0; i < rows; i++) {
-    const a = r(), b = r();
+    const a = r(),
+      b = r();
     lines.push(`${a.toFixed(5)},${b.toFixed(5)},${a + b > 0 ? 1 : 0}`);
   }
   return lines.join("\n") + "\n";
@@ -33,42 +34,82 @@ function csv(rows: number): string {
 
 const jobSpec = (dataset: string, iterations: number, name = "api-job") => ({
   name,
-  problem: { type: "classification", data: { source: "dataset", id: dataset }, model: { type: "mlp", hidden: [6] }, seed: 1 },
+  problem: {
+    type: "classification",
+    data: { source: "dataset", id: dataset },
+    model: { type: "mlp", hidden: [6] },
+    seed: 1,
+  },
   optimizer: { method: "modified-enkf", ensembleSize: 8, batchSize: 80, seed: 2 },
   stop: { maxIterations: iterations },
   compute: { shards: 2, backend: "reference" },
 });
 
-interface Reply { status: number; headers: Headers; body: any; bytes: Uint8Array }
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+  bytes: Uint8Array;
+}
 
-async function call(server: LocalServer, method: string, path: string, opts: { json?: unknown; body?: string | Uint8Array; type?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function call(
+  server: LocalServer,
+  method: string,
+  path: string,
+  opts: {
+    json?: unknown;
+    body?: string | Uint8Array;
+    type?: string;
+    token?: string | null;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? TOKEN}`;
   let body: string | Uint8Array | undefined = opts.body;
-  if (opts.json !== undefined) { body = JSON.stringify(opts.json); headers["content-type"] = "application/json"; }
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    headers["content-type"] = "application/json";
+  }
   if (opts.type) headers["content-type"] = opts.type;
   const res = await fetch(server.url + path, { method, headers, body: body as string | undefined });
   const bytes = new Uint8Array(await res.arrayBuffer());
   let parsed: unknown = null;
-  try { parsed = JSON.parse(new TextDecoder().decode(bytes)); } catch { /* not JSON */ }
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, headers: res.headers, body: parsed, bytes };
 }
 
-
 const status = (server: LocalServer, id: string, want: (s: any) => boolean) =>
-  until(`job ${id}`, async () => { const r = await call(server, "GET", `/jobs/${id}`); return want(r.body) ? r.body : undefined; });
+  until(`job ${id}`, async () => {
+    const r = await call(server, "GET", `/jobs/${id}`);
+    return want(r.body) ? r.body : undefined;
+  });
 
 let dir: string;
 let server: LocalServer;
 let dataset: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "api-"));
-  server = await startLocalServer({ location: dir, port: 0, token: TOKEN, readToken: READ, concurrency: 2, workers: 1, jsonLimit: 64 << 10 });
+  server = await startLocalServer({
+    location: dir,
+    port: 0,
+    token: TOKEN,
+    readToken: READ,
+    concurrency: 2,
+    workers: 1,
+    jsonLimit: 64 << 10,
+  });
   const up = await call(server, "POST", "/datasets?name=signs&label=y", { body: csv(300), type: "text/csv" });
   expect(up.status, JSON.stringify(up.body)).toBe(201);
   dataset = up.body.id;
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 describe("a job's lifecycle over HTTP", () => {
   it("submit → poll → result, with θ equal to the same job run directly on the local state machine", async () => {
@@ -93,7 +134,11 @@ describe("a job's lifecycle over HTTP", () => {
     const ds = join(dir, "datasets", dataset);
     const manifest = parseManifest(readFileSync(join(ds, "manifest.json"), "utf8"), "test");
     // with the validation split the service carves as enkf run does (data/load.ts)
-    const data = withValidation(await decodeShards(manifest, async (p) => new Uint8Array(readFileSync(join(ds, p))), "test"), 0.1, "test");
+    const data = withValidation(
+      await decodeShards(manifest, async (p) => new Uint8Array(readFileSync(join(ds, p))), "test"),
+      0.1,
+      "test",
+    );
     const direct = mkdtempSync(join(tmpdir(), "api-direct-"));
     await prepareJob(localStore(direct), spec, data, 2);
     await runLocalWorkflow({ job: { store: direct } });
@@ -128,7 +173,9 @@ describe("a job's lifecycle over HTTP", () => {
     expect([theta.status, theta.bytes.length]).toEqual([200, result.body.theta.bytes]);
     const report = await call(server, "GET", `/jobs/${sub.body.id}/report`);
     expect(report.status).toBe(200);
-    expect(new TextDecoder().decode(report.bytes)).toMatch(/cancelled: cancelled after \d+ iterations; a partial result/);
+    expect(new TextDecoder().decode(report.bytes)).toMatch(
+      /cancelled: cancelled after \d+ iterations; a partial result/,
+    );
   });
 
   it("an Idempotency-Key returns the same job for the same body, and 409 for another body", async () => {
@@ -160,25 +207,42 @@ describe("a job's lifecycle over HTTP", () => {
 
 describe("schedules", () => {
   it("a rate of 1 second fires at least twice, each firing a job, and stops when deleted", async () => {
-    const made = await call(server, "POST", "/schedules", { json: { name: "every-second", expression: "rate(1 second)", template: jobSpec(dataset, 2, "scheduled") } });
+    const made = await call(server, "POST", "/schedules", {
+      json: { name: "every-second", expression: "rate(1 second)", template: jobSpec(dataset, 2, "scheduled") },
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const fired = await until("two firings", async () => {
-      const s = (await call(server, "GET", "/schedules")).body.schedules.find((x: { id: string }) => x.id === made.body.id);
-      return s.firings >= 2 ? s : undefined;
-    }, 15_000);
+    const fired = await until(
+      "two firings",
+      async () => {
+        const s = (await call(server, "GET", "/schedules")).body.schedules.find(
+          (x: { id: string }) => x.id === made.body.id,
+        );
+        return s.firings >= 2 ? s : undefined;
+      },
+      15_000,
+    );
     expect(fired.nextRunAt).not.toBeNull();
-    const jobs = (await call(server, "GET", "/jobs?limit=100")).body.jobs.filter((j: { name: string }) => j.name === "scheduled");
+    const jobs = (await call(server, "GET", "/jobs?limit=100")).body.jobs.filter(
+      (j: { name: string }) => j.name === "scheduled",
+    );
     expect(jobs.length).toBeGreaterThanOrEqual(2);
     expect((await call(server, "DELETE", `/schedules/${made.body.id}`)).status).toBe(204);
-    const count = (await call(server, "GET", "/jobs?limit=100")).body.jobs.filter((j: { name: string }) => j.name === "scheduled").length;
+    const count = (await call(server, "GET", "/jobs?limit=100")).body.jobs.filter(
+      (j: { name: string }) => j.name === "scheduled",
+    ).length;
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await call(server, "GET", "/jobs?limit=100")).body.jobs.filter((j: { name: string }) => j.name === "scheduled").length).toBe(count);
+    expect(
+      (await call(server, "GET", "/jobs?limit=100")).body.jobs.filter((j: { name: string }) => j.name === "scheduled")
+        .length,
+    ).toBe(count);
     expect((await call(server, "DELETE", `/schedules/${made.body.id}`)).status).toBe(404);
   });
 
   it("refuses a bad expression with the field named", async () => {
     for (const expression of ["rate(0 minutes)", "cron(0 12 * * * *)", "every day", "cron(0 12 L * ? *)"]) {
-      const r = await call(server, "POST", "/schedules", { json: { name: "bad", expression, template: jobSpec(dataset, 2) } });
+      const r = await call(server, "POST", "/schedules", {
+        json: { name: "bad", expression, template: jobSpec(dataset, 2) },
+      });
       expect(r.status).toBe(400);
       expect(r.body.error.details[0].path).toBe("expression");
     }
@@ -200,20 +264,46 @@ describe("authentication, limits and errors", () => {
   });
 
   it("400 names every bad field; 413 over the limit; 415 for another media type; 404 and 405", async () => {
-    const bad = await call(server, "POST", "/jobs", { json: { name: "x y", problem: { type: "classification", data: { source: "dataset", id: dataset }, model: { type: "mlp", hidden: [-1] } }, optimizer: { method: "modified-enkf", ensembleSize: 0 } } });
+    const bad = await call(server, "POST", "/jobs", {
+      json: {
+        name: "x y",
+        problem: {
+          type: "classification",
+          data: { source: "dataset", id: dataset },
+          model: { type: "mlp", hidden: [-1] },
+        },
+        optimizer: { method: "modified-enkf", ensembleSize: 0 },
+      },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["name", "optimizer.ensembleSize", "problem.model.hidden[0]"]);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      "name",
+      "optimizer.ensembleSize",
+      "problem.model.hidden[0]",
+    ]);
     const malformed = await call(server, "POST", "/jobs", { body: '{"name": ', type: "application/json" });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.message).toMatch(/malformed JSON/);
-    const files = await call(server, "POST", "/jobs", { json: { ...jobSpec(dataset, 2), problem: { ...jobSpec(dataset, 2).problem, data: { source: "csv", path: "/etc/passwd", label: "y" } } } });
+    const files = await call(server, "POST", "/jobs", {
+      json: {
+        ...jobSpec(dataset, 2),
+        problem: { ...jobSpec(dataset, 2).problem, data: { source: "csv", path: "/etc/passwd", label: "y" } },
+      },
+    });
     expect(files.status).toBe(400);
     expect(files.body.error.details[0].path).toBe("problem.data.source");
-    const big = await call(server, "POST", "/jobs", { body: JSON.stringify({ name: "x", pad: "x".repeat(70_000) }), type: "application/json" });
+    const big = await call(server, "POST", "/jobs", {
+      body: JSON.stringify({ name: "x", pad: "x".repeat(70_000) }),
+      type: "application/json",
+    });
     expect(big.status).toBe(413);
-    expect((await call(server, "POST", "/jobs", { body: "name=x", type: "application/x-www-form-urlencoded" })).status).toBe(415);
+    expect(
+      (await call(server, "POST", "/jobs", { body: "name=x", type: "application/x-www-form-urlencoded" })).status,
+    ).toBe(415);
     // a dataset upload without a media type is told both forms the route takes
-    const bare = await call(server, "POST", "/datasets?name=d&label=y", { body: new TextEncoder().encode("a,y\n1,0\n") });
+    const bare = await call(server, "POST", "/datasets?name=d&label=y", {
+      body: new TextEncoder().encode("a,y\n1,0\n"),
+    });
     expect(bare.status).toBe(415);
     expect(bare.body.error.message).toMatch(/text\/csv.*application\/json/);
     expect((await call(server, "GET", "/nothing/here")).status).toBe(404);
@@ -228,7 +318,23 @@ describe("authentication, limits and errors", () => {
 
   it("fuzz: 600 random and mutated requests get no 5xx and no stack trace, and the server still answers", async () => {
     const valid = jobSpec(dataset, 1, "fuzz");
-    const segment = fc.oneof(fc.constantFrom("jobs", "datasets", "schedules", "openapi.json", "history", "result", "theta.npy", "..", "%2e%2e", "%00", "%E0%A4%A", "j" + "x".repeat(70)), fc.string({ maxLength: 12 }).map(encodeURIComponent));
+    const segment = fc.oneof(
+      fc.constantFrom(
+        "jobs",
+        "datasets",
+        "schedules",
+        "openapi.json",
+        "history",
+        "result",
+        "theta.npy",
+        "..",
+        "%2e%2e",
+        "%00",
+        "%E0%A4%A",
+        "j" + "x".repeat(70),
+      ),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    );
     const path = fc.array(segment, { minLength: 0, maxLength: 4 }).map((s) => "/" + s.join("/"));
     const mutate = (v: unknown, keys: readonly string[], value: unknown): unknown => {
       if (keys.length === 0 || typeof v !== "object" || v === null) return value;
@@ -237,20 +343,56 @@ describe("authentication, limits and errors", () => {
     };
     const body = fc.oneof(
       fc.json().map((j) => ({ text: j, type: "application/json" })),
-      fc.string().map((t) => ({ text: t, type: fc.sample(fc.constantFrom("application/json", "text/csv", "text/plain", ""), 1)[0] })),
-      fc.tuple(fc.constantFrom(["name"], ["problem", "type"], ["problem", "data", "source"], ["problem", "data", "id"], ["optimizer", "ensembleSize"], ["stop", "maxIterations"], ["compute", "shards"], ["problem", "model", "hidden"]), fc.jsonValue())
+      fc.string().map((t) => ({
+        text: t,
+        type: fc.sample(fc.constantFrom("application/json", "text/csv", "text/plain", ""), 1)[0],
+      })),
+      fc
+        .tuple(
+          fc.constantFrom(
+            ["name"],
+            ["problem", "type"],
+            ["problem", "data", "source"],
+            ["problem", "data", "id"],
+            ["optimizer", "ensembleSize"],
+            ["stop", "maxIterations"],
+            ["compute", "shards"],
+            ["problem", "model", "hidden"],
+          ),
+          fc.jsonValue(),
+        )
         .map(([keys, value]) => ({ text: JSON.stringify(mutate(valid, keys, value)), type: "application/json" })),
     );
-    const request = fc.record({ method: fc.constantFrom("GET", "POST", "DELETE", "PUT", "PATCH"), path, body, query: fc.constantFrom("", "?limit=-1", "?limit=abc", "?cursor=%FF", "?cursor=zzz", "?name=a&label=y", "?limit=1e400") });
+    const request = fc.record({
+      method: fc.constantFrom("GET", "POST", "DELETE", "PUT", "PATCH"),
+      path,
+      body,
+      query: fc.constantFrom(
+        "",
+        "?limit=-1",
+        "?limit=abc",
+        "?cursor=%FF",
+        "?cursor=zzz",
+        "?name=a&label=y",
+        "?limit=1e400",
+      ),
+    });
     let calls = 0;
-    await fc.assert(fc.asyncProperty(request, async (r) => {
-      calls++;
-      const res = await fetch(server.url + r.path + r.query, { method: r.method, headers: { authorization: `Bearer ${TOKEN}`, ...(r.body.type ? { "content-type": r.body.type } : {}) }, body: r.method === "GET" ? undefined : r.body.text });
-      const text = await res.text();
-      expect(res.status, `${r.method} ${r.path}${r.query} → ${text.slice(0, 300)}`).toBeLessThan(500);
-      expect(text).not.toMatch(/\n\s+at .*\(/);
-      if (res.status >= 400) expect(Object.keys(JSON.parse(text).error)).toEqual(["code", "message", "details"]);
-    }), { numRuns: 600, seed: 20261124 });
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        calls++;
+        const res = await fetch(server.url + r.path + r.query, {
+          method: r.method,
+          headers: { authorization: `Bearer ${TOKEN}`, ...(r.body.type ? { "content-type": r.body.type } : {}) },
+          body: r.method === "GET" ? undefined : r.body.text,
+        });
+        const text = await res.text();
+        expect(res.status, `${r.method} ${r.path}${r.query} → ${text.slice(0, 300)}`).toBeLessThan(500);
+        expect(text).not.toMatch(/\n\s+at .*\(/);
+        if (res.status >= 400) expect(Object.keys(JSON.parse(text).error)).toEqual(["code", "message", "details"]);
+      }),
+      { numRuns: 600, seed: 20261124 },
+    );
     expect(calls).toBe(600);
     expect((await call(server, "GET", "/jobs?limit=1")).status).toBe(200);
   });
@@ -263,10 +405,14 @@ describe("the OpenAPI document", () => {
     const v = await new Validator().validate(r.body);
     expect(v.errors ?? [], JSON.stringify(v.errors ?? []).slice(0, 2000)).toEqual([]);
     expect(v.valid).toBe(true);
-    const documented = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const documented = Object.entries(r.body.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
     expect(documented).toEqual(server.api.router.routes.map((x) => `${x.method} ${x.path}`).sort());
     // the job body's schema is the job spec's
-    expect(JSON.stringify(r.body.paths["/jobs"].post.requestBody.content["application/json"].schema)).toContain("ensembleSize");
+    expect(JSON.stringify(r.body.paths["/jobs"].post.requestBody.content["application/json"].schema)).toContain(
+      "ensembleSize",
+    );
   });
 });
 
@@ -281,7 +427,9 @@ describe("a server restart", () => {
     const b = await call(s, "POST", "/jobs", { json: { ...spec, name: "uninterrupted" } });
     await status(s, a.body.id, (j) => j.iteration >= 5);
     await s.close();
-    const stoppedAt = readFileSync(join(home, "jobs", a.body.id, "job.json")) && (await import("node:fs")).readdirSync(join(home, "jobs", a.body.id, "state")).length;
+    const stoppedAt =
+      readFileSync(join(home, "jobs", a.body.id, "job.json")) &&
+      (await import("node:fs")).readdirSync(join(home, "jobs", a.body.id, "state")).length;
     expect(stoppedAt).toBeGreaterThan(0);
     s = await startLocalServer(opts);
     try {

@@ -24,9 +24,13 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY = server.credentials.secretAccessKey;
   runner = new LocalRunner({ workers: 1 });
   api = createApi({
-    location: `s3://${server.bucket}/service`, endpoint: server.endpoint, engine: runner,
+    location: `s3://${server.bucket}/service`,
+    endpoint: server.endpoint,
+    engine: runner,
     scheduler: { allowSeconds: false, arm: async () => undefined, disarm: async () => undefined },
-    authenticate: () => undefined, auth: "sigv4", onError: (id, e) => console.error(id, e),
+    authenticate: () => undefined,
+    auth: "sigv4",
+    onError: (id, e) => console.error(id, e),
   });
 });
 afterAll(async () => {
@@ -37,17 +41,29 @@ afterAll(async () => {
 /** One request through the Lambda adapter, as API Gateway (payload 2.0) would deliver it. */
 async function lambda(method: string, path: string, body?: unknown, query = "") {
   const event = {
-    rawPath: path, rawQueryString: query, requestContext: { http: { method } },
+    rawPath: path,
+    rawQueryString: query,
+    requestContext: { http: { method } },
     headers: (body === undefined ? {} : { "Content-Type": "application/json" }) as Record<string, string>,
-    ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)).toString("base64"), isBase64Encoded: true }),
+    ...(body === undefined
+      ? {}
+      : { body: Buffer.from(JSON.stringify(body)).toString("base64"), isBase64Encoded: true }),
   };
   const r = toResult(await api.router.handle(toRequest(event)));
-  return { status: r.statusCode, body: JSON.parse(r.isBase64Encoded ? Buffer.from(r.body, "base64").toString() : r.body) };
+  return {
+    status: r.statusCode,
+    body: JSON.parse(r.isBase64Encoded ? Buffer.from(r.body, "base64").toString() : r.body),
+  };
 }
 
 const spec = (dataset: string) => ({
   name: "s3-job",
-  problem: { type: "classification", data: { source: "dataset", id: dataset }, model: { type: "mlp", hidden: [5] }, seed: 4 },
+  problem: {
+    type: "classification",
+    data: { source: "dataset", id: dataset },
+    model: { type: "mlp", hidden: [5] },
+    seed: 4,
+  },
   optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 60, seed: 5 },
   stop: { maxIterations: 6 },
   compute: { shards: 2, backend: "reference" },
@@ -58,9 +74,16 @@ describe("the API on an S3 store, through the Lambda adapter", () => {
 
   it("registers a dataset whose sharded files are uploaded through presigned URLs, checked by sha256", async () => {
     const encoded = encodeShards(randomClassification(150, 4, 3, 30, 11, 0), 1);
-    const files = [...encoded.files, { path: "manifest.json", bytes: new TextEncoder().encode(JSON.stringify(encoded.manifest)) }];
+    const files = [
+      ...encoded.files,
+      { path: "manifest.json", bytes: new TextEncoder().encode(JSON.stringify(encoded.manifest)) },
+    ];
     const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-    const reg = await lambda("POST", "/datasets", { name: "blobs", kind: "classification", files: files.map((f) => ({ path: f.path, sha256: sha(f.bytes) })) });
+    const reg = await lambda("POST", "/datasets", {
+      name: "blobs",
+      kind: "classification",
+      files: files.map((f) => ({ path: f.path, sha256: sha(f.bytes) })),
+    });
     expect(reg.status).toBe(201);
     expect(reg.body.dataset.status).toBe("pending");
     dataset = reg.body.dataset.id;
@@ -97,63 +120,120 @@ describe("the API on an S3 store, through the Lambda adapter", () => {
 });
 
 describe("named dataset versions uploaded through presigned URLs", () => {
-  it("checks the declared columns against version 1, skips a version for latest until its files are uploaded, and uses it then", async () => {
-    const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-    const version = (rows: number, seed: number, header = "a,b,y") => {
-      const lines = [header];
-      for (let i = 0; i < rows; i++) lines.push(`${(i * 0.37 + seed) % 1},${(i * 0.61) % 1},${i % 2 ? "p" : "q"}`);
-      const encoded = encodeShards(csvDataset(lines.join("\n") + "\n", "v", { label: "y", kind: "classification", standardize: true, testFraction: 0.2, seed }), 1);
-      const files = [...encoded.files, { path: "manifest.json", bytes: new TextEncoder().encode(JSON.stringify(encoded.manifest)) }];
-      return { files, body: { kind: "classification", columns: encoded.manifest.columns, files: files.map((f) => ({ path: f.path, sha256: sha(f.bytes) })) } };
-    };
-    const uploadAll = async (reg: { uploads: { path: string; url: string; headers: Record<string, string> }[] }, files: { path: string; bytes: Uint8Array }[]) => {
-      for (const f of files) {
-        const up = reg.uploads.find((u) => u.path === f.path)!;
-        expect((await fetch(up.url, { method: "PUT", headers: up.headers, body: f.bytes })).status).toBe(200);
-      }
-    };
-    const job = { ...spec("unused"), name: "presigned-job", problem: { ...spec("unused").problem, data: { source: "dataset", name: "presigned" } } };
-    const specOf = async (id: string) => (await getJson(api.service.jobs.jobStore(id), "spec.json")) as { problem: { data: { version: number } } };
+  it(
+    "checks the declared columns against version 1, skips a version for latest until its files " +
+      "are uploaded, and uses it then",
+    async () => {
+      const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+      const version = (rows: number, seed: number, header = "a,b,y") => {
+        const lines = [header];
+        for (let i = 0; i < rows; i++) lines.push(`${(i * 0.37 + seed) % 1},${(i * 0.61) % 1},${i % 2 ? "p" : "q"}`);
+        const encoded = encodeShards(
+          csvDataset(lines.join("\n") + "\n", "v", {
+            label: "y",
+            kind: "classification",
+            standardize: true,
+            testFraction: 0.2,
+            seed,
+          }),
+          1,
+        );
+        const files = [
+          ...encoded.files,
+          { path: "manifest.json", bytes: new TextEncoder().encode(JSON.stringify(encoded.manifest)) },
+        ];
+        return {
+          files,
+          body: {
+            kind: "classification",
+            columns: encoded.manifest.columns,
+            files: files.map((f) => ({ path: f.path, sha256: sha(f.bytes) })),
+          },
+        };
+      };
+      const uploadAll = async (
+        reg: { uploads: { path: string; url: string; headers: Record<string, string> }[] },
+        files: { path: string; bytes: Uint8Array }[],
+      ) => {
+        for (const f of files) {
+          const up = reg.uploads.find((u) => u.path === f.path)!;
+          expect((await fetch(up.url, { method: "PUT", headers: up.headers, body: f.bytes })).status).toBe(200);
+        }
+      };
+      const job = {
+        ...spec("unused"),
+        name: "presigned-job",
+        problem: { ...spec("unused").problem, data: { source: "dataset", name: "presigned" } },
+      };
+      const specOf = async (id: string) =>
+        (await getJson(api.service.jobs.jobStore(id), "spec.json")) as { problem: { data: { version: number } } };
 
-    const v1 = version(100, 1);
-    const r1 = await lambda("POST", "/datasets/presigned/versions", v1.body);
-    expect(r1.status, JSON.stringify(r1.body)).toBe(201);
-    expect(r1.body).toMatchObject({ name: "presigned", version: 1, dataset: { status: "pending" } });
-    const early = await lambda("POST", "/jobs", job);
-    expect(early.status).toBe(400);
-    expect(early.body.error.message).toMatch(/no version whose files are all uploaded yet/);
-    await uploadAll(r1.body, v1.files);
-    const j1 = await lambda("POST", "/jobs", job);
-    expect(j1.status, JSON.stringify(j1.body)).toBe(202);
-    expect((await specOf(j1.body.id)).problem.data.version).toBe(1);
+      const v1 = version(100, 1);
+      const r1 = await lambda("POST", "/datasets/presigned/versions", v1.body);
+      expect(r1.status, JSON.stringify(r1.body)).toBe(201);
+      expect(r1.body).toMatchObject({ name: "presigned", version: 1, dataset: { status: "pending" } });
+      const early = await lambda("POST", "/jobs", job);
+      expect(early.status).toBe(400);
+      expect(early.body.error.message).toMatch(/no version whose files are all uploaded yet/);
+      await uploadAll(r1.body, v1.files);
+      const j1 = await lambda("POST", "/jobs", job);
+      expect(j1.status, JSON.stringify(j1.body)).toBe(202);
+      expect((await specOf(j1.body.id)).problem.data.version).toBe(1);
 
-    const other = await lambda("POST", "/datasets/presigned/versions", version(80, 2, "a,c,y").body);
-    expect(other.status).toBe(400);
-    expect(other.body.error.details[0].path).toBe("columns");
-    const v2 = version(120, 3);
-    const r2 = await lambda("POST", "/datasets/presigned/versions", v2.body);
-    expect(r2.body.version).toBe(2);
-    // still uploading: latest is version 1
-    expect((await specOf((await lambda("POST", "/jobs", job)).body.id)).problem.data.version).toBe(1);
-    await uploadAll(r2.body, v2.files);
-    expect((await specOf((await lambda("POST", "/jobs", job)).body.id)).problem.data.version).toBe(2);
-    expect((await lambda("GET", "/datasets/presigned/versions")).body.versions.map((v: { version: number; dataset: { status: string } }) => [v.version, v.dataset.status])).toEqual([[1, "ready"], [2, "ready"]]);
-  }, 60_000);
+      const other = await lambda("POST", "/datasets/presigned/versions", version(80, 2, "a,c,y").body);
+      expect(other.status).toBe(400);
+      expect(other.body.error.details[0].path).toBe("columns");
+      const v2 = version(120, 3);
+      const r2 = await lambda("POST", "/datasets/presigned/versions", v2.body);
+      expect(r2.body.version).toBe(2);
+      // still uploading: latest is version 1
+      expect((await specOf((await lambda("POST", "/jobs", job)).body.id)).problem.data.version).toBe(1);
+      await uploadAll(r2.body, v2.files);
+      expect((await specOf((await lambda("POST", "/jobs", job)).body.id)).problem.data.version).toBe(2);
+      expect(
+        (await lambda("GET", "/datasets/presigned/versions")).body.versions.map(
+          (v: { version: number; dataset: { status: string } }) => [v.version, v.dataset.status],
+        ),
+      ).toEqual([
+        [1, "ready"],
+        [2, "ready"],
+      ]);
+    },
+    60_000,
+  );
 });
 
 describe("the Launch state (a schedule's firing on AWS)", () => {
   it("creates and runs the firing's job; a retried firing ends as a duplicate", async () => {
-    const s = await api.service.schedules.create({ name: "hourly", expression: "rate(1 hour)", template: spec((await api.service.datasets.list(1)).datasets[0].id) as never });
+    const s = await api.service.schedules.create({
+      name: "hourly",
+      expression: "rate(1 hour)",
+      template: spec((await api.service.datasets.list(1)).datasets[0].id) as never,
+    });
     const launch = (event: unknown) => api.service.launch(event);
     const input = { launch: { schedule: s.id, at: "2026-11-24T23:00:00Z" } };
     const states: string[] = [];
-    const first = await runLocalWorkflow({ job: { store: "unused" }, input, launch, onEvent: (e) => { if (e.type === "StateEntered" && e.state) states.push(e.state.name); } });
+    const first = await runLocalWorkflow({
+      job: { store: "unused" },
+      input,
+      launch,
+      onEvent: (e) => {
+        if (e.type === "StateEntered" && e.state) states.push(e.state.name);
+      },
+    });
     expect(first.status).toBe("max_iterations");
     expect(states.slice(0, 4)).toEqual(["Start?", "Launch", "Launched?", "Init"]);
     const jobs = (await api.service.jobs.list(100)).jobs.filter((j) => j.name === "s3-job" && j.status === "succeeded");
     expect(jobs.length).toBe(2);
     states.length = 0;
-    const again = await runLocalWorkflow({ job: { store: "unused" }, input, launch, onEvent: (e) => { if (e.type === "StateEntered" && e.state) states.push(e.state.name); } });
+    const again = await runLocalWorkflow({
+      job: { store: "unused" },
+      input,
+      launch,
+      onEvent: (e) => {
+        if (e.type === "StateEntered" && e.state) states.push(e.state.name);
+      },
+    });
     expect(states).toEqual(["Start?", "Launch", "Launched?", "Duplicate firing"]);
     expect(again.status).toBe("unknown");
     expect((await api.service.jobs.list(100)).jobs.filter((j) => j.name === "s3-job").length).toBe(2);

@@ -17,27 +17,50 @@ function csv(rows: number, seed: number, header = "a,b,y"): string {
   let s = seed >>> 0;
   const r = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
   const lines = [header];
-  for (let i = 0; i < rows; i++) { const a = r(), b = r(); lines.push(`${a.toFixed(4)},${b.toFixed(4)},${a + b > 0 ? "up" : "down"}`); }
+  for (let i = 0; i < rows; i++) {
+    const a = r(),
+      b = r();
+    lines.push(`${a.toFixed(4)},${b.toFixed(4)},${a + b > 0 ? "up" : "down"}`);
+  }
   return lines.join("\n") + "\n";
 }
 
-async function call(method: string, path: string, body?: { json?: unknown; csv?: string }): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  path: string,
+  body?: { json?: unknown; csv?: string },
+): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
   let payload: string | undefined;
-  if (body?.json !== undefined) { payload = JSON.stringify(body.json); headers["content-type"] = "application/json"; }
-  if (body?.csv !== undefined) { payload = body.csv; headers["content-type"] = "text/csv"; }
+  if (body?.json !== undefined) {
+    payload = JSON.stringify(body.json);
+    headers["content-type"] = "application/json";
+  }
+  if (body?.csv !== undefined) {
+    payload = body.csv;
+    headers["content-type"] = "text/csv";
+  }
   const res = await fetch(server.url + path, { method, headers, body: payload });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 const job = (name: string, data: Record<string, unknown>) => ({
-  name, problem: { type: "classification", data: { source: "dataset", ...data }, model: { type: "mlp", hidden: [4] } },
-  optimizer: { ensembleSize: 6 }, stop: { maxIterations: 3 },
+  name,
+  problem: { type: "classification", data: { source: "dataset", ...data }, model: { type: "mlp", hidden: [4] } },
+  optimizer: { ensembleSize: 6 },
+  stop: { maxIterations: 3 },
 });
-const specOf = (id: string) => JSON.parse(readFileSync(join(tmp, "jobs", id, "spec.json"), "utf8")) as { problem: { data: { name: string; version: number; id: string } } };
+const specOf = (id: string) =>
+  JSON.parse(readFileSync(join(tmp, "jobs", id, "spec.json"), "utf8")) as {
+    problem: { data: { name: string; version: number; id: string } };
+  };
 
-beforeAll(async () => { server = await startLocalServer({ location: tmp, port: 0, token: TOKEN, concurrency: 2, workers: 1 }); });
-afterAll(async () => { await server?.close(); });
+beforeAll(async () => {
+  server = await startLocalServer({ location: tmp, port: 0, token: TOKEN, concurrency: 2, workers: 1 });
+});
+afterAll(async () => {
+  await server?.close();
+});
 
 describe("named datasets with versions", () => {
   it("resolve latest when a job is created or a schedule fires, and refuse other columns", async () => {
@@ -56,14 +79,22 @@ describe("named datasets with versions", () => {
     expect(specOf(pinned.body.id).problem.data).toMatchObject({ version: 1, id: v1.body.dataset.id });
 
     // a schedule's firings resolve latest when they fire: version 3 arrives after the schedule was made
-    const sched = await call("POST", "/schedules", { json: { name: "nightly", expression: "rate(1 second)", template: job("fired", { name: "signs" }) } });
+    const sched = await call("POST", "/schedules", {
+      json: { name: "nightly", expression: "rate(1 second)", template: job("fired", { name: "signs" }) },
+    });
     expect(sched.status, JSON.stringify(sched.body)).toBe(201);
     const v3 = await call("POST", "/datasets/signs/versions?label=y", { csv: csv(90, 3) });
     expect(v3.body.version).toBe(3);
-    const fired = await until("a firing on version 3", async () => {
-      const jobs = (await call("GET", "/jobs?limit=100")).body.jobs.filter((j: { name: string }) => j.name === "fired");
-      return jobs.find((j: { id: string }) => specOf(j.id).problem.data.version === 3);
-    }, 20_000);
+    const fired = await until(
+      "a firing on version 3",
+      async () => {
+        const jobs = (await call("GET", "/jobs?limit=100")).body.jobs.filter(
+          (j: { name: string }) => j.name === "fired",
+        );
+        return jobs.find((j: { id: string }) => specOf(j.id).problem.data.version === 3);
+      },
+      20_000,
+    );
     expect(specOf(fired.id).problem.data.id).toBe(v3.body.dataset.id);
     expect((await call("DELETE", `/schedules/${sched.body.id}`)).status).toBe(204);
 

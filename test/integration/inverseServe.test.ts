@@ -33,9 +33,17 @@ const lorenz = {
 
 let server: LocalServer;
 beforeAll(async () => {
-  server = await startLocalServer({ location: join(mkdtempSync(join(tmpdir(), "inverse-serve-")), "svc"), port: 0, token, workers: 2, forwardHosts: ["127.0.0.1"] });
+  server = await startLocalServer({
+    location: join(mkdtempSync(join(tmpdir(), "inverse-serve-")), "svc"),
+    port: 0,
+    token,
+    workers: 2,
+    forwardHosts: ["127.0.0.1"],
+  });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 const post = (body: unknown) => fetch(`${server.url}/jobs`, { method: "POST", headers: H, body: JSON.stringify(body) });
 async function finished(id: string): Promise<Record<string, unknown>> {
@@ -56,58 +64,114 @@ describe("inverse jobs over HTTP", () => {
     expect(view.status, JSON.stringify(view)).toBe("succeeded");
     const job = JobSpec.parse(lorenz);
     if (job.problem.type !== "inverse" || job.optimizer.method !== "modified-enkf") throw new Error("test job");
-    const local = await optimizeAll({ problem: await loadInverseProblem(job.problem, fileInputs("/")), optimizer: job.optimizer, stop: job.stop });
+    const local = await optimizeAll({
+      problem: await loadInverseProblem(job.problem, fileInputs("/")),
+      optimizer: job.optimizer,
+      stop: job.stop,
+    });
     expect(view.parameters).toEqual(local.parameters);
-    const result = (await (await fetch(`${server.url}/jobs/${id}/result`, { headers: H })).json()) as { result: { parameters: Record<string, number>; evaluations: number } };
+    const result = (await (await fetch(`${server.url}/jobs/${id}/result`, { headers: H })).json()) as {
+      result: { parameters: Record<string, number>; evaluations: number };
+    };
     expect(result.result.parameters).toEqual(local.parameters);
     expect(result.result.evaluations).toBe(local.evaluations);
   });
 
-  it("an http forward in another process, with slow, failing and null members, completes and records its failed members", async () => {
-    const A = [[1, 0.5], [0.2, 1], [1, -1]], b = [0.1, 0, 0.3];
-    const child = spawn(process.execPath, [join(import.meta.dirname, "..", "support", "simulatorServer.mjs"), JSON.stringify({ A, b, slowMs: 2000 })], { stdio: ["ignore", "pipe", "inherit"] });
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout!.on("data", (d: Buffer) => { const m = /listening (\d+)/.exec(d.toString()); if (m) resolve(Number(m[1])); });
-        child.once("exit", (code) => reject(new Error(`the simulator exited with ${code}`)));
-      });
-      const job = {
-        name: "http-served",
-        problem: {
-          type: "inverse",
-          forward: { type: "http", url: `http://127.0.0.1:${port}/forward`, batch: 3, timeoutMs: 300, retries: 3 },
-          observations: { values: [1.2, 0.9, 0.1], noise: { std: 0.05 } },
-          parameters: [{ name: "a", prior: { mean: 0, std: 2 } }, { name: "b", prior: { mean: 0, std: 2 } }],
-        },
-        optimizer: { method: "modified-enkf", ensembleSize: 4, seed: 2, failedMembers: { tolerance: 0.5 } },
-        stop: { maxIterations: 6 },
-        // one block: the simulator's trouble follows its request count, which one client keeps in order
-        compute: { memberBlocks: 1 },
-      };
-      const t0 = Date.now();
-      const res = await post(job);
-      expect(res.status).toBe(202);
-      const view = await finished(((await res.json()) as { id: string }).id);
-      expect(view.status, JSON.stringify(view)).toBe("succeeded");
-      const { history: rows } = (await (await fetch(`${server.url}/jobs/${view.id}/history`, { headers: H })).json()) as { history: { failedMembers?: number }[] };
-      expect(rows.reduce((s, h) => s + (h.failedMembers ?? 0), 0)).toBeGreaterThan(0);
-      expect(Object.keys(view.parameters as object)).toEqual(["a", "b"]);
-      // the slow answers were abandoned at the timeout, not waited for
-      expect((Date.now() - t0) / 1000).toBeLessThan(60);
-    } finally {
-      child.kill("SIGTERM");
-    }
-  }, 90_000);
+  it(
+    "an http forward in another process, with slow, failing and null members, completes and " +
+      "records its failed members",
+    async () => {
+      const A = [
+          [1, 0.5],
+          [0.2, 1],
+          [1, -1],
+        ],
+        b = [0.1, 0, 0.3];
+      const child = spawn(
+        process.execPath,
+        [join(import.meta.dirname, "..", "support", "simulatorServer.mjs"), JSON.stringify({ A, b, slowMs: 2000 })],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          child.stdout!.on("data", (d: Buffer) => {
+            const m = /listening (\d+)/.exec(d.toString());
+            if (m) resolve(Number(m[1]));
+          });
+          child.once("exit", (code) => reject(new Error(`the simulator exited with ${code}`)));
+        });
+        const job = {
+          name: "http-served",
+          problem: {
+            type: "inverse",
+            forward: { type: "http", url: `http://127.0.0.1:${port}/forward`, batch: 3, timeoutMs: 300, retries: 3 },
+            observations: { values: [1.2, 0.9, 0.1], noise: { std: 0.05 } },
+            parameters: [
+              { name: "a", prior: { mean: 0, std: 2 } },
+              { name: "b", prior: { mean: 0, std: 2 } },
+            ],
+          },
+          optimizer: { method: "modified-enkf", ensembleSize: 4, seed: 2, failedMembers: { tolerance: 0.5 } },
+          stop: { maxIterations: 6 },
+          // one block: the simulator's trouble follows its request count, which one client keeps in order
+          compute: { memberBlocks: 1 },
+        };
+        const t0 = Date.now();
+        const res = await post(job);
+        expect(res.status).toBe(202);
+        const view = await finished(((await res.json()) as { id: string }).id);
+        expect(view.status, JSON.stringify(view)).toBe("succeeded");
+        const { history: rows } = (await (
+          await fetch(`${server.url}/jobs/${view.id}/history`, { headers: H })
+        ).json()) as { history: { failedMembers?: number }[] };
+        expect(rows.reduce((s, h) => s + (h.failedMembers ?? 0), 0)).toBeGreaterThan(0);
+        expect(Object.keys(view.parameters as object)).toEqual(["a", "b"]);
+        // the slow answers were abandoned at the timeout, not waited for
+        expect((Date.now() - t0) / 1000).toBeLessThan(60);
+      } finally {
+        child.kill("SIGTERM");
+      }
+    },
+    90_000,
+  );
 
   it("bad definitions answer 400 naming the field, and create no job", async () => {
-    const before = ((await (await fetch(`${server.url}/jobs`, { headers: H })).json()) as { jobs: unknown[] }).jobs.length;
+    const before = ((await (await fetch(`${server.url}/jobs`, { headers: H })).json()) as { jobs: unknown[] }).jobs
+      .length;
     const p = lorenz.problem;
     const cases: [unknown, string][] = [
-      [{ ...lorenz, problem: { ...p, observations: { values: [1, 2, 3], noise: { std: 1 } } } }, "problem.observations.values"],
-      [{ ...lorenz, problem: { ...p, observations: { values: "y.npy", noise: { std: 1 } } } }, "problem.observations.values"],
-      [{ ...lorenz, problem: { ...p, parameters: [{ name: "forcing", prior: { mean: 6, std: 2 }, bounds: [10, 1] }] } }, "problem.parameters[0].bounds"],
-      [{ ...lorenz, problem: { ...p, forward: { type: "http", url: "http://127.0.0.1:9/forward", timeoutMs: 300, retries: 0 } } }, "problem.forward.url"],
-      [{ ...lorenz, problem: { ...p, forward: { type: "lambda", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:sim" } } }, "problem.forward.functionArn"],
+      [
+        { ...lorenz, problem: { ...p, observations: { values: [1, 2, 3], noise: { std: 1 } } } },
+        "problem.observations.values",
+      ],
+      [
+        { ...lorenz, problem: { ...p, observations: { values: "y.npy", noise: { std: 1 } } } },
+        "problem.observations.values",
+      ],
+      [
+        {
+          ...lorenz,
+          problem: { ...p, parameters: [{ name: "forcing", prior: { mean: 6, std: 2 }, bounds: [10, 1] }] },
+        },
+        "problem.parameters[0].bounds",
+      ],
+      [
+        {
+          ...lorenz,
+          problem: { ...p, forward: { type: "http", url: "http://127.0.0.1:9/forward", timeoutMs: 300, retries: 0 } },
+        },
+        "problem.forward.url",
+      ],
+      [
+        {
+          ...lorenz,
+          problem: {
+            ...p,
+            forward: { type: "lambda", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:sim" },
+          },
+        },
+        "problem.forward.functionArn",
+      ],
       [{ ...lorenz, problem: { ...p, forward: { type: "onnx", path: "g.onnx" } } }, "problem.forward.path"],
       [{ ...lorenz, compute: { shards: 2 } }, "compute.shards"],
     ];
@@ -116,10 +180,14 @@ describe("inverse jobs over HTTP", () => {
       const text = await res.text();
       expect(res.status, text).toBe(400);
       const err = JSON.parse(text) as { error: { details: { path: string }[] } };
-      expect(err.error.details.map((d) => d.path), text).toContain(field);
+      expect(
+        err.error.details.map((d) => d.path),
+        text,
+      ).toContain(field);
       expect(text).not.toMatch(/at .*\.ts:\d+/);
     }
-    const after = ((await (await fetch(`${server.url}/jobs`, { headers: H })).json()) as { jobs: unknown[] }).jobs.length;
+    const after = ((await (await fetch(`${server.url}/jobs`, { headers: H })).json()) as { jobs: unknown[] }).jobs
+      .length;
     expect(after).toBe(before);
   });
 });

@@ -25,13 +25,19 @@ const parameters = [
   { name: "forcing", prior: { mean: 6, std: 2 }, bounds: [0, null] },
   { name: "coupling", prior: { mean: 1.3, std: 0.4 }, bounds: [0, null] },
 ];
-const spec = (extra: { forward?: object; compute?: object; iterations?: number } = {}) => JobSpec.parse({
-  name: "members",
-  problem: { type: "inverse", forward: extra.forward ?? forward, observations: { values: [2.28, 18.9, 6.25, 0.87], noise: { std: [0.1, 1, 0.5, 0.5] } }, parameters },
-  optimizer: { method: "modified-enkf", ensembleSize: 6, sigma: 0.1, gamma: { relative: 0.01 }, seed: 5 },
-  stop: { maxIterations: extra.iterations ?? 6 },
-  ...(extra.compute ? { compute: extra.compute } : {}),
-});
+const spec = (extra: { forward?: object; compute?: object; iterations?: number } = {}) =>
+  JobSpec.parse({
+    name: "members",
+    problem: {
+      type: "inverse",
+      forward: extra.forward ?? forward,
+      observations: { values: [2.28, 18.9, 6.25, 0.87], noise: { std: [0.1, 1, 0.5, 0.5] } },
+      parameters,
+    },
+    optimizer: { method: "modified-enkf", ensembleSize: 6, sigma: 0.1, gamma: { relative: 0.01 }, seed: 5 },
+    stop: { maxIterations: extra.iterations ?? 6 },
+    ...(extra.compute ? { compute: extra.compute } : {}),
+  });
 
 /** The job in process, as enkf run runs it without member blocks. */
 async function inProcess() {
@@ -41,17 +47,27 @@ async function inProcess() {
   return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop });
 }
 
-async function throughMachine(job: ReturnType<typeof spec>, opts: Partial<Parameters<typeof runLocalWorkflow>[0]> = {}) {
+async function throughMachine(
+  job: ReturnType<typeof spec>,
+  opts: Partial<Parameters<typeof runLocalWorkflow>[0]> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "members-"));
   await prepareMemberJob(localStore(dir), job, fileInputs("/"));
   const events: string[] = [];
   // the largest state input or output, in bytes (Step Functions' limit is 256 KiB)
   let payload = 0;
   const out = await runLocalWorkflow({
-    job: { store: dir }, maxConcurrency: 4, ...opts,
+    job: { store: dir },
+    maxConcurrency: 4,
+    ...opts,
     onEvent: (e) => {
       if (e.type === "StateEntered" && e.state) events.push(e.state.name);
-      if (e.state) payload = Math.max(payload, JSON.stringify(e.state.input ?? null).length, JSON.stringify(e.state.output ?? null).length);
+      if (e.state)
+        payload = Math.max(
+          payload,
+          JSON.stringify(e.state.input ?? null).length,
+          JSON.stringify(e.state.output ?? null).length,
+        );
     },
   });
   const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
@@ -67,8 +83,10 @@ function lorenzFunction(fail: (call: number, member: number) => "null" | "thrott
     const call = calls++;
     const { parameters: names, theta } = payload as { parameters: string[]; theta: number[][] };
     // Lambda's own transient error (the machine retries it), and the function's own error (it does not)
-    if (theta.some((_, i) => fail(call, i) === "throttled")) throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
-    if (theta.some((_, i) => fail(call, i) === "error")) throw Object.assign(new Error("the simulation diverged"), { name: "Unhandled" });
+    if (theta.some((_, i) => fail(call, i) === "throttled"))
+      throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
+    if (theta.some((_, i) => fail(call, i) === "error"))
+      throw Object.assign(new Error("the simulation diverged"), { name: "Unhandled" });
     return {
       outputs: theta.map((u, i) => {
         if (fail(call, i) === "null") return null;
@@ -84,7 +102,13 @@ function lorenzFunction(fail: (call: number, member: number) => "null" | "thrott
 
 describe("member blocks", () => {
   it("cut a round's points into contiguous blocks whose sizes differ by at most one, in roundPoints' order", () => {
-    for (const [count, blocks] of [[7, 1], [7, 4], [16, 16], [3, 16], [23, 5]]) {
+    for (const [count, blocks] of [
+      [7, 1],
+      [7, 4],
+      [16, 16],
+      [3, 16],
+      [23, 5],
+    ]) {
       const ranges = Array.from({ length: blocks }, (_, b) => blockRange(count, blocks, b));
       expect(ranges[0].start).toBe(0);
       expect(ranges[blocks - 1].end).toBe(count);
@@ -94,12 +118,16 @@ describe("member blocks", () => {
     }
     const point = Float64Array.of(1, 2, 3);
     const draw = { seed: 9, iteration: 2, sigma: 0.5, kind: "gaussian" as const };
-    const base = Float64Array.of(0, 0, 0), direction = Float64Array.of(1, -1, 2);
+    const base = Float64Array.of(0, 0, 0),
+      direction = Float64Array.of(1, -1, 2);
     const rp = roundPoints({ point, draw, statistics: true, trial: { base, direction, etas: [1, 0.5] } }, 4, 3);
     expect([rp.count, rp.members, rp.rungs]).toEqual([7, 5, 2]);
     expect(Array.from(rp.points.subarray(0, 3))).toEqual([1, 2, 3]);
     // member j is θ + ω_j: distinct points around θ, ω of about σ
-    for (let j = 1; j <= 4; j++) expect(Math.hypot(...Array.from(rp.points.subarray(3 * j, 3 * j + 3), (v, i) => v - point[i]))).toBeGreaterThan(0);
+    for (let j = 1; j <= 4; j++)
+      expect(Math.hypot(...Array.from(rp.points.subarray(3 * j, 3 * j + 3), (v, i) => v - point[i]))).toBeGreaterThan(
+        0,
+      );
     expect(Array.from(rp.points.subarray(15, 18))).toEqual([1, -1, 2]);
     expect(Array.from(rp.points.subarray(18, 21))).toEqual([0.5, -0.5, 1]);
   });
@@ -112,7 +140,9 @@ describe("member blocks", () => {
       expect(run.out.status, `${blocks} blocks`).toBe("max_iterations");
       expect(Array.from(run.theta), `${blocks} blocks`).toEqual(Array.from(local.theta));
       expect(run.result.parameters).toEqual(local.parameters);
-      expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(local.history.map((h) => h.objective));
+      expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(
+        local.history.map((h) => h.objective),
+      );
       expect(run.result.evaluations).toBe(local.evaluations);
       // the cursor alone travels: a few hundred bytes plus one integer per block
       expect(run.payload).toBeGreaterThan(100);
@@ -124,16 +154,26 @@ describe("member blocks", () => {
   });
 
   it("run EKI too: with 1 and 3 blocks the state machine ends at the in-process EKI θ bit for bit", async () => {
-    const eki = (compute?: object) => JobSpec.parse({ ...spec(compute ? { compute } : {}), optimizer: { method: "enkf", ensembleSize: 8, sigma: 0.2, stepSize: 0.5, seed: 4 } });
+    const eki = (compute?: object) =>
+      JobSpec.parse({
+        ...spec(compute ? { compute } : {}),
+        optimizer: { method: "enkf", ensembleSize: 8, sigma: 0.2, stepSize: 0.5, seed: 4 },
+      });
     const job = eki();
     if (job.problem.type !== "inverse") throw new Error("test job");
-    const local = await optimizeAll({ problem: await loadInverseProblem(job.problem, fileInputs("/")), optimizer: job.optimizer, stop: job.stop });
+    const local = await optimizeAll({
+      problem: await loadInverseProblem(job.problem, fileInputs("/")),
+      optimizer: job.optimizer,
+      stop: job.stop,
+    });
     expect(local.history.length).toBe(6);
     for (const blocks of [1, 3]) {
       const run = await throughMachine(eki({ memberBlocks: blocks }));
       expect(run.out.status, `${blocks} blocks`).toBe("max_iterations");
       expect(Array.from(run.theta), `${blocks} blocks`).toEqual(Array.from(local.theta));
-      expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(local.history.map((h) => h.objective));
+      expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(
+        local.history.map((h) => h.objective),
+      );
       expect(run.result.evaluations).toBe(local.evaluations);
       // an iteration is two rounds: the particles, then Φ at their mean (and the start's one)
       expect(run.events.filter((e) => e === "Round (members)").length).toBe(2 * 6 + 1);
@@ -151,39 +191,63 @@ describe("member blocks", () => {
     const local = await inProcess();
     const arn = "arn:aws:lambda:eu-west-1:123456789012:function:lorenz96";
     const fn = lorenzFunction();
-    const run = await throughMachine(spec({ forward: { type: "lambda", functionArn: arn }, compute: { memberBlocks: 3 } }), { invokeForward: fn.invoke });
+    const run = await throughMachine(
+      spec({ forward: { type: "lambda", functionArn: arn }, compute: { memberBlocks: 3 } }),
+      { invokeForward: fn.invoke },
+    );
     expect(run.out.status).toBe("max_iterations");
     expect(Array.from(run.theta)).toEqual(Array.from(local.theta));
     expect(new Set(fn.invoked)).toEqual(new Set([arn]));
     // a block's points and answers travel in the payloads, far below the 256 KiB limit here
     expect(run.payload).toBeLessThan(8192);
-    expect(run.events.filter((e) => e === "Forward (lambda)").length).toBe(run.events.filter((e) => e === "Round (members, lambda)").length * 3);
+    expect(run.events.filter((e) => e === "Forward (lambda)").length).toBe(
+      run.events.filter((e) => e === "Round (members, lambda)").length * 3,
+    );
     expect(run.result.parameters.forcing).toBeCloseTo(local.parameters!.forcing, 12);
   });
 
   it("a member answered null and a failing invocation are failed members; the job completes", async () => {
     const arn = "arn:aws:lambda:eu-west-1:123456789012:function:lorenz96";
-    // call 4: one null member; call 7: throttled, then retried; call 11: the function fails (its whole block is failed members)
-    const fn = lorenzFunction((call, member) => (call === 4 && member === 0 ? "null" : call === 7 ? "throttled" : call === 11 ? "error" : null));
-    const job = JobSpec.parse({ ...spec({ forward: { type: "lambda", functionArn: arn }, compute: { memberBlocks: 4 } }), optimizer: { ...spec().optimizer, failedMembers: { tolerance: 0.6 } } });
+    // call 4: one null member; call 7: throttled, then retried; call 11: the function fails (its whole block is failed
+    // members)
+    const fn = lorenzFunction((call, member) =>
+      call === 4 && member === 0 ? "null" : call === 7 ? "throttled" : call === 11 ? "error" : null,
+    );
+    const job = JobSpec.parse({
+      ...spec({ forward: { type: "lambda", functionArn: arn }, compute: { memberBlocks: 4 } }),
+      optimizer: { ...spec().optimizer, failedMembers: { tolerance: 0.6 } },
+    });
     // one block at a time: the function's calls come in the same order every run
     const run = await throughMachine(job, { invokeForward: fn.invoke, maxConcurrency: 1 });
     expect(run.out.status).toBe("max_iterations");
     expect(run.events.filter((e) => e === "Store failed block")).toHaveLength(1);
-    const failed = run.result.history.reduce((s: number, h: { failedMembers?: number }) => s + (h.failedMembers ?? 0), 0);
+    const failed = run.result.history.reduce(
+      (s: number, h: { failedMembers?: number }) => s + (h.failedMembers ?? 0),
+      0,
+    );
     expect(failed).toBeGreaterThanOrEqual(1);
     expect(Number.isFinite(run.theta[0]) && Number.isFinite(run.theta[1])).toBe(true);
   });
 
-  it("refuse a lambda block too big for the machine's payloads, naming compute.memberBlocks, before writing anything", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "members-"));
-    const big = JobSpec.parse({
-      name: "big", problem: { type: "inverse", forward: { type: "lambda", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:f" }, observations: { values: Array.from({ length: 4000 }, () => 1), noise: { std: 1 } }, parameters },
-      optimizer: { method: "modified-enkf", ensembleSize: 40 },
-    });
-    const err = (await prepareMemberJob(localStore(dir), big, fileInputs("/")).catch((e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(InverseProblemError);
-    expect(err.message).toMatch(/^compute\.memberBlocks: .*use more member blocks/);
-    expect(await localStore(dir).list("")).toEqual([]);
-  });
+  it(
+    "refuse a lambda block too big for the machine's payloads, naming compute.memberBlocks, " +
+      "before writing anything",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "members-"));
+      const big = JobSpec.parse({
+        name: "big",
+        problem: {
+          type: "inverse",
+          forward: { type: "lambda", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:f" },
+          observations: { values: Array.from({ length: 4000 }, () => 1), noise: { std: 1 } },
+          parameters,
+        },
+        optimizer: { method: "modified-enkf", ensembleSize: 40 },
+      });
+      const err = (await prepareMemberJob(localStore(dir), big, fileInputs("/")).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(InverseProblemError);
+      expect(err.message).toMatch(/^compute\.memberBlocks: .*use more member blocks/);
+      expect(await localStore(dir).list("")).toEqual([]);
+    },
+  );
 });

@@ -1,7 +1,12 @@
 // Statistics as sums over data shards: each shard's partial (its rows of the batch, unscaled),
 // reduced in shard order, equals the statistics of the whole batch.
 import { describe, expect, it } from "vitest";
-import { decodePartial, encodePartial, reducePartials, type ShardPartial } from "../../shared/distributed/shardPartial.ts";
+import {
+  decodePartial,
+  encodePartial,
+  reducePartials,
+  type ShardPartial,
+} from "../../shared/distributed/shardPartial.ts";
 import { evaluateShard, shardBatchRows, shardPlan } from "../../shared/distributed/evaluateShard.ts";
 import { gpuKernel } from "../../shared/kernels/gpu.ts";
 import { onnxKernel } from "../../shared/kernels/onnx.ts";
@@ -15,13 +20,42 @@ const ds = randomClassification(200, 6, 3, 17, 21, 0);
 const model = { type: "mlp" as const, inputs: 6, hidden: [5], outputs: 3, activation: "tanh" as const };
 const K = 7;
 
-async function sharded(shards: number, loss: "cross-entropy" | "least-squares", batchSize: number | undefined, alpha: number, engine: "reference" | "onnx" | "gpu", theta: Float64Array, draw: { sigma: number; kind: "gaussian"; seed: number; iteration: number }) {
+async function sharded(
+  shards: number,
+  loss: "cross-entropy" | "least-squares",
+  batchSize: number | undefined,
+  alpha: number,
+  engine: "reference" | "onnx" | "gpu",
+  theta: Float64Array,
+  draw: { sigma: number; kind: "gaussian"; seed: number; iteration: number },
+) {
   const parts: ShardPartial[] = [];
   for (const slice of shardPlan(ds.train.rows, shards)) {
-    const rows = { x: ds.train.x.subarray(slice.start * 6, slice.end * 6), labels: ds.train.labels!.subarray(slice.start, slice.end), rows: slice.end - slice.start };
+    const rows = {
+      x: ds.train.x.subarray(slice.start * 6, slice.end * 6),
+      labels: ds.train.labels!.subarray(slice.start, slice.end),
+      rows: slice.end - slice.start,
+    };
     const part = await evaluateShard({
-      model, loss, kind: "classification", outputs: 3, rows, slice, trainRows: ds.train.rows, batchSize, batchSeed: 4, iteration: draw.iteration, theta, draw, k: K,
-      kernel: engine === "reference" ? async (p, k) => referenceKernel(p, k) : engine === "onnx" ? (p, k) => onnxKernel(p, k, { threads: 1 }) : (p, k) => gpuKernel(p, k, { mode: "cpu" }),
+      model,
+      loss,
+      kind: "classification",
+      outputs: 3,
+      rows,
+      slice,
+      trainRows: ds.train.rows,
+      batchSize,
+      batchSeed: 4,
+      iteration: draw.iteration,
+      theta,
+      draw,
+      k: K,
+      kernel:
+        engine === "reference"
+          ? async (p, k) => referenceKernel(p, k)
+          : engine === "onnx"
+            ? (p, k) => onnxKernel(p, k, { threads: 1 })
+            : (p, k) => gpuKernel(p, k, { mode: "cpu" }),
     });
     // what travels between worker and reducer: the binary partial
     parts.push(decodePartial(encodePartial(part)));
@@ -31,39 +65,56 @@ async function sharded(shards: number, loss: "cross-entropy" | "least-squares", 
 
 describe("shard partials reduce to the whole batch's statistics", () => {
   it.each([
-    ["cross-entropy", 64, 0], ["cross-entropy", undefined, 0], ["least-squares", 64, 0], ["cross-entropy", 64, 0.1],
-  ] as const)("%s, batch %s, α = %s: 1, 4 and 16 shards agree with the unsharded kernel", async (loss, batchSize, alpha) => {
-    const whole = networkProblem({ model, dataset: ds, loss, batchSize, batchSeed: 4, initSeed: 1 });
-    const on = whole.at(3);
-    const theta = whole.initial();
-    const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 8, iteration: 3 };
-    const ref = await referenceKernel(whole, K).statistics(theta, draw, on);
-    // the ½α‖θ‖² term, which the reduction adds: Φ + ½α‖θ‖², G + αΩᵀΩ, b + αΩᵀθ
-    ref.phi += 0.5 * alpha * theta.reduce((s, v) => s + v * v, 0);
-    const n = theta.length, omega = new Float64Array(K * n);
-    for (let j = 0; j < K; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
-    addRegularization(omega, K, n, theta, alpha, ref.gram, ref.rhs);
-    for (const shards of [1, 4, 16]) {
-      const r = await sharded(shards, loss, batchSize, alpha, "reference", theta, draw);
-      expect(r.rows).toBe(batchSize ?? ds.train.rows);
-      expect(Math.abs(r.phi - ref.phi) / ref.phi).toBeLessThan(1e-12);
-      expect(relDiff(r.gram, ref.gram)).toBeLessThan(1e-12);
-      expect(relDiff(r.rhs, ref.rhs)).toBeLessThan(1e-12);
-      expect(r.accuracy).toBe(ref.accuracy);
-    }
-  });
+    ["cross-entropy", 64, 0],
+    ["cross-entropy", undefined, 0],
+    ["least-squares", 64, 0],
+    ["cross-entropy", 64, 0.1],
+  ] as const)(
+    "%s, batch %s, α = %s: 1, 4 and 16 shards agree with the unsharded kernel",
+    async (loss, batchSize, alpha) => {
+      const whole = networkProblem({ model, dataset: ds, loss, batchSize, batchSeed: 4, initSeed: 1 });
+      const on = whole.at(3);
+      const theta = whole.initial();
+      const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 8, iteration: 3 };
+      const ref = await referenceKernel(whole, K).statistics(theta, draw, on);
+      // the ½α‖θ‖² term, which the reduction adds: Φ + ½α‖θ‖², G + αΩᵀΩ, b + αΩᵀθ
+      ref.phi += 0.5 * alpha * theta.reduce((s, v) => s + v * v, 0);
+      const n = theta.length,
+        omega = new Float64Array(K * n);
+      for (let j = 0; j < K; j++) perturbation(draw, j, omega.subarray(j * n, (j + 1) * n));
+      addRegularization(omega, K, n, theta, alpha, ref.gram, ref.rhs);
+      for (const shards of [1, 4, 16]) {
+        const r = await sharded(shards, loss, batchSize, alpha, "reference", theta, draw);
+        expect(r.rows).toBe(batchSize ?? ds.train.rows);
+        expect(Math.abs(r.phi - ref.phi) / ref.phi).toBeLessThan(1e-12);
+        expect(relDiff(r.gram, ref.gram)).toBeLessThan(1e-12);
+        expect(relDiff(r.rhs, ref.rhs)).toBeLessThan(1e-12);
+        expect(r.accuracy).toBe(ref.accuracy);
+      }
+    },
+  );
 
-  it.each(["onnx", "gpu"] as const)("with the %s kernel on the workers, agrees to float32 tolerance", async (engine) => {
-    const whole = networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: 64, batchSeed: 4, initSeed: 1 });
-    const on = whole.at(2);
-    const theta = whole.initial();
-    const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 8, iteration: 2 };
-    const ref = await referenceKernel(whole, K).statistics(theta, draw, on);
-    const r = await sharded(4, "cross-entropy", 64, 0, engine, theta, draw);
-    expect(Math.abs(r.phi - ref.phi) / ref.phi).toBeLessThan(1e-6);
-    expect(relDiff(r.gram, ref.gram)).toBeLessThan(1e-3);
-    expect(relDiff(r.rhs, ref.rhs)).toBeLessThan(1e-3);
-  });
+  it.each(["onnx", "gpu"] as const)(
+    "with the %s kernel on the workers, agrees to float32 tolerance",
+    async (engine) => {
+      const whole = networkProblem({
+        model,
+        dataset: ds,
+        loss: "cross-entropy",
+        batchSize: 64,
+        batchSeed: 4,
+        initSeed: 1,
+      });
+      const on = whole.at(2);
+      const theta = whole.initial();
+      const draw = { sigma: 0.05, kind: "gaussian" as const, seed: 8, iteration: 2 };
+      const ref = await referenceKernel(whole, K).statistics(theta, draw, on);
+      const r = await sharded(4, "cross-entropy", 64, 0, engine, theta, draw);
+      expect(Math.abs(r.phi - ref.phi) / ref.phi).toBeLessThan(1e-6);
+      expect(relDiff(r.gram, ref.gram)).toBeLessThan(1e-3);
+      expect(relDiff(r.rhs, ref.rhs)).toBeLessThan(1e-3);
+    },
+  );
 });
 
 describe("shard plans and partials", () => {
@@ -80,7 +131,15 @@ describe("shard plans and partials", () => {
   });
 
   it("have a size that depends on K only, and reject missing, doubled or foreign shards", () => {
-    const part = (shard: number, k: number): ShardPartial => ({ shard, k, rows: 3, phi: 1, correct: 2, gram: new Float64Array(k * k).fill(1), rhs: new Float64Array(k).fill(2) });
+    const part = (shard: number, k: number): ShardPartial => ({
+      shard,
+      k,
+      rows: 3,
+      phi: 1,
+      correct: 2,
+      gram: new Float64Array(k * k).fill(1),
+      rhs: new Float64Array(k).fill(2),
+    });
     expect(encodePartial(part(0, 1000)).length).toBe(8 + 8 * (6 + 1000 * 1000 + 1000));
     expect(decodePartial(encodePartial(part(3, 4)))).toEqual(part(3, 4));
     expect(() => decodePartial(new Uint8Array(64))).toThrow(/not a shard partial/);

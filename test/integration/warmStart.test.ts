@@ -21,20 +21,34 @@ function csv(): string {
   const lines = ["a,b,c,d,y"];
   for (let i = 0; i < 400; i++) {
     const x = [r(), r(), r(), r()];
-    const u = x[0] + 0.5 * x[1] + 0.2 * r(), v = x[2] - x[3] + 0.2 * r();
+    const u = x[0] + 0.5 * x[1] + 0.2 * r(),
+      v = x[2] - x[3] + 0.2 * r();
     lines.push(`${x.map((t) => t.toFixed(4)).join(",")},${u > 0.1 ? "p" : v > 0 ? "q" : "r"}`);
   }
   return lines.join("\n") + "\n";
 }
 
 const job = (hidden: number[], extra: Record<string, unknown> = {}) => ({
-  name: "warm", problem: { type: "classification", data: { source: "csv", path: "data.csv", label: "y" }, model: { type: "mlp", hidden }, ...extra },
-  optimizer: { method: "modified-enkf", ensembleSize: 30, seed: 3 }, stop: { maxIterations: 80, evaluateEvery: 5, earlyStopping: false },
+  name: "warm",
+  problem: {
+    type: "classification",
+    data: { source: "csv", path: "data.csv", label: "y" },
+    model: { type: "mlp", hidden },
+    ...extra,
+  },
+  optimizer: { method: "modified-enkf", ensembleSize: 30, seed: 3 },
+  stop: { maxIterations: 80, evaluateEvery: 5, earlyStopping: false },
 });
 
 type History = { iteration: number; evaluation?: { validationLoss: number } }[];
-const firstReaching = (h: History, loss: number) => h.find((r) => r.evaluation && r.evaluation.validationLoss <= loss)?.iteration;
-const result = (dir: string) => JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as { best: { iteration: number; metrics: { validationLoss: number } }; history: History; spec: { problem: Record<string, unknown> } };
+const firstReaching = (h: History, loss: number) =>
+  h.find((r) => r.evaluation && r.evaluation.validationLoss <= loss)?.iteration;
+const result = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as {
+    best: { iteration: number; metrics: { validationLoss: number } };
+    history: History;
+    spec: { problem: Record<string, unknown> };
+  };
 
 describe("warm starts with enkf run --init-from", () => {
   it("start from the run's θ, reach the cold run's best validation loss sooner, and refuse another network", () => {
@@ -51,7 +65,11 @@ describe("warm starts with enkf run --init-from", () => {
     expect(coldAt).toBe(c.best.iteration);
     expect(warmAt).toBeDefined();
     expect(warmAt!).toBeLessThan(coldAt);
-    console.log(`warm start: the cold run's best validation loss ${c.best.metrics.validationLoss.toExponential(4)} at iteration ${coldAt} cold, ${warmAt} warm`);
+    console.log(
+      `warm start: the cold run's best validation loss ` +
+        `${c.best.metrics.validationLoss.toExponential(4)} at iteration ${coldAt} cold, ${warmAt} ` +
+        `warm`,
+    );
     // through the state machine too: the same θ₀ gives the in-process θ (one shard)
     const wf = runCli(["run", "cold.json", "--store", "warm-wf", "--quiet", "--init-from", "cold"], { cwd: tmp });
     expect(wf.code, wf.stderr).toBe(0);
@@ -60,7 +78,9 @@ describe("warm starts with enkf run --init-from", () => {
     writeFileSync(join(tmp, "other.json"), JSON.stringify(job([8])));
     const bad = runCli(["run", "other.json", "--out", "never", "--init-from", "cold"], { cwd: tmp });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/cannot warm-start from .*cold: its network differs from this job's \(model\.hidden: \[8\] here, \[16\] there\)/);
+    expect(bad.stderr).toMatch(
+      /cannot warm-start from .*cold: its network differs from this job's \(model\.hidden: \[8\] here, \[16\] there\)/,
+    );
     expect(() => readFileSync(join(tmp, "never", "result.json"))).toThrow();
   }, 240_000);
 });
@@ -69,18 +89,49 @@ describe("warm starts over HTTP (problem.initial.fromJob)", () => {
   let server: LocalServer;
   let dataset: string;
   const call = async (method: string, path: string, json?: unknown) => {
-    const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(json !== undefined ? { "content-type": "application/json" } : {}) }, body: json === undefined ? undefined : JSON.stringify(json) });
+    const res = await fetch(server.url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(json !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const spec = (hidden: number[], extra: Record<string, unknown> = {}) => ({ ...job(hidden, extra), problem: { ...job(hidden, extra).problem, data: { source: "dataset", id: dataset } } });
-  const done = (id: string) => until(`job ${id}`, async () => { const r = await call("GET", `/jobs/${id}`); if (r.body.status === "failed") throw new Error(JSON.stringify(r.body)); return r.body.status === "succeeded" ? r.body : undefined; }, 180_000);
+  const spec = (hidden: number[], extra: Record<string, unknown> = {}) => ({
+    ...job(hidden, extra),
+    problem: { ...job(hidden, extra).problem, data: { source: "dataset", id: dataset } },
+  });
+  const done = (id: string) =>
+    until(
+      `job ${id}`,
+      async () => {
+        const r = await call("GET", `/jobs/${id}`);
+        if (r.body.status === "failed") throw new Error(JSON.stringify(r.body));
+        return r.body.status === "succeeded" ? r.body : undefined;
+      },
+      180_000,
+    );
 
   beforeAll(async () => {
-    server = await startLocalServer({ location: join(tmp, "service"), port: 0, token: TOKEN, concurrency: 1, workers: 1 });
-    const up = await fetch(`${server.url}/datasets?name=warm&label=y`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/csv" }, body: csv() });
+    server = await startLocalServer({
+      location: join(tmp, "service"),
+      port: 0,
+      token: TOKEN,
+      concurrency: 1,
+      workers: 1,
+    });
+    const up = await fetch(`${server.url}/datasets?name=warm&label=y`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/csv" },
+      body: csv(),
+    });
     dataset = ((await up.json()) as { id: string }).id;
   });
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it("starts from the job's θ, and refuses an unknown job or another network with a 400 naming the field", async () => {
     const cold = await call("POST", "/jobs", spec([16]));
@@ -92,7 +143,9 @@ describe("warm starts over HTTP (problem.initial.fromJob)", () => {
     // θ₀ of the warm job is the cold job's theta.npy (the best θ)
     const jobs = join(tmp, "service", "jobs");
     const theta0 = new Float64Array(new Uint8Array(readFileSync(join(jobs, warm.body.id, "init.theta.f64"))).buffer);
-    expect(Array.from(theta0)).toEqual(Array.from(decodeNpyFloat64(readFileSync(join(jobs, cold.body.id, "theta.npy")))));
+    expect(Array.from(theta0)).toEqual(
+      Array.from(decodeNpyFloat64(readFileSync(join(jobs, cold.body.id, "theta.npy")))),
+    );
     const before = (await call("GET", "/jobs")).body.jobs.length;
     const other = await call("POST", "/jobs", spec([8], { initial: { fromJob: cold.body.id } }));
     expect(other.status).toBe(400);
@@ -106,17 +159,27 @@ describe("warm starts over HTTP (problem.initial.fromJob)", () => {
     // a model's champion: problem.initial.fromModel over HTTP, and in enkf run from runs/service
     const promoted = await call("POST", "/models/warm-model/promote", { job: cold.body.id });
     expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
-    expect(promoted.body).toMatchObject({ version: 1, job: cold.body.id, promoted: true, by: "POST /models/{name}/promote" });
+    expect(promoted.body).toMatchObject({
+      version: 1,
+      job: cold.body.id,
+      promoted: true,
+      by: "POST /models/{name}/promote",
+    });
     const fromModel = await call("POST", "/jobs", spec([16], { initial: { fromModel: "warm-model" } }));
     expect(fromModel.status, JSON.stringify(fromModel.body)).toBe(202);
-    const theta1 = new Float64Array(new Uint8Array(readFileSync(join(jobs, fromModel.body.id, "init.theta.f64"))).buffer);
+    const theta1 = new Float64Array(
+      new Uint8Array(readFileSync(join(jobs, fromModel.body.id, "init.theta.f64"))).buffer,
+    );
     expect(Array.from(theta1)).toEqual(Array.from(theta0));
     await done(fromModel.body.id);
     const cwd = join(tmp, "cli");
     mkdirSync(join(cwd, "runs"), { recursive: true });
     symlinkSync(join(tmp, "service"), join(cwd, "runs", "service"));
     writeFileSync(join(cwd, "data.csv"), csv());
-    const short = (extra: Record<string, unknown>) => ({ ...job([16], extra), stop: { maxIterations: 10, evaluateEvery: 5, earlyStopping: false } });
+    const short = (extra: Record<string, unknown>) => ({
+      ...job([16], extra),
+      stop: { maxIterations: 10, evaluateEvery: 5, earlyStopping: false },
+    });
     writeFileSync(join(cwd, "model.json"), JSON.stringify(short({ initial: { fromModel: "warm-model" } })));
     writeFileSync(join(cwd, "plain.json"), JSON.stringify(short({})));
     const a = runCli(["run", "model.json", "--out", "a", "--quiet"], { cwd });

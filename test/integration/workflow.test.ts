@@ -21,8 +21,21 @@ import { randomClassification, relDiff } from "../support/synthetic.ts";
 const ds = randomClassification(260, 5, 3, 20, 31, 0);
 const jobSpec = (iterations: number, extra: object = {}) => ({
   name: "wf",
-  problem: { type: "classification", data: { source: "csv", path: "unused.csv", label: "y" }, model: { type: "mlp", hidden: [6] }, seed: 2 },
-  optimizer: { method: "modified-enkf", ensembleSize: 8, sigma: { schedule: "adaptive", initial: 0.05 }, gamma: { relative: 1e-3 }, batchSize: 80, stepSize: 4, seed: 3 },
+  problem: {
+    type: "classification",
+    data: { source: "csv", path: "unused.csv", label: "y" },
+    model: { type: "mlp", hidden: [6] },
+    seed: 2,
+  },
+  optimizer: {
+    method: "modified-enkf",
+    ensembleSize: 8,
+    sigma: { schedule: "adaptive", initial: 0.05 },
+    gamma: { relative: 1e-3 },
+    batchSize: 80,
+    stepSize: 4,
+    seed: 3,
+  },
   stop: { maxIterations: iterations },
   compute: { backend: "reference" },
   ...extra,
@@ -33,7 +46,13 @@ async function inProcess(spec: object, dataset = ds) {
   const job = JobSpec.parse(spec);
   if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
   const problem = jobProblem(job, dataset);
-  return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel: referenceKernel(problem, job.optimizer.ensembleSize) });
+  return optimizeAll({
+    problem,
+    optimizer: job.optimizer,
+    stop: job.stop,
+    regularization: problemRegularization(job.problem),
+    kernel: referenceKernel(problem, job.optimizer.ensembleSize),
+  });
 }
 
 let server: S3Server;
@@ -43,7 +62,9 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = server.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = server.credentials.secretAccessKey;
 });
-afterAll(async () => { await server?.stop(); });
+afterAll(async () => {
+  await server?.stop();
+});
 
 describe("the local state machine", () => {
   it("with 4 shards in a directory store, takes the in-process optimizer's 20 steps (θ to 1e-9)", async () => {
@@ -56,7 +77,9 @@ describe("the local state machine", () => {
     const theta = decodeNpyFloat64(readFileSync(join(dir, "theta.npy")));
     expect(relDiff(theta, local.theta)).toBeLessThan(1e-9);
     const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
-    expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(local.history.map((h) => [h.accepted, h.backtracks]));
+    expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(
+      local.history.map((h) => [h.accepted, h.backtracks]),
+    );
     expect(local.history.some((h) => h.backtracks > 0)).toBe(true);
   });
 
@@ -90,36 +113,65 @@ describe("the local state machine", () => {
     expect(Array.from(thetas[0])).toEqual(Array.from(local.theta));
   });
 
-  it("with backend auto (the onnx kernel) and 1 shard, takes the in-process onnx run's steps (d = Ωs from float32 members there, regenerated here)", async () => {
-    const spec = jobSpec(10, { compute: { backend: "auto", threads: 1 } });
-    const dir = mkdtempSync(join(tmpdir(), "wf-onnx-"));
-    await prepareJob(localStore(dir), spec, ds, 1);
-    expect((await runLocalWorkflow({ job: { store: dir } })).status).toBe("max_iterations");
-    const job = JobSpec.parse(spec);
-    const problem = jobProblem(job, ds);
-    const kernel = (await jobKernel(job, problem, () => {}))!;
-    expect(kernel.name).toBe("onnx");
-    const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel });
-    await kernel.dispose();
-    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
-    // the result names the kernel that ran, not the "auto" the spec asked for
-    expect(result.environment).toMatchObject({ backend: "onnx", requestedBackend: "auto" });
-    expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(local.history.map((h) => [h.accepted, h.backtracks]));
-    // the in-process kernel combines its float32-packed members, the reducer float64 Ω: the steps agree to float32 rounding
-    expect(relDiff(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))), local.theta)).toBeLessThan(1e-4); // measured 1.0e-5 over 10 iterations
-  });
+  it(
+    "with backend auto (the onnx kernel) and 1 shard, takes the in-process onnx run's steps bit for bit (d = Ωs " +
+      "from float32 members, formed from the draw here)",
+    async () => {
+      const spec = jobSpec(10, { compute: { backend: "auto", threads: 1 } });
+      const dir = mkdtempSync(join(tmpdir(), "wf-onnx-"));
+      await prepareJob(localStore(dir), spec, ds, 1);
+      expect((await runLocalWorkflow({ job: { store: dir } })).status).toBe("max_iterations");
+      const job = JobSpec.parse(spec);
+      const problem = jobProblem(job, ds);
+      const kernel = (await jobKernel(job, problem, () => {}))!;
+      expect(kernel.name).toBe("onnx");
+      const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, kernel });
+      await kernel.dispose();
+      const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+      // the result names the kernel that ran, not the "auto" the spec asked for
+      expect(result.environment).toMatchObject({ backend: "onnx", requestedBackend: "auto" });
+      expect(result.history.map((h: { accepted: boolean; backtracks: number }) => [h.accepted, h.backtracks])).toEqual(
+        local.history.map((h) => [h.accepted, h.backtracks]),
+      );
+      // the in-process kernel combines its float32-packed members; the reducer forms the same sums from the draw
+      expect(Array.from(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))))).toEqual(Array.from(local.theta));
+    },
+  );
 
   it("keeps every state's payload small with K = 1000 (statistics travel through the store)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-big-"));
-    const spec = jobSpec(2, { optimizer: { method: "modified-enkf", ensembleSize: 1000, sigma: 0.05, gamma: 1e-2, stepSize: 1, lineSearch: false, seed: 1 } });
+    const spec = jobSpec(2, {
+      optimizer: {
+        method: "modified-enkf",
+        ensembleSize: 1000,
+        sigma: 0.05,
+        gamma: 1e-2,
+        stepSize: 1,
+        lineSearch: false,
+        seed: 1,
+      },
+    });
     const small = randomClassification(60, 2, 2, 10, 5, 0);
-    await prepareJob(localStore(dir), { ...spec, problem: { ...spec.problem, model: { type: "mlp", hidden: [] } } }, small, 4);
-    let largest = 0, states = 0;
-    const out = await runLocalWorkflow({ job: { store: dir }, onEvent: (e) => {
-      if (!e.state) return;
-      states++;
-      largest = Math.max(largest, JSON.stringify(e.state.input).length, JSON.stringify(e.state.output ?? null).length);
-    } });
+    await prepareJob(
+      localStore(dir),
+      { ...spec, problem: { ...spec.problem, model: { type: "mlp", hidden: [] } } },
+      small,
+      4,
+    );
+    let largest = 0,
+      states = 0;
+    const out = await runLocalWorkflow({
+      job: { store: dir },
+      onEvent: (e) => {
+        if (!e.state) return;
+        states++;
+        largest = Math.max(
+          largest,
+          JSON.stringify(e.state.input).length,
+          JSON.stringify(e.state.output ?? null).length,
+        );
+      },
+    });
     expect(out.status).toBe("max_iterations");
     expect(states).toBeGreaterThan(10);
     // Step Functions allows 256 KiB per payload; a K×K partial here would be 8 MB
@@ -142,21 +194,34 @@ describe("the local state machine", () => {
 });
 
 describe("continue-as-new", () => {
-  it("with a rollover every 5 rounds, finishes 23 iterations across 5 executions with the same θ as without", async () => {
-    const spec = jobSpec(23, { optimizer: { method: "modified-enkf", ensembleSize: 8, sigma: 0.05, gamma: { relative: 1e-3 }, batchSize: 80, lineSearch: false, seed: 3 } });
-    const thetas: Float64Array[] = [];
-    for (const rolloverEvery of [5, undefined]) {
-      const dir = mkdtempSync(join(tmpdir(), "wf-roll-"));
-      await prepareJob(localStore(dir), spec, ds, 2);
-      const out = await runLocalWorkflow({ job: { store: dir }, rolloverEvery });
-      expect(out.status).toBe("max_iterations");
-      // without a line search a round is an iteration, after round 0: rounds 0–23 in runs of 5
-      expect(out.executions).toBe(rolloverEvery ? 5 : 1);
-      expect(JSON.parse(readFileSync(join(dir, "result.json"), "utf8")).iterations).toBe(23);
-      thetas.push(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))));
-    }
-    expect(thetas[0]).toEqual(thetas[1]);
-  });
+  it(
+    "with a rollover every 5 rounds, finishes 23 iterations across 5 executions with the same " + "θ as without",
+    async () => {
+      const spec = jobSpec(23, {
+        optimizer: {
+          method: "modified-enkf",
+          ensembleSize: 8,
+          sigma: 0.05,
+          gamma: { relative: 1e-3 },
+          batchSize: 80,
+          lineSearch: false,
+          seed: 3,
+        },
+      });
+      const thetas: Float64Array[] = [];
+      for (const rolloverEvery of [5, undefined]) {
+        const dir = mkdtempSync(join(tmpdir(), "wf-roll-"));
+        await prepareJob(localStore(dir), spec, ds, 2);
+        const out = await runLocalWorkflow({ job: { store: dir }, rolloverEvery });
+        expect(out.status).toBe("max_iterations");
+        // without a line search a round is an iteration, after round 0: rounds 0–23 in runs of 5
+        expect(out.executions).toBe(rolloverEvery ? 5 : 1);
+        expect(JSON.parse(readFileSync(join(dir, "result.json"), "utf8")).iterations).toBe(23);
+        thetas.push(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))));
+      }
+      expect(thetas[0]).toEqual(thetas[1]);
+    },
+  );
 
   it("derives the rounds per execution from the events a round costs", async () => {
     const { rolloverRounds } = await import("../../shared/workflow/definition.ts");
@@ -175,7 +240,12 @@ describe("more than 40 shards", () => {
     for (const shards of [48, 4]) {
       const dir = mkdtempSync(join(tmpdir(), "wf-dmap-"));
       await prepareJob(localStore(dir), spec, ds, shards);
-      await runLocalWorkflow({ job: { store: dir }, onEvent: (e) => { if (e.state?.name.startsWith("Round")) maps.add(`${shards}:${e.state.name}`); } });
+      await runLocalWorkflow({
+        job: { store: dir },
+        onEvent: (e) => {
+          if (e.state?.name.startsWith("Round")) maps.add(`${shards}:${e.state.name}`);
+        },
+      });
       thetas.push(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))));
     }
     expect(maps).toEqual(new Set(["4:Round", "48:Round (distributed)"]));
@@ -184,33 +254,57 @@ describe("more than 40 shards", () => {
 });
 
 describe("an MNIST MLP through the local state machine", () => {
-  it("20 iterations with 4 shards give the in-process θ to 1e-9; 1, 4 and 16 shards agree on Φ at iteration 10 to 1e-6", async () => {
-    const { loadMnist } = await import("../../shared/data/mnist.ts");
-    const mnist = loadMnist();
-    const spec = {
-      name: "mnist-wf",
-      problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [8], activation: "tanh" }, seed: 0 },
-      optimizer: { method: "modified-enkf", ensembleSize: 8, sigma: 0.01, gamma: { relative: 1e-3 }, batchSize: 200, seed: 0 },
-      stop: { maxIterations: 20 },
-      compute: { backend: "reference" },
-    };
-    const job = JobSpec.parse(spec);
-    if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
-    const local = await inProcess(spec, mnist);
-    const phi10: number[] = [];
-    for (const shards of [4, 1, 16]) {
-      const dir = mkdtempSync(join(tmpdir(), "wf-mnist-"));
-      await prepareJob(localStore(dir), shards === 4 ? spec : { ...spec, stop: { maxIterations: 10 } }, mnist, shards);
-      await runLocalWorkflow({ job: { store: dir }, workers: 2 });
-      const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
-      phi10.push(result.history[9].objective);
-      if (shards === 4) {
-        expect(relDiff(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))), local.theta)).toBeLessThan(1e-9);
-        // finalize reports the full-split metrics as the in-process run does
-        expect(result.metrics.testAccuracy).toBe(local.metrics.testAccuracy);
-        expect(Math.abs(result.metrics.trainLoss - local.metrics.trainLoss) / local.metrics.trainLoss).toBeLessThan(1e-9);
+  it(
+    "20 iterations with 4 shards give the in-process θ to 1e-9; 1, 4 and 16 shards agree on Φ " +
+      "at iteration 10 to 1e-6",
+    async () => {
+      const { loadMnist } = await import("../../shared/data/mnist.ts");
+      const mnist = loadMnist();
+      const spec = {
+        name: "mnist-wf",
+        problem: {
+          type: "classification",
+          data: { source: "mnist" },
+          model: { type: "mlp", hidden: [8], activation: "tanh" },
+          seed: 0,
+        },
+        optimizer: {
+          method: "modified-enkf",
+          ensembleSize: 8,
+          sigma: 0.01,
+          gamma: { relative: 1e-3 },
+          batchSize: 200,
+          seed: 0,
+        },
+        stop: { maxIterations: 20 },
+        compute: { backend: "reference" },
+      };
+      const job = JobSpec.parse(spec);
+      if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
+      const local = await inProcess(spec, mnist);
+      const phi10: number[] = [];
+      for (const shards of [4, 1, 16]) {
+        const dir = mkdtempSync(join(tmpdir(), "wf-mnist-"));
+        await prepareJob(
+          localStore(dir),
+          shards === 4 ? spec : { ...spec, stop: { maxIterations: 10 } },
+          mnist,
+          shards,
+        );
+        await runLocalWorkflow({ job: { store: dir }, workers: 2 });
+        const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+        phi10.push(result.history[9].objective);
+        if (shards === 4) {
+          expect(relDiff(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))), local.theta)).toBeLessThan(1e-9);
+          // finalize reports the full-split metrics as the in-process run does
+          expect(result.metrics.testAccuracy).toBe(local.metrics.testAccuracy);
+          expect(Math.abs(result.metrics.trainLoss - local.metrics.trainLoss) / local.metrics.trainLoss).toBeLessThan(
+            1e-9,
+          );
+        }
       }
-    }
-    for (const phi of phi10) expect(Math.abs(phi - local.history[9].objective) / local.history[9].objective).toBeLessThan(1e-6);
-  });
+      for (const phi of phi10)
+        expect(Math.abs(phi - local.history[9].objective) / local.history[9].objective).toBeLessThan(1e-6);
+    },
+  );
 });

@@ -29,11 +29,20 @@ function environment(env: Record<string, string | undefined> = {}): NodeJS.Proce
 
 /** Runs `enkf <args>` to its end. */
 export function runCli(args: string[], opts: CliOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [ENKF_BIN, ...args], { cwd: opts.cwd, encoding: "utf8", env: environment(opts.env), timeout: opts.timeout ?? 120_000 });
+  const r = spawnSync(process.execPath, [ENKF_BIN, ...args], {
+    cwd: opts.cwd,
+    encoding: "utf8",
+    env: environment(opts.env),
+    timeout: opts.timeout ?? 120_000,
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts `enkf <args>` and returns the child (a server, a run to interrupt). */
 export function spawnCli(args: string[], opts: CliOptions & { stdio?: "pipe" | "ignore" } = {}): ChildProcess {
-  return spawn(process.execPath, [ENKF_BIN, ...args], { cwd: opts.cwd, env: environment(opts.env), stdio: opts.stdio === "ignore" ? "ignore" : ["ignore", "pipe", "pipe"] });
+  return spawn(process.execPath, [ENKF_BIN, ...args], {
+    cwd: opts.cwd,
+    env: environment(opts.env),
+    stdio: opts.stdio === "ignore" ? "ignore" : ["ignore", "pipe", "pipe"],
+  });
 }

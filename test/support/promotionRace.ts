@@ -17,7 +17,10 @@ function barrier(store: BlobStore, key: string, gate: { waiting: (() => void)[];
       const r = await store.getVersioned(k);
       if (k === key && gate.parties > 0) {
         gate.parties--;
-        await new Promise<void>((resolve) => { gate.waiting.push(resolve); if (gate.parties === 0) for (const w of gate.waiting) w(); });
+        await new Promise<void>((resolve) => {
+          gate.waiting.push(resolve);
+          if (gate.parties === 0) for (const w of gate.waiting) w();
+        });
       }
       return r;
     },
@@ -32,10 +35,20 @@ export async function raceAndCheck(service: () => Service, [a, b]: string[]): Pr
   const racer = () => {
     const s = service();
     const root = barrier(s.root, "models/race.json", gate);
-    const counted: BlobStore = { ...root, async putIfMatch(...args) { const v = await root.putIfMatch(...args); if (v === null) lost++; return v; } };
+    const counted: BlobStore = {
+      ...root,
+      async putIfMatch(...args) {
+        const v = await root.putIfMatch(...args);
+        if (v === null) lost++;
+        return v;
+      },
+    };
     return new ModelService(counted, s.jobs, Date.now);
   };
-  const [ea, eb] = await Promise.all([racer().promote("race", a, { rule, by: "racer a" }), racer().promote("race", b, { rule, by: "racer b" })]);
+  const [ea, eb] = await Promise.all([
+    racer().promote("race", a, { rule, by: "racer a" }),
+    racer().promote("race", b, { rule, by: "racer b" }),
+  ]);
   // both read "no model" and wrote create-only: exactly one lost and decided again
   expect(lost).toBe(1);
   const v = await service().models.versions("race");

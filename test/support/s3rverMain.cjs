@@ -15,7 +15,13 @@ const S3rver = require("s3rver");
 const S3Error = require("s3rver/lib/models/error");
 
 const [directory, port, bucket] = process.argv.slice(2);
-const server = new S3rver({ directory, port: Number(port), address: "127.0.0.1", silent: true, configureBuckets: [{ name: bucket }] });
+const server = new S3rver({
+  directory,
+  port: Number(port),
+  address: "127.0.0.1",
+  silent: true,
+  configureBuckets: [{ name: bucket }],
+});
 
 const locks = new Map();
 function withLock(key, fn) {
@@ -23,7 +29,9 @@ function withLock(key, fn) {
   const run = prev.then(fn, fn);
   const tail = run.catch(() => undefined);
   locks.set(key, tail);
-  tail.then(() => { if (locks.get(key) === tail) locks.delete(key); });
+  tail.then(() => {
+    if (locks.get(key) === tail) locks.delete(key);
+  });
   return run;
 }
 const unquote = (s) => s.replace(/"/g, "");
@@ -38,16 +46,27 @@ server.middleware.unshift(async (ctx, next) => {
   const [b, ...rest] = ctx.path.slice(1).split("/");
   const key = decodeURIComponent(rest.join("/"));
   if (!b || !key || !["GET", "HEAD", "PUT", "DELETE"].includes(ctx.method)) return next();
-  const ifMatch = ctx.get("if-match"), ifNoneMatch = ctx.get("if-none-match");
-  const conditionalPut = ctx.method === "PUT" && (ifMatch || ifNoneMatch) && !ctx.get("x-amz-copy-source") && !/(^|&)(uploadId|partNumber|tagging|acl)=/.test(ctx.querystring);
+  const ifMatch = ctx.get("if-match"),
+    ifNoneMatch = ctx.get("if-none-match");
+  const conditionalPut =
+    ctx.method === "PUT" &&
+    (ifMatch || ifNoneMatch) &&
+    !ctx.get("x-amz-copy-source") &&
+    !/(^|&)(uploadId|partNumber|tagging|acl)=/.test(ctx.querystring);
   return withLock(`${b}/${key}`, async () => {
     if (conditionalPut) {
       const exists = await server.store.existsObject(b, key);
-      if (ifNoneMatch === "*" && exists) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
+      if (ifNoneMatch === "*" && exists)
+        throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+          Condition: "If-None-Match",
+        });
       if (ifMatch) {
         if (!exists) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: key });
         const etag = (await server.store.getMetadata(b, key)).etag;
-        if (unquote(etag) !== unquote(ifMatch)) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
+        if (unquote(etag) !== unquote(ifMatch))
+          throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+            Condition: "If-Match",
+          });
       }
     }
     await next();
@@ -55,5 +74,11 @@ server.middleware.unshift(async (ctx, next) => {
   });
 });
 
-server.run().then(() => console.log(`listening on 127.0.0.1:${port}`), (e) => { console.error(e); process.exit(1); });
+server.run().then(
+  () => console.log(`listening on 127.0.0.1:${port}`),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
 process.on("SIGTERM", () => server.close().then(() => process.exit(0)));

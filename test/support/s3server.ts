@@ -32,17 +32,25 @@ export async function startS3Server(bucket = "enkf-test"): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), "s3rver-"));
   const port = await freePort();
   const main = join(import.meta.dirname, "s3rverMain.cjs");
-  const child: ChildProcess = spawn(process.execPath, [main, dir, String(port), bucket], { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [main, dir, String(port), bucket], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let log = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within 20 s:\n${log}`)), 20_000);
     const onData = (b: Buffer) => {
       log += b.toString();
-      if (/listening on/i.test(log)) { clearTimeout(timer); resolve(); }
+      if (/listening on/i.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`s3rver exited with ${code}:\n${log}`)); });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`s3rver exited with ${code}:\n${log}`));
+    });
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -9,16 +9,28 @@ const { A, b, slowMs } = JSON.parse(process.argv[2]);
 let requests = 0;
 const server = createServer((req, res) => {
   let body = "";
-  req.on("data", (c) => { body += c; });
+  req.on("data", (c) => {
+    body += c;
+  });
   req.on("end", () => {
     const nth = ++requests;
-    const answer = (status, value) => { if (!res.destroyed) { res.writeHead(status, { "content-type": "application/json" }); res.end(JSON.stringify(value)); } };
+    const answer = (status, value) => {
+      if (!res.destroyed) {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(value));
+      }
+    };
     if (nth > 1 && nth % 7 === 0) return answer(500, { error: "injected failure" });
     const { theta } = JSON.parse(body);
-    const outputs = theta.map((u, i) => (nth > 1 && i === 2 ? null : A.map((row, r) => row.reduce((s, a, j) => s + a * u[j], b[r]))));
+    const outputs = theta.map((u, i) =>
+      nth > 1 && i === 2 ? null : A.map((row, r) => row.reduce((s, a, j) => s + a * u[j], b[r])),
+    );
     if (nth > 1 && nth % 4 === 0) setTimeout(() => answer(200, { outputs }), slowMs);
     else answer(200, { outputs });
   });
 });
 server.listen(0, "127.0.0.1", () => console.log(`listening ${server.address().port}`));
-process.on("SIGTERM", () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
+process.on("SIGTERM", () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});

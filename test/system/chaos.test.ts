@@ -19,7 +19,12 @@ const KILLS: Record<number, string> = { 5: "evaluate:3", 11: "reduce:4", 17: "wr
 
 const spec = (i: number) => ({
   name: `chaos-${i}`,
-  problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [4] }, seed: i },
+  problem: {
+    type: "classification",
+    data: { source: "csv", path: "d.csv", label: "y" },
+    model: { type: "mlp", hidden: [4] },
+    seed: i,
+  },
   optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 50, seed: 100 + i },
   stop: { maxIterations: 8 },
   compute: { shards: 3, backend: "reference", maxConcurrency: 3 },
@@ -38,39 +43,54 @@ async function inProcess(i: number, faults?: string): Promise<{ theta: Buffer; f
     const out = await runLocalWorkflow({ job: { store: dir } });
     return { theta: readFileSync(join(dir, "theta.npy")), faults: out.faults };
   } finally {
-    if (saved === undefined) delete process.env.ENKF_FAULTS; else process.env.ENKF_FAULTS = saved;
+    if (saved === undefined) delete process.env.ENKF_FAULTS;
+    else process.env.ENKF_FAULTS = saved;
   }
 }
 
 describe("chaos", () => {
-  it("20 jobs with transient faults (p = 0.2) and 3 kills all complete with the fault-free θ, bit for bit", async () => {
-    let s = 3;
-    const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-    const lines = ["a,b,y"];
-    for (let i = 0; i < 180; i++) { const a = r(), b = r(); lines.push(`${a},${b},${a * b > 0 ? 1 : 0}`); }
-    writeFileSync(join(tmp, "d.csv"), lines.join("\n") + "\n");
-    let injected = 0, kills = 0;
-    for (let i = 0; i < JOBS; i++) {
-      const clean = await inProcess(i);
-      const faults = `evaluate=0.2,seed=${i}`;
-      if (KILLS[i]) {
-        writeFileSync(join(tmp, `job-${i}.json`), JSON.stringify(spec(i)));
-        const dir = join(tmp, `killed-${i}`);
-        const killed = enkf(["run", `job-${i}.json`, "--out", dir, "--quiet"], { ENKF_FAULTS: faults, ENKF_CRASH_AT: KILLS[i] });
-        expect(killed.signal, killed.stderr).toBe("SIGKILL");
-        kills++;
-        const resumed = enkf(["resume", dir, "--quiet"], { ENKF_FAULTS: faults });
-        expect(resumed.code, resumed.stderr).toBe(0);
-        expect(readFileSync(join(dir, "theta.npy")).equals(clean.theta), `job ${i}`).toBe(true);
-      } else {
-        const chaotic = await inProcess(i, faults);
-        injected += chaotic.faults;
-        expect(chaotic.theta.equals(clean.theta), `job ${i}`).toBe(true);
+  it(
+    "20 jobs with transient faults (p = 0.2) and 3 kills all complete with the fault-free θ, " + "bit for bit",
+    async () => {
+      let s = 3;
+      const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+      const lines = ["a,b,y"];
+      for (let i = 0; i < 180; i++) {
+        const a = r(),
+          b = r();
+        lines.push(`${a},${b},${a * b > 0 ? 1 : 0}`);
       }
-    }
-    expect(kills).toBe(3);
-    // about 0.2 × (rounds × shards) per job; the Retry healed every one
-    expect(injected).toBeGreaterThan(40);
-    console.log(`chaos: ${JOBS} jobs, ${injected} transient faults injected into the 17 in-process runs, ${kills} kills; all θ bitwise equal`);
-  });
+      writeFileSync(join(tmp, "d.csv"), lines.join("\n") + "\n");
+      let injected = 0,
+        kills = 0;
+      for (let i = 0; i < JOBS; i++) {
+        const clean = await inProcess(i);
+        const faults = `evaluate=0.2,seed=${i}`;
+        if (KILLS[i]) {
+          writeFileSync(join(tmp, `job-${i}.json`), JSON.stringify(spec(i)));
+          const dir = join(tmp, `killed-${i}`);
+          const killed = enkf(["run", `job-${i}.json`, "--out", dir, "--quiet"], {
+            ENKF_FAULTS: faults,
+            ENKF_CRASH_AT: KILLS[i],
+          });
+          expect(killed.signal, killed.stderr).toBe("SIGKILL");
+          kills++;
+          const resumed = enkf(["resume", dir, "--quiet"], { ENKF_FAULTS: faults });
+          expect(resumed.code, resumed.stderr).toBe(0);
+          expect(readFileSync(join(dir, "theta.npy")).equals(clean.theta), `job ${i}`).toBe(true);
+        } else {
+          const chaotic = await inProcess(i, faults);
+          injected += chaotic.faults;
+          expect(chaotic.theta.equals(clean.theta), `job ${i}`).toBe(true);
+        }
+      }
+      expect(kills).toBe(3);
+      // about 0.2 × (rounds × shards) per job; the Retry healed every one
+      expect(injected).toBeGreaterThan(40);
+      console.log(
+        `chaos: ${JOBS} jobs, ${injected} transient faults injected into the 17 in-process runs, ` +
+          `${kills} kills; all θ bitwise equal`,
+      );
+    },
+  );
 });

@@ -49,33 +49,57 @@ describe("enkf run", () => {
     const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
     expect(result).toMatchObject({ name: "quad-small", status: "max_iterations", iterations: 60 });
     // Φ at the start is member 0 of iteration 0's statistics: no evaluation of its own
-    expect(result.evaluations).toBe(result.history.reduce((s: number, h: { evaluations: number }) => s + h.evaluations, 0));
+    expect(result.evaluations).toBe(
+      result.history.reduce((s: number, h: { evaluations: number }) => s + h.evaluations, 0),
+    );
     expect(result.metrics.relativeDistance).toBeLessThan(1);
     expect(result.history).toHaveLength(60);
-    expect(Object.keys(result.history[0])).toEqual(expect.arrayContaining(["objective", "sigma", "gamma", "step", "accepted", "seconds"]));
+    expect(Object.keys(result.history[0])).toEqual(
+      expect.arrayContaining(["objective", "sigma", "gamma", "step", "accepted", "seconds"]),
+    );
     const csv = readFileSync(join(out, "history.csv"), "utf8").trim().split("\n");
     expect(csv).toHaveLength(61);
-    expect(csv[0].split(",")).toEqual(expect.arrayContaining(["iteration", "objective", "sigma", "gamma", "step", "accepted", "seconds"]));
+    expect(csv[0].split(",")).toEqual(
+      expect.arrayContaining(["iteration", "objective", "sigma", "gamma", "step", "accepted", "seconds"]),
+    );
     const theta = decodeNpyFloat64(readFileSync(join(out, "theta.npy")));
     expect(theta).toHaveLength(40);
     expect(theta.every(Number.isFinite)).toBe(true);
   });
 
-  it("is deterministic: the same spec and seed give a bitwise-identical theta.npy, another seed a different one", () => {
-    const a = join(tmp, "det-a"), b = join(tmp, "det-b"), c = join(tmp, "det-c");
-    expect(enkf("run", jobFile("det", good), "--out", a, "--quiet").code).toBe(0);
-    expect(enkf("run", jobFile("det", good), "--out", b, "--quiet").code).toBe(0);
-    expect(enkf("run", jobFile("det2", { ...good, optimizer: { ...good.optimizer, seed: 1 } }), "--out", c, "--quiet").code).toBe(0);
-    const ta = readFileSync(join(a, "theta.npy")), tb = readFileSync(join(b, "theta.npy")), tc = readFileSync(join(c, "theta.npy"));
-    expect(Buffer.compare(ta, tb)).toBe(0);
-    expect(Buffer.compare(ta, tc)).not.toBe(0);
-  });
+  it(
+    "is deterministic: the same spec and seed give a bitwise-identical theta.npy, another seed " + "a different one",
+    () => {
+      const a = join(tmp, "det-a"),
+        b = join(tmp, "det-b"),
+        c = join(tmp, "det-c");
+      expect(enkf("run", jobFile("det", good), "--out", a, "--quiet").code).toBe(0);
+      expect(enkf("run", jobFile("det", good), "--out", b, "--quiet").code).toBe(0);
+      expect(
+        enkf("run", jobFile("det2", { ...good, optimizer: { ...good.optimizer, seed: 1 } }), "--out", c, "--quiet")
+          .code,
+      ).toBe(0);
+      const ta = readFileSync(join(a, "theta.npy")),
+        tb = readFileSync(join(b, "theta.npy")),
+        tc = readFileSync(join(c, "theta.npy"));
+      expect(Buffer.compare(ta, tb)).toBe(0);
+      expect(Buffer.compare(ta, tc)).not.toBe(0);
+    },
+  );
 
   const numpy = spawnSync("python3", ["-c", "import numpy"]).status === 0;
   it.runIf(numpy)("writes a theta.npy that numpy.load reads as float64", () => {
     const out = join(tmp, "run-a");
     const ours = decodeNpyFloat64(readFileSync(join(out, "theta.npy")));
-    const py = spawnSync("python3", ["-c", `import numpy as np, json; t = np.load(${JSON.stringify(join(out, "theta.npy"))}); print(json.dumps([str(t.dtype), list(t.shape), [float(v) for v in t]]))`], { encoding: "utf8" });
+    const py = spawnSync(
+      "python3",
+      [
+        "-c",
+        `import numpy as np, json; t = np.load(${JSON.stringify(join(out, "theta.npy"))}); ` +
+          `print(json.dumps([str(t.dtype), list(t.shape), [float(v) for v in t]]))`,
+      ],
+      { encoding: "utf8" },
+    );
     const [dtype, shape, values] = JSON.parse(py.stdout);
     expect(dtype).toBe("float64");
     expect(shape).toEqual([40]);
@@ -97,7 +121,11 @@ describe("enkf run", () => {
   });
 
   it("a runtime failure exits 1 with a one-line cause and keeps what was done", () => {
-    const bad = { name: "ekireg", problem: { type: "quadratic", dimension: 10, regularization: 1 }, optimizer: { method: "enkf", ensembleSize: 4 } };
+    const bad = {
+      name: "ekireg",
+      problem: { type: "quadratic", dimension: 10, regularization: 1 },
+      optimizer: { method: "enkf", ensembleSize: 4 },
+    };
     const out = join(tmp, "fail");
     const r = enkf("run", jobFile("ekireg", bad), "--out", out, "--quiet");
     expect(r.code).toBe(1);
@@ -109,7 +137,12 @@ describe("enkf run", () => {
 
 describe("interrupting and impossible jobs", () => {
   it("Ctrl-C (SIGINT) stops after the current iteration, writes everything and exits 130", async () => {
-    const slow = { name: "slow", problem: { type: "quadratic", dimension: 20000, condition: 1000, spectrum: "geometric" }, optimizer: { method: "modified-enkf", ensembleSize: 40 }, stop: { maxIterations: 100000 } };
+    const slow = {
+      name: "slow",
+      problem: { type: "quadratic", dimension: 20000, condition: 1000, spectrum: "geometric" },
+      optimizer: { method: "modified-enkf", ensembleSize: 40 },
+      stop: { maxIterations: 100000 },
+    };
     const out = join(tmp, "interrupted");
     const child = spawnCli(["run", jobFile("slow", slow), "--out", out], { cwd: tmp });
     let stderr = "";
@@ -136,10 +169,17 @@ describe("interrupting and impossible jobs", () => {
   });
 
   it("a job whose ensemble cannot fit in memory is refused up front with a message saying what to reduce", () => {
-    const huge = { name: "huge", problem: { type: "quadratic", dimension: 1_000_000 }, optimizer: { method: "modified-enkf", ensembleSize: 2000 } };
+    const huge = {
+      name: "huge",
+      problem: { type: "quadratic", dimension: 1_000_000 },
+      optimizer: { method: "modified-enkf", ensembleSize: 2000 },
+    };
     const r = enkf("run", jobFile("huge", huge), "--out", join(tmp, "huge"), "--quiet");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/optimizer\.ensembleSize: 1,000,000 parameters × 2001 members is \d+ MiB of member weights.*lower K or the model's size/);
+    expect(r.stderr).toMatch(
+      /optimizer\.ensembleSize: 1,000,000 parameters × 2001 members is \d+ MiB of member weights/,
+    );
+    expect(r.stderr).toMatch(/of member weights.*lower K or the model's size/);
   });
 
   it("an output path that cannot be created is a one-line error naming it", () => {
@@ -156,10 +196,18 @@ describe("bad input exits 2 and names the offending field", () => {
     ["ensemble size 0", withOpt({ ensembleSize: 0 }), /optimizer\.ensembleSize: /],
     ["ensemble size 1", withOpt({ ensembleSize: 1 }), /optimizer\.ensembleSize: .*>=2/],
     ["unknown method", withOpt({ method: "adam" }), /optimizer\.method: /],
-    ["ensemble size as a string", withOpt({ ensembleSize: "25" }), /optimizer\.ensembleSize: .*expected number, received string/],
+    [
+      "ensemble size as a string",
+      withOpt({ ensembleSize: "25" }),
+      /optimizer\.ensembleSize: .*expected number, received string/,
+    ],
     ["negative sigma", withOpt({ sigma: -0.1 }), /optimizer\.sigma: .*>0/],
     ["NaN sigma (as JSON can spell it)", withOpt({ sigma: "NaN" }), /optimizer\.sigma: expected a positive number/],
-    ["sigma schedule with negative initial", withOpt({ sigma: { schedule: "geometric", initial: -1 } }), /optimizer\.sigma\.initial: /],
+    [
+      "sigma schedule with negative initial",
+      withOpt({ sigma: { schedule: "geometric", initial: -1 } }),
+      /optimizer\.sigma\.initial: /,
+    ],
     ["unknown sigma schedule", withOpt({ sigma: { schedule: "cosine", initial: 1 } }), /optimizer\.sigma\.schedule: /],
     ["missing problem", { name: "x", optimizer: good.optimizer }, /problem: /],
     ["unknown problem type", { ...good, problem: { type: "sphere" } }, /problem\.type: /],
@@ -179,7 +227,14 @@ describe("bad input exits 2 and names the offending field", () => {
   });
 
   it("lists every problem, not just the first", () => {
-    const r = enkf("run", jobFile("many", { ...good, optimizer: { ...good.optimizer, ensembleSize: 1, sigma: -1 }, stop: { maxIterations: -3 } }));
+    const r = enkf(
+      "run",
+      jobFile("many", {
+        ...good,
+        optimizer: { ...good.optimizer, ensembleSize: 1, sigma: -1 },
+        stop: { maxIterations: -3 },
+      }),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/optimizer\.ensembleSize/);
     expect(r.stderr).toMatch(/optimizer\.sigma/);
@@ -222,11 +277,29 @@ describe("compute.backend", () => {
     expect(r.stderr).toMatch(/serves the modified EnKF/);
   });
 
-  it.each([["auto", "onnx"], ["wasm", "wasm"], ["gpu", "gpu"], ["reference", "reference"]])("backend %s runs a network job on the %s kernel", (backend, used) => {
+  it.each([
+    ["auto", "onnx"],
+    ["wasm", "wasm"],
+    ["gpu", "gpu"],
+    ["reference", "reference"],
+  ])("backend %s runs a network job on the %s kernel", (backend, used) => {
     const dir = join(tmp, `backend-${backend}`);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "d.csv"), "a,b,y\n" + Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n");
-    const job = { name: "tiny", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [4] } }, optimizer: { method: "modified-enkf", ensembleSize: 6 }, stop: { maxIterations: 3 }, compute: { backend } };
+    writeFileSync(
+      join(dir, "d.csv"),
+      "a,b,y\n" + Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n",
+    );
+    const job = {
+      name: "tiny",
+      problem: {
+        type: "classification",
+        data: { source: "csv", path: "d.csv", label: "y" },
+        model: { type: "mlp", hidden: [4] },
+      },
+      optimizer: { method: "modified-enkf", ensembleSize: 6 },
+      stop: { maxIterations: 3 },
+      compute: { backend },
+    };
     writeFileSync(join(dir, "job.json"), JSON.stringify(job));
     const r = enkf("run", join(dir, "job.json"), "--out", join(dir, "out"), "--quiet");
     expect(r.code, r.stderr).toBe(0);
@@ -239,7 +312,8 @@ describe("compute.backend", () => {
     expect(acc).toBeGreaterThanOrEqual(0);
     expect(acc).toBeLessThanOrEqual(1);
     // off a GPU, the gpu kernel says in one line that it runs a CPU fallback
-    if (/^gpu:(webasm|cpu)$/.test(ran)) expect(r.stderr).toMatch(/gpu\.js found no WebGL context.*(webasm|cpu) fallback/);
+    if (/^gpu:(webasm|cpu)$/.test(ran))
+      expect(r.stderr).toMatch(/gpu\.js found no WebGL context.*(webasm|cpu) fallback/);
     if (backend === "gpu") expect(ran).toMatch(/^gpu:(headlessgl|webgl2?|webasm|cpu)$/);
   });
 });
@@ -248,8 +322,21 @@ describe("enkf run through the state machine", () => {
   it("runs a job with compute.shards locally and writes the result into the output directory", () => {
     const dir = join(tmp, "sharded");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "d.csv"), "a,b,y\n" + Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n");
-    const job = { name: "tiny-sharded", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [4] } }, optimizer: { method: "modified-enkf", ensembleSize: 6 }, stop: { maxIterations: 4 }, compute: { backend: "reference", shards: 3 } };
+    writeFileSync(
+      join(dir, "d.csv"),
+      "a,b,y\n" + Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2}`).join("\n") + "\n",
+    );
+    const job = {
+      name: "tiny-sharded",
+      problem: {
+        type: "classification",
+        data: { source: "csv", path: "d.csv", label: "y" },
+        model: { type: "mlp", hidden: [4] },
+      },
+      optimizer: { method: "modified-enkf", ensembleSize: 6 },
+      stop: { maxIterations: 4 },
+      compute: { backend: "reference", shards: 3 },
+    };
     writeFileSync(join(dir, "job.json"), JSON.stringify(job));
     const r = enkf("run", join(dir, "job.json"), "--out", join(dir, "out"));
     expect(r.code, r.stderr).toBe(0);
@@ -257,13 +344,23 @@ describe("enkf run through the state machine", () => {
     const result = JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8"));
     expect(result.environment.engine).toBe("workflow");
     expect(result.iterations).toBe(4);
-    expect(readFileSync(join(dir, "out", "theta.npy")).subarray(1, 6).toString()).toBe("NUMPY");
+    expect(
+      readFileSync(join(dir, "out", "theta.npy"))
+        .subarray(1, 6)
+        .toString(),
+    ).toBe("NUMPY");
     // a second run into the same directory is refused
     expect(enkf("run", join(dir, "job.json"), "--out", join(dir, "out"), "--quiet").code).toBe(2);
   });
 
   it("refuses shards for a problem the state machine does not run", () => {
-    const r = enkf("run", jobFile("quad-sharded", { ...good, compute: { shards: 2 } }), "--out", join(tmp, "quad-sharded"), "--quiet");
+    const r = enkf(
+      "run",
+      jobFile("quad-sharded", { ...good, compute: { shards: 2 } }),
+      "--out",
+      join(tmp, "quad-sharded"),
+      "--quiet",
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/state machine, which runs the modified EnKF on networks and inverse problems/);
   });
@@ -286,7 +383,14 @@ describe("the smaller things a new user hits", () => {
   it("enkf run --store DIR --out OUT runs through the state machine and copies the results to OUT", () => {
     const file = join(root, "examples", "half-moons.json");
     const spec = JSON.parse(readFileSync(file, "utf8"));
-    const job = jobFile("moons-store", { ...spec, problem: { ...spec.problem, data: { ...spec.problem.data, path: join(root, "examples", spec.problem.data.path) } }, stop: { maxIterations: 20 } });
+    const job = jobFile("moons-store", {
+      ...spec,
+      problem: {
+        ...spec.problem,
+        data: { ...spec.problem.data, path: join(root, "examples", spec.problem.data.path) },
+      },
+      stop: { maxIterations: 20 },
+    });
     const r = enkf("run", job, "--store", join(tmp, "moons-store"), "--out", join(tmp, "moons-out"));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/copied result\.json, theta\.npy, .*model\.json.* to /);
@@ -298,7 +402,10 @@ describe("the smaller things a new user hits", () => {
   it("enkf plan on a built-in problem says where it runs instead, and exits 0", () => {
     const r = enkf("plan", join(root, "examples", "rosenbrock.json"));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/problem "rosenbrock" is built in .* runs in process on this machine, usually in seconds: enkf run .*rosenbrock\.json/);
+    expect(r.stdout).toMatch(
+      /problem "rosenbrock" is built in .* runs in process on this machine, usually in seconds: /,
+    );
+    expect(r.stdout).toMatch(/usually in seconds: enkf run .*rosenbrock\.json/);
     expect(r.stdout).toMatch(/nothing to estimate on AWS/);
   });
 });

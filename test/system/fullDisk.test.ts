@@ -22,7 +22,11 @@ try {
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", mountPoint], { stdio: "pipe" });
   mounted = true;
 } catch (e) {
-  why = `cannot mount a tmpfs here (${String((e as { stderr?: Buffer }).stderr ?? e).trim().split("\n")[0]}); run as root`;
+  why = `cannot mount a tmpfs here (${
+    String((e as { stderr?: Buffer }).stderr ?? e)
+      .trim()
+      .split("\n")[0]
+  }); run as root`;
   if (process.env.CI) throw new Error(`the full-disk test must run in CI: ${why}`);
 }
 const data = join(mountPoint, "data");
@@ -30,13 +34,26 @@ let server: LocalServer;
 const call = apiClient(() => server.url, TOKEN);
 
 const job = (name: string, iterations: number, seed = 1) => ({
-  name, problem: { type: "classification", data: { source: "dataset", name: "signs" }, model: { type: "mlp", hidden: [6] }, seed },
-  optimizer: { ensembleSize: 8, seed: 2 }, stop: { maxIterations: iterations, evaluateEvery: 5 }, compute: { shards: 2 },
+  name,
+  problem: {
+    type: "classification",
+    data: { source: "dataset", name: "signs" },
+    model: { type: "mlp", hidden: [6] },
+    seed,
+  },
+  optimizer: { ensembleSize: 8, seed: 2 },
+  stop: { maxIterations: iterations, evaluateEvery: 5 },
+  compute: { shards: 2 },
 });
-const ended = (id: string) => until(`job ${id} to end`, async () => {
-  const v = (await call("GET", `/jobs/${id}`)).body;
-  return v.status === "succeeded" || v.status === "failed" || v.status === "cancelled" ? v : undefined;
-}, 120_000);
+const ended = (id: string) =>
+  until(
+    `job ${id} to end`,
+    async () => {
+      const v = (await call("GET", `/jobs/${id}`)).body;
+      return v.status === "succeeded" || v.status === "failed" || v.status === "cancelled" ? v : undefined;
+    },
+    120_000,
+  );
 
 /** Fills the file system with a file of its own until it refuses; returns the file. */
 function fill(): string {
@@ -45,7 +62,11 @@ function fill(): string {
   try {
     for (const size of [1 << 20, 1 << 14, 1 << 10, 64, 1]) {
       const chunk = Buffer.alloc(size, 7);
-      try { for (;;) writeSync(fd, chunk); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e; }
+      try {
+        for (;;) writeSync(fd, chunk);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
+      }
     }
   } finally {
     closeSync(fd);
@@ -74,7 +95,9 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
     // a job that is still running when the disk fills
     const running = await call("POST", "/jobs", { json: job("during", 400, 2) });
     expect(running.status).toBe(202);
-    await until("the job to run", async () => ((await call("GET", `/jobs/${running.body.id}`)).body.iteration >= 2 ? true : undefined));
+    await until("the job to run", async () =>
+      (await call("GET", `/jobs/${running.body.id}`)).body.iteration >= 2 ? true : undefined,
+    );
 
     const filler = fill();
     const jobsBefore = readdirSync(join(data, "jobs")).length;
@@ -90,7 +113,15 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
       expect(w.body.error.message).toMatch(/storage is full/);
     }
     expect(readdirSync(join(data, "jobs")).length, "a refused submission leaves no job directory").toBe(jobsBefore);
-    for (const path of ["/jobs", `/jobs/${a.body.id}`, "/models", "/models/dm", "/models/dm/versions", "/models/dm/model.onnx", "/datasets"]) {
+    for (const path of [
+      "/jobs",
+      `/jobs/${a.body.id}`,
+      "/models",
+      "/models/dm",
+      "/models/dm/versions",
+      "/models/dm/model.onnx",
+      "/datasets",
+    ]) {
       expect((await call("GET", path)).status, path).toBe(200);
     }
     // the running job cannot write its rounds: it fails, and says why, even before failure.json can be written
@@ -100,8 +131,24 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
 
     rmSync(filler);
     // the failure is recorded once there is room
-    await until("the failure on disk", async () => (readdirSync(join(data, "jobs", running.body.id)).includes("failure.json") ? true : undefined), 20_000);
-    for (const path of ["/jobs", `/jobs/${a.body.id}`, `/jobs/${running.body.id}`, `/jobs/${running.body.id}/history`, "/models", "/models/dm", "/models/dm/versions", "/models/dm/model.onnx", "/datasets", "/datasets/signs/versions", "/schedules"]) {
+    await until(
+      "the failure on disk",
+      async () => (readdirSync(join(data, "jobs", running.body.id)).includes("failure.json") ? true : undefined),
+      20_000,
+    );
+    for (const path of [
+      "/jobs",
+      `/jobs/${a.body.id}`,
+      `/jobs/${running.body.id}`,
+      `/jobs/${running.body.id}/history`,
+      "/models",
+      "/models/dm",
+      "/models/dm/versions",
+      "/models/dm/model.onnx",
+      "/datasets",
+      "/datasets/signs/versions",
+      "/schedules",
+    ]) {
       const r = await call("GET", path);
       expect(r.status < 500, `${path}: ${r.status} ${JSON.stringify(r.body)}`).toBe(true);
     }
@@ -109,9 +156,12 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
     // every object reads, and nothing temporary is left
     const store = localStore(data);
     const unreadable: string[] = [];
-    for (const key of await store.list("")) await store.get(key).catch((e: Error) => unreadable.push(`${key}: ${e.message}`));
+    for (const key of await store.list(""))
+      await store.get(key).catch((e: Error) => unreadable.push(`${key}: ${e.message}`));
     expect(unreadable).toEqual([]);
-    const tmp = readdirSync(data, { recursive: true, encoding: "utf8" }).filter((f) => f.split("/").pop()!.startsWith(".tmp-"));
+    const tmp = readdirSync(data, { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.split("/").pop()!.startsWith(".tmp-"),
+    );
     expect(tmp).toEqual([]);
     // and the server works again
     const after = await call("POST", "/jobs", { json: job("after", 4) });

@@ -14,37 +14,80 @@ const tmp = mkdtempSync(join(tmpdir(), "plan-"));
 const enkf = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: tmp, env });
 
 const job = (iterations: number, extra: object = {}) => ({
-  name: "planned", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [8] } },
-  optimizer: { method: "modified-enkf", ensembleSize: 12, batchSize: 120 }, stop: { maxIterations: iterations }, ...extra,
+  name: "planned",
+  problem: {
+    type: "classification",
+    data: { source: "csv", path: "d.csv", label: "y" },
+    model: { type: "mlp", hidden: [8] },
+  },
+  optimizer: { method: "modified-enkf", ensembleSize: 12, batchSize: 120 },
+  stop: { maxIterations: iterations },
+  ...extra,
 });
 
 beforeAll(() => {
   let s = 5;
   const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  writeFileSync(join(tmp, "d.csv"), "a,b,c,y\n" + Array.from({ length: 400 }, () => { const a = r(), b = r(), c = r(); return `${a},${b},${c},${a - b + c > 0 ? 1 : 0}`; }).join("\n") + "\n");
+  writeFileSync(
+    join(tmp, "d.csv"),
+    "a,b,c,y\n" +
+      Array.from({ length: 400 }, () => {
+        const a = r(),
+          b = r(),
+          c = r();
+        return `${a},${b},${c},${a - b + c > 0 ? 1 : 0}`;
+      }).join("\n") +
+      "\n",
+  );
   writeFileSync(join(tmp, "job.json"), JSON.stringify(job(200)));
 });
 
 describe("the cost model", () => {
-  it("adds up Lambda GB-seconds, transitions and requests at the stated prices, and Lambda's vCPUs scale with memory", () => {
-    expect(lambdaVcpus(1769)).toBe(1);
-    expect(lambdaVcpus(20_000)).toBe(6);
-    const shape = { iterations: 100, roundsPerIteration: 1.25, roundsSource: "given", ladderRungs: 9, shards: 4, ensembleSize: 10, maxConcurrency: 10, localShardSeconds: 0.5, localReduceSeconds: 0.1 };
-    const e = estimateCost({ ...shape, memoryMb: 1024 });
-    // a round's ladder of 9 single-member forwards next to the statistics' K + 1 = 11
-    const rounds = 126, slow = 1769 / 1024, evaluate = 0.5 * (1 + 9 / 11) * slow + 0.15, reduce = 0.1 * slow + 0.15 + 0.08;
-    expect(e.rounds).toBe(rounds);
-    expect(e.lambda.gbSeconds).toBeCloseTo(rounds * (4 * evaluate + reduce) + 2, 9);
-    expect(e.lambda.invocations).toBe(rounds * 5 + 2);
-    expect(e.stepFunctions.transitions).toBe(rounds * 12 + 3);
-    expect(e.dollars).toBeCloseTo(e.lambda.gbSeconds * PRICES.lambdaGbSecond + e.lambda.invocations * 2e-7 + e.stepFunctions.transitions * 2.5e-5 + e.s3.gets * 4e-7 + e.s3.puts * 5e-6, 12);
-    // more memory past one vCPU buys no speed for the one-threaded kernel, only cost
-    const big = estimateCost({ ...shape, memoryMb: 3538 });
-    expect(big.wallSeconds).toBeLessThan(e.wallSeconds);
-    expect(big.lambda.gbSeconds).toBeGreaterThan(e.lambda.gbSeconds);
-    expect(e.assumptions.join(" ")).toMatch(/one per 1,769 MB, at most 6/);
-    expect(e.assumptions.join(" ")).toMatch(/1\.25 rounds per iteration \(given\), 100 iterations, 126 rounds in all/);
-  });
+  it(
+    "adds up Lambda GB-seconds, transitions and requests at the stated prices, and Lambda's " +
+      "vCPUs scale with memory",
+    () => {
+      expect(lambdaVcpus(1769)).toBe(1);
+      expect(lambdaVcpus(20_000)).toBe(6);
+      const shape = {
+        iterations: 100,
+        roundsPerIteration: 1.25,
+        roundsSource: "given",
+        ladderRungs: 9,
+        shards: 4,
+        ensembleSize: 10,
+        maxConcurrency: 10,
+        localShardSeconds: 0.5,
+        localReduceSeconds: 0.1,
+      };
+      const e = estimateCost({ ...shape, memoryMb: 1024 });
+      // a round's ladder of 9 single-member forwards next to the statistics' K + 1 = 11
+      const rounds = 126,
+        slow = 1769 / 1024,
+        evaluate = 0.5 * (1 + 9 / 11) * slow + 0.15,
+        reduce = 0.1 * slow + 0.15 + 0.08;
+      expect(e.rounds).toBe(rounds);
+      expect(e.lambda.gbSeconds).toBeCloseTo(rounds * (4 * evaluate + reduce) + 2, 9);
+      expect(e.lambda.invocations).toBe(rounds * 5 + 2);
+      expect(e.stepFunctions.transitions).toBe(rounds * 12 + 3);
+      expect(e.dollars).toBeCloseTo(
+        e.lambda.gbSeconds * PRICES.lambdaGbSecond +
+          e.lambda.invocations * 2e-7 +
+          e.stepFunctions.transitions * 2.5e-5 +
+          e.s3.gets * 4e-7 +
+          e.s3.puts * 5e-6,
+        12,
+      );
+      // more memory past one vCPU buys no speed for the one-threaded kernel, only cost
+      const big = estimateCost({ ...shape, memoryMb: 3538 });
+      expect(big.wallSeconds).toBeLessThan(e.wallSeconds);
+      expect(big.lambda.gbSeconds).toBeGreaterThan(e.lambda.gbSeconds);
+      expect(e.assumptions.join(" ")).toMatch(/one per 1,769 MB, at most 6/);
+      expect(e.assumptions.join(" ")).toMatch(
+        /1\.25 rounds per iteration \(given\), 100 iterations, 126 rounds in all/,
+      );
+    },
+  );
 
   it("the calibration times real evaluate tasks: the kernel's own phases fit inside the measured task", async () => {
     const { calibrate } = await import("../../shared/plan/calibrate.ts");
@@ -61,47 +104,104 @@ describe("the cost model", () => {
   it("enkf plan calibrates on the job itself and prints every item, its prices and assumptions", () => {
     const r = enkf(["plan", "job.json", "--shards", "4", "--memory", "2048"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/calibrating: timing one shard's evaluate task here .* and running the job's first iterations/);
-    for (const item of ["Lambda", "GB-s", "Step Functions", "state transitions", "S3", "GET", "PUT", "total", "wall time", "prices (us-east-1, as of", "assumptions:", "1.16 vCPU at 2048 MB"]) expect(r.stdout).toContain(item);
+    expect(r.stderr).toMatch(
+      /calibrating: timing one shard's evaluate task here .* and running the job's first iterations/,
+    );
+    for (const item of [
+      "Lambda",
+      "GB-s",
+      "Step Functions",
+      "state transitions",
+      "S3",
+      "GET",
+      "PUT",
+      "total",
+      "wall time",
+      "prices (us-east-1, as of",
+      "assumptions:",
+      "1.16 vCPU at 2048 MB",
+    ])
+      expect(r.stdout).toContain(item);
     // the job's 200 iterations fit in the pilot: its rounds are counted over the whole run
-    expect(r.stdout).toMatch(/\d\.\d\d rounds per iteration \(the whole run, run here first: it ends after 200 iterations\)/);
+    expect(r.stdout).toMatch(
+      /\d\.\d\d rounds per iteration \(the whole run, run here first: it ends after 200 iterations\)/,
+    );
     const json = JSON.parse(enkf(["plan", "job.json", "--json"]).stdout);
     expect(json.rounds).toBe(Math.ceil(200 * json.roundsPerIteration) + 1);
     expect(json.lambda.evaluateSecondsEach).toBeGreaterThan(0.15);
     expect(enkf(["plan", "job.json", "--memory", "64"]).code).toBe(2);
   });
 
-  it("enkf plan counts an inverse job's forward evaluations per member block from a pilot through the state machine, and the run agrees", () => {
-    const spec = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
-    writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...spec, compute: { memberBlocks: 4, keepRounds: true } }));
-    const plan = enkf(["plan", "l96.json", "--json"]);
-    expect(plan.code, plan.stderr).toBe(0);
-    const e = JSON.parse(plan.stdout) as { kind: string; memberBlocks: number; rounds: number; evaluations: number; evaluationsPerRound: number; evaluationsPerBlock: { min: number; max: number }; aws: { lambda: { invocations: number }; dollars: number } };
-    expect(e.kind).toBe("inverse");
-    expect(e.memberBlocks).toBe(4);
-    // at least θ and its K = 8 members a round, cut into 4 blocks of sizes one apart at most
-    expect(e.evaluationsPerRound).toBeGreaterThanOrEqual(9);
-    expect(e.evaluationsPerBlock.max).toBeLessThanOrEqual(Math.ceil(e.evaluationsPerRound * 2 / 4) + 1);
-    expect(e.aws.lambda.invocations).toBe(e.rounds * 5 + 2);
-    expect(e.aws.dollars).toBeGreaterThan(0);
-    // the run through the state machine: every block's outputs in its store, rows × (4 moments + 2 prior terms)
-    const run = enkf(["run", "l96.json", "--out", "l96", "--quiet"]);
-    expect(run.code, run.stderr).toBe(0);
-    const blocks = readdirSync(join(tmp, "l96", "rounds")).flatMap((r) => readdirSync(join(tmp, "l96", "rounds", r, "blocks")).map((b) => statSync(join(tmp, "l96", "rounds", r, "blocks", b)).size / 8 / 6));
-    const actual = blocks.reduce((a, b) => a + b, 0);
-    // extrapolated from 3 iterations, whose early rejections take more rounds than later ones
-    expect(Math.abs(actual - e.evaluations) / actual).toBeLessThan(0.5);
-  });
+  it(
+    "enkf plan counts an inverse job's forward evaluations per member block from a pilot " +
+      "through the state machine, and the run agrees",
+    () => {
+      const spec = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
+      writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...spec, compute: { memberBlocks: 4, keepRounds: true } }));
+      const plan = enkf(["plan", "l96.json", "--json"]);
+      expect(plan.code, plan.stderr).toBe(0);
+      const e = JSON.parse(plan.stdout) as {
+        kind: string;
+        memberBlocks: number;
+        rounds: number;
+        evaluations: number;
+        evaluationsPerRound: number;
+        evaluationsPerBlock: { min: number; max: number };
+        aws: { lambda: { invocations: number }; dollars: number };
+      };
+      expect(e.kind).toBe("inverse");
+      expect(e.memberBlocks).toBe(4);
+      // at least θ and its K = 8 members a round, cut into 4 blocks of sizes one apart at most
+      expect(e.evaluationsPerRound).toBeGreaterThanOrEqual(9);
+      expect(e.evaluationsPerBlock.max).toBeLessThanOrEqual(Math.ceil((e.evaluationsPerRound * 2) / 4) + 1);
+      expect(e.aws.lambda.invocations).toBe(e.rounds * 5 + 2);
+      expect(e.aws.dollars).toBeGreaterThan(0);
+      // the run through the state machine: every block's outputs in its store, rows × (4 moments + 2 prior terms)
+      const run = enkf(["run", "l96.json", "--out", "l96", "--quiet"]);
+      expect(run.code, run.stderr).toBe(0);
+      const blocks = readdirSync(join(tmp, "l96", "rounds")).flatMap((r) =>
+        readdirSync(join(tmp, "l96", "rounds", r, "blocks")).map(
+          (b) => statSync(join(tmp, "l96", "rounds", r, "blocks", b)).size / 8 / 6,
+        ),
+      );
+      const actual = blocks.reduce((a, b) => a + b, 0);
+      // extrapolated from 3 iterations, whose early rejections take more rounds than later ones
+      expect(Math.abs(actual - e.evaluations) / actual).toBeLessThan(0.5);
+    },
+  );
 
   it("POST /jobs?dryRun=true answers the same estimate and starts nothing", async () => {
-    const server = await startLocalServer({ location: join(tmp, "svc"), port: 0, token: "plan-token-0123456789", workers: 1 });
+    const server = await startLocalServer({
+      location: join(tmp, "svc"),
+      port: 0,
+      token: "plan-token-0123456789",
+      workers: 1,
+    });
     try {
       const h = { authorization: "Bearer plan-token-0123456789" };
-      const up = (await (await fetch(`${server.url}/datasets?name=d&label=y`, { method: "POST", headers: { ...h, "content-type": "text/csv" }, body: (await import("node:fs")).readFileSync(join(tmp, "d.csv")) })).json()) as { id: string };
-      const spec = { ...job(200), problem: { ...job(200).problem, data: { source: "dataset", id: up.id } }, compute: { shards: 4 } };
-      const res = await fetch(`${server.url}/jobs?dryRun=true&memory=2048`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify(spec) });
+      const up = (await (
+        await fetch(`${server.url}/datasets?name=d&label=y`, {
+          method: "POST",
+          headers: { ...h, "content-type": "text/csv" },
+          body: (await import("node:fs")).readFileSync(join(tmp, "d.csv")),
+        })
+      ).json()) as { id: string };
+      const spec = {
+        ...job(200),
+        problem: { ...job(200).problem, data: { source: "dataset", id: up.id } },
+        compute: { shards: 4 },
+      };
+      const res = await fetch(`${server.url}/jobs?dryRun=true&memory=2048`, {
+        method: "POST",
+        headers: { ...h, "content-type": "application/json" },
+        body: JSON.stringify(spec),
+      });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { dryRun: boolean; shards: number; estimate: { rounds: number; dollars: number; prices: { region: string } } };
+      const body = (await res.json()) as {
+        dryRun: boolean;
+        shards: number;
+        estimate: { rounds: number; dollars: number; prices: { region: string } };
+      };
       expect(body.dryRun).toBe(true);
       expect(body.estimate.rounds).toBeGreaterThan(200);
       expect(body.estimate.dollars).toBeGreaterThan(0);
@@ -133,15 +233,40 @@ describe("enkf watch", () => {
   });
 
   it("follows a job through the API with --url", async () => {
-    const server = await startLocalServer({ location: join(tmp, "svc2"), port: 0, token: "watch-token-0123456789", workers: 1 });
+    const server = await startLocalServer({
+      location: join(tmp, "svc2"),
+      port: 0,
+      token: "watch-token-0123456789",
+      workers: 1,
+    });
     try {
       const h = { authorization: "Bearer watch-token-0123456789" };
-      const up = (await (await fetch(`${server.url}/datasets?name=d&label=y`, { method: "POST", headers: { ...h, "content-type": "text/csv" }, body: (await import("node:fs")).readFileSync(join(tmp, "d.csv")) })).json()) as { id: string };
-      const spec = { ...job(60), problem: { ...job(60).problem, data: { source: "dataset", id: up.id } }, compute: { shards: 2, backend: "reference" } };
-      const sub = (await (await fetch(`${server.url}/jobs`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify(spec) })).json()) as { id: string };
-      const child = spawnCli(["watch", sub.id, "--url", server.url, "--interval", "0.2"], { env: { ENKF_TOKEN: "watch-token-0123456789" } });
+      const up = (await (
+        await fetch(`${server.url}/datasets?name=d&label=y`, {
+          method: "POST",
+          headers: { ...h, "content-type": "text/csv" },
+          body: (await import("node:fs")).readFileSync(join(tmp, "d.csv")),
+        })
+      ).json()) as { id: string };
+      const spec = {
+        ...job(60),
+        problem: { ...job(60).problem, data: { source: "dataset", id: up.id } },
+        compute: { shards: 2, backend: "reference" },
+      };
+      const sub = (await (
+        await fetch(`${server.url}/jobs`, {
+          method: "POST",
+          headers: { ...h, "content-type": "application/json" },
+          body: JSON.stringify(spec),
+        })
+      ).json()) as { id: string };
+      const child = spawnCli(["watch", sub.id, "--url", server.url, "--interval", "0.2"], {
+        env: { ENKF_TOKEN: "watch-token-0123456789" },
+      });
       let out = "";
-      child.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
+      child.stdout!.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
       const code = await new Promise((r) => child.once("exit", r));
       expect(code).toBe(0);
       expect(out).toContain(`${sub.id}: succeeded`);

@@ -20,19 +20,48 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => 
 // a fresh machine may lack the browser: the rendering test is then skipped with one line saying
 // so; CI (CI=true, where .ci/run installs it) always runs it and fails without it
 const RENDER = CHROMIUM !== undefined || process.env.CI === "true";
-if (!RENDER) console.warn("report test: skipped rendering the report in Chromium: Debian's chromium is not installed (apt-get install chromium; CI=true bash .ci/run installs it and always runs this test)");
-const chromeArgs = (profile: string) => ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${join(tmp, profile)}`, "--window-size=1200,3400", "--hide-scrollbars"];
+if (!RENDER)
+  console.warn(
+    "report test: skipped rendering the report in Chromium: Debian's chromium is not installed " +
+      "(apt-get install chromium; CI=true bash .ci/run installs it and always runs this test)",
+  );
+const chromeArgs = (profile: string) => [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  `--user-data-dir=${join(tmp, profile)}`,
+  "--window-size=1200,3400",
+  "--hide-scrollbars",
+];
 
 beforeAll(() => {
   let s = 11;
   const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const lines = ["a,b,c,y"];
-  for (let i = 0; i < 300; i++) { const a = r(), b = r(), c = r(); lines.push(`${a},${b},${c},${a + b - c > 0 ? 1 : 0}`); }
+  for (let i = 0; i < 300; i++) {
+    const a = r(),
+      b = r(),
+      c = r();
+    lines.push(`${a},${b},${c},${a + b - c > 0 ? 1 : 0}`);
+  }
   writeFileSync(join(tmp, "d.csv"), lines.join("\n") + "\n");
-  writeFileSync(join(tmp, "job.json"), JSON.stringify({
-    name: "plotted", problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [6] } },
-    optimizer: { method: "modified-enkf", ensembleSize: 10, batchSize: 100 }, stop: { maxIterations: 25, evaluateEvery: 5 },
-  }));
+  writeFileSync(
+    join(tmp, "job.json"),
+    JSON.stringify({
+      name: "plotted",
+      problem: {
+        type: "classification",
+        data: { source: "csv", path: "d.csv", label: "y" },
+        model: { type: "mlp", hidden: [6] },
+      },
+      optimizer: { method: "modified-enkf", ensembleSize: 10, batchSize: 100 },
+      stop: { maxIterations: 25, evaluateEvery: 5 },
+    }),
+  );
   const run = enkf("run", "job.json", "--out", out, "--quiet");
   expect(run.code, run.stderr).toBe(0);
 });
@@ -52,7 +81,8 @@ describe("plots", () => {
     const accuracy = readFileSync(join(out, "plots", "accuracy.svg"), "utf8");
     for (const label of ["accuracy (fraction correct)", "train (batch)", "test"]) expect(accuracy).toContain(label);
     const schedules = readFileSync(join(out, "plots", "schedules.svg"), "utf8");
-    for (const label of ["σ (perturbation scale, θ units)", "γ (regularization, Φ units)", "accepted step length η"]) expect(schedules).toContain(label);
+    for (const label of ["σ (perturbation scale, θ units)", "γ (regularization, Φ units)", "accepted step length η"])
+      expect(schedules).toContain(label);
     expect(readFileSync(join(out, "plots", "failed-members.svg"), "utf8")).toContain("failed members (fraction of K)");
   });
 });
@@ -63,10 +93,25 @@ describe("the report", () => {
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src="http|url\(http/);
-    for (const section of ["Final metrics", "Where the time went", "Environment", "Job spec", "forward passes", "testAccuracy", "backend", "cores"]) expect(html).toContain(section);
+    for (const section of [
+      "Final metrics",
+      "Where the time went",
+      "Environment",
+      "Job spec",
+      "forward passes",
+      "testAccuracy",
+      "backend",
+      "cores",
+    ])
+      expect(html).toContain(section);
     // the headline numbers come first, above the plots
     const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
-    expect(html).toMatch(new RegExp(`class="headline">25 iterations · [0-9.]+ s · test accuracy ${Number(result.metrics.testAccuracy.toPrecision(6))}`));
+    expect(html).toMatch(
+      new RegExp(
+        `class="headline">25 iterations · [0-9.]+ s · test accuracy ` +
+          `${Number(result.metrics.testAccuracy.toPrecision(6))}`,
+      ),
+    );
     expect(html.indexOf("Final metrics")).toBeLessThan(html.indexOf('<figure class="plot"'));
   });
 
@@ -75,18 +120,38 @@ describe("the report", () => {
     if (!existsSync(file)) expect(enkf("report", out).code).toBe(0);
     expect(CHROMIUM, "Debian's chromium package (apt-get install chromium)").toBeDefined();
     const shot = join(tmp, "shot.png");
-    const s = spawnSync(CHROMIUM!, [...chromeArgs("p1"), `--screenshot=${shot}`, `file://${file}`], { encoding: "utf8", timeout: 60_000 });
+    const s = spawnSync(CHROMIUM!, [...chromeArgs("p1"), `--screenshot=${shot}`, `file://${file}`], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(existsSync(shot), s.stderr).toBe(true);
-    const dom = spawnSync(CHROMIUM!, [...chromeArgs("p2"), "--dump-dom", `file://${file}`], { encoding: "utf8", timeout: 60_000 });
+    const dom = spawnSync(CHROMIUM!, [...chromeArgs("p2"), "--dump-dom", `file://${file}`], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     const attr = /data-plots="([^"]*)"/.exec(dom.stdout);
     expect(attr, dom.stderr.slice(0, 500)).not.toBeNull();
-    const rects = JSON.parse(attr![1].replaceAll("&quot;", '"')) as { id: string; x: number; y: number; w: number; h: number }[];
-    expect(rects.map((p) => p.id)).toEqual(["plot-objective", "plot-accuracy", "plot-validation", "plot-schedules", "plot-failed-members"]);
+    const rects = JSON.parse(attr![1].replaceAll("&quot;", '"')) as {
+      id: string;
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+    }[];
+    expect(rects.map((p) => p.id)).toEqual([
+      "plot-objective",
+      "plot-accuracy",
+      "plot-validation",
+      "plot-schedules",
+      "plot-failed-members",
+    ]);
     const png = PNG.sync.read(readFileSync(shot));
     for (const p of rects) {
       expect(p.w * p.h).toBeGreaterThan(10_000);
       expect(p.y + p.h, `${p.id} lies inside the screenshot`).toBeLessThanOrEqual(png.height);
-      let ink = 0, colored = 0, total = 0;
+      let ink = 0,
+        colored = 0,
+        total = 0;
       for (let y = Math.floor(p.y); y < Math.min(png.height, p.y + p.h); y++) {
         for (let x = Math.floor(p.x); x < Math.min(png.width, p.x + p.w); x++) {
           const i = 4 * (y * png.width + x);
@@ -103,12 +168,39 @@ describe("the report", () => {
   });
 
   it("is served by GET /jobs/{id}/report", async () => {
-    const server = await startLocalServer({ location: join(tmp, "svc"), port: 0, token: "report-token-0123456789", workers: 1 });
+    const server = await startLocalServer({
+      location: join(tmp, "svc"),
+      port: 0,
+      token: "report-token-0123456789",
+      workers: 1,
+    });
     try {
       const h = { authorization: "Bearer report-token-0123456789" };
-      const up = (await (await fetch(`${server.url}/datasets?name=d&label=y`, { method: "POST", headers: { ...h, "content-type": "text/csv" }, body: readFileSync(join(tmp, "d.csv")) })).json()) as { id: string };
-      const job = { name: "served", problem: { type: "classification", data: { source: "dataset", id: up.id }, model: { type: "mlp", hidden: [4] } }, optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 80 }, stop: { maxIterations: 5 }, compute: { shards: 2, backend: "reference" } };
-      const sub = (await (await fetch(`${server.url}/jobs`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify(job) })).json()) as { id: string };
+      const up = (await (
+        await fetch(`${server.url}/datasets?name=d&label=y`, {
+          method: "POST",
+          headers: { ...h, "content-type": "text/csv" },
+          body: readFileSync(join(tmp, "d.csv")),
+        })
+      ).json()) as { id: string };
+      const job = {
+        name: "served",
+        problem: {
+          type: "classification",
+          data: { source: "dataset", id: up.id },
+          model: { type: "mlp", hidden: [4] },
+        },
+        optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 80 },
+        stop: { maxIterations: 5 },
+        compute: { shards: 2, backend: "reference" },
+      };
+      const sub = (await (
+        await fetch(`${server.url}/jobs`, {
+          method: "POST",
+          headers: { ...h, "content-type": "application/json" },
+          body: JSON.stringify(job),
+        })
+      ).json()) as { id: string };
       expect((await fetch(`${server.url}/jobs/${sub.id}/report`, { headers: h })).status).toBe(409);
       await server.runner.idle();
       const res = await fetch(`${server.url}/jobs/${sub.id}/report`, { headers: h });

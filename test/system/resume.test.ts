@@ -21,7 +21,12 @@ const root = join(import.meta.dirname, "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "resume-"));
 const spec = {
   name: "crashy",
-  problem: { type: "classification", data: { source: "csv", path: "d.csv", label: "y" }, model: { type: "mlp", hidden: [6] }, seed: 3 },
+  problem: {
+    type: "classification",
+    data: { source: "csv", path: "d.csv", label: "y" },
+    model: { type: "mlp", hidden: [6] },
+    seed: 3,
+  },
   optimizer: { method: "modified-enkf", ensembleSize: 8, batchSize: 60, seed: 9 },
   stop: { maxIterations: 10 },
   compute: { shards: 3, backend: "reference", maxConcurrency: 3 },
@@ -33,7 +38,12 @@ beforeAll(() => {
   let s = 7;
   const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const lines = ["a,b,c,y"];
-  for (let i = 0; i < 240; i++) { const a = r(), b = r(), c = r(); lines.push(`${a},${b},${c},${a + b * c > 0 ? 1 : 0}`); }
+  for (let i = 0; i < 240; i++) {
+    const a = r(),
+      b = r(),
+      c = r();
+    lines.push(`${a},${b},${c},${a + b * c > 0 ? 1 : 0}`);
+  }
   writeFileSync(join(tmp, "d.csv"), lines.join("\n") + "\n");
   writeFileSync(join(tmp, "job.json"), JSON.stringify(spec));
 });
@@ -70,9 +80,20 @@ describe("enkf resume after SIGKILL", () => {
 });
 
 describe("enkf resume of an inverse job on member blocks", () => {
-  it.each([["during a member block's evaluate", "evaluate:3"], ["during a reduce", "reduce:4"]])("killed %s, it finishes with the uninterrupted run's θ, bit for bit", (_what, crashAt) => {
+  it.each([
+    ["during a member block's evaluate", "evaluate:3"],
+    ["during a reduce", "reduce:4"],
+  ])("killed %s, it finishes with the uninterrupted run's θ, bit for bit", (_what, crashAt) => {
     const job = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
-    writeFileSync(join(tmp, "l96.json"), JSON.stringify({ ...job, problem: { ...job.problem, forward: { ...job.problem.forward, spinup: 200, steps: 600 } }, stop: { maxIterations: 8 }, compute: { memberBlocks: 3 } }));
+    writeFileSync(
+      join(tmp, "l96.json"),
+      JSON.stringify({
+        ...job,
+        problem: { ...job.problem, forward: { ...job.problem.forward, spinup: 200, steps: 600 } },
+        stop: { maxIterations: 8 },
+        compute: { memberBlocks: 3 },
+      }),
+    );
     const ref = join(tmp, "l96-ref");
     if (!existsSync(join(ref, "theta.npy"))) expect(enkf(["run", "l96.json", "--out", ref, "--quiet"]).code).toBe(0);
     const dir = join(tmp, `l96-crash-${crashAt.replace(/[^a-z0-9]/gi, "-")}`);
@@ -90,12 +111,21 @@ describe("enkf resume of an inverse job on member blocks", () => {
 describe("idempotent steps and checked partials", () => {
   async function prepared(): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), "resume-steps-"));
-    await prepareJob(localStore(dir), { ...spec, problem: { ...spec.problem, data: { source: "mnist" } } }, randomClassification(200, 3, 2, 20, 5, 0), 3);
+    await prepareJob(
+      localStore(dir),
+      { ...spec, problem: { ...spec.problem, data: { source: "mnist" } } },
+      randomClassification(200, 3, 2, 20, 5, 0),
+      3,
+    );
     return dir;
   }
   /** every file under dir/sub (objects and their checksums), name and bytes */
-  const bytes = (dir: string, sub: string) => readdirSync(join(dir, sub), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort().map((f) => `${f}:${readFileSync(f).toString("base64")}`);
+  const bytes = (dir: string, sub: string) =>
+    readdirSync(join(dir, sub), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .sort()
+      .map((f) => `${f}:${readFileSync(f).toString("base64")}`);
 
   it("rerunning evaluate or reduce for a round writes identical objects", async () => {
     const dir = await prepared();
@@ -131,27 +161,54 @@ describe("idempotent steps and checked partials", () => {
     writeFileSync(p1, buf);
     const { rmSync } = await import("node:fs");
     rmSync(join(b, keys.partial(0, 2)));
-    for (const dir of [a, b]) await handlers.reduce({ job: { store: dir }, round: 0, items: [0, 1, 2], done: false, branch: "shards", rollover: false, startRound: 0, rolloverEvery: 100, startedAt: 0 });
-    const [ta, tb] = await Promise.all([a, b].map(async (d) => Array.from((await loadState(localStore(d), 1)).process.theta)));
+    for (const dir of [a, b])
+      await handlers.reduce({
+        job: { store: dir },
+        round: 0,
+        items: [0, 1, 2],
+        done: false,
+        branch: "shards",
+        rollover: false,
+        startRound: 0,
+        rolloverEvery: 100,
+        startedAt: 0,
+      });
+    const [ta, tb] = await Promise.all(
+      [a, b].map(async (d) => Array.from((await loadState(localStore(d), 1)).process.theta)),
+    );
     expect(tb).toEqual(ta);
     // the rewritten partial holds the same statistics (its timings are the new run's)
     const { decodePartial } = await import("../../shared/distributed/shardPartial.ts");
     const [pa, pb] = [a, b].map((d) => decodePartial(new Uint8Array(readFileSync(join(d, keys.partial(0, 1))))));
-    expect([pb.phi, Array.from(pb.gram), Array.from(pb.rhs)]).toEqual([pa.phi, Array.from(pa.gram), Array.from(pa.rhs)]);
+    expect([pb.phi, Array.from(pb.gram), Array.from(pb.rhs)]).toEqual([
+      pa.phi,
+      Array.from(pa.gram),
+      Array.from(pa.rhs),
+    ]);
   });
 });
 
 describe("injected faults", () => {
   async function run(faults: string | undefined) {
     const dir = mkdtempSync(join(tmpdir(), "faults-"));
-    await prepareJob(localStore(dir), { ...spec, problem: { ...spec.problem, data: { source: "mnist" } } }, randomClassification(200, 3, 2, 20, 5, 0), 3);
+    await prepareJob(
+      localStore(dir),
+      { ...spec, problem: { ...spec.problem, data: { source: "mnist" } } },
+      randomClassification(200, 3, 2, 20, 5, 0),
+      3,
+    );
     const saved = process.env.ENKF_FAULTS;
-    if (faults) process.env.ENKF_FAULTS = faults; else delete process.env.ENKF_FAULTS;
+    if (faults) process.env.ENKF_FAULTS = faults;
+    else delete process.env.ENKF_FAULTS;
     try {
-      const out = await runLocalWorkflow({ job: { store: dir } }).catch((e: Error) => ({ error: e.message, faults: -1 }));
+      const out = await runLocalWorkflow({ job: { store: dir } }).catch((e: Error) => ({
+        error: e.message,
+        faults: -1,
+      }));
       return { dir, out };
     } finally {
-      if (saved === undefined) delete process.env.ENKF_FAULTS; else process.env.ENKF_FAULTS = saved;
+      if (saved === undefined) delete process.env.ENKF_FAULTS;
+      else process.env.ENKF_FAULTS = saved;
     }
   }
 

@@ -17,10 +17,12 @@ const tmp = mkdtempSync(join(tmpdir(), "enkf-selection-"));
 
 /** Two overlapping Gaussian blobs in 2-D with 25% of the labels flipped; train, validation and test given. */
 function noisyBlobs(rows: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const z = new Float64Array(rows * 2), u = new Float64Array(2 * rows);
+  const z = new Float64Array(rows * 2),
+    u = new Float64Array(2 * rows);
   fillGaussian(z, { seed, stream: Stream.data, iteration: 0, member: 0 });
   fillUniform(u, { seed, stream: Stream.data, iteration: 0, member: 1 });
-  const x = new Float32Array(rows * 2), labels = new Int32Array(rows);
+  const x = new Float32Array(rows * 2),
+    labels = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const c = u[i] < 0.5 ? 0 : 1;
     x[2 * i] = z[2 * i] + (c ? 0.8 : -0.8);
@@ -35,19 +37,34 @@ function dataset(flipTest: boolean): Dataset {
     const s = noisyBlobs(rows, seed);
     return { x: s.x, labels: flip ? s.labels.map((l) => 1 - l) : s.labels, rows };
   };
-  return { kind: "classification", features: 2, outputs: 2, names: ["a", "b"], train: part(120, 1), validation: part(200, 2), test: part(400, 3, flipTest) };
+  return {
+    kind: "classification",
+    features: 2,
+    outputs: 2,
+    names: ["a", "b"],
+    train: part(120, 1),
+    validation: part(200, 2),
+    test: part(400, 3, flipTest),
+  };
 }
 
 async function job(name: string, flipTest: boolean, stop: Record<string, unknown>): Promise<string> {
   const dir = join(tmp, `${name}-data`);
   await writeShardDirectory(dir, encodeShards(dataset(flipTest), 2));
   const file = join(tmp, `${name}.json`);
-  writeFileSync(file, JSON.stringify({
-    name,
-    problem: { type: "classification", data: { source: "shards", path: `${name}-data` }, model: { type: "mlp", hidden: [48] } },
-    optimizer: { method: "modified-enkf", ensembleSize: 60, gamma: 1e-10, seed: 2 },
-    stop: { maxIterations: 150, evaluateEvery: 5, ...stop },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      problem: {
+        type: "classification",
+        data: { source: "shards", path: `${name}-data` },
+        model: { type: "mlp", hidden: [48] },
+      },
+      optimizer: { method: "modified-enkf", ensembleSize: 60, gamma: 1e-10, seed: 2 },
+      stop: { maxIterations: 150, evaluateEvery: 5, ...stop },
+    }),
+  );
   return file;
 }
 
@@ -60,8 +77,14 @@ interface Result {
   history: { iteration: number; evaluation?: Record<string, number> }[];
 }
 
-function run(file: string, out: string, extra: string[] = []): { result: Result; theta: Float64Array; last: Float64Array | null } {
-  const r = runCli(["run", file, "--quiet", ...extra, ...(extra.includes("--store") ? [] : ["--out", out])], { timeout: 240_000 });
+function run(
+  file: string,
+  out: string,
+  extra: string[] = [],
+): { result: Result; theta: Float64Array; last: Float64Array | null } {
+  const r = runCli(["run", file, "--quiet", ...extra, ...(extra.includes("--store") ? [] : ["--out", out])], {
+    timeout: 240_000,
+  });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as Result;
@@ -108,34 +131,45 @@ describe("the best θ by the validation split", () => {
     expect(workflow.result.best!.metrics.validationLoss).toBeCloseTo(inProcess.result.best!.metrics.validationLoss, 4);
   }, 300_000);
 
-  it("the discrepancy principle stops a least-squares fit once the misfit reaches the noise level, in process and through the workflow", () => {
-    // t = sin(x1) + x2/2 + noise of level η = 0.1
-    const eta = 0.1, n = 240;
-    const z = new Float64Array(3 * n);
-    fillGaussian(z, { seed: 4, stream: Stream.data, iteration: 0, member: 0 });
-    const lines = ["x1,x2,t"];
-    for (let i = 0; i < n; i++) lines.push(`${z[3 * i]},${z[3 * i + 1]},${Math.sin(z[3 * i]) + z[3 * i + 1] / 2 + eta * z[3 * i + 2]}`);
-    writeFileSync(join(tmp, "noisy.csv"), lines.join("\n") + "\n");
-    const spec = (discrepancy: boolean) => ({
-      name: "noisy", problem: { type: "regression", data: { source: "csv", path: "noisy.csv", label: "t" }, model: { type: "mlp", hidden: [16] } },
-      optimizer: { method: "modified-enkf", ensembleSize: 30 },
-      stop: { maxIterations: 300, earlyStopping: false, ...(discrepancy ? { discrepancy: { noise: eta } } : {}) },
-    });
-    writeFileSync(join(tmp, "noisy.json"), JSON.stringify(spec(true)));
-    writeFileSync(join(tmp, "noisy-free.json"), JSON.stringify(spec(false)));
-    const stopped = run(join(tmp, "noisy.json"), join(tmp, "e")).result;
-    expect(stopped.status).toBe("converged");
-    const history = stopped.history as unknown as { objective: number }[];
-    const level = 0.5 * eta * eta;
-    // the first iteration at the noise level ends it
-    expect(history[history.length - 1].objective).toBeLessThanOrEqual(level);
-    expect(history.slice(0, -1).every((h) => h.objective > level)).toBe(true);
-    const free = run(join(tmp, "noisy-free.json"), join(tmp, "f")).result;
-    expect(free.iterations).toBeGreaterThan(stopped.iterations);
-    const store = join(tmp, "g");
-    const workflow = run(join(tmp, "noisy.json"), store, ["--store", store]).result;
-    expect(workflow.status).toBe("converged");
-    expect(workflow.iterations).toBe(stopped.iterations);
-  }, 300_000);
+  it(
+    "the discrepancy principle stops a least-squares fit once the misfit reaches the noise " +
+      "level, in process and through the workflow",
+    () => {
+      // t = sin(x1) + x2/2 + noise of level η = 0.1
+      const eta = 0.1,
+        n = 240;
+      const z = new Float64Array(3 * n);
+      fillGaussian(z, { seed: 4, stream: Stream.data, iteration: 0, member: 0 });
+      const lines = ["x1,x2,t"];
+      for (let i = 0; i < n; i++)
+        lines.push(`${z[3 * i]},${z[3 * i + 1]},${Math.sin(z[3 * i]) + z[3 * i + 1] / 2 + eta * z[3 * i + 2]}`);
+      writeFileSync(join(tmp, "noisy.csv"), lines.join("\n") + "\n");
+      const spec = (discrepancy: boolean) => ({
+        name: "noisy",
+        problem: {
+          type: "regression",
+          data: { source: "csv", path: "noisy.csv", label: "t" },
+          model: { type: "mlp", hidden: [16] },
+        },
+        optimizer: { method: "modified-enkf", ensembleSize: 30 },
+        stop: { maxIterations: 300, earlyStopping: false, ...(discrepancy ? { discrepancy: { noise: eta } } : {}) },
+      });
+      writeFileSync(join(tmp, "noisy.json"), JSON.stringify(spec(true)));
+      writeFileSync(join(tmp, "noisy-free.json"), JSON.stringify(spec(false)));
+      const stopped = run(join(tmp, "noisy.json"), join(tmp, "e")).result;
+      expect(stopped.status).toBe("converged");
+      const history = stopped.history as unknown as { objective: number }[];
+      const level = 0.5 * eta * eta;
+      // the first iteration at the noise level ends it
+      expect(history[history.length - 1].objective).toBeLessThanOrEqual(level);
+      expect(history.slice(0, -1).every((h) => h.objective > level)).toBe(true);
+      const free = run(join(tmp, "noisy-free.json"), join(tmp, "f")).result;
+      expect(free.iterations).toBeGreaterThan(stopped.iterations);
+      const store = join(tmp, "g");
+      const workflow = run(join(tmp, "noisy.json"), store, ["--store", store]).result;
+      expect(workflow.status).toBe("converged");
+      expect(workflow.iterations).toBe(stopped.iterations);
+    },
+    300_000,
+  );
 });
-

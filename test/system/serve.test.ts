@@ -11,9 +11,15 @@ describe("enkf serve (the command)", () => {
     const home = mkdtempSync(join(tmpdir(), "api-cli-"));
     const child = spawnCli(["serve", "--port", "0", "--data", home], { env: { ENKF_TOKEN: undefined } });
     let out = "";
-    child.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    const [, url, token] = await until("the banner", async () => /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*token: (\S+)/.exec(out) ?? undefined, 30_000);
+    const [, url, token] = await until(
+      "the banner",
+      async () => /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*token: (\S+)/.exec(out) ?? undefined,
+      30_000,
+    );
     expect(token.length).toBeGreaterThanOrEqual(24);
     expect((await fetch(`${url}/jobs`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await fetch(`${url}/jobs`)).status).toBe(401);

@@ -18,11 +18,22 @@ const tmp = mkdtempSync(join(tmpdir(), "enkf-shards-"));
 
 function csv(rows: number): string {
   const lines = ["u,v,w,label"];
-  for (let i = 0; i < rows; i++) lines.push(`${Math.sin(i)},${Math.cos(3 * i)},${(i * 7) % 11},${["x", "y", "z"][i % 3]}`);
+  for (let i = 0; i < rows; i++)
+    lines.push(`${Math.sin(i)},${Math.cos(3 * i)},${(i * 7) % 11},${["x", "y", "z"][i % 3]}`);
   return lines.join("\n") + "\n";
 }
-const classification = csvDataset(csv(103), "c.csv", { label: "label", kind: "classification", standardize: true, testFraction: 0.2, seed: 1 });
-const regression = csvDataset(csv(50).replace(/,[xyz]$/gm, (m) => `,${"xyz".indexOf(m[1]) * 1.5}`), "r.csv", { label: "label", kind: "regression", standardize: false, testFraction: 0.2, seed: 1 });
+const classification = csvDataset(csv(103), "c.csv", {
+  label: "label",
+  kind: "classification",
+  standardize: true,
+  testFraction: 0.2,
+  seed: 1,
+});
+const regression = csvDataset(
+  csv(50).replace(/,[xyz]$/gm, (m) => `,${"xyz".indexOf(m[1]) * 1.5}`),
+  "r.csv",
+  { label: "label", kind: "regression", standardize: false, testFraction: 0.2, seed: 1 },
+);
 
 function expectSame(a: Dataset, b: Dataset): void {
   expect([b.kind, b.features, b.outputs, b.names]).toEqual([a.kind, a.features, a.outputs, a.names]);
@@ -36,11 +47,21 @@ function expectSame(a: Dataset, b: Dataset): void {
 
 describe("sharded format", () => {
   it("cuts splits into contiguous near-equal shards", () => {
-    expect(shardRanges(10, 3)).toEqual([[0, 3], [3, 6], [6, 10]]);
-    expect(shardRanges(2, 5)).toEqual([[0, 1], [1, 2]]);
+    expect(shardRanges(10, 3)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 10],
+    ]);
+    expect(shardRanges(2, 5)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
   });
 
-  it.each([["classification", classification], ["regression", regression]] as const)("round-trips a %s dataset exactly, with a sha256 per file", async (_k, ds) => {
+  it.each([
+    ["classification", classification],
+    ["regression", regression],
+  ] as const)("round-trips a %s dataset exactly, with a sha256 per file", async (_k, ds) => {
     const dir = join(tmp, `rt-${ds.kind}`);
     const enc = encodeShards(ds, 4);
     await writeShardDirectory(dir, enc);
@@ -51,12 +72,19 @@ describe("sharded format", () => {
     // every listed file exists with the listed hash, computed here from the bytes on disk
     for (const split of Object.values(enc.manifest.splits)) {
       for (const shard of split.shards) {
-        for (const f of [shard.x, shard.y]) expect(createHash("sha256").update(readFileSync(join(dir, f.path))).digest("hex")).toBe(f.sha256);
+        for (const f of [shard.x, shard.y])
+          expect(
+            createHash("sha256")
+              .update(readFileSync(join(dir, f.path)))
+              .digest("hex"),
+          ).toBe(f.sha256);
       }
     }
     // the first train shard's features are the first rows of the split, float32 little-endian
     const first = readFileSync(join(dir, enc.manifest.splits.train.shards[0].x.path));
-    expect(new Float32Array(first.buffer, first.byteOffset, first.byteLength / 4)).toEqual(ds.train.x.subarray(0, enc.manifest.splits.train.shards[0].rows * ds.features));
+    expect(new Float32Array(first.buffer, first.byteOffset, first.byteLength / 4)).toEqual(
+      ds.train.x.subarray(0, enc.manifest.splits.train.shards[0].rows * ds.features),
+    );
     expectSame(ds, await readShardDirectory(dir));
   });
 
@@ -67,11 +95,14 @@ describe("sharded format", () => {
     const shard = enc.manifest.splits.train.shards[1];
     const xPath = join(dir, shard.x.path);
     const good = readFileSync(xPath);
-    const flipped = Buffer.from(good); flipped[17] ^= 1;
+    const flipped = Buffer.from(good);
+    flipped[17] ^= 1;
     writeFileSync(xPath, flipped);
     await expect(readShardDirectory(dir)).rejects.toThrow(new RegExp(`${shard.x.path}: sha256 mismatch`));
     writeFileSync(xPath, good.subarray(0, good.length - 4));
-    await expect(readShardDirectory(dir)).rejects.toThrow(new RegExp(`${shard.x.path}: ${good.length - 4} bytes, expected ${good.length}`));
+    await expect(readShardDirectory(dir)).rejects.toThrow(
+      new RegExp(`${shard.x.path}: ${good.length - 4} bytes, expected ${good.length}`),
+    );
     rmSync(xPath);
     await expect(readShardDirectory(dir)).rejects.toThrow(/cannot read .*train-00001\.x\.f32: no such file/);
     writeFileSync(xPath, good);
@@ -84,23 +115,28 @@ describe("sharded format", () => {
     const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
     m.splits.train.shards[1].y.sha256 = createHash("sha256").update(bytes).digest("hex");
     writeFileSync(join(dir, "manifest.json"), JSON.stringify(m));
-    await expect(readShardDirectory(dir)).rejects.toThrow(/train-00001\.y\.i32: row 3: label 7 is not a class in \[0, 3\)/);
+    await expect(readShardDirectory(dir)).rejects.toThrow(
+      /train-00001\.y\.i32: row 3: label 7 is not a class in \[0, 3\)/,
+    );
     writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...m, version: 2 }));
     await expect(readShardDirectory(dir)).rejects.toThrow(/manifest\.json: not a dataset manifest: version/);
   });
 
-  it("writes atomically: no directory and no leftovers when a write fails, and never over an existing one", async () => {
-    const dir = join(tmp, "atomic");
-    const enc = encodeShards(classification, 3);
-    const broken = { ...enc, files: [...enc.files, { path: "bad", bytes: 42 as unknown as Uint8Array }] };
-    await expect(writeShardDirectory(dir, broken)).rejects.toThrow();
-    expect(existsSync(dir)).toBe(false);
-    expect(readdirSync(tmp).filter((f) => f.includes("partial"))).toEqual([]);
-    await writeShardDirectory(dir, enc);
-    await expect(writeShardDirectory(dir, enc)).rejects.toThrow(DataError);
-    await writeShardDirectory(dir, enc, true);
-    expectSame(classification, await readShardDirectory(dir));
-  });
+  it(
+    "writes atomically: no directory and no leftovers when a write fails, and never over an " + "existing one",
+    async () => {
+      const dir = join(tmp, "atomic");
+      const enc = encodeShards(classification, 3);
+      const broken = { ...enc, files: [...enc.files, { path: "bad", bytes: 42 as unknown as Uint8Array }] };
+      await expect(writeShardDirectory(dir, broken)).rejects.toThrow();
+      expect(existsSync(dir)).toBe(false);
+      expect(readdirSync(tmp).filter((f) => f.includes("partial"))).toEqual([]);
+      await writeShardDirectory(dir, enc);
+      await expect(writeShardDirectory(dir, enc)).rejects.toThrow(DataError);
+      await writeShardDirectory(dir, enc, true);
+      expectSame(classification, await readShardDirectory(dir));
+    },
+  );
 });
 
 describe("enkf data and the shards source", () => {
@@ -108,9 +144,21 @@ describe("enkf data and the shards source", () => {
     const dir = join(tmp, "cli");
     spawnSync("mkdir", ["-p", dir]);
     writeFileSync(join(dir, "d.csv"), csv(120));
-    const base = { problem: { type: "classification", model: { type: "mlp", hidden: [5] } }, optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 40 }, stop: { maxIterations: 15 } };
-    const fromCsv = { name: "from-csv", ...base, problem: { ...base.problem, data: { source: "csv", path: "d.csv", label: "label" } } };
-    const fromShards = { name: "from-shards", ...base, problem: { ...base.problem, data: { source: "shards", path: "d-shards" } } };
+    const base = {
+      problem: { type: "classification", model: { type: "mlp", hidden: [5] } },
+      optimizer: { method: "modified-enkf", ensembleSize: 6, batchSize: 40 },
+      stop: { maxIterations: 15 },
+    };
+    const fromCsv = {
+      name: "from-csv",
+      ...base,
+      problem: { ...base.problem, data: { source: "csv", path: "d.csv", label: "label" } },
+    };
+    const fromShards = {
+      name: "from-shards",
+      ...base,
+      problem: { ...base.problem, data: { source: "shards", path: "d-shards" } },
+    };
     writeFileSync(join(dir, "csv.json"), JSON.stringify(fromCsv));
     writeFileSync(join(dir, "shards.json"), JSON.stringify(fromShards));
     const run = (...args: string[]) => runCli(args, { cwd: dir });
@@ -120,7 +168,9 @@ describe("enkf data and the shards source", () => {
     expect(conv.stdout).toMatch(/86 train rows in 3 shards, 10 validation rows, 24 test rows/);
     expect(run("run", "csv.json", "--out", "a", "--quiet").code).toBe(0);
     expect(run("run", "shards.json", "--out", "b", "--quiet").code).toBe(0);
-    expect(Buffer.compare(readFileSync(join(dir, "a", "theta.npy")), readFileSync(join(dir, "b", "theta.npy")))).toBe(0);
+    expect(Buffer.compare(readFileSync(join(dir, "a", "theta.npy")), readFileSync(join(dir, "b", "theta.npy")))).toBe(
+      0,
+    );
     const again = run("data", "csv.json", "--out", "d-shards");
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists.*--force/);

@@ -16,13 +16,26 @@ import { localStore } from "../../shared/store/localStore.ts";
 import { prepareJob } from "../../shared/workflow/shardJob.ts";
 
 const mnist = loadMnist();
-const spec = (backend: string) => JobSpec.parse({
-  name: "two-paths",
-  problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [8], activation: "tanh" }, seed: 1 },
-  optimizer: { method: "modified-enkf", ensembleSize: 10, sigma: 0.01, gamma: { relative: 1e-3 }, batchSize: 300, seed: 2 },
-  stop: { maxIterations: 12 },
-  compute: { backend },
-});
+const spec = (backend: string) =>
+  JobSpec.parse({
+    name: "two-paths",
+    problem: {
+      type: "classification",
+      data: { source: "mnist" },
+      model: { type: "mlp", hidden: [8], activation: "tanh" },
+      seed: 1,
+    },
+    optimizer: {
+      method: "modified-enkf",
+      ensembleSize: 10,
+      sigma: 0.01,
+      gamma: { relative: 1e-3 },
+      batchSize: 300,
+      seed: 2,
+    },
+    stop: { maxIterations: 12 },
+    compute: { backend },
+  });
 
 describe("in process and through the state machine (1 shard)", () => {
   it.each(["onnx", "wasm", "reference"])("%s: the same θ and objectives, bit for bit", async (backend) => {
@@ -30,7 +43,13 @@ describe("in process and through the state machine (1 shard)", () => {
     if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
     const problem = jobProblem(job, mnist);
     const kernel = await jobKernel(job, problem, () => {});
-    const local = await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop, regularization: problemRegularization(job.problem), kernel });
+    const local = await optimizeAll({
+      problem,
+      optimizer: job.optimizer,
+      stop: job.stop,
+      regularization: problemRegularization(job.problem),
+      kernel,
+    });
     await kernel?.dispose();
     expect(local.status).toBe("max_iterations");
 
@@ -38,7 +57,9 @@ describe("in process and through the state machine (1 shard)", () => {
     await prepareJob(localStore(dir), job, mnist, 1);
     expect((await runLocalWorkflow({ job: { store: dir } })).status).toBe("max_iterations");
     const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
-    expect(result.history.map((h: { objective: number }) => h.objective)).toEqual(local.history.map((h) => h.objective));
+    expect(result.history.map((h: { objective: number }) => h.objective)).toEqual(
+      local.history.map((h) => h.objective),
+    );
     expect(Array.from(decodeNpyFloat64(readFileSync(join(dir, "theta.npy"))))).toEqual(Array.from(local.theta));
   });
 });

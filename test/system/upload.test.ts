@@ -21,11 +21,17 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "enkf-upload-"));
   server = spawnCli(["serve", "--port", "0", "--data", join(dir, "svc")], { env: { ENKF_TOKEN: TOKEN } });
   let out = "";
-  server.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
-  server.stderr!.on("data", (b: Buffer) => { out += b.toString(); });
+  server.stdout!.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  server.stderr!.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
   url = await until("the server to listen", async () => /listening on (http:\/\/\S+)/.exec(out)?.[1], 30_000);
 });
-afterAll(() => { server?.kill("SIGTERM"); });
+afterAll(() => {
+  server?.kill("SIGTERM");
+});
 
 /** VmHWM of the server process, in MiB: its peak resident memory so far. */
 const peakMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))![1]) / 1024;
@@ -33,11 +39,12 @@ const peakMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${serve
 /** `mb` MiB of CSV, 8 features and a class label, in 1 MiB pieces made once and sent again. */
 function csvBody(mb: number): { stream: ReadableStream<Uint8Array>; rows: number } {
   let s = 7;
-  const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const r = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const lines: string[] = [];
   let size = 0;
   while (size < 2 ** 20) {
-    const line = `${Array.from({ length: 8 }, () => (r() * 200 - 100).toFixed(4)).join(",")},${r() < 0.5 ? "a" : "b"}\n`;
+    const cells = Array.from({ length: 8 }, () => (r() * 200 - 100).toFixed(4));
+    const line = `${cells.join(",")},${r() < 0.5 ? "a" : "b"}\n`;
     lines.push(line);
     size += line.length;
   }
@@ -57,8 +64,14 @@ function csvBody(mb: number): { stream: ReadableStream<Uint8Array>; rows: number
 describe("a 200 MB CSV upload to enkf serve", () => {
   it("streams to disk in bounded memory while the server keeps answering", async () => {
     const job = await fetch(`${url}/jobs`, {
-      method: "POST", headers: { ...H, "content-type": "application/json" },
-      body: JSON.stringify({ name: "probe", problem: { type: "quadratic", dimension: 2 }, optimizer: { method: "modified-enkf", ensembleSize: 2 }, stop: { maxIterations: 1 } }),
+      method: "POST",
+      headers: { ...H, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "probe",
+        problem: { type: "quadratic", dimension: 2 },
+        optimizer: { method: "modified-enkf", ensembleSize: 2 },
+        stop: { maxIterations: 1 },
+      }),
     });
     // the service trains networks and inverse problems only: a 400 is an answer too; poll a job id that exists
     const probe = job.status === 202 ? ((await job.json()) as { id: string }).id : "no-such-job";
@@ -76,7 +89,12 @@ describe("a 200 MB CSV upload to enkf serve", () => {
       }
     })();
     const t0 = performance.now();
-    const res = await fetch(`${url}/datasets?name=big&label=label`, { method: "POST", headers: { ...H, "content-type": "text/csv" }, body: stream, duplex: "half" } as RequestInit);
+    const res = await fetch(`${url}/datasets?name=big&label=label`, {
+      method: "POST",
+      headers: { ...H, "content-type": "text/csv" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     const seconds = (performance.now() - t0) / 1000;
     uploading = false;
     await poller;
@@ -88,7 +106,13 @@ describe("a 200 MB CSV upload to enkf serve", () => {
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
     const peak = peakMb();
-    console.log(`200 MiB upload: ${rows} rows in ${seconds.toFixed(1)} s; server peak RSS ${peak.toFixed(0)} MiB (${before.toFixed(0)} before); GET /jobs/{id} during it: ${latencies.length} requests, p50 ${latencies[Math.floor(latencies.length / 2)].toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms`);
+    console.log(
+      `200 MiB upload: ${rows} rows in ${seconds.toFixed(1)} s; server peak RSS ` +
+        `${peak.toFixed(0)} MiB (${before.toFixed(0)} before); GET /jobs/{id} during it: ` +
+        `${latencies.length} requests, p50 ` +
+        `${latencies[Math.floor(latencies.length / 2)].toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ` +
+        `max ${latencies[latencies.length - 1].toFixed(1)} ms`,
+    );
     expect(latencies.length).toBeGreaterThan(20);
     expect(peak).toBeLessThan(400);
     expect(p99).toBeLessThan(100);

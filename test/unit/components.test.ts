@@ -7,13 +7,22 @@ import type { HistoryRow } from "../../shared/enkf/types.ts";
 import { StopSpec } from "../../shared/spec/job.ts";
 
 /** Drives the line search's ask/tell pair the way the optimizers do, over a function of η. */
-async function backtrack(phi0: number, slope: number, eta0: number, params: LineSearchParams | null, trial: (eta: number) => number) {
+async function backtrack(
+  phi0: number,
+  slope: number,
+  eta0: number,
+  params: LineSearchParams | null,
+  trial: (eta: number) => number,
+) {
   let t = firstTrial(params, phi0, slope, eta0);
   if (!t) return { accepted: false, eta: 0, phi: phi0, backtracks: 0, trials: 0 };
   for (let trials = 1; ; trials++) {
     const phi = trial(t.eta);
     const v = judgeTrial(params, t, phi);
-    if (v.kind === "backtrack") { t = v.next; continue; }
+    if (v.kind === "backtrack") {
+      t = v.next;
+      continue;
+    }
     return { accepted: v.kind === "accept", eta: t.eta, phi, backtracks: t.backtracks, trials };
   }
 }
@@ -23,7 +32,10 @@ describe("Armijo backtracking", () => {
   const phi = (eta: number) => (eta - 0.1) ** 2;
   it("halves η until sufficient decrease", async () => {
     const tried: number[] = [];
-    const r = await backtrack(phi(0), -0.2, 1, { c1: 1e-4, shrink: 0.5, maxBacktracks: 8 }, (eta) => { tried.push(eta); return phi(eta); });
+    const r = await backtrack(phi(0), -0.2, 1, { c1: 1e-4, shrink: 0.5, maxBacktracks: 8 }, (eta) => {
+      tried.push(eta);
+      return phi(eta);
+    });
     expect(tried).toEqual([1, 0.5, 0.25, 0.125]);
     expect(r).toMatchObject({ accepted: true, eta: 0.125, backtracks: 3, trials: 4 });
   });
@@ -34,7 +46,10 @@ describe("Armijo backtracking", () => {
   });
   it("rejects a non-descent direction without evaluating", async () => {
     let calls = 0;
-    const r = await backtrack(1, 0, 1, lineSearchParams(true), () => { calls++; return 0; });
+    const r = await backtrack(1, 0, 1, lineSearchParams(true), () => {
+      calls++;
+      return 0;
+    });
     expect(r.accepted).toBe(false);
     expect(calls).toBe(0);
   });
@@ -73,7 +88,19 @@ describe("σ schedules", () => {
 });
 
 describe("stopping rule", () => {
-  const rows = (objs: number[], accepted = true): HistoryRow[] => objs.map((o, i) => ({ iteration: i + 1, objective: o, sigma: 1, gamma: 0, step: 1, accepted, backtracks: 0, evaluations: 1, solver: "", seconds: i }));
+  const rows = (objs: number[], accepted = true): HistoryRow[] =>
+    objs.map((o, i) => ({
+      iteration: i + 1,
+      objective: o,
+      sigma: 1,
+      gamma: 0,
+      step: 1,
+      accepted,
+      backtracks: 0,
+      evaluations: 1,
+      solver: "",
+      seconds: i,
+    }));
   const stop = (s: object) => StopSpec.parse(s);
   it("stops at the target objective", () => {
     expect(checkStop(stop({ targetObjective: 0.5 }), rows([1, 0.4]), 0, 1, 2)?.status).toBe("converged");

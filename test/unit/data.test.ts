@@ -16,7 +16,11 @@ function table(rows: number): string {
 describe("parseCsv", () => {
   it("handles quotes, embedded commas and newlines, CRLF and a missing final newline", () => {
     const recs = parseCsv('a,"b, c",d\r\n1,"say ""hi""\nthere",3\r\n4,5,6', "f.csv");
-    expect(recs.map((r) => r.fields)).toEqual([["a", "b, c", "d"], ["1", 'say "hi"\nthere', "3"], ["4", "5", "6"]]);
+    expect(recs.map((r) => r.fields)).toEqual([
+      ["a", "b, c", "d"],
+      ["1", 'say "hi"\nthere', "3"],
+      ["4", "5", "6"],
+    ]);
     expect(recs.map((r) => r.line)).toEqual([1, 2, 4]);
   });
   it("rejects an unterminated quote", () => {
@@ -40,23 +44,38 @@ describe("csvDataset", () => {
   it("refuses a continuous label column for classification, naming the column and suggesting regression", () => {
     const lines = ["a,price"];
     for (let i = 0; i < 800; i++) lines.push(`${i % 7},${(i * 1.37).toFixed(2)}`);
-    expect(() => csvDataset(lines.join("\n"), "houses.csv", { ...opts, label: "price" })).toThrow(/houses\.csv: column "price" has 800 distinct values in 800 rows.*problem\.type "regression"/);
+    expect(() => csvDataset(lines.join("\n"), "houses.csv", { ...opts, label: "price" })).toThrow(
+      /houses\.csv: column "price" has 800 distinct values in 800 rows.*problem\.type "regression"/,
+    );
     // the same column as a regression target is fine, and ten classes in 800 rows are classes
-    expect(csvDataset(lines.join("\n"), "houses.csv", { ...opts, label: "price", kind: "regression" }).train.rows).toBe(600);
-    expect(csvDataset(lines.map((l, i) => (i === 0 ? l : `${l.split(",")[1]},${i % 10}`)).join("\n"), "d.csv", { ...opts, label: "price" }).names).toHaveLength(10);
+    expect(csvDataset(lines.join("\n"), "houses.csv", { ...opts, label: "price", kind: "regression" }).train.rows).toBe(
+      600,
+    );
+    expect(
+      csvDataset(lines.map((l, i) => (i === 0 ? l : `${l.split(",")[1]},${i % 10}`)).join("\n"), "d.csv", {
+        ...opts,
+        label: "price",
+      }).names,
+    ).toHaveLength(10);
   });
 
   it("standardizes with training statistics only", () => {
     for (let j = 0; j < 2; j++) {
-      let s = 0, s2 = 0;
-      for (let i = 0; i < 30; i++) { const v = ds.train.x[i * 2 + j]; s += v; s2 += v * v; }
+      let s = 0,
+        s2 = 0;
+      for (let i = 0; i < 30; i++) {
+        const v = ds.train.x[i * 2 + j];
+        s += v;
+        s2 += v * v;
+      }
       expect(s / 30).toBeCloseTo(0, 5);
       expect(s2 / 30).toBeCloseTo(1, 5);
     }
     // test rows are scaled with the training mean and sd (same shuffle, so rows line up)
     const raw = csvDataset(table(40), "t.csv", { ...opts, standardize: false });
     for (let j = 0; j < 2; j++) {
-      let s = 0, s2 = 0;
+      let s = 0,
+        s2 = 0;
       for (let i = 0; i < 30; i++) s += raw.train.x[i * 2 + j];
       const mean = s / 30;
       for (let i = 0; i < 30; i++) s2 += (raw.train.x[i * 2 + j] - mean) ** 2;
@@ -70,7 +89,8 @@ describe("csvDataset", () => {
     const raw = csvDataset(table(40), "t.csv", { ...opts, standardize: false });
     for (const split of [raw.train, raw.test]) {
       for (let i = 0; i < split.rows; i++) {
-        const a = split.x[i * 2], b = split.x[i * 2 + 1];
+        const a = split.x[i * 2],
+          b = split.x[i * 2 + 1];
         expect(b).toBe(2 * a + 1);
         expect(split.labels![i]).toBe(a % 3 === 0 ? 0 : 1);
       }
@@ -78,7 +98,13 @@ describe("csvDataset", () => {
   });
 
   it("reads regression targets", () => {
-    const r = csvDataset("x,t\n1,2.5\n2,4.5\n3,6.5\n4,8.5\n", "r.csv", { ...opts, label: "t", kind: "regression", standardize: false, testFraction: 0.25 });
+    const r = csvDataset("x,t\n1,2.5\n2,4.5\n3,6.5\n4,8.5\n", "r.csv", {
+      ...opts,
+      label: "t",
+      kind: "regression",
+      standardize: false,
+      testFraction: 0.25,
+    });
     expect(r.kind).toBe("regression");
     expect(r.outputs).toBe(1);
     expect(r.train.rows + r.test.rows).toBe(4);
@@ -109,7 +135,8 @@ describe("csvDataset", () => {
 
 describe("mini-batches", () => {
   it("are distinct indices in range, seeded per iteration", () => {
-    const out = new Int32Array(50), perm = new Int32Array(200);
+    const out = new Int32Array(50),
+      perm = new Int32Array(200);
     batchIndices(200, 50, 9, 3, out, perm);
     const a = Array.from(out);
     expect(new Set(a).size).toBe(50);

@@ -15,13 +15,31 @@ import { quadratic } from "../../shared/problems/quadratic.ts";
 import { randomClassification } from "../support/synthetic.ts";
 
 const mlp: NetworkModel = { type: "mlp", inputs: 12, hidden: [9, 6], outputs: 4, activation: "tanh" };
-const cnn: NetworkModel = { type: "cnn", input: [1, 10, 10], channels: [3, 4], kernel: 3, pool: 2, outputs: 4, activation: "tanh" };
+const cnn: NetworkModel = {
+  type: "cnn",
+  input: [1, 10, 10],
+  channels: [3, 4],
+  kernel: 3,
+  pool: 2,
+  outputs: 4,
+  activation: "tanh",
+};
 const problemOf = (model: NetworkModel) => {
   const features = model.type === "mlp" ? model.inputs : 100;
-  return networkProblem({ model, dataset: randomClassification(80, features, 4, 20, 3, 1), loss: "cross-entropy", batchSize: 30, batchSeed: 2, initSeed: 4 });
+  return networkProblem({
+    model,
+    dataset: randomClassification(80, features, 4, 20, 3, 1),
+    loss: "cross-entropy",
+    batchSize: 30,
+    batchSeed: 2,
+    initSeed: 4,
+  });
 };
 const draw = (model: NetworkModel, rank: number): EnsembleDraw => ({
-  sigma: 0.07, kind: "gaussian", seed: 5, iteration: 3,
+  sigma: 0.07,
+  kind: "gaussian",
+  seed: 5,
+  iteration: 3,
   ...(rank > 0 ? { lowRank: { rank, blocks: factoredBlocks(denseMatrices(model), rank) } } : {}),
 });
 
@@ -30,7 +48,8 @@ async function both(kernel: EnsembleKernel<NetworkProblem>, problem: NetworkProb
   const theta = problem.initial().map((v, i) => v + 0.01 * Math.cos(i));
   await kernel.statistics(theta, d, problem.at(3));
   const s = Float64Array.from({ length: kernel.k }, (_, j) => Math.sin(1.3 * j + 0.2) * (j % 3 === 0 ? 1e3 : 1));
-  const own = new Float64Array(theta.length), formed = new Float64Array(theta.length);
+  const own = new Float64Array(theta.length),
+    formed = new Float64Array(theta.length);
   kernel.direction(s, own);
   memberDirection(kernel.members, d, theta, s, formed);
   await kernel.dispose();
@@ -52,7 +71,13 @@ describe("d = Ωs from the draw equals the kernel's own, bit for bit", () => {
     expect(Array.from(formed)).toEqual(Array.from(own));
     // and float32 members are not float64 ones: the forms differ
     const f64 = new Float64Array(own.length);
-    memberDirection({ precision: "float64" }, draw(model, rank), problem.initial(), Float64Array.from({ length: k }, (_, j) => Math.sin(1.3 * j + 0.2) * (j % 3 === 0 ? 1e3 : 1)), f64);
+    memberDirection(
+      { precision: "float64" },
+      draw(model, rank),
+      problem.initial(),
+      Float64Array.from({ length: k }, (_, j) => Math.sin(1.3 * j + 0.2) * (j % 3 === 0 ? 1e3 : 1)),
+      f64,
+    );
     expect(Array.from(f64)).not.toEqual(Array.from(own));
   });
 
@@ -65,20 +90,33 @@ describe("d = Ωs from the draw equals the kernel's own, bit for bit", () => {
 
   it.each([0, 2])("reference kernel (float64 members), rank %i", async (rank) => {
     const problem = problemOf(mlp);
-    const { own, formed } = await both(referenceKernel(problem, 8) as EnsembleKernel<NetworkProblem>, problem, draw(mlp, rank));
+    const { own, formed } = await both(
+      referenceKernel(problem, 8) as EnsembleKernel<NetworkProblem>,
+      problem,
+      draw(mlp, rank),
+    );
     expect(Array.from(formed)).toEqual(Array.from(own));
   });
 
   it("batched kernel (a forward that runs in batches)", async () => {
     const base = quadratic({ dimension: 30, condition: 10, seed: 1 });
-    const problem = { ...base, forwardBatch: async (points: Float64Array, count: number, out: Float64Array) => {
-      for (let p = 0; p < count; p++) base.forward(points.subarray(p * 30, (p + 1) * 30), out.subarray(p * base.outputSize, (p + 1) * base.outputSize));
-    } };
+    const problem = {
+      ...base,
+      forwardBatch: async (points: Float64Array, count: number, out: Float64Array) => {
+        for (let p = 0; p < count; p++)
+          base.forward(
+            points.subarray(p * 30, (p + 1) * 30),
+            out.subarray(p * base.outputSize, (p + 1) * base.outputSize),
+          );
+      },
+    };
     const kernel = batchedKernel(problem, 6);
-    const theta = problem.initial(), d: EnsembleDraw = { sigma: 0.2, kind: "rademacher", seed: 1, iteration: 0 };
+    const theta = problem.initial(),
+      d: EnsembleDraw = { sigma: 0.2, kind: "rademacher", seed: 1, iteration: 0 };
     await kernel.statistics(theta, d, problem);
     const s = Float64Array.from([1, -2, 3, 0.5, 7, -1]);
-    const own = new Float64Array(30), formed = new Float64Array(30);
+    const own = new Float64Array(30),
+      formed = new Float64Array(30);
     kernel.direction(s, own);
     memberDirection(kernel.members, d, theta, s, formed);
     expect(Array.from(formed)).toEqual(Array.from(own));

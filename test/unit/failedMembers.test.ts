@@ -32,7 +32,12 @@ function withNan(base: Problem, bad: (theta: Float64Array, iteration: number) =>
 }
 
 const parse = (optimizer: object, iterations: number) => {
-  const job = JobSpec.parse({ name: "nan", problem: { type: "quadratic", dimension: 12 }, optimizer: { method: "modified-enkf", ...optimizer }, stop: { maxIterations: iterations } });
+  const job = JobSpec.parse({
+    name: "nan",
+    problem: { type: "quadratic", dimension: 12 },
+    optimizer: { method: "modified-enkf", ...optimizer },
+    stop: { maxIterations: iterations },
+  });
   return { spec: job.optimizer as ModifiedEnkfSpec, stop: job.stop as StopSpec };
 };
 
@@ -49,7 +54,10 @@ async function byRounds(problem: Problem, spec: ModifiedEnkfSpec, stop: StopSpec
   let state = process.init(problem.initial());
   for (let ask = process.ask(state); ask; ask = process.ask(state)) {
     const reply = await answer(ask);
-    const stats = reply.stats && { ...reply.stats, direction: (s: Float64Array, out: Float64Array) => regeneratedDirection(ask.draw, s, out) };
+    const stats = reply.stats && {
+      ...reply.stats,
+      direction: (s: Float64Array, out: Float64Array) => regeneratedDirection(ask.draw, s, out),
+    };
     ({ state } = process.tell(state, { ...reply, ...(stats ? { stats } : {}) }, 0));
   }
   return { ...state, ...state.progress };
@@ -66,7 +74,11 @@ describe("members whose forward fails", () => {
     const spec = parse({ ensembleSize: 4, gamma: 0 }, 1).spec;
     const out = solveValid(gram, rhs, k, mask, valid, spec);
     // the 3×3 system of members 0, 1, 3 solved directly
-    const sub = solveSymmetric(Float64Array.from([4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2]), Float64Array.from([1, -2, 0.5]), 3).x;
+    const sub = solveSymmetric(
+      Float64Array.from([4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2]),
+      Float64Array.from([1, -2, 0.5]),
+      3,
+    ).x;
     expect(Array.from(out.s)).toEqual([-sub[0], -sub[1], 0, -sub[2]]);
     expect(out.slope).toBeCloseTo(-(1 * sub[0] - 2 * sub[1] + 0.5 * sub[2]), 14);
   });
@@ -93,14 +105,19 @@ describe("members whose forward fails", () => {
     const base = quadratic({ dimension: 12, condition: 10, seed: 1 });
     // most members of σ = 0.4 land beyond 0.05 on θ[0]; halving σ a few times brings them back
     const problem = withNan(base, (theta) => theta[0] > 0.05);
-    const { spec, stop } = parse({ ensembleSize: 16, sigma: 0.4, seed: 7, failedMembers: { tolerance: 0.25, retries: 6 } }, 12);
+    const { spec, stop } = parse(
+      { ensembleSize: 16, sigma: 0.4, seed: 7, failedMembers: { tolerance: 0.25, retries: 6 } },
+      12,
+    );
     const run = await inProcess(problem, spec, stop);
     const retried = run.history.filter((h) => (h.retries ?? 0) > 0);
     expect(retried.length).toBeGreaterThan(0);
     for (const h of retried) expect(h.sigma).toBe(0.4 * 0.5 ** h.retries!);
     const state = await byRounds(problem, spec, stop);
     expect(Array.from(state.theta)).toEqual(Array.from(run.theta));
-    expect(state.history.map((h) => [h.accepted, h.retries, h.failedMembers, h.sigma])).toEqual(run.history.map((h) => [h.accepted, h.retries, h.failedMembers, h.sigma]));
+    expect(state.history.map((h) => [h.accepted, h.retries, h.failedMembers, h.sigma])).toEqual(
+      run.history.map((h) => [h.accepted, h.retries, h.failedMembers, h.sigma]),
+    );
   });
 
   it("rejects an iteration whose Φ at the mean is not finite, and gives up after the last retry", async () => {
@@ -118,6 +135,10 @@ describe("members whose forward fails", () => {
     const hopeless = withNan(base, (theta) => theta.some((v) => v !== 0));
     const p2 = parse({ ensembleSize: 10, sigma: 0.1, seed: 2, failedMembers: { retries: 2 } }, 3);
     const r2 = await inProcess(hopeless, p2.spec, p2.stop);
-    expect(r2.history.map((h) => [h.accepted, h.retries, h.failedMembers])).toEqual([[false, 2, 10], [false, 2, 10], [false, 2, 10]]);
+    expect(r2.history.map((h) => [h.accepted, h.retries, h.failedMembers])).toEqual([
+      [false, 2, 10],
+      [false, 2, 10],
+      [false, 2, 10],
+    ]);
   });
 });

@@ -12,7 +12,8 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const EXCEPTIONS = new Set(["aws-local-stepfunctions"]);
 
 const version = (v: string) => v.split(".").map(Number);
-const atLeast = (a: number[], b: number[]) => (a[0] ?? 0) !== (b[0] ?? 0) ? (a[0] ?? 0) > (b[0] ?? 0) : (a[1] ?? 0) >= (b[1] ?? 0);
+const atLeast = (a: number[], b: number[]) =>
+  (a[0] ?? 0) !== (b[0] ?? 0) ? (a[0] ?? 0) > (b[0] ?? 0) : (a[1] ?? 0) >= (b[1] ?? 0);
 
 describe("the install", () => {
   it("npm reads no unknown project config, and onnxruntime-node's download script is not allowed", () => {
@@ -26,7 +27,8 @@ describe("the install", () => {
     const ours = version(/^>=\s*([\d.]+)/.exec(pkg.engines.node)![1]);
     const refusing: string[] = [];
     for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) {
-      const node = JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).engines?.node as string | undefined;
+      const node = JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).engines?.node as
+        string | undefined;
       const min = node && /^>=\s*([\d.]+)$/.exec(node.trim());
       if (min && !atLeast(ours, version(min[1])) && !EXCEPTIONS.has(name)) refusing.push(`${name} wants ${node}`);
     }

@@ -9,6 +9,7 @@ describe("docs/job-format.md", () => {
     const doc = jobFormatMarkdown();
     expect(readFileSync(join(import.meta.dirname, "..", "..", "docs", "job-format.md"), "utf8")).toBe(doc);
     // every optimizer method and every problem type has its table
-    for (const name of ["modified-enkf", "enkf", "gradient-descent", "quadratic", "classification", "regression"]) expect(doc).toContain(`"${name}"\``);
+    for (const name of ["modified-enkf", "enkf", "gradient-descent", "quadratic", "classification", "regression"])
+      expect(doc).toContain(`"${name}"\``);
   });
 });

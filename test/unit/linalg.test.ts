@@ -13,20 +13,23 @@ function randomMatrix(rows: number, cols: number, seed: number): Float64Array {
 /** QᵀQ for Q (rows×k) row-major */
 function gram(q: Float64Array, rows: number, k: number): Float64Array {
   const g = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-    let s = 0;
-    for (let r = 0; r < rows; r++) s += q[r * k + a] * q[r * k + b];
-    g[a * k + b] = s;
-  }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += q[r * k + a] * q[r * k + b];
+      g[a * k + b] = s;
+    }
   return g;
 }
 
 function residual(a: Float64Array, x: Float64Array, b: Float64Array, k: number): number {
-  let r2 = 0, b2 = 0;
+  let r2 = 0,
+    b2 = 0;
   for (let i = 0; i < k; i++) {
     let s = -b[i];
     for (let j = 0; j < k; j++) s += a[i * k + j] * x[j];
-    r2 += s * s; b2 += b[i] * b[i];
+    r2 += s * s;
+    b2 += b[i] * b[i];
   }
   return Math.sqrt(r2 / b2);
 }
@@ -42,7 +45,8 @@ describe("solveSymmetric", () => {
   });
 
   it("falls back for a singular PSD system and still solves consistent right-hand sides", () => {
-    const k = 20, rows = 8; // rank 8 < 20
+    const k = 20,
+      rows = 8; // rank 8 < 20
     const q = randomMatrix(rows, k, 3);
     const a = gram(q, rows, k);
     // b = Qᵀv lies in the range of A
@@ -74,13 +78,19 @@ describe("symmetricEigen", () => {
     const k = 12;
     const a = gram(randomMatrix(15, k, 5), 15, k);
     const { values, vectors } = symmetricEigen(a, k);
-    let err = 0, orth = 0;
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-      let s = 0, o = 0;
-      for (let e = 0; e < k; e++) { s += vectors[i * k + e] * values[e] * vectors[j * k + e]; o += vectors[e * k + i] * vectors[e * k + j]; }
-      err = Math.max(err, Math.abs(s - a[i * k + j]));
-      orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
-    }
+    let err = 0,
+      orth = 0;
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++) {
+        let s = 0,
+          o = 0;
+        for (let e = 0; e < k; e++) {
+          s += vectors[i * k + e] * values[e] * vectors[j * k + e];
+          o += vectors[e * k + i] * vectors[e * k + j];
+        }
+        err = Math.max(err, Math.abs(s - a[i * k + j]));
+        orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
+      }
     expect(err).toBeLessThan(1e-9);
     expect(orth).toBeLessThan(1e-12);
   });
@@ -105,11 +115,12 @@ describe("accumulateGram", () => {
     for (const weights of [null, w]) {
       const g = new Float64Array(k * k).fill(0.5); // accumulates onto what is there
       accumulateGram(q, k, len, weights, g, -2);
-      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-        let s = 0;
-        for (let r = 0; r < len; r++) s += (weights ? weights[r] : 1) * q[a * len + r] * q[b * len + r];
-        expect(g[a * k + b]).toBeCloseTo(0.5 - 2 * s, 10);
-      }
+      for (let a = 0; a < k; a++)
+        for (let b = 0; b < k; b++) {
+          let s = 0;
+          for (let r = 0; r < len; r++) s += (weights ? weights[r] : 1) * q[a * len + r] * q[b * len + r];
+          expect(g[a * k + b]).toBeCloseTo(0.5 - 2 * s, 10);
+        }
     }
   });
 });

@@ -15,27 +15,37 @@ function fdGradient(loss: OutputLoss, f: Float64Array): Float64Array {
   const g = new Float64Array(f.length);
   const h = 1e-6;
   for (let r = 0; r < f.length; r++) {
-    const p = Float64Array.from(f); p[r] += h;
-    const m = Float64Array.from(f); m[r] -= h;
+    const p = Float64Array.from(f);
+    p[r] += h;
+    const m = Float64Array.from(f);
+    m[r] -= h;
     g[r] = (loss.value(p) - loss.value(m)) / (2 * h);
   }
   return g;
 }
 
 function fdHessian(loss: OutputLoss, f: Float64Array): Float64Array {
-  const n = f.length, h = 1e-4;
+  const n = f.length,
+    h = 1e-4;
   const H = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) {
-    const x = (da: number, db: number) => { const y = Float64Array.from(f); y[a] += da; y[b] += db; return loss.value(y); };
-    H[a * n + b] = (x(h, h) - x(h, -h) - x(-h, h) + x(-h, -h)) / (4 * h * h);
-  }
+  for (let a = 0; a < n; a++)
+    for (let b = 0; b < n; b++) {
+      const x = (da: number, db: number) => {
+        const y = Float64Array.from(f);
+        y[a] += da;
+        y[b] += db;
+        return loss.value(y);
+      };
+      H[a * n + b] = (x(h, h) - x(h, -h) - x(-h, h) + x(-h, -h)) / (4 * h * h);
+    }
   return H;
 }
 
 /** Explicit QᵀWQ and Qᵀg for member-major Q (k×M) and a dense W (M×M). */
 function explicit(q: Float64Array, k: number, w: Float64Array, g: Float64Array) {
   const m = g.length;
-  const G = new Float64Array(k * k), b = new Float64Array(k);
+  const G = new Float64Array(k * k),
+    b = new Float64Array(k);
   for (let a = 0; a < k; a++) {
     for (let r = 0; r < m; r++) b[a] += q[a * m + r] * g[r];
     for (let c = 0; c < k; c++) {
@@ -54,17 +64,27 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 }
 
 /** The loss's QᵀWQ and Qᵀg equal those formed with W and g taken by finite differences of its value. */
-function expectGaussNewtonOfHessian(loss: OutputLoss, f: Float64Array, q: Float64Array, k: number, rhsTol: number): void {
+function expectGaussNewtonOfHessian(
+  loss: OutputLoss,
+  f: Float64Array,
+  q: Float64Array,
+  k: number,
+  rhsTol: number,
+): void {
   const want = explicit(q, k, fdHessian(loss, f), fdGradient(loss, f));
-  const G = new Float64Array(k * k), b = new Float64Array(k);
+  const G = new Float64Array(k * k),
+    b = new Float64Array(k);
   loss.gaussNewton(f, q, k, G, b);
   expect(maxAbsDiff(G, want.G) / maxAbsDiff(want.G, new Float64Array(k * k))).toBeLessThan(1e-5);
   expect(maxAbsDiff(b, want.b)).toBeLessThan(rhsTol);
 }
 
 describe("least squares", () => {
-  const M = 12, K = 5;
-  const y = gaussian(M, 0), f = gaussian(M, 1), q = gaussian(K * M, 2);
+  const M = 12,
+    K = 5;
+  const y = gaussian(M, 0),
+    f = gaussian(M, 1),
+    q = gaussian(K * M, 2);
   const w = gaussian(M, 3).map((v) => 0.5 + v * v);
   const loss = leastSquares(y, { weights: w, scale: 0.7 });
 
@@ -81,9 +101,13 @@ describe("least squares", () => {
 });
 
 describe("softmax cross-entropy", () => {
-  const m = 4, C = 3, K = 4, M = m * C;
+  const m = 4,
+    C = 3,
+    K = 4,
+    M = m * C;
   const labels = Int32Array.of(0, 2, 1, 2);
-  const f = gaussian(M, 4, 2), q = gaussian(K * M, 5);
+  const f = gaussian(M, 4, 2),
+    q = gaussian(K * M, 5);
   const loss = crossEntropy(labels, C);
 
   it("is the mean negative log-likelihood of the labels", () => {

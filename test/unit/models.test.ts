@@ -5,7 +5,9 @@ import { activate } from "../../shared/models/activations.ts";
 
 describe("MLP layout", () => {
   it("counts 50,890 parameters for 784-64-10, as the PyTorch reference does", () => {
-    expect(mlpLayout({ inputs: 784, hidden: [64], outputs: 10, activation: "tanh" }).parameterCount).toBe(784 * 64 + 64 + 64 * 10 + 10);
+    expect(mlpLayout({ inputs: 784, hidden: [64], outputs: 10, activation: "tanh" }).parameterCount).toBe(
+      784 * 64 + 64 + 64 * 10 + 10,
+    );
   });
   it("places W_l (row-major, in×out) then b_l, layer by layer", () => {
     const { layers } = mlpLayout({ inputs: 3, hidden: [4, 2], outputs: 5, activation: "relu" });
@@ -54,8 +56,12 @@ describe("MLP initialization", () => {
     const l0 = layers[0];
     const a = Math.sqrt(6 / (300 + 200));
     const w = theta.subarray(l0.weightOffset, l0.weightOffset + 300 * 200);
-    let max = 0, s2 = 0;
-    for (const v of w) { max = Math.max(max, Math.abs(v)); s2 += v * v; }
+    let max = 0,
+      s2 = 0;
+    for (const v of w) {
+      max = Math.max(max, Math.abs(v));
+      s2 += v * v;
+    }
     expect(max).toBeLessThanOrEqual(a);
     expect(max).toBeGreaterThan(0.99 * a);
     expect(s2 / w.length).toBeCloseTo((a * a) / 3, 3);

@@ -12,7 +12,9 @@ import { loadDataset } from "../../shared/data/load.ts";
 const tmp = mkdtempSync(join(tmpdir(), "enkf-npy-"));
 const numpy = spawnSync("python3", ["-c", "import numpy"]).status === 0;
 const py = (code: string) => {
-  const r = spawnSync("python3", ["-c", `import numpy as np, os\nos.chdir(${JSON.stringify(tmp)})\n${code}`], { encoding: "utf8" });
+  const r = spawnSync("python3", ["-c", `import numpy as np, os\nos.chdir(${JSON.stringify(tmp)})\n${code}`], {
+    encoding: "utf8",
+  });
   expect(r.status, r.stderr).toBe(0);
 };
 const read = (f: string) => decodeNpy(readFileSync(join(tmp, f)), f);
@@ -53,7 +55,9 @@ np.save('scalar.npy', np.float64(4.0))
   it("rejects other files and truncated payloads", () => {
     expect(() => decodeNpy(new TextEncoder().encode("a,b\n1,2\n"), "x.csv")).toThrow(/x\.csv: not a \.npy file/);
     const good = encodeNpyFloat64(Float64Array.of(1, 2, 3));
-    expect(() => decodeNpy(good.subarray(0, good.length - 8), "cut.npy")).toThrow(/cut\.npy: payload has 16 bytes, expected 24/);
+    expect(() => decodeNpy(good.subarray(0, good.length - 8), "cut.npy")).toThrow(
+      /cut\.npy: payload has 16 bytes, expected 24/,
+    );
   });
 });
 
@@ -65,20 +69,46 @@ np.save('x.npy', rng.normal(size=(50, 2, 3)).astype(np.float32))
 np.save('y.npy', np.array([3, 7, 11, 7, 3] * 10, dtype=np.int64))
 np.save('t.npy', rng.normal(size=(50, 2)))
 `);
-    const ds = await loadDataset({ source: "npy", features: "x.npy", labels: "y.npy", standardize: false, testFraction: 0.2, seed: 0, validationFraction: 0 }, "classification", tmp);
+    const ds = await loadDataset(
+      {
+        source: "npy",
+        features: "x.npy",
+        labels: "y.npy",
+        standardize: false,
+        testFraction: 0.2,
+        seed: 0,
+        validationFraction: 0,
+      },
+      "classification",
+      tmp,
+    );
     expect(ds.features).toBe(6);
     expect(ds.names).toEqual(["3", "7", "11"]);
     expect(ds.train.rows + ds.test.rows).toBe(50);
     expect(ds.test.rows).toBe(10);
     // every feature row still sits with its own label: rebuild the map row -> label from the files
-    const x = read("x.npy").data as Float32Array, y = read("y.npy").data as BigInt64Array;
+    const x = read("x.npy").data as Float32Array,
+      y = read("y.npy").data as BigInt64Array;
     const key = (a: ArrayLike<number>) => Array.from(a).join(",");
     const labelOf = new Map<string, number>();
     for (let r = 0; r < 50; r++) labelOf.set(key(x.subarray(r * 6, r * 6 + 6)), Number(y[r]));
     for (const split of [ds.train, ds.test]) {
-      for (let i = 0; i < split.rows; i++) expect(ds.names[split.labels![i]]).toBe(String(labelOf.get(key(split.x.subarray(i * 6, i * 6 + 6)))));
+      for (let i = 0; i < split.rows; i++)
+        expect(ds.names[split.labels![i]]).toBe(String(labelOf.get(key(split.x.subarray(i * 6, i * 6 + 6)))));
     }
-    const reg = await loadDataset({ source: "npy", features: "x.npy", labels: "t.npy", standardize: true, testFraction: 0.2, seed: 0, validationFraction: 0 }, "regression", tmp);
+    const reg = await loadDataset(
+      {
+        source: "npy",
+        features: "x.npy",
+        labels: "t.npy",
+        standardize: true,
+        testFraction: 0.2,
+        seed: 0,
+        validationFraction: 0,
+      },
+      "regression",
+      tmp,
+    );
     expect(reg.outputs).toBe(2);
     expect(reg.train.targets).toHaveLength(40 * 2);
   });
@@ -92,10 +122,42 @@ np.save('y5.npy', np.array([0, 1, 0, 1, 1]))
 `);
     const opts = { standardize: false, testFraction: 0, seed: 0 };
     const files = { features: "nan.npy", labels: "y4.npy" };
-    expect(() => npyDataset(read("nan.npy"), read("y4.npy"), files, "classification", opts)).toThrow(/nan\.npy: row 2, feature 1: NaN is not a finite number/);
-    expect(() => npyDataset(read("nan.npy"), read("y5.npy"), { ...files, labels: "y5.npy" }, "classification", opts)).toThrow(DataError);
-    await expect(loadDataset({ source: "npy", features: "nope.npy", labels: "y4.npy", standardize: false, testFraction: 0, seed: 0, validationFraction: 0 }, "classification", tmp)).rejects.toThrow(/cannot read data file .*nope\.npy: no such file/);
+    expect(() => npyDataset(read("nan.npy"), read("y4.npy"), files, "classification", opts)).toThrow(
+      /nan\.npy: row 2, feature 1: NaN is not a finite number/,
+    );
+    expect(() =>
+      npyDataset(read("nan.npy"), read("y5.npy"), { ...files, labels: "y5.npy" }, "classification", opts),
+    ).toThrow(DataError);
+    await expect(
+      loadDataset(
+        {
+          source: "npy",
+          features: "nope.npy",
+          labels: "y4.npy",
+          standardize: false,
+          testFraction: 0,
+          seed: 0,
+          validationFraction: 0,
+        },
+        "classification",
+        tmp,
+      ),
+    ).rejects.toThrow(/cannot read data file .*nope\.npy: no such file/);
     writeFileSync(join(tmp, "text.npy"), "not numpy");
-    await expect(loadDataset({ source: "npy", features: "text.npy", labels: "y4.npy", standardize: false, testFraction: 0, seed: 0, validationFraction: 0 }, "classification", tmp)).rejects.toThrow(/text\.npy: not a \.npy file/);
+    await expect(
+      loadDataset(
+        {
+          source: "npy",
+          features: "text.npy",
+          labels: "y4.npy",
+          standardize: false,
+          testFraction: 0,
+          seed: 0,
+          validationFraction: 0,
+        },
+        "classification",
+        tmp,
+      ),
+    ).rejects.toThrow(/text\.npy: not a \.npy file/);
   });
 });

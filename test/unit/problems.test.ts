@@ -14,11 +14,14 @@ function checkGradient(p: Problem, theta: Float64Array, alpha = 0): number {
   const grad = new Float64Array(n);
   objectiveGradient(p, theta, grad, gradientWorkspace(p), alpha);
   const f = new Float64Array(p.outputSize);
-  let err = 0, scale = 0;
+  let err = 0,
+    scale = 0;
   const h = 1e-6;
   for (let i = 0; i < n; i++) {
-    const a = Float64Array.from(theta); a[i] += h;
-    const b = Float64Array.from(theta); b[i] -= h;
+    const a = Float64Array.from(theta);
+    a[i] += h;
+    const b = Float64Array.from(theta);
+    b[i] -= h;
     const fd = (objective(p, a, f, alpha) - objective(p, b, f, alpha)) / (2 * h);
     err = Math.max(err, Math.abs(fd - grad[i]));
     scale = Math.max(scale, Math.abs(grad[i]));
@@ -41,31 +44,39 @@ describe("quadratic", () => {
     expect(checkGradient(p, randomPoint(20, 1), 0.3)).toBeLessThan(1e-6);
   });
 
-  it.each(["harmonic", "geometric", "linear"] as const)("has the requested condition number with the %s spectrum", (spectrum) => {
-    const n = 24, kappa = 100;
-    const p = quadratic({ dimension: n, condition: kappa, seed: 5, spectrum });
-    // F is linear: its Jacobian column i is F(e_i) − F(0); Hessian = JᵀJ
-    const J = new Float64Array(n * n), f0 = new Float64Array(n), fi = new Float64Array(n);
-    p.forward(new Float64Array(n), f0);
-    for (let i = 0; i < n; i++) {
-      const e = new Float64Array(n); e[i] = 1;
-      p.forward(e, fi);
-      for (let r = 0; r < n; r++) J[r * n + i] = fi[r] - f0[r];
-    }
-    const H = new Float64Array(n * n);
-    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) {
-      let s = 0;
-      for (let r = 0; r < n; r++) s += J[r * n + a] * J[r * n + b];
-      H[a * n + b] = s;
-    }
-    const lam = Array.from(symmetricEigen(H, n).values).sort((x, y) => x - y);
-    expect(lam[0]).toBeCloseTo(1, 9);
-    expect(lam[n - 1]).toBeCloseTo(kappa, 7);
-    // shape: harmonic has 1/λ evenly spaced, geometric has log λ evenly spaced, linear λ evenly spaced
-    const t = spectrum === "harmonic" ? lam.map((l) => 1 / l) : spectrum === "geometric" ? lam.map(Math.log) : lam;
-    const steps = t.slice(1).map((v, i) => v - t[i]);
-    expect(Math.max(...steps) - Math.min(...steps)).toBeLessThan(1e-8 * Math.max(...t.map(Math.abs)));
-  });
+  it.each(["harmonic", "geometric", "linear"] as const)(
+    "has the requested condition number with the %s spectrum",
+    (spectrum) => {
+      const n = 24,
+        kappa = 100;
+      const p = quadratic({ dimension: n, condition: kappa, seed: 5, spectrum });
+      // F is linear: its Jacobian column i is F(e_i) − F(0); Hessian = JᵀJ
+      const J = new Float64Array(n * n),
+        f0 = new Float64Array(n),
+        fi = new Float64Array(n);
+      p.forward(new Float64Array(n), f0);
+      for (let i = 0; i < n; i++) {
+        const e = new Float64Array(n);
+        e[i] = 1;
+        p.forward(e, fi);
+        for (let r = 0; r < n; r++) J[r * n + i] = fi[r] - f0[r];
+      }
+      const H = new Float64Array(n * n);
+      for (let a = 0; a < n; a++)
+        for (let b = 0; b < n; b++) {
+          let s = 0;
+          for (let r = 0; r < n; r++) s += J[r * n + a] * J[r * n + b];
+          H[a * n + b] = s;
+        }
+      const lam = Array.from(symmetricEigen(H, n).values).sort((x, y) => x - y);
+      expect(lam[0]).toBeCloseTo(1, 9);
+      expect(lam[n - 1]).toBeCloseTo(kappa, 7);
+      // shape: harmonic has 1/λ evenly spaced, geometric has log λ evenly spaced, linear λ evenly spaced
+      const t = spectrum === "harmonic" ? lam.map((l) => 1 / l) : spectrum === "geometric" ? lam.map(Math.log) : lam;
+      const steps = t.slice(1).map((v, i) => v - t[i]);
+      expect(Math.max(...steps) - Math.min(...steps)).toBeLessThan(1e-8 * Math.max(...t.map(Math.abs)));
+    },
+  );
 });
 
 describe("oscillatory", () => {
@@ -74,10 +85,14 @@ describe("oscillatory", () => {
     const f = new Float64Array(p.outputSize);
     expect(objective(p, p.solution!, f)).toBe(0);
     // moving one coordinate by ±1 (and relaxing it) lands on a local minimum with Φ ≈ ½
-    const x = Float64Array.from(p.solution!); x[0] += 1;
+    const x = Float64Array.from(p.solution!);
+    x[0] += 1;
     const g = new Float64Array(6);
     const ws = gradientWorkspace(p);
-    for (let it = 0; it < 200; it++) { objectiveGradient(p, x, g, ws); for (let i = 0; i < 6; i++) x[i] -= 0.002 * g[i]; }
+    for (let it = 0; it < 200; it++) {
+      objectiveGradient(p, x, g, ws);
+      for (let i = 0; i < 6; i++) x[i] -= 0.002 * g[i];
+    }
     const phi = objectiveGradient(p, x, g, ws);
     expect(Math.hypot(...g)).toBeLessThan(1e-6);
     expect(phi).toBeGreaterThan(0.4);
@@ -98,7 +113,10 @@ describe("rosenbrock", () => {
     expect(objective(p, new Float64Array(5).fill(1), f)).toBe(0);
     expect(Array.from(p.initial())).toEqual([-1.2, 1, -1.2, 1, -1.2]);
     // ½(100(1 − 1.44)² + 2.2²) per link for the 2-D case
-    expect(objective(rosenbrock({ dimension: 2 }), Float64Array.of(-1.2, 1), new Float64Array(2))).toBeCloseTo(0.5 * (100 * 0.44 ** 2 + 2.2 ** 2), 12);
+    expect(objective(rosenbrock({ dimension: 2 }), Float64Array.of(-1.2, 1), new Float64Array(2))).toBeCloseTo(
+      0.5 * (100 * 0.44 ** 2 + 2.2 ** 2),
+      12,
+    );
     expect(checkGradient(p, randomPoint(5, 3))).toBeLessThan(1e-6);
   });
   it("needs at least two dimensions", () => {

@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { philox4x32 } from "../../shared/math/philox.ts";
 import { expSmall, logPositive, logUniform32 } from "../../shared/math/fastMath.ts";
-import { fillGaussian, fillGaussianJs, fillRademacher, fillUniform, Stream, type StreamCoordinates } from "../../shared/math/rng.ts";
+import {
+  fillGaussian,
+  fillGaussianJs,
+  fillRademacher,
+  fillUniform,
+  Stream,
+  type StreamCoordinates,
+} from "../../shared/math/rng.ts";
 import { perturbation } from "../../shared/math/perturbation.ts";
 import { ensembleStatistics, ensembleWorkspace } from "../../shared/kernels/reference.ts";
 import { quadratic } from "../../shared/problems/quadratic.ts";
@@ -10,9 +17,21 @@ import { quadratic } from "../../shared/problems/quadratic.ts";
 describe("Philox4x32-10", () => {
   // Known-answer vectors published with Random123 (kat_vectors): counter[4], key[2] -> output[4].
   const kat: [number[], number[], number[]][] = [
-    [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
-    [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
-    [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
+    [
+      [0, 0, 0, 0],
+      [0, 0],
+      [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ],
+    [
+      [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+    ],
+    [
+      [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+      [0xa4093822, 0x299f31d0],
+      [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+    ],
   ];
   it.each(kat)("matches the published vector for counter %j key %j", (c, k, want) => {
     const out = new Uint32Array(4);
@@ -25,9 +44,15 @@ function stats(x: Float64Array) {
   let m = 0;
   for (const v of x) m += v;
   m /= x.length;
-  let v2 = 0, v4 = 0;
-  for (const v of x) { const d = v - m; v2 += d * d; v4 += d * d * d * d; }
-  v2 /= x.length; v4 /= x.length;
+  let v2 = 0,
+    v4 = 0;
+  for (const v of x) {
+    const d = v - m;
+    v2 += d * d;
+    v4 += d * d * d * d;
+  }
+  v2 /= x.length;
+  v4 /= x.length;
   return { mean: m, variance: v2, kurtosis: v4 / (v2 * v2) };
 }
 
@@ -36,20 +61,25 @@ function erf(x: number): number {
   const a = Math.abs(x);
   let r: number;
   if (a < 3) {
-    let term = a, sum = a;
-    for (let n = 1; n < 200; n++) { term *= -a * a / n; sum += term / (2 * n + 1); }
+    let term = a,
+      sum = a;
+    for (let n = 1; n < 200; n++) {
+      term *= (-a * a) / n;
+      sum += term / (2 * n + 1);
+    }
     r = (2 / Math.sqrt(Math.PI)) * sum;
   } else {
     // erfc(a) = exp(−a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + …))))
     let f = a;
-    for (let k = 60; k >= 1; k--) f = a + (k / 2) / f;
+    for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
     r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
   }
   return x < 0 ? -r : r;
 }
 
 function correlation(a: Float64Array, b: Float64Array): number {
-  const sa = stats(a), sb = stats(b);
+  const sa = stats(a),
+    sb = stats(b);
   let c = 0;
   for (let i = 0; i < a.length; i++) c += (a[i] - sa.mean) * (b[i] - sb.mean);
   return c / a.length / Math.sqrt(sa.variance * sb.variance);
@@ -100,18 +130,23 @@ describe("Gaussian perturbations", () => {
     const u = new Float64Array(20000);
     fillUniform(u, base);
     for (const v of u) words.push(Math.floor(v * 2 ** 32));
-    let logErr = 0, log2Err = 0, expErr = 0;
+    let logErr = 0,
+      log2Err = 0,
+      expErr = 0;
     for (const w of words) {
       const want = Math.log((w + 0.5) / 2 ** 32);
       logErr = Math.max(logErr, Math.abs(logUniform32(w) - want) / Math.abs(want));
     }
     for (const v of u) {
-      const y = 1e-6 + v * 10, x = -39 + v * 78;
+      const y = 1e-6 + v * 10,
+        x = -39 + v * 78;
       log2Err = Math.max(log2Err, Math.abs(logPositive(y) - Math.log(y)) / Math.max(1, Math.abs(Math.log(y))));
       expErr = Math.max(expErr, Math.abs(expSmall(x) - Math.exp(x)) / Math.exp(x));
     }
-    for (const y of [2 ** -59, 0.5, 1, Math.SQRT2, 2 ** 59]) log2Err = Math.max(log2Err, Math.abs(logPositive(y) - Math.log(y)) / Math.max(1, Math.abs(Math.log(y))));
-    for (const x of [-39.9, -1e-300, 0, 1e-300, 39.9]) expErr = Math.max(expErr, Math.abs(expSmall(x) - Math.exp(x)) / Math.exp(x));
+    for (const y of [2 ** -59, 0.5, 1, Math.SQRT2, 2 ** 59])
+      log2Err = Math.max(log2Err, Math.abs(logPositive(y) - Math.log(y)) / Math.max(1, Math.abs(Math.log(y))));
+    for (const x of [-39.9, -1e-300, 0, 1e-300, 39.9])
+      expErr = Math.max(expErr, Math.abs(expSmall(x) - Math.exp(x)) / Math.exp(x));
     expect(logErr).toBeLessThan(1e-14);
     expect(log2Err).toBeLessThan(1e-14);
     expect(expErr).toBeLessThan(1e-14);
@@ -141,7 +176,13 @@ describe("Gaussian perturbations", () => {
   it("any index range regenerates the same bits as the whole stream, at any scale", () => {
     const scaled = new Float64Array(2000);
     fillGaussian(scaled, base, 0, 2000, 0, 0.0137);
-    for (const [start, count] of [[0, 1], [1, 3], [3, 9], [997, 1000], [N - 5, 5]]) {
+    for (const [start, count] of [
+      [0, 1],
+      [1, 3],
+      [3, 9],
+      [997, 1000],
+      [N - 5, 5],
+    ]) {
       const part = new Float64Array(count);
       fillGaussian(part, base, start, count);
       expect(part).toEqual(z.subarray(start, start + count));
@@ -157,8 +198,12 @@ describe("Rademacher perturbations", () => {
   it("are ±1 with mean 0 and uncorrelated neighbours", () => {
     const r = new Float64Array(N);
     fillRademacher(r, base);
-    let plus = 0, notUnit = 0;
-    for (const v of r) { if (Math.abs(v) !== 1) notUnit++; if (v > 0) plus++; }
+    let plus = 0,
+      notUnit = 0;
+    for (const v of r) {
+      if (Math.abs(v) !== 1) notUnit++;
+      if (v > 0) plus++;
+    }
     expect(notUnit).toBe(0);
     expect(Math.abs(plus / N - 0.5)).toBeLessThan(2.5 / Math.sqrt(N));
     expect(Math.abs(correlation(r.subarray(0, N - 1), r.subarray(1)))).toBeLessThan(5 / Math.sqrt(N));
@@ -214,11 +259,17 @@ describe("regenerating a perturbation column", () => {
 describe("the WebAssembly generator", () => {
   it("gives the JavaScript path's bits for any range, seed and scale", () => {
     const n = 50_003;
-    const a = new Float64Array(n), b = new Float64Array(n);
+    const a = new Float64Array(n),
+      b = new Float64Array(n);
     const cases: [StreamCoordinates, number, number, number][] = [
       [{ seed: 0, stream: 0, iteration: 0, member: 0 }, 0, n, 1],
       [{ seed: 12345, stream: Stream.perturbation, iteration: 99, member: 7 }, 5, n - 9, 0.01],
-      [{ seed: 2 ** 40 + 3, stream: Stream.batch, iteration: 4_000_000_000, member: 2 ** 32 - 1 }, 2 ** 33 + 1, n - 3, 2.5],
+      [
+        { seed: 2 ** 40 + 3, stream: Stream.batch, iteration: 4_000_000_000, member: 2 ** 32 - 1 },
+        2 ** 33 + 1,
+        n - 3,
+        2.5,
+      ],
     ];
     let mismatches = 0;
     for (const [c, start, count, scale] of cases) {

@@ -16,7 +16,8 @@ const faults = vi.hoisted(() => ({ at: -1, steps: 0, mode: "error" as "error" | 
 
 vi.mock("node:fs/promises", async (importOriginal) => {
   const real = await importOriginal<typeof import("node:fs/promises")>();
-  const enospc = (what: string) => Object.assign(new Error(`ENOSPC: no space left on device, ${what}`), { code: "ENOSPC" });
+  const enospc = (what: string) =>
+    Object.assign(new Error(`ENOSPC: no space left on device, ${what}`), { code: "ENOSPC" });
   const step = (what: string) => {
     if (faults.dead) throw Object.assign(new Error(`the process died before ${what}`), { code: "EDEAD" });
     if (faults.steps++ === faults.at) {
@@ -24,16 +25,25 @@ vi.mock("node:fs/promises", async (importOriginal) => {
       throw enospc(what);
     }
   };
-  const reading = (what: string) => { if (faults.dead) throw Object.assign(new Error(`the process died before ${what}`), { code: "EDEAD" }); };
-  const mutating = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => { step(name); return f(...a); };
-  const handle = (h: import("node:fs/promises").FileHandle) => new Proxy(h, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (typeof value !== "function") return value;
-      if (prop === "writeFile" || prop === "write" || prop === "sync" || prop === "datasync") return mutating(`handle.${prop}`, value.bind(target));
-      return value.bind(target);
-    },
-  });
+  const reading = (what: string) => {
+    if (faults.dead) throw Object.assign(new Error(`the process died before ${what}`), { code: "EDEAD" });
+  };
+  const mutating =
+    <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      step(name);
+      return f(...a);
+    };
+  const handle = (h: import("node:fs/promises").FileHandle) =>
+    new Proxy(h, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        if (prop === "writeFile" || prop === "write" || prop === "sync" || prop === "datasync")
+          return mutating(`handle.${prop}`, value.bind(target));
+        return value.bind(target);
+      },
+    });
   return {
     ...real,
     default: real,
@@ -48,8 +58,14 @@ vi.mock("node:fs/promises", async (importOriginal) => {
     rm: mutating("rm", real.rm),
     unlink: mutating("unlink", real.unlink),
     mkdir: mutating("mkdir", real.mkdir),
-    readFile: async (...a: Parameters<typeof real.readFile>) => { reading("readFile"); return real.readFile(...a); },
-    stat: async (...a: Parameters<typeof real.stat>) => { reading("stat"); return real.stat(...a); },
+    readFile: async (...a: Parameters<typeof real.readFile>) => {
+      reading("readFile");
+      return real.readFile(...a);
+    },
+    stat: async (...a: Parameters<typeof real.stat>) => {
+      reading("stat");
+      return real.stat(...a);
+    },
   };
 });
 
@@ -65,18 +81,24 @@ const scenarios: Scenario[] = [
   { name: "put over an object", old: true, write: (s) => s.put(KEY, NEW) },
   { name: "put of a new object", old: false, write: (s) => s.put(KEY, NEW) },
   {
-    name: "putIfMatch over an object", old: true,
-    write: async (s) => { if ((await s.putIfMatch(KEY, NEW, (await s.getVersioned(KEY))!.version)) === null) throw new Error("lost the race"); },
+    name: "putIfMatch over an object",
+    old: true,
+    write: async (s) => {
+      if ((await s.putIfMatch(KEY, NEW, (await s.getVersioned(KEY))!.version)) === null)
+        throw new Error("lost the race");
+    },
   },
 ];
 
 function fresh(): string {
-  faults.at = -1; faults.dead = false;
+  faults.at = -1;
+  faults.dead = false;
   return mkdtempSync(join(tmpdir(), "store-faults-"));
 }
 
 async function value(dir: string): Promise<string> {
-  faults.at = -1; faults.dead = false;
+  faults.at = -1;
+  faults.dead = false;
   try {
     return new TextDecoder().decode(await localStore(dir).get(KEY));
   } catch (e) {
@@ -85,7 +107,8 @@ async function value(dir: string): Promise<string> {
   }
 }
 
-const leftovers = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.split("/").pop()!.startsWith(".tmp-"));
+const leftovers = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.split("/").pop()!.startsWith(".tmp-"));
 
 describe("the directory store under faults at every step of a write", () => {
   for (const sc of scenarios) {
@@ -103,8 +126,13 @@ describe("the directory store under faults at every step of a write", () => {
         for (let at = 0; at < total; at++) {
           const dir = fresh();
           if (sc.old) await localStore(dir).put(KEY, OLD);
-          faults.steps = 0; faults.at = at; faults.mode = mode;
-          const failed = await sc.write(localStore(dir)).then(() => false, () => true);
+          faults.steps = 0;
+          faults.at = at;
+          faults.mode = mode;
+          const failed = await sc.write(localStore(dir)).then(
+            () => false,
+            () => true,
+          );
           const v = await value(dir);
           expect(allowed, `${mode} at step ${at} of ${total}: ${v}`).toContain(v);
           // a write that reports success has written (a fault in its lock's release is retried)
@@ -125,8 +153,13 @@ describe("the directory store under faults at every step of a write", () => {
   it("a full disk is a StoreFullError naming the key, and the object keeps its value", async () => {
     const dir = fresh();
     await localStore(dir).put(KEY, OLD);
-    faults.steps = 0; faults.at = 0; faults.mode = "error";
-    await expect(localStore(dir).put(KEY, NEW)).rejects.toMatchObject({ name: "StoreFullError", message: expect.stringContaining(KEY) });
+    faults.steps = 0;
+    faults.at = 0;
+    faults.mode = "error";
+    await expect(localStore(dir).put(KEY, NEW)).rejects.toMatchObject({
+      name: "StoreFullError",
+      message: expect.stringContaining(KEY),
+    });
     expect(await value(dir)).toBe(new TextDecoder().decode(OLD));
     expect(existsSync(join(dir, "models"))).toBe(true);
   });

@@ -14,7 +14,15 @@ const model = { type: "mlp" as const, inputs: 6, hidden: [5], outputs: 3, activa
 const ds = randomClassification(300, 6, 3, 20, 9, 0);
 /** one round's shard problem: its own batch, of its own size */
 const round = (seed: number, rows: number): NetworkProblem =>
-  networkProblem({ model, dataset: ds, loss: "cross-entropy", batchSize: rows, batchSeed: seed, initSeed: 1, lossScale: 1 }).at(seed);
+  networkProblem({
+    model,
+    dataset: ds,
+    loss: "cross-entropy",
+    batchSize: rows,
+    batchSeed: seed,
+    initSeed: 1,
+    lossScale: 1,
+  }).at(seed);
 const draw = { sigma: 0.1, kind: "gaussian" as const, seed: 2, iteration: 1 };
 
 /** onnx kernels that count their builds and disposals */
@@ -25,40 +33,51 @@ function counted() {
     const kernel = await onnxKernel(p, k, { threads: 1 });
     built.push(kernel);
     const dispose = kernel.dispose.bind(kernel);
-    return Object.assign(kernel, { dispose: async () => { disposed++; await dispose(); } });
+    return Object.assign(kernel, {
+      dispose: async () => {
+        disposed++;
+        await dispose();
+      },
+    });
   };
   return { built, build, disposed: () => disposed };
 }
 
 describe("warm kernels from a worker cache", () => {
-  it("builds an onnx kernel once per job and K, and gives each batch the statistics of a kernel built for it", async () => {
-    const cache = new WorkerCache();
-    const { built, build, disposed } = counted();
-    const first = round(1, 60), second = round(2, 45);
-    const a = await warmKernel(cache, "job-a", first, 6, build);
-    await a.statistics(first.initial(), draw, first);
-    await a.dispose();
-    expect(disposed()).toBe(0);
-    const b = await warmKernel(cache, "job-a", second, 6, build);
-    const warm = await b.statistics(second.initial(), draw, second);
-    const gram = Array.from(warm.gram), rhs = Array.from(warm.rhs), phi = warm.phi;
-    expect(built.length).toBe(1);
-    const fresh = await onnxKernel(second, 6, { threads: 1 });
-    const cold = await fresh.statistics(second.initial(), draw, second);
-    expect(gram).toEqual(Array.from(cold.gram));
-    expect(rhs).toEqual(Array.from(cold.rhs));
-    expect(phi).toBe(cold.phi);
-    await fresh.dispose();
-    await b.dispose();
-    // another K is another kernel; another job's lease disposes this job's idle kernels
-    await (await warmKernel(cache, "job-a", second, 4, build)).dispose();
-    expect(built.length).toBe(2);
-    await (await warmKernel(cache, "job-b", second, 4, build)).dispose();
-    expect(built.length).toBe(3);
-    expect(disposed()).toBe(2);
-    await cache.clear();
-    expect(disposed()).toBe(3);
-  });
+  it(
+    "builds an onnx kernel once per job and K, and gives each batch the statistics of a kernel " + "built for it",
+    async () => {
+      const cache = new WorkerCache();
+      const { built, build, disposed } = counted();
+      const first = round(1, 60),
+        second = round(2, 45);
+      const a = await warmKernel(cache, "job-a", first, 6, build);
+      await a.statistics(first.initial(), draw, first);
+      await a.dispose();
+      expect(disposed()).toBe(0);
+      const b = await warmKernel(cache, "job-a", second, 6, build);
+      const warm = await b.statistics(second.initial(), draw, second);
+      const gram = Array.from(warm.gram),
+        rhs = Array.from(warm.rhs),
+        phi = warm.phi;
+      expect(built.length).toBe(1);
+      const fresh = await onnxKernel(second, 6, { threads: 1 });
+      const cold = await fresh.statistics(second.initial(), draw, second);
+      expect(gram).toEqual(Array.from(cold.gram));
+      expect(rhs).toEqual(Array.from(cold.rhs));
+      expect(phi).toBe(cold.phi);
+      await fresh.dispose();
+      await b.dispose();
+      // another K is another kernel; another job's lease disposes this job's idle kernels
+      await (await warmKernel(cache, "job-a", second, 4, build)).dispose();
+      expect(built.length).toBe(2);
+      await (await warmKernel(cache, "job-b", second, 4, build)).dispose();
+      expect(built.length).toBe(3);
+      expect(disposed()).toBe(2);
+      await cache.clear();
+      expect(disposed()).toBe(3);
+    },
+  );
 
   it("gives overlapping tasks a kernel each, each with its own batch's statistics", async () => {
     const cache = new WorkerCache();
@@ -91,7 +110,10 @@ describe("warm kernels from a worker cache", () => {
   it("keeps at most its limit, dropping the least recently used, and never keeps a failed value", async () => {
     const cache = new WorkerCache(2);
     let made = 0;
-    const make = (v: string) => async () => { made++; return v; };
+    const make = (v: string) => async () => {
+      made++;
+      return v;
+    };
     expect(await cache.get("a", make("A"))).toBe("A");
     expect(await cache.get("b", make("B"))).toBe("B");
     expect(await cache.get("a", make("A2"))).toBe("A"); // a is now the most recent
@@ -99,7 +121,11 @@ describe("warm kernels from a worker cache", () => {
     expect(await cache.get("a", make("A3"))).toBe("A");
     expect(await cache.get("b", make("B2"))).toBe("B2");
     expect(made).toBe(4);
-    await expect(cache.get("bad", async () => { throw new Error("no shard"); })).rejects.toThrow("no shard");
+    await expect(
+      cache.get("bad", async () => {
+        throw new Error("no shard");
+      }),
+    ).rejects.toThrow("no shard");
     expect(await cache.get("bad", make("fixed"))).toBe("fixed");
   });
 

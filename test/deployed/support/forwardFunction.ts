@@ -8,7 +8,8 @@ import { lorenz96Statistics } from "../../../shared/simulators/lorenz96.ts";
 import { LORENZ } from "./jobs.ts";
 
 export async function handler(event: { parameters: string[]; theta: number[][] }): Promise<{ outputs: number[][] }> {
-  if (process.env.FORWARD_FAIL === "1") throw Object.assign(new Error("the simulation diverged"), { name: "SimulationError" });
+  if (process.env.FORWARD_FAIL === "1")
+    throw Object.assign(new Error("the simulation diverged"), { name: "SimulationError" });
   const at = (u: number[], name: string) => u[event.parameters.indexOf(name)];
   return {
     outputs: event.theta.map((u) => {

@@ -10,8 +10,20 @@ export const LORENZ = { type: "lorenz96", variables: 40, dt: 0.01, spinup: 200, 
 export function mnistJob(name: string, shards: number, iterations: number, extra: Record<string, unknown> = {}) {
   return {
     name,
-    problem: { type: "classification", data: { source: "mnist" }, model: { type: "mlp", hidden: [8], activation: "tanh" }, seed: 3 },
-    optimizer: { method: "modified-enkf", ensembleSize: 10, sigma: 0.01, gamma: { relative: 1e-3 }, batchSize: 300, seed: 7 },
+    problem: {
+      type: "classification",
+      data: { source: "mnist" },
+      model: { type: "mlp", hidden: [8], activation: "tanh" },
+      seed: 3,
+    },
+    optimizer: {
+      method: "modified-enkf",
+      ensembleSize: 10,
+      sigma: 0.01,
+      gamma: { relative: 1e-3 },
+      batchSize: 300,
+      seed: 7,
+    },
     stop: { maxIterations: iterations },
     compute: { shards },
     ...extra,
@@ -23,7 +35,8 @@ export function lorenzJob(name: string, forward: object, blocks: number) {
   return {
     name,
     problem: {
-      type: "inverse", forward,
+      type: "inverse",
+      forward,
       observations: { values: [2.28, 18.9, 6.25, 0.87], noise: { std: [0.1, 1, 0.5, 0.5] } },
       parameters: [
         { name: "forcing", prior: { mean: 6, std: 2 }, bounds: [0, null] },

@@ -55,18 +55,32 @@ class FunctionHost {
   readonly initMs: number[] = [];
   invocations = 0;
 
-  constructor(readonly fn: HostedFunction, private readonly opts: LambdaEndpointOptions) {}
+  constructor(
+    readonly fn: HostedFunction,
+    private readonly opts: LambdaEndpointOptions,
+  ) {}
 
   private start(): Environment {
     const fn = this.fn;
     const variables: Record<string, string> = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "en_US.UTF-8", TZ: ":UTC",
-      ...this.opts.environment, ...fn.environment,
-      NODE_PATH: fn.nodePath.join(":"), LAMBDA_TASK_ROOT: fn.taskRoot, AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
-      AWS_LAMBDA_FUNCTION_NAME: fn.name, AWS_LAMBDA_FUNCTION_VERSION: "$LATEST", AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      LANG: "en_US.UTF-8",
+      TZ: ":UTC",
+      ...this.opts.environment,
+      ...fn.environment,
+      NODE_PATH: fn.nodePath.join(":"),
+      LAMBDA_TASK_ROOT: fn.taskRoot,
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),
     };
     const child = fork(RUNTIME, [fn.taskRoot, fn.handler], {
-      cwd: fn.taskRoot, env: variables, execArgv: [`--max-old-space-size=${fn.memory}`], stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "json",
+      cwd: fn.taskRoot,
+      env: variables,
+      execArgv: [`--max-old-space-size=${fn.memory}`],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "json",
     });
     const log = join(this.opts.logDir, `${fn.name}.log`);
     const write = (b: Buffer) => appendFileSync(log, b);
@@ -74,14 +88,28 @@ class FunctionHost {
     child.stderr!.on("data", write);
     const ready = new Promise<void>((resolve, reject) => {
       child.once("message", (m: { type: string; initMs?: number; error?: unknown }) => {
-        if (m.type === "ready") { this.initMs.push(m.initMs!); resolve(); } else reject(Object.assign(new Error("init"), { lambda: m.error }));
+        if (m.type === "ready") {
+          this.initMs.push(m.initMs!);
+          resolve();
+        } else reject(Object.assign(new Error("init"), { lambda: m.error }));
       });
-      child.once("exit", (code) => reject(Object.assign(new Error("exit"), { lambda: { errorType: "Runtime.ExitError", errorMessage: `RequestId: init Error: Runtime exited with error: exit status ${code}` } })));
+      child.once("exit", (code) =>
+        reject(
+          Object.assign(new Error("exit"), {
+            lambda: {
+              errorType: "Runtime.ExitError",
+              errorMessage: `RequestId: init Error: Runtime exited with error: exit status ${code}`,
+            },
+          }),
+        ),
+      );
     });
     ready.catch(() => undefined);
     const environment: Environment = { child, ready };
     // an environment that dies between invocations is not reused
-    child.once("exit", () => { this.idle = this.idle.filter((e) => e !== environment); });
+    child.once("exit", () => {
+      this.idle = this.idle.filter((e) => e !== environment);
+    });
     return environment;
   }
 
@@ -139,13 +167,36 @@ class FunctionHost {
         this.release(keep ? env : null);
         resolve(r);
       };
-      const timer = setTimeout(() => done(fail({ errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${this.fn.timeout.toFixed(2)} seconds` }), false), this.fn.timeout * 1000);
-      const onExit = (code: number | null, signal: string | null) => done(fail({ errorType: "Runtime.ExitError", errorMessage: `Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}` }), false);
+      const timer = setTimeout(
+        () =>
+          done(
+            fail({
+              errorType: "Sandbox.Timedout",
+              errorMessage: `Task timed out after ${this.fn.timeout.toFixed(2)} seconds`,
+            }),
+            false,
+          ),
+        this.fn.timeout * 1000,
+      );
+      const onExit = (code: number | null, signal: string | null) =>
+        done(
+          fail({
+            errorType: "Runtime.ExitError",
+            errorMessage: `Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
+          }),
+          false,
+        );
       const onMessage = (m: { type: string; id: string; payload?: string; error?: unknown }) => {
         if (m.type !== "result" || m.id !== id) return;
         if (m.error) return done(fail(m.error), true);
         if (Buffer.byteLength(m.payload!) > PAYLOAD_LIMIT) {
-          return done(fail({ errorType: "Function.ResponseSizeTooLarge", errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).` }), true);
+          return done(
+            fail({
+              errorType: "Function.ResponseSizeTooLarge",
+              errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).`,
+            }),
+            true,
+          );
         }
         done({ payload: m.payload! }, true);
       };
@@ -200,15 +251,39 @@ export class LambdaEndpoint {
       res.end(JSON.stringify({ Type: "User", message }));
     };
     const host = this.host(decodeURIComponent(m[1]));
-    if (!host) { error(404, "ResourceNotFoundException", `Function not found: ${decodeURIComponent(m[1])}`); return true; }
-    if (body.length > PAYLOAD_LIMIT) { error(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes for the InvokeFunction operation"); return true; }
+    if (!host) {
+      error(404, "ResourceNotFoundException", `Function not found: ${decodeURIComponent(m[1])}`);
+      return true;
+    }
+    if (body.length > PAYLOAD_LIMIT) {
+      error(
+        413,
+        "RequestTooLargeException",
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+      );
+      return true;
+    }
     const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
-    if (type === "DryRun") { res.writeHead(204); res.end(); return true; }
-    if (type !== "RequestResponse") { error(400, "InvalidParameterValueException", `this endpoint answers RequestResponse invocations, not ${type}`); return true; }
-    host.invoke(body.length ? body.toString("utf8") : "{}").then((r) => {
-      res.writeHead(200, { "content-type": "application/json", "x-amz-executed-version": "$LATEST", ...(r.functionError ? { "x-amz-function-error": r.functionError } : {}) });
-      res.end(r.payload);
-    }, (e: Error) => error(500, "ServiceException", e.message));
+    if (type === "DryRun") {
+      res.writeHead(204);
+      res.end();
+      return true;
+    }
+    if (type !== "RequestResponse") {
+      error(400, "InvalidParameterValueException", `this endpoint answers RequestResponse invocations, not ${type}`);
+      return true;
+    }
+    host.invoke(body.length ? body.toString("utf8") : "{}").then(
+      (r) => {
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "x-amz-executed-version": "$LATEST",
+          ...(r.functionError ? { "x-amz-function-error": r.functionError } : {}),
+        });
+        res.end(r.payload);
+      },
+      (e: Error) => error(500, "ServiceException", e.message),
+    );
     return true;
   }
 

@@ -20,7 +20,8 @@ export interface LaidOut {
   nodePath: string[];
 }
 
-const version = (pkgDir: string) => (JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string }).version;
+const version = (pkgDir: string) =>
+  (JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string }).version;
 
 /** Package directories under a node_modules folder (scoped ones included). */
 function packages(nodeModules: string): string[] {
@@ -32,11 +33,16 @@ function packages(nodeModules: string): string[] {
   });
 }
 
-/** Adds the x64 build beside every linux/arm64 native build of a layer package, from the same version in the repository. */
+/**
+ * Adds the x64 build beside every linux/arm64 native build of a layer package, from the same version in the repository.
+ */
 function addHostBuilds(nodeModules: string): void {
   if (arch() !== "x64") return;
   for (const pkg of packages(nodeModules)) {
-    const name = pkg.slice(nodeModules.length + 1).split(sep).join("/");
+    const name = pkg
+      .slice(nodeModules.length + 1)
+      .split(sep)
+      .join("/");
     const stack = [pkg];
     while (stack.length) {
       const dir = stack.pop()!;
@@ -45,7 +51,8 @@ function addHostBuilds(nodeModules: string): void {
         if (!statSync(path).isDirectory()) continue;
         if (entry === "arm64" && dir.endsWith(`${sep}linux`) && !existsSync(join(dir, "x64"))) {
           const source = join(repo, "node_modules", name);
-          if (!existsSync(source) || version(source) !== version(pkg)) throw new Error(`layer package ${name}@${version(pkg)}: the repository has no x64 build of that version`);
+          if (!existsSync(source) || version(source) !== version(pkg))
+            throw new Error(`layer package ${name}@${version(pkg)}: the repository has no x64 build of that version`);
           cpSync(join(source, dir.slice(pkg.length + 1), "x64"), join(dir, "x64"), { recursive: true });
         } else stack.push(path);
       }
@@ -61,14 +68,22 @@ function dependencyClosure(roots: string[]): string[] {
     const dir = join(repo, "node_modules", name);
     if (!existsSync(dir)) return;
     seen.add(name);
-    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
   };
   roots.forEach(visit);
   return [...seen];
 }
 
-const SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn", "@aws-sdk/client-scheduler", "@aws-sdk/s3-request-presigner", "@aws-sdk/client-lambda"];
+const SDK_CLIENTS = [
+  "@aws-sdk/client-s3",
+  "@aws-sdk/client-sfn",
+  "@aws-sdk/client-scheduler",
+  "@aws-sdk/s3-request-presigner",
+  "@aws-sdk/client-lambda",
+];
 
 /**
  * Copies the functions into `root` (a fresh directory outside the repository): `root/<id>/task`,
@@ -77,12 +92,14 @@ const SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn", "@aws-sdk/clie
 export function layOut(functions: TemplateFunction[], root: string, opts: { runtimeSdk?: boolean } = {}): LaidOut[] {
   if (root.startsWith(repo + sep)) throw new Error(`the layout must be outside the repository (${root})`);
   for (let dir = root; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dirname(dir), "node_modules"))) throw new Error(`${join(dirname(dir), "node_modules")} would be resolvable from the layout`);
+    if (existsSync(join(dirname(dir), "node_modules")))
+      throw new Error(`${join(dirname(dir), "node_modules")} would be resolvable from the layout`);
   }
   const layerDirs = new Map<string, string>();
   const runtime = join(root, "runtime", "node_modules");
   if (opts.runtimeSdk) {
-    for (const name of dependencyClosure(SDK_CLIENTS)) cpSync(join(repo, "node_modules", name), join(runtime, name), { recursive: true });
+    for (const name of dependencyClosure(SDK_CLIENTS))
+      cpSync(join(repo, "node_modules", name), join(runtime, name), { recursive: true });
   }
   return functions.map((fn) => {
     const taskRoot = join(root, fn.id, "task");

@@ -27,17 +27,24 @@ const describe = (e) => ({
 
 async function load() {
   const dot = handlerName.lastIndexOf(".");
-  const file = handlerName.slice(0, dot), member = handlerName.slice(dot + 1);
+  const file = handlerName.slice(0, dot),
+    member = handlerName.slice(dot + 1);
   const path = [".mjs", ".js", ".cjs"].map((ext) => join(taskRoot, file + ext)).find((p) => existsSync(p));
   if (!path) throw Object.assign(new Error(`Cannot find module '${file}'`), { name: "Runtime.ImportModuleError" });
   let mod;
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (e) {
-    throw Object.assign(new Error(`${e?.name ?? "Error"}: ${e?.message ?? e}`), { name: "Runtime.ImportModuleError", stack: e?.stack });
+    throw Object.assign(new Error(`${e?.name ?? "Error"}: ${e?.message ?? e}`), {
+      name: "Runtime.ImportModuleError",
+      stack: e?.stack,
+    });
   }
   const fn = mod[member] ?? mod.default?.[member];
-  if (typeof fn !== "function") throw Object.assign(new Error(`${file}.${member} is undefined or not exported`), { name: "Runtime.HandlerNotFound" });
+  if (typeof fn !== "function")
+    throw Object.assign(new Error(`${file}.${member} is undefined or not exported`), {
+      name: "Runtime.HandlerNotFound",
+    });
   return fn;
 }
 

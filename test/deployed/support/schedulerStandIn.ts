@@ -23,7 +23,10 @@ export class SchedulerStandIn {
   fire(name: string, at = new Date()): Execution {
     const s = this.schedules.get(name);
     if (!s) throw new Error(`no schedule ${name}`);
-    const input = s.Target.Input.replaceAll("<aws.scheduler.scheduled-time>", at.toISOString().replace(/\.\d{3}Z$/, "Z"));
+    const input = s.Target.Input.replaceAll(
+      "<aws.scheduler.scheduled-time>",
+      at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    );
     return this.start(s.Target.Arn, randomUUID(), input);
   }
 
@@ -44,7 +47,8 @@ export class SchedulerStandIn {
         reply(200, { ScheduleArn: `arn:aws:scheduler:us-east-1:000000000000:schedule/${s.GroupName}/${name}` });
       }
     } else if (req.method === "DELETE") {
-      if (!this.schedules.delete(name)) reply(404, { Message: `Schedule ${name} does not exist.` }, "ResourceNotFoundException");
+      if (!this.schedules.delete(name))
+        reply(404, { Message: `Schedule ${name} does not exist.` }, "ResourceNotFoundException");
       else reply(200, {});
     } else return false;
     return true;

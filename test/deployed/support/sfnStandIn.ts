@@ -35,7 +35,12 @@ export interface SfnStandInOptions {
 }
 
 class ApiFault extends Error {
-  constructor(readonly type: string, message: string) { super(message); }
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class SfnStandIn {
@@ -58,7 +63,14 @@ export class SfnStandIn {
     }
     const executionArn = this.opts.stateMachineArn.replace(":stateMachine:", ":execution:") + `:${name}`;
     const parsed = { ...(this.opts.inputDefaults?.() ?? {}), ...(JSON.parse(input) as object) };
-    const x: Execution = { executionArn, name, input, status: "RUNNING", startDate: new Date(), ended: Promise.resolve() };
+    const x: Execution = {
+      executionArn,
+      name,
+      input,
+      status: "RUNNING",
+      startDate: new Date(),
+      ended: Promise.resolve(),
+    };
     const run = this.machine.run(parsed as never, {
       overrides: { taskResourceLocalHandlers: this.integrations() as never },
       context: {
@@ -67,15 +79,25 @@ export class SfnStandIn {
       } as never,
     });
     x.abort = () => run.abort();
-    x.ended = run.result.then(
-      (out) => { x.status = "SUCCEEDED"; x.output = JSON.stringify(out); },
-      (e: Error & { cause?: Error }) => {
-        if (e.name === "ExecutionAbortedError") { if (x.status === "RUNNING") x.status = "ABORTED"; return; }
-        x.status = e.name === "ExecutionTimeoutError" ? "TIMED_OUT" : "FAILED";
-        x.error = e.cause?.name ?? e.name;
-        x.cause = e.cause?.message ?? e.message;
-      },
-    ).finally(() => { x.stopDate = new Date(); });
+    x.ended = run.result
+      .then(
+        (out) => {
+          x.status = "SUCCEEDED";
+          x.output = JSON.stringify(out);
+        },
+        (e: Error & { cause?: Error }) => {
+          if (e.name === "ExecutionAbortedError") {
+            if (x.status === "RUNNING") x.status = "ABORTED";
+            return;
+          }
+          x.status = e.name === "ExecutionTimeoutError" ? "TIMED_OUT" : "FAILED";
+          x.error = e.cause?.name ?? e.name;
+          x.cause = e.cause?.message ?? e.message;
+        },
+      )
+      .finally(() => {
+        x.stopDate = new Date();
+      });
     this.executions.push(x);
     return x;
   }
@@ -85,19 +107,30 @@ export class SfnStandIn {
     return {
       "Forward (lambda)": async (params) => {
         const p = params as { FunctionName: string; Payload: unknown };
-        const r = await this.lambda.send(new InvokeCommand({ FunctionName: p.FunctionName, Payload: Buffer.from(JSON.stringify(p.Payload)) }));
+        const r = await this.lambda.send(
+          new InvokeCommand({ FunctionName: p.FunctionName, Payload: Buffer.from(JSON.stringify(p.Payload)) }),
+        );
         const payload = JSON.parse(Buffer.from(r.Payload ?? Buffer.from("null")).toString("utf8"));
-        if (r.FunctionError) throw Object.assign(new Error(payload?.errorMessage ?? "the function failed"), { name: payload?.errorType ?? "Lambda.Unknown" });
+        if (r.FunctionError)
+          throw Object.assign(new Error(payload?.errorMessage ?? "the function failed"), {
+            name: payload?.errorType ?? "Lambda.Unknown",
+          });
         return { Payload: payload, StatusCode: r.StatusCode, ExecutedVersion: r.ExecutedVersion };
       },
       "Publish outcome": async (params) => {
         const entries = (params as { Entries: SfnStandIn["events"] }).Entries;
         this.events.push(...entries);
-        return { Entries: entries.map((_, i) => ({ EventId: `event-${this.events.length + i}` })), FailedEntryCount: 0 };
+        return {
+          Entries: entries.map((_, i) => ({ EventId: `event-${this.events.length + i}` })),
+          FailedEntryCount: 0,
+        };
       },
       Rollover: async (params) => {
         const p = params as { StateMachineArn: string; Name: string; Input: unknown };
-        if (p.StateMachineArn !== this.opts.stateMachineArn) throw Object.assign(new Error(`no state machine ${p.StateMachineArn}`), { name: "StepFunctions.StateMachineDoesNotExistException" });
+        if (p.StateMachineArn !== this.opts.stateMachineArn)
+          throw Object.assign(new Error(`no state machine ${p.StateMachineArn}`), {
+            name: "StepFunctions.StateMachineDoesNotExistException",
+          });
         const x = this.start(p.Name, JSON.stringify(p.Input));
         return { ExecutionArn: x.executionArn, StartDate: x.startDate.toISOString() };
       },
@@ -136,13 +169,33 @@ export class SfnStandIn {
         reply(200, { executionArn: x.executionArn, startDate: seconds(x.startDate) });
       } else if (op === "ListExecutions") {
         const list = this.executions.filter((x) => !p.statusFilter || x.status === p.statusFilter);
-        reply(200, { executions: list.map((x) => ({ executionArn: x.executionArn, stateMachineArn: this.opts.stateMachineArn, name: x.name, status: x.status, startDate: seconds(x.startDate), stopDate: seconds(x.stopDate) })) });
+        reply(200, {
+          executions: list.map((x) => ({
+            executionArn: x.executionArn,
+            stateMachineArn: this.opts.stateMachineArn,
+            name: x.name,
+            status: x.status,
+            startDate: seconds(x.startDate),
+            stopDate: seconds(x.stopDate),
+          })),
+        });
       } else if (op === "StopExecution") {
         reply(200, { stopDate: seconds(this.stop(String(p.executionArn), p.error as string, p.cause as string)) });
       } else if (op === "DescribeExecution") {
         const x = this.executions.find((e) => e.executionArn === p.executionArn);
         if (!x) throw new ApiFault("ExecutionDoesNotExist", `Execution Does Not Exist: '${p.executionArn}'`);
-        reply(200, { executionArn: x.executionArn, stateMachineArn: this.opts.stateMachineArn, name: x.name, status: x.status, startDate: seconds(x.startDate), stopDate: seconds(x.stopDate), input: x.input, output: x.output, error: x.error, cause: x.cause });
+        reply(200, {
+          executionArn: x.executionArn,
+          stateMachineArn: this.opts.stateMachineArn,
+          name: x.name,
+          status: x.status,
+          startDate: seconds(x.startDate),
+          stopDate: seconds(x.stopDate),
+          input: x.input,
+          output: x.output,
+          error: x.error,
+          cause: x.cause,
+        });
       } else {
         throw new ApiFault("UnknownOperationException", `the stand-in does not implement ${op}`);
       }

@@ -45,7 +45,11 @@ export interface Template {
 export const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 
 /** Resolves the intrinsic functions in `value`. `ref` and `attr` give a resource's Ref and attributes. */
-export function resolveIntrinsics(value: Json, ref: (id: string) => string, attr: (id: string, name: string) => string): Json {
+export function resolveIntrinsics(
+  value: Json,
+  ref: (id: string) => string,
+  attr: (id: string, name: string) => string,
+): Json {
   const go = (v: Json): Json => {
     if (Array.isArray(v)) return v.map(go);
     if (v === null || typeof v !== "object") return v;
@@ -84,7 +88,9 @@ export function resolveIntrinsics(value: Json, ref: (id: string) => string, attr
  * resolves to (the test S3 server's bucket).
  */
 export function readTemplate(dir: string, stack: string, bucket: string): Template {
-  const raw = JSON.parse(readFileSync(join(dir, `${stack}.template.json`), "utf8")) as { Resources: Record<string, Resource> };
+  const raw = JSON.parse(readFileSync(join(dir, `${stack}.template.json`), "utf8")) as {
+    Resources: Record<string, Resource>;
+  };
   const resources = raw.Resources;
   const typed = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const machineId = typed("AWS::StepFunctions::StateMachine")[0]?.[0];
@@ -93,7 +99,11 @@ export function readTemplate(dir: string, stack: string, bucket: string): Templa
   const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machineName}`;
   const names: Record<string, string> = {};
   const pseudo: Record<string, string> = {
-    "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack,
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": stack,
   };
   const ref = (id: string): string => {
     if (id in pseudo) return pseudo[id];
@@ -128,12 +138,22 @@ export function readTemplate(dir: string, stack: string, bucket: string): Templa
         if (typeof path !== "string") throw new Error(`${id}: layer ${l.Ref} has no asset`);
         return join(dir, path);
       });
-      const env = resolve((p.Environment as { Variables?: Json } | undefined)?.Variables ?? {}) as Record<string, string>;
+      const env = resolve((p.Environment as { Variables?: Json } | undefined)?.Variables ?? {}) as Record<
+        string,
+        string
+      >;
       names[id] = id;
       return {
-        id, role: id.replace(/[0-9A-F]{8}$/, ""), arn: functionArn(id), asset: join(dir, r.Metadata!["aws:asset:path"] as string), layers,
-        handler: String(p.Handler ?? "index.handler"), memory: Number(p.MemorySize ?? 128), timeout: Number(p.Timeout ?? 3),
-        architecture: ((p.Architectures as string[] | undefined) ?? ["x86_64"])[0], environment: env,
+        id,
+        role: id.replace(/[0-9A-F]{8}$/, ""),
+        arn: functionArn(id),
+        asset: join(dir, r.Metadata!["aws:asset:path"] as string),
+        layers,
+        handler: String(p.Handler ?? "index.handler"),
+        memory: Number(p.MemorySize ?? 128),
+        timeout: Number(p.Timeout ?? 3),
+        architecture: ((p.Architectures as string[] | undefined) ?? ["x86_64"])[0],
+        environment: env,
       };
     });
   const body = resources[machineId].Properties?.DefinitionString;
