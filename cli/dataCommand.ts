@@ -6,7 +6,7 @@ import { DataError } from "../shared/data/errors.ts";
 import { writeShardDirectory } from "../shared/data/shardDirectory.ts";
 import { encodeShards } from "../shared/data/shards.ts";
 import { CliError, type Io } from "./io.ts";
-import { loadJob, loadJobDataset } from "./runCommand.ts";
+import { loadJob, loadJobDataset } from "./jobInput.ts";
 
 export interface DataFlags {
   out?: string;

@@ -9,7 +9,7 @@ import { WorkflowError } from "../shared/workflow/errors.ts";
 import { datasetBytes, formatBytes, jobMemory } from "../shared/plan/memory.ts";
 import { networkModel } from "../shared/problems/build.ts";
 import { CliError, type Io } from "./io.ts";
-import { loadJob, loadJobDataset, prepareProblem } from "./runCommand.ts";
+import { loadJob, loadJobDataset, prepareProblem } from "./jobInput.ts";
 import type { JobSpec } from "../shared/spec/job.ts";
 import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { estimateCost } from "../shared/plan/costModel.ts";
@@ -52,8 +52,8 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
     if (flags.shards !== undefined)
       throw new CliError(
         2,
-        `--shards: method "${job.optimizer.method}" runs in process on this machine; nothing fans ` +
-          `out (the state machine runs the modified EnKF)`,
+        `--shards: enkf plan prices member blocks for the modified EnKF only; method ` +
+          `"${job.optimizer.method}" is planned as it runs in process on this machine`,
       );
     if (!flags.json)
       io.stderr.write(
@@ -83,7 +83,10 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
             `${perIteration.toFixed(1)} (measured over the first ${r.iterations})\n` +
             `  ${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here: about ` +
             `${(evaluations * secondsPerEvaluation).toFixed(1)} s in all\n` +
-            `  the state machine runs the modified EnKF only, so there is no AWS price for this method.\n`,
+            (job.optimizer.method === "enkf"
+              ? `  EKI also runs through the state machine (two rounds per iteration on the member branch); ` +
+                `enkf plan prices the modified EnKF's rounds only, so there is no AWS price here.\n`
+              : `  ${job.optimizer.method} runs in process only, so there is no AWS price for this method.\n`),
     );
     return 0;
   }

@@ -5,7 +5,7 @@
 import { basename, join, resolve, sep } from "node:path";
 import { writeAtomic } from "./files.ts";
 import { finishedRun } from "./runDirectory.ts";
-import { CliError, type Io } from "./io.ts";
+import { type Io } from "./io.ts";
 
 export async function reportCommand(
   target: string,

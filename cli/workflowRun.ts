@@ -19,7 +19,7 @@ import { prepareJob } from "../shared/workflow/shardJob.ts";
 import { InverseProblemError } from "../shared/problems/inverse.ts";
 import type { InputReader } from "../shared/setup/inverseInputs.ts";
 import { writeAtomic } from "./files.ts";
-import { bestLine, wroteFiles } from "./runCommand.ts";
+import { bestLine, wroteFiles } from "./runSummary.ts";
 import { CliError, type Io } from "./io.ts";
 
 export interface WorkflowFlags {
@@ -155,11 +155,8 @@ export async function executeWorkflow(
     throw new CliError(1, `workflow failed: ${cause.split("\n")[0]} (state in ${store.location})`);
   }
   try {
-    const { writeRunPlots } = await import("../shared/report/runReport.ts");
-    await writeRunPlots(
-      (name) => store.get(name),
-      (name, bytes, type) => store.put(name, bytes, type),
-    );
+    const { writeStorePlots } = await import("../shared/report/runReport.ts");
+    await writeStorePlots(store);
   } catch (e) {
     if (!flags.quiet)
       io.stderr.write(`enkf: warning: could not draw the plots: ${(e as Error).message.split("\n")[0]}\n`);

@@ -4,9 +4,8 @@
 // functions run is functions/ and shared/.
 
 import { ENV } from "../shared/config.ts";
-import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ArnFormat, CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -14,12 +13,14 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
-import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { GpuBatch, type GpuBatchProps } from "./gpuBatch.ts";
 import { EnkfHttpApi, type DeclaredSchedule } from "./httpApi.ts";
 import { LambdaForward } from "../shared/spec/job.ts";
 import { workflowDefinition } from "../shared/workflow/definition.ts";
+import { acceptFindings } from "./nagFindings.ts";
+import { grantJobObjects } from "./objectAccess.ts";
+import { onnxRuntimeLayer } from "./onnxLayer.ts";
 
 const root = join(import.meta.dirname, "..");
 
@@ -45,37 +46,6 @@ export interface EnkfStackProps extends StackProps {
   forwardFunctions?: string[];
   /** the hosts inverse jobs' http forwards may name ("host" or "host:port"; none by default) */
   forwardHosts?: string[];
-}
-
-/** The ONNX Runtime package with only the Linux arm64 binary (25 MB instead of 288 MB). */
-function onnxRuntimeLayer(scope: Construct): lambda.LayerVersion {
-  const nm = join(root, "node_modules");
-  return new lambda.LayerVersion(scope, "OnnxRuntime", {
-    description: "onnxruntime-node with its Linux arm64 binary only",
-    compatibleArchitectures: [lambda.Architecture.ARM_64],
-    compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
-    code: lambda.Code.fromAsset(join(nm, "onnxruntime-node"), {
-      bundling: {
-        // never Docker: the copy below runs on the synthesizing machine
-        image: DockerImage.fromRegistry("public.ecr.aws/docker/library/busybox"),
-        local: {
-          tryBundle(out: string): boolean {
-            const dest = join(out, "nodejs", "node_modules");
-            for (const part of ["package.json", "dist", "lib"])
-              cpSync(join(nm, "onnxruntime-node", part), join(dest, "onnxruntime-node", part), { recursive: true });
-            mkdirSync(join(dest, "onnxruntime-node", "bin", "napi-v6", "linux"), { recursive: true });
-            cpSync(
-              join(nm, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"),
-              join(dest, "onnxruntime-node", "bin", "napi-v6", "linux", "arm64"),
-              { recursive: true },
-            );
-            cpSync(join(nm, "onnxruntime-common"), join(dest, "onnxruntime-common"), { recursive: true });
-            return true;
-          },
-        },
-      },
-    }),
-  });
 }
 
 export class EnkfStack extends Stack {
@@ -174,55 +144,7 @@ export class EnkfStack extends Stack {
       api: fn("api", memory, 29),
     };
 
-    // least privilege: every function reads the job's objects; each writes only its own keys
-    const objects = (...patterns: string[]) => patterns.map((p) => this.bucket.arnForObjects(p));
-    const allow = (f: lambda.IFunction, actions: string[], resources: string[]) =>
-      f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const workflowFns = [
-      this.functions.launch,
-      this.functions.init,
-      this.functions.evaluate,
-      this.functions.reduce,
-      this.functions.finalize,
-      this.functions.outcome,
-    ];
-    // ListBucket lets a read of a missing key answer 404 (without it S3 answers 403)
-    for (const f of workflowFns) {
-      allow(f, ["s3:GetObject"], objects("*"));
-      allow(f, ["s3:ListBucket"], [this.bucket.bucketArn]);
-    }
-    this.functions.launch.addEnvironment(ENV.bucket, this.bucket.bucketName);
-    // jobs' dataset files go once to the content-addressed blobs/; a submission that fails removes what it wrote
-    allow(this.functions.launch, ["s3:PutObject"], objects("jobs/*", "index/*", "schedule-firings/*", "blobs/*"));
-    allow(this.functions.launch, ["s3:DeleteObject"], objects("jobs/*", "index/*"));
-    allow(this.functions.init, ["s3:PutObject"], objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64"));
-    // shards' partials and trial shares; an inverse job's member blocks
-    allow(
-      this.functions.evaluate,
-      ["s3:PutObject", "s3:PutObjectTagging"],
-      objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"),
-    );
-    allow(
-      this.functions.reduce,
-      ["s3:PutObject"],
-      objects("*/state/*", "*/rounds/*/plan.json", "*/rounds/*/point.f64", "*/best.theta.f64"),
-    );
-    allow(
-      this.functions.reduce,
-      ["s3:PutObject", "s3:PutObjectTagging"],
-      objects("*/rounds/*/partials/*", "*/rounds/*/trials/*", "*/rounds/*/blocks/*"),
-    );
-    allow(
-      this.functions.finalize,
-      ["s3:PutObject"],
-      objects("*/result.json", "*/theta.npy", "*/theta-last.npy", "*/model.json", "*/history.csv"),
-    );
-    // a finished job keeps its results and final state; its rounds' objects go
-    allow(this.functions.finalize, ["s3:DeleteObject"], objects("*/rounds/*", "*/state/*"));
-    allow(this.functions.recordFailure, ["s3:PutObject"], objects("*/failure.json"));
-    // the outcome, and the model registry's pointer documents (conditional writes)
-    this.functions.outcome.addEnvironment(ENV.bucket, this.bucket.bucketName);
-    allow(this.functions.outcome, ["s3:PutObject"], objects("jobs/*/outcome.json", "models/*"));
+    grantJobObjects(this.bucket, this.functions);
 
     if (props.gpu)
       this.gpu = new GpuBatch(this, "Gpu", { bucket: this.bucket, ...(props.gpu === true ? {} : props.gpu) });
@@ -325,69 +247,6 @@ export class EnkfStack extends Stack {
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, "OutcomeEventBus", { value: this.outcomes.eventBusName });
 
-    // cdk-nag AwsSolutions findings that are accepted, each with its reason
-    NagSuppressions.addStackSuppressions(this, [
-      {
-        id: "AwsSolutions-IAM4",
-        reason: "The functions use AWSLambdaBasicExecutionRole only to write their own CloudWatch logs.",
-      },
-      {
-        id: "AwsSolutions-L1",
-        reason:
-          "The service targets the Node.js 22 Lambda runtime (the issue's platform decision); the " +
-          "bundles are built for node22.",
-      },
-    ]);
-    NagSuppressions.addResourceSuppressions(accessLogs, [
-      { id: "AwsSolutions-S1", reason: "This is the access-log bucket itself; logging it into itself would loop." },
-    ]);
-    NagSuppressions.addResourceSuppressions(
-      Object.values(f),
-      [
-        {
-          id: "AwsSolutions-IAM5",
-          reason:
-            "Object-key patterns under the jobs bucket (every job has its own prefix); the actions are " +
-            "named one by one, with no wildcard actions.",
-          appliesTo: [{ regex: "/^Resource::<Jobs[A-Za-z0-9]+\\.Arn>\\/.*\\*.*$/g" }],
-        },
-      ],
-      true,
-    );
-    NagSuppressions.addResourceSuppressions(
-      this.stateMachine,
-      [
-        {
-          id: "AwsSolutions-IAM5",
-          reason:
-            "lambda:InvokeFunction on the job functions' versions and aliases (<arn>:*), as grantInvoke writes it.",
-          appliesTo: [{ regex: "/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/g" }],
-        },
-        {
-          id: "AwsSolutions-IAM5",
-          reason:
-            "The CloudWatch Logs delivery and X-Ray actions that state-machine logging and tracing " +
-            "need, and batch:DescribeJobs (the GPU option's .sync tasks), support no resource-level " +
-            "permissions.",
-          appliesTo: ["Resource::*"],
-        },
-        {
-          id: "AwsSolutions-IAM5",
-          reason:
-            "batch:TerminateJob on this account's Batch jobs: the GPU branch's job ids are generated at run time.",
-          appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job\\/\\*$/g" }],
-        },
-        {
-          id: "AwsSolutions-IAM5",
-          reason:
-            "The Distributed Map's child executions of this machine: their names are generated, so " +
-            "only the machine-name prefix is known.",
-          appliesTo: [
-            { regex: "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*\\/\\*$/g" },
-          ],
-        },
-      ],
-      true,
-    );
+    acceptFindings(this, accessLogs, Object.values(f), this.stateMachine);
   }
 }

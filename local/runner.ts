@@ -145,11 +145,8 @@ export class LocalRunner implements Engine {
       });
       log(`job ${job.id}: ${out.status}`);
       try {
-        const { writeRunPlots } = await import("../shared/report/runReport.ts");
-        await writeRunPlots(
-          (name) => store.get(name),
-          (name, bytes, type) => store.put(name, bytes, type),
-        );
+        const { writeStorePlots } = await import("../shared/report/runReport.ts");
+        await writeStorePlots(store);
       } catch (e) {
         log(`job ${job.id}: could not draw the plots: ${(e as Error).message.split("\n")[0]}`);
       }

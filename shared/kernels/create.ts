@@ -18,7 +18,24 @@ export class BackendError extends Error {
 
 /**
  * The kernel for the modified EnKF, or undefined for methods that evaluate the problem directly.
- * Built without the ½α‖θ‖² term: the modified EnKF's reduction adds it (shardPartial.ts).
+ * A kernel forms step 2–3's statistics of the paper (Haber, Lucka & Ruthotto 2018, eq. 3.6):
+ * Q_j = F(θ + ω_j) − F(θ) for Ω = σZ regenerated from the draw, then Φ, QᵀWQ and Qᵀg, on the batch
+ * each call names. Built without the ½α‖θ‖² term: the modified EnKF's reduction adds it (shardPartial.ts).
+ *
+ * @param problem the problem whose shape (model, K) the kernel is built for
+ * @param optimizer the job's optimizer; only "modified-enkf" has a kernel
+ * @param compute the job's compute options: `backend` ("auto", "onnx", "wasm", "gpu", "reference")
+ * @param warn prints one line when "auto" falls back to a slower backend
+ * @param opts.rngWorkers threads that draw Ω (default: one per core when there are two or more)
+ * @throws BackendError when the backend cannot serve this problem or method
+ *
+ * @example
+ * ```ts
+ * const kernel = (await createKernel(problem, job.optimizer, job.compute, console.warn))!;
+ * const draw = { sigma: 0.1, kind: "gaussian", seed: 7, iteration: 0 } as const;
+ * const { phi, gram, rhs } = await kernel.statistics(theta, draw, problem.at(0)); // Φ, QᵀWQ (K×K), Qᵀg
+ * await kernel.dispose();
+ * ```
  */
 export async function createKernel(
   problem: Problem,

@@ -5,16 +5,8 @@
 import type { NetworkModel } from "../models/model.ts";
 import { cnnLayout } from "../models/cnn.ts";
 import { cnnEnsembleModel, mlpEnsembleModel, type StatisticsGraph } from "./onnxGraph.ts";
-import {
-  allocatePacked,
-  allocatePackedCnn,
-  packCnnMember,
-  packedCnnDirection,
-  packedDirection,
-  packLowRankMember,
-  packMember,
-  type PackedLayer,
-} from "./pack.ts";
+import { allocatePacked, packedDirection, packLowRankMember, packMember, type PackedLayer } from "./pack.ts";
+import { allocatePackedCnn, packCnnMember, packedCnnDirection } from "./packCnn.ts";
 import { perturbation, type EnsembleDraw } from "../math/perturbation.ts";
 import { mlpLayout } from "../models/mlp.ts";
 

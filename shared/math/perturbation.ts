@@ -8,7 +8,7 @@
 //   ω_j[W] = σ · A_j B_jᵀ / √r,   A_j: rows × r,  B_j: cols × r,  entries N(0, 1),
 // so that each entry has variance σ² (E[vec(ABᵀ)vec(ABᵀ)ᵀ] = r·I), as a full Gaussian draw has;
 // every other parameter (biases, convolution kernels, small matrices) keeps its full Gaussian
-// draw, element i of the perturbation stream as before. A_j then B_j are elements
+// draw, element i of the perturbation stream, as with "gaussian". A_j then B_j are elements
 // [base_b, base_b + r·(rows + cols)) of member j's low-rank stream, base_b the factor counts of
 // the blocks before block b: pure functions of (seed, iteration, member, block, index).
 

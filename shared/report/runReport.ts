@@ -37,6 +37,16 @@ async function runPlots(
   return out;
 }
 
+/** writeRunPlots over a job's store: result.json read from it, the plots written back to it. */
+export const writeStorePlots = (store: {
+  get(name: string): Promise<Uint8Array>;
+  put(name: string, bytes: Uint8Array, type: string): Promise<unknown>;
+}): Promise<string[]> =>
+  writeRunPlots(
+    (name) => store.get(name),
+    (name, bytes, type) => store.put(name, bytes, type),
+  );
+
 export async function writeRunPlots(
   read: ReadFile,
   write: (name: string, bytes: Uint8Array, type: string) => Promise<unknown>,

@@ -66,6 +66,23 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
     checkKey(key);
     return prefix + key;
   };
+  /** A PutObject of `bytes` with their sha256 as metadata, and `extra` (a condition, tags). */
+  const putCommand = (
+    key: string,
+    bytes: Uint8Array,
+    contentType: string,
+    sum: string,
+    extra: { IfNoneMatch?: string; IfMatch?: string; Tagging?: string },
+  ) =>
+    new PutObjectCommand({
+      Bucket,
+      Key: objectKey(key),
+      Body: bytes,
+      ContentType: contentType,
+      ContentLength: bytes.length,
+      Metadata: { sha256: sum },
+      ...extra,
+    });
   const fail = (key: string, e: unknown): never => {
     const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     if (err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata?.httpStatusCode === 404)
@@ -107,15 +124,7 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       const sum = sha256Hex(bytes);
       try {
         const r = await client.send(
-          new PutObjectCommand({
-            Bucket,
-            Key: objectKey(key),
-            Body: bytes,
-            ContentType: contentType,
-            ContentLength: bytes.length,
-            Metadata: { sha256: sum },
-            ...(expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
-          }),
+          putCommand(key, bytes, contentType, sum, expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
         );
         return r.ETag ?? sum;
       } catch (e) {
@@ -182,17 +191,7 @@ export function s3Store(opts: S3StoreOptions): BlobStore {
       const sum = sha256Hex(bytes);
       const Tagging = tags ? new URLSearchParams(tags).toString() : undefined;
       try {
-        await client.send(
-          new PutObjectCommand({
-            Bucket,
-            Key: objectKey(key),
-            Body: bytes,
-            ContentType: contentType,
-            ContentLength: bytes.length,
-            Metadata: { sha256: sum },
-            ...(Tagging ? { Tagging } : {}),
-          }),
-        );
+        await client.send(putCommand(key, bytes, contentType, sum, Tagging ? { Tagging } : {}));
       } catch (e) {
         fail(key, e);
       }

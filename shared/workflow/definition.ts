@@ -33,6 +33,9 @@
 // adds a TaskSubmitted event, 8·S + 11 per round: N = 558 rounds for 4 shards on the GPU branch.
 
 import type { Branch } from "./fanOut.ts";
+import { batchEvaluate, fanOut, lambdaBlock, retry, toFailure } from "./roundStates.ts";
+
+export { INLINE_MAP_LIMIT } from "./roundStates.ts";
 
 /** The outcome event's source and detail-type (an EventBridge rule matches on them). */
 export const OUTCOME_SOURCE = "enkf";
@@ -70,125 +73,6 @@ export interface WorkflowOptions {
   /** parallel child executions of the Distributed Map, used above 40 shards (default 1000) */
   distributedConcurrency?: number;
 }
-
-/** Shards above which a round fans out through the Distributed Map. */
-export const INLINE_MAP_LIMIT = 40;
-
-/** One round's fan-out: a task per item (a shard or member block, op "evaluate"); the shares go
- *  to the store, the cursor passes through. `states`: the iteration's states when it is more than
- *  the one task (a lambda forward's block). */
-function fanOut(
-  evaluate: Record<string, unknown>,
-  task: string,
-  processor: Record<string, string>,
-  concurrency: number,
-  states?: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    Type: "Map",
-    ItemsPath: "$.items",
-    MaxConcurrency: concurrency,
-    ItemSelector: { "job.$": "$.job", "round.$": "$.round", "item.$": "$$.Map.Item.Value", op: "evaluate" },
-    ItemProcessor: {
-      ProcessorConfig: processor,
-      StartAt: task,
-      States: states ?? { [task]: { Type: "Task", ...evaluate, End: true } },
-    },
-    ResultPath: null,
-    Catch: toFailure,
-    Next: "Reduce",
-  };
-}
-
-/**
- * A lambda forward's member block: the evaluate function writes the block's request (the
- * constrained points), the state machine invokes the user's function with it (lambda:invoke; the
- * role may invoke only the functions the deployment names), and the evaluate function stores the
- * answer. An invocation that keeps failing stores no outputs: its members are failed members,
- * under the job's failure policy, rather than a failed job.
- */
-function lambdaBlock(evaluate: Record<string, unknown>): Record<string, unknown> {
-  const store = (outputs: string | null) => ({
-    Type: "Task",
-    ...evaluate,
-    Parameters: {
-      "job.$": "$.job",
-      "round.$": "$.round",
-      "item.$": "$.item",
-      op: "store",
-      ...(outputs ? { "outputs.$": outputs } : { outputs: null }),
-    },
-    End: true,
-  });
-  return {
-    "Block request": {
-      Type: "Task",
-      ...evaluate,
-      Parameters: { "job.$": "$.job", "round.$": "$.round", "item.$": "$.item", op: "request" },
-      Next: "Forward (lambda)",
-    },
-    "Forward (lambda)": {
-      Type: "Task",
-      Resource: "arn:aws:states:::lambda:invoke",
-      Parameters: { "FunctionName.$": "$.request.FunctionName", "Payload.$": "$.request.Payload" },
-      ResultSelector: { "outputs.$": "$.Payload.outputs" },
-      ResultPath: "$.response",
-      Retry: retry,
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.forwardError", Next: "Store failed block" }],
-      Next: "Store block",
-    },
-    "Store block": store("$.response.outputs"),
-    "Store failed block": store(null),
-  };
-}
-
-/** Lambda's transient errors: retried with exponential backoff and full jitter. */
-const retry = [
-  {
-    ErrorEquals: [
-      "Lambda.TooManyRequestsException",
-      "Lambda.ServiceException",
-      "Lambda.AWSLambdaException",
-      "Lambda.SdkClientException",
-      "Lambda.ClientExecutionTimeoutException",
-    ],
-    IntervalSeconds: 1,
-    MaxAttempts: 6,
-    BackoffRate: 2,
-    MaxDelaySeconds: 30,
-    JitterStrategy: "FULL",
-  },
-];
-/**
- * The GPU branch's task: an AWS Batch job per shard that runs the evaluate handler in the GPU
- * container (batchEvent.ts, functions/gpu/main.ts), the shard's event passed as ENKF_EVENT. `.sync` waits
- * for the job; the job definition retries Spot reclaims itself, and Step Functions retries Batch's
- * throttling and service errors.
- */
-function batchEvaluate(gpu: { jobQueue: string; jobDefinition: string }): Record<string, unknown> {
-  return {
-    Resource: "arn:aws:states:::batch:submitJob.sync",
-    Parameters: {
-      "JobName.$": "States.Format('enkf-round{}-shard{}', $.round, $.item)",
-      JobQueue: gpu.jobQueue,
-      JobDefinition: gpu.jobDefinition,
-      ContainerOverrides: { Environment: [{ Name: "ENKF_EVENT", "Value.$": "States.JsonToString($)" }] },
-    },
-    ResultPath: null,
-    Retry: [
-      {
-        ErrorEquals: ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"],
-        IntervalSeconds: 2,
-        MaxAttempts: 6,
-        BackoffRate: 2,
-        MaxDelaySeconds: 60,
-        JitterStrategy: "FULL",
-      },
-    ],
-  };
-}
-
-const toFailure = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailure" }];
 
 export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions): Record<string, unknown> {
   if (!Number.isInteger(opts.maxConcurrency) || opts.maxConcurrency < 1 || opts.maxConcurrency > 40)

@@ -14,28 +14,11 @@ import { jobKernel, jobProblem } from "../../shared/setup/jobSetup.ts";
 import { JobSpec, problemRegularization } from "../../shared/spec/job.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { prepareJob } from "../../shared/workflow/shardJob.ts";
+import { mnistJob } from "../deployed/support/jobs.ts";
 
 const mnist = loadMnist();
-const spec = (backend: string) =>
-  JobSpec.parse({
-    name: "two-paths",
-    problem: {
-      type: "classification",
-      data: { source: "mnist" },
-      model: { type: "mlp", hidden: [8], activation: "tanh" },
-      seed: 1,
-    },
-    optimizer: {
-      method: "modified-enkf",
-      ensembleSize: 10,
-      sigma: 0.01,
-      gamma: { relative: 1e-3 },
-      batchSize: 300,
-      seed: 2,
-    },
-    stop: { maxIterations: 12 },
-    compute: { backend },
-  });
+// an MLP [8] on MNIST, K = 10, batch 300, 12 iterations, on the backend named
+const spec = (backend: string) => JobSpec.parse(mnistJob("two-paths", 1, 12, { compute: { backend } }));
 
 describe("in process and through the state machine (1 shard)", () => {
   it.each(["onnx", "wasm", "reference"])("%s: the same θ and objectives, bit for bit", async (backend) => {
