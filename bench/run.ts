@@ -4,7 +4,8 @@
 // median over measured iterations, forward GFLOP/s, peak RSS, and where the time goes (RNG,
 // packing, forward, Gram, update, solve). Then, for low-rank draws: the cost of K = 1000 against
 // full K = 200, the test accuracy at iteration 100 (BENCH_ACCURACY=0 skips it), the peak RSS at
-// K = 4096 in a process of its own (BENCH_MEMORY=0 skips it), and what the float32 Gram does to
+// K = 4096 in a process of its own (BENCH_MEMORY=0 skips it), full Fashion-MNIST's peak RSS at K = 20
+// and K = 1000 (BENCH_FASHION=0 skips it), and what the float32 Gram does to
 // the solve (against the float64 reference kernel). When the PyTorch reference of
 // ../shared/reference can run here (its CPU wheel on disk), it runs in the same bench run on the
 // same configurations (enkf_torch.py, enkf_lowrank.py) and the ratios ours/torch are printed. Then
@@ -418,6 +419,35 @@ if (process.env.BENCH_MEMORY !== "0") {
         `${fmt(m.secondsPerIteration)} s/iter`,
     );
   }
+}
+// full-scale data: Fashion-MNIST as published (examples/fashion-mnist.json: Debian's
+// dataset-fashion-mnist, 70,000 images) at K = 20 and at K = 1000 rank 1, 3 iterations each, in a
+// process of its own, against the data's own float32 size (BENCH_FASHION=0 skips it)
+const fashion = join(root, "examples", "fashion-mnist.json");
+if (process.env.BENCH_FASHION !== "0") {
+  const runs: Record<string, unknown>[] = [];
+  for (const [k, rank] of [
+    [20, 0],
+    [1000, 1],
+  ]) {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(root, "bench", "datasetMemory.ts"), fashion, String(k), String(rank), "3"],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) {
+      console.log(`Fashion-MNIST memory (K=${k}): ${r.stderr.trim().split("\n").pop()}`);
+      break;
+    }
+    const m = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    runs.push(m);
+    console.log(
+      `Fashion-MNIST 70k, K=${k}${rank ? ` rank ${rank}` : ""}: peak RSS ${m.peakRssMb.toFixed(0)} MiB, ` +
+        `${(m.peakRssMb / m.dataMb).toFixed(1)}× the data's ${m.dataMb.toFixed(0)} MiB of float32 ` +
+        `(targets: ${k === 20 ? "≤ 1 GB" : "≤ 1.5 GB"})`,
+    );
+  }
+  results.lowRankChecks.fashionMemory = runs;
 }
 // what the float32 Gram does to the solve: the onnx kernel's statistics and step against the
 // float64 reference kernel's, on the same draw, at K = 200 (float64 Gram) and K = 400 (float32

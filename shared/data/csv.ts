@@ -6,7 +6,7 @@
 
 import { cellNumber, parseCsv, type CsvRecord } from "./csvRecords.ts";
 import { DataError } from "./errors.ts";
-import { checkClassCount, sortClassNames, splitTable } from "./split.ts";
+import { checkClassCount, sortClassNames, splitTable, type Table } from "./split.ts";
 import type { Dataset } from "./types.ts";
 
 export { parseCsv } from "./csvRecords.ts";
@@ -84,29 +84,49 @@ export class CsvColumns {
   }
 }
 
-export function csvDataset(text: string, file: string, opts: CsvOptions): Dataset {
+/** A CSV's rows as a table (`test`: a test file, whose classes may be fewer than the training file's). */
+function csvTable(text: string, file: string, opts: CsvOptions, test: boolean): Table {
   const records = parseCsv(text, file);
   if (records.length === 0) throw new DataError(`${file}: the file is empty`);
   const cols = new CsvColumns(records[0], file, opts);
   const rows = records.length - 1;
-  if (rows < 2) throw new DataError(`${file}: needs at least two data rows, found ${rows}`);
+  if (rows < (test ? 1 : 2))
+    throw new DataError(`${file}: needs at least ${test ? "one data row" : "two data rows"}, found ${rows}`);
   const d = cols.features;
   const raw = new Float64Array(rows * d);
   const labelText: string[] = new Array(rows);
   for (let r = 0; r < rows; r++) labelText[r] = cols.row(records[r + 1], raw, r * d);
   const base = { raw, rows, features: d, columns: cols.columns };
   if (opts.kind === "classification") {
-    const names = cols.classNames(labelText, rows);
+    const names = test ? sortClassNames(labelText) : cols.classNames(labelText, rows);
     const lookup = new Map(names.map((c, i) => [c, i]));
-    return splitTable(
-      { ...base, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } },
-      opts,
-      file,
-    );
+    return { ...base, labels: { index: Int32Array.from(labelText, (l) => lookup.get(l)!), names } };
   }
-  return splitTable(
-    { ...base, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } },
-    opts,
-    file,
-  );
+  return { ...base, targets: { values: Float64Array.from(labelText, Number), names: [opts.label] } };
+}
+
+/**
+ * The dataset of a CSV file and, optionally, a test file with the same columns (the fixed test split).
+ *
+ * @example
+ * ```ts
+ * const ds = csvDataset(text, "train.csv", { label: "y", kind: "classification", standardize: true,
+ *   testFraction: 0.2, seed: 0 });
+ * ```
+ */
+export function csvDataset(
+  text: string,
+  file: string,
+  opts: CsvOptions,
+  test?: { text: string; file: string },
+): Dataset {
+  const table = csvTable(text, file, opts, false);
+  if (!test) return splitTable(table, opts, file);
+  const testTable = csvTable(test.text, test.file, opts, true);
+  const [a, b] = [table.columns!.features, testTable.columns!.features];
+  if (a.length !== b.length || a.some((c, i) => c !== b[i]))
+    throw new DataError(
+      `${test.file}: its feature columns (${b.join(", ")}) are not the training file's (${a.join(", ")}), in order`,
+    );
+  return splitTable(table, opts, file, { table: testTable, source: test.file });
 }

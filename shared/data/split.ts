@@ -1,19 +1,21 @@
-// Rows → Dataset: a seeded shuffle, the last `testFraction` of the rows as the test split, and
-// optional standardization with training statistics only. Shared by every tabular source.
+// Rows → Dataset: a seeded shuffle, the last `testFraction` of the rows as the test split (or a fixed
+// test table, the test file's rows in order), and optional standardization with training statistics
+// only. Shared by every tabular source. Features are read where they lie (any numeric array: a
+// .npy's float32 stays float32) and written once, as float32.
 
 import { fillUniform, Stream } from "../math/rng.ts";
 import { DataError } from "./errors.ts";
 import type { Dataset } from "./types.ts";
 
 export interface Table {
-  /** rows × features, row-major */
-  raw: Float64Array;
+  /** rows × features, row-major (a view of the file's own array where it can be) */
+  raw: ArrayLike<number>;
   rows: number;
   features: number;
   /** class index per row, with the class names in index order */
   labels?: { index: Int32Array; names: string[] };
   /** rows × targets, row-major, with the target names */
-  targets?: { values: Float64Array; names: string[] };
+  targets?: { values: ArrayLike<number>; names: string[] };
   /** the feature columns' names, and the label column's */
   columns?: { features: string[]; label?: string };
 }
@@ -81,20 +83,60 @@ export function trainingStatistics(
   return { mean, scale };
 }
 
-export function splitTable(t: Table, opts: SplitOptions, source: string): Dataset {
-  const { rows, features: d, raw } = t;
-  const { order, train: nTrain, test: nTest } = splitOrder(rows, opts, source);
+/** A fixed test split: the test file's table, in its order, and its name for errors. */
+export interface TestTable {
+  table: Table;
+  source: string;
+}
+
+/** The class index of every row in dataset order, the test rows' names mapped onto the training classes. */
+function datasetLabels(t: Table, order: Int32Array, nTrain: number, test: TestTable | undefined): Int32Array {
+  const { index, names } = t.labels!;
+  const out = new Int32Array(nTrain + (test ? test.table.rows : order.length - nTrain));
+  for (let i = 0; i < nTrain; i++) out[i] = index[order[i]];
+  if (!test) {
+    for (let i = nTrain; i < out.length; i++) out[i] = index[order[i]];
+    return out;
+  }
+  if (!test.table.labels) throw new DataError(`${test.source}: holds targets, but the training data holds classes`);
+  const lookup = new Map(names.map((c, i) => [c, i]));
+  const tl = test.table.labels;
+  for (let r = 0; r < test.table.rows; r++) {
+    const name = tl.names[tl.index[r]];
+    const c = lookup.get(name);
+    if (c === undefined)
+      throw new DataError(`${test.source}: row ${r}: class "${name}" is not among the training classes`);
+    out[nTrain + r] = c;
+  }
+  return out;
+}
+
+/**
+ * The dataset of a table: its rows shuffled with the seed, the training rows first. The test split is
+ * the last `testFraction` of them, or, with `test`, the test table's rows in their order.
+ */
+export function splitTable(t: Table, opts: SplitOptions, source: string, test?: TestTable): Dataset {
+  const { features: d, raw } = t;
+  if (test && test.table.features !== d)
+    throw new DataError(`${test.source}: ${test.table.features} features, but ${source} has ${d}`);
+  const { order, train: nTrain, test: held } = splitOrder(t.rows, test ? { ...opts, testFraction: 0 } : opts, source);
+  const nTest = test ? test.table.rows : held;
   const { mean, scale } = trainingStatistics(
-    (r, into) => into.set(raw.subarray(r * d, (r + 1) * d)),
+    (r, into) => {
+      for (let j = 0; j < d; j++) into[j] = raw[r * d + j];
+    },
     d,
     order,
     nTrain,
     opts.standardize,
   );
+  const rows = nTrain + nTest;
+  // row i of the dataset: a shuffled row of the table, or a test table's row in order
+  const at = (i: number): [Table, number] => (test && i >= nTrain ? [test.table, i - nTrain] : [t, order[i]]);
   const x = new Float32Array(rows * d);
   for (let i = 0; i < rows; i++) {
-    const r = order[i];
-    for (let j = 0; j < d; j++) x[i * d + j] = (raw[r * d + j] - mean[j]) * scale[j];
+    const [tab, r] = at(i);
+    for (let j = 0; j < d; j++) x[i * d + j] = (tab.raw[r * d + j] - mean[j]) * scale[j];
   }
 
   const meta = {
@@ -102,9 +144,9 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
     ...(opts.standardize ? { standardization: { mean: Array.from(mean), scale: Array.from(scale) } } : {}),
   };
   if (t.labels) {
-    const { index, names } = t.labels;
+    const { names } = t.labels;
     if (names.length < 2) throw new DataError(`${source}: the labels hold only one class (${names[0]})`);
-    const labels = Int32Array.from(order, (r) => index[r]);
+    const labels = datasetLabels(t, order, nTrain, test);
     return {
       kind: "classification",
       features: d,
@@ -117,8 +159,13 @@ export function splitTable(t: Table, opts: SplitOptions, source: string): Datase
   }
   if (!t.targets) throw new DataError(`${source}: neither labels nor targets`);
   const k = t.targets.names.length;
+  if (test && test.table.targets?.names.length !== k)
+    throw new DataError(`${test.source}: needs ${k} regression target${k === 1 ? "" : "s"} per row, as ${source} has`);
   const targets = new Float32Array(rows * k);
-  for (let i = 0; i < rows; i++) for (let c = 0; c < k; c++) targets[i * k + c] = t.targets.values[order[i] * k + c];
+  for (let i = 0; i < rows; i++) {
+    const [tab, r] = at(i);
+    for (let c = 0; c < k; c++) targets[i * k + c] = tab.targets!.values[r * k + c];
+  }
   return {
     kind: "regression",
     features: d,

@@ -22,7 +22,7 @@ import { failurePolicy } from "./failurePolicy.ts";
 import { firstTrial, judgeTrial, lineSearchParams, remainingLadder } from "./lineSearch.ts";
 import type { EnkfState, EnsembleRequest, ModifiedEnkf, PendingTrial, Statistics } from "./modifiedEnkfTypes.ts";
 import { currentObjective, startProgress, withRow, type Told } from "./process.ts";
-import { sigmaSchedule } from "./schedules.ts";
+import { sigmaSchedule, stepLength } from "./schedules.ts";
 import type { StepRecord } from "./types.ts";
 
 export type * from "./modifiedEnkfTypes.ts";
@@ -72,6 +72,13 @@ export function modifiedEnkf(
   /** σ of the next iteration after the pending trial's outcome */
   const nextSigma = (t: PendingTrial, accepted: boolean, backtracks: number) =>
     schedule.next(t.sigma, t.iteration + 1, { accepted, backtracks });
+  /** Nesterov momentum (PyTorch's form, d in place of −∇Φ): m = μ m_prev + d, the step along d + μ m. */
+  const withMomentum = (d: Float64Array, previous: Float64Array | undefined) => {
+    const mu = spec.momentum;
+    if (mu === undefined) return { direction: d };
+    const velocity = previous ? d.map((v, i) => mu * previous[i] + v) : Float64Array.from(d);
+    return { direction: d.map((v, i) => v + mu * velocity[i]), velocity };
+  };
 
   /** The row of iteration `iteration` (0-based) joins the history. */
   const finish = (
@@ -109,6 +116,7 @@ export function modifiedEnkf(
         record(f, { objective, step: 0, accepted: false, backtracks: 0, evaluations }),
         elapsed,
         {
+          ...(spec.momentum !== undefined ? { velocity: undefined } : {}),
           next: {
             iteration: iteration + 1,
             sigma: schedule.next(sigma, iteration + 1, { accepted: false, backtracks: 0 }),
@@ -119,11 +127,12 @@ export function modifiedEnkf(
     // the mean's Φ is not finite, or the ensemble kept failing: rejected without a trial
     if (verdict.kind !== "ok") return rejected(facts, Number.isFinite(stats.phi) ? stats.phi : currentObjective(state));
     const { s, gamma, slope, solver } = policy.solve(stats, verdict);
-    const trial = firstTrial(ls, stats.phi, slope, spec.stepSize);
+    const trial = firstTrial(ls, stats.phi, slope, stepLength(spec.stepSchedule, spec.stepSize, iteration));
     // not a descent direction: rejected without a trial
     if (!trial) return rejected({ ...facts, gamma, solver }, stats.phi);
-    const direction = new Float64Array(state.theta.length);
-    stats.direction(s, direction);
+    const d = new Float64Array(state.theta.length);
+    stats.direction(s, d);
+    const { direction, velocity } = withMomentum(d, state.velocity);
     const pending: PendingTrial = {
       iteration,
       sigma,
@@ -134,6 +143,7 @@ export function modifiedEnkf(
       solver,
       ...trial,
       direction,
+      ...(velocity ? { velocity } : {}),
       ...(stats.accuracy !== undefined ? { batchAccuracy: stats.accuracy } : {}),
     };
     return { state: { ...evaluated, pending }, records: [] };
@@ -166,6 +176,8 @@ export function modifiedEnkf(
     });
     return finish(evaluated, t.iteration, rec, elapsed, {
       ...(accepted ? { theta: trialPoint(state.theta, t.direction, t.eta) } : {}),
+      // momentum restarts after a rejected step
+      ...(spec.momentum !== undefined ? { velocity: accepted ? t.velocity : undefined } : {}),
       pending: null,
       next: { iteration: t.iteration + 1, sigma: nextSigma(t, accepted, t.backtracks), attempt: 0 },
     });

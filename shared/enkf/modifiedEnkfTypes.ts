@@ -74,13 +74,17 @@ export interface PendingTrial {
   slope: number;
   eta: number;
   backtracks: number;
-  /** d = Ω s */
+  /** the step's direction: d = Ω s, or with momentum d + μ m */
   direction: Float64Array;
+  /** with momentum: m = μ m_prev + d, the state's once the step is accepted */
+  velocity?: Float64Array;
   batchAccuracy?: number;
 }
 
 export interface EnkfState extends ProcessState {
   pending: PendingTrial | null;
+  /** with momentum: m after the last accepted step (absent at the start and after a rejection) */
+  velocity?: Float64Array;
   /** the statistics the run needs when no trial is pending */
   next: EnsembleRequest;
 }

@@ -24,7 +24,9 @@ export interface Told<S> {
 }
 
 /**
- * An optimizer as three pure functions.
+ * An optimizer as three pure functions. A wrapper that keeps the wrapped process's state inside its
+ * own (averaging.ts) hands it its own `progress`: the run loop writes the history's evaluations and
+ * its stops into the progress of the state it holds.
  *
  * @example
  * ```ts

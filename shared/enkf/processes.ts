@@ -3,6 +3,7 @@
 // and the exact gradient. The workflow pairs the same processes with its fan-outs instead
 // (shared/workflow/jobProcess.ts).
 
+import { enkfProcess } from "./enkfProcess.ts";
 import { batchedKernel } from "../kernels/batched.ts";
 import { referenceKernel } from "../kernels/reference.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
@@ -15,9 +16,7 @@ import type { OptimizerSpec, StopSpec } from "../spec/job.ts";
 import { eki, type PointsAnswer, type PointsAsk } from "./eki.ts";
 import { gradientDescent, type GradientAnswer, type GradientAsk } from "./gradientDescent.ts";
 import { kernelAnswers } from "./kernelAnswers.ts";
-import { modifiedEnkf } from "./modifiedEnkf.ts";
 import type { Process, ProcessState } from "./process.ts";
-import { speculative } from "./speculation.ts";
 
 /** A process and the evaluator of its asks, with their types erased for whoever runs them. */
 export interface Runnable {
@@ -74,8 +73,8 @@ export function processFor(
           : referenceKernel(problem, spec.ensembleSize));
       if (k.k !== spec.ensembleSize)
         throw new Error(`kernel built for K = ${k.k}, optimizer wants ${spec.ensembleSize}`);
-      const core = modifiedEnkf(spec, stop, isNetworkProblem(problem) ? denseMatrices(problem.model) : []);
-      return runnable(speculate ? speculative(core) : core, kernelAnswers(problem, k, alpha));
+      const process = enkfProcess(spec, stop, isNetworkProblem(problem) ? denseMatrices(problem.model) : [], speculate);
+      return runnable(process, kernelAnswers(problem, k, alpha));
     }
     case "enkf": {
       if (alpha > 0) throw new Error(`method "enkf" does not support problem.regularization; use "modified-enkf"`);

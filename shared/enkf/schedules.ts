@@ -1,7 +1,8 @@
-// σ schedules (constant, geometric decay, adaptive like the stencil of implicit filtering)
-// and the γ rule (fixed, or relative to trace(QᵀWQ)/K).
+// σ schedules (constant, geometric decay, adaptive like the stencil of implicit filtering),
+// the step length's schedule (constant, inverse-time, cosine, step) and the γ rule (fixed, or
+// relative to trace(QᵀWQ)/K).
 
-import type { GammaSpec, SigmaSpec } from "../spec/job.ts";
+import type { GammaSpec, SigmaSpec, StepScheduleSpec } from "../spec/job.ts";
 
 export interface StepOutcome {
   accepted: boolean;
@@ -43,4 +44,24 @@ export function sigmaSchedule(spec: SigmaSpec): SigmaSchedule {
 export function gammaValue(spec: GammaSpec, gramTrace: number, k: number): number {
   if (typeof spec === "number") return spec;
   return (spec.relative * Math.max(gramTrace, 0)) / k;
+}
+
+/**
+ * η_k, the step length of iteration k (the line search's first rung, or the step without it):
+ * constant η₀; inverse-time η₀/(1 + k/τ); cosine η_min + (η₀ − η_min)(1 + cos(π·min(k, T)/T))/2 with
+ * η_min = minimum·η₀; step η₀·factor^⌊k/every⌋. Constant gives η₀ itself, bit for bit.
+ */
+export function stepLength(spec: StepScheduleSpec, eta0: number, k: number): number {
+  switch (spec.schedule) {
+    case "constant":
+      return eta0;
+    case "inverse-time":
+      return eta0 / (1 + k / spec.tau);
+    case "cosine": {
+      const floor = spec.minimum * eta0;
+      return floor + ((eta0 - floor) * (1 + Math.cos((Math.PI * Math.min(k, spec.iterations)) / spec.iterations))) / 2;
+    }
+    case "step":
+      return eta0 * Math.pow(spec.factor, Math.floor(k / spec.every));
+  }
 }

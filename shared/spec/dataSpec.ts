@@ -25,27 +25,94 @@ export const MnistData = z
 /** How a file source is standardized and split into train and test (csv and npy alike). */
 const splitOptions = {
   standardize: z.boolean().default(true).describe("scale features to mean 0, variance 1 with training statistics only"),
-  testFraction: z.number().min(0).lt(1).default(0.2),
-  seed: seed.default(0).describe("seed of the train/test shuffle"),
+  testFraction: z
+    .number()
+    .min(0)
+    .lt(1)
+    .optional()
+    .describe("without test files: the fraction of the shuffled rows held out as the test split (default 0.2)"),
+  seed: seed.default(0).describe("seed of the training rows' shuffle (and of the train/test split without test files)"),
   validationFraction,
 };
 
-export const CsvData = z.strictObject({
-  source: z.literal("csv"),
-  path: z.string().min(1).describe("CSV file with a header row; relative to the job file's folder"),
-  label: z.string().min(1).describe("column holding the class (classification) or the target (regression)"),
-  ...splitOptions,
-});
+/** A file source's fixed test split: its test files go together, and replace testFraction. */
+function fixedTestSplit(files: string[]) {
+  return (d: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const given = files.filter((f) => d[f] !== undefined);
+    if (given.length > 0 && given.length < files.length)
+      ctx.addIssue({
+        code: "custom",
+        path: [files.find((f) => d[f] === undefined)!],
+        message:
+          `${files.join(" and ")} go together: ` +
+          `give ${files.length === 2 ? "both" : "all"} for a fixed test split, or none`,
+      });
+    if (given.length > 0 && d.testFraction !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["testFraction"],
+        message: "the test files are the test split; testFraction applies only without them",
+      });
+  };
+}
 
-export const NpyData = z.strictObject({
-  source: z.literal("npy"),
-  features: z.string().min(1).describe(".npy of shape (rows, features…); relative to the job file's folder"),
-  labels: z
+const testFile = (what: string) =>
+  z
     .string()
     .min(1)
-    .describe(".npy of shape (rows,) with classes, or (rows[, targets]) with regression targets"),
-  ...splitOptions,
-});
+    .optional()
+    .describe(
+      `${what}: the fixed test split, in its order, instead of testFraction; relative to the job file's folder`,
+    );
+
+export const CsvData = z
+  .strictObject({
+    source: z.literal("csv"),
+    path: z.string().min(1).describe("CSV file with a header row; relative to the job file's folder"),
+    label: z.string().min(1).describe("column holding the class (classification) or the target (regression)"),
+    testPath: testFile("a CSV file with the same columns"),
+    ...splitOptions,
+  })
+  .superRefine(fixedTestSplit(["testPath"]));
+
+export const NpyData = z
+  .strictObject({
+    source: z.literal("npy"),
+    features: z.string().min(1).describe(".npy of shape (rows, features…); relative to the job file's folder"),
+    labels: z
+      .string()
+      .min(1)
+      .describe(".npy of shape (rows,) with classes, or (rows[, targets]) with regression targets"),
+    testFeatures: testFile("test features, a .npy of the same trailing shape (with testLabels)"),
+    testLabels: testFile("test labels or targets, a .npy (with testFeatures)"),
+    ...splitOptions,
+  })
+  .superRefine(fixedTestSplit(["testFeatures", "testLabels"]));
+
+/** An IDX file of the MNIST family, gzipped or not. */
+const idxFile = (what: string) =>
+  z.string().min(1).describe(`${what}: an IDX file, gzipped (.gz) or not; relative to the job file's folder`);
+
+export const IdxData = z
+  .strictObject({
+    source: z.literal("idx"),
+    images: idxFile("training images (magic 0x00000803: count × rows × cols unsigned bytes)"),
+    labels: idxFile("training labels (magic 0x00000801: count unsigned bytes)"),
+    testImages: testFile("test images, IDX as images is (with testLabels)"),
+    testLabels: testFile("test labels, IDX as labels is (with testImages)"),
+    standardize: z
+      .boolean()
+      .default(false)
+      .describe("standardize each pixel with training statistics; false: pixels scaled to [0, 1] (÷ 255)"),
+    testFraction: splitOptions.testFraction,
+    seed: splitOptions.seed,
+    validationFraction,
+  })
+  .superRefine(fixedTestSplit(["testImages", "testLabels"]))
+  .describe(
+    "images and labels in IDX (the MNIST family: MNIST, Fashion-MNIST, KMNIST), e.g. Debian's " +
+      "dataset-fashion-mnist in /usr/share/datasets/fashion-mnist/",
+  );
 
 export const ShardsData = z.strictObject({
   source: z.literal("shards"),
@@ -89,7 +156,14 @@ export const RegisteredData = z.strictObject({
   validationFraction,
 });
 
-export const DataSpec = z.discriminatedUnion("source", [MnistData, CsvData, NpyData, ShardsData, RegisteredData]);
+export const DataSpec = z.discriminatedUnion("source", [
+  MnistData,
+  CsvData,
+  NpyData,
+  IdxData,
+  ShardsData,
+  RegisteredData,
+]);
 
 export const MlpModel = z.strictObject({
   type: z.literal("mlp"),

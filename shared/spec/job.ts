@@ -65,6 +65,14 @@ export const JobFields = z
     compute: ComputeSpec.prefault({}),
   })
   .superRefine((job, ctx) => {
+    if (job.optimizer.method === "modified-enkf" && job.optimizer.momentum !== undefined && job.optimizer.lineSearch)
+      ctx.addIssue({
+        code: "custom",
+        path: ["optimizer", "momentum"],
+        message:
+          "momentum needs lineSearch false: the Armijo test knows the slope of this iteration's direction " +
+          "only, not of the momentum it adds",
+      });
     const p = job.optimizer.method === "modified-enkf" ? job.optimizer.perturbation : "gaussian";
     if (typeof p !== "string" && job.problem.type !== "classification" && job.problem.type !== "regression") {
       ctx.addIssue({

@@ -60,6 +60,41 @@ export const LineSearch = z
   )
   .describe("backtracking (Armijo) line search on Φ");
 
+/** The step length's schedule: η_k = stepSize · m(k) (shared/enkf/schedules.ts). */
+export const StepSchedule = z
+  .discriminatedUnion("schedule", [
+    z.strictObject({ schedule: z.literal("constant") }),
+    z.strictObject({
+      schedule: z.literal("inverse-time"),
+      tau: positive.describe("τ in η_k = η₀ / (1 + k/τ)"),
+    }),
+    z.strictObject({
+      schedule: z.literal("cosine"),
+      iterations: z.int().min(1).describe("T: η falls from η₀ to its minimum over T iterations, then stays"),
+      minimum: z.number().min(0).max(1).default(0).describe("the floor, as a fraction of η₀"),
+    }),
+    z.strictObject({
+      schedule: z.literal("step"),
+      every: z.int().min(1).describe("iterations between reductions"),
+      factor: z.number().gt(0).max(1).describe("η multiplied by this every `every` iterations"),
+    }),
+  ])
+  .describe("η_k for iteration k: the line search's first rung, or the step without it");
+
+/** Iterate averaging: the averaged θ is the one evaluated, selected and exported (shared/enkf/averaging.ts). */
+export const Averaging = z
+  .discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("ema"),
+      decay: z.number().gt(0).lt(1).default(0.98).describe("β in θ̄_k = β θ̄_{k−1} + (1 − β) θ_k"),
+    }),
+    z.strictObject({
+      type: z.literal("tail"),
+      start: z.int().min(0).describe("the Polyak tail average: the mean of θ_k from iteration `start` on"),
+    }),
+  ])
+  .describe("average the iterates; the average is evaluated, selected and exported, the core steps from θ_k");
+
 export const ModifiedEnkfOptimizer = z
   .strictObject({
     method: z.literal("modified-enkf").describe("the default when optimizer.method is left out"),
@@ -71,6 +106,17 @@ export const ModifiedEnkfOptimizer = z
         "built-in problems (bench/gammaStudy.ts)",
     ),
     stepSize: positive.default(1).describe("initial step length η"),
+    stepSchedule: StepSchedule.default({ schedule: "constant" }),
+    averaging: Averaging.optional(),
+    momentum: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .optional()
+      .describe(
+        "μ of Nesterov momentum on the update direction: m_k = μ m_{k−1} + d_k, the step along d_k + μ m_k " +
+          "(reset after a rejected iteration); needs lineSearch false",
+      ),
     lineSearch: LineSearch.default(true),
     perturbation: z
       .union(
@@ -147,3 +193,5 @@ export type GradientDescentSpec = z.infer<typeof GradientDescentOptimizer>;
 export type SigmaSpec = z.infer<typeof Sigma>;
 export type GammaSpec = z.infer<typeof Gamma>;
 export type LineSearchSpec = z.infer<typeof LineSearch>;
+export type StepScheduleSpec = z.infer<typeof StepSchedule>;
+export type AveragingSpec = z.infer<typeof Averaging>;

@@ -3,10 +3,9 @@
 // an onnx graph) are copied into the store under inputs/ when it is prepared; a worker builds the
 // problem from them once (its forward probed once) and keeps it in its cache.
 
+import { enkfProcess } from "../enkf/enkfProcess.ts";
 import { eki } from "../enkf/eki.ts";
 import { lineSearchParams } from "../enkf/lineSearch.ts";
-import { modifiedEnkf } from "../enkf/modifiedEnkf.ts";
-import { speculative } from "../enkf/speculation.ts";
 import { InverseProblemError, type InverseProblem } from "../problems/inverse.ts";
 import { inputFiles, loadInverseProblem, type InputReader } from "../setup/inverseInputs.ts";
 import { checkLimits } from "../spec/limits.ts";
@@ -129,7 +128,7 @@ export async function memberJob(store: BlobStore, job: InverseJob, worker: Worke
           outputSize: problem.outputSize,
           lossAt: () => problem.loss,
         })
-      : speculative(modifiedEnkf(spec, job.stop));
+      : enkfProcess(spec, job.stop, [], true);
   const round = {
     blocks: blocksOf(job),
     lambda: f.type === "lambda",

@@ -3,9 +3,10 @@
 // reduced by shardAnswer) driven by the run loop. Tests and benchmarks use it; a deployed job does
 // the same through its state machine (steps/*.ts), one round per ask.
 
-import { modifiedEnkf, type Answer, type Ask, type EnkfState } from "../enkf/modifiedEnkf.ts";
+import { enkfProcess } from "../enkf/enkfProcess.ts";
+import type { Answer, Ask } from "../enkf/modifiedEnkf.ts";
+import type { ProcessState } from "../enkf/process.ts";
 import { inMemory, runLoop } from "../enkf/runLoop.ts";
-import { speculative } from "../enkf/speculation.ts";
 import type { RunResult } from "../enkf/types.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import { denseMatrices } from "../models/model.ts";
@@ -41,10 +42,10 @@ function shardRound(run: ShardedRun): (ask: Ask) => Promise<Answer> {
 }
 
 export async function runRounds(run: ShardedRun): Promise<{ result: RunResult; rounds: number }> {
-  const process = speculative(modifiedEnkf(run.spec, run.stop, denseMatrices(run.shards[0].model)));
+  const process = enkfProcess(run.spec, run.stop, denseMatrices(run.shards[0].model), true);
   const answer = shardRound(run);
   let rounds = 0;
-  const loop = runLoop<EnkfState, Ask, Answer>(
+  const loop = runLoop<ProcessState, Ask, Answer>(
     process,
     (ask) => {
       rounds++;

@@ -3,11 +3,10 @@
 // full splits through the workers' kernel's forward, as enkf run evaluates it, and the best θ kept
 // in the store (best.theta.f64).
 
+import { enkfProcess } from "../enkf/enkfProcess.ts";
 import { decodeShards, encodeShards, parseManifest } from "../data/shards.ts";
 import { shardPlan } from "../distributed/evaluateShard.ts";
 import type { Dataset } from "../data/types.ts";
-import { modifiedEnkf } from "../enkf/modifiedEnkf.ts";
-import { speculative } from "../enkf/speculation.ts";
 import { discrepancyLevel } from "../enkf/selection.ts";
 import { availableParallelism } from "node:os";
 import { denseMatrices, initModel, parameterCount } from "../models/model.ts";
@@ -88,7 +87,7 @@ export async function shardJob(store: BlobStore, job: NetworkJob, worker: Worker
   }
   return {
     spec: job,
-    process: speculative(modifiedEnkf(job.optimizer, job.stop, denseMatrices(model))),
+    process: enkfProcess(job.optimizer, job.stop, denseMatrices(model), true),
     fanOut: shardFanOut(store, job, manifest, worker),
     theta0: async () => (warm ? bytesF64(await store.get(keys.initTheta)) : initModel(model, job.problem.seed)),
     context: {

@@ -17,12 +17,34 @@ import { prepareJob } from "../../shared/workflow/shardJob.ts";
 import { mnistJob } from "../deployed/support/jobs.ts";
 
 const mnist = loadMnist();
-// an MLP [8] on MNIST, K = 10, batch 300, 12 iterations, on the backend named
-const spec = (backend: string) => JobSpec.parse(mnistJob("two-paths", 1, 12, { compute: { backend } }));
+// an MLP [8] on MNIST, K = 10, batch 300, 12 iterations, on the backend named (with the line search;
+// the step schedule and iterate averaging when named)
+const spec = (backend: string, optimizer: object = {}) => {
+  const job = mnistJob("two-paths", 1, 12, { compute: { backend } });
+  return JobSpec.parse({ ...job, optimizer: { ...job.optimizer, ...optimizer } });
+};
+const cosineEma = {
+  stepSchedule: { schedule: "cosine", iterations: 12, minimum: 0.1 },
+  averaging: { type: "ema", decay: 0.9 },
+};
+const momentumStep = {
+  momentum: 0.5,
+  lineSearch: false,
+  stepSchedule: { schedule: "step", every: 4, factor: 0.5 },
+  averaging: { type: "ema", decay: 0.8 },
+};
+const inverseTail = { stepSchedule: { schedule: "inverse-time", tau: 4 }, averaging: { type: "tail", start: 4 } };
 
 describe("in process and through the state machine (1 shard)", () => {
-  it.each(["onnx", "wasm", "reference"])("%s: the same θ and objectives, bit for bit", async (backend) => {
-    const job = spec(backend);
+  it.each([
+    ["onnx", "", {}],
+    ["wasm", "", {}],
+    ["reference", "", {}],
+    ["onnx", " (a cosine step schedule, the EMA of the iterates)", cosineEma],
+    ["reference", " (an inverse-time step schedule, the Polyak tail average)", inverseTail],
+    ["wasm", " (Nesterov momentum without the line search, a step schedule, the EMA)", momentumStep],
+  ])("%s%s: the same θ and objectives, bit for bit", async (backend, _what, optimizer) => {
+    const job = spec(backend, optimizer);
     if (job.optimizer.method !== "modified-enkf") throw new Error("test job");
     const problem = jobProblem(job, mnist);
     const kernel = await jobKernel(job, problem, () => {});

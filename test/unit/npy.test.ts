@@ -122,11 +122,16 @@ np.save('y5.npy', np.array([0, 1, 0, 1, 1]))
 `);
     const opts = { standardize: false, testFraction: 0, seed: 0 };
     const files = { features: "nan.npy", labels: "y4.npy" };
-    expect(() => npyDataset(read("nan.npy"), read("y4.npy"), files, "classification", opts)).toThrow(
-      /nan\.npy: row 2, feature 1: NaN is not a finite number/,
-    );
     expect(() =>
-      npyDataset(read("nan.npy"), read("y5.npy"), { ...files, labels: "y5.npy" }, "classification", opts),
+      npyDataset({ features: read("nan.npy"), labels: read("y4.npy"), files }, undefined, "classification", opts),
+    ).toThrow(/nan\.npy: row 2, feature 1: NaN is not a finite number/);
+    expect(() =>
+      npyDataset(
+        { features: read("nan.npy"), labels: read("y5.npy"), files: { ...files, labels: "y5.npy" } },
+        undefined,
+        "classification",
+        opts,
+      ),
     ).toThrow(DataError);
     await expect(
       loadDataset(
