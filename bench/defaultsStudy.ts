@@ -16,7 +16,7 @@ import { optimizeAll } from "../shared/enkf/optimize.ts";
 import { jobKernel, jobProblem } from "../shared/setup/jobSetup.ts";
 import { JobSpec } from "../shared/spec/job.ts";
 import { halfMoons } from "../scripts/halfMoons.ts";
-import { syntheticCsv, tabularCsv } from "./syntheticData.ts";
+import { noisyBlobsCsv, syntheticCsv, tabularCsv } from "./syntheticData.ts";
 
 const root = join(import.meta.dirname, "..");
 const quick = process.env.DEFAULTS_STUDY_QUICK === "1";
@@ -38,17 +38,7 @@ const spirals = join(dir, "spirals.csv");
   writeFileSync(spirals, lines.join("\n") + "\n");
 }
 // four Gaussian blobs in 5-D with 15% of the labels flipped (label noise invites overfitting)
-const blobs = syntheticCsv(
-  dir,
-  "blobs",
-  500,
-  5,
-  (x, i) => {
-    const c = (x[0] > 0 ? 1 : 0) + (x[1] > 0 ? 2 : 0);
-    return String((i * 2654435761) % 100 < 15 ? (c + 1 + (i % 3)) % 4 : c);
-  },
-  5,
-);
+const blobs = noisyBlobsCsv(dir);
 // a smooth regression target of 3 inputs
 const regression = syntheticCsv(dir, "regression", 500, 3, (x) =>
   (Math.sin(2 * x[0]) + 0.5 * x[1] * x[1] - x[2] + 0.1 * Math.cos(17 * x[0] * x[2])).toFixed(5),

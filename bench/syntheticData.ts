@@ -1,4 +1,4 @@
-// Small seeded datasets for the studies (bench/gammaStudy.ts, bench/defaultsStudy.ts), written as
+// Small seeded datasets for the studies (gammaStudy.ts, defaultsStudy.ts, stochasticOtherStudy.ts), written as
 // CSV files: every value comes from the project's counter-based RNG, so the files are the same on
 // every machine.
 
@@ -35,4 +35,20 @@ export function tabularCsv(dir: string): string {
     for (let j = 0; j < 10; j++) s += x[j] * (j % 2 ? 1 : -0.7);
     return s + 0.5 * x[29] * x[28] > 0 ? "yes" : "no";
   });
+}
+
+/** 500 rows of 5 features in four Gaussian blobs (the signs of the first two), 15% of the labels
+ *  flipped: label noise that invites overfitting. */
+export function noisyBlobsCsv(dir: string): string {
+  return syntheticCsv(
+    dir,
+    "blobs",
+    500,
+    5,
+    (x, i) => {
+      const c = (x[0] > 0 ? 1 : 0) + (x[1] > 0 ? 2 : 0);
+      return String((i * 2654435761) % 100 < 15 ? (c + 1 + (i % 3)) % 4 : c);
+    },
+    5,
+  );
 }

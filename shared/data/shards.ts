@@ -17,9 +17,10 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** The array's bytes, a view of them (no copy: a shard file is the dataset's own rows). */
 function bytesOf(a: Float32Array | Int32Array): Uint8Array {
   // the format is little-endian, as is every platform Node runs on
-  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** Row ranges of `shards` contiguous, near-equal shards of `rows` rows. */
