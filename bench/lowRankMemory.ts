@@ -2,34 +2,15 @@
 // in a process of its own (npm run bench spawns it): `tsx bench/lowRankMemory.ts K rank iterations`.
 // Prints one JSON line: K, rank, seconds per iteration, peak RSS in MiB.
 
-import { loadMnist } from "../shared/data/mnist.ts";
+import { mnistMlpProblem, referenceOptimizer } from "./mnistSetup.ts";
 import { optimize } from "../shared/enkf/optimize.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
-import { networkProblem } from "../shared/problems/network.ts";
-import { ModifiedEnkfOptimizer, StopSpec } from "../shared/spec/job.ts";
+import { StopSpec } from "../shared/spec/job.ts";
 
 const [K, rank, iterations] = process.argv.slice(2, 5).map(Number);
-const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
-const problem = networkProblem({
-  model,
-  dataset: loadMnist(),
-  loss: "cross-entropy",
-  batchSize: 1000,
-  batchSeed: 0,
-  initSeed: 0,
-  lossScale: 1,
-});
+const problem = mnistMlpProblem();
 const kernel = await onnxKernel(problem, K, { threads: 2, rngWorkers: 2, rank });
-const optimizer = ModifiedEnkfOptimizer.parse({
-  method: "modified-enkf",
-  ensembleSize: K,
-  sigma: 1e-2,
-  gamma: 1e-2,
-  stepSize: 1,
-  lineSearch: false,
-  batchSize: 1000,
-  perturbation: { type: "low-rank", rank },
-});
+const optimizer = referenceOptimizer(K, rank);
 const t = performance.now();
 const run = optimize({ problem, optimizer, stop: StopSpec.parse({ maxIterations: iterations, tolerance: 0 }), kernel });
 while (!(await run.next()).done);

@@ -6,19 +6,17 @@
 // bench/low-rank-study.json and docs/low-rank-study.svg (the plot in docs/method.md).
 // `--plot-only` redraws the plot from bench/low-rank-study.json.
 
+import { mnistMlpProblem, referenceOptimizer } from "./mnistSetup.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadMnist } from "../shared/data/mnist.ts";
 import { optimize } from "../shared/enkf/optimize.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
-import { networkProblem } from "../shared/problems/network.ts";
 import { chartSvg } from "../shared/report/render.ts";
-import { ModifiedEnkfOptimizer, StopSpec } from "../shared/spec/job.ts";
+import { StopSpec } from "../shared/spec/job.ts";
 
 const root = join(import.meta.dirname, "..");
 const SECONDS = Number(process.env.STUDY_SECONDS ?? 60);
 const TARGET = 0.93;
-const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
 const configs: { K: number; rank: number }[] = [{ K: 200, rank: 0 }];
 for (const K of [500, 1000, 2000]) for (const rank of [1, 2, 4]) configs.push({ K, rank });
 
@@ -47,26 +45,9 @@ async function study(): Promise<Point[]> {
   }[] = [];
   for (const { K, rank } of configs) {
     const setting = rank > 0 ? `K=${K} rank ${rank}` : `K=${K} full`;
-    const problem = networkProblem({
-      model,
-      dataset: loadMnist(),
-      loss: "cross-entropy",
-      batchSize: 1000,
-      batchSeed: 0,
-      initSeed: 0,
-      lossScale: 1,
-    });
+    const problem = mnistMlpProblem();
     const kernel = await onnxKernel(problem, K, { threads: 2, rngWorkers: 2, rank });
-    const optimizer = ModifiedEnkfOptimizer.parse({
-      method: "modified-enkf",
-      ensembleSize: K,
-      sigma: 1e-2,
-      gamma: 1e-2,
-      stepSize: 1,
-      lineSearch: false,
-      batchSize: 1000,
-      ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}),
-    });
+    const optimizer = referenceOptimizer(K, rank);
     const stop = StopSpec.parse({ maxIterations: 300, tolerance: 0, timeLimit: SECONDS, evaluateEvery: 10 });
     const run = optimize({ problem, optimizer, stop, kernel });
     let hit: Point | null = null,

@@ -12,6 +12,7 @@
 // the job's state machine runs locally with 2 shards on 1 and on 2 worker threads
 // (BENCH_WORKFLOW=0 skips it), for the strong-scaling efficiency. Writes bench/results.json.
 
+import { mnistMlpProblem, referenceOptimizer } from "./mnistSetup.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -31,7 +32,7 @@ import { solveSymmetric } from "../shared/math/linalg.ts";
 import { factoredBlocks } from "../shared/math/perturbation.ts";
 import { denseMatrices } from "../shared/models/model.ts";
 import { networkProblem } from "../shared/problems/network.ts";
-import { ModifiedEnkfOptimizer, StopSpec } from "../shared/spec/job.ts";
+import { StopSpec } from "../shared/spec/job.ts";
 
 const root = join(import.meta.dirname, "..");
 const reference = join(root, "..", "shared", "reference");
@@ -57,35 +58,14 @@ interface Ours {
 }
 
 async function ours(K: number, engine: Engine = "native", iters = ITERS, rank = 0, seed = 0): Promise<Ours> {
-  const ds = loadMnist();
-  const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
-  // the loss in sum form, divided at the reduction, as jobs run it
-  const problem = networkProblem({
-    model,
-    dataset: ds,
-    loss: "cross-entropy",
-    batchSize: 1000,
-    batchSeed: seed,
-    initSeed: seed,
-    lossScale: 1,
-  });
+  const problem = mnistMlpProblem(seed);
   const rngWorkers = THREADS >= 2 ? THREADS : 0;
   const kernel =
     engine === "gpu"
       ? await gpuKernel(problem, K, { rngWorkers })
       : await onnxKernel(problem, K, { threads: engine === "wasm" ? 1 : THREADS, engine, rngWorkers, rank });
   // the same algorithm as the PyTorch reference: σ = γ = 1e-2, η = 1, no line search
-  const spec = ModifiedEnkfOptimizer.parse({
-    method: "modified-enkf",
-    ensembleSize: K,
-    sigma: 1e-2,
-    gamma: 1e-2,
-    stepSize: 1,
-    lineSearch: false,
-    batchSize: 1000,
-    seed,
-    ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}),
-  });
+  const spec = referenceOptimizer(K, rank, seed);
   // warm-up: the JIT in the worker threads takes about five iterations to settle
   const WARMUP = 5;
   const run = optimize({
