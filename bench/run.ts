@@ -4,7 +4,9 @@
 // median over measured iterations, forward GFLOP/s, peak RSS, and where the time goes (RNG,
 // packing, forward, Gram, update, solve). Then, for low-rank draws: the cost of K = 1000 against
 // full K = 200, the test accuracy at iteration 100 (BENCH_ACCURACY=0 skips it), the peak RSS at
-// K = 4096 in a process of its own (BENCH_MEMORY=0 skips it), full Fashion-MNIST's peak RSS at K = 20
+// K = 4096 in a process of its own (BENCH_MEMORY=0 skips it), large ensembles through the state
+// machine at K = 1000, 2048 and 4096 against commit 0379bd2 (BENCH_LARGE=0 skips it: several
+// minutes), full Fashion-MNIST's peak RSS at K = 20
 // and K = 1000 (BENCH_FASHION=0 skips it), and what the float32 Gram does to
 // the solve (against the float64 reference kernel). When the PyTorch reference of
 // ../shared/reference can run here (its CPU wheel on disk), it runs in the same bench run on the
@@ -13,6 +15,7 @@
 // (BENCH_WORKFLOW=0 skips it), for the strong-scaling efficiency. Writes bench/results.json.
 
 import { mnistMlpProblem, referenceOptimizer } from "./mnistSetup.ts";
+import { largeEnsembleSection } from "./largeEnsembleSection.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -23,7 +26,7 @@ import { runLocalWorkflow } from "../local/engine.ts";
 import { gpuKernel } from "../shared/kernels/gpu.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { prepareJob } from "../shared/workflow/shardJob.ts";
-import { decodePartial } from "../shared/distributed/shardPartial.ts";
+import { decodePartial } from "../shared/distributed/partialCodec.ts";
 import { keys } from "../shared/workflow/jobStore.ts";
 import { onnxKernel } from "../shared/kernels/onnx.ts";
 import { statisticsPrecision } from "../shared/kernels/onnxGraph.ts";
@@ -119,7 +122,14 @@ async function ours(K: number, engine: Engine = "native", iters = ITERS, rank = 
 async function solveAgreement(
   K: number,
   rank: number,
-): Promise<{ gram: number; rhs: number; s: number; sSmallGamma: number }> {
+): Promise<{
+  gram: number;
+  rhs: number;
+  s: number;
+  sSmallGamma: number;
+  sFloat32Partial: number;
+  sFloat32PartialSmallGamma: number;
+}> {
   const model = { type: "mlp" as const, inputs: 784, hidden: [64], outputs: 10, activation: "tanh" as const };
   const problem = networkProblem({
     model,
@@ -166,6 +176,10 @@ async function solveAgreement(
     rhs: rel(fast.rhs, refRhs),
     s: rel(step(fast.gram, fast.rhs, 1e-2), step(refGram, refRhs, 1e-2)),
     sSmallGamma: rel(step(fast.gram, fast.rhs, 1e-6), step(refGram, refRhs, 1e-6)),
+    // what a float32 partial (compute.partialPrecision) adds: the same statistics with the Gram
+    // rounded to float32 once, as a shard writes it, against the float64 partial
+    sFloat32Partial: rel(step(fast.gram.map(Math.fround), fast.rhs, 1e-2), step(fast.gram, fast.rhs, 1e-2)),
+    sFloat32PartialSmallGamma: rel(step(fast.gram.map(Math.fround), fast.rhs, 1e-6), step(fast.gram, fast.rhs, 1e-6)),
   };
   await kernel.dispose();
   return out;
@@ -289,6 +303,7 @@ const results: {
   gpu?: Ours[];
   lowRankChecks: Record<string, unknown>;
   workflow?: object;
+  largeEnsembles?: Record<string, unknown>[];
   torch: Torch[];
   torchLowRank: Torch[];
   ratio: Record<string, number>;
@@ -400,6 +415,9 @@ if (process.env.BENCH_MEMORY !== "0") {
     );
   }
 }
+// large ensembles through the state machine: partial sizes, bytes per round, the reduction and the
+// solve, the store's size, before (commit 0379bd2) and after (BENCH_LARGE=0 skips it)
+if (process.env.BENCH_LARGE !== "0") results.largeEnsembles = largeEnsembleSection(root);
 // full-scale data: Fashion-MNIST as published (examples/fashion-mnist.json: Debian's
 // dataset-fashion-mnist, 70,000 images) at K = 20 and at K = 1000 rank 1, 3 iterations each, in a
 // process of its own, against the data's own float32 size (BENCH_FASHION=0 skips it)
@@ -438,7 +456,9 @@ for (const K of [200, 400]) {
   console.log(
     `onnx (${statisticsPrecision(K)} Gram) vs float64 reference kernel, K=${K} rank 1: ` +
       `relative error gram ${e.gram.toExponential(1)}, rhs ${e.rhs.toExponential(1)}, step s ` +
-      `${e.s.toExponential(1)} (γ = 1e-2), ${e.sSmallGamma.toExponential(1)} (γ = 1e-6)`,
+      `${e.s.toExponential(1)} (γ = 1e-2), ${e.sSmallGamma.toExponential(1)} (γ = 1e-6); a float32 ` +
+      `partial adds ${e.sFloat32Partial.toExponential(1)} (γ = 1e-2), ` +
+      `${e.sFloat32PartialSmallGamma.toExponential(1)} (γ = 1e-6)`,
   );
 }
 // the job's state machine on this machine: 2 shards, the evaluate tasks on 1 and on 2 worker
@@ -474,7 +494,8 @@ if (process.env.BENCH_WORKFLOW !== "0") {
         ...c.optimizer,
       },
       stop: { maxIterations: 10 },
-      compute: { backend: "onnx", shards: 2 },
+      // the partials stay for the timings read back below
+      compute: { backend: "onnx", shards: 2, keepRounds: true },
     };
     const perWorkers: Record<
       number,

@@ -103,7 +103,8 @@ function withFaults(evaluate: (event: unknown) => Promise<unknown>) {
   const attempts = new Map<string, number>();
   let injected = 0;
   const wrapped = async (event: unknown) => {
-    if (plan) {
+    // the shards' evaluate tasks (a reduction tree's combine tasks run on the same function)
+    if (plan && (event as { op?: string }).op !== "combine") {
       const e = event as { round: number; item: number };
       const key = `${e.round}/${e.item}`;
       const attempt = attempts.get(key) ?? 0;
@@ -165,6 +166,8 @@ async function executeAll(
           },
           "Store block": task,
           "Store failed block": task,
+          // the reduction tree's nodes
+          "Sum partials": task,
           // the GPU branch's Batch jobs: the container's event from the submitJob parameters
           "Evaluate (gpu)": (params) => task(batchEvent(overrideEnvironment(params))),
           "Evaluate (gpu, distributed)": (params) => task(batchEvent(overrideEnvironment(params))),

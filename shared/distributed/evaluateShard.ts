@@ -8,7 +8,7 @@ import type { EnsembleDraw } from "../math/perturbation.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import type { NetworkModel } from "../models/model.ts";
 import { batchIndices, networkProblem, type NetworkProblem } from "../problems/network.ts";
-import { kernelPartial, type ShardPartial } from "./shardPartial.ts";
+import { kernelPartial, triangleSize, type ShardPartial } from "./shardPartial.ts";
 import { trialPoint } from "../math/vector.ts";
 
 export interface ShardSlice {
@@ -113,7 +113,7 @@ export async function evaluateShard(e: ShardEvaluation): Promise<ShardPartial> {
     rows,
     phi: 0,
     correct: e.kind === "classification" ? 0 : NaN,
-    gram: new Float64Array(k * k),
+    gram: new Float64Array(triangleSize(k)),
     rhs: new Float64Array(k),
   };
   if (!problem) return empty;

@@ -1,8 +1,11 @@
 // One data shard's share of a modified-EnKF iteration, and the reduction of all shards' shares.
 // Φ, QᵀWQ and Qᵀg are sums over samples, so each shard returns unscaled sums over its rows of the
-// iteration's batch (K×K + K + 3 numbers, whatever its data size), and the reducer adds them in
-// shard order in float64 and divides by the batch size. The ½α‖θ‖² terms are added once, at
-// the reducer, from Ω regenerated from the seed.
+// iteration's batch (K(K+1)/2 + K + 3 numbers, whatever its data size: QᵀWQ is symmetric, so only
+// its lower triangle travels, the triangle the Cholesky factorization reads), and the reducer
+// adds them in shard order in float64 and divides by the batch size. The ½α‖θ‖² terms are added
+// once, at the reducer, from Ω regenerated from the seed. Partials can also be summed in groups
+// (combinePartials): a reduction tree's inner nodes, whose sums are partials again.
+// Binary form: partialCodec.ts.
 
 import type { EnsembleDraw } from "../math/perturbation.ts";
 import { addRegeneratedRegularization } from "../kernels/regularization.ts";
@@ -10,6 +13,7 @@ import type { EnsembleStatistics, MemberForm } from "../kernels/types.ts";
 import { regularizationTerm } from "../problems/objective.ts";
 
 export interface ShardPartial {
+  /** the shard's index (or, for a sum of partials, its group's index at its level) */
   shard: number;
   /** ensemble size K */
   k: number;
@@ -19,7 +23,7 @@ export interface ShardPartial {
   phi: number;
   /** rows whose predicted class is their label (NaN where there are no classes: regression, inverse problems) */
   correct: number;
-  /** Σ QᵀWQ over those rows, K×K row-major */
+  /** Σ QᵀWQ over those rows: its lower triangle packed by rows (row i: columns 0..i), K(K+1)/2 values */
   gram: Float64Array;
   /** Σ Qᵀg over those rows */
   rhs: Float64Array;
@@ -27,6 +31,33 @@ export interface ShardPartial {
   members?: MemberForm;
   /** the worker's kernel phases in seconds (rng, pack, forward, gram, update), for the report */
   timings?: Float64Array;
+}
+
+/** The kernel phases a partial may carry, in its order. */
+export const PARTIAL_PHASES = ["rng", "pack", "forward", "gram", "update"] as const;
+
+/** Values in the packed lower triangle of a K×K matrix. */
+export const triangleSize = (k: number) => (k * (k + 1)) / 2;
+
+/** The lower triangle of a K×K row-major matrix, packed by rows. */
+export function packLower(full: ArrayLike<number>, k: number): Float64Array {
+  const out = new Float64Array(triangleSize(k));
+  for (let i = 0, at = 0; i < k; i++) {
+    const row = i * k;
+    for (let j = 0; j <= i; j++) out[at++] = full[row + j];
+  }
+  return out;
+}
+
+/** The symmetric K×K row-major matrix whose lower triangle is `packed` (mirrored above). */
+export function unpackSymmetric(packed: Float64Array, k: number): Float64Array {
+  const out = new Float64Array(k * k);
+  for (let i = 0, at = 0; i < k; i++)
+    for (let j = 0; j <= i; j++, at++) {
+      out[i * k + j] = packed[at];
+      out[j * k + i] = packed[at];
+    }
+  return out;
 }
 
 /** A kernel's statistics over `rows` batch rows (a loss in sum form) as shard `shard`'s partial, copied. */
@@ -44,67 +75,68 @@ export function kernelPartial(
     rows,
     phi: s.phi,
     correct,
-    gram: Float64Array.from(s.gram),
+    gram: packLower(s.gram, k),
     rhs: Float64Array.from(s.rhs),
     ...(members ? { members } : {}),
   };
 }
 
-/** The members' form as one number: NaN none, −1 float64, r ≥ 0 float32 with layer 0 factored at rank r. */
-const formCode = (m?: MemberForm) => (!m ? NaN : m.precision === "float64" ? -1 : m.factoredRank);
-const formOf = (c: number): MemberForm | undefined =>
-  Number.isNaN(c) ? undefined : c < 0 ? { precision: "float64" } : { precision: "float32", factoredRank: c };
-
-/** The kernel phases a partial may carry, in its order. */
-export const PARTIAL_PHASES = ["rng", "pack", "forward", "gram", "update"] as const;
-
-const MAGIC = 0x32504b45; // "EKP2", little-endian
-const HEADER = 6;
-
-/** Binary form: a 4-byte tag, 4 bytes of padding, then float64 [shard, k, rows, phi, correct,
- *  members (formCode), gram…, rhs…] and, when the worker measured them, its 5 kernel phase timings. */
-export function encodePartial(p: ShardPartial): Uint8Array {
-  const { k } = p;
-  if (p.gram.length !== k * k || p.rhs.length !== k)
-    throw new RangeError(
-      `partial of shard ${p.shard}: gram ${p.gram.length} and rhs ${p.rhs.length} do not fit K = ${k}`,
-    );
-  const extra = p.timings ? PARTIAL_PHASES.length : 0;
-  const out = new Uint8Array(8 + 8 * (HEADER + k * k + k + extra));
-  new DataView(out.buffer).setUint32(0, MAGIC, true);
-  const v = new Float64Array(out.buffer, 8);
-  v.set([p.shard, k, p.rows, p.phi, p.correct, formCode(p.members)]);
-  v.set(p.gram, HEADER);
-  v.set(p.rhs, HEADER + k * k);
-  if (p.timings) v.set(p.timings.subarray(0, extra), HEADER + k * k + k);
-  return out;
+/** A running sum of partials in the order they are added (float64), and its checks. */
+export class PartialSum {
+  rows = 0;
+  phi = 0;
+  correct = 0;
+  count = 0;
+  readonly gram: Float64Array;
+  readonly rhs: Float64Array;
+  members?: MemberForm;
+  timings?: Float64Array;
+  constructor(readonly k: number) {
+    this.gram = new Float64Array(triangleSize(k));
+    this.rhs = new Float64Array(k);
+  }
+  add(p: ShardPartial): void {
+    if (p.k !== this.k) throw new RangeError(`shard ${p.shard} has K = ${p.k}, the others K = ${this.k}`);
+    this.rows += p.rows;
+    this.phi += p.phi;
+    this.correct += p.correct;
+    // the first partial is copied, so a sum of one is that partial bit for bit
+    const first = this.count++ === 0;
+    for (const [out, v] of [
+      [this.gram, p.gram],
+      [this.rhs, p.rhs],
+    ] as const) {
+      if (first) out.set(v);
+      else for (let i = 0; i < out.length; i++) out[i] += v[i];
+    }
+    this.members ??= p.members;
+    if (p.timings) {
+      this.timings ??= new Float64Array(PARTIAL_PHASES.length);
+      for (let i = 0; i < this.timings.length; i++) this.timings[i] += p.timings[i] ?? 0;
+    }
+  }
+  /** The sum as a partial (a reduction tree's node `index`). */
+  partial(index: number): ShardPartial {
+    return {
+      shard: index,
+      k: this.k,
+      rows: this.rows,
+      phi: this.phi,
+      correct: this.correct,
+      gram: this.gram,
+      rhs: this.rhs,
+      ...(this.members ? { members: this.members } : {}),
+      ...(this.timings ? { timings: this.timings } : {}),
+    };
+  }
 }
 
-export function decodePartial(bytes: Uint8Array, what = "partial"): ShardPartial {
-  if (
-    bytes.length < 8 + 8 * HEADER ||
-    new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(0, true) !== MAGIC
-  ) {
-    throw new RangeError(`${what} is not a shard partial (${bytes.length} bytes)`);
-  }
-  const v = new Float64Array(bytes.slice(8).buffer);
-  const k = v[1];
-  const base = HEADER + k * k + k;
-  if (!Number.isInteger(k) || k < 1 || (v.length !== base && v.length !== base + PARTIAL_PHASES.length))
-    throw new RangeError(`${what}: ${v.length} values do not fit K = ${k}`);
-  const members = formOf(v[5]);
-  const p: ShardPartial = {
-    shard: v[0],
-    k,
-    rows: v[2],
-    phi: v[3],
-    correct: v[4],
-    gram: v.slice(HEADER, HEADER + k * k),
-    rhs: v.slice(HEADER + k * k, base),
-    ...(members ? { members } : {}),
-  };
-  if (v.length > base) p.timings = v.slice(base);
-  return p;
+/** The sum of a group of partials, in the order given, as the partial of node `index`. */
+export function combinePartials(parts: readonly ShardPartial[], index: number): ShardPartial {
+  if (parts.length === 0) throw new RangeError(`node ${index} of the reduction has no partials`);
+  const sum = new PartialSum(parts[0].k);
+  for (const p of parts) sum.add(p);
+  return sum.partial(index);
 }
 
 export interface ReducedStatistics {
@@ -142,37 +174,26 @@ export function reducePartials(
   const missing = [...byShard.keys()].filter((s) => !byShard[s]);
   if (missing.length > 0)
     throw new RangeError(`no partial for shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-  const k = byShard[0]!.k;
-  const gram = new Float64Array(k * k),
-    rhs = new Float64Array(k);
-  let rows = 0,
-    phi = 0,
-    correct = 0;
-  for (const p of byShard as ShardPartial[]) {
-    if (p.k !== k) throw new RangeError(`shard ${p.shard} has K = ${p.k}, shard 0 has K = ${k}`);
-    rows += p.rows;
-    phi += p.phi;
-    correct += p.correct;
-  }
+  const sum = new PartialSum(byShard[0]!.k);
+  for (const p of byShard as ShardPartial[]) sum.add(p);
+  return meanStatistics(sum, reg);
+}
+
+/** The mean statistics of a sum of partials: the sums divided by the batch's rows, the Gram
+ *  unpacked to K×K, and the ½α‖θ‖² terms added. */
+export function meanStatistics(sum: PartialSum, reg?: Regularization): ReducedStatistics {
+  const { k, rows } = sum;
   if (rows === 0) throw new RangeError("the batch has no rows in any shard");
-  // the sums over shards in shard order, then the division by the batch's rows
-  const sum = (out: Float64Array, pick: (p: ShardPartial) => Float64Array) => {
-    const [first, ...rest] = byShard as ShardPartial[];
-    out.set(pick(first));
-    for (const p of rest) {
-      const v = pick(p);
-      for (let i = 0; i < out.length; i++) out[i] += v[i];
-    }
-    for (let i = 0; i < out.length; i++) out[i] /= rows;
-  };
-  sum(gram, (p) => p.gram);
-  sum(rhs, (p) => p.rhs);
-  phi /= rows;
+  const gram = unpackSymmetric(sum.gram, k),
+    rhs = Float64Array.from(sum.rhs);
+  for (let i = 0; i < gram.length; i++) gram[i] /= rows;
+  for (let i = 0; i < k; i++) rhs[i] /= rows;
+  let phi = sum.phi / rows;
   if (reg && reg.alpha > 0) {
     addRegeneratedRegularization(reg.draw, k, reg.theta.length, reg.theta, reg.alpha, gram, rhs);
     phi += regularizationTerm(reg.theta, reg.alpha);
   }
-  return { rows, phi, ...(Number.isNaN(correct) ? {} : { accuracy: correct / rows }), gram, rhs };
+  return { rows, phi, ...(Number.isNaN(sum.correct) ? {} : { accuracy: sum.correct / rows }), gram, rhs };
 }
 
 /** Φ at a trial point from the shards' shares (sums over their rows of the trial's batch): the mean, plus ½α‖θ‖². */

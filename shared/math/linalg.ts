@@ -1,8 +1,10 @@
 // Dense symmetric K×K float64 linear algebra for the ensemble-space systems (K ≤ a few thousand).
 // Matrices are row-major Float64Array(K*K). The solver tries Cholesky, then Cholesky with
 // growing diagonal jitter, then an eigen-decomposition pseudo-inverse, and reports which one
-// it used; a system with non-finite entries is an error, never a silent NaN step.
+// it used; a system with non-finite entries is an error, never a silent NaN step. From K = 256 on
+// the factorization is blocked, in WebAssembly SIMD (blockedCholesky.ts).
 
+import { blockedCholeskyInPlace, BLOCKED_FROM } from "./blockedCholesky.ts";
 import { allFinite } from "./vector.ts";
 
 export class LinearSolveError extends Error {
@@ -111,6 +113,12 @@ export function choleskyInPlace(a: Float64Array, k: number): boolean {
   return true;
 }
 
+/** The lower Cholesky factor in place: blocked, in WebAssembly SIMD, from K = BLOCKED_FROM on
+ *  (blockedCholesky.ts), the scalar factorization below it. */
+export function factorInPlace(a: Float64Array, k: number): boolean {
+  return k >= BLOCKED_FROM ? blockedCholeskyInPlace(a, k) : choleskyInPlace(a, k);
+}
+
 /** Solves L Lᵀ x = b given the lower factor L; writes x (may alias b). */
 export function choleskySolve(l: Float64Array, k: number, b: Float64Array, x: Float64Array): void {
   if (x !== b) x.set(b);
@@ -203,7 +211,7 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts
     );
   const x = new Float64Array(k);
   const work = Float64Array.from(a);
-  if (choleskyInPlace(work, k)) {
+  if (factorInPlace(work, k)) {
     choleskySolve(work, k, b, x);
     return { x, method: "cholesky", jitter: 0, rank: k };
   }
@@ -216,7 +224,7 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, k: number, opts
     const tau = 1e-12 * scale * Math.pow(100, t);
     work.set(a);
     for (let i = 0; i < k; i++) work[i * k + i] += tau;
-    if (choleskyInPlace(work, k)) {
+    if (factorInPlace(work, k)) {
       choleskySolve(work, k, b, x);
       if (allFinite(x)) return { x, method: "jitter", jitter: tau, rank: k };
     }

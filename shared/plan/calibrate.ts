@@ -7,7 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Dataset } from "../data/types.ts";
-import { decodePartial } from "../distributed/shardPartial.ts";
+import { decodePartial } from "../distributed/partialCodec.ts";
+import { fanInOf } from "../distributed/reductionTree.ts";
+import { PartialSum } from "../distributed/shardPartial.ts";
+import { reductionPlan, reductionRefusal } from "./reductionPlan.ts";
 import { solveSymmetric } from "../math/linalg.ts";
 import type { JobSpec } from "../spec/job.ts";
 import { estimateCost, type PlanEstimate } from "./costModel.ts";
@@ -21,9 +24,14 @@ import { networkJob } from "../setup/jobSetup.ts";
 import { lineSearchParams } from "../enkf/lineSearch.ts";
 import { pilotRounds, type PilotLimits } from "./pilot.ts";
 
+/** The deployed reduce and evaluate functions' time limit (infra/stack.ts's default). */
+export const REDUCE_TIMEOUT_S = 300;
+
 export interface Calibration {
   localShardSeconds: number;
-  localReduceSeconds: number;
+  /** decoding one shard partial and adding it to the running sum; the K×K solve */
+  partialSeconds: number;
+  solveSeconds: number;
   /** the kernel's own phases in the timed task (RNG, packing, forward, Gram, update), from its partial */
   kernelSeconds: number;
 }
@@ -41,6 +49,20 @@ export async function planJob(
   const job = networkJob(spec);
   const k = job.optimizer.ensembleSize;
   const cal = await calibrate({ ...spec, compute: { ...spec.compute, shards } }, dataset, shards, k);
+  // the round's reduction: refused here when its reducer cannot fit the function
+  const input = {
+    k,
+    shards,
+    precision: spec.compute.partialPrecision,
+    fanIn: fanInOf(k, spec.compute.partialPrecision, spec.compute.reduceFanIn),
+    partialSeconds: cal.partialSeconds,
+    solveSeconds: cal.solveSeconds,
+    memoryMb,
+    timeoutSeconds: REDUCE_TIMEOUT_S,
+  };
+  const reduction = reductionPlan(input);
+  const refusal = reductionRefusal(reduction, input);
+  if (refusal) throw refusal;
   const pilot = await pilotRounds(job, dataset, limits);
   const ls = lineSearchParams(job.optimizer.lineSearch);
   return estimateCost({
@@ -53,7 +75,9 @@ export async function planJob(
     shards,
     ensembleSize: k,
     memoryMb,
-    ...cal,
+    localShardSeconds: cal.localShardSeconds,
+    localReduceSeconds: reduction.reduceSeconds,
+    reduction,
     // above 40 shards a round fans out through the Distributed Map, all at once
     maxConcurrency: shards > 40 ? shards : spec.compute.maxConcurrency,
   });
@@ -82,14 +106,22 @@ export async function calibrate(spec: unknown, dataset: Dataset, shards: number,
         );
     }
     const localShardSeconds = Math.min(times[1], times[2]);
-    // the reducer: a K×K solve plus reading S partials of 8K² bytes (at about 1 GB/s)
+    // the reducer: the shard's partial decoded and added to a running sum (best of 3), a K×K solve
+    const bytes = await store.get(keys.partial(0, 0));
+    let partialSeconds = Infinity;
+    const sum = new PartialSum(k);
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      sum.add(decodePartial(bytes));
+      partialSeconds = Math.min(partialSeconds, (performance.now() - t0) / 1000);
+    }
     const a = new Float64Array(k * k),
       b = new Float64Array(k).fill(1);
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) a[i * k + j] = (i === j ? k : 0) + 1 / (1 + i + j);
     const t0 = performance.now();
     solveSymmetric(a, b, k);
-    const localReduceSeconds = (performance.now() - t0) / 1000 + (shards * 8 * k * k) / 1e9;
-    return { localShardSeconds, localReduceSeconds, kernelSeconds };
+    const solveSeconds = (performance.now() - t0) / 1000;
+    return { localShardSeconds, partialSeconds, solveSeconds, kernelSeconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,8 @@
 // in 2025, when the authors last read the pricing pages (the machines this was built on have no
 // network); every estimate prints them and its own date, to be checked before relying on dollars.
 
+import { S3_READ_BYTES_PER_SECOND, type ReductionPlan } from "./reductionPlan.ts";
+
 export const PRICES = {
   region: "us-east-1",
   /** when these list prices were read; the estimate prints it */
@@ -39,6 +41,8 @@ export interface PlanInput {
   localShardSeconds: number;
   /** measured here: seconds for one reduce of all shards' partials */
   localReduceSeconds: number;
+  /** a sharded job's round reduction (reductionPlan.ts): its bytes, tree and combine tasks */
+  reduction?: ReductionPlan;
 }
 
 export interface PlanEstimate {
@@ -49,6 +53,8 @@ export interface PlanEstimate {
   s3: { gets: number; puts: number; dollars: number };
   dollars: number;
   wallSeconds: number;
+  /** a sharded job's round reduction: bytes per round, the tree, the reducer's time and memory */
+  reduction?: ReductionPlan;
   prices: typeof PRICES;
   assumptions: string[];
 }
@@ -83,11 +89,15 @@ export function estimateCost(p: PlanInput): PlanEstimate {
   const evaluateSeconds = p.localShardSeconds * ladder * slow + TASK_OVERHEAD_S;
   const reduceSeconds = p.localReduceSeconds * slow + TASK_OVERHEAD_S + 0.02 * S;
   const gb = p.memoryMb / 1024;
-  const invocations = rounds * (S + 1) + 2; // evaluates and a reduce per round; Init and Finalize
-  const gbSeconds = rounds * (S * evaluateSeconds + reduceSeconds) * gb + 2 * 1 * gb;
+  // a reduction tree's combine tasks: each node's task, the levels one after another
+  const nodes = p.reduction?.levels.reduce((a, b) => a + b, 0) ?? 0,
+    levels = p.reduction?.levels.length ?? 0;
+  const combineSeconds = nodes > 0 ? p.reduction!.combineSeconds * slow + TASK_OVERHEAD_S : 0;
+  const invocations = rounds * (S + 1 + nodes) + 2; // evaluates, combines and a reduce per round; Init and Finalize
+  const gbSeconds = rounds * (S * evaluateSeconds + nodes * combineSeconds + reduceSeconds) * gb + 2 * 1 * gb;
   const lambdaDollars = gbSeconds * PRICES.lambdaGbSecond + invocations * PRICES.lambdaRequest;
   // per round: Fan out, the Map, 2 per shard (its iteration and Evaluate), Reduce, Next?; plus Start?, Init, Finalize
-  const transitions = rounds * (2 * S + 4) + 3;
+  const transitions = rounds * (2 * S + 4 + (levels > 0 ? 2 * nodes + 2 * levels + 2 : 0)) + 3;
   const sfnDollars = transitions * PRICES.stateTransition;
   // per shard and round: spec, plan, point, manifest and the ladder's base and direction read,
   // partial and trial written; the reducer reads spec, plan, point, base, direction, state (3) and
@@ -96,7 +106,9 @@ export function estimateCost(p: PlanInput): PlanEstimate {
   const puts = rounds * (2 * S + 5) + S * 2 + 10;
   const s3Dollars = gets * PRICES.s3Get + puts * PRICES.s3Put;
   const waves = Math.ceil(S / Math.max(1, p.maxConcurrency));
-  const wallSeconds = rounds * (waves * evaluateSeconds + reduceSeconds + ROUND_OVERHEAD_S);
+  const treeWaves = (p.reduction?.levels ?? []).reduce((w, n) => w + Math.ceil(n / Math.max(1, p.maxConcurrency)), 0);
+  const wallSeconds =
+    rounds * (waves * evaluateSeconds + treeWaves * combineSeconds + reduceSeconds + ROUND_OVERHEAD_S);
   return {
     rounds,
     roundsPerIteration: p.roundsPerIteration,
@@ -105,6 +117,7 @@ export function estimateCost(p: PlanInput): PlanEstimate {
     s3: { gets, puts, dollars: s3Dollars },
     dollars: lambdaDollars + sfnDollars + s3Dollars,
     wallSeconds,
+    ...(p.reduction ? { reduction: p.reduction } : {}),
     prices: PRICES,
     assumptions: [
       `Lambda gives ${(p.memoryMb / 1769).toFixed(2)} vCPU at ${p.memoryMb} MB (one per 1,769 ` +
@@ -115,6 +128,12 @@ export function estimateCost(p: PlanInput): PlanEstimate {
       `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ` +
         `${ROUND_OVERHEAD_S} s per round for Step Functions`,
       `shards run ${Math.min(S, p.maxConcurrency)} at a time (${waves} wave${waves === 1 ? "" : "s"} per round)`,
+      ...(p.reduction
+        ? [
+            `the reduction reads S3 at ${S3_READ_BYTES_PER_SECOND / 1e6} MB/s per function, and decodes, ` +
+              `adds and solves as fast as this machine did (timed here)`,
+          ]
+        : []),
       `list prices for ${PRICES.region} as of ${PRICES.asOf}; free tiers, data transfer and ` +
         `CloudWatch logs are not counted`,
     ],
@@ -135,6 +154,7 @@ export function formatEstimate(e: PlanEstimate, title: string): string {
       `transitions   ${usd(e.stepFunctions.dollars)}`,
     `  S3                     ${e.s3.gets.toLocaleString("en-US")} GET, ` +
       `${e.s3.puts.toLocaleString("en-US")} PUT   ${usd(e.s3.dollars)}`,
+    ...(e.reduction ? [reductionLine(e.reduction, time)] : []),
     `  total                  ${usd(e.dollars)}`,
     `  wall time              about ${time(e.wallSeconds)}`,
     `  prices (${e.prices.region}, as of ${e.prices.asOf}): Lambda arm64 ` +
@@ -144,4 +164,19 @@ export function formatEstimate(e: PlanEstimate, title: string): string {
     ...e.assumptions.map((a) => `    - ${a}`),
     "",
   ].join("\n");
+}
+
+const mb = (b: number) => (b < 2 ** 30 ? `${(b / 2 ** 20).toFixed(1)} MB` : `${(b / 2 ** 30).toFixed(2)} GB`);
+
+/** The round's reduction in a line: bytes, the tree, the reducer's time and memory. */
+function reductionLine(r: ReductionPlan, time: (s: number) => string): string {
+  const tree =
+    r.levels.length === 0
+      ? "no tree: the reducer reads every partial"
+      : `a tree of ${r.levels.length} level${r.levels.length > 1 ? "s" : ""} (${r.levels.join(", ")} combine ` +
+        `tasks, ${time(r.treeSeconds)}), the reducer reads ${r.reducerReads}`;
+  return (
+    `  per round              ${mb(r.bytesWritten)} of partials written and read (${mb(r.partialBytes)} ` +
+    `per shard); ${tree}; reduce ≈ ${r.reduceSeconds.toFixed(2)} s, reducer memory ≈ ${mb(r.reducerBytes)}`
+  );
 }

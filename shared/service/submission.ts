@@ -98,6 +98,10 @@ export function checkFits(spec: JobSpec, dataset: Dataset): void {
 }
 
 /** A job the workflow cannot take (over a limit, not a network problem, too many shards). */
+/** The job field a refusal names: its own (a reducer that does not fit), the shards, or the problem. */
+const fieldOf = (e: Error) =>
+  "path" in e && typeof e.path === "string" ? e.path : e instanceof RangeError ? "compute.shards" : "problem";
+
 export function jobRefused(e: unknown): never {
   if (e instanceof LimitError) throw invalid("the job is over the service's limits", e.problems);
   // an inverse problem's definition: observations, bounds, names, a forward that does not answer
@@ -106,6 +110,6 @@ export function jobRefused(e: unknown): never {
   // a network that does not fit its data (a CNN's input, the loss for the labels)
   if (e instanceof ModelDataError) throw invalid(`${e.path}: ${e.message}`, [{ path: e.path, message: e.message }]);
   if (e instanceof WorkflowError || e instanceof UnsupportedJobError || e instanceof RangeError)
-    throw invalid(e.message, [{ path: e instanceof RangeError ? "compute.shards" : "problem", message: e.message }]);
+    throw invalid(e.message, [{ path: fieldOf(e), message: e.message }]);
   throw e;
 }

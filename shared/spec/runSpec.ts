@@ -87,6 +87,23 @@ export const ComputeSpec = z.strictObject({
       "run through the job's state machine with the training data cut into this many shards, one " +
         "evaluate task per shard per round (network problems, modified EnKF)",
     ),
+  partialPrecision: z
+    .enum(["float64", "float32"])
+    .default("float64")
+    .describe(
+      "through the state machine with shards: the precision each shard's Gram (its K(K+1)/2 " +
+        "values) is written in; float32 halves the bytes per round, the reduction still sums in " +
+        "float64 (docs/method.md: what it does to the step)",
+    ),
+  reduceFanIn: z
+    .int()
+    .min(2)
+    .max(1000)
+    .optional()
+    .describe(
+      "through the state machine with shards: the most partials one reduction task sums; more " +
+        "shards are summed in a tree of combine tasks first (default: as many as fit in 512 MiB)",
+    ),
   memberBlocks: z
     .int()
     .min(1)

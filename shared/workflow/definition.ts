@@ -14,6 +14,8 @@
 //           │  θ, its K members and the line search's rungs, cut into blocks) → Reduce
 //           └ its forward a Lambda function → Round (members, lambda) (Map per block: Block request
 //              → Forward (lambda), the user's function invoked → Store block) → Reduce
+//   Round ─ more shards than the reduction's fan-in → Combine (the reduction tree's levels in order,
+//           each a Map of Sum partials tasks, one per node) → Reduce;  otherwise → Reduce
 //   Next? ─ done → Finalize;  rollover → Rollover (start a fresh execution of this machine with
 //           the cursor, then end);  otherwise → Round
 //   Finalize, or any failure → RecordFailure, → Outcome (status and metrics; the service promotes
@@ -31,9 +33,11 @@
 // N = ⌊24,000 / (7·S + 11)⌋ rounds (rolloverRounds), leaving 1,000 events for Init, Finalize and
 // retries: N = 2,181 rounds for 1 shard, 564 for 4, 82 for 40. A Batch task (`submitJob.sync`)
 // adds a TaskSubmitted event, 8·S + 11 per round: N = 558 rounds for 4 shards on the GPU branch.
+// A reduction tree adds 7 events per node and 6 per level (roundEvents).
 
 import type { Branch } from "./fanOut.ts";
-import { batchEvaluate, fanOut, lambdaBlock, retry, toFailure } from "./roundStates.ts";
+import type { TreeLevel } from "../distributed/reductionTree.ts";
+import { batchEvaluate, combine, fanOut, lambdaBlock, retry, toFailure } from "./roundStates.ts";
 
 export { INLINE_MAP_LIMIT } from "./roundStates.ts";
 
@@ -42,13 +46,16 @@ export const OUTCOME_SOURCE = "enkf";
 export const OUTCOME_DETAIL_TYPE = "enkf job outcome";
 
 /** Events one round costs for S items on a branch: 7 per shard or member block (8 for a Batch
- *  job, 17 for a lambda forward's block: its iteration's 2 and three tasks' 5 each) and 11 per round. */
-export const roundEvents = (items: number, branch: Branch = "shards") =>
-  (branch === "lambda" ? 17 : branch === "gpu" ? 8 : 7) * items + 11;
+ *  job, 17 for a lambda forward's block: its iteration's 2 and three tasks' 5 each) and 11 per
+ *  round; a reduction tree adds 7 per node, 6 per level and 6 for its Map and Choice. */
+export const roundEvents = (items: number, branch: Branch = "shards", tree: readonly TreeLevel[] = []) =>
+  (branch === "lambda" ? 17 : branch === "gpu" ? 8 : 7) * items +
+  11 +
+  (tree.length > 0 ? 6 + tree.reduce((n, l) => n + 7 * l.nodes.length + 6, 0) : 0);
 
 /** Rounds per execution for S items (see the header). */
-export function rolloverRounds(items: number, branch: Branch = "shards"): number {
-  return Math.max(1, Math.floor(24_000 / roundEvents(items, branch)));
+export function rolloverRounds(items: number, branch: Branch = "shards", tree: readonly TreeLevel[] = []): number {
+  return Math.max(1, Math.floor(24_000 / roundEvents(items, branch, tree)));
 }
 
 export interface WorkflowResources {
@@ -163,6 +170,12 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
             ),
           }
         : {}),
+      "Combine?": {
+        Type: "Choice",
+        Choices: [{ Variable: "$.tree[0]", IsPresent: true, Next: "Combine" }],
+        Default: "Reduce",
+      },
+      Combine: combine(lambdaEvaluate, opts.maxConcurrency),
       Reduce: { Type: "Task", Resource: r.reduce, Retry: retry, Catch: toFailure, Next: "Next?" },
       "Next?": {
         Type: "Choice",
@@ -184,6 +197,7 @@ export function workflowDefinition(r: WorkflowResources, opts: WorkflowOptions):
             "round.$": "$.round",
             "items.$": "$.items",
             "branch.$": "$.branch",
+            "tree.$": "$.tree",
             done: false,
             rollover: false,
             "startRound.$": "$.round",

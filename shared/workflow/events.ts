@@ -31,6 +31,8 @@ export const Cursor = z.object({
   items: z.array(z.int().min(0)).min(1),
   done: z.boolean(),
   branch: BranchName,
+  /** the reduction tree's levels, in order (Combine: one task per node; empty or absent: none) */
+  tree: z.array(z.object({ level: z.int().min(1), nodes: z.array(z.int().min(0)).min(1) })).optional(),
   /** hand over to a fresh execution now (continue-as-new) */
   rollover: z.boolean(),
   /** the round this execution started with, and how many rounds an execution runs */
@@ -53,6 +55,8 @@ export const ItemTask = z.discriminatedUnion("op", [
   /** a lambda forward's block: its answer to store (null when the invocation failed: the block's
    *  members are failed members) */
   z.object({ op: z.literal("store"), ...item, outputs: z.unknown() }),
+  /** sum node `item` of level `level` of the round's reduction tree */
+  z.object({ op: z.literal("combine"), ...item, level: z.int().min(1) }),
 ]);
 
 export const Failure = z.object({

@@ -6,6 +6,7 @@
 
 import type { CrashHook } from "./hooks.ts";
 import type { WorkerCache } from "../distributed/workerCache.ts";
+import type { TreeLevel } from "../distributed/reductionTree.ts";
 
 /** What a task runs with besides its event: the worker's cache, its warnings, fault injection. */
 export interface Worker {
@@ -22,6 +23,11 @@ export interface FanOut {
   readonly branch: Branch;
   /** the items of every round: shard or block indices 0..items−1 */
   readonly items: number;
+  /** data shards: the reduction tree's levels between the items and the reducer (none: the
+   *  reducer reads every item) */
+  readonly tree?: TreeLevel[];
+  /** data shards: node `node` of level `level` of round `round`'s reduction tree, summed and stored */
+  combine?(round: number, level: number, node: number): Promise<void>;
   /** item `item`'s share of round `round`'s ask, evaluated and stored; a share already stored whole
    *  is left as it is unless `force` */
   evaluate(round: number, item: number, ask: unknown, opts?: { force?: boolean }): Promise<void>;

@@ -23,6 +23,7 @@ import { onceWarner, type Worker } from "./fanOut.ts";
 import { noCrash, type CrashHook } from "./hooks.ts";
 import { recordFailure, recordOutcome, type JobOutcome } from "./outcome.ts";
 import {
+  combineStep,
   evaluateStep,
   finalizeStep,
   initStep,
@@ -56,6 +57,7 @@ const cursorOf = (p: RoundPoint) => ({
   round: p.round,
   done: p.done,
   items: p.items,
+  tree: p.tree,
   branch: branchOf(p),
   ...(p.iterations !== undefined ? { iterations: p.iterations } : {}),
   ...(p.objective !== undefined ? { objective: p.objective } : {}),
@@ -73,7 +75,7 @@ export async function resumeInput(job: JobRef, rolloverEvery?: number): Promise<
     ...cursorOf(at),
     rollover: false,
     startRound: at.round,
-    rolloverEvery: rolloverEvery ?? rolloverRounds(at.items.length, at.branch),
+    rolloverEvery: rolloverEvery ?? rolloverRounds(at.items.length, at.branch, at.tree),
     startedAt: Date.now(),
   };
 }
@@ -117,7 +119,7 @@ export function workflowHandlers(opts: HandlerOptions = {}) {
         ...cursorOf(at),
         rollover: false,
         startRound: 0,
-        rolloverEvery: e.rolloverEvery ?? rolloverRounds(at.items.length, at.branch),
+        rolloverEvery: e.rolloverEvery ?? rolloverRounds(at.items.length, at.branch, at.tree),
         startedAt: e.startedAt ?? Date.now(),
       };
     },
@@ -135,6 +137,9 @@ export function workflowHandlers(opts: HandlerOptions = {}) {
           return { ...ref, request: await requestStep(s, e.round, e.item, worker) };
         case "store":
           await storeStep(s, e.round, e.item, e.outputs, worker);
+          return ref;
+        case "combine":
+          await combineStep(s, e.round, e.level, e.item, worker);
           return ref;
       }
     },

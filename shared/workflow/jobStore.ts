@@ -4,7 +4,9 @@
 //   init.theta.f64                             a warm start's θ₀ (absent: the seeded initialization)
 //   dataset/manifest.json, dataset/<files>     the sharded dataset (../data/manifest.ts)
 //   rounds/<r>/plan.bin                        what round r evaluates: the process's ask (stateCodec.ts)
-//   rounds/<r>/partials/<s>.bin                shard s's partial statistics (../distributed/shardPartial.ts)
+//   rounds/<r>/partials/<s>.bin                shard s's partial statistics (../distributed/partialCodec.ts)
+//   rounds/<r>/sums/<l>/<g>.bin                node g of level l of the reduction tree: a sum of partials
+//                                              (../distributed/reductionTree.ts)
 //   rounds/<r>/trials/<s>.json                 shard s's shares of Φ at every rung, when a trial is pending
 //   inputs/<name>                              an inverse job's files: observations.npy, noise-std.npy, forward.onnx
 //   rounds/<r>/blocks/<b>.f64                  an inverse job's member block b: F at its points (memberFanOut.ts)
@@ -38,6 +40,7 @@ export const keys = {
   plan: (r: number) => `rounds/${pad(r)}/plan.bin`,
   partial: (r: number, s: number) => `rounds/${pad(r)}/partials/${pad(s)}.bin`,
   trial: (r: number, s: number) => `rounds/${pad(r)}/trials/${pad(s)}.json`,
+  sum: (r: number, level: number, node: number) => `rounds/${pad(r)}/sums/${pad(level)}/${pad(node)}.bin`,
   state: (r: number) => `state/${pad(r)}.bin`,
   result: "result.json",
   theta: "theta.npy",
@@ -98,6 +101,22 @@ export async function loadState<S extends ProcessState = ProcessState>(
 export async function pruneRounds(store: BlobStore, finalRound: number): Promise<void> {
   const keep = keys.state(finalRound);
   await store.deleteMany([...(await store.list("rounds/")), ...(await store.list("state/")).filter((k) => k !== keep)]);
+}
+
+/**
+ * While the run goes on, once round r + 1's state and plan are written: round r's statistics
+ * (partials, sums, trial shares, member blocks) go, since a resume starts at round r + 1, or,
+ * should that state not read whole, evaluates round r again from its state and plan, which stay;
+ * every earlier round's objects and states go too.
+ */
+export async function pruneBefore(store: BlobStore, round: number): Promise<void> {
+  const roundOf = (key: string) => Number(/^(?:rounds|state)\/(\d{6})/.exec(key)?.[1] ?? NaN);
+  const keepPlan = keys.plan(round),
+    keepState = keys.state(round);
+  const stale = [...(await store.list("rounds/")), ...(await store.list("state/"))].filter(
+    (k) => roundOf(k) < round || (roundOf(k) === round && k !== keepPlan && k !== keepState),
+  );
+  if (stale.length > 0) await store.deleteMany(stale);
 }
 
 /** The rounds whose state was written, newest first (a state may still be cut short: loadState says). */

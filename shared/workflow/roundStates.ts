@@ -27,6 +27,52 @@ export function fanOut(
     },
     ResultPath: null,
     Catch: toFailure,
+    Next: "Combine?",
+  };
+}
+
+/**
+ * The reduction tree (../distributed/reductionTree.ts): its levels one after another (a Map over
+ * the cursor's `tree` that runs one level at a time, in order), each level's nodes in parallel, a
+ * task per node (op "combine": the sum of its children's partials, stored) on the evaluate function.
+ */
+export function combine(evaluate: Record<string, unknown>, concurrency: number): Record<string, unknown> {
+  return {
+    Type: "Map",
+    ItemsPath: "$.tree",
+    MaxConcurrency: 1,
+    ItemSelector: {
+      "job.$": "$.job",
+      "round.$": "$.round",
+      "level.$": "$$.Map.Item.Value.level",
+      "nodes.$": "$$.Map.Item.Value.nodes",
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: "INLINE" },
+      StartAt: "Combine level",
+      States: {
+        "Combine level": {
+          Type: "Map",
+          ItemsPath: "$.nodes",
+          MaxConcurrency: concurrency,
+          ItemSelector: {
+            "job.$": "$.job",
+            "round.$": "$.round",
+            "level.$": "$.level",
+            "item.$": "$$.Map.Item.Value",
+            op: "combine",
+          },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: "INLINE" },
+            StartAt: "Sum partials",
+            States: { "Sum partials": { Type: "Task", ...evaluate, End: true } },
+          },
+          End: true,
+        },
+      },
+    },
+    ResultPath: null,
+    Catch: toFailure,
     Next: "Reduce",
   };
 }

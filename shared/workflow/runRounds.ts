@@ -13,6 +13,7 @@ import { denseMatrices } from "../models/model.ts";
 import type { NetworkProblem } from "../problems/network.ts";
 import type { ModifiedEnkfSpec, StopSpec } from "../spec/job.ts";
 import { evaluateShard, shardObjectives, type ShardData } from "../distributed/evaluateShard.ts";
+import { PartialSum } from "../distributed/shardPartial.ts";
 import { shardAnswer } from "./shardAnswer.ts";
 
 export interface ShardedRun {
@@ -37,7 +38,9 @@ function shardRound(run: ShardedRun): (ask: Ask) => Promise<Answer> {
     );
     const trial = ask.trial;
     const shares = trial ? await Promise.all(run.shards.map((sh) => shardObjectives(sh, trial, k, run.kernel))) : [];
-    return shardAnswer(ask, parts, shares, run.alpha);
+    const sum = new PartialSum(k);
+    for (const p of parts) sum.add(p);
+    return shardAnswer(ask, sum, shares, run.alpha);
   };
 }
 

@@ -10,7 +10,8 @@ import type { ProcessState } from "../enkf/process.ts";
 import { writeRunFiles } from "../output/runFiles.ts";
 import type { BlobStore } from "../store/blobStore.ts";
 import type { Branch, Worker } from "./fanOut.ts";
-import { loadPlan, loadState, pruneRounds, savePlan, saveState, stateRounds } from "./jobStore.ts";
+import type { TreeLevel } from "../distributed/reductionTree.ts";
+import { loadPlan, loadState, pruneBefore, pruneRounds, savePlan, saveState, stateRounds } from "./jobStore.ts";
 import { workflowJob, type WorkflowJob } from "./workflowJob.ts";
 
 /** A round's place in the run: what the cursor carries between tasks. */
@@ -20,6 +21,8 @@ export interface RoundPoint {
   /** the branch and the round's items (shard or block indices) */
   branch: Branch;
   items: number[];
+  /** the reduction tree's levels between the items and the reducer (data shards above the fan-in) */
+  tree: TreeLevel[];
   /** iterations finished and the last one's Φ (for progress) */
   iterations?: number;
   objective?: number;
@@ -45,6 +48,7 @@ async function commitRound(
     done: ask === null,
     branch: job.fanOut.branch,
     items: itemsOf(job.fanOut.items),
+    tree: job.fanOut.tree ?? [],
     iterations: history.length,
     ...(last && Number.isFinite(last.objective) ? { objective: last.objective } : {}),
   };
@@ -75,6 +79,23 @@ export async function evaluateStep(
 ): Promise<void> {
   const job = await workflowJob(store, worker);
   await job.fanOut.evaluate(round, item, await loadPlan(store, round), opts);
+}
+
+/** Node `node` of level `level` of round r's reduction tree: its children's sum, stored. Idempotent
+ *  (the same sum, bit for bit). */
+export async function combineStep(
+  store: BlobStore,
+  round: number,
+  level: number,
+  node: number,
+  worker: Worker,
+): Promise<void> {
+  const job = await workflowJob(store, worker);
+  if (!job.fanOut.combine)
+    throw new Error(
+      `round ${round}: a reduction tree is for data shards; this job's round is on the ${job.fanOut.branch} branch`,
+    );
+  await job.fanOut.combine(round, level, node);
 }
 
 /** A lambda forward's block: the request the state machine invokes the user's function with. */
@@ -117,9 +138,14 @@ export async function reduceStep(
 ): Promise<RoundPoint> {
   const job = await workflowJob(store, worker);
   const written = await loadState(store, round + 1).catch(() => null);
+  // round r's statistics are spent once round r + 1 is committed (kept with compute.keepRounds)
+  const prune = async (at: RoundPoint) => {
+    if (!job.spec.compute.keepRounds) await pruneBefore(store, round);
+    return at;
+  };
   if (written) {
     worker.crash("reduce", round);
-    return commitRound(store, round + 1, written, job.process.ask(written.process), job, true);
+    return prune(await commitRound(store, round + 1, written, job.process.ask(written.process), job, true));
   }
   const plan = await loadPlan(store, round);
   const before = await loadState(store, round);
@@ -129,7 +155,7 @@ export async function reduceStep(
   const summed: Record<string, number> = { ...(before.timings ?? {}) };
   for (const [name, s] of Object.entries(timings ?? {})) summed[name] = (summed[name] ?? 0) + s;
   worker.crash("reduce", round);
-  return commitRound(store, round + 1, { ...run, timings: summed }, job.process.ask(run.process), job);
+  return prune(await commitRound(store, round + 1, { ...run, timings: summed }, job.process.ask(run.process), job));
 }
 
 /** Writes result.json, theta.npy (the best θ), theta-last.npy (when it differs), model.json
@@ -191,6 +217,7 @@ export async function resumePoint(store: BlobStore, worker: Worker): Promise<Rou
       done: ask === null,
       branch: job.fanOut.branch,
       items: itemsOf(job.fanOut.items),
+      tree: job.fanOut.tree ?? [],
       iterations: run.process.progress.history.length,
     };
   }

@@ -1,5 +1,6 @@
 // The synthesized state machine's branches, with every task a synthesized bundle behind the
-// Invoke endpoint: more than 40 shards through the Distributed Map; continue-as-new every 2
+// Invoke endpoint: more than 40 shards through the Distributed Map; a reduction tree (Combine);
+// continue-as-new every 2
 // rounds; an inverse job whose forward is a Lambda function (the member branch's lambda:invoke
 // of a test function bundled like ours); and a schedule's firing through `launch`, promoted to
 // its model's champion by `outcome`. Each θ is compared with `enkf run` of the same job.
@@ -38,6 +39,17 @@ describe("the synthesized state machine over the synthesized bundles", () => {
     expect(view.status, JSON.stringify(view)).toBe("succeeded");
     // one evaluate invocation per shard and round (2 iterations take at least 2 rounds)
     expect(invocations("evaluate") - before).toBeGreaterThanOrEqual(2 * 42);
+    expect((await theta(id)).equals(enkfRun(spec).theta)).toBe(true);
+  });
+
+  it("sums 7 shards through the Combine states' two levels (fan-in 2), θ equal to enkf run's", async () => {
+    const spec = mnistJob("deployed-tree", 7, 2, { compute: { shards: 7, reduceFanIn: 2 } });
+    const before = invocations("evaluate");
+    const id = await submit(stage, spec);
+    const view = await ended(stage, id);
+    expect(view.status, JSON.stringify(view)).toBe("succeeded");
+    // per round: 7 shards and 4 + 2 tree nodes, each an evaluate invocation
+    expect(invocations("evaluate") - before).toBeGreaterThanOrEqual(2 * 13);
     expect((await theta(id)).equals(enkfRun(spec).theta)).toBe(true);
   });
 

@@ -1,10 +1,12 @@
 // Statistics as sums over data shards: each shard's partial (its rows of the batch, unscaled),
 // reduced in shard order, equals the statistics of the whole batch.
 import { describe, expect, it } from "vitest";
+import { decodePartial, encodePartial } from "../../shared/distributed/partialCodec.ts";
 import {
-  decodePartial,
-  encodePartial,
+  combinePartials,
+  packLower,
   reducePartials,
+  unpackSymmetric,
   type ShardPartial,
 } from "../../shared/distributed/shardPartial.ts";
 import { evaluateShard, shardBatchRows, shardPlan } from "../../shared/distributed/evaluateShard.ts";
@@ -137,15 +139,47 @@ describe("shard plans and partials", () => {
       rows: 3,
       phi: 1,
       correct: 2,
-      gram: new Float64Array(k * k).fill(1),
+      gram: new Float64Array((k * (k + 1)) / 2).map((_, i) => 1 + i / 3),
       rhs: new Float64Array(k).fill(2),
     });
-    expect(encodePartial(part(0, 1000)).length).toBe(8 + 8 * (6 + 1000 * 1000 + 1000));
+    // the lower triangle only: K(K+1)/2 Gram values, float64 or float32
+    expect(encodePartial(part(0, 1000)).length).toBe(8 + 8 * (7 + 1000) + 8 * 500500);
+    expect(encodePartial(part(0, 1000), "float32").length).toBe(8 + 8 * (7 + 1000) + 4 * 500500);
     expect(decodePartial(encodePartial(part(3, 4)))).toEqual(part(3, 4));
+    const narrow = decodePartial(encodePartial(part(3, 4), "float32"));
+    expect(narrow.gram).toEqual(part(3, 4).gram.map(Math.fround));
+    expect(narrow.rhs).toEqual(part(3, 4).rhs);
     expect(() => decodePartial(new Uint8Array(64))).toThrow(/not a shard partial/);
+    expect(() => decodePartial(encodePartial(part(0, 4)).subarray(0, 100))).toThrow(/do not fit a partial of K = 4/);
     expect(() => reducePartials([part(0, 2)], 2)).toThrow(/no partial for shard 1/);
     expect(() => reducePartials([part(0, 2), part(0, 2)], 1)).toThrow(/shard 0 has two partials/);
     expect(() => reducePartials([part(0, 2), part(2, 2)], 2)).toThrow(/outside 0\.\.1/);
     expect(() => reducePartials([part(0, 2), part(1, 3)], 2)).toThrow(/shard 1 has K = 3/);
+  });
+
+  it("pack a symmetric Gram's triangle losslessly, and sum in groups to the whole sum up to rounding", () => {
+    const k = 5;
+    const a = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j <= i; j++) a[i * k + j] = a[j * k + i] = Math.sin(i + 3 * j);
+    expect(unpackSymmetric(packLower(a, k), k)).toEqual(a);
+    const parts = Array.from({ length: 7 }, (_, s) => ({
+      shard: s,
+      k,
+      rows: s + 1,
+      phi: Math.cos(s),
+      correct: s,
+      gram: new Float64Array((k * (k + 1)) / 2).map((_, i) => Math.sin(s * 7 + i) / 3),
+      rhs: new Float64Array(k).map((_, i) => Math.cos(s + i)),
+    }));
+    const flat = reducePartials(parts, 7);
+    // a tree: groups of 3, 3 and 1, then their sums
+    const groups = [parts.slice(0, 3), parts.slice(3, 6), parts.slice(6)].map((g, i) => combinePartials(g, i));
+    const tree = reducePartials(groups, 3);
+    expect(tree.rows).toBe(flat.rows);
+    expect(relDiff(tree.gram, flat.gram)).toBeLessThan(1e-14);
+    expect(relDiff(tree.rhs, flat.rhs)).toBeLessThan(1e-14);
+    expect(tree.phi).toBeCloseTo(flat.phi, 14);
+    // a group of one is its partial, bit for bit
+    expect(combinePartials([parts[4]], 0).gram).toEqual(parts[4].gram);
   });
 });

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer } from "../../local/server.ts";
 import { estimateCost, lambdaVcpus, PRICES } from "../../shared/plan/costModel.ts";
+import { reductionPlan, reductionRefusal, S3_READ_BYTES_PER_SECOND } from "../../shared/plan/reductionPlan.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const tmp = mkdtempSync(join(tmpdir(), "plan-"));
@@ -89,6 +90,43 @@ describe("the cost model", () => {
     },
   );
 
+  it("models a round's reduction: bytes, the tree's levels, the reducer's time and memory, and refusals", () => {
+    const base = {
+      k: 4096,
+      shards: 40,
+      precision: "float64" as const,
+      fanIn: 7,
+      partialSeconds: 0.1,
+      solveSeconds: 2,
+      memoryMb: 3008,
+      timeoutSeconds: 300,
+    };
+    const r = reductionPlan(base);
+    const tri = (4096 * 4097) / 2;
+    expect(r.partialBytes).toBe(8 + 8 * (7 + 5 + 4096) + 8 * tri);
+    expect(r.levels).toEqual([6]);
+    expect(r.reducerReads).toBe(6);
+    expect(r.bytesWritten).toBe(40 * r.partialBytes + 6 * r.sumBytes);
+    // the reducer reads its 6 sums at the stated S3 rate and decodes each, then solves
+    expect(r.reduceSeconds).toBeCloseTo(
+      6 * (r.sumBytes / S3_READ_BYTES_PER_SECOND + 0.1 * (r.sumBytes / r.partialBytes)) + 2,
+      9,
+    );
+    const narrow = reductionPlan({ ...base, precision: "float32", fanIn: 15 });
+    expect(narrow.partialBytes).toBe(8 + 8 * (7 + 5 + 4096) + 4 * tri);
+    expect(narrow.levels).toEqual([3]);
+    expect(reductionPlan({ ...base, shards: 5 }).levels).toEqual([]);
+    expect(reductionPlan({ ...base, shards: 9, fanIn: 2 }).levels).toEqual([5, 3, 2]);
+    expect(reductionRefusal(r, base)).toBeNull();
+    const small = reductionRefusal(r, { ...base, memoryMb: 512 });
+    expect(small?.path).toBe("optimizer.ensembleSize");
+    expect(small?.message).toMatch(/reducer needs about \d+ MB at K = 4096/);
+    const slow = { ...base, solveSeconds: 400 };
+    expect(reductionRefusal(reductionPlan(slow), slow)?.message).toMatch(/300 s limit: the K×K solve is most of it/);
+    const wide = { ...base, fanIn: 40, partialSeconds: 10 };
+    expect(reductionRefusal(reductionPlan(wide), wide)?.path).toBe("compute.reduceFanIn");
+  });
+
   it("the calibration times real evaluate tasks: the kernel's own phases fit inside the measured task", async () => {
     const { calibrate } = await import("../../shared/plan/calibrate.ts");
     const { loadDataset } = await import("../../shared/data/load.ts");
@@ -98,7 +136,8 @@ describe("the cost model", () => {
     const cal = await calibrate(spec, await loadDataset(spec.problem.data, "classification", tmp), 2, 12);
     expect(cal.kernelSeconds).toBeGreaterThan(0);
     expect(cal.kernelSeconds).toBeLessThanOrEqual(cal.localShardSeconds);
-    expect(cal.localReduceSeconds).toBeGreaterThan(0);
+    expect(cal.partialSeconds).toBeGreaterThan(0);
+    expect(cal.solveSeconds).toBeGreaterThan(0);
   });
 
   it("enkf plan calibrates on the job itself and prints every item, its prices and assumptions", () => {
@@ -168,6 +207,53 @@ describe("the cost model", () => {
       // extrapolated from 3 iterations, whose early rejections take more rounds than later ones
       expect(Math.abs(actual - e.evaluations) / actual).toBeLessThan(0.5);
     },
+  );
+
+  it(
+    "enkf plan models a round's bytes and the reducer: at K = 4096 on 40 shards it reports them, " +
+      "and at K = 64 on 9 shards with a tree its bytes per round are what a run writes",
+    () => {
+      const big = { ...job(50), optimizer: { ...job(50).optimizer, ensembleSize: 4096 } };
+      writeFileSync(join(tmp, "big.json"), JSON.stringify(big));
+      const r = enkf(["plan", "big.json", "--shards", "40", "--memory", "3008", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      const e = JSON.parse(r.stdout);
+      // 40 partials of K(K+1)/2 float64 values (64 MB each): 7 fit the 512 MiB read bound, so 6 combine tasks
+      expect(e.reduction.partialBytes).toBe(8 + 8 * (7 + 5 + 4096) + 8 * ((4096 * 4097) / 2));
+      expect(e.reduction.levels).toEqual([6]);
+      expect(e.reduction.bytesWritten).toBe(40 * e.reduction.partialBytes + 6 * e.reduction.sumBytes);
+      expect(e.reduction.reduceSeconds).toBeGreaterThan(0);
+      expect(e.reduction.reducerBytes).toBeLessThan(3008 * 2 ** 20);
+      // a reducer that cannot fit its function is refused, naming what to change
+      const small = enkf(["plan", "big.json", "--shards", "40", "--memory", "512"]);
+      expect(small.code).toBe(2);
+      expect(small.stderr).toMatch(/reducer needs about \d+ MB .* optimizer\.ensembleSize/);
+
+      const tree = {
+        ...job(2),
+        optimizer: { ...job(2).optimizer, ensembleSize: 64 },
+        compute: { shards: 9, reduceFanIn: 2, keepRounds: true, backend: "reference" },
+      };
+      writeFileSync(join(tmp, "tree.json"), JSON.stringify(tree));
+      const planned = JSON.parse(enkf(["plan", "tree.json", "--json"]).stdout);
+      expect(planned.reduction.levels).toEqual([5, 3, 2]);
+      const ran = enkf(["run", "tree.json", "--out", "tree-run", "--quiet"]);
+      expect(ran.code, ran.stderr).toBe(0);
+      const round = join(tmp, "tree-run", "rounds", "000001");
+      const bytes = (dir: string): number =>
+        readdirSync(dir, { withFileTypes: true }).reduce(
+          (n, f) =>
+            n +
+            (f.isDirectory()
+              ? bytes(join(dir, f.name))
+              : f.name.endsWith(".bin")
+                ? statSync(join(dir, f.name)).size
+                : 0),
+          0,
+        );
+      expect(bytes(join(round, "partials")) + bytes(join(round, "sums"))).toBe(planned.reduction.bytesWritten);
+    },
+    240_000,
   );
 
   it("POST /jobs?dryRun=true answers the same estimate and starts nothing", async () => {

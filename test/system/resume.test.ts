@@ -109,11 +109,16 @@ describe("enkf resume of an inverse job on member blocks", () => {
 });
 
 describe("idempotent steps and checked partials", () => {
-  async function prepared(): Promise<string> {
+  /** `keepRounds`: the reducer leaves the round's partials in place (to read them back after it) */
+  async function prepared(keepRounds = false): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), "resume-steps-"));
     await prepareJob(
       localStore(dir),
-      { ...spec, problem: { ...spec.problem, data: { source: "mnist" } } },
+      {
+        ...spec,
+        problem: { ...spec.problem, data: { source: "mnist" } },
+        ...(keepRounds ? { compute: { ...spec.compute, keepRounds } } : {}),
+      },
       randomClassification(200, 3, 2, 20, 5, 0),
       3,
     );
@@ -148,7 +153,7 @@ describe("idempotent steps and checked partials", () => {
   });
 
   it("the reducer re-evaluates a corrupt or missing partial instead of using it, and takes the same step", async () => {
-    const [a, b] = [await prepared(), await prepared()];
+    const [a, b] = [await prepared(true), await prepared(true)];
     for (const dir of [a, b]) {
       const job = { store: dir };
       const c = await handlers.init({ job });
@@ -178,7 +183,7 @@ describe("idempotent steps and checked partials", () => {
     );
     expect(tb).toEqual(ta);
     // the rewritten partial holds the same statistics (its timings are the new run's)
-    const { decodePartial } = await import("../../shared/distributed/shardPartial.ts");
+    const { decodePartial } = await import("../../shared/distributed/partialCodec.ts");
     const [pa, pb] = [a, b].map((d) => decodePartial(new Uint8Array(readFileSync(join(d, keys.partial(0, 1))))));
     expect([pb.phi, Array.from(pb.gram), Array.from(pb.rhs)]).toEqual([
       pa.phi,
