@@ -33,7 +33,7 @@ export const LARGE_CONFIGS: [number, number, number, ...string[]][] = [
   [4096, 16, 3, "float32"],
 ];
 
-const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 export function largeEnsembleSection(root: string): Record<string, unknown>[] {
   const before = JSON.parse(readFileSync(join(root, "bench", "large-ensembles-before.json"), "utf8")) as Large[];
