@@ -69,6 +69,25 @@ describe("enkf resume after SIGKILL", () => {
     expect(JSON.parse(readFileSync(join(dir, "result.json"), "utf8")).iterations).toBe(10);
   });
 
+  it.each([
+    ["during a tree node's write", "write:rounds/000004/sums/000001/000001.bin"],
+    ["during a reduce", "reduce:5"],
+  ])(
+    "with a reduction tree (3 shards, fan-in 2), killed %s, it finishes with the uninterrupted run's θ",
+    (_what, crashAt) => {
+      const tree = { ...spec, compute: { ...spec.compute, reduceFanIn: 2 } };
+      writeFileSync(join(tmp, "tree.json"), JSON.stringify(tree));
+      const ref = join(tmp, "tree-ref");
+      if (!existsSync(join(ref, "theta.npy"))) expect(enkf(["run", "tree.json", "--out", ref, "--quiet"]).code).toBe(0);
+      const dir = join(tmp, `tree-crash-${crashAt.replace(/[^a-z0-9]/gi, "-")}`);
+      const killed = enkf(["run", "tree.json", "--out", dir, "--quiet"], { ENKF_CRASH_AT: crashAt });
+      expect(killed.signal).toBe("SIGKILL");
+      const resumed = enkf(["resume", dir]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(readFileSync(join(dir, "theta.npy")).equals(readFileSync(join(ref, "theta.npy")))).toBe(true);
+    },
+  );
+
   it("says clearly what it cannot resume", () => {
     const r = enkf(["resume", "no-such-run"]);
     expect(r.code).toBe(2);
