@@ -2,11 +2,19 @@
 // they do on Lambda: each worker takes one task at a time; tasks queue for a free worker.
 
 import { Worker } from "node:worker_threads";
+import { StoreFullError } from "../shared/store/blobStore.ts";
 
 export interface EvaluatePool {
   readonly size: number;
   run(event: unknown): Promise<unknown>;
   close(): Promise<void>;
+}
+
+/** A task's error as the worker reported it: a full store's keeps its class (the server says the
+ *  storage filled up), any other carries its name in its message. */
+function taskError(name: string, message: string): Error {
+  if (name === "StoreFullError") return new StoreFullError(message);
+  return new Error(`${name}: ${message}`);
 }
 
 export function evaluatePool(size: number): EvaluatePool {
@@ -19,10 +27,10 @@ export function evaluatePool(size: number): EvaluatePool {
   let next = 0;
   const workers = Array.from({ length: size }, () => {
     const w = new Worker(url);
-    w.on("message", ({ id, output, error }: { id: number; output?: unknown; error?: string }) => {
+    w.on("message", ({ id, output, error, name }: { id: number; output?: unknown; error?: string; name?: string }) => {
       const p = pending.get(id)!;
       pending.delete(id);
-      if (error !== undefined) p.reject(new Error(error));
+      if (error !== undefined) p.reject(taskError(name ?? "Error", error));
       else p.resolve(output);
       release(w);
     });

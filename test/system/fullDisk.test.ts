@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../local/server.ts";
+import { evaluatePool } from "../../local/evaluatePool.ts";
+import { StoreFullError } from "../../shared/store/blobStore.ts";
 import { localStore } from "../../shared/store/localStore.ts";
+import { workflowHandlers } from "../../shared/workflow/handlers.ts";
+import { prepareJob } from "../../shared/workflow/shardJob.ts";
+import { randomClassification } from "../support/synthetic.ts";
 import { apiClient, signsCsv } from "../support/api.ts";
 import { until } from "../support/wait.ts";
 
@@ -30,6 +35,7 @@ try {
   if (process.env.CI) throw new Error(`the full-disk test must run in CI: ${why}`);
 }
 const data = join(mountPoint, "data");
+const dataset = randomClassification(120, 3, 2, 10, 4, 0);
 let server: LocalServer;
 const call = apiClient(() => server.url, TOKEN);
 
@@ -170,6 +176,23 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
     for (const j of (await call("GET", "/jobs?limit=100")).body.jobs) {
       expect(["succeeded", "failed"], j.id).toContain(j.status);
       if (j.status === "failed") expect(j.message).toBeTruthy();
+    }
+  });
+
+  it("an evaluate task on a worker thread that cannot write its partial fails as a full store", async () => {
+    const dir = join(mountPoint, "pool-job");
+    await prepareJob(localStore(dir), { ...job("pool", 3), compute: { shards: 2, backend: "reference" } }, dataset, 2);
+    await workflowHandlers().init({ job: { store: dir } });
+    const pool = evaluatePool(1);
+    const filler = fill();
+    try {
+      const failed = await pool.run({ job: { store: dir }, round: 0, item: 0, op: "evaluate" }).catch((e) => e);
+      // the class crosses the thread: the server's runner reports a full storage, not a stack of names
+      expect(failed).toBeInstanceOf(StoreFullError);
+      expect((failed as Error).message).toMatch(/cannot write rounds\/000000\/partials\/000000\.bin: ENOSPC/);
+    } finally {
+      rmSync(filler);
+      await pool.close();
     }
   });
 });
