@@ -3,12 +3,16 @@
 // small CSV, MLPs from [64] to [3000, 3000], K from 2 to 50, 1 to 4 shards: docs/reliability.md),
 // and a margin, so that an estimate is above what the job uses. Pure.
 //
-//   peak ≈ (runtime + data + n·perParameter + workers·(n·(K+1)·perMember + activations)) · margin
+//   peak ≈ (runtime + data + n·perParameter + workers·(n·(K+1)·perMember + activations + 8K²)
+//           + 5·8K²) · margin
 //
 // runtime: Node, ONNX Runtime and the evaluate workers, loaded; data: the dataset as the workers
 // and the reducer hold it; n·perParameter: θ, the best and last θ, the step and the statistics'
-// buffers; per worker (each evaluate thread has its own kernel): the K+1 members' packed weights
-// and the forward's activations for its rows of the batch.
+// buffers; per worker (each evaluate thread has its own kernel): the K+1 members' packed weights,
+// the forward's activations for its rows of the batch and its K×K statistics; and the reduction's
+// K×K float64 arrays: the running sum and a partial (packed, one K² together), the statistics, the
+// solve's system and its factor, and the blocked factorization's copy (not measured: counted, as
+// they are allocated; 640 MiB at K = 4096, next to nothing at K = 50).
 
 import type { Dataset } from "../data/types.ts";
 import { cnnLayout } from "../models/cnn.ts";
@@ -73,6 +77,10 @@ export function jobMemory(x: MemoryInput): MemoryEstimate {
     {
       what: `the forward's activations (${rowsPerWorker} rows per worker)`,
       bytes: x.workers * rowsPerWorker * activationsPerRow(x.model) * members * m.perActivationBytes,
+    },
+    {
+      what: `the K×K statistics and solve (K = ${x.ensembleSize})`,
+      bytes: (x.workers + 5) * 8 * x.ensembleSize * x.ensembleSize,
     },
   ];
   const sum = parts.reduce((s, p) => s + p.bytes, 0);
