@@ -6,7 +6,9 @@
 // store held (its dataset aside) while it ran and after, θ's bytes, the Reduce state's median
 // seconds, the solve's seconds, the seconds to read and decode one partial, and the peak RSS of the
 // process (every task's: the engine runs them all). It uses only what every version of the
-// workflow has, so the same file measures an older commit (the "before" figures). With `tasks`
+// workflow has, so it measures an older commit too: the "before" figures are this file as of
+// e0c5d77 (the job spec written out, as bench/mnistSetup.ts's mnistWorkflowJob now gives it) run
+// on commit 0379bd2. With `tasks`
 // last, a second run of one iteration keeps its round, and one evaluate, one combine (when there
 // is a tree) and the reduce task of round 0 run again, each in a process of its own
 // (bench/taskMemory.ts), for each task's own peak RSS.
@@ -20,6 +22,7 @@ import { solveSymmetric } from "../shared/math/linalg.ts";
 import { localStore } from "../shared/store/localStore.ts";
 import { prepareJob } from "../shared/workflow/shardJob.ts";
 import { runLocalWorkflow } from "../local/engine.ts";
+import { mnistWorkflowJob } from "./mnistSetup.ts";
 
 const [K, shards, iterations] = process.argv.slice(2, 5).map(Number);
 const precision = ["float32", "float64"].includes(process.argv[5]) ? process.argv[5] : undefined;
@@ -44,28 +47,13 @@ const safe = (f: () => number) => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), "bench-large-"));
-const spec = {
-  name: "bench-large",
-  problem: {
-    type: "classification",
-    data: { source: "mnist" },
-    model: { type: "mlp", hidden: [64], activation: "tanh" },
-    seed: 0,
-  },
-  optimizer: {
-    method: "modified-enkf",
-    ensembleSize: K,
-    sigma: 1e-2,
-    gamma: 1e-2,
-    stepSize: 1,
-    lineSearch: false,
-    batchSize: 1000,
-    seed: 0,
-    perturbation: { type: "low-rank", rank: 1 },
-  },
-  stop: { maxIterations: iterations, tolerance: 0 },
-  compute: { backend: "onnx", shards, maxConcurrency: 2, ...(precision ? { partialPrecision: precision } : {}) },
-};
+const spec = mnistWorkflowJob(
+  "bench-large",
+  K,
+  1,
+  { maxIterations: iterations, tolerance: 0 },
+  { backend: "onnx", shards, maxConcurrency: 2, ...(precision ? { partialPrecision: precision } : {}) },
+);
 await prepareJob(localStore(dir), spec, loadMnist(), shards);
 const dataset = bytes(join(dir, "dataset"));
 let partialBytes = 0,

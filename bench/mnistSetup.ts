@@ -20,16 +20,33 @@ export const mnistMlpProblem = (seed = 0) =>
     lossScale: 1,
   });
 
+/** The reference's modified EnKF at K (rank 0: full Gaussian draws), as a job writes it. */
+const referenceSpec = (K: number, rank: number, seed = 0) => ({
+  method: "modified-enkf",
+  ensembleSize: K,
+  sigma: 1e-2,
+  gamma: 1e-2,
+  stepSize: 1,
+  lineSearch: false,
+  batchSize: 1000,
+  seed,
+  ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}),
+});
+
 /** The reference's modified EnKF at K (rank 0: full Gaussian draws). */
 export const referenceOptimizer = (K: number, rank: number, seed = 0) =>
-  ModifiedEnkfOptimizer.parse({
-    method: "modified-enkf",
-    ensembleSize: K,
-    sigma: 1e-2,
-    gamma: 1e-2,
-    stepSize: 1,
-    lineSearch: false,
-    batchSize: 1000,
-    seed,
-    ...(rank > 0 ? { perturbation: { type: "low-rank", rank } } : {}),
-  });
+  ModifiedEnkfOptimizer.parse(referenceSpec(K, rank, seed));
+
+/** The same setting as a job through the state machine: the MNIST MLP, the reference's optimizer. */
+export const mnistWorkflowJob = (name: string, K: number, rank: number, stop: object, compute: object) => ({
+  name,
+  problem: {
+    type: "classification",
+    data: { source: "mnist" },
+    model: { type: "mlp", hidden: MNIST_MLP.hidden, activation: MNIST_MLP.activation },
+    seed: 0,
+  },
+  optimizer: referenceSpec(K, rank),
+  stop,
+  compute,
+});

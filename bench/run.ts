@@ -14,7 +14,7 @@
 // the job's state machine runs locally with 2 shards on 1 and on 2 worker threads
 // (BENCH_WORKFLOW=0 skips it), for the strong-scaling efficiency. Writes bench/results.json.
 
-import { mnistMlpProblem, referenceOptimizer } from "./mnistSetup.ts";
+import { mnistMlpProblem, mnistWorkflowJob, referenceOptimizer } from "./mnistSetup.ts";
 import { largeEnsembleSection } from "./largeEnsembleSection.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
@@ -470,33 +470,19 @@ for (const K of [200, 400]) {
 if (process.env.BENCH_WORKFLOW !== "0") {
   const ds = loadMnist();
   const configs = [
-    { label: "K=50", optimizer: { ensembleSize: 50 } },
-    { label: "K=200 rank 1", optimizer: { ensembleSize: 200, perturbation: { type: "low-rank", rank: 1 } } },
+    { label: "K=50", k: 50, rank: 0 },
+    { label: "K=200 rank 1", k: 200, rank: 1 },
   ];
   const out: Record<string, unknown> = {};
   for (const c of configs) {
-    const spec = {
-      name: "bench-workflow",
-      problem: {
-        type: "classification",
-        data: { source: "mnist" },
-        model: { type: "mlp", hidden: [64], activation: "tanh" },
-        seed: 0,
-      },
-      optimizer: {
-        method: "modified-enkf",
-        sigma: 1e-2,
-        gamma: 1e-2,
-        stepSize: 1,
-        lineSearch: false,
-        batchSize: 1000,
-        seed: 0,
-        ...c.optimizer,
-      },
-      stop: { maxIterations: 10 },
-      // the partials stay for the timings read back below
-      compute: { backend: "onnx", shards: 2, keepRounds: true },
-    };
+    // the partials stay for the timings read back below
+    const spec = mnistWorkflowJob(
+      "bench-workflow",
+      c.k,
+      c.rank,
+      { maxIterations: 10 },
+      { backend: "onnx", shards: 2, keepRounds: true },
+    );
     const perWorkers: Record<
       number,
       { round: number; evaluate: number; kernel: number; reduce: number; engine: number }

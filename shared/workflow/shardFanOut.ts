@@ -140,8 +140,9 @@ export function shardFanOut(store: BlobStore, job: NetworkJob, manifest: Dataset
           PARTIAL_TAGS,
         );
     },
+    // idempotent: a node whose sum is stored whole is done (a rerun would write the same bytes)
     async combine(round, level, node) {
-      await sumNode(round, level, node, true);
+      await sumNode(round, level, node);
     },
     async answer(round, plan) {
       const ask = plan as Ask;
@@ -184,17 +185,15 @@ export function shardFanOut(store: BlobStore, job: NetworkJob, manifest: Dataset
   }
 
   /** Node `node` of level `level` of the round's tree (level 0: shard `node`'s partial): stored, or
-   *  summed from its children (each read, or formed, likewise) and stored; `force` forms it again. */
-  async function sumNode(round: number, level: number, node: number, force = false): Promise<ShardPartial> {
+   *  summed from its children (each read, or formed, likewise) and stored. */
+  async function sumNode(round: number, level: number, node: number): Promise<ShardPartial> {
     if (level === 0) return (await share(round, node, 0)).partial!;
     const key = keys.sum(round, level, node);
-    if (!force) {
-      try {
-        const p = decodePartial(await store.get(key), `${store.location}${key}`);
-        if (p.shard === node && p.k === k) return p;
-      } catch (e) {
-        if (!(e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError)) throw e;
-      }
+    try {
+      const p = decodePartial(await store.get(key), `${store.location}${key}`);
+      if (p.shard === node && p.k === k) return p;
+    } catch (e) {
+      if (!(e instanceof NotFoundError || e instanceof IntegrityError || e instanceof RangeError)) throw e;
     }
     const sum = new PartialSum(k);
     for (const c of childrenOf(node, fanIn, countAt(level - 1))) sum.add(await sumNode(round, level - 1, c));
