@@ -5,7 +5,7 @@
 
 import { availableParallelism } from "node:os";
 import { openStore } from "../shared/store/openStore.ts";
-import { recordFailure } from "../shared/workflow/outcome.ts";
+import { recordFailure, storageFullCause } from "../shared/workflow/outcome.ts";
 import { preparedJob } from "../shared/workflow/workflowJob.ts";
 import type { JobRef } from "../shared/workflow/events.ts";
 import { CancelledError, runLocalWorkflow } from "./engine.ts";
@@ -18,11 +18,7 @@ const RECORD_RETRY_MS = 2_000;
 /** The error's message, or the full store's anywhere in its causes: what a user needs to know. */
 function reasonOf(e: unknown): { Error: string; Cause: string } {
   for (let c: unknown = e; c instanceof Error; c = c.cause) {
-    if (c instanceof StoreFullError)
-      return {
-        Error: "StorageFull",
-        Cause: `the server's storage filled up while the job ran (${c.message}); submit it again once space is freed`,
-      };
+    if (c instanceof StoreFullError) return { Error: "StorageFull", Cause: storageFullCause(c.message) };
   }
   return { Error: (e as Error).name ?? "Error", Cause: (e as Error).message ?? String(e) };
 }

@@ -5,9 +5,19 @@
 import { getJson, IntegrityError, NotFoundError, putJson, type BlobStore } from "../store/blobStore.ts";
 import { keys } from "./jobStore.ts";
 
-/** Records why the job failed (the state machine's Catch routes here). */
+/** What a user reads when the job's store filled up (a local server's disk). */
+export const storageFullCause = (detail: string) =>
+  `the server's storage filled up while the job ran (${detail}); submit it again once space is freed`;
+
+/** Records why the job failed (the state machine's Catch routes here); a task that failed on a full
+ *  store (StoreFullError) is recorded as StorageFull, in words. */
 export async function recordFailure(store: BlobStore, error: { Error?: string; Cause?: string }): Promise<void> {
-  await putJson(store, keys.failure, { status: "failed", error: error.Error ?? "Error", cause: error.Cause ?? "" });
+  const full = error.Error === "StoreFullError";
+  await putJson(store, keys.failure, {
+    status: "failed",
+    error: full ? "StorageFull" : (error.Error ?? "Error"),
+    cause: full ? storageFullCause(error.Cause ?? "") : (error.Cause ?? ""),
+  });
 }
 
 /** What a job's promotion decided (the service's models.ts), as its outcome reports it. */

@@ -5,7 +5,7 @@
 // object reads, nothing temporary is left, and every job has finished or failed with its reason.
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync, closeSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { evaluatePool } from "../../local/evaluatePool.ts";
 import { StoreFullError } from "../../shared/store/blobStore.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { workflowHandlers } from "../../shared/workflow/handlers.ts";
+import { recordFailure } from "../../shared/workflow/outcome.ts";
 import { prepareJob } from "../../shared/workflow/shardJob.ts";
 import { randomClassification } from "../support/synthetic.ts";
 import { apiClient, signsCsv } from "../support/api.ts";
@@ -99,7 +100,11 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
     expect((await ended(a.body.id)).status).toBe("succeeded");
     expect((await call("POST", "/models/dm/promote", { json: { job: a.body.id } })).status).toBe(200);
     // a job that is still running when the disk fills
-    const running = await call("POST", "/jobs", { json: job("during", 400, 2) });
+    // (it keeps its rounds: a job prunes its old rounds as it goes, which would free space under
+    // the filler and let the writes below through)
+    const running = await call("POST", "/jobs", {
+      json: { ...job("during", 400, 2), compute: { shards: 2, keepRounds: true } },
+    });
     expect(running.status).toBe(202);
     await until("the job to run", async () =>
       (await call("GET", `/jobs/${running.body.id}`)).body.iteration >= 2 ? true : undefined,
@@ -194,5 +199,19 @@ describe.skipIf(!mounted)(`enkf serve on a full disk${mounted ? "" : ` (skipped:
       rmSync(filler);
       await pool.close();
     }
+  });
+
+  it("records a task that failed on a full store as the storage filling up, in words", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "enkf-failure-"));
+    const store = localStore(dir);
+    await recordFailure(store, { Error: "StoreFullError", Cause: "x: cannot write y: ENOSPC" });
+    const failure = JSON.parse(readFileSync(join(dir, "failure.json"), "utf8"));
+    expect(failure).toMatchObject({ status: "failed", error: "StorageFull" });
+    expect(failure.cause).toMatch(/storage filled up while the job ran \(x: cannot write y: ENOSPC\)/);
+    await recordFailure(store, { Error: "InjectedFault", Cause: "round 2" });
+    expect(JSON.parse(readFileSync(join(dir, "failure.json"), "utf8"))).toMatchObject({
+      error: "InjectedFault",
+      cause: "round 2",
+    });
   });
 });
