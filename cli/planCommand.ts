@@ -1,6 +1,7 @@
 // `enkf plan <job.json> [--shards N] [--memory MB] [--json]`: what the job would cost on AWS,
 // calibrated by timing the job's own shard evaluation here (shared/plan).
 
+import { drawsFor } from "../shared/enkf/laplace.ts";
 import { UnsupportedJobError } from "../shared/setup/jobSetup.ts";
 import { planJob } from "../shared/plan/calibrate.ts";
 import { formatEstimate, type PlanEstimate } from "../shared/plan/costModel.ts";
@@ -83,9 +84,10 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
             `${perIteration.toFixed(1)} (measured over the first ${r.iterations})\n` +
             `  ${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here: about ` +
             `${(evaluations * secondsPerEvaluation).toFixed(1)} s in all\n` +
-            (job.optimizer.method === "enkf"
-              ? `  EKI also runs through the state machine (two rounds per iteration on the member branch); ` +
-                `enkf plan prices the modified EnKF's rounds only, so there is no AWS price here.\n`
+            (job.optimizer.method !== "gradient-descent"
+              ? `  ${job.optimizer.method === "enkf" ? "EKI" : "The sampler"} also runs through the state machine ` +
+                `(${job.optimizer.method === "enkf" ? "two rounds per iteration" : "one round per step"} on the ` +
+                `member branch); enkf plan prices the modified EnKF's rounds only, so there is no AWS price here.\n`
               : `  ${job.optimizer.method} runs in process only, so there is no AWS price for this method.\n`),
     );
     return 0;
@@ -116,6 +118,8 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
       store,
       {
         ...job,
+        // the Laplace posterior's rounds come once, after the last iteration: counted below, not extrapolated
+        problem: { ...job.problem, posterior: "none" },
         stop: { ...job.stop, maxIterations: pilot },
         compute: { ...job.compute, memberBlocks: blocks, keepRounds: true },
       },
@@ -137,13 +141,17 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
     const roundsPerIteration = rounds / done,
       pointsPerRound = points / Math.max(1, rounds);
     const secondsPerEvaluation = seconds / Math.max(1, points);
-    const totalRounds = Math.ceil(iterations * roundsPerIteration) + 1;
-    const evaluations = Math.round(totalRounds * pointsPerRound);
+    const laplaceRounds =
+      job.problem.posterior === "none" ? 0 : drawsFor(job.optimizer.ensembleSize, job.problem.parameters.length);
+    const totalRounds = Math.ceil(iterations * roundsPerIteration) + 1 + laplaceRounds;
+    const evaluations =
+      Math.round((totalRounds - laplaceRounds) * pointsPerRound) + laplaceRounds * (job.optimizer.ensembleSize + 1);
     const largestBlock = Math.max(...perBlock, 0);
     const aws = estimateCost({
       iterations,
       roundsPerIteration,
       roundsSource: `the pilot's ${rounds} rounds over ${result.iterations} iterations`,
+      finalRounds: laplaceRounds,
       ladderRungs: 0,
       shards: blocks,
       ensembleSize: job.optimizer.ensembleSize,
@@ -174,9 +182,13 @@ async function planInverse(job: JobSpec, file: string, flags: PlanFlags, io: Io)
         ? JSON.stringify(estimate, null, 2) + "\n"
         : `${job.name}: an inverse problem (${forward} forward) with the modified EnKF on ${blocks} ` +
             `member block${blocks === 1 ? "" : "s"}\n` +
-            `  about ${evaluations} forward evaluations: ${totalRounds} rounds × ` +
+            `  about ${evaluations} forward evaluations: ${totalRounds - laplaceRounds} rounds × ` +
             `${pointsPerRound.toFixed(1)} (θ, K = ${job.optimizer.ensembleSize} members and the line ` +
-            `search's rungs), ${Math.min(...perBlock)}–${largestBlock} per block and round\n` +
+            `search's rungs), ${Math.min(...perBlock)}–${largestBlock} per block and round` +
+            (laplaceRounds
+              ? `, then the Laplace posterior's ${laplaceRounds} × ${job.optimizer.ensembleSize + 1}`
+              : "") +
+            `\n` +
             `  measured over the first ${result.iterations} iterations (${rounds} rounds): ` +
             `${(secondsPerEvaluation * 1000).toFixed(2)} ms per evaluation here, about ` +
             `${(evaluations * secondsPerEvaluation).toFixed(1)} s of forwards in all\n` +

@@ -19,7 +19,8 @@ import { prepareJob } from "../shared/workflow/shardJob.ts";
 import { InverseProblemError } from "../shared/problems/inverse.ts";
 import type { InputReader } from "../shared/setup/inverseInputs.ts";
 import { writeAtomic } from "./files.ts";
-import { bestLine, wroteFiles } from "./runSummary.ts";
+import { bestLine, parameterLines, wroteFiles } from "./runSummary.ts";
+import type { Posterior } from "../shared/enkf/types.ts";
 import { CliError, type Io } from "./io.ts";
 
 export interface WorkflowFlags {
@@ -44,11 +45,13 @@ export async function runWorkflow(
   flags: WorkflowFlags,
   io: Io,
 ): Promise<number> {
-  if (!input || job.optimizer.method !== "modified-enkf")
+  // member blocks take every ensemble method of an inverse problem; data shards, the modified EnKF
+  const method = job.optimizer.method;
+  if (!input || method === "gradient-descent" || ("dataset" in input && method !== "modified-enkf"))
     throw new CliError(
       2,
       "compute.shards, compute.memberBlocks and --store run the state machine, which runs the " +
-        "modified EnKF on networks and inverse problems; this job runs without them",
+        "modified EnKF on networks, and the ensemble methods on inverse problems; this job runs without them",
     );
   const location = flags.store ?? flags.outDir;
   const shards = "dataset" in input ? (job.compute.shards ?? 4) : (job.compute.memberBlocks ?? 1);
@@ -170,15 +173,12 @@ export async function executeWorkflow(
     best?: { iteration: number; metrics: Record<string, number> };
     last?: { metrics: Record<string, number> };
     parameters?: Record<string, number>;
+    posterior?: Posterior;
   };
-  const parameters = result.parameters
-    ? `  parameters: ${Object.entries(result.parameters)
-        .map(([k, v]) => `${k} ${v.toPrecision(6)}`)
-        .join(", ")}\n`
-    : "";
+  const parameters = parameterLines(result);
   const acc =
     result.metrics.testAccuracy !== undefined ? `, test accuracy ${result.metrics.testAccuracy.toFixed(4)}` : "";
-  const files = wroteFiles(result.last !== undefined, await store.has("model.json"));
+  const files = wroteFiles(result.last !== undefined, await store.has("model.json"), await store.has("samples.npy"));
   if (!flags.quiet)
     io.stdout.write(
       `${result.status}: ${result.message}\n  iterations ${result.iterations}, objective ` +

@@ -152,7 +152,7 @@ export function intParam(req: ApiRequest, name: string, def: number, min: number
   return v;
 }
 
-/** A file as a download (a model's ONNX file). */
+/** A file as a download (θ, a sampler's samples, a model's ONNX file). */
 export const download = (filename: string, body: Uint8Array) => ({
   status: 200,
   headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${filename}"` },

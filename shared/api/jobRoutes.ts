@@ -132,17 +132,19 @@ export function jobRoutes(service: Service): Route[] {
       path: "/jobs/{id}/theta.npy",
       mutates: false,
       doc: { summary: "θ as a float64 .npy file (application/octet-stream).", responses: { 200: null } },
-      async handler(_req, p) {
-        const bytes = await service.jobs.theta(p.id);
-        return {
-          status: 200,
-          headers: {
-            "content-type": "application/octet-stream",
-            "content-disposition": `attachment; filename="${p.id}-theta.npy"`,
-          },
-          body: bytes,
-        };
+      handler: async (_req, p) => download(`${p.id}-theta.npy`, await service.jobs.theta(p.id)),
+    },
+    {
+      method: "GET",
+      path: "/jobs/{id}/samples.npy",
+      mutates: false,
+      doc: {
+        summary:
+          "The ensemble Kalman sampler's particles (method eks): a J × n float64 .npy in the parameters' units. " +
+          "409 for other jobs, and until the job has succeeded.",
+        responses: { 200: null },
       },
+      handler: async (_req, p) => download(`${p.id}-samples.npy`, await service.jobs.samples(p.id)),
     },
     {
       method: "POST",

@@ -10,6 +10,7 @@ import { isNetworkProblem } from "../problems/network.ts";
 import type { Problem } from "../problems/types.ts";
 import type { EnsembleKernel } from "../kernels/types.ts";
 import type { OptimizerSpec, StopSpec } from "../spec/job.ts";
+import { posteriorContext } from "./laplacePosterior.ts";
 import { processFor } from "./processes.ts";
 import { inMemory, runLoop, type LoopOptions, type RunContext } from "./runLoop.ts";
 import { discrepancyLevel } from "./selection.ts";
@@ -87,6 +88,7 @@ function localContext(
       : {}),
     ...(alpha === 0 ? { finalMetrics: solutionMetrics(problem, start) } : {}),
     ...(problem.parameters ? { parameters: (theta: Float64Array) => problem.parameters!(theta) } : {}),
+    ...posteriorContext(problem, setup.optimizer),
   });
 }
 

@@ -15,7 +15,25 @@ export interface ProcessState {
   readonly progress: RunProgress;
   /** forward evaluations of the whole batch so far, the start's included */
   readonly evaluations: number;
+  /** the posterior: the Laplace posterior at θ once its rounds are in (laplacePosterior.ts), or
+   *  the sampler's particles (eks.ts) */
+  readonly posterior?: PosteriorEstimate;
 }
+
+/** Samples of the posterior in θ (count × n, sample-major). */
+export interface SampleEstimate {
+  samples: Float64Array;
+  count: number;
+}
+
+export type PosteriorEstimate = LaplaceEstimate | SampleEstimate;
+
+/** N(θ, covariance) in the transformed θ, or why it could not be formed; how H was estimated. */
+export type LaplaceEstimate = ({ theta: Float64Array; covariance: Float64Array } | { unavailable: string }) & {
+  ensembleSize: number;
+  draws: number;
+  sigma: number;
+};
 
 /** What tell returns: the next state and the iterations it finished (0, 1 or more rows). */
 export interface Told<S> {

@@ -1,5 +1,5 @@
 // The process a job's optimizer names, with its in-process evaluator: the modified EnKF answered by
-// an ensemble kernel (kernelAnswers.ts), EKI by the forward at its points, gradient descent by Φ
+// an ensemble kernel (kernelAnswers.ts), EKI and the sampler by the forward at their points, gradient descent by Φ
 // and the exact gradient. The workflow pairs the same processes with its fan-outs instead
 // (shared/workflow/jobProcess.ts).
 
@@ -14,6 +14,7 @@ import { gradientWorkspace, objective, objectiveGradient } from "../problems/obj
 import { onIteration, type Problem } from "../problems/types.ts";
 import type { OptimizerSpec, StopSpec } from "../spec/job.ts";
 import { eki, type PointsAnswer, type PointsAsk } from "./eki.ts";
+import { eks } from "./eks.ts";
 import { gradientDescent, type GradientAnswer, type GradientAsk } from "./gradientDescent.ts";
 import { kernelAnswers } from "./kernelAnswers.ts";
 import type { Process, ProcessState } from "./process.ts";
@@ -73,7 +74,8 @@ export function processFor(
           : referenceKernel(problem, spec.ensembleSize));
       if (k.k !== spec.ensembleSize)
         throw new Error(`kernel built for K = ${k.k}, optimizer wants ${spec.ensembleSize}`);
-      const process = enkfProcess(spec, stop, isNetworkProblem(problem) ? denseMatrices(problem.model) : [], speculate);
+      const matrices = isNetworkProblem(problem) ? denseMatrices(problem.model) : [];
+      const process = enkfProcess(spec, stop, matrices, speculate, problem.laplace);
       return runnable(process, kernelAnswers(problem, k, alpha));
     }
     case "enkf": {
@@ -82,6 +84,17 @@ export function processFor(
         dimension: problem.dimension,
         outputSize: problem.outputSize,
         lossAt: (k) => onIteration(problem, k).loss,
+      });
+      return runnable(process, pointAnswers(problem));
+    }
+    case "eks": {
+      if (!problem.priorStd)
+        throw new Error(`method "eks" samples an inverse problem's posterior; problem "${problem.kind}" has no prior`);
+      const process = eks(spec, stop, {
+        dimension: problem.dimension,
+        outputSize: problem.outputSize,
+        lossAt: (k) => onIteration(problem, k).loss,
+        priorStd: problem.priorStd,
       });
       return runnable(process, pointAnswers(problem));
     }

@@ -1,5 +1,7 @@
 // Records shared by the optimizers, the driver and the writers.
 
+import type { PosteriorSummary, PosteriorUnavailable, SampleSummary } from "./posteriorSummary.ts";
+
 export type RunStatus =
   "converged" | "max_iterations" | "stagnated" | "time_limit" | "early_stopped" | "failed" | "cancelled";
 
@@ -67,4 +69,11 @@ export interface RunResult {
   last?: { theta: Float64Array; metrics: Record<string, number> };
   /** an inverse problem's parameters at `theta`, by name, in their own units */
   parameters?: Record<string, number>;
+  /** an inverse problem's posterior around `theta` (the Laplace posterior), in the parameters' units */
+  posterior?: Posterior;
+  /** a sampler's particles in the parameters' units (count × n, names in θ's order): samples.npy */
+  samples?: { data: Float64Array; count: number; names: string[] };
 }
+
+/** What result.json's `posterior` holds. */
+export type Posterior = PosteriorSummary | SampleSummary | PosteriorUnavailable;

@@ -1,11 +1,15 @@
-// NumPy .npy: encoding of 1-D float64 arrays (format 1.0), and decoding of little-endian numeric
+// NumPy .npy: encoding of float64 arrays of any shape (format 1.0), and decoding of little-endian numeric
 // arrays of any shape (formats 1.0–3.0).
 // Pure: bytes in, bytes out.
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-export function encodeNpyFloat64(data: Float64Array): Uint8Array {
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${data.length},), }`;
+/** A float64 array's .npy bytes; `shape` (row-major, C order) defaults to 1-D. */
+export function encodeNpyFloat64(data: Float64Array, shape: readonly number[] = [data.length]): Uint8Array {
+  if (shape.reduce((a, b) => a * b, 1) !== data.length)
+    throw new RangeError(`shape (${shape.join(", ")}) does not hold ${data.length} values`);
+  const dims = shape.join(", ") + (shape.length === 1 ? "," : "");
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${dims}), }`;
   const pad = (64 - ((10 + header.length + 1) % 64)) % 64;
   header += " ".repeat(pad) + "\n";
   const out = new Uint8Array(10 + header.length + data.length * 8);

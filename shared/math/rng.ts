@@ -20,6 +20,10 @@ export const Stream = {
   init: 4,
   data: 5,
   lowRank: 6,
+  /** samples of a posterior (the Laplace summary's correlations) */
+  posterior: 7,
+  /** the ensemble Kalman sampler's noise */
+  sampler: 8,
 } as const;
 
 export type PerturbationKind = "gaussian" | "rademacher";

@@ -63,6 +63,7 @@ export function resultDocument(result: RunResult, ctx: ResultDocumentContext): R
     seconds: result.seconds,
     metrics: result.metrics,
     ...(result.parameters ? { parameters: result.parameters } : {}),
+    ...(result.posterior ? { posterior: result.posterior } : {}),
     ...(result.best ? { best: result.best } : {}),
     ...(result.last ? { last: { iteration: result.iterations, metrics: result.last.metrics } } : {}),
     files: ctx.files,

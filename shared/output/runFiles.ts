@@ -1,7 +1,8 @@
 // A finished run's files, written the same way wherever it ran (enkf run's directory, a job's
 // store): theta.npy (the result's θ), theta-last.npy (the last θ when a validation split chose an
-// earlier one), model.json (a network's card: what predicting needs), history.csv, and
-// result.json last, so that its presence marks a complete run.
+// earlier one), samples.npy (a sampler's particles in the parameters' units), model.json (a
+// network's card: what predicting needs), history.csv, and result.json last, so that its presence
+// marks a complete run.
 
 import type { RunResult } from "../enkf/types.ts";
 import { encodeNpyFloat64 } from "../formats/npy.ts";
@@ -43,6 +44,7 @@ export async function writeRunFiles(
     theta: "theta.npy",
     ...(result.last ? { thetaLast: "theta-last.npy" } : {}),
     ...(ctx.network ? { model: "model.json" } : {}),
+    ...(result.samples ? { samples: "samples.npy" } : {}),
     history: "history.csv",
     spec: "spec.json",
   };
@@ -57,6 +59,10 @@ export async function writeRunFiles(
     await put(files.model, text(toJson(card)), "application/json");
   }
   if (result.last) await put(files.thetaLast, encodeNpyFloat64(result.last.theta), "application/octet-stream");
+  if (result.samples) {
+    const { data, count, names } = result.samples;
+    await put(files.samples, encodeNpyFloat64(data, [count, names.length]), "application/octet-stream");
+  }
   ctx.afterTheta?.();
   await put(files.history, text(historyCsv(result.history)), "text/csv");
   const doc = resultDocument(result, { name: ctx.name, spec: ctx.spec, environment: ctx.environment(), files });

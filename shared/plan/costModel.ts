@@ -26,6 +26,8 @@ export interface PlanInput {
   /** rounds per iteration (a pilot's observation, pilot.ts) and where the number comes from */
   roundsPerIteration: number;
   roundsSource: string;
+  /** rounds after the last iteration (an inverse job's Laplace posterior: one per draw) */
+  finalRounds?: number;
   /** the line-search ladder's rungs per round (single-member forwards next to the K+1 of the statistics):
    *  the search's maxBacktracks + 1, or 1 without a search (the step's point); 0 when the pilot's
    *  counted evaluations include them (inverse jobs) */
@@ -80,7 +82,7 @@ function ladderText(p: PlanInput): string {
 }
 
 export function estimateCost(p: PlanInput): PlanEstimate {
-  const rounds = Math.ceil(p.iterations * p.roundsPerIteration) + 1;
+  const rounds = Math.ceil(p.iterations * p.roundsPerIteration) + 1 + (p.finalRounds ?? 0);
   const S = p.shards;
   // the kernel runs on one thread: below one vCPU Lambda slows it in proportion, above it no faster
   const slow = Math.max(1, 1 / lambdaVcpus(p.memoryMb));
@@ -124,7 +126,8 @@ export function estimateCost(p: PlanInput): PlanEstimate {
         `MB, at most 6); the kernel uses one thread, so a Lambda vCPU is taken as fast as one core ` +
         `of this machine${slow > 1 ? `, and ${slow.toFixed(2)}× slower below one vCPU` : ""}`,
       `${p.roundsPerIteration.toFixed(2)} rounds per iteration (${p.roundsSource}), ` +
-        `${p.iterations} iterations, ${rounds} rounds in all; ${ladderText(p)}`,
+        `${p.iterations} iterations${p.finalRounds ? ` and ${p.finalRounds} after them (a posterior's)` : ""}, ` +
+        `${rounds} rounds in all; ${ladderText(p)}`,
       `${TASK_OVERHEAD_S} s per task for S3 requests and invocation overhead (warm functions), ` +
         `${ROUND_OVERHEAD_S} s per round for Step Functions`,
       `shards run ${Math.min(S, p.maxConcurrency)} at a time (${waves} wave${waves === 1 ? "" : "s"} per round)`,

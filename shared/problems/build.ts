@@ -106,7 +106,7 @@ export function buildProblem(spec: ProblemSpec, ctx: BuildContext = {}): Problem
         model: networkModel(spec.model, ds),
         dataset: ds,
         loss: spec.loss,
-        batchSize: ctx.optimizer?.batchSize,
+        batchSize: ctx.optimizer && "batchSize" in ctx.optimizer ? ctx.optimizer.batchSize : undefined,
         batchSeed: ctx.optimizer?.seed ?? 0,
         initSeed: spec.seed,
         ...(ctx.sumForm ? { lossScale: 1 } : {}),

@@ -38,6 +38,8 @@ export interface InverseProblem extends Problem {
   misfit(theta: Float64Array): Promise<number>;
   /** G's output length m */
   readonly observed: number;
+  /** the prior's std in θ per parameter (the sampler's initial spread) */
+  readonly priorStd: Float64Array;
   /** u(θ) at `count` points (count × n, member-major): what a remote forward is sent */
   constrained(points: Float64Array, count: number): Float64Array;
   /** out (count × M) ← F at the points from G's outputs there (count × m; a non-finite or
@@ -178,6 +180,7 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
       target[m + j] = prior[j].mean;
       weights[m + j] = 1 / (prior[j].std * prior[j].std);
     }
+  const names = spec.parameters.map((p) => p.name);
   const u = new Float64Array(n);
   const gOut = new Float64Array(m);
   const setU = (theta: Float64Array) => {
@@ -238,6 +241,17 @@ export function inverseProblem(spec: Spec, obs: Observations, loaded?: BatchForw
       }
       return phi;
     },
+    ...(spec.posterior !== "none"
+      ? {
+          laplace:
+            typeof spec.posterior === "object" && spec.posterior.sigma !== undefined
+              ? { sigma: spec.posterior.sigma }
+              : {},
+        }
+      : {}),
+    parameterNames: names,
+    parameterBounds: bounds,
+    priorStd: Float64Array.from(prior, (p) => p.std),
     async evaluate(theta) {
       const misfit = await problem.misfit(theta);
       return { misfit, misfitPerObservation: misfit / m };

@@ -1,6 +1,7 @@
 // What a problem gives the optimizers: a forward model F: Rⁿ → R^M, an output-space loss
 // (holding the data y), a start point, and for built-ins the known minimiser.
 
+import type { Bounds } from "../math/constrain.ts";
 import type { OutputLoss } from "../losses/types.ts";
 
 /** The model's outputs (rows × outputs) at θ for `rows` input rows. */
@@ -47,6 +48,14 @@ export interface Problem {
   evaluate?(theta: Float64Array, predict?: Predictor): Promise<Record<string, number>>;
   /** the parameters θ stands for, by name and in their own units (inverse problems) */
   parameters?(theta: Float64Array): Record<string, number>;
+  /** the Laplace posterior the problem asks for (inverse problems; the modified EnKF forms it):
+   *  the draws' σ (absent: the last iteration's) */
+  readonly laplace?: { sigma?: number };
+  /** the prior's std in θ per parameter (inverse problems with a prior: the sampler's initial spread) */
+  readonly priorStd?: Float64Array;
+  /** the parameters' names and bounds, in θ's order (inverse problems: a posterior is read in their units) */
+  readonly parameterNames?: readonly string[];
+  readonly parameterBounds?: readonly Bounds[];
 }
 
 /** The problem on iteration k's data: its view of that batch, or itself. */

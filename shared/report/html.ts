@@ -2,6 +2,8 @@
 // the final metrics, the timing breakdown, the environment and the job spec. Pure: values in,
 // text out.
 
+import type { Posterior } from "../enkf/types.ts";
+
 export interface ReportInput {
   name: string;
   status: string;
@@ -21,6 +23,8 @@ export interface ReportInput {
   /** seconds per phase (rng, pack, forward, gram, update, io, other), where the run measured them */
   timings?: Record<string, number>;
   spec: unknown;
+  /** an inverse problem's uncertainty around its parameters */
+  posterior?: Posterior;
   plots: { name: string; title: string; svg: string }[];
   generatedAt: string;
 }
@@ -45,6 +49,25 @@ const PHASES: Record<string, string> = {
   io: "I/O (writing results)",
   other: "the rest: K×K solves, the line search's forwards, bookkeeping",
 };
+
+/** The parameters' posterior: a table of marginals, and how it was formed (or why it was not). */
+function posteriorSection(p: Posterior): string {
+  if ("unavailable" in p) return `<h2>Uncertainty</h2><p class="note">No posterior: ${esc(p.unavailable)}</p>`;
+  const how =
+    p.method === "laplace"
+      ? `The Laplace (Gauss–Newton) posterior at the result, from ${p.draws} draw${p.draws > 1 ? "s" : ""} of ` +
+        `${p.ensembleSize} members at σ = ${num(p.sigma)}; intervals exact through the bounds' transforms.`
+      : `The ensemble Kalman sampler's ${p.ensembleSize} particles at the end of the run (samples.npy).`;
+  const head = "<tr><th>parameter</th><th>estimate</th><th>mean</th><th>std</th><th>95% interval</th></tr>";
+  const body = Object.entries(p.parameters)
+    .map(
+      ([k, q]) =>
+        `<tr><th>${esc(k)}</th><td>${num(q.estimate)}</td><td>${num(q.mean)}</td><td>${num(q.std)}</td>` +
+        `<td>[${num(q.interval[0])}, ${num(q.interval[1])}]</td></tr>`,
+    )
+    .join("");
+  return `<h2>Uncertainty</h2><p class="note">${esc(how)}</p><table class="posterior">${head}${body}</table>`;
+}
 
 export function reportHtml(r: ReportInput): string {
   const rows = (m: Record<string, number>) =>
@@ -114,6 +137,7 @@ pre{background:#f6f8fa;padding:12px;font-size:12px;overflow:auto} .note{color:#7
 <div><h2>Where the time went</h2>${timing}</div>
 <div><h2>Environment</h2><table>${env}</table></div>
 </div>
+${r.posterior ? posteriorSection(r.posterior) : ""}
 <h2>Plots</h2>
 ${plots}
 <h2>Job spec</h2>

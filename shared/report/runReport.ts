@@ -3,7 +3,11 @@
 // an S3 prefix all serve.
 
 import { resultHistory } from "./resultHistory.ts";
-import { runCharts } from "./charts.ts";
+import { runCharts, type Chart } from "./charts.ts";
+import { posteriorCharts, type PosteriorPlotInput } from "./posteriorCharts.ts";
+import { posteriorSamples } from "../enkf/posteriorSummary.ts";
+import type { Posterior } from "../enkf/types.ts";
+import { decodeNpy } from "../formats/npy.ts";
 import { reportHtml, type ReportInput } from "./html.ts";
 import { chartSvg } from "./render.ts";
 import { svgPng } from "./png.ts";
@@ -16,9 +20,51 @@ type ResultDoc = Pick<
   "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics" | "best" | "last"
 > & {
   environment: Record<string, unknown> & { timings?: Record<string, number> };
-  spec?: { optimizer?: { ensembleSize?: number } };
+  spec?: { optimizer?: { ensembleSize?: number; seed?: number }; problem?: PosteriorPlotSpec };
   history: Record<string, unknown>[];
+  posterior?: Posterior;
 };
+
+/** What the posterior's plots read from the spec: the parameters' names and bounds. */
+interface PosteriorPlotSpec {
+  parameters?: { name: string; bounds?: [number | null, number | null] }[];
+}
+
+/** Samples drawn in the report */
+const LAPLACE_SAMPLES = 2000;
+
+/** The posterior's samples and marginals: the sampler's ensemble (samples.npy), or draws of the
+ *  Laplace posterior from its transformed Gaussian and the spec's bounds. */
+async function posteriorInput(r: ResultDoc, read: ReadFile): Promise<PosteriorPlotInput | null> {
+  const post = r.posterior;
+  const params = r.spec?.problem?.parameters;
+  if (!post || "unavailable" in post || !params) return null;
+  const names = params.map((p) => p.name);
+  if (post.method === "eks") {
+    // samples.npy: the particles in the parameters' units, J × n
+    const { data } = decodeNpy(await read("samples.npy"), "samples.npy");
+    const samples = Float64Array.from(data as Float64Array);
+    const label = "ensemble Kalman sampler";
+    return { label, names, parameters: post.parameters, samples, count: samples.length / names.length };
+  }
+  const bounds = params.map((p) => ({ lower: p.bounds?.[0] ?? null, upper: p.bounds?.[1] ?? null }));
+  const cov = Float64Array.from(post.transformed.covariance.flat());
+  const samples = posteriorSamples(
+    Float64Array.from(post.transformed.mean),
+    cov,
+    bounds,
+    r.spec?.optimizer?.seed ?? 0,
+    LAPLACE_SAMPLES,
+  );
+  return { label: "Laplace posterior", names, parameters: post.parameters, samples, count: LAPLACE_SAMPLES };
+}
+
+/** The run's charts: its history's, then its posterior's. */
+async function reportCharts(r: ResultDoc, read: ReadFile): Promise<Chart[]> {
+  const charts = runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize);
+  const post = await posteriorInput(r, read);
+  return post ? [...charts, ...posteriorCharts(post)] : charts;
+}
 
 async function readResult(read: ReadFile): Promise<ResultDoc> {
   return JSON.parse(new TextDecoder().decode(await read("result.json"))) as ResultDoc;
@@ -26,11 +72,11 @@ async function readResult(read: ReadFile): Promise<ResultDoc> {
 
 /** The plots as SVG and PNG files (plots/<name>.svg, plots/<name>.png). */
 async function runPlots(
-  history: Record<string, unknown>[],
-  ensembleSize: number | undefined,
+  r: ResultDoc,
+  read: ReadFile,
 ): Promise<{ name: string; title: string; svg: string; png: Uint8Array }[]> {
   const out = [];
-  for (const chart of runCharts(resultHistory(history), ensembleSize)) {
+  for (const chart of await reportCharts(r, read)) {
     const svg = await chartSvg(chart);
     out.push({ name: chart.name, title: chart.title, svg, png: await svgPng(svg) });
   }
@@ -53,7 +99,7 @@ export async function writeRunPlots(
 ): Promise<string[]> {
   const r = await readResult(read);
   const names: string[] = [];
-  for (const p of await runPlots(r.history, r.spec?.optimizer?.ensembleSize)) {
+  for (const p of await runPlots(r, read)) {
     await write(`plots/${p.name}.svg`, new TextEncoder().encode(p.svg), "image/svg+xml");
     await write(`plots/${p.name}.png`, p.png, "image/png");
     names.push(p.name);
@@ -71,7 +117,7 @@ export async function runReportHtml(read: ReadFile, origin?: string): Promise<st
     /* result.json's copy of the spec */
   }
   const plots = [];
-  for (const chart of runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize))
+  for (const chart of await reportCharts(r, read))
     plots.push({ name: chart.name, title: chart.title, svg: await chartSvg(chart) });
   const { timings, ...environment } = r.environment;
   return reportHtml({
@@ -88,6 +134,7 @@ export async function runReportHtml(read: ReadFile, origin?: string): Promise<st
     environment,
     ...(timings ? { timings } : {}),
     spec,
+    ...(r.posterior ? { posterior: r.posterior } : {}),
     plots,
     generatedAt: new Date().toISOString(),
   });

@@ -31,7 +31,10 @@ export function checkMemory(opts: ServiceOptions, spec: JobSpec, dataset: Datase
     ensembleSize: spec.optimizer.ensembleSize,
     shards,
     workers: workers ?? Math.min(m.workers, shards),
-    batchRows: Math.min(spec.optimizer.batchSize ?? dataset.train.rows, dataset.train.rows),
+    batchRows: Math.min(
+      ("batchSize" in spec.optimizer ? spec.optimizer.batchSize : undefined) ?? dataset.train.rows,
+      dataset.train.rows,
+    ),
     dataBytes: datasetBytes(dataset),
   });
   if (est.bytes <= m.budgetBytes) return;

@@ -2,12 +2,16 @@
 // finished (or cancelled) job's result, report, trained model and θ. JobService (jobs.ts) adds
 // submitting and cancelling on top.
 
+import type { Posterior } from "../enkf/types.ts";
 import type { JobStatus, JobView } from "../spec/api.ts";
 import { getJson, NotFoundError, type BlobStore } from "../store/blobStore.ts";
 import { openStore } from "../store/openStore.ts";
 import type { JobRef } from "../workflow/events.ts";
 import { keys } from "../workflow/jobStore.ts";
 import { conflict, notFound, ServiceError } from "./errors.ts";
+
+/** the sampler's particles, as writeRunFiles names them */
+const SAMPLES = "samples.npy";
 import { jobProgress, storeHistory, storePromotion, storeStatus } from "./jobStatus.ts";
 import type { ServiceOptions } from "./ports.ts";
 import { partialResult, type PartialResult } from "./partialResult.ts";
@@ -85,6 +89,7 @@ export class JobReader {
         ? ((await getJson(store, keys.result)) as {
             metrics?: Record<string, number>;
             parameters?: Record<string, number>;
+            posterior?: Posterior;
           })
         : {};
     const final = result.metrics ?? {};
@@ -108,6 +113,8 @@ export class JobReader {
       ...(message ? { message } : {}),
       // an inverse job's calibrated parameters, by name, in their units
       ...(result.parameters ? { parameters: result.parameters } : {}),
+      // and the uncertainty around them (the Laplace posterior's marginals and correlations)
+      ...(result.posterior ? { posterior: result.posterior } : {}),
       ...(rec.warmStart ? { warmStart: rec.warmStart } : {}),
       ...(await storePromotion(store)),
       links: this.links(id),
@@ -198,6 +205,16 @@ export class JobReader {
       throw conflict(`job ${id} has no trained model: a model exists once a network job has succeeded`);
     const card = parseModelCard(new TextDecoder().decode(await store.get(keys.model)), `job ${id}: model.json`);
     return { card, theta: decodeNpyFloat64(await store.get(keys.theta)) };
+  }
+
+  /** The sampler's particles (samples.npy, count × n in the parameters' units) of a job that succeeded. */
+  async samples(id: string): Promise<Uint8Array> {
+    const { store, partial } = await this.finished(id, "samples");
+    if (partial || !(await store.has(SAMPLES)))
+      throw conflict(
+        `job ${id} has no samples: the ensemble Kalman sampler (method "eks") writes them when it succeeds`,
+      );
+    return store.get(SAMPLES);
   }
 
   async theta(id: string): Promise<Uint8Array> {

@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { JobSpec, MODEL_NAME } from "./job.ts";
+import { PosteriorView } from "./posteriorView.ts";
 
 export const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
@@ -57,6 +58,7 @@ export const JobView = z
       .record(z.string(), z.number())
       .optional()
       .describe("an inverse job, once succeeded: the calibrated parameters by name, in their own units"),
+    posterior: PosteriorView.optional(),
     warmStart: z
       .object({ job: z.string(), model: z.string().optional(), version: z.int().optional() })
       .optional()

@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 
-import { ProblemSpec } from "./problemSpec.ts";
+import { ProblemSpec, type InverseProblem } from "./problemSpec.ts";
 import { OptimizerSpec, DEFAULT_GAMMA } from "./optimizerSpec.ts";
 import { ComputeSpec, StopSpec } from "./runSpec.ts";
 
@@ -48,6 +48,64 @@ export const DEFAULT_NETWORK_STOP = {
   evaluateEvery: 10,
   earlyStopping: { metric: "validationLoss", patience: 10, minDelta: 0 },
 } as const;
+
+/** Parameters a Laplace posterior fits by least squares when K < n (n(n+1)/2 unknowns; laplace.ts). */
+export const LAPLACE_FIT_PARAMETERS = 50;
+
+/** The Laplace posterior comes from the modified EnKF's statistics; with K < n, for at most
+ *  LAPLACE_FIT_PARAMETERS parameters. */
+function laplaceChecks(problem: InverseProblem, optimizer: OptimizerSpec, ctx: z.RefinementCtx): void {
+  const asked = problem.posterior;
+  if (asked === "none" || (asked === undefined && optimizer.method !== "modified-enkf")) return;
+  if (optimizer.method !== "modified-enkf") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["problem", "posterior"],
+      message:
+        `the Laplace posterior is formed from the modified EnKF's ensemble statistics; method ` +
+        `"${optimizer.method}" has none (use method "modified-enkf", or "eks" for samples)`,
+    });
+    return;
+  }
+  const n = problem.parameters.length;
+  if (optimizer.ensembleSize < n && n > LAPLACE_FIT_PARAMETERS)
+    ctx.addIssue({
+      code: "custom",
+      path: ["optimizer", "ensembleSize"],
+      message:
+        `the Laplace posterior of ${n} parameters needs ensembleSize ≥ ${n} (with fewer members it is ` +
+        `fitted from several draws, for at most ${LAPLACE_FIT_PARAMETERS} parameters), or problem.posterior "none"`,
+    });
+}
+
+/** The sampler samples an inverse problem's posterior, which needs its prior; its ensemble must
+ *  span the parameters with room for the noise (J ≥ n + 2). */
+function samplerChecks(problem: ProblemSpec, particles: number, ctx: z.RefinementCtx): void {
+  if (problem.type !== "inverse") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["optimizer", "method"],
+      message:
+        `the ensemble Kalman sampler samples an inverse problem's posterior; problem "${problem.type}" ` + `is not one`,
+    });
+    return;
+  }
+  if (!problem.prior)
+    ctx.addIssue({
+      code: "custom",
+      path: ["problem", "prior"],
+      message: "the ensemble Kalman sampler samples the posterior, which needs the prior (set prior true)",
+    });
+  const n = problem.parameters.length;
+  if (particles < n + 2)
+    ctx.addIssue({
+      code: "custom",
+      path: ["optimizer", "ensembleSize"],
+      message:
+        `the sampler's ${particles} particles cannot span ${n} parameters and sample around them: use at ` +
+        `least n + 2 = ${n + 2} (and hundreds to trust its intervals; docs/method.md#uncertainty)`,
+    });
+}
 
 export const JobFields = z
   .strictObject({
@@ -124,8 +182,8 @@ export const JobFields = z
         code: "custom",
         path: ["compute", "memberBlocks"],
         message:
-          "member blocks fan out an inverse problem's forward evaluations for the modified EnKF or " +
-          "EKI (network problems fan out over data: compute.shards)",
+          "member blocks fan out an inverse problem's forward evaluations for the modified EnKF, EKI or " +
+          "the sampler (network problems fan out over data: compute.shards)",
       });
     }
     if (job.compute.shards !== undefined && job.problem.type === "inverse") {
@@ -135,6 +193,8 @@ export const JobFields = z
         message: "an inverse problem has no data to shard: fan its members out with compute.memberBlocks",
       });
     }
+    if (job.problem.type === "inverse") laplaceChecks(job.problem, job.optimizer, ctx);
+    if (job.optimizer.method === "eks") samplerChecks(job.problem, job.optimizer.ensembleSize, ctx);
     if (job.stop.discrepancy && job.problem.type !== "regression") {
       ctx.addIssue({
         code: "custom",

@@ -1,4 +1,5 @@
-// The job spec's optimizers: the modified EnKF (σ, γ, line search), EKI and gradient descent.
+// The job spec's optimizers: the modified EnKF (σ, γ, line search), EKI, the ensemble Kalman sampler
+// and gradient descent.
 
 import { z } from "zod";
 import { batchSize, ensembleSizeField, nonNegative, positive, seed } from "./fields.ts";
@@ -170,6 +171,21 @@ export const EnkfOptimizer = z
   })
   .describe("standard ensemble Kalman inversion (Kovachki & Stuart 2019), the comparison baseline");
 
+export const EksOptimizer = z
+  .strictObject({
+    method: z.literal("eks"),
+    ensembleSize: ensembleSizeField("J, particles: the posterior sample (at least n + 2; hundreds to trust tails)"),
+    timeStep: positive
+      .max(1)
+      .default(0.1)
+      .describe("Δt₀: each step is Δt = Δt₀/‖D‖_F (≈ Δt₀/√n near the posterior); smaller is less biased, slower"),
+    seed: seed.default(0),
+  })
+  .describe(
+    "the ensemble Kalman sampler (ALDI form; Garbuno-Inigo, Nüsken & Reich 2020): its J particles sample " +
+      "an inverse problem's posterior; stop.maxIterations steps",
+  );
+
 export const GradientDescentOptimizer = z
   .strictObject({
     method: z.literal("gradient-descent"),
@@ -183,12 +199,14 @@ export const GradientDescentOptimizer = z
 export const OptimizerSpec = z.discriminatedUnion("method", [
   ModifiedEnkfOptimizer,
   EnkfOptimizer,
+  EksOptimizer,
   GradientDescentOptimizer,
 ]);
 
 export type OptimizerSpec = z.infer<typeof OptimizerSpec>;
 export type ModifiedEnkfSpec = z.infer<typeof ModifiedEnkfOptimizer>;
 export type EnkfSpec = z.infer<typeof EnkfOptimizer>;
+export type EksSpec = z.infer<typeof EksOptimizer>;
 export type GradientDescentSpec = z.infer<typeof GradientDescentOptimizer>;
 export type SigmaSpec = z.infer<typeof Sigma>;
 export type GammaSpec = z.infer<typeof Gamma>;

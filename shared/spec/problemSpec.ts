@@ -218,6 +218,18 @@ export const LambdaForward = z
   })
   .describe("your own forward model as an AWS Lambda function (on AWS; each member block is one invocation)");
 
+/** The Laplace posterior's request: on (the default), off, or on at a given draw scale. */
+export const Posterior = z.union(
+  [
+    z.enum(["laplace", "none"]),
+    z.strictObject({
+      method: z.literal("laplace"),
+      sigma: positive.optional().describe("the draws' σ (default: the last iteration's)"),
+    }),
+  ],
+  { error: 'expected "laplace", "none" or { method: "laplace", sigma }' },
+);
+
 export const InverseProblem = z
   .strictObject({
     type: z.literal("inverse"),
@@ -240,6 +252,11 @@ export const InverseProblem = z
       .boolean()
       .default(true)
       .describe("add the prior term ½Σ((θ − μ)/σ)² (in the unconstrained parameters) to Φ"),
+    posterior: Posterior.optional().describe(
+      'the uncertainty around the result: "laplace" (the default with the modified EnKF) forms the ' +
+        "Gauss–Newton posterior N(θ*, (JᵀΓ⁻¹J + Σ₀⁻¹)⁻¹) from fresh draws at θ* and reports each " +
+        'parameter\'s mean, std and 95% interval; "none" skips it',
+    ),
   })
   .describe(
     "calibrate a forward model's parameters to observations: Φ(θ) = ½‖Γ^{-1/2}(G(u(θ)) − y)‖² + the prior term",

@@ -1,16 +1,20 @@
-// An inverse job as the workflow runs it: the modified EnKF with speculation, or EKI, over the
+// An inverse job as the workflow runs it: the modified EnKF with speculation, EKI or the ensemble
+// Kalman sampler (both ask the forward at their particles), over the
 // member-block fan-out (memberFanOut.ts), and its preparation. The job's input files (observations,
 // an onnx graph) are copied into the store under inputs/ when it is prepared; a worker builds the
 // problem from them once (its forward probed once) and keeps it in its cache.
 
 import { enkfProcess } from "../enkf/enkfProcess.ts";
 import { eki } from "../enkf/eki.ts";
+import { eks } from "../enkf/eks.ts";
+import { posteriorContext } from "../enkf/laplacePosterior.ts";
 import { lineSearchParams } from "../enkf/lineSearch.ts";
 import { InverseProblemError, type InverseProblem } from "../problems/inverse.ts";
 import { inputFiles, loadInverseProblem, type InputReader } from "../setup/inverseInputs.ts";
 import { checkLimits } from "../spec/limits.ts";
 import {
   JobSpec,
+  type EksSpec,
   type EnkfSpec,
   type InverseProblem as InverseProblemSpec,
   type ModifiedEnkfSpec,
@@ -22,7 +26,7 @@ import { ekiPoints, enkfPoints, memberFanOut } from "./memberFanOut.ts";
 import { WorkflowError } from "./errors.ts";
 import type { WorkflowJob } from "./workflowJob.ts";
 
-export type InverseJob = JobSpec & { problem: InverseProblemSpec; optimizer: ModifiedEnkfSpec | EnkfSpec };
+export type InverseJob = JobSpec & { problem: InverseProblemSpec; optimizer: ModifiedEnkfSpec | EnkfSpec | EksSpec };
 
 /** Where a prepared job's input files live in its store, by the field that names them. */
 const STORED_INPUTS: Record<string, string> = {
@@ -44,16 +48,17 @@ export function isInverseJob(job: JobSpec): job is InverseJob {
 export function inverseJob(job: JobSpec): InverseJob {
   if (!isInverseJob(job))
     throw new WorkflowError(
-      `the state machine's member branch runs inverse problems with the modified EnKF or EKI; ` +
+      `the state machine's member branch runs inverse problems with the modified EnKF, EKI or the sampler; ` +
         `this job is problem "${job.problem.type}", method "${job.optimizer.method}"`,
     );
   return job;
 }
 
 const blocksOf = (job: InverseJob) => job.compute.memberBlocks ?? 1;
-/** The most points one round evaluates: the modified EnKF's θ, K members and longest ladder; EKI's J particles. */
+/** The most points one round evaluates: the modified EnKF's θ, K members and longest ladder; EKI's
+ *  and the sampler's J particles. */
 const roundSize = (job: InverseJob) =>
-  job.optimizer.method === "enkf"
+  job.optimizer.method !== "modified-enkf"
     ? job.optimizer.ensembleSize
     : job.optimizer.ensembleSize + 1 + 1 + (lineSearchParams(job.optimizer.lineSearch)?.maxBacktracks ?? 0);
 
@@ -121,14 +126,13 @@ export async function memberJob(store: BlobStore, job: InverseJob, worker: Worke
   const problem = await storedProblem(store, job, worker);
   const f = job.problem.forward;
   const spec = job.optimizer;
+  const points = { dimension: problem.dimension, outputSize: problem.outputSize, lossAt: () => problem.loss };
   const algorithm =
     spec.method === "enkf"
-      ? eki(spec, job.stop, {
-          dimension: problem.dimension,
-          outputSize: problem.outputSize,
-          lossAt: () => problem.loss,
-        })
-      : enkfProcess(spec, job.stop, [], true);
+      ? eki(spec, job.stop, points)
+      : spec.method === "eks"
+        ? eks(spec, job.stop, { ...points, priorStd: problem.priorStd })
+        : enkfProcess(spec, job.stop, [], true, problem.laplace);
   const round = {
     blocks: blocksOf(job),
     lambda: f.type === "lambda",
@@ -141,7 +145,7 @@ export async function memberJob(store: BlobStore, job: InverseJob, worker: Worke
     fanOut: memberFanOut(
       store,
       problem,
-      spec.method === "enkf" ? ekiPoints : enkfPoints(problem, spec.ensembleSize),
+      spec.method === "modified-enkf" ? enkfPoints(problem, spec.ensembleSize) : ekiPoints,
       round,
       worker,
     ),
@@ -156,6 +160,7 @@ export async function memberJob(store: BlobStore, job: InverseJob, worker: Worke
       },
       best: async () => bytesF64(await store.get(keys.bestTheta)),
       parameters: (theta) => problem.parameters(theta),
+      ...posteriorContext(problem, spec),
     },
     environment: (rounds) => ({
       engine: "workflow",

@@ -73,7 +73,7 @@ describe("the synthesized state machine over the synthesized bundles", () => {
     expect((await theta(id)).equals(enkfRun(spec).theta)).toBe(true);
   });
 
-  it("an inverse job whose forward is a Lambda function: the built-in forward's θ, bit for bit", async () => {
+  it("an inverse job whose forward is a Lambda function: the built-in θ and posterior, bit for bit", async () => {
     const before = stage.lambda.host(FORWARD_ARN)!.invocations;
     const id = await submit(
       stage,
@@ -84,6 +84,9 @@ describe("the synthesized state machine over the synthesized bundles", () => {
     expect(stage.lambda.host(FORWARD_ARN)!.invocations - before).toBeGreaterThanOrEqual(2 * 5);
     const builtIn = enkfRun(lorenzJob("deployed-built-in", LORENZ, 1));
     expect((await theta(id)).equals(builtIn.theta)).toBe(true);
+    // the Laplace posterior's round went through the bundled functions and the Forward (lambda) state too
+    expect(view.posterior).toEqual(builtIn.result.posterior);
+    expect(builtIn.result.posterior).toMatchObject({ method: "laplace", draws: 1 });
   });
 
   it("a schedule's firing goes through launch; outcome promotes its job to the model's champion", async () => {

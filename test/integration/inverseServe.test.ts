@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "../../local/server.ts";
 import { optimizeAll } from "../../shared/enkf/optimize.ts";
+import { decodeNpy } from "../../shared/formats/npy.ts";
 import { fileInputs, loadInverseProblem } from "../../shared/setup/inverseInputs.ts";
 import { JobSpec } from "../../shared/spec/job.ts";
 
@@ -55,26 +56,47 @@ async function finished(id: string): Promise<Record<string, unknown>> {
   throw new Error(`job ${id} did not finish`);
 }
 
+/** The job submitted and run to the end by the server, and the same job run in process. */
+async function servedAndLocal(body: object) {
+  const res = await post(body);
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  const view = await finished(id);
+  expect(view.status, JSON.stringify(view)).toBe("succeeded");
+  const job = JobSpec.parse(body);
+  if (job.problem.type !== "inverse") throw new Error("test job");
+  const problem = await loadInverseProblem(job.problem, fileInputs("/"));
+  return { id, view, local: await optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop }) };
+}
+
 describe("inverse jobs over HTTP", () => {
   it("a Lorenz-96 job on 4 member blocks ends at the in-process parameters, bit for bit", async () => {
-    const res = await post(lorenz);
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
-    const view = await finished(id);
-    expect(view.status, JSON.stringify(view)).toBe("succeeded");
-    const job = JobSpec.parse(lorenz);
-    if (job.problem.type !== "inverse" || job.optimizer.method !== "modified-enkf") throw new Error("test job");
-    const local = await optimizeAll({
-      problem: await loadInverseProblem(job.problem, fileInputs("/")),
-      optimizer: job.optimizer,
-      stop: job.stop,
-    });
+    const { id, view, local } = await servedAndLocal(lorenz);
     expect(view.parameters).toEqual(local.parameters);
+    // the Laplace posterior's round went through the same fan-out: the same intervals, bit for bit
+    expect(view.posterior).toEqual(local.posterior);
+    expect(local.posterior && "parameters" in local.posterior).toBe(true);
     const result = (await (await fetch(`${server.url}/jobs/${id}/result`, { headers: H })).json()) as {
       result: { parameters: Record<string, number>; evaluations: number };
     };
     expect(result.result.parameters).toEqual(local.parameters);
     expect(result.result.evaluations).toBe(local.evaluations);
+    // a job without a sampler has no samples: a clear 409, not a stack trace
+    const none = await fetch(`${server.url}/jobs/${id}/samples.npy`, { headers: H });
+    expect(none.status).toBe(409);
+    expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(/method "eks"/);
+  });
+
+  it("the sampler's job gives the in-process particles, summary and samples.npy, bit for bit", async () => {
+    const sampler = { ...lorenz, name: "l96-sampled", optimizer: { method: "eks", ensembleSize: 8, seed: 3 } };
+    const { id, view, local } = await servedAndLocal(sampler);
+    expect(view.parameters).toEqual(local.parameters);
+    expect(view.posterior).toEqual(local.posterior);
+    const npy = await fetch(`${server.url}/jobs/${id}/samples.npy`, { headers: H });
+    expect(npy.status).toBe(200);
+    const samples = decodeNpy(new Uint8Array(await npy.arrayBuffer()));
+    expect(samples.shape).toEqual([8, 2]);
+    expect(Array.from(samples.data as Float64Array)).toEqual(Array.from(local.samples!.data));
   });
 
   it(

@@ -12,13 +12,14 @@ import { describe, expect, it } from "vitest";
 import { runLocalWorkflow } from "../../local/engine.ts";
 import { blockRange, roundPoints } from "../../shared/distributed/memberBlocks.ts";
 import { optimizeAll } from "../../shared/enkf/optimize.ts";
-import { decodeNpyFloat64 } from "../../shared/formats/npy.ts";
+import { decodeNpy, decodeNpyFloat64 } from "../../shared/formats/npy.ts";
 import { lorenz96Statistics } from "../../shared/simulators/lorenz96.ts";
 import { InverseProblemError } from "../../shared/problems/inverse.ts";
 import { fileInputs, loadInverseProblem } from "../../shared/setup/inverseInputs.ts";
 import { JobSpec } from "../../shared/spec/job.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { prepareMemberJob } from "../../shared/workflow/memberJob.ts";
+import { linearProblem } from "../support/linearGaussian.ts";
 
 const forward = { type: "lorenz96", variables: 40, dt: 0.01, spinup: 200, steps: 600 } as const;
 const parameters = [
@@ -39,10 +40,9 @@ const spec = (extra: { forward?: object; compute?: object; iterations?: number }
     ...(extra.compute ? { compute: extra.compute } : {}),
   });
 
-/** The job in process, as enkf run runs it without member blocks. */
-async function inProcess() {
-  const job = spec();
-  if (job.problem.type !== "inverse" || job.optimizer.method !== "modified-enkf") throw new Error("test job");
+/** The job (default: spec()) in process, as enkf run runs it without member blocks. */
+async function inProcess(job: JobSpec = spec()) {
+  if (job.problem.type !== "inverse") throw new Error("test job");
   const problem = await loadInverseProblem(job.problem, fileInputs("/"));
   return optimizeAll({ problem, optimizer: job.optimizer, stop: job.stop });
 }
@@ -132,14 +132,17 @@ describe("member blocks", () => {
     expect(Array.from(rp.points.subarray(18, 21))).toEqual([0.5, -0.5, 1]);
   });
 
-  it("with 1, 4 and 16 blocks, the state machine ends at the in-process θ bit for bit", async () => {
+  it("with 1, 4 and 16 blocks, the state machine ends at the in-process θ and posterior bit for bit", async () => {
     const local = await inProcess();
     expect(local.history.length).toBe(6);
+    // the Laplace posterior's round (K = 6 ≥ n = 2: one draw) is asked after the last iteration
+    expect(local.posterior && "draws" in local.posterior && local.posterior.draws).toBe(1);
     for (const blocks of [1, 4, 16]) {
       const run = await throughMachine(spec({ compute: { memberBlocks: blocks } }));
       expect(run.out.status, `${blocks} blocks`).toBe("max_iterations");
       expect(Array.from(run.theta), `${blocks} blocks`).toEqual(Array.from(local.theta));
       expect(run.result.parameters).toEqual(local.parameters);
+      expect(run.result.posterior, `${blocks} blocks`).toEqual(local.posterior);
       expect(run.result.history.map((h: { objective: number }) => h.objective)).toEqual(
         local.history.map((h) => h.objective),
       );
@@ -159,13 +162,7 @@ describe("member blocks", () => {
         ...spec(compute ? { compute } : {}),
         optimizer: { method: "enkf", ensembleSize: 8, sigma: 0.2, stepSize: 0.5, seed: 4 },
       });
-    const job = eki();
-    if (job.problem.type !== "inverse") throw new Error("test job");
-    const local = await optimizeAll({
-      problem: await loadInverseProblem(job.problem, fileInputs("/")),
-      optimizer: job.optimizer,
-      stop: job.stop,
-    });
+    const local = await inProcess(eki());
     expect(local.history.length).toBe(6);
     for (const blocks of [1, 3]) {
       const run = await throughMachine(eki({ memberBlocks: blocks }));
@@ -177,6 +174,47 @@ describe("member blocks", () => {
       expect(run.result.evaluations).toBe(local.evaluations);
       // an iteration is two rounds: the particles, then Φ at their mean (and the start's one)
       expect(run.events.filter((e) => e === "Round (members)").length).toBe(2 * 6 + 1);
+    }
+  });
+
+  it("run the sampler too: 1 and 4 blocks give the in-process particles, summary and samples.npy", async () => {
+    const sampler = (compute?: object) =>
+      JobSpec.parse({
+        ...spec(compute ? { compute } : {}),
+        optimizer: { method: "eks", ensembleSize: 10, seed: 6 },
+      });
+    const local = await inProcess(sampler());
+    expect(local.posterior?.method).toBe("eks");
+    for (const blocks of [1, 4]) {
+      const run = await throughMachine(sampler({ memberBlocks: blocks }));
+      expect(run.out.status, `${blocks} blocks`).toBe("max_iterations");
+      expect(Array.from(run.theta), `${blocks} blocks`).toEqual(Array.from(local.theta));
+      expect(run.result.posterior, `${blocks} blocks`).toEqual(local.posterior);
+      const samples = decodeNpy(readFileSync(join(run.dir, "samples.npy")));
+      expect(samples.shape).toEqual([10, 2]);
+      expect(Array.from(samples.data as Float64Array)).toEqual(Array.from(local.samples!.data));
+      // a step is one round: the particles (no evaluation at their mean)
+      expect(run.events.filter((e) => e === "Round (members)").length).toBe(6);
+    }
+  });
+
+  it("with K < n, the Laplace posterior's draws are rounds: 1 and 4 blocks give the in-process one", async () => {
+    // the linear-Gaussian problem, n = 3, K = 2: three draws after the run (laplace.ts drawsFor)
+    const linear = (compute?: object) =>
+      JobSpec.parse({
+        name: "linear",
+        problem: linearProblem(),
+        optimizer: { ensembleSize: 2, sigma: 0.1, gamma: 1e-12, seed: 3 },
+        stop: { maxIterations: 20 },
+        ...(compute ? { compute } : {}),
+      });
+    const local = await inProcess(linear());
+    expect(local.posterior && "draws" in local.posterior && local.posterior.draws).toBe(3);
+    for (const blocks of [1, 4]) {
+      const run = await throughMachine(linear({ memberBlocks: blocks }));
+      expect(Array.from(run.theta), `${blocks} blocks`).toEqual(Array.from(local.theta));
+      expect(run.result.posterior, `${blocks} blocks`).toEqual(local.posterior);
+      expect(run.result.evaluations).toBe(local.evaluations);
     }
   });
 

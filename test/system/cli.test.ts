@@ -362,7 +362,9 @@ describe("enkf run through the state machine", () => {
       "--quiet",
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/state machine, which runs the modified EnKF on networks and inverse problems/);
+    expect(r.stderr).toMatch(
+      /state machine, which runs the modified EnKF on networks, and the ensemble methods on inverse problems/,
+    );
   });
 });
 
@@ -375,7 +377,7 @@ describe("enkf schema", () => {
     expect(schema.required).toEqual(expect.arrayContaining(["name", "problem", "optimizer"]));
     expect(schema.additionalProperties).toBe(false);
     const methods = JSON.stringify(schema.properties.optimizer);
-    for (const m of ["modified-enkf", "enkf", "gradient-descent"]) expect(methods).toContain(`"${m}"`);
+    for (const m of ["modified-enkf", "enkf", "eks", "gradient-descent"]) expect(methods).toContain(`"${m}"`);
   });
 });
 

@@ -1,6 +1,8 @@
 // Plots and the report: every run writes its plots as SVG and PNG with labelled axes; `enkf
 // report` writes one self-contained HTML page, which a real headless Chromium (Debian's chromium)
-// renders: a screenshot shows ink inside every plot's area. GET /jobs/{id}/report serves the page.
+// renders: a screenshot shows ink inside every plot's area. An inverse job's report shows its
+// posterior (the Laplace posterior's or the sampler's): the intervals, the marginals and the pairs.
+// GET /jobs/{id}/report serves the page.
 import { runCli } from "../support/cli.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -66,6 +68,51 @@ beforeAll(() => {
   expect(run.code, run.stderr).toBe(0);
 });
 
+/** Renders `file` in Chromium; every plot lies inside the screenshot and has ink and colour in it. */
+function rendered(file: string, profile: string): { id: string; x: number; y: number; w: number; h: number }[] {
+  expect(CHROMIUM, "Debian's chromium package (apt-get install chromium)").toBeDefined();
+  const shot = join(tmp, `${profile}.png`);
+  const s = spawnSync(CHROMIUM!, [...chromeArgs(`${profile}a`), `--screenshot=${shot}`, `file://${file}`], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(existsSync(shot), s.stderr).toBe(true);
+  const dom = spawnSync(CHROMIUM!, [...chromeArgs(`${profile}b`), "--dump-dom", `file://${file}`], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const attr = /data-plots="([^"]*)"/.exec(dom.stdout);
+  expect(attr, dom.stderr.slice(0, 500)).not.toBeNull();
+  const rects = JSON.parse(attr![1].replaceAll("&quot;", '"')) as {
+    id: string;
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+  }[];
+  const png = PNG.sync.read(readFileSync(shot));
+  for (const p of rects) {
+    expect(p.w * p.h).toBeGreaterThan(10_000);
+    expect(p.y + p.h, `${p.id} lies inside the screenshot`).toBeLessThanOrEqual(png.height);
+    let ink = 0,
+      colored = 0,
+      total = 0;
+    for (let y = Math.floor(p.y); y < Math.min(png.height, p.y + p.h); y++) {
+      for (let x = Math.floor(p.x); x < Math.min(png.width, p.x + p.w); x++) {
+        const i = 4 * (y * png.width + x);
+        const [rr, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+        total++;
+        if (rr < 200 || g < 200 || b < 200) ink++;
+        if (Math.max(rr, g, b) - Math.min(rr, g, b) > 60) colored++;
+      }
+    }
+    // axes and labels in grey and black, and the data in colour
+    expect(ink / total, p.id).toBeGreaterThan(0.005);
+    expect(colored, p.id).toBeGreaterThan(50);
+  }
+  return rects;
+}
+
 describe("plots", () => {
   it("a run writes each plot as SVG and PNG, with its axes labelled and their units", () => {
     for (const name of ["objective", "accuracy", "schedules", "failed-members"]) {
@@ -118,53 +165,60 @@ describe("the report", () => {
   it.skipIf(!RENDER)("renders in Chromium with ink in every plot", () => {
     const file = join(out, "report.html");
     if (!existsSync(file)) expect(enkf("report", out).code).toBe(0);
-    expect(CHROMIUM, "Debian's chromium package (apt-get install chromium)").toBeDefined();
-    const shot = join(tmp, "shot.png");
-    const s = spawnSync(CHROMIUM!, [...chromeArgs("p1"), `--screenshot=${shot}`, `file://${file}`], {
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(existsSync(shot), s.stderr).toBe(true);
-    const dom = spawnSync(CHROMIUM!, [...chromeArgs("p2"), "--dump-dom", `file://${file}`], {
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    const attr = /data-plots="([^"]*)"/.exec(dom.stdout);
-    expect(attr, dom.stderr.slice(0, 500)).not.toBeNull();
-    const rects = JSON.parse(attr![1].replaceAll("&quot;", '"')) as {
-      id: string;
-      x: number;
-      y: number;
-      w: number;
-      h: number;
-    }[];
-    expect(rects.map((p) => p.id)).toEqual([
+    expect(rendered(file, "p1").map((p) => p.id)).toEqual([
       "plot-objective",
       "plot-accuracy",
       "plot-validation",
       "plot-schedules",
       "plot-failed-members",
     ]);
-    const png = PNG.sync.read(readFileSync(shot));
-    for (const p of rects) {
-      expect(p.w * p.h).toBeGreaterThan(10_000);
-      expect(p.y + p.h, `${p.id} lies inside the screenshot`).toBeLessThanOrEqual(png.height);
-      let ink = 0,
-        colored = 0,
-        total = 0;
-      for (let y = Math.floor(p.y); y < Math.min(png.height, p.y + p.h); y++) {
-        for (let x = Math.floor(p.x); x < Math.min(png.width, p.x + p.w); x++) {
-          const i = 4 * (y * png.width + x);
-          const [rr, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
-          total++;
-          if (rr < 200 || g < 200 || b < 200) ink++;
-          if (Math.max(rr, g, b) - Math.min(rr, g, b) > 60) colored++;
-        }
-      }
-      // axes and labels in grey and black, and the data in colour
-      expect(ink / total, p.id).toBeGreaterThan(0.005);
-      expect(colored, p.id).toBeGreaterThan(50);
-    }
+  });
+
+  it.each([
+    ["Laplace posterior", { ensembleSize: 6, sigma: 0.1, seed: 2 }, 8],
+    ["ensemble Kalman sampler", { method: "eks", ensembleSize: 40, seed: 2 }, 20],
+  ])("of an inverse job shows its %s: the intervals, the marginals and the pairs", (label, optimizer, iterations) => {
+    const dir = join(tmp, `inverse-${optimizer.ensembleSize}`);
+    const job = join(tmp, `inverse-${optimizer.ensembleSize}.json`);
+    writeFileSync(
+      job,
+      JSON.stringify({
+        name: "calibrated",
+        problem: {
+          type: "inverse",
+          forward: {
+            type: "linear",
+            matrix: [
+              [1, 0.5],
+              [0.2, 1],
+              [1, -1],
+            ],
+            offset: [0.1, 0, 0.3],
+          },
+          observations: { values: [1.2, 0.9, 0.4], noise: { std: 0.1 } },
+          parameters: [
+            { name: "rate", prior: { mean: 0.5, std: 0.3 }, bounds: [0, null] },
+            { name: "shift", prior: { mean: 0, std: 1 } },
+          ],
+        },
+        optimizer,
+        stop: { maxIterations: iterations },
+      }),
+    );
+    const run = enkf("run", job, "--out", dir, "--quiet");
+    expect(run.code, run.stderr).toBe(0);
+    expect(enkf("report", dir).code).toBe(0);
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    const rate = result.posterior.parameters.rate;
+    expect(html).toContain("<h2>Uncertainty</h2>");
+    expect(html).toContain(label.startsWith("Laplace") ? "The Laplace (Gauss–Newton) posterior" : "Kalman sampler");
+    expect(html).toContain(`[${Number(rate.interval[0].toPrecision(6))}, ${Number(rate.interval[1].toPrecision(6))}]`);
+    for (const name of ["posterior-marginals", "posterior-pairs"])
+      expect(PNG.sync.read(readFileSync(join(dir, "plots", `${name}.png`))).width).toBeGreaterThan(300);
+    if (!RENDER) return;
+    const ids = rendered(join(dir, "report.html"), `p-${optimizer.ensembleSize}`).map((p) => p.id);
+    expect(ids).toEqual(expect.arrayContaining(["plot-posterior-marginals", "plot-posterior-pairs"]));
   });
 
   it("is served by GET /jobs/{id}/report", async () => {

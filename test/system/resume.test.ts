@@ -1,7 +1,8 @@
 // Crash safety and resume: `enkf run` of a sharded job is SIGKILLed at five points (during an
 // evaluate, during a reduce, in the middle of a write, between iterations, during finalize) by
 // ENKF_CRASH_AT; `enkf resume` finishes each run with θ bitwise equal to an uninterrupted run (and
-// so does an inverse job on member blocks, killed during a block's evaluate or a reduce).
+// so does an inverse job on member blocks, killed during a block's evaluate or a reduce, its Laplace
+// posterior's round included).
 // Also: rerunning evaluate or reduce writes identical objects; the reducer re-evaluates a corrupt
 // or missing partial rather than use it; injected transient evaluate faults are healed by the
 // state machine's Retry; a permanent one fails the job loudly, keeping its completed iterations.
@@ -99,10 +100,15 @@ describe("enkf resume after SIGKILL", () => {
 });
 
 describe("enkf resume of an inverse job on member blocks", () => {
+  // the Laplace posterior's round is the last: its index is the uninterrupted run's rounds − 1
+  const last = (): number =>
+    JSON.parse(readFileSync(join(tmp, "l96-ref", "result.json"), "utf8")).environment.rounds - 1;
   it.each([
-    ["during a member block's evaluate", "evaluate:3"],
-    ["during a reduce", "reduce:4"],
-  ])("killed %s, it finishes with the uninterrupted run's θ, bit for bit", (_what, crashAt) => {
+    ["during a member block's evaluate", () => "evaluate:3"],
+    ["during a reduce", () => "reduce:4"],
+    ["during the Laplace posterior's evaluate", () => `evaluate:${last()}`],
+    ["during the Laplace posterior's reduce", () => `reduce:${last()}`],
+  ])("killed %s, it finishes with the uninterrupted run's θ and posterior, bit for bit", (_what, point) => {
     const job = JSON.parse(readFileSync(join(root, "examples", "lorenz96.json"), "utf8"));
     writeFileSync(
       join(tmp, "l96.json"),
@@ -115,6 +121,7 @@ describe("enkf resume of an inverse job on member blocks", () => {
     );
     const ref = join(tmp, "l96-ref");
     if (!existsSync(join(ref, "theta.npy"))) expect(enkf(["run", "l96.json", "--out", ref, "--quiet"]).code).toBe(0);
+    const crashAt = point();
     const dir = join(tmp, `l96-crash-${crashAt.replace(/[^a-z0-9]/gi, "-")}`);
     const killed = enkf(["run", "l96.json", "--out", dir, "--quiet"], { ENKF_CRASH_AT: crashAt });
     expect(killed.signal).toBe("SIGKILL");
@@ -123,7 +130,10 @@ describe("enkf resume of an inverse job on member blocks", () => {
     expect(readFileSync(join(dir, "theta.npy")).equals(readFileSync(join(ref, "theta.npy")))).toBe(true);
     const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
     expect(result.iterations).toBe(8);
-    expect(result.parameters).toEqual(JSON.parse(readFileSync(join(ref, "result.json"), "utf8")).parameters);
+    const reference = JSON.parse(readFileSync(join(ref, "result.json"), "utf8"));
+    expect(result.parameters).toEqual(reference.parameters);
+    expect(result.posterior).toEqual(reference.posterior);
+    expect(result.posterior.draws).toBe(1);
   });
 });
 

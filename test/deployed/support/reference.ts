@@ -11,7 +11,7 @@ import type { Stage } from "./stage.ts";
 /** θ (the .npy bytes) and result.json of `enkf run` of `spec`. */
 export function enkfRun(spec: object): {
   theta: Buffer;
-  result: { status: string; message?: string; metrics?: Record<string, number> };
+  result: { status: string; message?: string; metrics?: Record<string, number>; posterior?: unknown };
 } {
   const dir = mkdtempSync(join(tmpdir(), "enkf-deployed-run-"));
   writeFileSync(join(dir, "job.json"), JSON.stringify(spec));
