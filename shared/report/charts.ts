@@ -4,7 +4,8 @@
 //                   the full splits (stop.evaluateEvery), against iteration and wall time
 //   validation      the loss on the full splits (validation, which chooses the best θ and stops
 //                   early, train and test) where the run evaluated them, against iteration and time
-//   schedules       σ, γ and the accepted step length η against iteration
+//   schedules       σ, γ and the accepted step length η against iteration (EKI and the sampler:
+//                   the particles' spread and the step h or Δt)
 //   failed-members  the fraction of the ensemble dropped for NaN or ±Inf forwards
 // Axes carry their quantity and unit.
 
@@ -52,7 +53,20 @@ function iterationAndTime(
   };
 }
 
-export function runCharts(history: readonly HistoryRow[], ensembleSize?: number): Chart[] {
+/** The schedules panel's titles: the modified EnKF's σ, γ and η, or a particle method's spread and step. */
+function scheduleTitles(method: string | undefined) {
+  if (method === "enkf" || method === "eks")
+    return {
+      chart: "The particles' spread and step",
+      sigma: "particles' spread (rms deviation, θ units)",
+      step: method === "eks" ? "time step Δt" : "step h",
+    };
+  return { chart: "σ, γ and step length", sigma: "σ (perturbation scale, θ units)", step: "accepted step length η" };
+}
+
+/** The run's charts; `method` (the optimizer's) names what the schedules panel shows. */
+export function runCharts(history: readonly HistoryRow[], ensembleSize?: number, method?: string): Chart[] {
+  const titles = scheduleTitles(method);
   const charts: Chart[] = [];
   const base = history.map((h) => ({ iteration: h.iteration, seconds: h.seconds }));
   charts.push({
@@ -129,7 +143,7 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
   });
   charts.push({
     name: "schedules",
-    title: "σ, γ and step length",
+    title: titles.chart,
     spec: {
       $schema: SCHEMA,
       data: {
@@ -141,9 +155,9 @@ export function runCharts(history: readonly HistoryRow[], ensembleSize?: number)
         })),
       },
       vconcat: [
-        panel("sigma", "σ (perturbation scale, θ units)", true),
-        panel("gamma", "γ (regularization, Φ units)", true),
-        panel("step", "accepted step length η", false),
+        panel("sigma", titles.sigma, true),
+        ...(method === "enkf" || method === "eks" ? [] : [panel("gamma", "γ (regularization, Φ units)", true)]),
+        panel("step", titles.step, false),
       ],
     },
   });

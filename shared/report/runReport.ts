@@ -20,7 +20,7 @@ type ResultDoc = Pick<
   "name" | "status" | "message" | "iterations" | "objective" | "seconds" | "metrics" | "best" | "last"
 > & {
   environment: Record<string, unknown> & { timings?: Record<string, number> };
-  spec?: { optimizer?: { ensembleSize?: number; seed?: number }; problem?: PosteriorPlotSpec };
+  spec?: { optimizer?: { ensembleSize?: number; seed?: number; method?: string }; problem?: PosteriorPlotSpec };
   history: Record<string, unknown>[];
   posterior?: Posterior;
 };
@@ -61,7 +61,7 @@ async function posteriorInput(r: ResultDoc, read: ReadFile): Promise<PosteriorPl
 
 /** The run's charts: its history's, then its posterior's. */
 async function reportCharts(r: ResultDoc, read: ReadFile): Promise<Chart[]> {
-  const charts = runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize);
+  const charts = runCharts(resultHistory(r.history), r.spec?.optimizer?.ensembleSize, r.spec?.optimizer?.method);
   const post = await posteriorInput(r, read);
   return post ? [...charts, ...posteriorCharts(post)] : charts;
 }

@@ -216,6 +216,10 @@ describe("the report", () => {
     expect(html).toContain(`[${Number(rate.interval[0].toPrecision(6))}, ${Number(rate.interval[1].toPrecision(6))}]`);
     for (const name of ["posterior-marginals", "posterior-pairs"])
       expect(PNG.sync.read(readFileSync(join(dir, "plots", `${name}.png`))).width).toBeGreaterThan(300);
+    // the sampler's schedules panel says what its rows hold: the particles' spread and its time step
+    const schedules = readFileSync(join(dir, "plots", "schedules.svg"), "utf8");
+    if ("method" in optimizer) expect(schedules).toContain("time step Δt");
+    else expect(schedules).toContain("σ (perturbation scale, θ units)");
     if (!RENDER) return;
     const ids = rendered(join(dir, "report.html"), `p-${optimizer.ensembleSize}`).map((p) => p.id);
     expect(ids).toEqual(expect.arrayContaining(["plot-posterior-marginals", "plot-posterior-pairs"]));
