@@ -11,7 +11,16 @@
 // (i ≤ j, within each draw) for the n(n+1)/2 unknowns of the symmetric H, solved by least squares
 // (hessianFromDraws); for one draw with K ≥ n that least-squares solution is the formula above.
 
+import { accumulateGram } from "../math/gram.ts";
 import { choleskyInPlace, choleskySolve } from "../math/linalg.ts";
+import { addProduct } from "../math/product.ts";
+
+/** The n × k transpose of a k × n row-major matrix. */
+function transpose(a: Float64Array, k: number, n: number): Float64Array {
+  const t = new Float64Array(n * k);
+  for (let j = 0; j < k; j++) for (let i = 0; i < n; i++) t[i * k + j] = a[j * n + i];
+  return t;
+}
 
 export class LaplaceError extends Error {
   override name = "LaplaceError";
@@ -30,35 +39,20 @@ export class LaplaceError extends Error {
 export function hessianFromEnsemble(members: Float64Array, k: number, n: number, gram: Float64Array): Float64Array {
   if (k < n)
     throw new LaplaceError(`the Laplace posterior needs at least as many members as parameters (K = ${k}, n = ${n})`);
-  // MᵀM (n × n) and its Cholesky factor
+  // MᵀM (n × n): the Gram of Mᵀ's rows (one per parameter), and its Cholesky factor
   const mtm = new Float64Array(n * n);
-  for (let a = 0; a < n; a++)
-    for (let b = 0; b <= a; b++) {
-      let s = 0;
-      for (let j = 0; j < k; j++) s += members[j * n + a] * members[j * n + b];
-      mtm[a * n + b] = mtm[b * n + a] = s;
-    }
+  accumulateGram(transpose(members, k, n), n, k, null, mtm);
   if (!choleskyInPlace(mtm, n))
     throw new LaplaceError("the members do not span the parameters (MᵀM is singular): draw more members");
   // P = M (MᵀM)⁻¹ (K × n): row j solves (MᵀM) p = ω_j
   const p = new Float64Array(k * n);
   for (let j = 0; j < k; j++)
     choleskySolve(mtm, n, members.subarray(j * n, (j + 1) * n), p.subarray(j * n, (j + 1) * n));
-  // H = Pᵀ G P, through GP (K × n)
-  const gp = new Float64Array(k * n);
-  for (let i = 0; i < k; i++)
-    for (let c = 0; c < n; c++) {
-      let s = 0;
-      for (let j = 0; j < k; j++) s += gram[i * k + j] * p[j * n + c];
-      gp[i * n + c] = s;
-    }
-  const h = new Float64Array(n * n);
-  for (let a = 0; a < n; a++)
-    for (let b = 0; b < n; b++) {
-      let s = 0;
-      for (let i = 0; i < k; i++) s += p[i * n + a] * gp[i * n + b];
-      h[a * n + b] = s;
-    }
+  // H = Pᵀ (G P)
+  const gp = new Float64Array(k * n),
+    h = new Float64Array(n * n);
+  addProduct(gram, p, k, k, n, gp, 0);
+  addProduct(transpose(p, k, n), gp, n, k, n, h, 0);
   // symmetric by construction up to rounding: take the mean of the two triangles
   for (let a = 0; a < n; a++)
     for (let b = 0; b < a; b++) h[a * n + b] = h[b * n + a] = 0.5 * (h[a * n + b] + h[b * n + a]);

@@ -56,17 +56,12 @@ export function laplacePosterior<S extends ProcessState>(
   opts: LaplaceOptions,
 ): Process<LaplaceState<S>, Ask, Answer> {
   const k = opts.ensembleSize;
-  const wrap = (
-    inner: S,
-    collected: readonly DrawStatistics[],
-    extra: Partial<ProcessState> = {},
-  ): LaplaceState<S> => ({
+  const wrap = (inner: S): LaplaceState<S> => ({
     inner,
-    collected,
+    collected: [],
     theta: inner.theta,
     progress: inner.progress,
     evaluations: inner.evaluations,
-    ...extra,
   });
   const inside = (state: LaplaceState<S>): S => ({ ...state.inner, progress: state.progress });
   const sigmaOf = (state: LaplaceState<S>) => opts.sigma ?? state.progress.history.at(-1)?.sigma ?? opts.initialSigma;
@@ -88,10 +83,11 @@ export function laplacePosterior<S extends ProcessState>(
   };
   return {
     method: p.method,
-    init: (theta0) => wrap(p.init(theta0), []),
+    init: (theta0) => wrap(p.init(theta0)),
     ask(state) {
-      const asked = p.ask(inside(state));
-      if (asked !== null || state.posterior) return asked;
+      // the wrapped process asks until the run has ended (its ask is null exactly then: process.ts)
+      if (!state.progress.done) return p.ask(inside(state));
+      if (state.posterior) return null;
       const d = state.collected.length;
       const draw = drawAt(state, d);
       return {
@@ -104,9 +100,9 @@ export function laplacePosterior<S extends ProcessState>(
       };
     },
     tell(state, answer, elapsed): Told<LaplaceState<S>> {
-      if (p.ask(inside(state)) !== null) {
+      if (!state.progress.done) {
         const told = p.tell(inside(state), answer, elapsed);
-        return { state: wrap(told.state, state.collected), records: told.records };
+        return { state: wrap(told.state), records: told.records };
       }
       const stats = answer.stats;
       if (!stats) throw new Error("the Laplace posterior's round was answered without statistics");
@@ -122,9 +118,9 @@ export function laplacePosterior<S extends ProcessState>(
       });
       const collected = [...state.collected, { members, count: valid, gram }];
       const evaluations = state.evaluations + k + 1;
-      const done = collected.length >= drawsFor(k, n) || !Number.isFinite(stats.phi);
-      const extra = { evaluations, ...(done ? { posterior: estimate(state, collected) } : {}) };
-      return { state: { ...wrap(state.inner, done ? [] : collected, extra), progress: state.progress }, records: [] };
+      if (collected.length < drawsFor(k, n) && Number.isFinite(stats.phi))
+        return { state: { ...state, collected, evaluations }, records: [] };
+      return { state: { ...state, collected: [], evaluations, posterior: estimate(state, collected) }, records: [] };
     },
   };
 }
@@ -138,9 +134,15 @@ export function posteriorContext(problem: Problem, optimizer: OptimizerSpec): Pi
   const seed = optimizer.seed;
   return {
     summarizePosterior(estimate) {
-      if ("samples" in estimate) return summarizeSamples(estimate.samples, estimate.count, bounds, names);
-      if ("unavailable" in estimate) return { method: "laplace", unavailable: estimate.unavailable };
-      return summarizePosterior(estimate.theta, estimate.covariance, bounds, names, { seed, ...estimate });
+      if ("samples" in estimate) {
+        const { count } = estimate;
+        const { summary, units } = summarizeSamples(estimate.samples, count, bounds, names);
+        return { posterior: summary, samples: { data: units, count, names: [...names] } };
+      }
+      if ("unavailable" in estimate) return { posterior: { method: "laplace", unavailable: estimate.unavailable } };
+      return {
+        posterior: summarizePosterior(estimate.theta, estimate.covariance, bounds, names, { seed, ...estimate }),
+      };
     },
   };
 }

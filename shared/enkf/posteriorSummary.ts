@@ -166,25 +166,19 @@ function quantile(sorted: Float64Array, q: number): number {
   return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
 }
 
-/** The samples in the parameters' units (count × n): u(θ) row by row. */
-export function constrainSamples(samples: Float64Array, count: number, bounds: readonly Bounds[]): Float64Array {
-  const n = bounds.length;
-  return samples.map((t, i) => constrain(t, bounds[i % n])).subarray(0, count * n);
-}
-
 /**
  * Samples of θ (count × n, the sampler's particles) in the parameters' units: each parameter's
  * sample mean, std (1/count) and central 95% interval (the 2.5% and 97.5% sample quantiles); the
- * estimate is u(θ̄), the run's `parameters`.
+ * estimate is u(θ̄), the run's `parameters`. `units`: the samples in the parameters' units (samples.npy).
  */
 export function summarizeSamples(
   samples: Float64Array,
   count: number,
   bounds: readonly Bounds[],
   names: readonly string[],
-): SampleSummary {
+): { summary: SampleSummary; units: Float64Array } {
   const n = names.length;
-  const u = constrainSamples(samples, count, bounds);
+  const u = samples.map((t, i) => constrain(t, bounds[i % n]));
   const parameters: Record<string, ParameterPosterior> = {};
   names.forEach((name, j) => {
     const col = Float64Array.from({ length: count }, (_, c) => u[c * n + j]).sort();
@@ -203,5 +197,11 @@ export function summarizeSamples(
       interval: [quantile(col, 0.025), quantile(col, 0.975)],
     };
   });
-  return { method: "eks", parameters, correlation: sampleCorrelation(u, count, n), ensembleSize: count };
+  const summary: SampleSummary = {
+    method: "eks",
+    parameters,
+    correlation: sampleCorrelation(u, count, n),
+    ensembleSize: count,
+  };
+  return { summary, units: u };
 }

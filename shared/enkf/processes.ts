@@ -1,6 +1,6 @@
 // The process a job's optimizer names, with its in-process evaluator: the modified EnKF answered by
-// an ensemble kernel (kernelAnswers.ts), EKI and the sampler by the forward at their points, gradient descent by Φ
-// and the exact gradient. The workflow pairs the same processes with its fan-outs instead
+// an ensemble kernel (kernelAnswers.ts), EKI and the sampler by the forward at their points,
+// gradient descent by Φ and the exact gradient. The workflow pairs the same processes with its fan-outs instead
 // (shared/workflow/jobProcess.ts).
 
 import { enkfProcess } from "./enkfProcess.ts";
@@ -13,7 +13,7 @@ import { isNetworkProblem } from "../problems/network.ts";
 import { gradientWorkspace, objective, objectiveGradient } from "../problems/objective.ts";
 import { onIteration, type Problem } from "../problems/types.ts";
 import type { OptimizerSpec, StopSpec } from "../spec/job.ts";
-import { eki, type PointsAnswer, type PointsAsk } from "./eki.ts";
+import { eki, type EkiProblem, type PointsAnswer, type PointsAsk } from "./eki.ts";
 import { eks } from "./eks.ts";
 import { gradientDescent, type GradientAnswer, type GradientAsk } from "./gradientDescent.ts";
 import { kernelAnswers } from "./kernelAnswers.ts";
@@ -49,6 +49,13 @@ function gradientAnswers(problem: Problem, alpha: number): (ask: GradientAsk) =>
   };
 }
 
+/** What EKI and the sampler see of a problem: its sizes and the loss on iteration k's batch. */
+const particleProblem = (problem: Problem): EkiProblem => ({
+  dimension: problem.dimension,
+  outputSize: problem.outputSize,
+  lossAt: (k) => onIteration(problem, k).loss,
+});
+
 /** Whether the problem's data changes with the iteration (mini-batches). */
 const batched = (problem: Problem) => problem.at !== undefined && problem.at(1) !== problem.at(0);
 
@@ -80,22 +87,12 @@ export function processFor(
     }
     case "enkf": {
       if (alpha > 0) throw new Error(`method "enkf" does not support problem.regularization; use "modified-enkf"`);
-      const process = eki(spec, stop, {
-        dimension: problem.dimension,
-        outputSize: problem.outputSize,
-        lossAt: (k) => onIteration(problem, k).loss,
-      });
-      return runnable(process, pointAnswers(problem));
+      return runnable(eki(spec, stop, particleProblem(problem)), pointAnswers(problem));
     }
     case "eks": {
       if (!problem.priorStd)
         throw new Error(`method "eks" samples an inverse problem's posterior; problem "${problem.kind}" has no prior`);
-      const process = eks(spec, stop, {
-        dimension: problem.dimension,
-        outputSize: problem.outputSize,
-        lossAt: (k) => onIteration(problem, k).loss,
-        priorStd: problem.priorStd,
-      });
+      const process = eks(spec, stop, { ...particleProblem(problem), priorStd: problem.priorStd });
       return runnable(process, pointAnswers(problem));
     }
     case "gradient-descent":

@@ -18,7 +18,7 @@ import {
   type SelectionState,
 } from "./selection.ts";
 import type { StopDecision } from "./stopping.ts";
-import type { HistoryRow, Posterior, RunResult, RunStatus } from "./types.ts";
+import type { HistoryRow, RunResult, RunStatus } from "./types.ts";
 
 /** The run's state between asks: the process's state and what the loop keeps. */
 export interface RunState<S> {
@@ -46,8 +46,9 @@ export interface RunContext {
   finalMetrics?(theta: Float64Array, objective: number, history: readonly HistoryRow[]): Record<string, number>;
   /** an inverse problem's named parameters at θ */
   parameters?(theta: Float64Array): Record<string, number>;
-  /** a posterior's estimate (the Laplace posterior, the sampler's particles) in the parameters' units */
-  summarizePosterior?(estimate: PosteriorEstimate): Posterior;
+  /** a posterior's estimate (the Laplace posterior, the sampler's particles) in the parameters' units,
+   *  and a sampler's particles in them (samples.npy) */
+  summarizePosterior?(estimate: PosteriorEstimate): Pick<RunResult, "posterior" | "samples">;
 }
 
 /** The run's start: the process's initial state, and a warm start scored as iteration 0. */
@@ -111,41 +112,18 @@ export async function finishRun<S extends ProcessState>(
   const evaluated = ctx.evaluate !== undefined && status !== "failed";
   if (evaluated) Object.assign(metrics, await ctx.evaluate!(theta));
   const { posterior } = run.process;
-  const base = {
-    status,
-    message,
-    iterations: history.length,
-    objective,
-    evaluations,
-    seconds,
-    history: [...history],
-  };
+  const base = { status, message, iterations: history.length, objective, evaluations, seconds, history: [...history] };
   const choice = evaluated
     ? finalChoice(run.selection, ctx.stop, history.length, metrics)
     : { best: run.selection.best, lastIsResult: !run.selection.best };
   const named = (t: Float64Array) => (ctx.parameters ? { parameters: ctx.parameters(t) } : {});
   const { best } = choice;
   // the posterior is around the last θ, which is the result here (an inverse problem's always is)
-  const around = posterior && ctx.summarizePosterior ? { posterior: ctx.summarizePosterior(posterior) } : {};
-  if (posterior && "samples" in posterior && ctx.parameters)
-    Object.assign(around, { samples: sampleFile(posterior.samples, posterior.count, ctx.parameters) });
+  const around = posterior && ctx.summarizePosterior ? ctx.summarizePosterior(posterior) : {};
   if (choice.lastIsResult || !best)
     return { ...base, theta, metrics, ...(best ? { best } : {}), ...named(theta), ...around };
   const kept = await ctx.best();
   return { ...base, theta: kept, metrics: best.metrics, best, last: { theta, metrics }, ...named(kept) };
-}
-
-/** A sampler's particles in the parameters' units (count × n), for samples.npy. */
-function sampleFile(samples: Float64Array, count: number, named: (theta: Float64Array) => Record<string, number>) {
-  const n = samples.length / count;
-  const data = new Float64Array(count * n);
-  let names: string[] = [];
-  for (let c = 0; c < count; c++) {
-    const row = named(samples.subarray(c * n, (c + 1) * n));
-    names = Object.keys(row);
-    data.set(Object.values(row), c * n);
-  }
-  return { data, count, names };
 }
 
 /** How the in-process loop is driven. */

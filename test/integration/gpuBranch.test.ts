@@ -16,29 +16,14 @@ import { localStore } from "../../shared/store/localStore.ts";
 import { decodePartial } from "../../shared/distributed/partialCodec.ts";
 import { keys } from "../../shared/workflow/jobStore.ts";
 import { prepareJob } from "../../shared/workflow/shardJob.ts";
-import { randomClassification, relDiff } from "../support/synthetic.ts";
+import { randomClassification, relDiff, smallMlpJob } from "../support/synthetic.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const ds = randomClassification(200, 5, 3, 20, 41, 0);
-const spec = (backend: string, iterations = 3) => ({
-  name: "gpu-branch",
-  problem: {
-    type: "classification",
-    data: { source: "csv", path: "unused.csv", label: "y" },
-    model: { type: "mlp", hidden: [6] },
-    seed: 2,
-  },
-  optimizer: {
-    method: "modified-enkf",
-    ensembleSize: 8,
-    sigma: 0.05,
-    gamma: { relative: 1e-3 },
-    batchSize: 80,
-    seed: 3,
-  },
-  stop: { maxIterations: iterations },
-  compute: { backend },
-});
+const spec = (backend: string, iterations = 3) =>
+  smallMlpJob("gpu-branch", { ensembleSize: 8, sigma: 0.05, gamma: { relative: 1e-3 }, batchSize: 80 }, iterations, {
+    backend,
+  });
 
 async function prepared(backend: string, shards: number, iterations?: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "gpu-branch-"));

@@ -12,31 +12,24 @@ import { decodeNpyFloat64 } from "../../shared/formats/npy.ts";
 import { partialBytes } from "../../shared/distributed/partialCodec.ts";
 import { localStore } from "../../shared/store/localStore.ts";
 import { prepareJob } from "../../shared/workflow/shardJob.ts";
-import { randomClassification, relDiff } from "../support/synthetic.ts";
+import { randomClassification, relDiff, smallMlpJob } from "../support/synthetic.ts";
 
 const ds = randomClassification(350, 5, 3, 20, 31, 0);
 const K = 12;
 const SHARDS = 7;
-const spec = (compute: object, iterations = 6) => ({
-  name: "tree",
-  problem: {
-    type: "classification",
-    data: { source: "csv", path: "unused.csv", label: "y" },
-    model: { type: "mlp", hidden: [6] },
-    seed: 2,
-  },
-  optimizer: {
-    method: "modified-enkf",
-    ensembleSize: K,
-    sigma: { schedule: "adaptive", initial: 0.05 },
-    gamma: { relative: 1e-3 },
-    batchSize: 140,
-    stepSize: 4,
-    seed: 3,
-  },
-  stop: { maxIterations: iterations },
-  compute: { backend: "reference", ...compute },
-});
+const spec = (compute: object, iterations = 6) =>
+  smallMlpJob(
+    "tree",
+    {
+      ensembleSize: K,
+      sigma: { schedule: "adaptive", initial: 0.05 },
+      gamma: { relative: 1e-3 },
+      batchSize: 140,
+      stepSize: 4,
+    },
+    iterations,
+    { backend: "reference", ...compute },
+  );
 
 /** Files (recursively) under a directory, as paths relative to it. */
 const files = (dir: string, at = ""): string[] =>

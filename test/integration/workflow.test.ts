@@ -16,28 +16,22 @@ import { openStore } from "../../shared/store/openStore.ts";
 import { getJson } from "../../shared/store/blobStore.ts";
 import { prepareJob } from "../../shared/workflow/shardJob.ts";
 import { startS3Server, type S3Server } from "../support/s3server.ts";
-import { randomClassification, relDiff } from "../support/synthetic.ts";
+import { randomClassification, relDiff, smallMlpJob } from "../support/synthetic.ts";
 
 const ds = randomClassification(260, 5, 3, 20, 31, 0);
 const jobSpec = (iterations: number, extra: object = {}) => ({
-  name: "wf",
-  problem: {
-    type: "classification",
-    data: { source: "csv", path: "unused.csv", label: "y" },
-    model: { type: "mlp", hidden: [6] },
-    seed: 2,
-  },
-  optimizer: {
-    method: "modified-enkf",
-    ensembleSize: 8,
-    sigma: { schedule: "adaptive", initial: 0.05 },
-    gamma: { relative: 1e-3 },
-    batchSize: 80,
-    stepSize: 4,
-    seed: 3,
-  },
-  stop: { maxIterations: iterations },
-  compute: { backend: "reference" },
+  ...smallMlpJob(
+    "wf",
+    {
+      ensembleSize: 8,
+      sigma: { schedule: "adaptive", initial: 0.05 },
+      gamma: { relative: 1e-3 },
+      batchSize: 80,
+      stepSize: 4,
+    },
+    iterations,
+    { backend: "reference" },
+  ),
   ...extra,
 });
 

@@ -44,3 +44,20 @@ export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return d / s;
 }
+
+/**
+ * A small MLP (hidden layer of 6) classification job for a dataset prepared into a job's store (its
+ * data names a CSV the workflow never reads): the modified EnKF with `optimizer`'s fields over seed 3.
+ */
+export const smallMlpJob = (name: string, optimizer: object, iterations: number, compute: object) => ({
+  name,
+  problem: {
+    type: "classification",
+    data: { source: "csv", path: "unused.csv", label: "y" },
+    model: { type: "mlp", hidden: [6] },
+    seed: 2,
+  },
+  optimizer: { method: "modified-enkf", ...optimizer, seed: 3 },
+  stop: { maxIterations: iterations },
+  compute,
+});
